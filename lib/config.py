@@ -1,0 +1,412 @@
+"""Per-environment configuration: every difference between dev, staging and prod is a knob here.
+
+Constructs never branch on the environment's name; they read these fields. Each dataclass is
+frozen and validates itself in ``__post_init__`` so a bad preset fails at synth time with a
+``ValueError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+
+BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922}
+)
+# Lambda's documented bounds.
+LAMBDA_MEMORY_MB = (128, 10_240)
+LAMBDA_TIMEOUT_SECONDS = (1, 900)
+# SQS's documented bounds.
+SQS_VISIBILITY_TIMEOUT_SECONDS = (0, 43_200)
+SQS_RETENTION_SECONDS = (60, 1_209_600)
+SQS_MAX_RECEIVE_COUNT = (1, 1_000)
+
+# Suffixes end up in S3 bucket names (lowercase, digits, hyphens) and are kept short
+# enough that the longest name stays within every AWS limit (see tests/unit/test_names.py).
+SUFFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$")
+SUFFIX_RULE = "1-20 characters of a-z, 0-9 and '-', starting and ending with a letter or digit"
+
+_CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+_MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _require_between(name: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    _require(low <= value <= high, f"{name} must be between {low} and {high}, got {value}")
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """Sizing of one Lambda function role."""
+
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int
+
+    def __post_init__(self) -> None:
+        _require_between("memory_mb", self.memory_mb, LAMBDA_MEMORY_MB)
+        _require_between("timeout_seconds", self.timeout_seconds, LAMBDA_TIMEOUT_SECONDS)
+        _require(
+            self.reserved_concurrency >= 1,
+            f"reserved_concurrency must be at least 1, got {self.reserved_concurrency}",
+        )
+
+
+@dataclass(frozen=True)
+class FunctionsConfig:
+    api: FunctionSettings
+    workflow: FunctionSettings
+    batch_ingest: FunctionSettings
+    queue_consumer: FunctionSettings
+
+    def by_name(self) -> dict[str, FunctionSettings]:
+        return {
+            "api": self.api,
+            "workflow": self.workflow,
+            "batch_ingest": self.batch_ingest,
+            "queue_consumer": self.queue_consumer,
+        }
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    billing_mode: BillingMode
+    # Only read when billing_mode is PROVISIONED; applied to the table and each GSI.
+    read_capacity: int = 0
+    write_capacity: int = 0
+
+    def __post_init__(self) -> None:
+        _require(
+            self.billing_mode in ("PAY_PER_REQUEST", "PROVISIONED"),
+            f"billing_mode must be PAY_PER_REQUEST or PROVISIONED, got {self.billing_mode!r}",
+        )
+        if self.billing_mode == "PROVISIONED":
+            _require(
+                self.read_capacity >= 1 and self.write_capacity >= 1,
+                "read_capacity and write_capacity must be at least 1 when billing_mode is "
+                f"PROVISIONED, got {self.read_capacity} and {self.write_capacity}",
+            )
+        else:
+            _require(
+                self.read_capacity == 0 and self.write_capacity == 0,
+                "read_capacity and write_capacity must be 0 when billing_mode is PAY_PER_REQUEST",
+            )
+
+
+@dataclass(frozen=True)
+class BatchBucketConfig:
+    versioning: bool
+    # Processed batch files are evidence for audits; they move to cheaper storage, then expire.
+    transition_to_ia_days: int
+    expiration_days: int
+    noncurrent_version_expiration_days: int
+
+    def __post_init__(self) -> None:
+        # S3 refuses STANDARD_IA transitions sooner than 30 days.
+        _require(
+            self.transition_to_ia_days >= 30,
+            f"transition_to_ia_days must be at least 30, got {self.transition_to_ia_days}",
+        )
+        _require(
+            self.expiration_days > self.transition_to_ia_days,
+            "expiration_days must be greater than transition_to_ia_days, "
+            f"got {self.expiration_days} <= {self.transition_to_ia_days}",
+        )
+        _require(
+            self.noncurrent_version_expiration_days >= 1,
+            "noncurrent_version_expiration_days must be at least 1, "
+            f"got {self.noncurrent_version_expiration_days}",
+        )
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    visibility_timeout_seconds: int
+    max_receive_count: int
+    message_retention_seconds: int
+    dlq_retention_seconds: int
+    # Messages the consumer takes per invocation, and how long SQS may gather them.
+    consumer_batch_size: int
+    consumer_batching_window_seconds: int
+
+    def __post_init__(self) -> None:
+        _require_between(
+            "visibility_timeout_seconds",
+            self.visibility_timeout_seconds,
+            SQS_VISIBILITY_TIMEOUT_SECONDS,
+        )
+        _require_between("max_receive_count", self.max_receive_count, SQS_MAX_RECEIVE_COUNT)
+        _require_between(
+            "message_retention_seconds", self.message_retention_seconds, SQS_RETENTION_SECONDS
+        )
+        _require_between("dlq_retention_seconds", self.dlq_retention_seconds, SQS_RETENTION_SECONDS)
+        # A message must outlive its retries in the DLQ, or it could expire before anyone looks.
+        _require(
+            self.dlq_retention_seconds >= self.message_retention_seconds,
+            "dlq_retention_seconds must be at least message_retention_seconds",
+        )
+        _require_between("consumer_batch_size", self.consumer_batch_size, (1, 10))
+        _require_between(
+            "consumer_batching_window_seconds", self.consumer_batching_window_seconds, (0, 300)
+        )
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    daily_quota: int
+    # Data trace logs request bodies (payment details) and so stays off outside dev.
+    data_trace_enabled: bool
+
+    def __post_init__(self) -> None:
+        _require(
+            self.throttle_rate_limit > 0,
+            f"throttle_rate_limit must be positive, got {self.throttle_rate_limit}",
+        )
+        _require(
+            self.throttle_burst_limit >= 1,
+            f"throttle_burst_limit must be at least 1, got {self.throttle_burst_limit}",
+        )
+        _require(self.daily_quota >= 1, f"daily_quota must be at least 1, got {self.daily_quota}")
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    evaluation_periods: int
+    period_seconds: int
+    lambda_error_threshold: int
+    lambda_throttle_threshold: int
+    api_5xx_threshold: int
+    api_p99_latency_ms: int
+    state_machine_failed_threshold: int
+
+    def __post_init__(self) -> None:
+        _require(
+            self.evaluation_periods >= 1,
+            f"evaluation_periods must be at least 1, got {self.evaluation_periods}",
+        )
+        # CloudWatch accepts 10, 30 or any multiple of 60 seconds.
+        _require(
+            self.period_seconds in (10, 30) or (self.period_seconds % 60 == 0 and self.period_seconds > 0),
+            f"period_seconds must be 10, 30 or a multiple of 60, got {self.period_seconds}",
+        )
+        for name in (
+            "lambda_error_threshold",
+            "lambda_throttle_threshold",
+            "api_5xx_threshold",
+            "state_machine_failed_threshold",
+        ):
+            value = getattr(self, name)
+            _require(value >= 1, f"{name} must be at least 1, got {value}")
+        _require(
+            self.api_p99_latency_ms >= 1,
+            f"api_p99_latency_ms must be at least 1, got {self.api_p99_latency_ms}",
+        )
+
+
+@dataclass(frozen=True)
+class PaymentRules:
+    max_payment_amount: str
+    allowed_currencies: tuple[str, ...]
+    blocked_merchant_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            maximum = Decimal(self.max_payment_amount)
+        except InvalidOperation:
+            maximum = Decimal(0)
+        _require(
+            maximum.is_finite() and maximum > 0,
+            f"max_payment_amount must be a positive decimal string, got {self.max_payment_amount!r}",
+        )
+        _require(len(self.allowed_currencies) >= 1, "allowed_currencies must not be empty")
+        for currency in self.allowed_currencies:
+            _require(
+                bool(_CURRENCY_PATTERN.match(currency)),
+                f"allowed_currencies must hold ISO-4217 codes, got {currency!r}",
+            )
+        for merchant_id in self.blocked_merchant_ids:
+            _require(
+                bool(_MERCHANT_ID_PATTERN.match(merchant_id)),
+                f"blocked_merchant_ids holds an invalid merchant id: {merchant_id!r}",
+            )
+
+
+@dataclass(frozen=True)
+class EmulatorTarget:
+    """Where the stack is deployed when it is not real AWS (the local emulator).
+
+    Only the provider and a few emulator quirks read this; resources stay identical.
+    """
+
+    endpoint_url: str
+    # moto evaluates bucket policies without request context, so a Bool condition on
+    # aws:SecureTransport never matches "true" and a TLS-only policy denies every call.
+    # The emulator is plain HTTP on loopback; the policy is kept for every real target.
+    evaluates_tls_conditions: bool = False
+
+    def __post_init__(self) -> None:
+        _require(
+            bool(re.match(r"^https?://[^/\s]+$", self.endpoint_url)),
+            f"endpoint_url must look like http://host:port, got {self.endpoint_url!r}",
+        )
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    environment: str
+    functions: FunctionsConfig
+    log_retention_days: int
+    log_level: LogLevel
+    tables: TableConfig
+    batch_bucket: BatchBucketConfig
+    queues: QueueConfig
+    api: ApiConfig
+    alarms: AlarmConfig
+    payment_rules: PaymentRules
+    xray_tracing: bool
+    # Days a KMS key waits before deletion after destroy (AWS allows 7-30).
+    kms_deletion_window_days: int
+    # Seconds an idempotency record answers repeats of the same Idempotency-Key.
+    idempotency_ttl_seconds: int
+    emulator: EmulatorTarget | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        _require(
+            self.environment in ENVIRONMENTS,
+            f"environment must be one of {', '.join(ENVIRONMENTS)}, got {self.environment!r}",
+        )
+        _require(
+            self.log_retention_days in LOG_RETENTION_DAYS,
+            f"log_retention_days must be one of CloudWatch's retention periods, "
+            f"got {self.log_retention_days}",
+        )
+        _require_between("kms_deletion_window_days", self.kms_deletion_window_days, (7, 30))
+        _require(
+            self.idempotency_ttl_seconds >= 60,
+            f"idempotency_ttl_seconds must be at least 60, got {self.idempotency_ttl_seconds}",
+        )
+        # AWS rejects an event source mapping whose queue hides messages for less time
+        # than the function may run: a message could be delivered twice concurrently.
+        consumer_timeout = self.functions.queue_consumer.timeout_seconds
+        _require(
+            self.queues.visibility_timeout_seconds >= 6 * consumer_timeout,
+            "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout "
+            f"({6 * consumer_timeout}), got {self.queues.visibility_timeout_seconds}",
+        )
+
+    def targeting(self, emulator: EmulatorTarget | None) -> PlatformConfig:
+        """The same environment deployed to another target (e.g. the local emulator)."""
+        return replace(self, emulator=emulator)
+
+
+def _functions(memory_scale: int, concurrency: int) -> FunctionsConfig:
+    return FunctionsConfig(
+        api=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=10, reserved_concurrency=concurrency),
+        workflow=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency),
+        batch_ingest=FunctionSettings(memory_mb=512 * memory_scale, timeout_seconds=300, reserved_concurrency=2),
+        queue_consumer=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency),
+    )
+
+
+_DEV = PlatformConfig(
+    environment="dev",
+    functions=_functions(memory_scale=1, concurrency=5),
+    log_retention_days=14,
+    log_level="DEBUG",
+    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
+    batch_bucket=BatchBucketConfig(
+        versioning=False,
+        transition_to_ia_days=30,
+        expiration_days=90,
+        noncurrent_version_expiration_days=7,
+    ),
+    queues=QueueConfig(
+        visibility_timeout_seconds=180,
+        max_receive_count=3,
+        message_retention_seconds=345_600,
+        dlq_retention_seconds=1_209_600,
+        consumer_batch_size=10,
+        consumer_batching_window_seconds=0,
+    ),
+    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=True),
+    alarms=AlarmConfig(
+        evaluation_periods=1,
+        period_seconds=300,
+        lambda_error_threshold=5,
+        lambda_throttle_threshold=5,
+        api_5xx_threshold=5,
+        api_p99_latency_ms=3_000,
+        state_machine_failed_threshold=1,
+    ),
+    payment_rules=PaymentRules(
+        max_payment_amount="10000.00",
+        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
+        blocked_merchant_ids=("merchant-blocked",),
+    ),
+    xray_tracing=True,
+    kms_deletion_window_days=7,
+    idempotency_ttl_seconds=3_600,
+)
+
+_STAGING = replace(
+    _DEV,
+    environment="staging",
+    functions=_functions(memory_scale=2, concurrency=20),
+    log_retention_days=30,
+    log_level="INFO",
+    batch_bucket=replace(_DEV.batch_bucket, versioning=True, expiration_days=180, noncurrent_version_expiration_days=30),
+    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
+    alarms=replace(_DEV.alarms, evaluation_periods=2, period_seconds=60),
+    payment_rules=replace(_DEV.payment_rules, max_payment_amount="50000.00"),
+    kms_deletion_window_days=14,
+    idempotency_ttl_seconds=86_400,
+)
+
+_PROD = replace(
+    _STAGING,
+    environment="prod",
+    functions=_functions(memory_scale=4, concurrency=100),
+    log_retention_days=365,
+    tables=TableConfig(billing_mode="PROVISIONED", read_capacity=50, write_capacity=50),
+    batch_bucket=replace(_STAGING.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
+    queues=replace(_DEV.queues, max_receive_count=5),
+    api=ApiConfig(throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False),
+    alarms=replace(
+        _DEV.alarms,
+        evaluation_periods=3,
+        period_seconds=60,
+        lambda_error_threshold=1,
+        lambda_throttle_threshold=1,
+        api_5xx_threshold=1,
+        api_p99_latency_ms=1_500,
+    ),
+    payment_rules=replace(_DEV.payment_rules, max_payment_amount="100000.00", blocked_merchant_ids=()),
+    kms_deletion_window_days=30,
+)
+
+_PRESETS: dict[str, PlatformConfig] = {"dev": _DEV, "staging": _STAGING, "prod": _PROD}
+
+
+def config_for(environment: str) -> PlatformConfig:
+    """The preset for ``environment`` (dev, staging or prod)."""
+    try:
+        return _PRESETS[environment]
+    except KeyError:
+        raise ValueError(
+            f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}"
+        ) from None

@@ -1,0 +1,332 @@
+"""The REST API: ``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
+from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
+from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
+from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_model import ApiGatewayModel
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
+from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
+from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
+    ApiGatewayRestApi,
+    ApiGatewayRestApiEndpointConfiguration,
+)
+from cdktf_cdktf_provider_aws.api_gateway_stage import (
+    ApiGatewayStage,
+    ApiGatewayStageAccessLogSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
+    ApiGatewayUsagePlan,
+    ApiGatewayUsagePlanApiStages,
+    ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanThrottleSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from constructs import Construct
+
+from lib.config import PlatformConfig
+from lib.constructs.function import FunctionSpec, PaymentFunction
+from lib.constructs.policies import statement
+from lib.constructs.storage import Storage
+from lib.lambda_sources import environment_contract
+from lib.naming import Namer
+
+# JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
+# validates the same body again with exact messages; this stops junk at the edge.
+CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "title": "CreatePayment",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["merchant_id", "amount", "currency", "customer_ref"],
+    "properties": {
+        "merchant_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "amount": {"type": "string", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,3})?$"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "customer_ref": {"type": "string", "minLength": 1, "maxLength": 128},
+        "description": {"type": "string", "maxLength": 512},
+    },
+}
+
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+    "latency": "$context.responseLatency",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+# API Gateway's own refusals (validation, missing key, throttling) answer in the same
+# {"error": {...}} shape as the handler.
+_GATEWAY_ERRORS = {
+    "BAD_REQUEST_BODY": "INVALID_REQUEST",
+    "BAD_REQUEST_PARAMETERS": "INVALID_REQUEST",
+    "DEFAULT_4XX": "REQUEST_REFUSED",
+    "DEFAULT_5XX": "INTERNAL_ERROR",
+}
+
+
+class PaymentsApi(Construct):
+    """Exposes ``handler_function``, ``rest_api``, ``stage``, ``api_key`` and ``endpoint_url``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        layer: LambdaLayerVersion,
+        storage: Storage,
+        state_machine: SfnStateMachine,
+        common_environment: dict[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.handler_function = self._build_handler(config, namer, key, layer, storage, state_machine, common_environment)
+        self.rest_api = ApiGatewayRestApi(
+            self,
+            "rest_api",
+            name=namer("payments-api"),
+            description="Payment platform REST API",
+            endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            api_key_source="HEADER",
+        )
+        self._routes: list[Any] = []
+        self._build_routes()
+        self._build_gateway_responses()
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "access_log_group",
+            name=f"/aws/apigateway/{namer('payments-api')}",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=key.arn,
+        )
+        self.stage = self._build_stage()
+        self.api_key = self._build_usage_plan(namer)
+        self.endpoint_url = self.stage.invoke_url
+        LambdaPermission(
+            self,
+            "allow_api",
+            statement_id="AllowPaymentsApi",
+            action="lambda:InvokeFunction",
+            function_name=self.handler_function.function.function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=f"{self.rest_api.execution_arn}/*/*/payments*",
+        )
+
+    def _build_handler(
+        self,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        layer: LambdaLayerVersion,
+        storage: Storage,
+        state_machine: SfnStateMachine,
+        common_environment: dict[str, str],
+    ) -> PaymentFunction:
+        env = environment_contract()
+        payments = storage.payments_table
+        return PaymentFunction(
+            self,
+            "handler",
+            spec=FunctionSpec(
+                function="api",
+                settings=config.functions.api,
+                environment={
+                    **common_environment,
+                    env.PAYMENTS_TABLE_NAME: payments.name,
+                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    env.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
+                    env.STATE_MACHINE_ARN: state_machine.arn,
+                },
+                statements=[
+                    statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
+                    statement(
+                        "ListPaymentsByMerchantAndTime",
+                        ["dynamodb:Query"],
+                        [f"{payments.arn}/index/{storage.merchant_time_index}"],
+                    ),
+                    statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
+                    statement(
+                        "RememberIdempotencyKeys",
+                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                        [storage.idempotency_table.arn],
+                    ),
+                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                ],
+            ),
+            config=config,
+            namer=namer,
+            key=key,
+            layer=layer,
+        )
+
+    def _method(self, resource: ApiGatewayResource, http_method: str, **options: Any) -> None:
+        method = ApiGatewayMethod(
+            self,
+            f"{http_method.lower()}_{resource.path_part.replace('{', '').replace('}', '')}",
+            rest_api_id=self.rest_api.id,
+            resource_id=resource.id,
+            http_method=http_method,
+            authorization="NONE",
+            api_key_required=True,
+            **options,
+        )
+        integration = ApiGatewayIntegration(
+            self,
+            f"{http_method.lower()}_{resource.path_part.replace('{', '').replace('}', '')}_integration",
+            rest_api_id=self.rest_api.id,
+            resource_id=resource.id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=self.handler_function.function.invoke_arn,
+        )
+        self._routes.extend([method, integration])
+
+    def _build_routes(self) -> None:
+        payments = ApiGatewayResource(
+            self, "payments", rest_api_id=self.rest_api.id, parent_id=self.rest_api.root_resource_id, path_part="payments"
+        )
+        payment = ApiGatewayResource(
+            self, "payment", rest_api_id=self.rest_api.id, parent_id=payments.id, path_part="{payment_id}"
+        )
+        validator = ApiGatewayRequestValidator(
+            self,
+            "validator",
+            rest_api_id=self.rest_api.id,
+            name="body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        model = ApiGatewayModel(
+            self,
+            "create_payment_model",
+            rest_api_id=self.rest_api.id,
+            name="CreatePayment",
+            content_type="application/json",
+            schema=json.dumps(CREATE_PAYMENT_SCHEMA, sort_keys=True),
+        )
+        self._method(
+            payments,
+            "POST",
+            request_validator_id=validator.id,
+            request_models={"application/json": model.name},
+            request_parameters={"method.request.header.Idempotency-Key": True},
+        )
+        self._method(payments, "GET", request_validator_id=validator.id)
+        self._method(
+            payment,
+            "GET",
+            request_validator_id=validator.id,
+            request_parameters={"method.request.path.payment_id": True},
+        )
+        self._routes.extend([payments, payment, validator, model])
+
+    def _build_gateway_responses(self) -> None:
+        for response_type, code in _GATEWAY_ERRORS.items():
+            message = (
+                "$context.error.validationErrorString"
+                if response_type.startswith("BAD_REQUEST")
+                else "$context.error.messageString"
+            )
+            template = '{"error": {"code": "%s", "message": %s}}' % (code, message)
+            self._routes.append(
+                ApiGatewayGatewayResponse(
+                    self,
+                    f"response_{response_type.lower()}",
+                    rest_api_id=self.rest_api.id,
+                    response_type=response_type,
+                    response_templates={"application/json": template},
+                )
+            )
+
+    def _build_stage(self) -> ApiGatewayStage:
+        # Any change to a route, model or gateway response changes this fingerprint and so
+        # creates a new deployment; the static part is hashed here, the ids by Terraform.
+        static_spec = hashlib.sha256(
+            json.dumps([CREATE_PAYMENT_SCHEMA, _GATEWAY_ERRORS], sort_keys=True).encode()
+        ).hexdigest()
+        deployment = ApiGatewayDeployment(
+            self,
+            "deployment",
+            rest_api_id=self.rest_api.id,
+            triggers={
+                "static_spec": static_spec,
+                "routes": Fn.sha1(Fn.jsonencode([route.id for route in self._routes])),
+                "handler": self.handler_function.function.invoke_arn,
+            },
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            depends_on=self._routes,
+        )
+        stage = ApiGatewayStage(
+            self,
+            "stage",
+            rest_api_id=self.rest_api.id,
+            deployment_id=deployment.id,
+            stage_name=self._config.environment,
+            xray_tracing_enabled=self._config.xray_tracing,
+            access_log_settings=ApiGatewayStageAccessLogSettings(
+                destination_arn=self.log_group.arn, format=json.dumps(ACCESS_LOG_FORMAT, sort_keys=True)
+            ),
+        )
+        api = self._config.api
+        ApiGatewayMethodSettings(
+            self,
+            "method_settings",
+            rest_api_id=self.rest_api.id,
+            stage_name=stage.stage_name,
+            method_path="*/*",
+            settings=ApiGatewayMethodSettingsSettings(
+                metrics_enabled=True,
+                logging_level="INFO",
+                data_trace_enabled=api.data_trace_enabled,
+                throttling_rate_limit=api.throttle_rate_limit,
+                throttling_burst_limit=api.throttle_burst_limit,
+                caching_enabled=False,
+            ),
+        )
+        return stage
+
+    def _build_usage_plan(self, namer: Namer) -> ApiGatewayApiKey:
+        api = self._config.api
+        plan = ApiGatewayUsagePlan(
+            self,
+            "usage_plan",
+            name=namer("payments-api-plan"),
+            api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.rest_api.id, stage=self.stage.stage_name)],
+            quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=api.daily_quota, period="DAY"),
+            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
+                rate_limit=api.throttle_rate_limit, burst_limit=api.throttle_burst_limit
+            ),
+        )
+        api_key = ApiGatewayApiKey(self, "api_key", name=namer("payments-api-key"), enabled=True)
+        ApiGatewayUsagePlanKey(self, "usage_plan_key", key_id=api_key.id, key_type="API_KEY", usage_plan_id=plan.id)
+        return api_key

@@ -1,0 +1,169 @@
+"""One Lambda function with everything it owns: code asset, role, policy, log group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from constructs import Construct
+
+from lib.config import FunctionSettings, PlatformConfig
+from lib.constructs.policies import statement
+from lib.lambda_sources import function_environment_names, function_source_dir
+from lib.naming import Namer
+
+LAMBDA_RUNTIME = "python3.12"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What differs between the platform's functions."""
+
+    function: str  # directory under lambda/ and the role it plays
+    settings: FunctionSettings
+    environment: Mapping[str, str]
+    statements: Sequence[DataAwsIamPolicyDocumentStatement]
+    dead_letter_target_arn: str | None = None
+
+
+class PaymentFunction(Construct):
+    """A python3.12 function from ``lambda/<function>/`` with its own least-privilege role.
+
+    Exposes ``function``, ``role`` and ``log_group`` for triggers and alarms.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        layer: LambdaLayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._check_environment(spec)
+        self.base_name = f"payment-{spec.function.replace('_', '-')}"
+        self.name = namer(self.base_name)
+        self.log_group = self._build_log_group(config, key)
+        self.role = self._build_role(namer)
+        self._build_policy(spec, config, key)
+        self.function = self._build_function(spec, config, key, layer)
+
+    @staticmethod
+    def _check_environment(spec: FunctionSpec) -> None:
+        expected = set(function_environment_names(spec.function))
+        given = set(spec.environment)
+        if given != expected:
+            raise ValueError(
+                f"environment of {spec.function} must set exactly {sorted(expected)}; "
+                f"missing {sorted(expected - given)}, unexpected {sorted(given - expected)}"
+            )
+
+    def _build_log_group(self, config: PlatformConfig, key: KmsKey) -> CloudwatchLogGroup:
+        return CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=f"/aws/lambda/{self.name}",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=key.arn,
+        )
+
+    def _build_role(self, namer: Namer) -> IamRole:
+        assume = DataAwsIamPolicyDocument(
+            self,
+            "assume_role",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["lambda.amazonaws.com"]
+                        )
+                    ],
+                )
+            ],
+        )
+        return IamRole(self, "role", name=f"{self.name}-role", assume_role_policy=assume.json)
+
+    def _build_policy(self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey) -> None:
+        statements = [
+            statement(
+                "WriteOwnLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{self.log_group.arn}:*"],
+            ),
+            # Decrypt the function's own environment variables (encrypted with the CMK).
+            statement("DecryptEnvironment", ["kms:Decrypt"], [key.arn]),
+            *spec.statements,
+        ]
+        if config.xray_tracing:
+            # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
+            statements.append(
+                statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
+            )
+        document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
+        IamRolePolicy(
+            self, "policy", name=f"{self.name}-policy", role=self.role.id, policy=document.json
+        )
+
+    def _build_function(
+        self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, layer: LambdaLayerVersion
+    ) -> LambdaFunction:
+        asset = TerraformAsset(
+            self, "code", path=str(function_source_dir(spec.function)), type=AssetType.ARCHIVE
+        )
+        dead_letter = (
+            LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
+            if spec.dead_letter_target_arn
+            else None
+        )
+        ignore_emulator_drift = (
+            # The emulator does not return dead_letter_config, so every plan would show drift.
+            TerraformResourceLifecycle(ignore_changes=["dead_letter_config"])
+            if config.emulator is not None and dead_letter is not None
+            else None
+        )
+        return LambdaFunction(
+            self,
+            "function",
+            function_name=self.name,
+            role=self.role.arn,
+            runtime=LAMBDA_RUNTIME,
+            architectures=["x86_64"],
+            handler="handler.handler",
+            filename=asset.path,
+            source_code_hash=asset.asset_hash,
+            layers=[layer.arn],
+            memory_size=spec.settings.memory_mb,
+            timeout=spec.settings.timeout_seconds,
+            reserved_concurrent_executions=spec.settings.reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables=dict(spec.environment)),
+            kms_key_arn=key.arn,
+            tracing_config=LambdaFunctionTracingConfig(
+                mode="Active" if config.xray_tracing else "PassThrough"
+            ),
+            dead_letter_config=dead_letter,
+            depends_on=[self.log_group],
+            lifecycle=ignore_emulator_drift,
+        )

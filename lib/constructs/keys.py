@@ -1,0 +1,99 @@
+"""The platform's customer-managed KMS key: every store and log group is encrypted with it."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from lib.config import PlatformConfig
+from lib.constructs.policies import condition, statement
+from lib.naming import Namer
+
+# Key administration without kms:* so nothing in the stack grants a service-wide wildcard.
+_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+]
+_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+
+
+class PlatformKey(Construct):
+    """Exposes ``key`` (the CMK) and ``alias``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        account_id: str,
+        region: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        policy = self._build_policy(namer, account_id, region)
+        self.key = KmsKey(
+            self,
+            "key",
+            description=f"Payment platform data key ({namer.suffix})",
+            enable_key_rotation=True,
+            deletion_window_in_days=config.kms_deletion_window_days,
+            policy=policy.json,
+        )
+        self.alias = KmsAlias(
+            self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
+        )
+
+    def _build_policy(self, namer: Namer, account_id: str, region: str) -> DataAwsIamPolicyDocument:
+        # In a key policy "*" as the resource means "this key".
+        return DataAwsIamPolicyDocument(
+            self,
+            "policy",
+            statement=[
+                statement(
+                    "AccountAdministers",
+                    _ADMIN_ACTIONS,
+                    ["*"],
+                    aws_principals=[f"arn:aws:iam::{account_id}:root"],
+                ),
+                statement(
+                    "CloudWatchLogsEncryptsPlatformLogGroups",
+                    _USE_ACTIONS,
+                    ["*"],
+                    service_principals=[f"logs.{region}.amazonaws.com"],
+                    conditions=[
+                        condition(
+                            "ArnLike",
+                            "kms:EncryptionContext:aws:logs:arn",
+                            [f"arn:aws:logs:{region}:{account_id}:log-group:*"],
+                        )
+                    ],
+                ),
+                statement(
+                    # Alarms publish to the encrypted alarm topic.
+                    "CloudWatchAlarmsPublishToEncryptedTopic",
+                    ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    ["*"],
+                    service_principals=["cloudwatch.amazonaws.com"],
+                    conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
+                ),
+            ],
+        )

@@ -1,0 +1,157 @@
+"""Alarms to the alarm topic and one dashboard for the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from constructs import Construct
+
+from lib.config import PlatformConfig
+from lib.constructs.api import PaymentsApi
+from lib.constructs.function import PaymentFunction
+from lib.constructs.queues import Queues
+from lib.naming import Namer
+
+
+class Monitoring(Construct):
+    """Exposes ``alarms`` (by name) and ``dashboard``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        region: str,
+        functions: Sequence[PaymentFunction],
+        queues: Queues,
+        api: PaymentsApi,
+        state_machine: SfnStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._namer = namer
+        self._alarm_actions = [queues.alarm_topic.arn]
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        thresholds = config.alarms
+        for function in functions:
+            dimensions = {"FunctionName": function.function.function_name}
+            self._alarm(namer(f"{function.base_name}-errors"), "AWS/Lambda", "Errors", dimensions, thresholds.lambda_error_threshold)
+            self._alarm(namer(f"{function.base_name}-throttles"), "AWS/Lambda", "Throttles", dimensions, thresholds.lambda_throttle_threshold)
+        # One message in the DLQ is one payment that needs a human: alarm on the first.
+        self._alarm(
+            namer("payment-dlq-not-empty"),
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": queues.dlq.name},
+            0,
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+        )
+        api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
+        self._alarm(namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold)
+        self._alarm(
+            namer("payments-api-p99-latency"),
+            "AWS/ApiGateway",
+            "Latency",
+            api_dimensions,
+            thresholds.api_p99_latency_ms,
+            extended_statistic="p99",
+        )
+        self._alarm(
+            namer("payment-workflow-failed"),
+            "AWS/States",
+            "ExecutionsFailed",
+            {"StateMachineArn": state_machine.arn},
+            thresholds.state_machine_failed_threshold,
+        )
+        self.dashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=namer("payment-platform"),
+            dashboard_body=Fn.jsonencode(
+                self._dashboard_body(region, functions, queues, api_dimensions, state_machine)
+            ),
+        )
+
+    def _alarm(
+        self,
+        name: str,
+        namespace: str,
+        metric: str,
+        dimensions: Mapping[str, str],
+        threshold: int,
+        *,
+        statistic: str | None = "Sum",
+        extended_statistic: str | None = None,
+        comparison: str = "GreaterThanOrEqualToThreshold",
+    ) -> None:
+        construct_id = name.removesuffix(f"-{self._namer.suffix}").replace("-", "_")
+        self.alarms[name] = CloudwatchMetricAlarm(
+            self,
+            construct_id,
+            alarm_name=name,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dict(dimensions),
+            statistic=None if extended_statistic else statistic,
+            extended_statistic=extended_statistic,
+            period=self._config.alarms.period_seconds,
+            evaluation_periods=self._config.alarms.evaluation_periods,
+            threshold=threshold,
+            comparison_operator=comparison,
+            treat_missing_data="notBreaching",
+            alarm_actions=self._alarm_actions,
+            ok_actions=self._alarm_actions,
+        )
+
+    def _dashboard_body(
+        self,
+        region: str,
+        functions: Sequence[PaymentFunction],
+        queues: Queues,
+        api_dimensions: Mapping[str, str],
+        state_machine: SfnStateMachine,
+    ) -> dict[str, Any]:
+        def widget(title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum") -> dict[str, Any]:
+            return {
+                "type": "metric",
+                "x": x,
+                "y": y,
+                "width": 12,
+                "height": 6,
+                "properties": {"title": title, "region": region, "stat": stat, "period": 300, "metrics": metrics},
+            }
+
+        names = [f.function.function_name for f in functions]
+        api_dims = ["ApiName", api_dimensions["ApiName"], "Stage", api_dimensions["Stage"]]
+        return {
+            "widgets": [
+                widget("API requests and errors", [["AWS/ApiGateway", m, *api_dims] for m in ("Count", "4XXError", "5XXError")], 0, 0),
+                widget("API latency p99", [["AWS/ApiGateway", "Latency", *api_dims]], 12, 0, stat="p99"),
+                widget("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", n] for n in names], 0, 6),
+                widget("Lambda throttles", [["AWS/Lambda", "Throttles", "FunctionName", n] for n in names], 12, 6),
+                widget(
+                    "Workflow executions",
+                    [["AWS/States", m, "StateMachineArn", state_machine.arn] for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")],
+                    0,
+                    12,
+                ),
+                widget(
+                    "Queue depth",
+                    [
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queues.queue.name],
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queues.dlq.name],
+                    ],
+                    12,
+                    12,
+                    stat="Maximum",
+                ),
+            ]
+        }

@@ -1,0 +1,241 @@
+"""Durable state: the payments, audit, idempotency and batch-jobs tables, and the batch bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTableGlobalSecondaryIndex,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+    S3BucketLifecycleConfigurationRuleTransition,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+from lib.config import PlatformConfig
+from lib.constructs.policies import condition, statement
+from lib.naming import Namer
+
+MERCHANT_TIME_INDEX = "merchant-created-index"
+BATCH_INCOMING_PREFIX = "incoming/"
+BATCH_REPORTS_PREFIX = "reports/"
+
+
+class Storage(Construct):
+    """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
+    ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        account_id: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._namer = namer
+        self._key = key
+        self.merchant_time_index = MERCHANT_TIME_INDEX
+        self.payments_table = self._build_payments_table()
+        self.audit_table = self._build_table(
+            "audit_table",
+            "payment-audit",
+            attributes=[("payment_id", "S"), ("sequence", "N")],
+            hash_key="payment_id",
+            range_key="sequence",
+        )
+        self.idempotency_table = self._build_table(
+            "idempotency_table",
+            "payment-idempotency",
+            attributes=[("id", "S")],
+            hash_key="id",
+            ttl_attribute="expiration",
+        )
+        self.batch_jobs_table = self._build_table(
+            "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
+        )
+        self.batch_bucket = self._build_batch_bucket(account_id)
+
+    def _capacity(self) -> dict[str, int]:
+        tables = self._config.tables
+        if tables.billing_mode == "PROVISIONED":
+            return {"read_capacity": tables.read_capacity, "write_capacity": tables.write_capacity}
+        return {}
+
+    def _build_table(
+        self,
+        construct_id: str,
+        name: str,
+        *,
+        attributes: Sequence[tuple[str, str]],
+        hash_key: str,
+        range_key: str | None = None,
+        ttl_attribute: str | None = None,
+        indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
+    ) -> DynamodbTable:
+        return DynamodbTable(
+            self,
+            construct_id,
+            name=self._namer(name),
+            billing_mode=self._config.tables.billing_mode,
+            **self._capacity(),
+            hash_key=hash_key,
+            range_key=range_key,
+            attribute=[DynamodbTableAttribute(name=n, type=t) for n, t in attributes],
+            global_secondary_index=list(indexes) or None,
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=self._key.arn
+            ),
+            ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
+            deletion_protection_enabled=False,
+        )
+
+    def _build_payments_table(self) -> DynamodbTable:
+        # Time-range listings are per merchant: partitioning by merchant spreads writes,
+        # while a timestamp hash key would make every range query a scan.
+        by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
+            name=MERCHANT_TIME_INDEX,
+            hash_key="merchant_id",
+            range_key="created_at",
+            projection_type="ALL",
+            **self._capacity(),
+        )
+        return self._build_table(
+            "payments_table",
+            "payments",
+            attributes=[("payment_id", "S"), ("merchant_id", "S"), ("created_at", "S")],
+            hash_key="payment_id",
+            indexes=[by_merchant_and_time],
+        )
+
+    def _build_batch_bucket(self, account_id: str) -> S3Bucket:
+        bucket = S3Bucket(
+            self,
+            "batch_bucket",
+            bucket=self._namer(f"payment-batch-{account_id}"),
+            force_destroy=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "batch_bucket_ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        S3BucketPublicAccessBlock(
+            self,
+            "batch_bucket_public_access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "batch_bucket_encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=self._key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketVersioningA(
+            self,
+            "batch_bucket_versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                status="Enabled" if self._config.batch_bucket.versioning else "Suspended"
+            ),
+        )
+        self._build_lifecycle(bucket)
+        if self._config.emulator is None or self._config.emulator.evaluates_tls_conditions:
+            self._build_tls_only_policy(bucket)
+        return bucket
+
+    def _build_lifecycle(self, bucket: S3Bucket) -> None:
+        settings = self._config.batch_bucket
+        S3BucketLifecycleConfiguration(
+            self,
+            "batch_bucket_lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="age-out-batch-files",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
+                        )
+                    ],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=settings.noncurrent_version_expiration_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=1
+                        )
+                    ],
+                )
+            ],
+        )
+
+    def _build_tls_only_policy(self, bucket: S3Bucket) -> None:
+        document = DataAwsIamPolicyDocument(
+            self,
+            "batch_bucket_policy_document",
+            statement=[
+                statement(
+                    "DenyInsecureTransport",
+                    ["s3:*"],
+                    [bucket.arn, f"{bucket.arn}/*"],
+                    effect="Deny",
+                    any_principal=True,
+                    conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
+                )
+            ],
+        )
+        S3BucketPolicy(self, "batch_bucket_policy", bucket=bucket.id, policy=document.json)

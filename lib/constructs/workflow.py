@@ -1,0 +1,224 @@
+"""The payment workflow: the ``workflow`` step function and the state machine that drives it.
+
+The state only ever carries ids and error names, never payment details, so execution
+history and its logs hold nothing sensitive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.sfn_state_machine import (
+    SfnStateMachine,
+    SfnStateMachineLoggingConfiguration,
+    SfnStateMachineTracingConfiguration,
+)
+from constructs import Construct
+
+from lib.config import PlatformConfig
+from lib.constructs.function import FunctionSpec, PaymentFunction
+from lib.constructs.policies import condition, statement
+from lib.constructs.queues import Queues
+from lib.constructs.storage import Storage
+from lib.lambda_sources import environment_contract
+from lib.naming import Namer
+
+# Errors a Lambda task can raise that say nothing about the payment: always worth a retry.
+_LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+EXECUTION_TIMEOUT_SECONDS = 300
+
+
+def workflow_definition(function_arn: str) -> dict[str, Any]:
+    """The Amazon States Language definition; ``function_arn`` may be a token."""
+
+    def task(step: str, next_state: str | None, *, retry: list[dict[str, Any]], catch: bool) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": function_arn,
+            "Parameters": {"step": step, "payment_id.$": "$.payment_id"},
+            "ResultSelector": {"payment_id.$": "$.payment_id", "status.$": "$.status"},
+            "Retry": retry,
+        }
+        if catch:
+            state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}]
+        if next_state is None:
+            state["End"] = True
+        else:
+            state["Next"] = next_state
+        return state
+
+    service_retry = {"ErrorEquals": _LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
+    # After a payment settles, a failed notification must not compensate it: retry, then
+    # fail the execution so the failed-executions alarm fires.
+    any_error_retry = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
+    compensate = task("compensate", "NotifyFailure", retry=[any_error_retry], catch=False)
+    compensate["Parameters"] = {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
+    return {
+        "Comment": "Payment lifecycle: validate, process, record, notify; compensate on failure.",
+        "StartAt": "Validate",
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+        "States": {
+            "Validate": task("validate", "Process", retry=[service_retry], catch=True),
+            "Process": task(
+                "process",
+                "Record",
+                retry=[
+                    {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+                    service_retry,
+                ],
+                catch=True,
+            ),
+            "Record": task("record", "Notify", retry=[service_retry], catch=True),
+            "Notify": task("notify", None, retry=[any_error_retry], catch=False),
+            "Compensate": compensate,
+            "NotifyFailure": task("notify", "FailureHandled", retry=[any_error_retry], catch=False),
+            "FailureHandled": {"Type": "Succeed"},
+        },
+    }
+
+
+class Workflow(Construct):
+    """Exposes ``step_function`` (PaymentFunction), ``state_machine`` and ``log_group``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        layer: LambdaLayerVersion,
+        storage: Storage,
+        queues: Queues,
+        common_environment: dict[str, str],
+        account_id: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.step_function = self._build_step_function(
+            config, namer, key, layer, storage, queues, common_environment
+        )
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=f"/aws/vendedlogs/states/{namer('payment-workflow')}",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=key.arn,
+        )
+        role = self._build_role(namer, account_id, config)
+        self.state_machine = SfnStateMachine(
+            self,
+            "state_machine",
+            name=namer("payment-workflow"),
+            type="STANDARD",
+            role_arn=role.arn,
+            definition=Fn.jsonencode(workflow_definition(self.step_function.function.arn)),
+            logging_configuration=SfnStateMachineLoggingConfiguration(
+                log_destination=f"{self.log_group.arn}:*",
+                include_execution_data=True,
+                level="ALL",
+            ),
+            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=config.xray_tracing),
+        )
+
+    def _build_step_function(
+        self,
+        config: PlatformConfig,
+        namer: Namer,
+        key: KmsKey,
+        layer: LambdaLayerVersion,
+        storage: Storage,
+        queues: Queues,
+        common_environment: dict[str, str],
+    ) -> PaymentFunction:
+        env = environment_contract()
+        rules = config.payment_rules
+        return PaymentFunction(
+            self,
+            "step_function",
+            spec=FunctionSpec(
+                function="workflow",
+                settings=config.functions.workflow,
+                environment={
+                    **common_environment,
+                    env.PAYMENTS_TABLE_NAME: storage.payments_table.name,
+                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    env.STATUS_TOPIC_ARN: queues.status_topic.arn,
+                    env.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
+                },
+                statements=[
+                    statement(
+                        "ReadAndTransitionPayments",
+                        ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                        [storage.payments_table.arn],
+                    ),
+                    statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                    statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
+                    # SNS encrypts with the CMK on the publisher's behalf.
+                    statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [key.arn]),
+                ],
+            ),
+            config=config,
+            namer=namer,
+            key=key,
+            layer=layer,
+        )
+
+    def _build_role(self, namer: Namer, account_id: str, config: PlatformConfig) -> IamRole:
+        assume = DataAwsIamPolicyDocument(
+            self,
+            "assume_role",
+            statement=[
+                statement(
+                    "StepFunctionsAssumes",
+                    ["sts:AssumeRole"],
+                    [],
+                    service_principals=["states.amazonaws.com"],
+                    conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
+                )
+            ],
+        )
+        role = IamRole(self, "role", name=namer("payment-workflow-role"), assume_role_policy=assume.json)
+        function_arn = self.step_function.function.arn
+        statements = [
+            statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
+            # CloudWatch Logs' log-delivery APIs have no resource-level permissions: "*" only.
+            statement(
+                "DeliverExecutionLogs",
+                [
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DescribeResourcePolicies",
+                    "logs:DescribeLogGroups",
+                ],
+                ["*"],
+            ),
+        ]
+        if config.xray_tracing:
+            # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
+            statements.append(
+                statement(
+                    "Tracing",
+                    ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                    ["*"],
+                )
+            )
+        document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
+        IamRolePolicy(self, "policy", name=namer("payment-workflow-policy"), role=role.id, policy=document.json)
+        return role

@@ -1,0 +1,100 @@
+"""Deployment settings read from the process environment by ``tap.py``.
+
+Everything is parsed and validated before any construct is built, so a bad variable fails
+fast with a message naming the variable and the form it must take.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lib.config import ENVIRONMENTS, EmulatorTarget, PlatformConfig, config_for
+from lib.naming import validate_suffix
+
+_REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# AWS tag values: up to 256 characters of letters, digits, spaces and + - = . _ : / @
+_TAG_VALUE_PATTERN = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
+
+CI_TAG_VARIABLES = {
+    "REPOSITORY": "Repository",
+    "COMMIT_AUTHOR": "CommitAuthor",
+    "PR_NUMBER": "PRNumber",
+    "TEAM": "Team",
+}
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    bucket: str
+    region: str
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    config: PlatformConfig
+    environment_suffix: str
+    region: str
+    state_backend: StateBackend | None
+    ci_tags: Mapping[str, str]
+
+    @property
+    def stack_name(self) -> str:
+        return f"TapStack{self.environment_suffix}"
+
+
+def _region(value: str, variable: str) -> str:
+    if not _REGION_PATTERN.match(value):
+        raise ValueError(f"{variable} must be an AWS region such as us-east-1, got {value!r}")
+    return value
+
+
+def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
+    environment = environ.get("ENVIRONMENT", "dev") or "dev"
+    if environment not in ENVIRONMENTS:
+        raise ValueError(
+            f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}"
+        )
+    suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", "") or environment)
+    region = _region(environ.get("AWS_REGION", "") or "us-east-1", "AWS_REGION")
+
+    state_backend = None
+    bucket = environ.get("TERRAFORM_STATE_BUCKET", "")
+    if bucket:
+        if not _BUCKET_PATTERN.match(bucket):
+            raise ValueError(
+                f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}"
+            )
+        state_region = _region(
+            environ.get("TERRAFORM_STATE_BUCKET_REGION", "") or region,
+            "TERRAFORM_STATE_BUCKET_REGION",
+        )
+        state_backend = StateBackend(bucket=bucket, region=state_region)
+
+    ci_tags: dict[str, str] = {}
+    for variable, tag in CI_TAG_VARIABLES.items():
+        value = environ.get(variable, "")
+        if not value:
+            continue
+        if not _TAG_VALUE_PATTERN.match(value):
+            raise ValueError(
+                f"{variable} must be at most 256 letters, digits, spaces or + - = . _ : / @, "
+                f"got {value!r}"
+            )
+        ci_tags[tag] = value
+
+    config = config_for(environment)
+    emulator_endpoint = environ.get("LOCAL_CLOUD_ENDPOINT", "")
+    if emulator_endpoint:
+        config = config.targeting(EmulatorTarget(endpoint_url=emulator_endpoint))
+
+    return DeploymentSettings(
+        config=config,
+        environment_suffix=suffix,
+        region=region,
+        state_backend=state_backend,
+        ci_tags=ci_tags,
+    )
