@@ -1,0 +1,34 @@
+"""Patches applied to moto inside the emulator process (never in the caller's process).
+
+Each module fixes one documented gap of moto 5.2.5; see localcloud/README.md for the evidence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from localcloud.patches import (
+    lambda_runtime,
+    s3_notifications,
+    sqs_event_source,
+    stepfunctions_api,
+)
+from localcloud.patches.runtime_state import RUNTIME
+
+
+def apply_all(state_dir: Path) -> None:
+    RUNTIME.state_dir = state_dir
+    stepfunctions_api.apply()
+    lambda_runtime.apply()
+    sqs_event_source.apply()
+    s3_notifications.apply()
+
+
+def set_endpoint(endpoint: str) -> None:
+    RUNTIME.endpoint = endpoint
+    sqs_event_source.start_poller()
+
+
+def stop_background_workers() -> None:
+    sqs_event_source.stop_poller()
+    lambda_runtime.kill_running_invocations()

@@ -1,0 +1,338 @@
+"""Lambda execution backend: run the function's own zip in a Python subprocess.
+
+moto 5.2.5 executes Lambda code only inside Docker (``LambdaFunction._invoke_lambda``) or,
+with ``use_docker=False``, returns an echo. There is no Docker here, so this module replaces
+``LambdaFunction.invoke`` (the single path used by the Invoke API, Step Functions tasks,
+S3/SNS notifications and our SQS poller) with a local runtime:
+
+* the function zip is unpacked to ``<state>/lambda-cache/<digest>/task`` and every layer zip
+  to ``.../opt`` in the function's layer order, so a layer's ``python/`` lands in
+  ``opt/python`` exactly as AWS mounts it at ``/opt/python``;
+* the handler runs in ``sys.executable -I -S localcloud/lambda_bootstrap.py`` with a clean
+  environment: the function's variables, the variables the AWS runtime sets
+  (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, _X_AMZN_TRACE_ID, ...), fake credentials and
+  ``AWS_ENDPOINT_URL`` = the emulator, so boto3 in the handler talks to the emulator;
+* the import path is the one AWS gives (task root, /opt/python,
+  /opt/python/lib/pythonX.Y/site-packages) plus a directory that holds only what the AWS
+  python runtime bundles (boto3, botocore and their dependencies). Anything else the
+  handler imports must come from its zip or a layer, as on AWS;
+* the interpreter is the launcher's (3.11 here) while the stack deploys python3.12: code
+  using 3.12-only syntax or a layer with cpython-312 binary wheels fails locally;
+* an exception comes back as AWS reports it: header ``X-Amz-Function-Error: Unhandled``
+  and ``{"errorType": <class name>, "errorMessage", "requestId", "stackTrace"}``;
+  Step Functions Retry/Catch match on that errorType;
+* the function timeout is enforced in the subprocess (``Sandbox.Timedout``, the AWS error
+  type) with a hard kill in the parent as a backstop;
+* ``InvocationType=Event`` runs in a background thread (AWS queues async invocations) and
+  is retried on function error ``MaximumRetryAttempts`` times (default 2, as AWS), waiting
+  ``LOCALCLOUD_ASYNC_RETRY_DELAY_SECONDS`` (default 1s; AWS waits ~1 and ~2 minutes);
+* every invocation is logged to CloudWatch Logs ``/aws/lambda/<name>`` with
+  START/END/REPORT lines and mirrored to the server log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localcloud.patches.runtime_state import RUNTIME
+
+BOOTSTRAP = Path(__file__).resolve().parent.parent / "lambda_bootstrap.py"
+# What the AWS python runtime ships besides the standard library.
+RUNTIME_BUNDLED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+# Grace on top of the function timeout for interpreter start-up and imports (AWS: init phase).
+INIT_ALLOWANCE_SECONDS = 10.0
+LOG_RESULT_TAIL_BYTES = 4096
+
+_prepare_lock = threading.Lock()
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+_async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    payload: bytes
+    function_error: bool
+    logs: str
+    request_id: str
+
+
+def _function_digest(fn: Any, layers: list[Any]) -> str:
+    digest = hashlib.sha256(fn.code_sha_256.encode())
+    for layer in layers:
+        digest.update(layer.code_sha_256.encode())
+    return digest.hexdigest()[:32]
+
+
+def _resolve_layers(fn: Any) -> list[Any]:
+    from moto.awslambda.utils import get_backend
+
+    backend = get_backend(fn.account_id, fn.region)
+    resolved = []
+    for layer_ref in fn.layers:
+        layer = backend.layers_versions_by_arn(layer_ref["Arn"])
+        if layer is None:
+            raise RuntimeError(f"layer {layer_ref['Arn']} no longer exists")
+        resolved.append(layer)
+    return resolved
+
+
+def _unzip(code: bytes, target: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        archive.extractall(target)
+
+
+def prepare_code(fn: Any) -> Path:
+    """Unpack code and layers once per (code, layers) digest; return the digest directory."""
+    layers = _resolve_layers(fn)
+    root = RUNTIME.state_dir / "lambda-cache" / _function_digest(fn, layers)
+    with _prepare_lock:
+        if (root / ".complete").exists():
+            return root
+        staging = Path(tempfile.mkdtemp(dir=RUNTIME.state_dir, prefix="unpack-"))
+        _unzip(fn.code_bytes, staging / "task")
+        (staging / "opt").mkdir()
+        for layer in layers:
+            _unzip(layer.code_bytes, staging / "opt")
+        (staging / ".complete").touch()
+        root.parent.mkdir(parents=True, exist_ok=True)
+        if root.exists():  # an interrupted earlier unpack
+            import shutil
+
+            shutil.rmtree(root)
+        staging.rename(root)
+    return root
+
+
+def _bundled_runtime_dir() -> Path:
+    """A directory exposing only the packages the AWS python runtime bundles."""
+    target = RUNTIME.state_dir / "lambda-runtime"
+    with _prepare_lock:
+        if (target / ".complete").exists():
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        import importlib.util
+
+        for name in RUNTIME_BUNDLED:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                continue
+            origin = Path(spec.origin)
+            source = origin.parent if origin.name == "__init__.py" else origin
+            link = target / source.name
+            if not link.exists():
+                link.symlink_to(source)
+        (target / ".complete").touch()
+    return target
+
+
+def _trace_header() -> str:
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage=localcloud"
+
+
+def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, str]:
+    task, opt = code_root / "task", code_root / "opt"
+    python_dir = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    sys_path = [
+        task,
+        opt / "python",
+        opt / "python" / "lib" / python_dir / "site-packages",
+        _bundled_runtime_dir(),
+    ]
+    started = time.gmtime()
+    log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{request_id.replace('-', '')}"
+    environment = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(task),
+        "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+        "_HANDLER": fn.handler or "",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+        "AWS_REGION": fn.region,
+        "AWS_DEFAULT_REGION": fn.region,
+        "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
+        "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "_X_AMZN_TRACE_ID": _trace_header(),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+    # Set after the function's variables: the handler must talk to the emulator.
+    environment["AWS_ENDPOINT_URL"] = RUNTIME.endpoint
+    environment["LOCALCLOUD_SYS_PATH"] = os.pathsep.join(str(p) for p in sys_path)
+    environment["LOCALCLOUD_REQUEST_ID"] = request_id
+    environment["LOCALCLOUD_INVOKED_FUNCTION_ARN"] = fn.function_arn
+    return environment
+
+
+def _error_document(request_id: str, error_type: str, message: str) -> bytes:
+    document = {
+        "errorMessage": f"RequestId: {request_id} Error: {message}",
+        "errorType": error_type,
+    }
+    return json.dumps(document).encode()
+
+
+def run_invocation(fn: Any, event_json: str) -> InvocationResult:
+    request_id = str(uuid.uuid4())
+    code_root = prepare_code(fn)
+    environment = build_environment(fn, request_id, code_root)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=RUNTIME.state_dir) as scratch:
+        result_path = Path(scratch) / "result.json"
+        command = [sys.executable, "-I", "-S", str(BOOTSTRAP), fn.handler, str(result_path)]
+        process = subprocess.Popen(
+            command,
+            cwd=code_root / "task",
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        with _running_lock:
+            _running.add(process)
+        killed = False
+        try:
+            output, _ = process.communicate(
+                event_json.encode(), timeout=float(fn.timeout) + INIT_ALLOWANCE_SECONDS
+            )
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            killed = True
+        finally:
+            with _running_lock:
+                _running.discard(process)
+        duration_ms = (time.monotonic() - started) * 1000
+        document = result_path.read_bytes() if result_path.exists() else b""
+
+    if killed:
+        payload = _error_document(
+            request_id, "Sandbox.Timedout", f"Task timed out after {fn.timeout:.2f} seconds"
+        )
+        function_error = True
+    elif not document:
+        message = f"Runtime exited with error: exit status {process.returncode}"
+        payload = _error_document(request_id, "Runtime.ExitError", message)
+        function_error = True
+    else:
+        parsed = json.loads(document)
+        function_error = "payload" not in parsed
+        payload = document if function_error else json.dumps(parsed["payload"]).encode()
+
+    logs = (
+        f"START RequestId: {request_id} Version: $LATEST\n"
+        + output.decode("utf-8", errors="replace")
+        + f"END RequestId: {request_id}\n"
+        + f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+        + f"Memory Size: {fn.memory_size} MB\n"
+    )
+    return InvocationResult(payload, function_error, logs, request_id)
+
+
+def _record(fn: Any, result: InvocationResult) -> None:
+    try:
+        fn.save_logs(result.logs)
+    except Exception as exc:  # logging must never fail an invocation
+        print(f"localcloud: could not store logs of {fn.function_name}: {exc}", file=sys.stderr)
+    prefix = f"[lambda {fn.function_name}] "
+    sys.stderr.write("".join(prefix + line + "\n" for line in result.logs.splitlines()))
+    sys.stderr.flush()
+
+
+def invoke_and_record(fn: Any, event_json: str) -> InvocationResult:
+    fn.logs_backend.ensure_log_group(fn.logs_group_name)
+    result = run_invocation(fn, event_json)
+    _record(fn, result)
+    return result
+
+
+def _async_retry_policy(fn: Any) -> int:
+    for invoke_config in getattr(fn, "event_invoke_config", []) or []:
+        attempts = invoke_config.config.get("MaximumRetryAttempts")
+        if attempts is not None:
+            return int(attempts)
+    return 2
+
+
+def _invoke_async(fn: Any, event_json: str) -> None:
+    delay = float(os.environ.get("LOCALCLOUD_ASYNC_RETRY_DELAY_SECONDS", "1"))
+    for attempt in range(_async_retry_policy(fn) + 1):
+        try:
+            result = invoke_and_record(fn, event_json)
+        except Exception as exc:
+            print(f"localcloud: async invoke of {fn.function_name} failed: {exc}", file=sys.stderr)
+            return
+        if not result.function_error:
+            return
+        time.sleep(delay * (attempt + 1))
+
+
+def submit_async(fn: Any, event_json: str) -> None:
+    _async_pool.submit(_invoke_async, fn, event_json)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key in (name, name.lower()):
+        value = headers.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def _patched_invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    event_json = body if body else "{}"
+    invocation_type = _header(request_headers, "X-Amz-Invocation-Type") or "RequestResponse"
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+        submit_async(self, event_json)
+        return b""
+    result = invoke_and_record(self, event_json)
+    if result.function_error:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["x-amz-executed-version"] = "$LATEST"
+    tail = result.logs.encode("utf-8")[-LOG_RESULT_TAIL_BYTES:]
+    response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+    return result.payload
+
+
+def apply() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    LambdaFunction.invoke = _patched_invoke  # type: ignore[method-assign]
+
+
+def kill_running_invocations() -> None:
+    with _running_lock:
+        for process in list(_running):
+            process.kill()

@@ -1,0 +1,52 @@
+"""S3 → Lambda notifications delivered asynchronously, with the full AWS record shape.
+
+moto 5.2.5 does fire ``s3:ObjectCreated:*`` notifications to Lambda natively
+(``moto/s3/notifications.py`` ``send_event`` → ``_invoke_awslambda``), honouring the
+prefix/suffix filter, but it calls the function synchronously inside the PutObject request
+(the uploader waits for the handler) and swallows every error. On AWS, S3 invokes Lambda
+asynchronously (``InvocationType=Event``: retried twice on function error).
+
+This patch routes the notification through the async path of
+``localcloud.patches.lambda_runtime`` and completes the record with the fields moto omits
+(``userIdentity``, ``requestParameters``, ``responseElements``, ``s3.object.sequencer``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+
+def complete_record(record: dict[str, Any]) -> dict[str, Any]:
+    record.setdefault("userIdentity", {"principalId": "AWS:LOCALCLOUD"})
+    record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+    record.setdefault(
+        "responseElements",
+        {"x-amz-request-id": "LOCALCLOUD", "x-amz-id-2": "LOCALCLOUD"},
+    )
+    s3_object = record.get("s3", {}).get("object", {})
+    s3_object.setdefault("sequencer", f"{time.time_ns():016X}")
+    return record
+
+
+def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+    from moto.awslambda.utils import get_backend
+
+    from localcloud.patches.lambda_runtime import submit_async
+
+    try:
+        fn = get_backend(account_id, region_name).get_function(fn_arn)
+    except Exception as exc:  # AWS drops events for a missing function, too
+        print(f"localcloud: S3 notification to {fn_arn} dropped: {exc}", file=sys.stderr)
+        return
+    for record in event_body.get("Records", []):
+        complete_record(record)
+    submit_async(fn, json.dumps(event_body))
+
+
+def apply() -> None:
+    from moto.s3 import notifications
+
+    notifications._invoke_awslambda = _invoke_awslambda

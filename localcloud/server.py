@@ -1,0 +1,99 @@
+"""Entry point of the emulator process: ``python -m localcloud.server --state-dir DIR``.
+
+The launcher (``localcloud.launcher``) always starts this module in a *child process*
+rather than a ``ThreadedMotoServer`` inside the caller, because:
+
+* the moto patches in this package (Lambda execution, Step Functions gaps, SQS poller,
+  async S3 notifications) mutate moto's classes; applying them in a separate process keeps
+  the caller's own ``mock_aws`` tests untouched;
+* ``python -m localcloud start`` must outlive the command that started it (daemon), and
+  ``stop`` must be able to end it by PID; a process group also lets ``stop`` end the
+  Lambda subprocesses the server spawned;
+* moto's Step Functions interpreter calls Lambda through ``http://localhost:$MOTO_PORT``,
+  a process-wide environment variable, so the port must be set inside the server process.
+
+The server binds port 0 on 127.0.0.1 (the kernel picks a free port, no race), exports
+``MOTO_PORT``, writes ``endpoint`` into the state dir and serves until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+HOST = "127.0.0.1"
+ENDPOINT_FILE = "endpoint"
+
+
+def _configure_moto_environment() -> None:
+    # Must be in the environment before moto's IAM backend is first built:
+    # aws_iam_role_policy_attachment to arn:aws:iam::aws:policy/... needs the managed policies.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    # Lambda and the Step Functions interpreter talk to this very server.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def serve(state_dir: Path) -> None:
+    _configure_moto_environment()
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from localcloud import patches
+
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    patches.apply_all(state_dir)
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    port = server.server_address[1]
+    os.environ["MOTO_PORT"] = str(port)
+    endpoint = f"http://{HOST}:{port}"
+    patches.set_endpoint(endpoint)
+
+    def _shutdown(signum: int, frame: FrameType | None) -> None:
+        # shutdown() blocks until serve_forever returns, so it cannot run on the serving thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+
+    tmp = state_dir / f"{ENDPOINT_FILE}.tmp"
+    tmp.write_text(endpoint + "\n")
+    tmp.replace(state_dir / ENDPOINT_FILE)
+    print(f"localcloud: moto {_moto_version()} serving on {endpoint}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        patches.stop_background_workers()
+        print("localcloud: stopped", file=sys.stderr, flush=True)
+
+
+def _moto_version() -> str:
+    import moto
+
+    return str(moto.__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m localcloud.server")
+    parser.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    state_dir: Path = args.state_dir.resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    serve(state_dir)
+
+
+if __name__ == "__main__":
+    main()
