@@ -1,0 +1,1 @@
+"""Shared payment domain: money, models, lifecycle, repository and step logic."""

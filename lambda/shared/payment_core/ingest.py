@@ -1,0 +1,77 @@
+"""Read one batch CSV stream into queue messages and a rejection report."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from typing import Protocol
+
+from payment_core.batch import (
+    EXPECTED_HEADER,
+    Rejection,
+    RejectionReport,
+    SeenPaymentIds,
+    check_header,
+    parse_row,
+    text_lines,
+)
+from payment_core.batch_jobs import BatchCounts
+from payment_core.settings import BusinessRules
+
+
+class MessageSink(Protocol):
+    sent: int
+
+    def add(self, message: dict[str, object]) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def ingest_csv(
+    read: Callable[[int], bytes],
+    rules: BusinessRules,
+    batch_job_id: str,
+    sink: MessageSink,
+    report: RejectionReport,
+) -> BatchCounts:
+    """Stream rows from ``read``; valid ones go to ``sink``, the rest into ``report``."""
+    reader = csv.reader(text_lines(read))
+    seen = SeenPaymentIds()
+    row_number = 0
+    rows = 0
+    header_ok = False
+    try:
+        while True:
+            row_number += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                if not header_ok:
+                    report.add(Rejection(row_number, f"malformed CSV header: {error}"))
+                    break
+                rows += 1
+                report.add(Rejection(row_number, f"malformed CSV: {error}"))
+                continue
+            if not header_ok:
+                problem = check_header(record)
+                if problem is not None:
+                    report.add(Rejection(row_number, problem))
+                    break
+                header_ok = True
+                continue
+            if not record:  # blank line
+                continue
+            rows += 1
+            outcome = parse_row(record, row_number, rules, seen, batch_job_id)
+            if isinstance(outcome, Rejection):
+                report.add(outcome)
+            else:
+                sink.add(outcome)
+        if not header_ok and report.count == 0:
+            report.add(Rejection(1, f"file is empty; header must be {','.join(EXPECTED_HEADER)}"))
+        sink.flush()
+    finally:
+        seen.close()
+    return BatchCounts(rows=rows, queued=sink.sent, rejected=report.count)
