@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from cdktf import App
-
 from lib.settings import read_settings
-from lib.tap_stack import TapStack
 
 
 def main() -> None:
@@ -16,6 +13,11 @@ def main() -> None:
         settings = read_settings()
     except ValueError as error:
         sys.exit(f"tap.py: {error}")
+    # Imported only once the settings are known good: loading the provider takes seconds.
+    from cdktf import App
+
+    from lib.tap_stack import TapStack
+
     app = App()
     TapStack(app, settings.stack_name, settings=settings)
     app.synth()

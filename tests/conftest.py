@@ -1,0 +1,19 @@
+"""Process-wide test setup that must happen before anything imports cdktf.
+
+jsii starts its node process when cdktf is first imported and copies the environment
+then, so Terraform's offline settings must already be in os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+_MIRROR = Path("/opt/tf-plugins")
+
+os.environ["CHECKPOINT_DISABLE"] = "1"
+os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+# Overridden, not defaulted: a machine may export a TF_CLI_CONFIG_FILE that does not exist.
+if _MIRROR.is_dir():
+    os.environ["TF_CLI_CONFIG_FILE"] = str(_ROOT / "terraform" / "cli.tfrc")

@@ -1,0 +1,49 @@
+"""One synth per environment per session: importing the AWS provider costs ~20 s a process."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.config import ENVIRONMENTS
+from tests.unit.synth import SynthesizedStack
+
+LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+
+
+@pytest.fixture(scope="session")
+def stacks() -> dict[str, SynthesizedStack]:
+    """dev, staging and prod (suffix = environment name), plus ``local``: dev aimed at the emulator."""
+    from cdktf import Testing
+
+    from lib.settings import read_settings
+    from lib.tap_stack import TapStack
+
+    app = Testing.app()
+    variants = {env: {"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env} for env in ENVIRONMENTS}
+    variants["local"] = {"ENVIRONMENT": "dev", "ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT}
+    synthesized = {}
+    for name, environ in variants.items():
+        settings = read_settings(environ)
+        stack = TapStack(app, settings.stack_name, settings=settings)
+        synthesized[name] = SynthesizedStack(stack=stack, text=Testing.synth(stack))
+    return synthesized
+
+
+@pytest.fixture(scope="session", params=ENVIRONMENTS)
+def env_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks[request.param]
+
+
+@pytest.fixture(scope="session")
+def dev(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks["dev"]
+
+
+@pytest.fixture(scope="session")
+def prod(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks["prod"]
+
+
+@pytest.fixture(scope="session")
+def local(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
+    return stacks["local"]

@@ -1,0 +1,57 @@
+"""Helpers to read a synthesized stack (the cdk.tf.json document)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_ASSET_PATH = re.compile(r"assets/([^/\"]+)/[0-9A-F]{32}/archive\.zip")
+_ASSET_HASH = re.compile(r'"source_code_hash": "[0-9A-F]{32}"')
+
+
+@dataclass
+class SynthesizedStack:
+    stack: Any  # the TapStack, for cdktf's Testing helpers
+    text: str  # Testing.synth output
+    document: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.document = json.loads(self.text)
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = self.document.get("resource", {}).get(resource_type, {})
+        return found
+
+    def only(self, resource_type: str) -> dict[str, Any]:
+        (resource,) = self.resources(resource_type).values()
+        return resource
+
+    def named(self, resource_type: str, name_field: str, name: str) -> dict[str, Any]:
+        matches = [r for r in self.resources(resource_type).values() if r.get(name_field) == name]
+        assert len(matches) == 1, f"expected one {resource_type} with {name_field}={name!r}, got {len(matches)}"
+        return matches[0]
+
+    def policy_document(self, reference: str) -> dict[str, Any]:
+        """The aws_iam_policy_document data source a ``${data...json}`` reference points at."""
+        match = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}", reference)
+        assert match, f"not a policy document reference: {reference}"
+        document: dict[str, Any] = self.document["data"]["aws_iam_policy_document"][match.group(1)]
+        return document
+
+    def reference_of(self, resource_type: str, resource: dict[str, Any], attribute: str) -> str:
+        for logical_id, candidate in self.resources(resource_type).items():
+            if candidate is resource:
+                return f"${{{resource_type}.{logical_id}.{attribute}}}"
+        raise AssertionError(f"{resource_type} not in stack")
+
+
+def key_arn(stack: SynthesizedStack) -> str:
+    return stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+
+
+def normalized(text: str) -> str:
+    """Synth output with asset hashes replaced: they change with every handler edit."""
+    text = _ASSET_PATH.sub(r"assets/\1/<asset-hash>/archive.zip", text)
+    return _ASSET_HASH.sub('"source_code_hash": "<asset-hash>"', text)

@@ -1,0 +1,90 @@
+"""REST API: validated, keyed, throttled, logged, redeployed on change."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import Testing
+
+from lib.config import config_for
+from tests.unit.synth import SynthesizedStack, key_arn
+
+
+def test_api_is_regional(dev: SynthesizedStack) -> None:
+    api = dev.only("aws_api_gateway_rest_api")
+    assert api["name"] == "payments-api-dev"
+    assert api["endpoint_configuration"] == {"types": ["REGIONAL"]}
+
+
+def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
+    methods = dev.resources("aws_api_gateway_method")
+    # POST /payments, GET /payments, GET /payments/{payment_id}
+    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "POST"]
+    assert all(m["api_key_required"] is True for m in methods.values())
+    handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
+    for integration in dev.resources("aws_api_gateway_integration").values():
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["uri"] == dev.reference_of("aws_lambda_function", handler, "invoke_arn")
+
+
+def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:
+    post = next(m for m in dev.resources("aws_api_gateway_method").values() if m["http_method"] == "POST")
+    assert post["request_parameters"] == {"method.request.header.Idempotency-Key": True}
+    model = dev.only("aws_api_gateway_model")
+    assert post["request_models"] == {"application/json": dev.reference_of("aws_api_gateway_model", model, "name")}
+    validator = dev.only("aws_api_gateway_request_validator")
+    assert (validator["validate_request_body"], validator["validate_request_parameters"]) == (True, True)
+    schema = json.loads(dev.only("aws_api_gateway_model")["schema"])
+    assert schema["required"] == ["merchant_id", "amount", "currency", "customer_ref"]
+    assert schema["additionalProperties"] is False
+
+
+def test_gateway_refusals_answer_in_the_handlers_error_shape(dev: SynthesizedStack) -> None:
+    responses = {r["response_type"]: r for r in dev.resources("aws_api_gateway_gateway_response").values()}
+    assert sorted(responses) == ["BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX"]
+    template = responses["BAD_REQUEST_BODY"]["response_templates"]["application/json"]
+    assert template == '{"error": {"code": "INVALID_REQUEST", "message": $context.error.validationErrorString}}'
+
+
+def test_stage_is_named_after_the_environment_with_json_access_logs(env_stack: SynthesizedStack) -> None:
+    config = config_for(env_stack.stack.node.id.removeprefix("TapStack"))
+    stage = env_stack.only("aws_api_gateway_stage")
+    assert stage["stage_name"] == config.environment
+    assert stage["xray_tracing_enabled"] is True
+    log_format = json.loads(stage["access_log_settings"]["format"])
+    assert log_format["requestId"] == "$context.requestId"
+    assert log_format["status"] == "$context.status"
+    log_group = env_stack.named("aws_cloudwatch_log_group", "name", f"/aws/apigateway/payments-api-{config.environment}")
+    assert stage["access_log_settings"]["destination_arn"] == env_stack.reference_of("aws_cloudwatch_log_group", log_group, "arn")
+    assert log_group["kms_key_id"] == key_arn(env_stack)
+
+
+def test_throttling_and_quota_follow_config(env_stack: SynthesizedStack) -> None:
+    api = config_for(env_stack.stack.node.id.removeprefix("TapStack")).api
+    settings = env_stack.only("aws_api_gateway_method_settings")["settings"]
+    assert (settings["throttling_rate_limit"], settings["throttling_burst_limit"]) == (
+        api.throttle_rate_limit,
+        api.throttle_burst_limit,
+    )
+    assert settings["data_trace_enabled"] is api.data_trace_enabled
+    plan = env_stack.only("aws_api_gateway_usage_plan")
+    assert plan["quota_settings"] == {"limit": api.daily_quota, "period": "DAY"}
+    assert plan["throttle_settings"] == {"rate_limit": api.throttle_rate_limit, "burst_limit": api.throttle_burst_limit}
+    assert env_stack.only("aws_api_gateway_usage_plan_key")["key_type"] == "API_KEY"
+
+
+def test_deployment_is_replaced_before_destroy_when_the_api_changes(dev: SynthesizedStack) -> None:
+    deployment = dev.only("aws_api_gateway_deployment")
+    assert deployment["lifecycle"] == {"create_before_destroy": True}
+    assert sorted(deployment["triggers"]) == ["handler", "routes", "static_spec"]
+    assert deployment["triggers"]["routes"].startswith("${sha1(jsonencode([")
+
+
+def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
+    assert Testing.to_have_resource_with_properties(
+        dev.text,
+        "aws_lambda_permission",
+        {"principal": "apigateway.amazonaws.com", "action": "lambda:InvokeFunction"},
+    )
+    permission = next(p for p in dev.resources("aws_lambda_permission").values() if p["principal"] == "apigateway.amazonaws.com")
+    assert permission["source_arn"].endswith(".execution_arn}/*/*/payments*")

@@ -1,0 +1,158 @@
+"""Config presets and their validation: every bad knob fails with a message naming it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from lib.config import (
+    ENVIRONMENTS,
+    AlarmConfig,
+    ApiConfig,
+    BatchBucketConfig,
+    EmulatorTarget,
+    FunctionSettings,
+    PaymentRules,
+    QueueConfig,
+    TableConfig,
+    config_for,
+)
+
+
+def test_presets_exist_for_every_environment_and_name_themselves() -> None:
+    assert [config_for(env).environment for env in ENVIRONMENTS] == ["dev", "staging", "prod"]
+
+
+def test_presets_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        config_for("dev").log_retention_days = 1  # type: ignore[misc]
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^ENVIRONMENT must be one of dev, staging, prod, got 'qa'$"):
+        config_for("qa")
+
+
+def test_prod_is_sized_and_guarded_beyond_dev() -> None:
+    dev, prod = config_for("dev"), config_for("prod")
+    assert prod.functions.api.memory_mb > dev.functions.api.memory_mb
+    assert prod.log_retention_days == 365 and dev.log_retention_days == 14
+    assert prod.tables.billing_mode == "PROVISIONED" and dev.tables.billing_mode == "PAY_PER_REQUEST"
+    assert prod.batch_bucket.versioning and not dev.batch_bucket.versioning
+    assert not prod.api.data_trace_enabled and dev.api.data_trace_enabled
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: FunctionSettings(64, 10, 1), "memory_mb must be between 128 and 10240, got 64"),
+        (lambda: FunctionSettings(128, 901, 1), "timeout_seconds must be between 1 and 900, got 901"),
+        (lambda: FunctionSettings(128, 10, 0), "reserved_concurrency must be at least 1, got 0"),
+        (
+            lambda: TableConfig("ON_DEMAND"),  # type: ignore[arg-type]
+            "billing_mode must be PAY_PER_REQUEST or PROVISIONED, got 'ON_DEMAND'",
+        ),
+        (
+            lambda: TableConfig("PROVISIONED", 0, 5),
+            "read_capacity and write_capacity must be at least 1 when billing_mode is PROVISIONED, got 0 and 5",
+        ),
+        (
+            lambda: TableConfig("PAY_PER_REQUEST", 5, 5),
+            "read_capacity and write_capacity must be 0 when billing_mode is PAY_PER_REQUEST",
+        ),
+        (lambda: BatchBucketConfig(True, 10, 90, 7), "transition_to_ia_days must be at least 30, got 10"),
+        (
+            lambda: BatchBucketConfig(True, 30, 30, 7),
+            "expiration_days must be greater than transition_to_ia_days, got 30 <= 30",
+        ),
+        (
+            lambda: BatchBucketConfig(True, 30, 90, 0),
+            "noncurrent_version_expiration_days must be at least 1, got 0",
+        ),
+        (
+            lambda: QueueConfig(50_000, 3, 345_600, 1_209_600, 10, 0),
+            "visibility_timeout_seconds must be between 0 and 43200, got 50000",
+        ),
+        (
+            lambda: QueueConfig(180, 0, 345_600, 1_209_600, 10, 0),
+            "max_receive_count must be between 1 and 1000, got 0",
+        ),
+        (
+            lambda: QueueConfig(180, 3, 30, 1_209_600, 10, 0),
+            "message_retention_seconds must be between 60 and 1209600, got 30",
+        ),
+        (
+            lambda: QueueConfig(180, 3, 345_600, 60, 10, 0),
+            "dlq_retention_seconds must be at least message_retention_seconds",
+        ),
+        (
+            lambda: QueueConfig(180, 3, 345_600, 1_209_600, 11, 0),
+            "consumer_batch_size must be between 1 and 10, got 11",
+        ),
+        (
+            lambda: QueueConfig(180, 3, 345_600, 1_209_600, 10, 301),
+            "consumer_batching_window_seconds must be between 0 and 300, got 301",
+        ),
+        (lambda: ApiConfig(0, 10, 10, False), "throttle_rate_limit must be positive, got 0"),
+        (lambda: ApiConfig(1, 0, 10, False), "throttle_burst_limit must be at least 1, got 0"),
+        (lambda: ApiConfig(1, 1, 0, False), "daily_quota must be at least 1, got 0"),
+        (lambda: AlarmConfig(0, 60, 1, 1, 1, 1, 1), "evaluation_periods must be at least 1, got 0"),
+        (lambda: AlarmConfig(1, 45, 1, 1, 1, 1, 1), "period_seconds must be 10, 30 or a multiple of 60, got 45"),
+        (lambda: AlarmConfig(1, 60, 0, 1, 1, 1, 1), "lambda_error_threshold must be at least 1, got 0"),
+        (lambda: AlarmConfig(1, 60, 1, 1, 1, 0, 1), "api_p99_latency_ms must be at least 1, got 0"),
+        (
+            lambda: PaymentRules("abc", ("USD",)),
+            "max_payment_amount must be a positive decimal string, got 'abc'",
+        ),
+        (
+            lambda: PaymentRules("-5", ("USD",)),
+            "max_payment_amount must be a positive decimal string, got '-5'",
+        ),
+        (lambda: PaymentRules("10", ()), "allowed_currencies must not be empty"),
+        (lambda: PaymentRules("10", ("usd",)), "allowed_currencies must hold ISO-4217 codes, got 'usd'"),
+        (
+            lambda: PaymentRules("10", ("USD",), ("bad id!",)),
+            "blocked_merchant_ids holds an invalid merchant id: 'bad id!'",
+        ),
+        (
+            lambda: EmulatorTarget("localhost:4566"),
+            "endpoint_url must look like http://host:port, got 'localhost:4566'",
+        ),
+    ],
+)
+def test_invalid_knob_is_refused_with_its_name(build, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError) as refused:
+        build()
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"environment": "qa"}, "environment must be one of dev, staging, prod, got 'qa'"),
+        ({"log_retention_days": 10}, "log_retention_days must be one of CloudWatch's retention periods, got 10"),
+        ({"kms_deletion_window_days": 5}, "kms_deletion_window_days must be between 7 and 30, got 5"),
+        ({"idempotency_ttl_seconds": 10}, "idempotency_ttl_seconds must be at least 60, got 10"),
+    ],
+)
+def test_invalid_platform_knob_is_refused(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        replace(config_for("dev"), **change)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+
+
+def test_queue_must_hide_messages_longer_than_the_consumer_runs() -> None:
+    dev = config_for("dev")
+    with pytest.raises(ValueError) as refused:
+        replace(dev, queues=replace(dev.queues, visibility_timeout_seconds=60))
+    assert str(refused.value) == (
+        "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60"
+    )
+
+
+def test_targeting_the_emulator_changes_only_the_target() -> None:
+    dev = config_for("dev")
+    local = dev.targeting(EmulatorTarget("http://127.0.0.1:4566"))
+    assert local.emulator == EmulatorTarget("http://127.0.0.1:4566")
+    assert replace(local, emulator=None) == dev

@@ -1,0 +1,55 @@
+"""Alarms reach the alarm topic; the dashboard covers the platform."""
+
+from __future__ import annotations
+
+from lib.config import config_for
+from tests.unit.synth import SynthesizedStack
+
+
+def _alarms(stack: SynthesizedStack) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {a["alarm_name"]: a for a in stack.resources("aws_cloudwatch_metric_alarm").values()}
+
+
+def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
+    functions = ["payment-api", "payment-workflow", "payment-batch-ingest", "payment-queue-consumer"]
+    expected = {f"{f}-{kind}-dev" for f in functions for kind in ("errors", "throttles")} | {
+        "payment-dlq-not-empty-dev",
+        "payments-api-5xx-dev",
+        "payments-api-p99-latency-dev",
+        "payment-workflow-failed-dev",
+    }
+    assert set(_alarms(dev)) == expected
+
+
+def test_every_alarm_notifies_the_alarm_topic(env_stack: SynthesizedStack) -> None:
+    topic = env_stack.named("aws_sns_topic", "name", f"payment-alarms-{env_stack.stack.node.id.removeprefix('TapStack')}")
+    arn = env_stack.reference_of("aws_sns_topic", topic, "arn")
+    for alarm in _alarms(env_stack).values():
+        assert alarm["alarm_actions"] == [arn]
+        assert alarm["ok_actions"] == [arn]
+
+
+def test_first_dead_letter_raises_the_alarm(dev: SynthesizedStack) -> None:
+    alarm = _alarms(dev)["payment-dlq-not-empty-dev"]
+    assert (alarm["metric_name"], alarm["statistic"], alarm["threshold"], alarm["comparison_operator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        0,
+        "GreaterThanThreshold",
+    )
+
+
+def test_latency_alarm_watches_p99_against_config(prod: SynthesizedStack) -> None:
+    alarm = _alarms(prod)["payments-api-p99-latency-prod"]
+    thresholds = config_for("prod").alarms
+    assert alarm["extended_statistic"] == "p99"
+    assert "statistic" not in alarm
+    assert alarm["threshold"] == thresholds.api_p99_latency_ms
+    assert (alarm["period"], alarm["evaluation_periods"]) == (thresholds.period_seconds, thresholds.evaluation_periods)
+
+
+def test_dashboard_is_named_and_built_from_references(dev: SynthesizedStack) -> None:
+    dashboard = dev.only("aws_cloudwatch_dashboard")
+    assert dashboard["dashboard_name"] == "payment-platform-dev"
+    assert dashboard["dashboard_body"].startswith("${jsonencode(")
+    assert "ExecutionsFailed" in dashboard["dashboard_body"]

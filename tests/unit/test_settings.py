@@ -1,0 +1,103 @@
+"""tap.py's environment: parsed and refused before any construct is built."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib.settings import StateBackend, read_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_are_dev_in_us_east_1_with_local_state() -> None:
+    settings = read_settings({})
+    assert settings.config.environment == "dev"
+    assert settings.environment_suffix == "dev"
+    assert settings.stack_name == "TapStackdev"
+    assert settings.region == "us-east-1"
+    assert settings.state_backend is None
+    assert settings.ci_tags == {}
+    assert settings.config.emulator is None
+
+
+def test_full_environment_is_read() -> None:
+    settings = read_settings(
+        {
+            "ENVIRONMENT": "prod",
+            "ENVIRONMENT_SUFFIX": "pr42",
+            "AWS_REGION": "eu-west-1",
+            "TERRAFORM_STATE_BUCKET": "tf-state.example",
+            "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
+            "REPOSITORY": "fintech/payment-platform",
+            "COMMIT_AUTHOR": "Ada Lovelace",
+            "PR_NUMBER": "42",
+            "TEAM": "payments",
+            "LOCAL_CLOUD_ENDPOINT": "http://127.0.0.1:5000",
+        }
+    )
+    assert settings.config.environment == "prod"
+    assert settings.stack_name == "TapStackpr42"
+    assert settings.region == "eu-west-1"
+    assert settings.state_backend == StateBackend(bucket="tf-state.example", region="us-east-2")
+    assert settings.ci_tags == {
+        "Repository": "fintech/payment-platform",
+        "CommitAuthor": "Ada Lovelace",
+        "PRNumber": "42",
+        "Team": "payments",
+    }
+    assert settings.config.emulator is not None
+    assert settings.config.emulator.endpoint_url == "http://127.0.0.1:5000"
+
+
+def test_state_bucket_region_defaults_to_the_stack_region() -> None:
+    settings = read_settings({"TERRAFORM_STATE_BUCKET": "tf-state", "AWS_REGION": "eu-west-1"})
+    assert settings.state_backend == StateBackend(bucket="tf-state", region="eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"ENVIRONMENT": "qa"}, "ENVIRONMENT must be one of dev, staging, prod, got 'qa'"),
+        (
+            {"ENVIRONMENT_SUFFIX": "PR42"},
+            "ENVIRONMENT_SUFFIX must be 1-20 characters of a-z, 0-9 and '-', starting and ending "
+            "with a letter or digit, got 'PR42'",
+        ),
+        ({"AWS_REGION": "mars-1"}, "AWS_REGION must be an AWS region such as us-east-1, got 'mars-1'"),
+        (
+            {"TERRAFORM_STATE_BUCKET": "Bad_Bucket"},
+            "TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got 'Bad_Bucket'",
+        ),
+        (
+            {"TERRAFORM_STATE_BUCKET": "tf-state", "TERRAFORM_STATE_BUCKET_REGION": "nowhere"},
+            "TERRAFORM_STATE_BUCKET_REGION must be an AWS region such as us-east-1, got 'nowhere'",
+        ),
+        (
+            {"TEAM": "pay;ments"},
+            "TEAM must be at most 256 letters, digits, spaces or + - = . _ : / @, got 'pay;ments'",
+        ),
+    ],
+)
+def test_bad_variable_is_refused_naming_it(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        read_settings(environ)
+    assert str(refused.value) == message
+
+
+def test_tap_py_exits_with_the_message_before_building_anything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tap.py")],
+        env={"ENVIRONMENT": "qa", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("tap.py: ENVIRONMENT must be one of dev, staging, prod, got 'qa'")
+    assert not (tmp_path / "cdktf.out").exists()

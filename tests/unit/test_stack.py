@@ -1,0 +1,85 @@
+"""TapStack: provider, backend, tags and outputs; terraform validate for every environment."""
+
+from __future__ import annotations
+
+import pytest
+from cdktf import Testing
+
+from lib.config import ENVIRONMENTS
+from lib.settings import read_settings
+from tests.unit.synth import SynthesizedStack
+
+OUTPUTS = {
+    "api_endpoint_url",
+    "api_key_id",
+    "payments_table_name",
+    "audit_table_name",
+    "idempotency_table_name",
+    "batch_jobs_table_name",
+    "batch_bucket_name",
+    "payment_queue_url",
+    "payment_dlq_url",
+    "status_topic_arn",
+    "alarm_topic_arn",
+    "state_machine_arn",
+    "kms_key_arn",
+    "api_function_name",
+    "workflow_function_name",
+    "batch_ingest_function_name",
+    "queue_consumer_function_name",
+}
+
+
+def test_provider_pins_region_and_default_tags(dev: SynthesizedStack) -> None:
+    (provider,) = dev.document["provider"]["aws"]
+    assert provider["region"] == "us-east-1"
+    assert provider["default_tags"] == [
+        {"tags": {"Environment": "dev", "EnvironmentSuffix": "dev", "Project": "payment-platform", "ManagedBy": "cdktf"}}
+    ]
+    assert "endpoints" not in provider
+    assert dev.document["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+
+
+def test_local_state_by_default(dev: SynthesizedStack) -> None:
+    assert dev.document["terraform"]["backend"] == {"local": {"path": "terraform.TapStackdev.tfstate"}}
+
+
+def test_emulator_target_points_every_service_at_it(local: SynthesizedStack) -> None:
+    (provider,) = local.document["provider"]["aws"]
+    (endpoints,) = provider["endpoints"]
+    assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
+    assert {"apigateway", "dynamodb", "lambda", "sfn", "sqs", "sns", "s3", "kms", "iam", "sts"} <= set(endpoints)
+    assert provider["skip_credentials_validation"] is True
+    assert provider["skip_requesting_account_id"] is True
+    assert provider["s3_use_path_style"] is True
+    assert provider["max_retries"] == 2
+
+
+def test_outputs_are_named_resource_attribute(env_stack: SynthesizedStack) -> None:
+    assert set(env_stack.document["output"]) == OUTPUTS
+
+
+def test_s3_backend_with_ci_tags_when_configured() -> None:
+    app = Testing.app()
+    from lib.tap_stack import TapStack
+
+    settings = read_settings(
+        {
+            "ENVIRONMENT": "staging",
+            "ENVIRONMENT_SUFFIX": "pr7",
+            "TERRAFORM_STATE_BUCKET": "tf-state",
+            "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
+            "PR_NUMBER": "7",
+        }
+    )
+    stack = SynthesizedStack(stack=None, text=Testing.synth(TapStack(app, settings.stack_name, settings=settings)))
+    assert stack.document["terraform"]["backend"] == {
+        "s3": {"bucket": "tf-state", "key": "pr7/TapStackpr7.tfstate", "region": "us-east-2", "encrypt": True, "use_lockfile": True}
+    }
+    (provider,) = stack.document["provider"]["aws"]
+    assert provider["default_tags"][0]["tags"]["PRNumber"] == "7"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_terraform_validates_against_the_provider_schema(stacks: dict[str, SynthesizedStack], environment: str) -> None:
+    assert Testing.to_be_valid_terraform(Testing.full_synth(stacks[environment].stack))

@@ -1,0 +1,107 @@
+"""Tables and the batch bucket: encrypted with the CMK, recoverable, destroyable."""
+
+from __future__ import annotations
+
+from cdktf import Testing
+
+from tests.unit.synth import SynthesizedStack, key_arn
+
+
+def test_every_table_has_pitr_and_cmk_encryption(env_stack: SynthesizedStack) -> None:
+    tables = env_stack.resources("aws_dynamodb_table")
+    # payments, audit trail, idempotency records, batch jobs
+    assert len(tables) == 4
+    for table in tables.values():
+        assert table["point_in_time_recovery"] == {"enabled": True}
+        assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": key_arn(env_stack)}
+        assert table["deletion_protection_enabled"] is False
+
+
+def test_payments_table_serves_time_ranges_per_merchant(dev: SynthesizedStack) -> None:
+    assert Testing.to_have_resource_with_properties(
+        dev.text,
+        "aws_dynamodb_table",
+        {
+            "name": "payments-dev",
+            "hash_key": "payment_id",
+            "billing_mode": "PAY_PER_REQUEST",
+            "global_secondary_index": [
+                {
+                    "name": "merchant-created-index",
+                    "hash_key": "merchant_id",
+                    "range_key": "created_at",
+                    "projection_type": "ALL",
+                }
+            ],
+        },
+    )
+
+
+def test_audit_trail_orders_transitions_per_payment(dev: SynthesizedStack) -> None:
+    audit = dev.named("aws_dynamodb_table", "name", "payment-audit-dev")
+    assert (audit["hash_key"], audit["range_key"]) == ("payment_id", "sequence")
+    assert {"name": "sequence", "type": "N"} in audit["attribute"]
+
+
+def test_idempotency_records_expire(dev: SynthesizedStack) -> None:
+    table = dev.named("aws_dynamodb_table", "name", "payment-idempotency-dev")
+    assert table["hash_key"] == "id"
+    assert table["ttl"] == {"attribute_name": "expiration", "enabled": True}
+
+
+def test_prod_tables_are_provisioned_including_the_index(prod: SynthesizedStack) -> None:
+    payments = prod.named("aws_dynamodb_table", "name", "payments-prod")
+    assert (payments["billing_mode"], payments["read_capacity"], payments["write_capacity"]) == ("PROVISIONED", 50, 50)
+    index = payments["global_secondary_index"][0]
+    assert (index["read_capacity"], index["write_capacity"]) == (50, 50)
+
+
+def test_batch_bucket_is_private_encrypted_and_destroyable(env_stack: SynthesizedStack) -> None:
+    bucket = env_stack.only("aws_s3_bucket")
+    assert bucket["force_destroy"] is True
+    assert bucket["bucket"].startswith("payment-batch-${data.aws_caller_identity.platform_account_")
+    assert bucket["bucket"].endswith(f"-{env_stack.stack.node.id.removeprefix('TapStack')}")
+    assert env_stack.only("aws_s3_bucket_public_access_block") | {"bucket": None} == {
+        "bucket": None,
+        "block_public_acls": True,
+        "block_public_policy": True,
+        "ignore_public_acls": True,
+        "restrict_public_buckets": True,
+    }
+    (rule,) = env_stack.only("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn(env_stack)}
+
+
+def test_bucket_versioning_follows_config(dev: SynthesizedStack, prod: SynthesizedStack) -> None:
+    assert dev.only("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Suspended"}
+    assert prod.only("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+
+
+def test_lifecycle_ages_files_out_per_config(prod: SynthesizedStack) -> None:
+    (rule,) = prod.only("aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["transition"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
+    assert rule["expiration"] == [{"days": 2555}]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
+
+
+def test_bucket_policy_denies_insecure_transport(env_stack: SynthesizedStack) -> None:
+    policy = env_stack.only("aws_s3_bucket_policy")
+    (deny,) = env_stack.policy_document(policy["policy"])["statement"]
+    assert deny["effect"] == "Deny"
+    assert deny["actions"] == ["s3:*"]
+    assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+
+
+def test_emulator_target_omits_the_policy_it_cannot_evaluate(local: SynthesizedStack) -> None:
+    # The emulator supplies no aws:SecureTransport value, so the policy would deny every call.
+    assert local.resources("aws_s3_bucket_policy") == {}
+
+
+def test_csv_uploads_under_incoming_trigger_ingest(dev: SynthesizedStack) -> None:
+    (target,) = dev.only("aws_s3_bucket_notification")["lambda_function"]
+    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert (target["filter_prefix"], target["filter_suffix"]) == ("incoming/", ".csv")
+    ingest = dev.named("aws_lambda_function", "function_name", "payment-batch-ingest-dev")
+    assert target["lambda_function_arn"] == dev.reference_of("aws_lambda_function", ingest, "arn")
