@@ -127,8 +127,7 @@ class BatchBucketConfig:
         )
         _require(
             self.noncurrent_version_expiration_days >= 1,
-            "noncurrent_version_expiration_days must be at least 1, "
-            f"got {self.noncurrent_version_expiration_days}",
+            f"noncurrent_version_expiration_days must be at least 1, got {self.noncurrent_version_expiration_days}",
         )
 
 
@@ -149,9 +148,7 @@ class QueueConfig:
             SQS_VISIBILITY_TIMEOUT_SECONDS,
         )
         _require_between("max_receive_count", self.max_receive_count, SQS_MAX_RECEIVE_COUNT)
-        _require_between(
-            "message_retention_seconds", self.message_retention_seconds, SQS_RETENTION_SECONDS
-        )
+        _require_between("message_retention_seconds", self.message_retention_seconds, SQS_RETENTION_SECONDS)
         _require_between("dlq_retention_seconds", self.dlq_retention_seconds, SQS_RETENTION_SECONDS)
         # A message must outlive its retries in the DLQ, or it could expire before anyone looks.
         _require(
@@ -159,9 +156,7 @@ class QueueConfig:
             "dlq_retention_seconds must be at least message_retention_seconds",
         )
         _require_between("consumer_batch_size", self.consumer_batch_size, (1, 10))
-        _require_between(
-            "consumer_batching_window_seconds", self.consumer_batching_window_seconds, (0, 300)
-        )
+        _require_between("consumer_batching_window_seconds", self.consumer_batching_window_seconds, (0, 300))
 
 
 @dataclass(frozen=True)
@@ -292,8 +287,7 @@ class PlatformConfig:
         )
         _require(
             self.log_retention_days in LOG_RETENTION_DAYS,
-            f"log_retention_days must be one of CloudWatch's retention periods, "
-            f"got {self.log_retention_days}",
+            f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
         )
         _require_between("kms_deletion_window_days", self.kms_deletion_window_days, (7, 30))
         _require(
@@ -319,7 +313,9 @@ def _functions(memory_scale: int, concurrency: int) -> FunctionsConfig:
         api=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=10, reserved_concurrency=concurrency),
         workflow=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency),
         batch_ingest=FunctionSettings(memory_mb=512 * memory_scale, timeout_seconds=300, reserved_concurrency=2),
-        queue_consumer=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency),
+        queue_consumer=FunctionSettings(
+            memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency
+        ),
     )
 
 
@@ -369,7 +365,9 @@ _STAGING = replace(
     functions=_functions(memory_scale=2, concurrency=20),
     log_retention_days=30,
     log_level="INFO",
-    batch_bucket=replace(_DEV.batch_bucket, versioning=True, expiration_days=180, noncurrent_version_expiration_days=30),
+    batch_bucket=replace(
+        _DEV.batch_bucket, versioning=True, expiration_days=180, noncurrent_version_expiration_days=30
+    ),
     api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
     alarms=replace(_DEV.alarms, evaluation_periods=2, period_seconds=60),
     payment_rules=replace(_DEV.payment_rules, max_payment_amount="50000.00"),
@@ -385,7 +383,9 @@ _PROD = replace(
     tables=TableConfig(billing_mode="PROVISIONED", read_capacity=50, write_capacity=50),
     batch_bucket=replace(_STAGING.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
     queues=replace(_DEV.queues, max_receive_count=5),
-    api=ApiConfig(throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False),
+    api=ApiConfig(
+        throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False
+    ),
     alarms=replace(
         _DEV.alarms,
         evaluation_periods=3,
@@ -407,6 +407,4 @@ def config_for(environment: str) -> PlatformConfig:
     try:
         return _PRESETS[environment]
     except KeyError:
-        raise ValueError(
-            f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}"
-        ) from None
+        raise ValueError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}") from None

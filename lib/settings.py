@@ -55,9 +55,7 @@ def _region(value: str, variable: str) -> str:
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
     if environment not in ENVIRONMENTS:
-        raise ValueError(
-            f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}"
-        )
+        raise ValueError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", "") or environment)
     region = _region(environ.get("AWS_REGION", "") or "us-east-1", "AWS_REGION")
 
@@ -65,9 +63,7 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     bucket = environ.get("TERRAFORM_STATE_BUCKET", "")
     if bucket:
         if not _BUCKET_PATTERN.match(bucket):
-            raise ValueError(
-                f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}"
-            )
+            raise ValueError(f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}")
         state_region = _region(
             environ.get("TERRAFORM_STATE_BUCKET_REGION", "") or region,
             "TERRAFORM_STATE_BUCKET_REGION",
@@ -81,8 +77,7 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
             continue
         if not _TAG_VALUE_PATTERN.match(value):
             raise ValueError(
-                f"{variable} must be at most 256 letters, digits, spaces or + - = . _ : / @, "
-                f"got {value!r}"
+                f"{variable} must be at most 256 letters, digits, spaces or + - = . _ : / @, got {value!r}"
             )
         ci_tags[tag] = value
 

@@ -109,7 +109,9 @@ class PaymentsApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        self.handler_function = self._build_handler(config, namer, key, layer, storage, state_machine, common_environment)
+        self.handler_function = self._build_handler(
+            config, namer, key, layer, storage, state_machine, common_environment
+        )
         self.rest_api = ApiGatewayRestApi(
             self,
             "rest_api",
@@ -213,7 +215,11 @@ class PaymentsApi(Construct):
 
     def _build_routes(self) -> None:
         payments = ApiGatewayResource(
-            self, "payments", rest_api_id=self.rest_api.id, parent_id=self.rest_api.root_resource_id, path_part="payments"
+            self,
+            "payments",
+            rest_api_id=self.rest_api.id,
+            parent_id=self.rest_api.root_resource_id,
+            path_part="payments",
         )
         payment = ApiGatewayResource(
             self, "payment", rest_api_id=self.rest_api.id, parent_id=payments.id, path_part="{payment_id}"
@@ -257,7 +263,8 @@ class PaymentsApi(Construct):
                 if response_type.startswith("BAD_REQUEST")
                 else "$context.error.messageString"
             )
-            template = '{"error": {"code": "%s", "message": %s}}' % (code, message)
+            # The message variable is already a JSON string literal; only the code is quoted here.
+            template = '{"error": {"code": "' + code + '", "message": ' + message + "}}"
             self._routes.append(
                 ApiGatewayGatewayResponse(
                     self,

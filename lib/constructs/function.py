@@ -119,20 +119,14 @@ class PaymentFunction(Construct):
         ]
         if config.xray_tracing:
             # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
-            statements.append(
-                statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
-            )
+            statements.append(statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]))
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(
-            self, "policy", name=f"{self.name}-policy", role=self.role.id, policy=document.json
-        )
+        IamRolePolicy(self, "policy", name=f"{self.name}-policy", role=self.role.id, policy=document.json)
 
     def _build_function(
         self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, layer: LambdaLayerVersion
     ) -> LambdaFunction:
-        asset = TerraformAsset(
-            self, "code", path=str(function_source_dir(spec.function)), type=AssetType.ARCHIVE
-        )
+        asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.function)), type=AssetType.ARCHIVE)
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
             if spec.dead_letter_target_arn
@@ -160,9 +154,7 @@ class PaymentFunction(Construct):
             reserved_concurrent_executions=spec.settings.reserved_concurrency,
             environment=LambdaFunctionEnvironment(variables=dict(spec.environment)),
             kms_key_arn=key.arn,
-            tracing_config=LambdaFunctionTracingConfig(
-                mode="Active" if config.xray_tracing else "PassThrough"
-            ),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active" if config.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,
             depends_on=[self.log_group],
             lifecycle=ignore_emulator_drift,

@@ -58,9 +58,7 @@ class PlatformKey(Construct):
             deletion_window_in_days=config.kms_deletion_window_days,
             policy=policy.json,
         )
-        self.alias = KmsAlias(
-            self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
-        )
+        self.alias = KmsAlias(self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id)
 
     def _build_policy(self, namer: Namer, account_id: str, region: str) -> DataAwsIamPolicyDocument:
         # In a key policy "*" as the resource means "this key".

@@ -42,8 +42,20 @@ class Monitoring(Construct):
         thresholds = config.alarms
         for function in functions:
             dimensions = {"FunctionName": function.function.function_name}
-            self._alarm(namer(f"{function.base_name}-errors"), "AWS/Lambda", "Errors", dimensions, thresholds.lambda_error_threshold)
-            self._alarm(namer(f"{function.base_name}-throttles"), "AWS/Lambda", "Throttles", dimensions, thresholds.lambda_throttle_threshold)
+            self._alarm(
+                namer(f"{function.base_name}-errors"),
+                "AWS/Lambda",
+                "Errors",
+                dimensions,
+                thresholds.lambda_error_threshold,
+            )
+            self._alarm(
+                namer(f"{function.base_name}-throttles"),
+                "AWS/Lambda",
+                "Throttles",
+                dimensions,
+                thresholds.lambda_throttle_threshold,
+            )
         # One message in the DLQ is one payment that needs a human: alarm on the first.
         self._alarm(
             namer("payment-dlq-not-empty"),
@@ -55,7 +67,9 @@ class Monitoring(Construct):
             comparison="GreaterThanThreshold",
         )
         api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
-        self._alarm(namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold)
+        self._alarm(
+            namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold
+        )
         self._alarm(
             namer("payments-api-p99-latency"),
             "AWS/ApiGateway",
@@ -133,13 +147,21 @@ class Monitoring(Construct):
         api_dims = ["ApiName", api_dimensions["ApiName"], "Stage", api_dimensions["Stage"]]
         return {
             "widgets": [
-                widget("API requests and errors", [["AWS/ApiGateway", m, *api_dims] for m in ("Count", "4XXError", "5XXError")], 0, 0),
+                widget(
+                    "API requests and errors",
+                    [["AWS/ApiGateway", m, *api_dims] for m in ("Count", "4XXError", "5XXError")],
+                    0,
+                    0,
+                ),
                 widget("API latency p99", [["AWS/ApiGateway", "Latency", *api_dims]], 12, 0, stat="p99"),
                 widget("Lambda errors", [["AWS/Lambda", "Errors", "FunctionName", n] for n in names], 0, 6),
                 widget("Lambda throttles", [["AWS/Lambda", "Throttles", "FunctionName", n] for n in names], 12, 6),
                 widget(
                     "Workflow executions",
-                    [["AWS/States", m, "StateMachineArn", state_machine.arn] for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")],
+                    [
+                        ["AWS/States", m, "StateMachineArn", state_machine.arn]
+                        for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
+                    ],
                     0,
                     12,
                 ),

@@ -25,14 +25,10 @@ def statement(
     principals: list[DataAwsIamPolicyDocumentStatementPrincipals] = []
     if service_principals:
         principals.append(
-            DataAwsIamPolicyDocumentStatementPrincipals(
-                type="Service", identifiers=list(service_principals)
-            )
+            DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=list(service_principals))
         )
     if aws_principals:
-        principals.append(
-            DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=list(aws_principals))
-        )
+        principals.append(DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=list(aws_principals)))
     if any_principal:
         principals.append(DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"]))
     return DataAwsIamPolicyDocumentStatement(

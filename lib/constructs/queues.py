@@ -43,9 +43,5 @@ class Queues(Construct):
             if config.emulator is not None
             else None,
         )
-        self.status_topic = SnsTopic(
-            self, "status_topic", name=namer("payment-status"), kms_master_key_id=key.arn
-        )
-        self.alarm_topic = SnsTopic(
-            self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn
-        )
+        self.status_topic = SnsTopic(self, "status_topic", name=namer("payment-status"), kms_master_key_id=key.arn)
+        self.alarm_topic = SnsTopic(self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn)

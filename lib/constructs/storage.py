@@ -117,9 +117,7 @@ class Storage(Construct):
             attribute=[DynamodbTableAttribute(name=n, type=t) for n, t in attributes],
             global_secondary_index=list(indexes) or None,
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(
-                enabled=True, kms_key_arn=self._key.arn
-            ),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._key.arn),
             ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
             deletion_protection_enabled=False,
         )
@@ -206,18 +204,14 @@ class Storage(Construct):
                             days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
                         )
                     ],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)
-                    ],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=settings.noncurrent_version_expiration_days
                         )
                     ],
                     abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=1
-                        )
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
                     ],
                 )
             ],

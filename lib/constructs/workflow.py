@@ -75,7 +75,12 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
                 "process",
                 "Record",
                 retry=[
-                    {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+                    {
+                        "ErrorEquals": ["TransientProcessorError"],
+                        "IntervalSeconds": 1,
+                        "MaxAttempts": 3,
+                        "BackoffRate": 2.0,
+                    },
                     service_retry,
                 ],
                 catch=True,
@@ -107,9 +112,7 @@ class Workflow(Construct):
         account_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.step_function = self._build_step_function(
-            config, namer, key, layer, storage, queues, common_environment
-        )
+        self.step_function = self._build_step_function(config, namer, key, layer, storage, queues, common_environment)
         self.log_group = CloudwatchLogGroup(
             self,
             "log_group",
@@ -215,7 +218,12 @@ class Workflow(Construct):
             statements.append(
                 statement(
                     "Tracing",
-                    ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                    [
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                    ],
                     ["*"],
                 )
             )

@@ -54,8 +54,12 @@ def test_stage_is_named_after_the_environment_with_json_access_logs(env_stack: S
     log_format = json.loads(stage["access_log_settings"]["format"])
     assert log_format["requestId"] == "$context.requestId"
     assert log_format["status"] == "$context.status"
-    log_group = env_stack.named("aws_cloudwatch_log_group", "name", f"/aws/apigateway/payments-api-{config.environment}")
-    assert stage["access_log_settings"]["destination_arn"] == env_stack.reference_of("aws_cloudwatch_log_group", log_group, "arn")
+    log_group = env_stack.named(
+        "aws_cloudwatch_log_group", "name", f"/aws/apigateway/payments-api-{config.environment}"
+    )
+    assert stage["access_log_settings"]["destination_arn"] == env_stack.reference_of(
+        "aws_cloudwatch_log_group", log_group, "arn"
+    )
     assert log_group["kms_key_id"] == key_arn(env_stack)
 
 
@@ -86,5 +90,7 @@ def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
         "aws_lambda_permission",
         {"principal": "apigateway.amazonaws.com", "action": "lambda:InvokeFunction"},
     )
-    permission = next(p for p in dev.resources("aws_lambda_permission").values() if p["principal"] == "apigateway.amazonaws.com")
+    permission = next(
+        p for p in dev.resources("aws_lambda_permission").values() if p["principal"] == "apigateway.amazonaws.com"
+    )
     assert permission["source_arn"].endswith(".execution_arn}/*/*/payments*")

@@ -34,7 +34,9 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
     assert resource["reserved_concurrent_executions"] == settings.reserved_concurrency
     assert resource["tracing_config"] == {"mode": "Active"}
     assert resource["kms_key_arn"] == key_arn(env_stack)
-    assert resource["layers"] == [env_stack.reference_of("aws_lambda_layer_version", env_stack.only("aws_lambda_layer_version"), "arn")]
+    assert resource["layers"] == [
+        env_stack.reference_of("aws_lambda_layer_version", env_stack.only("aws_lambda_layer_version"), "arn")
+    ]
 
 
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
@@ -90,3 +92,18 @@ def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:
     layer = dev.only("aws_lambda_layer_version")
     assert layer["layer_name"] == "payment-shared-dev"
     assert layer["compatible_runtimes"] == ["python3.12"]
+
+
+def test_function_environment_must_match_the_contract_exactly() -> None:
+    from lib.constructs.function import FunctionSpec, PaymentFunction
+
+    spec = FunctionSpec(
+        function="workflow",
+        settings=config_for("dev").functions.workflow,
+        environment={name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
+        | {"EXTRA": "y"},
+        statements=[],
+    )
+    with pytest.raises(ValueError) as refused:
+        PaymentFunction._check_environment(spec)
+    assert str(refused.value).endswith("missing ['STATUS_TOPIC_ARN'], unexpected ['EXTRA']")

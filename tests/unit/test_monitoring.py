@@ -22,7 +22,9 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
 
 
 def test_every_alarm_notifies_the_alarm_topic(env_stack: SynthesizedStack) -> None:
-    topic = env_stack.named("aws_sns_topic", "name", f"payment-alarms-{env_stack.stack.node.id.removeprefix('TapStack')}")
+    topic = env_stack.named(
+        "aws_sns_topic", "name", f"payment-alarms-{env_stack.stack.node.id.removeprefix('TapStack')}"
+    )
     arn = env_stack.reference_of("aws_sns_topic", topic, "arn")
     for alarm in _alarms(env_stack).values():
         assert alarm["alarm_actions"] == [arn]

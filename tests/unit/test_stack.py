@@ -34,7 +34,14 @@ def test_provider_pins_region_and_default_tags(dev: SynthesizedStack) -> None:
     (provider,) = dev.document["provider"]["aws"]
     assert provider["region"] == "us-east-1"
     assert provider["default_tags"] == [
-        {"tags": {"Environment": "dev", "EnvironmentSuffix": "dev", "Project": "payment-platform", "ManagedBy": "cdktf"}}
+        {
+            "tags": {
+                "Environment": "dev",
+                "EnvironmentSuffix": "dev",
+                "Project": "payment-platform",
+                "ManagedBy": "cdktf",
+            }
+        }
     ]
     assert "endpoints" not in provider
     assert dev.document["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
@@ -74,7 +81,13 @@ def test_s3_backend_with_ci_tags_when_configured() -> None:
     )
     stack = SynthesizedStack(stack=None, text=Testing.synth(TapStack(app, settings.stack_name, settings=settings)))
     assert stack.document["terraform"]["backend"] == {
-        "s3": {"bucket": "tf-state", "key": "pr7/TapStackpr7.tfstate", "region": "us-east-2", "encrypt": True, "use_lockfile": True}
+        "s3": {
+            "bucket": "tf-state",
+            "key": "pr7/TapStackpr7.tfstate",
+            "region": "us-east-2",
+            "encrypt": True,
+            "use_lockfile": True,
+        }
     }
     (provider,) = stack.document["provider"]["aws"]
     assert provider["default_tags"][0]["tags"]["PRNumber"] == "7"

@@ -69,7 +69,10 @@ def test_batch_bucket_is_private_encrypted_and_destroyable(env_stack: Synthesize
         "restrict_public_buckets": True,
     }
     (rule,) = env_stack.only("aws_s3_bucket_server_side_encryption_configuration")["rule"]
-    assert rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn(env_stack)}
+    assert rule["apply_server_side_encryption_by_default"] == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": key_arn(env_stack),
+    }
 
 
 def test_bucket_versioning_follows_config(dev: SynthesizedStack, prod: SynthesizedStack) -> None:

@@ -30,7 +30,12 @@ def test_happy_path_runs_in_order(states: dict) -> None:  # type: ignore[type-ar
 
 def test_transient_processor_errors_are_retried_with_backoff(states: dict) -> None:  # type: ignore[type-arg]
     transient = states["Process"]["Retry"][0]
-    assert transient == {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
+    assert transient == {
+        "ErrorEquals": ["TransientProcessorError"],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2.0,
+    }
 
 
 @pytest.mark.parametrize("state", ["Validate", "Process", "Record"])
@@ -39,7 +44,11 @@ def test_failures_before_settlement_compensate(states: dict, state: str) -> None
 
 
 def test_catch_path_compensates_notifies_and_ends_handled(states: dict) -> None:  # type: ignore[type-arg]
-    assert states["Compensate"]["Parameters"] == {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
+    assert states["Compensate"]["Parameters"] == {
+        "step": "compensate",
+        "payment_id.$": "$.payment_id",
+        "error.$": "$.error",
+    }
     assert states["Compensate"]["Next"] == "NotifyFailure"
     assert states["NotifyFailure"]["Parameters"]["step"] == "notify"
     assert states["NotifyFailure"]["Next"] == "FailureHandled"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's whole test run (what CI runs): lint, then every test suite with coverage
+# enforced separately for the stack (lib/) and the handlers (lambda/).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PROJECT_ROOT"
+PY=.venv/bin/python
+
+echo "== lint"
+$PY -m ruff check .
+$PY -m ruff format --check .
+
+echo "== tests"
+$PY -m pytest -q -p no:cacheprovider --cov=lib --cov=lambda --cov-branch --cov-report= "$@"
+
+echo "== coverage"
+$PY -m coverage report --include='lib/*' --fail-under=95
+$PY -m coverage report --include='lambda/*' --fail-under=95
