@@ -9,6 +9,8 @@ PY=.venv/bin/python
 echo "== lint"
 $PY -m ruff check .
 $PY -m ruff format --check .
+# The CI pipeline users run cannot run here; it must at least be a valid workflow.
+.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 echo "== tests"
 $PY -m pytest -q -p no:cacheprovider --cov=lib --cov=lambda --cov-branch --cov-report= "$@"
