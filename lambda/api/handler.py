@@ -61,9 +61,7 @@ idempotency_config = IdempotencyConfig(
 
 
 def repository() -> PaymentRepository:
-    return PaymentRepository(
-        dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME)
-    )
+    return PaymentRepository(dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME))
 
 
 def _accept_payment(idempotency_request: dict[str, Any], command: CreatePayment) -> dict[str, Any]:
@@ -100,9 +98,7 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
 @tracer.capture_method
 def create_payment() -> Response[dict[str, Any]]:
     event = app.current_event
-    command = parse_create_payment(
-        event.body, bool(event.is_base64_encoded), event.headers, rules.get()
-    )
+    command = parse_create_payment(event.body, bool(event.is_base64_encoded), event.headers, rules.get())
     logger.append_keys(idempotency_key=command.idempotency_key)
     result = accept_payment.get()(
         idempotency_request={"idempotency_key": command.idempotency_key, "body": command.body},

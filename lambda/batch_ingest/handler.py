@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -37,7 +38,7 @@ rules: Lazy[BusinessRules] = Lazy(lambda: BusinessRules.from_env(os.environ))
 @tracer.capture_method
 def ingest_object(record: S3EventRecord) -> dict[str, Any]:
     bucket = record.s3.bucket.name
-    key = record.s3.get_object.key
+    key = unquote_plus(record.s3.get_object.key)  # S3 events carry the key URL-encoded
     etag = record.s3.get_object.etag
     version_id = record.s3.get_object.version_id
     job = BatchJob(job_id_for(bucket, key, version_id or etag), bucket, key, etag)
@@ -53,11 +54,9 @@ def ingest_object(record: S3EventRecord) -> dict[str, Any]:
     report = RejectionReport()
     try:
         counts = ingest_csv(body.read, rules.get(), job.job_id, sender, report)
-        report_key = report_key_for(key) if counts.rejected or report.count else None
+        report_key = report_key_for(key) if counts.rejected else None
         if report_key is not None:
-            s3.get().put_object(
-                Bucket=bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv"
-            )
+            s3.get().put_object(Bucket=bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv")
     finally:
         report.close()
         body.close()

@@ -49,9 +49,7 @@ def record_handler(record: SQSRecord) -> str:
         created_at=format_timestamp(utc_now()),
         batch_job_id=message.batch_job_id,
     )
-    repository = PaymentRepository(
-        dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME)
-    )
+    repository = PaymentRepository(dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME))
     starter = StepFunctionsStarter(stepfunctions.get(), required(env.STATE_MACHINE_ARN))
     stored = submit(repository, starter, payment, message.request, actor="queue_consumer")
     metrics.add_metric(name="BatchPaymentAccepted", unit=MetricUnit.Count, value=1)
@@ -63,7 +61,5 @@ def record_handler(record: SQSRecord) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )

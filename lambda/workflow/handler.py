@@ -36,9 +36,7 @@ rules: Lazy[BusinessRules] = Lazy(lambda: BusinessRules.from_env(os.environ))
 
 
 def repository() -> PaymentRepository:
-    return PaymentRepository(
-        dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME)
-    )
+    return PaymentRepository(dynamodb.get(), required(env.PAYMENTS_TABLE_NAME), required(env.AUDIT_TABLE_NAME))
 
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
@@ -48,9 +46,7 @@ STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     "notify": lambda event, payment_id: workflow.notify(
         repository(), SnsStatusPublisher(sns.get(), required(env.STATUS_TOPIC_ARN)), payment_id
     ),
-    "compensate": lambda event, payment_id: workflow.compensate(
-        repository(), payment_id, event.get("error")
-    ),
+    "compensate": lambda event, payment_id: workflow.compensate(repository(), payment_id, event.get("error")),
 }
 
 

@@ -65,8 +65,7 @@ def idempotency_key(headers: Mapping[str, str] | None) -> str:
     valid_chars = all("!" <= char <= "~" for char in key)
     if not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH and valid_chars):
         raise InvalidRequest(
-            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible "
-            "ASCII characters",
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters",
             IDEMPOTENCY_HEADER,
         )
     return key
@@ -160,9 +159,7 @@ def parse_list_payments(params: Mapping[str, str] | None) -> ListPayments:
     query = dict(params or {})
     unexpected = sorted(set(query) - {"merchant_id", "from", "to", "limit", "next_token"})
     if unexpected:
-        raise InvalidRequest(
-            f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100]
-        )
+        raise InvalidRequest(f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100])
     if "merchant_id" not in query:
         raise InvalidRequest("merchant_id is required", "merchant_id")
     merchant_id = merchant_id_field(query["merchant_id"])

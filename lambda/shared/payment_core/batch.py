@@ -81,14 +81,10 @@ class SeenPaymentIds:
 
     def first_row(self, payment_id: str, row_number: int) -> int | None:
         """Remember ``payment_id``; if it was already seen, return the row that had it."""
-        cursor = self._db.execute(
-            "INSERT OR IGNORE INTO seen VALUES (?, ?)", (payment_id, row_number)
-        )
+        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (payment_id, row_number))
         if cursor.rowcount == 1:
             return None
-        found = self._db.execute(
-            "SELECT row_number FROM seen WHERE payment_id = ?", (payment_id,)
-        ).fetchone()
+        found = self._db.execute("SELECT row_number FROM seen WHERE payment_id = ?", (payment_id,)).fetchone()
         return int(found[0])
 
     def close(self) -> None:
@@ -138,7 +134,8 @@ class RejectionReport:
     """``row_number,reason`` CSV, spooled to disk once it outgrows 1 MiB."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+        # Owned by this object and closed in close(); a with-block cannot span its lifetime.
+        self._file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
         self.count = 0
         self._write(REPORT_HEADER)
 

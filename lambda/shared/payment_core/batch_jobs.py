@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
 from payment_core.errors import BatchJobInProgress
 from payment_core.models import format_timestamp
 from payment_core.repository import condition_failed, from_attributes, to_attributes
@@ -63,9 +64,7 @@ class BatchJobs:
                         "started_at": format_timestamp(now),
                     }
                 ),
-                ConditionExpression=(
-                    "attribute_not_exists(job_id) OR (#state = :running AND started_at < :stale)"
-                ),
+                ConditionExpression=("attribute_not_exists(job_id) OR (#state = :running AND started_at < :stale)"),
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=to_attributes(
                     {":running": RUNNING, ":stale": format_timestamp(now - STALE_AFTER)}
@@ -80,9 +79,7 @@ class BatchJobs:
             raise BatchJobInProgress(f"batch job {job.job_id} is already running") from error
         return True
 
-    def finish(
-        self, job_id: str, counts: BatchCounts, report_key: str | None, now: datetime
-    ) -> None:
+    def finish(self, job_id: str, counts: BatchCounts, report_key: str | None, now: datetime) -> None:
         values = {
             ":completed": COMPLETED,
             ":rows": counts.rows,
@@ -91,8 +88,7 @@ class BatchJobs:
             ":finished": format_timestamp(now),
         }
         expression = (
-            "SET #state = :completed, #rows = :rows, queued = :queued, rejected = :rejected, "
-            "finished_at = :finished"
+            "SET #state = :completed, #rows = :rows, queued = :queued, rejected = :rejected, finished_at = :finished"
         )
         if report_key is not None:
             values[":report"] = report_key
@@ -106,8 +102,6 @@ class BatchJobs:
         )
 
     def get(self, job_id: str) -> dict[str, object] | None:
-        response = self._client.get_item(
-            TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
-        )
+        response = self._client.get_item(TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True)
         item = response.get("Item")
         return from_attributes(item) if item else None

@@ -53,7 +53,6 @@ class BatchingQueueSender:
                 self._sleep(self._backoff_seconds * 2 ** (attempt - 1))
         if pending:
             raise BatchEnqueueError(
-                f"{len(pending)} of {total} messages could not be queued after "
-                f"{self._max_attempts} attempts"
+                f"{len(pending)} of {total} messages could not be queued after {self._max_attempts} attempts"
             )
         self.sent += total

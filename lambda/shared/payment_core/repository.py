@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
 from payment_core.errors import InvalidTransition
 from payment_core.models import (
     NO_STATUS,
@@ -128,9 +129,7 @@ class PaymentRepository:
             "TableName": self._payments_table,
             "IndexName": MERCHANT_INDEX,
             "KeyConditionExpression": "merchant_id = :m AND created_at BETWEEN :from AND :to",
-            "ExpressionAttributeValues": to_attributes(
-                {":m": merchant_id, ":from": created_from, ":to": created_to}
-            ),
+            "ExpressionAttributeValues": to_attributes({":m": merchant_id, ":from": created_from, ":to": created_to}),
             "Limit": limit,
             "ScanIndexForward": True,
         }
@@ -139,9 +138,7 @@ class PaymentRepository:
         response = self._client.query(**request)
         payments = [Payment.from_item(from_attributes(item)) for item in response["Items"]]
         last = response.get("LastEvaluatedKey")
-        next_key = (
-            {key: str(value) for key, value in from_attributes(last).items()} if last else None
-        )
+        next_key = {key: str(value) for key, value in from_attributes(last).items()} if last else None
         return payments, next_key
 
     def record_processor_attempt(self, payment: Payment) -> int:
@@ -161,9 +158,7 @@ class PaymentRepository:
             )
         except ClientError as error:
             if condition_failed(error):
-                raise InvalidTransition(
-                    f"payment {payment.payment_id} is no longer {payment.status.value}"
-                ) from error
+                raise InvalidTransition(f"payment {payment.payment_id} is no longer {payment.status.value}") from error
             raise
         return int(from_attributes(response["Attributes"])["processor_attempts"])
 
@@ -178,8 +173,7 @@ class PaymentRepository:
         """Move ``payment`` to ``target`` if it is still exactly as read; audit it atomically."""
         if not can_transition(payment.status, target):
             raise InvalidTransition(
-                f"payment {payment.payment_id} cannot go from {payment.status.value} "
-                f"to {target.value}"
+                f"payment {payment.payment_id} cannot go from {payment.status.value} to {target.value}"
             )
         now = format_timestamp(utc_now())
         version = payment.version + 1
@@ -209,9 +203,7 @@ class PaymentRepository:
                             "TableName": self._payments_table,
                             "Key": {"payment_id": {"S": payment.payment_id}},
                             "UpdateExpression": f"SET {assignments}",
-                            "ConditionExpression": (
-                                "#status = :expected_status AND #version = :expected_version"
-                            ),
+                            "ConditionExpression": ("#status = :expected_status AND #version = :expected_version"),
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": to_attributes(values),
                         }

@@ -28,9 +28,7 @@ class BusinessRules:
         if not maximum.is_finite() or maximum <= 0:
             raise ValueError(f"{env.MAX_PAYMENT_AMOUNT} must be a positive number")
         blocked = frozenset(
-            merchant.strip()
-            for merchant in source.get(env.BLOCKED_MERCHANT_IDS, "").split(",")
-            if merchant.strip()
+            merchant.strip() for merchant in source.get(env.BLOCKED_MERCHANT_IDS, "").split(",") if merchant.strip()
         )
         return cls(
             max_payment_amount=maximum,

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import ClientError
+
 from payment_core.errors import PaymentConflict
 from payment_core.models import Payment, PaymentRequest
 from payment_core.repository import PaymentRepository
@@ -51,9 +52,7 @@ def submit(
     if not repository.create(payment, actor):
         existing = repository.get(payment.payment_id)
         if existing is None or not request.same_terms_as(existing):
-            raise PaymentConflict(
-                f"payment {payment.payment_id} already exists with different details"
-            )
+            raise PaymentConflict(f"payment {payment.payment_id} already exists with different details")
         payment = existing
     starter.start(payment.payment_id)
     return payment

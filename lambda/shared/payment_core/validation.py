@@ -47,9 +47,7 @@ def load_json_object(text: str, what: str = "body") -> dict[str, Any]:
     return value
 
 
-def check_fields(
-    data: Mapping[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> None:
+def check_fields(data: Mapping[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
     unexpected = sorted(set(data) - set(required) - set(optional))
     if unexpected:
         name = unexpected[0]
@@ -65,9 +63,7 @@ def text_field(value: object, field: str, max_length: int) -> str:
     if not 1 <= len(value) <= max_length:
         raise InvalidRequest(f"{field} must be 1 to {max_length} characters", field)
     if not value.isprintable() or value != value.strip():
-        raise InvalidRequest(
-            f"{field} must be printable text without surrounding whitespace", field
-        )
+        raise InvalidRequest(f"{field} must be printable text without surrounding whitespace", field)
     return value
 
 

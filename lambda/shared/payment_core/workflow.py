@@ -21,9 +21,7 @@ MAX_REASON_LENGTH = 500
 _COMPENSATE_ATTEMPTS = 3
 
 _DONE_AFTER: dict[str, frozenset[PaymentStatus]] = {
-    "validate": frozenset(
-        {PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}
-    ),
+    "validate": frozenset({PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
     "process": frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
     "record": frozenset({PaymentStatus.SETTLED}),
 }
@@ -50,8 +48,7 @@ def _already_done(step: str, payment: Payment, expected: PaymentStatus) -> bool:
         return True
     if payment.status is not expected:
         raise InvalidTransition(
-            f"{step}: payment {payment.payment_id} is {payment.status.value}, "
-            f"expected {expected.value}"
+            f"{step}: payment {payment.payment_id} is {payment.status.value}, expected {expected.value}"
         )
     return False
 
@@ -111,7 +108,7 @@ def describe_failure(error: object) -> tuple[str, str]:
     the message is kept so no stack trace ends up in the payment or the audit trail.
     """
     if not isinstance(error, dict):
-        return "UnknownError", "the workflow failed without an error description"
+        return "UnknownError", "UnknownError: the workflow failed without an error description"
     name = str(error.get("Error") or "UnknownError")
     cause = error.get("Cause")
     message = ""
@@ -121,10 +118,7 @@ def describe_failure(error: object) -> tuple[str, str]:
         except ValueError:
             message = cause
         else:
-            if isinstance(parsed, dict):
-                message = str(parsed.get("errorMessage", ""))
-            else:
-                message = cause
+            message = str(parsed.get("errorMessage", "")) if isinstance(parsed, dict) else cause
     reason = f"{name}: {message}" if message else name
     return name, reason[:MAX_REASON_LENGTH]
 

@@ -1,0 +1,92 @@
+"""Fixtures for the handler tests: the test environment, a fake Lambda context and a moto
+account holding every resource of docs/design.md."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from lambda_testkit import (
+    FUNCTIONS,
+    REGION,
+    TEST_ENV,
+    UNSET_ENV,
+    Aws,
+    FakeContext,
+    create_tables,
+    create_workflow,
+    load_handler,
+    reset_lazies,
+)
+
+
+@pytest.fixture(autouse=True)
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, region and function environment for every test here, undone after."""
+    for name in UNSET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def context() -> FakeContext:
+    return FakeContext()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        s3 = boto3.client("s3", region_name=REGION)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        create_tables(dynamodb)
+        dlq_url = sqs.create_queue(QueueName="payment-dlq-test")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_url = sqs.create_queue(
+            QueueName="payment-queue-test",
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})},
+        )["QueueUrl"]
+        topic_arn = sns.create_topic(Name="payment-status-test")["TopicArn"]
+        probe_url = sqs.create_queue(QueueName="status-probe")["QueueUrl"]
+        probe_arn = sqs.get_queue_attributes(QueueUrl=probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=probe_arn)
+        bucket = "payment-batch-test"
+        s3.create_bucket(Bucket=bucket)
+        state_machine_arn = create_workflow(sfn)
+        monkeypatch.setenv("PAYMENT_QUEUE_URL", queue_url)
+        monkeypatch.setenv("STATUS_TOPIC_ARN", topic_arn)
+        monkeypatch.setenv("STATE_MACHINE_ARN", state_machine_arn)
+
+        handlers = {function: load_handler(function) for function in FUNCTIONS}
+        for module in handlers.values():
+            reset_lazies(module)
+        try:
+            yield Aws(
+                dynamodb=dynamodb,
+                sqs=sqs,
+                sns=sns,
+                s3=s3,
+                sfn=sfn,
+                queue_url=queue_url,
+                dlq_url=dlq_url,
+                topic_arn=topic_arn,
+                topic_probe_url=probe_url,
+                state_machine_arn=state_machine_arn,
+                bucket=bucket,
+                handlers=handlers,
+            )
+        finally:
+            for module in handlers.values():
+                reset_lazies(module)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Requests that emit no business metric are normal (e.g. a 400); Powertools warns anyway.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")

@@ -1,0 +1,243 @@
+"""The REST API against moto: exact status codes, bodies and stored effects."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from lambda_testkit import VALID_BODY, Aws, FakeContext, api_event, call, post
+
+
+def get(aws: Aws, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
+    event = api_event(
+        "GET",
+        f"/payments/{payment_id}",
+        path_parameters={"payment_id": payment_id},
+        resource="/payments/{payment_id}",
+    )
+    return call(aws, context, event)
+
+
+def test_create_payment_stores_pending_payment_audit_and_starts_workflow(aws, context):
+    status, body = post(aws, context, VALID_BODY)
+
+    assert status == 202
+    payment_id = body["payment_id"]
+    assert body == {"payment_id": payment_id, "status": "PENDING"}
+    assert payment_id.startswith("pay_") and len(payment_id) == 36
+    [item] = aws.payments()
+    assert item["created_at"] == item["updated_at"]
+    assert item == {
+        "payment_id": payment_id,
+        "merchant_id": "merchant-1",
+        "amount": Decimal("125.5"),
+        "currency": "USD",
+        "customer_ref": "cust-42",
+        "description": "order 1001",
+        "status": "PENDING",
+        "version": Decimal(1),
+        "created_at": item["created_at"],
+        "updated_at": item["created_at"],
+        "source": "api",
+        "processor_attempts": Decimal(0),
+    }
+    assert [(a["sequence"], a["from_status"], a["to_status"], a["actor"]) for a in aws.audit(payment_id)] == [
+        (Decimal(1), "NONE", "PENDING", "api")
+    ]
+    [execution] = aws.executions()
+    assert execution["name"] == payment_id
+    assert aws.execution_inputs() == [{"payment_id": payment_id}]
+
+
+def test_idempotency_header_name_is_case_insensitive(aws, context):
+    event = api_event("POST", "/payments", body=json.dumps(VALID_BODY), headers={"idempotency-key": "abc"})
+    status, body = call(aws, context, event)
+    assert status == 202
+    assert body["status"] == "PENDING"
+
+
+def test_same_request_twenty_times_makes_one_payment_and_one_execution(aws, context):
+    answers = [post(aws, context, VALID_BODY, key="repeat-me") for _ in range(20)]
+
+    assert {json.dumps(a, sort_keys=True) for a in answers} == {json.dumps((202, answers[0][1]), sort_keys=True)}
+    assert len(aws.payments()) == 1
+    assert len(aws.executions()) == 1
+    assert len(aws.audit(answers[0][1]["payment_id"])) == 1
+
+
+def test_same_key_different_body_is_409(aws, context):
+    assert post(aws, context, VALID_BODY, key="k")[0] == 202
+    status, body = post(aws, context, VALID_BODY | {"amount": "125.51"}, key="k")
+
+    assert status == 409
+    assert body == {
+        "error": {
+            "code": "idempotency_conflict",
+            "message": "this Idempotency-Key was already used with a different request body",
+            "field": "Idempotency-Key",
+        }
+    }
+    assert len(aws.payments()) == 1
+    assert len(aws.executions()) == 1
+
+
+def test_different_keys_make_different_payments(aws, context):
+    first = post(aws, context, VALID_BODY, key="a")[1]["payment_id"]
+    second = post(aws, context, VALID_BODY, key="b")[1]["payment_id"]
+    assert first != second
+    assert len(aws.payments()) == 2
+    assert len(aws.executions()) == 2
+
+
+def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, context, monkeypatch):
+    """If StartExecution fails, the idempotency record is released; the retry must reuse
+    the stored payment (same derived id) instead of creating a second one."""
+    api = aws.handlers["api"]
+    real = api.stepfunctions.get()
+
+    class Broken:
+        def start_execution(self, **_: Any) -> None:
+            raise RuntimeError("step functions is down")
+
+    api.stepfunctions.override(Broken())
+    status, body = post(aws, context, VALID_BODY, key="retry")
+    assert status == 500
+    assert body == {
+        "error": {
+            "code": "internal_error",
+            "message": "internal error; quote the request_id when reporting it",
+            "request_id": context.aws_request_id,
+        }
+    }
+    assert len(aws.payments()) == 1
+    assert aws.executions() == []
+
+    api.stepfunctions.override(real)
+    status, body = post(aws, context, VALID_BODY, key="retry")
+    assert status == 202
+    assert body == {"payment_id": aws.payments()[0]["payment_id"], "status": "PENDING"}
+    assert len(aws.payments()) == 1
+    assert len(aws.executions()) == 1
+
+
+def test_key_reused_after_its_record_expired_with_other_terms_is_a_conflict(aws, context):
+    assert post(aws, context, VALID_BODY, key="old")[0] == 202
+    aws.dynamodb.delete_item(
+        TableName="payment-idempotency-test",
+        Key={"id": aws.dynamodb.scan(TableName="payment-idempotency-test")["Items"][0]["id"]},
+    )
+    status, body = post(aws, context, VALID_BODY | {"customer_ref": "other"}, key="old")
+    assert status == 409
+    assert body["error"]["code"] == "payment_conflict"
+    assert len(aws.payments()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ("{not json", "invalid_request", None),
+        ("[]", "invalid_request", None),
+        ('{"amount": NaN}', "invalid_request", None),
+        (json.dumps({k: v for k, v in VALID_BODY.items() if k != "amount"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"extra": 1}), "invalid_request", "extra"),
+        (json.dumps(VALID_BODY | {"amount": 125.5}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"amount": "-1.00"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"amount": "0.00"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"amount": "1.001"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"amount": "10000.01"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"currency": "XYZ"}), "invalid_request", "currency"),
+        (json.dumps(VALID_BODY | {"currency": "JPY", "amount": "10.5"}), "invalid_request", "amount"),
+        (json.dumps(VALID_BODY | {"merchant_id": "bad id!"}), "invalid_request", "merchant_id"),
+        (json.dumps(VALID_BODY | {"customer_ref": ""}), "invalid_request", "customer_ref"),
+        (json.dumps(VALID_BODY | {"description": None}), "invalid_request", "description"),
+        ('{"merchant_id": "a", "merchant_id": "b"}', "invalid_request", None),
+        ("", "invalid_request", None),
+        ("x" * 20_000, "payload_too_large", None),
+    ],
+)
+def test_malformed_bodies_are_400_with_a_reason(aws, context, body, code, field):
+    status, answer = post(aws, context, body)
+    assert status == (413 if code == "payload_too_large" else 400)
+    assert answer["error"]["code"] == code
+    assert answer["error"].get("field") == field
+    assert isinstance(answer["error"]["message"], str) and answer["error"]["message"]
+    assert aws.payments() == []
+    assert aws.executions() == []
+
+
+def test_missing_idempotency_key_is_400(aws, context):
+    status, body = post(aws, context, VALID_BODY, key=None)
+    assert status == 400
+    assert body == {
+        "error": {
+            "code": "invalid_request",
+            "message": "the Idempotency-Key header is required",
+            "field": "Idempotency-Key",
+        }
+    }
+
+
+def test_base64_body_is_decoded_and_bad_base64_is_400(aws, context):
+    assert post(aws, context, json.dumps(VALID_BODY), base64_body=True)[0] == 202
+    event = api_event("POST", "/payments", body="%%%", headers={"Idempotency-Key": "z"})
+    event["isBase64Encoded"] = True
+    status, body = call(aws, context, event)
+    assert (status, body["error"]["message"]) == (400, "the body is not valid base64")
+
+
+def test_get_payment_returns_payment_and_ordered_history(aws, context):
+    payment_id = post(aws, context, VALID_BODY)[1]["payment_id"]
+    workflow = aws.handlers["workflow"]
+    workflow.handler({"step": "validate", "payment_id": payment_id}, context)
+    workflow.handler({"step": "process", "payment_id": payment_id}, context)
+
+    status, body = get(aws, context, payment_id)
+
+    assert status == 200
+    assert body["payment_id"] == payment_id
+    assert body["amount"] == "125.50"
+    assert body["status"] == "AUTHORIZED"
+    assert body["version"] == 3
+    assert body["processor_ref"].startswith("auth_")
+    assert [(h["sequence"], h["from_status"], h["to_status"]) for h in body["history"]] == [
+        (1, "NONE", "PENDING"),
+        (2, "PENDING", "VALIDATED"),
+        (3, "VALIDATED", "AUTHORIZED"),
+    ]
+
+
+def test_get_unknown_payment_is_404(aws, context):
+    assert get(aws, context, "pay_missing") == (
+        404,
+        {"error": {"code": "not_found", "message": "payment pay_missing does not exist"}},
+    )
+
+
+def test_get_with_malformed_id_is_400(aws, context):
+    status, body = get(aws, context, "bad.id")
+    assert status == 400
+    assert body["error"]["field"] == "payment_id"
+
+
+def test_unknown_route_is_json_404(aws, context):
+    status, body = call(aws, context, api_event("DELETE", "/payments"))
+    assert (status, body) == (404, {"error": {"code": "not_found", "message": "no such resource"}})
+
+
+def test_internal_failure_is_500_without_internals(aws, context):
+    class Exploding:
+        def get_item(self, **_: Any) -> None:
+            raise RuntimeError("secret table name payments-test exploded")
+
+    aws.handlers["api"].dynamodb.override(Exploding())
+    status, body = get(aws, context, "pay_1")
+    assert status == 500
+    assert body == {
+        "error": {
+            "code": "internal_error",
+            "message": "internal error; quote the request_id when reporting it",
+            "request_id": "req-0000-1111",
+        }
+    }

@@ -1,0 +1,209 @@
+"""batch_ingest against moto: exact counts, report, queue contents, re-delivery."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lambda_testkit import HEADER, s3_event
+from payment_core.batch import job_id_for
+from payment_core.errors import BatchJobInProgress
+
+
+def upload(aws, key: str, data: bytes) -> dict:
+    etag = aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)["ETag"].strip('"')
+    return s3_event(aws.bucket, key, etag)
+
+
+def ingest(aws, context, event):
+    return aws.handlers["batch_ingest"].handler(event, context)
+
+
+def queued(aws) -> list[dict]:
+    return sorted((json.loads(m["Body"]) for m in aws.drain(aws.queue_url)), key=lambda m: m["row_number"])
+
+
+def report(aws, key: str) -> str:
+    return aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read().decode()
+
+
+def job(aws, job_id: str) -> dict:
+    return aws.dynamodb.get_item(TableName="batch-jobs-test", Key={"job_id": {"S": job_id}})["Item"]
+
+
+MIXED = (
+    "\ufeff" + HEADER + "\r\n"
+    "p-001,merchant-1,10.00,USD,cust-1\r\n"
+    '"p-002","merchant-1","1,5",USD,cust-2\r\n'  # comma inside quotes -> bad amount
+    'p-003,merchant-2,7.5,EUR,"ref, with comma"\r\n'
+    "p-004,merchant-1,-3.00,USD,cust-4\r\n"
+    "p-005,merchant-1,3.00,XXX,cust-5\r\n"
+    "bad id!,merchant-1,3.00,USD,cust-6\r\n"
+    "p-001,merchant-1,99.00,USD,cust-7\r\n"
+    "p-008,merchant-1,3.00,USD\r\n"
+    "\r\n"
+    "p-009,merchant-1,1000,JPY,cust-9\r\n"
+    "p-010,merchant-1,10.123,USD,cust-10\r\n"
+    'p-011,merchant-1,12.00,GBP,"multi\r\nline"\r\n'
+)
+
+
+def test_mixed_file_queues_good_rows_and_reports_the_rest(aws, context):
+    event = upload(aws, "incoming/day-1.csv", MIXED.encode())
+
+    result = ingest(aws, context, event)
+
+    job_id = job_id_for(aws.bucket, "incoming/day-1.csv", event["Records"][0]["s3"]["object"]["eTag"])
+    assert result == {
+        "jobs": [
+            {
+                "job_id": job_id,
+                "key": "incoming/day-1.csv",
+                "state": "COMPLETED",
+                "rows": 11,
+                "queued": 3,
+                "rejected": 8,
+                "report_key": "reports/day-1.errors.csv",
+            }
+        ]
+    }
+    base = {"batch_job_id": job_id}
+    assert queued(aws) == [
+        base
+        | {
+            "payment_id": "p-001",
+            "merchant_id": "merchant-1",
+            "amount": "10.00",
+            "currency": "USD",
+            "customer_ref": "cust-1",
+            "row_number": 2,
+        },
+        base
+        | {
+            "payment_id": "p-003",
+            "merchant_id": "merchant-2",
+            "amount": "7.50",
+            "currency": "EUR",
+            "customer_ref": "ref, with comma",
+            "row_number": 4,
+        },
+        base
+        | {
+            "payment_id": "p-009",
+            "merchant_id": "merchant-1",
+            "amount": "1000",
+            "currency": "JPY",
+            "customer_ref": "cust-9",
+            "row_number": 11,
+        },
+    ]
+    assert report(aws, "reports/day-1.errors.csv").splitlines() == [
+        "row_number,reason",
+        '3,"amount: amount must be a plain decimal string such as ""10.50"""',
+        '5,"amount: amount must be a plain decimal string such as ""10.50"""',
+        '6,"currency: currency must be one of EUR, GBP, JPY, USD"',
+        "7,payment_id: payment_id must be 1 to 64 characters of A-Z a-z 0-9 _ -",
+        "8,payment_id: duplicate of row 2",
+        '9,"expected 5 fields, got 4"',
+        "12,amount: amount has more than 2 decimal places for USD",
+        "13,customer_ref: customer_ref must be printable text without surrounding whitespace",
+    ]
+    record = job(aws, job_id)
+    assert {k: next(iter(v.values())) for k, v in record.items() if k not in ("started_at", "finished_at")} == {
+        "job_id": job_id,
+        "bucket": aws.bucket,
+        "key": "incoming/day-1.csv",
+        "etag": event["Records"][0]["s3"]["object"]["eTag"],
+        "state": "COMPLETED",
+        "rows": "11",
+        "queued": "3",
+        "rejected": "8",
+        "report_key": "reports/day-1.errors.csv",
+    }
+
+
+def test_redelivered_event_does_not_queue_the_file_twice(aws, context):
+    event = upload(aws, "incoming/again.csv", f"{HEADER}\np-1,merchant-1,1.00,USD,c\n".encode())
+    assert ingest(aws, context, event)["jobs"][0]["queued"] == 1
+    second = ingest(aws, context, event)["jobs"][0]
+    assert second["state"] == "ALREADY_COMPLETED"
+    assert len(queued(aws)) == 1
+
+
+def test_clean_file_has_no_report_and_versioned_objects_are_read_by_version(aws, context):
+    aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    put = aws.s3.put_object(
+        Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=f"{HEADER}\np-1,m,1.00,USD,c\n".encode()
+    )
+    event = s3_event(aws.bucket, "incoming/sub dir/v.csv", put["ETag"].strip('"'), put["VersionId"])
+    aws.s3.put_object(Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=b"overwritten")
+
+    [result] = ingest(aws, context, event)["jobs"]
+
+    assert (result["rows"], result["queued"], result["rejected"], result["report_key"]) == (1, 1, 0, None)
+    assert result["job_id"] == job_id_for(aws.bucket, "incoming/sub dir/v.csv", put["VersionId"])
+    assert "report_key" not in job(aws, result["job_id"])
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"", '1,"file is empty; header must be payment_id,merchant_id,amount,currency,customer_ref"'),
+        (b"id,amount\np-1,1\n", '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"'),
+    ],
+)
+def test_missing_or_wrong_header_rejects_the_file(aws, context, data, line):
+    [result] = ingest(aws, context, upload(aws, "incoming/h.csv", data))["jobs"]
+    assert (result["rows"], result["queued"], result["rejected"]) == (0, 0, 1)
+    assert report(aws, "reports/h.errors.csv").splitlines() == ["row_number,reason", line]
+    assert queued(aws) == []
+
+
+def test_undecodable_and_oversized_rows_are_rejected_not_fatal(aws, context):
+    data = (
+        f"{HEADER}\n".encode()
+        + b"p-1,m,1.00,USD,caf\xe9\n"
+        + b'p-2,m,1.00,USD,"'
+        + b"x" * 140_000
+        + b'"\n'
+        + b"p-3,m,1.00,USD,ok\n"
+    )
+    [result] = ingest(aws, context, upload(aws, "incoming/u.csv", data))["jobs"]
+    lines = report(aws, "reports/u.errors.csv").splitlines()
+    assert lines[1] == "2,row is not valid UTF-8"
+    assert lines[2].startswith("3,malformed CSV: field larger than field limit")
+    assert [m["payment_id"] for m in queued(aws)] == ["p-3"]
+    assert (result["rows"], result["queued"], result["rejected"]) == (3, 1, 2)
+
+
+def test_garbled_header_line_is_reported(aws, context):
+    data = b'"' + b"h" * 140_000 + b'"\n'
+    [result] = ingest(aws, context, upload(aws, "incoming/g.csv", data))["jobs"]
+    assert report(aws, "reports/g.errors.csv").splitlines()[1].startswith("1,malformed CSV header")
+    assert result["rejected"] == 1
+
+
+def test_job_running_elsewhere_raises_and_stale_job_is_taken_over(aws, context):
+    event = upload(aws, "incoming/r.csv", f"{HEADER}\np-1,m,1.00,USD,c\n".encode())
+    etag = event["Records"][0]["s3"]["object"]["eTag"]
+    job_id = job_id_for(aws.bucket, "incoming/r.csv", etag)
+
+    def claim(started: datetime) -> None:
+        aws.dynamodb.put_item(
+            TableName="batch-jobs-test",
+            Item={
+                "job_id": {"S": job_id},
+                "state": {"S": "RUNNING"},
+                "started_at": {"S": started.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+            },
+        )
+
+    claim(datetime.now(UTC))
+    with pytest.raises(BatchJobInProgress):
+        ingest(aws, context, event)
+    assert queued(aws) == []
+
+    claim(datetime.now(UTC) - timedelta(minutes=16))
+    assert ingest(aws, context, event)["jobs"][0]["state"] == "COMPLETED"
+    assert len(queued(aws)) == 1

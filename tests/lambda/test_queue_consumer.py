@@ -1,0 +1,105 @@
+"""queue_consumer against moto: exactly-once payments, partial batch failures."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+ROW = {
+    "payment_id": "p-100",
+    "merchant_id": "merchant-1",
+    "amount": "20.00",
+    "currency": "EUR",
+    "customer_ref": "cust-100",
+    "batch_job_id": "job-1",
+    "row_number": 2,
+}
+
+
+def sqs_event(*bodies: str) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{n}",
+                "receiptHandle": f"rh-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:payment-queue-test",
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def consume(aws, context, *bodies):
+    return aws.handlers["queue_consumer"].handler(sqs_event(*bodies), context)
+
+
+def test_poison_message_fails_alone_while_the_rest_succeed(aws, context):
+    good_1 = json.dumps(ROW)
+    good_2 = json.dumps(ROW | {"payment_id": "p-101", "row_number": 3})
+    poison = "this is not json"
+    wrong = json.dumps(ROW | {"payment_id": "p-102", "amount": 20})
+
+    response = consume(aws, context, good_1, poison, good_2, wrong)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}, {"itemIdentifier": "msg-3"}]}
+    items = {p["payment_id"]: p for p in aws.payments()}
+    assert sorted(items) == ["p-100", "p-101"]
+    assert items["p-100"]["source"] == "batch"
+    assert items["p-100"]["batch_job_id"] == "job-1"
+    assert items["p-100"]["amount"] == Decimal("20")
+    assert items["p-100"]["status"] == "PENDING"
+    assert sorted(e["name"] for e in aws.executions()) == ["p-100", "p-101"]
+    assert [(a["sequence"], a["to_status"], a["actor"]) for a in aws.audit("p-100")] == [
+        (1, "PENDING", "queue_consumer")
+    ]
+
+
+def test_redelivered_message_is_one_payment_and_one_execution(aws, context):
+    body = json.dumps(ROW)
+    for _ in range(3):
+        assert consume(aws, context, body) == {"batchItemFailures": []}
+    assert consume(aws, context, body, body) == {"batchItemFailures": []}
+    assert len(aws.payments()) == 1
+    assert len(aws.executions()) == 1
+    assert len(aws.audit("p-100")) == 1
+
+
+def test_same_payment_id_with_other_terms_is_a_failure(aws, context):
+    consume(aws, context, json.dumps(ROW))
+    response = consume(aws, context, json.dumps(ROW | {"amount": "21.00"}))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+    assert aws.payments()[0]["amount"] == Decimal("20")
+
+
+def test_an_execution_that_already_finished_counts_as_started(aws, context):
+    aws.sfn.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=json.dumps({"other": 1}))
+    assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
+    assert len(aws.executions()) == 1
+
+
+def test_whole_batch_failing_is_reported_not_raised(aws, context):
+    response = consume(aws, context, "{}", "[]", json.dumps(ROW | {"row_number": True}))
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"msg-{n}"} for n in range(3)]}
+    assert aws.payments() == []
+
+
+def test_aws_errors_fail_the_message_so_sqs_retries_it(aws, context):
+    class Down:
+        def start_execution(self, **_):
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "StartExecution")
+
+    aws.handlers["queue_consumer"].stepfunctions.override(Down())
+    assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+    # The payment is stored; the retry only has to start the workflow.
+    aws.handlers["queue_consumer"].stepfunctions.reset()
+    assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
+    assert len(aws.payments()) == 1
+    assert len(aws.executions()) == 1
