@@ -1,0 +1,136 @@
+"""payment_core edges the handler tests do not reach: configuration errors, AWS errors
+that are not condition failures, and unusual inputs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+from lambda_testkit import TEST_ENV, VALID_BODY, api_event, call
+from payment_core.api_requests import body_text, parse_list_payments
+from payment_core.batch import report_key_for, text_lines
+from payment_core.batch_jobs import BatchJob, BatchJobs
+from payment_core.errors import InvalidRequest, PayloadTooLarge
+from payment_core.models import Payment, PaymentRequest, PaymentStatus
+from payment_core.money import parse_currencies
+from payment_core.repository import PaymentRepository, condition_failed
+from payment_core.settings import BusinessRules, required
+
+
+def throttled(*_, **__):
+    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Op")
+
+
+class Throttled:
+    def __getattr__(self, name):
+        return throttled
+
+
+PAYMENT = Payment.create(
+    "pay_1",
+    PaymentRequest("merchant-1", Decimal("1.00"), "USD", "cust"),
+    source="api",
+    created_at="2026-01-01T00:00:00.000Z",
+)
+
+
+def test_oversized_body_is_refused_before_decoding():
+    with pytest.raises(PayloadTooLarge):
+        body_text("x" * 40_000, is_base64=True)
+
+
+def test_invalid_utf8_body_is_400():
+    with pytest.raises(InvalidRequest, match="not valid UTF-8"):
+        body_text("\ud800", is_base64=False)
+
+
+def test_bounds_that_overflow_in_utc_are_400():
+    with pytest.raises(InvalidRequest, match="from is out of range"):
+        parse_list_payments({"merchant_id": "m", "from": "0001-01-01T00:00:00+01:00"})
+
+
+def test_naive_bounds_are_utc_and_default_to_everything():
+    query = parse_list_payments({"merchant_id": "m", "to": "2026-01-02T03:04:05"})
+    assert (query.created_from, query.created_to, query.limit) == (
+        "0000-01-01T00:00:00.000Z",
+        "2026-01-02T03:04:05.000Z",
+        20,
+    )
+
+
+def test_report_key_for_unexpected_keys():
+    assert report_key_for("incoming/a/b.CSV") == "reports/a/b.errors.csv"
+    assert report_key_for("elsewhere/x.txt") == "reports/elsewhere/x.txt.errors.csv"
+
+
+def test_text_lines_keeps_a_last_line_without_newline_and_splits_multibyte_chunks():
+    data = "\ufeffa,é\r\nb,ü".encode()
+    chunks = [data[i : i + 1] for i in range(len(data))] + [b""]
+    reads = iter(chunks)
+    assert list(text_lines(lambda _: next(reads))) == ["a,é\r\n", "b,ü"]
+
+
+@pytest.mark.parametrize("raw", ["USD,XXX", " , "])
+def test_bad_currency_configuration_is_an_error(raw):
+    with pytest.raises(ValueError):
+        parse_currencies(raw)
+
+
+@pytest.mark.parametrize(("maximum", "match"), [("lots", "not a number"), ("-1", "positive"), ("NaN", "positive")])
+def test_bad_maximum_configuration_is_an_error(maximum, match):
+    with pytest.raises(ValueError, match=match):
+        BusinessRules.from_env(TEST_ENV | {"MAX_PAYMENT_AMOUNT": maximum})
+
+
+def test_required_variable_missing_is_an_error():
+    with pytest.raises(RuntimeError, match="STATE_MACHINE_ARN is not set"):
+        required("STATE_MACHINE_ARN", {})
+
+
+def test_aws_errors_other_than_condition_failures_propagate():
+    repo = PaymentRepository(Throttled(), "payments", "audit")
+    for action in (
+        lambda: repo.create(PAYMENT, "test"),
+        lambda: repo.record_processor_attempt(PAYMENT),
+        lambda: repo.transition(PAYMENT, PaymentStatus.VALIDATED, "test"),
+        lambda: BatchJobs(Throttled(), "jobs").begin(BatchJob("j", "b", "k", "e"), datetime.now(UTC)),
+    ):
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            action()
+
+
+def test_condition_failed_reads_transaction_reasons():
+    def error(code, reasons=None):
+        response = {"Error": {"Code": code}}
+        if reasons is not None:
+            response["CancellationReasons"] = [{"Code": r} for r in reasons]
+        return ClientError(response, "Op")
+
+    assert condition_failed(error("ConditionalCheckFailedException"))
+    assert condition_failed(error("TransactionCanceledException", ["None", "ConditionalCheckFailed"]))
+    assert not condition_failed(error("TransactionCanceledException", ["TransactionConflict"]))
+    assert not condition_failed(error("TransactionCanceledException"))
+    assert not condition_failed(error("ValidationException"))
+
+
+def test_concurrent_use_of_a_key_in_progress_is_409(aws, context):
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    def in_progress(**_):
+        raise IdempotencyAlreadyInProgressError("busy")
+
+    aws.handlers["api"].accept_payment.override(in_progress)
+    event = api_event("POST", "/payments", body=json.dumps(VALID_BODY), headers={"Idempotency-Key": "k"})
+    assert call(aws, context, event) == (
+        409,
+        {
+            "error": {
+                "code": "idempotency_in_progress",
+                "message": "a request with this Idempotency-Key is still being processed; retry later",
+                "field": "Idempotency-Key",
+            }
+        },
+    )
