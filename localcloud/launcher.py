@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 PID_FILE = "pid"
 ENDPOINT_FILE = "endpoint"
@@ -95,7 +96,9 @@ class LocalCloud:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         existing = _read_pid(self.state_dir)
         if existing is not None and _is_our_server(existing):
-            raise LocalCloudError(f"a localcloud server (pid {existing}) already uses {self.state_dir}")
+            raise LocalCloudError(
+                f"a localcloud server (pid {existing}) already uses {self.state_dir}"
+            )
         for stale in (PID_FILE, ENDPOINT_FILE):
             (self.state_dir / stale).unlink(missing_ok=True)
 
@@ -153,7 +156,7 @@ class LocalCloud:
         with urllib.request.urlopen(request, timeout=30):
             pass
 
-    def __enter__(self) -> LocalCloud:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from localcloud.patches import (
     lambda_runtime,
+    s3_bucket_policy,
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
 
@@ -22,6 +24,8 @@ def apply_all(state_dir: Path) -> None:
     lambda_runtime.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
+    s3_bucket_policy.apply()
+    terraform_fidelity.apply()
 
 
 def set_endpoint(endpoint: str) -> None:

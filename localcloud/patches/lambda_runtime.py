@@ -258,7 +258,7 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
 def _record(fn: Any, result: InvocationResult) -> None:
     try:
         fn.save_logs(result.logs)
-    except Exception as exc:  # logging must never fail an invocation
+    except Exception as exc:
         print(f"localcloud: could not store logs of {fn.function_name}: {exc}", file=sys.stderr)
     prefix = f"[lambda {fn.function_name}] "
     sys.stderr.write("".join(prefix + line + "\n" for line in result.logs.splitlines()))

@@ -38,7 +38,7 @@ def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name
 
     try:
         fn = get_backend(account_id, region_name).get_function(fn_arn)
-    except Exception as exc:  # AWS drops events for a missing function, too
+    except Exception as exc:
         print(f"localcloud: S3 notification to {fn_arn} dropped: {exc}", file=sys.stderr)
         return
     for record in event_body.get("Records", []):

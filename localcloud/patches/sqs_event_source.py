@@ -173,7 +173,7 @@ def _poll_forever() -> None:
         _wake.clear()
         try:
             mappings = _sqs_mappings()
-        except Exception as exc:  # a concurrent reset; try again next tick
+        except Exception as exc:
             print(f"localcloud: SQS poller scan failed: {exc!r}", file=sys.stderr)
             continue
         for lambda_backend, esm in mappings:

@@ -34,7 +34,7 @@ def _validate_state_machine_definition(self: Any) -> Any:
     diagnostics = []
     try:
         AmazonStateLanguageParser.parse(definition)
-    except Exception as exc:  # the parser raises many types; all mean "invalid"
+    except Exception as exc:
         diagnostics.append(
             {
                 "severity": "ERROR",
