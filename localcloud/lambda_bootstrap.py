@@ -63,9 +63,7 @@ def _load_handler(handler_spec: str):
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # AWS reports every import failure the same way
-        raise _RuntimeError(
-            "Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}"
-        ) from exc
+        raise _RuntimeError("Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}") from exc
     handler = getattr(module, function_name, None)
     if handler is None:
         raise _RuntimeError(

@@ -2,15 +2,16 @@
 
 State directory layout (default ``.localcloud``):
 
-* ``pid``        – PID of the server (also its process-group id: it runs in its own session,
+* ``pid``        - PID of the server (also its process-group id: it runs in its own session,
                    so ``stop`` ends the Lambda subprocesses it spawned together with it)
-* ``endpoint``   – ``http://127.0.0.1:<port>``, written by the server once it is listening
-* ``server.log`` – server output, including every Lambda invocation's logs
-* ``lambda-cache/``, ``lambda-runtime/`` – unpacked function code and layers
+* ``endpoint``   - ``http://127.0.0.1:<port>``, written by the server once it is listening
+* ``server.log`` - server output, including every Lambda invocation's logs
+* ``lambda-cache/``, ``lambda-runtime/`` - unpacked function code and layers
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -96,9 +97,7 @@ class LocalCloud:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         existing = _read_pid(self.state_dir)
         if existing is not None and _is_our_server(existing):
-            raise LocalCloudError(
-                f"a localcloud server (pid {existing}) already uses {self.state_dir}"
-            )
+            raise LocalCloudError(f"a localcloud server (pid {existing}) already uses {self.state_dir}")
         for stale in (PID_FILE, ENDPOINT_FILE):
             (self.state_dir / stale).unlink(missing_ok=True)
 
@@ -130,8 +129,7 @@ class LocalCloud:
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise LocalCloudError(
-                    f"localcloud server exited with {self._process.returncode}; "
-                    f"see {self.state_dir / LOG_FILE}"
+                    f"localcloud server exited with {self._process.returncode}; see {self.state_dir / LOG_FILE}"
                 )
             if endpoint_file.exists():
                 endpoint = endpoint_file.read_text().strip()
@@ -175,9 +173,7 @@ def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
     return _is_our_server(pid)
 
 
-def stop_process_group(
-    pid: int, timeout: float, process: subprocess.Popen[bytes] | None = None
-) -> bool:
+def stop_process_group(pid: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> bool:
     """SIGTERM the server's process group, SIGKILL it after ``timeout``; True if it was running."""
     if process is None and not _is_our_server(pid):
         return False
@@ -191,10 +187,9 @@ def stop_process_group(
             time.sleep(0.05)
         if not _alive(pid, process):
             break
-    try:  # leftovers of the group (a Lambda subprocess that ignored SIGTERM)
+    # Leftovers of the group (a Lambda subprocess that ignored SIGTERM).
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     return True
 
 

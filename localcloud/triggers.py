@@ -66,14 +66,10 @@ def _client(service: str, endpoint: str, region: str) -> Any:
 
 
 def _gateway_error(status: int, message: str) -> ApiResponse:
-    return ApiResponse(
-        status, {"Content-Type": "application/json"}, json.dumps({"message": message})
-    )
+    return ApiResponse(status, {"Content-Type": "application/json"}, json.dumps({"message": message}))
 
 
-def _match_resource(
-    resources: list[dict[str, Any]], path: str
-) -> tuple[dict[str, Any], dict[str, str]] | None:
+def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
     wanted = [p for p in path.strip("/").split("/") if p]
     best: tuple[int, dict[str, Any], dict[str, str]] | None = None
     for resource in resources:
@@ -129,9 +125,7 @@ def _body_is_valid(apigw: Any, api_id: str, method: dict[str, Any], body: str | 
     return True
 
 
-def _required_parameters_present(
-    method: dict[str, Any], headers: dict[str, str], query: dict[str, str]
-) -> bool:
+def _required_parameters_present(method: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> bool:
     lowered = {k.lower() for k in headers}
     for name, required in (method.get("requestParameters") or {}).items():
         if not required:
@@ -241,9 +235,7 @@ def invoke_rest_api(
     method_key = http_method if http_method in methods else "ANY" if "ANY" in methods else None
     if method_key is None:
         return _gateway_error(403, "Missing Authentication Token")
-    method_def = apigw.get_method(
-        restApiId=api_id, resourceId=resource["id"], httpMethod=method_key
-    )
+    method_def = apigw.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method_key)
 
     api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
     if method_def.get("apiKeyRequired") and not _api_key_allowed(apigw, api_id, stage, api_key):
@@ -252,13 +244,9 @@ def invoke_rest_api(
     validator_id = method_def.get("requestValidatorId")
     if validator_id:
         validator = apigw.get_request_validator(restApiId=api_id, requestValidatorId=validator_id)
-        if validator.get("validateRequestBody") and not _body_is_valid(
-            apigw, api_id, method_def, body
-        ):
+        if validator.get("validateRequestBody") and not _body_is_valid(apigw, api_id, method_def, body):
             return _gateway_error(400, "Invalid request body")
-        if validator.get("validateRequestParameters") and not _required_parameters_present(
-            method_def, headers, query
-        ):
+        if validator.get("validateRequestParameters") and not _required_parameters_present(method_def, headers, query):
             return _gateway_error(400, "Missing required request parameters")
 
     integration = method_def.get("methodIntegration") or {}

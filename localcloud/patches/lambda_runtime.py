@@ -218,9 +218,7 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
             _running.add(process)
         killed = False
         try:
-            output, _ = process.communicate(
-                event_json.encode(), timeout=float(fn.timeout) + INIT_ALLOWANCE_SECONDS
-            )
+            output, _ = process.communicate(event_json.encode(), timeout=float(fn.timeout) + INIT_ALLOWANCE_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
@@ -232,9 +230,7 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
         document = result_path.read_bytes() if result_path.exists() else b""
 
     if killed:
-        payload = _error_document(
-            request_id, "Sandbox.Timedout", f"Task timed out after {fn.timeout:.2f} seconds"
-        )
+        payload = _error_document(request_id, "Sandbox.Timedout", f"Task timed out after {fn.timeout:.2f} seconds")
         function_error = True
     elif not document:
         message = f"Runtime exited with error: exit status {process.returncode}"

@@ -45,13 +45,9 @@ def apply() -> None:
         principal: str | None = None,
         incoming_condition_values: dict[str, str] | None = None,
     ) -> Any:
-        if self._statement.get("Condition") and not self._check_conditions(
-            incoming_condition_values
-        ):
+        if self._statement.get("Condition") and not self._check_conditions(incoming_condition_values):
             return PermissionResult.NEUTRAL  # the statement does not apply
-        return original_statement_check(
-            self, action, resource, principal, incoming_condition_values
-        )
+        return original_statement_check(self, action, resource, principal, incoming_condition_values)
 
     IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
     from moto.s3.models import FakeBucket
@@ -60,8 +56,6 @@ def apply() -> None:
         if self.policy is None:
             return PermissionResult.NEUTRAL
         policy = IAMPolicy(self.policy.decode())
-        return policy.is_action_permitted(
-            action, resource, incoming_condition_values=dict(CONDITION_CONTEXT)
-        )
+        return policy.is_action_permitted(action, resource, incoming_condition_values=dict(CONDITION_CONTEXT))
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

@@ -9,6 +9,8 @@ asynchronously (``InvocationType=Event``: retried twice on function error).
 This patch routes the notification through the async path of
 ``localcloud.patches.lambda_runtime`` and completes the record with the fields moto omits
 (``userIdentity``, ``requestParameters``, ``responseElements``, ``s3.object.sequencer``).
+It also fixes the key encoding: moto uses ``quote_plus(key)``, which turns ``/`` into
+``%2F``; AWS form-encodes the key but keeps ``/`` (``incoming/day+1.csv``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import sys
 import time
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 
 def complete_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +31,8 @@ def complete_record(record: dict[str, Any]) -> dict[str, Any]:
     )
     s3_object = record.get("s3", {}).get("object", {})
     s3_object.setdefault("sequencer", f"{time.time_ns():016X}")
+    if "key" in s3_object:
+        s3_object["key"] = quote_plus(unquote_plus(s3_object["key"]), safe="/")
     return record
 
 

@@ -181,9 +181,7 @@ def _poll_forever() -> None:
                 if esm.uuid in _in_flight:
                     continue
                 _in_flight.add(esm.uuid)
-            threading.Thread(
-                target=_deliver, args=(lambda_backend, esm), daemon=True, name="sqs-esm"
-            ).start()
+            threading.Thread(target=_deliver, args=(lambda_backend, esm), daemon=True, name="sqs-esm").start()
 
 
 def apply() -> None:

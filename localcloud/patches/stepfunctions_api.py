@@ -58,14 +58,10 @@ def _list_state_machine_versions(self: Any) -> Any:
     max_results = int(self._get_param("maxResults") or MAX_VERSIONS_PAGE)
     start = int(self._get_param("nextToken") or 0)
     state_machine = self.stepfunction_backend.describe_state_machine(arn)
-    versions = sorted(
-        getattr(state_machine, "versions", {}).values(), key=lambda v: v.version, reverse=True
-    )
+    versions = sorted(getattr(state_machine, "versions", {}).values(), key=lambda v: v.version, reverse=True)
     page = versions[start : start + max_results]
     response: dict[str, Any] = {
-        "stateMachineVersions": [
-            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page
-        ]
+        "stateMachineVersions": [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page]
     }
     if start + max_results < len(versions):
         response["nextToken"] = str(start + max_results)
@@ -79,9 +75,7 @@ def _patch_unnamed_start_execution() -> None:
 
     original = StepFunctionsParserBackend.start_execution
 
-    def start_execution(
-        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
-    ) -> Any:
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]

@@ -71,9 +71,7 @@ def role_arn(aws: Callable[[str], Any]) -> str:
             }
         ],
     }
-    role = aws("iam").create_role(
-        RoleName="localcloud-test", AssumeRolePolicyDocument=json.dumps(trust)
-    )
+    role = aws("iam").create_role(RoleName="localcloud-test", AssumeRolePolicyDocument=json.dumps(trust))
     return str(role["Role"]["Arn"])
 
 

@@ -98,9 +98,7 @@ def test_an_exception_comes_back_as_unhandled_with_the_class_name(
     assert "[ERROR] PaymentDeclined: card 4000 declined" in tail
 
 
-def test_the_function_timeout_kills_the_handler(
-    aws: Callable[[str], Any], create_function: Callable[..., str]
-) -> None:
+def test_the_function_timeout_kills_the_handler(aws: Callable[[str], Any], create_function: Callable[..., str]) -> None:
     arn = create_function(
         {"handler.py": "import time\ndef handler(event, context):\n    time.sleep(30)\n"},
         timeout=1,
@@ -117,9 +115,7 @@ def test_only_what_the_aws_runtime_bundles_is_importable(
     aws: Callable[[str], Any], create_function: Callable[..., str]
 ) -> None:
     # boto3 ships with the AWS python runtime; Powertools must come from a layer.
-    source = (
-        "import boto3\nimport aws_lambda_powertools\ndef handler(event, context):\n    return 1\n"
-    )
+    source = "import boto3\nimport aws_lambda_powertools\ndef handler(event, context):\n    return 1\n"
     arn = create_function({"handler.py": source})
 
     error, payload = invoke(aws, arn, {})
@@ -144,9 +140,7 @@ def test_async_invocation_returns_202_and_runs_in_the_background(
         layers=[layer["LayerVersionArn"]],
     )
 
-    response = aws("lambda").invoke(
-        FunctionName=arn, InvocationType="Event", Payload=b'{"id": "async-1"}'
-    )
+    response = aws("lambda").invoke(FunctionName=arn, InvocationType="Event", Payload=b'{"id": "async-1"}')
 
     assert response["StatusCode"] == 202
     assert wait_for(lambda: item(aws, table, "async-1"))["greeting"] == {"S": "async"}
@@ -163,9 +157,7 @@ def test_invocation_logs_reach_cloudwatch(
     messages = [
         event["message"]
         for stream in streams
-        for event in aws("logs").get_log_events(
-            logGroupName=group, logStreamName=stream["logStreamName"]
-        )["events"]
+        for event in aws("logs").get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
     ]
     assert "marker-42" in messages
     assert any(m.startswith("REPORT RequestId:") for m in messages)

@@ -1,0 +1,149 @@
+"""localcloud.triggers.invoke_rest_api: API Gateway REST proxy semantics over the emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from localcloud.triggers import invoke_rest_api
+
+PROXY_HANDLER = """
+import json
+
+def handler(event, context):
+    if event["pathParameters"] and event["pathParameters"].get("payment_id") == "explode":
+        raise KeyError("boom")
+    return {
+        "statusCode": 201 if event["httpMethod"] == "POST" else 200,
+        "headers": {"Content-Type": "application/json", "X-Handler": "proxy"},
+        "body": json.dumps({
+            "resource": event["resource"],
+            "path": event["path"],
+            "pathParameters": event["pathParameters"],
+            "query": event["queryStringParameters"],
+            "body": event["body"],
+            "stage": event["requestContext"]["stage"],
+            "apiKey": event["requestContext"]["identity"]["apiKey"],
+        }),
+    }
+"""
+
+
+@pytest.fixture
+def rest_api(aws: Callable[[str], Any], create_function: Callable[..., str], unique: str) -> tuple[str, str]:
+    """A deployed API like the stack's: POST /payments (validated), GET /payments/{payment_id}."""
+    function_arn = create_function({"handler.py": PROXY_HANDLER})
+    apigw = aws("apigateway")
+    api_id = apigw.create_rest_api(name=f"api-{unique}")["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    payments = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="payments")["id"]
+    payment = apigw.create_resource(restApiId=api_id, parentId=payments, pathPart="{payment_id}")["id"]
+    apigw.create_model(
+        restApiId=api_id,
+        name="CreatePayment",
+        contentType="application/json",
+        schema=json.dumps(
+            {
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "type": "object",
+                "required": ["merchant_id", "amount"],
+                "properties": {"merchant_id": {"type": "string"}, "amount": {"type": "number"}},
+            }
+        ),
+    )
+    validator = apigw.create_request_validator(restApiId=api_id, name="body", validateRequestBody=True)["id"]
+    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    for resource, method, extra in (
+        (payments, "POST", {"requestValidatorId": validator, "requestModels": {"application/json": "CreatePayment"}}),
+        (payment, "GET", {}),
+    ):
+        apigw.put_method(
+            restApiId=api_id,
+            resourceId=resource,
+            httpMethod=method,
+            authorizationType="NONE",
+            apiKeyRequired=True,
+            **extra,
+        )
+        apigw.put_integration(
+            restApiId=api_id,
+            resourceId=resource,
+            httpMethod=method,
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=uri,
+        )
+    apigw.create_deployment(restApiId=api_id, stageName="v1")
+    key = apigw.create_api_key(name=f"key-{unique}", enabled=True)
+    plan = apigw.create_usage_plan(name=f"plan-{unique}", apiStages=[{"apiId": api_id, "stage": "v1"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    return api_id, key["value"]
+
+
+def test_get_with_path_parameter_and_query_reaches_the_handler(cloud: Any, rest_api: tuple[str, str]) -> None:
+    api_id, key = rest_api
+
+    response = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-7?limit=5", headers={"x-api-key": key})
+
+    assert response.status_code == 200
+    assert response.headers["X-Handler"] == "proxy"
+    assert response.json() == {
+        "resource": "/payments/{payment_id}",
+        "path": "/payments/p-7",
+        "pathParameters": {"payment_id": "p-7"},
+        "query": {"limit": "5"},
+        "body": None,
+        "stage": "v1",
+        "apiKey": key,
+    }
+
+
+def test_a_valid_post_is_proxied(cloud: Any, rest_api: tuple[str, str]) -> None:
+    api_id, key = rest_api
+    body = {"merchant_id": "m-1", "amount": 12.5}
+
+    response = invoke_rest_api(cloud.endpoint, api_id, "v1", "POST", "/payments", body=body, headers={"x-api-key": key})
+
+    assert response.status_code == 201
+    assert json.loads(response.json()["body"]) == body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "with_key", "status", "message"),
+    [
+        ("GET", "/payments/p-1", None, False, 403, "Forbidden"),
+        ("POST", "/payments", {"merchant_id": "m-1"}, True, 400, "Invalid request body"),
+        ("POST", "/payments", "not json", True, 400, "Invalid request body"),
+        ("DELETE", "/payments/p-1", None, True, 403, "Missing Authentication Token"),
+        ("GET", "/refunds", None, True, 403, "Missing Authentication Token"),
+        ("GET", "/payments/explode", None, True, 502, "Internal server error"),
+    ],
+)
+def test_gateway_errors_match_api_gateway(
+    cloud: Any,
+    rest_api: tuple[str, str],
+    method: str,
+    path: str,
+    body: Any,
+    with_key: bool,
+    status: int,
+    message: str,
+) -> None:
+    api_id, key = rest_api
+    headers = {"x-api-key": key} if with_key else {}
+
+    response = invoke_rest_api(cloud.endpoint, api_id, "v1", method, path, body=body, headers=headers)
+
+    assert (response.status_code, response.json()) == (status, {"message": message})
+
+
+def test_a_key_of_another_stage_is_refused(aws: Callable[[str], Any], cloud: Any, rest_api: tuple[str, str]) -> None:
+    api_id, _ = rest_api
+    stranger = aws("apigateway").create_api_key(name="stranger", enabled=True)["value"]
+
+    response = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-1", headers={"x-api-key": stranger})
+
+    assert response.status_code == 403
