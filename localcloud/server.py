@@ -55,7 +55,10 @@ def serve(state_dir: Path) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     patches.apply_all(state_dir)
 
-    app = DomainDispatcherApplication(create_backend_app)
+    from localcloud.execute_api import ExecuteApiMiddleware
+    from localcloud.patches.runtime_state import RUNTIME
+
+    app = ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint)
     server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     os.environ["MOTO_PORT"] = str(port)

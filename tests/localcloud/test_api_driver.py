@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from localcloud.execute_api import local_invoke_url
 from localcloud.triggers import invoke_rest_api
 
 PROXY_HANDLER = """
@@ -147,3 +150,24 @@ def test_a_key_of_another_stage_is_refused(aws: Callable[[str], Any], cloud: Any
     response = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-1", headers={"x-api-key": stranger})
 
     assert response.status_code == 403
+
+
+def test_the_emulator_serves_the_api_over_http(cloud: Any, rest_api: tuple[str, str]) -> None:
+    api_id, key = rest_api
+    base = local_invoke_url(cloud.endpoint, api_id, "v1")
+    request = urllib.request.Request(
+        f"{base}/payments",
+        data=json.dumps({"merchant_id": "m-9", "amount": 3}).encode(),
+        headers={"x-api-key": key, "Content-Type": "application/json"},
+        method="POST",
+    )
+
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        assert response.headers["X-Handler"] == "proxy"
+        assert json.loads(json.loads(response.read())["body"]) == {"merchant_id": "m-9", "amount": 3}
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/payments/p-1", timeout=30)
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read()) == {"message": "Forbidden"}
