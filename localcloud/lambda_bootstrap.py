@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 TIMEOUT_EXIT_CODE = 124
 
@@ -43,7 +44,7 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _error(error_type: str, message: str, trace: list) -> dict:
+def _error(error_type: str, message: str, trace: list[str]) -> dict[str, object]:
     return {
         "errorMessage": message,
         "errorType": error_type,
@@ -52,19 +53,19 @@ def _error(error_type: str, message: str, trace: list) -> dict:
     }
 
 
-def _write(result_path: str, document: dict) -> None:
+def _write(result_path: str, document: dict[str, object]) -> None:
     with open(result_path, "w", encoding="utf-8") as result_file:
         json.dump(document, result_file)
 
 
-def _load_handler(handler_spec: str):
+def _load_handler(handler_spec: str) -> Callable[[object, LambdaContext], object]:
     module_path, _, function_name = handler_spec.rpartition(".")
     module_name = module_path.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # AWS reports every import failure the same way
         raise _RuntimeError("Runtime.ImportModuleError", f"Unable to import module '{module_path}': {exc}") from exc
-    handler = getattr(module, function_name, None)
+    handler: Callable[[object, LambdaContext], object] | None = getattr(module, function_name, None)
     if handler is None:
         raise _RuntimeError(
             "Runtime.HandlerNotFound",

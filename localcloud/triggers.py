@@ -56,7 +56,7 @@ class _Route:
 
 
 def _client(service: str, endpoint: str, region: str) -> Any:
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]
         service,
         endpoint_url=endpoint,
         region_name=region,
@@ -114,7 +114,7 @@ def _body_is_valid(apigw: Any, api_id: str, method: dict[str, Any], body: str | 
         return False
     if not model_name or model_name == "Empty":
         return True
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     schema = json.loads(apigw.get_model(restApiId=api_id, modelName=model_name)["schema"])
     schema.pop("$schema", None)  # API Gateway models are draft-04; validate the structure

@@ -26,7 +26,7 @@ def _patch_sqs_redrive_policy() -> None:
     original = Queue.attributes
 
     def attributes(self: Any) -> dict[str, Any]:
-        result: dict[str, Any] = original.fget(self)  # type: ignore[misc]
+        result: dict[str, Any] = original.fget(self)  # type: ignore[attr-defined]
         if self.redrive_policy:
             result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
         return result
@@ -49,7 +49,7 @@ def _patch_lambda_dead_letter_config() -> None:
         if "DeadLetterConfig" in config_updates:
             target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn")
             self.dead_letter_config = {"TargetArn": target} if target else None
-        return original_update(self, config_updates)  # type: ignore[no-any-return]
+        return original_update(self, config_updates)
 
     def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
         config: dict[str, Any] = original_get(self, on_create)

@@ -1,0 +1,67 @@
+"""Real terraform + hashicorp/aws against the emulator: apply, then a plan shows no drift.
+
+Slow (~2 min: the provider itself waits ~25 s per SQS queue and ~55 s for the S3 lifecycle
+rules to be "stable"), so it only runs with LOCALCLOUD_TERRAFORM=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from localcloud import LocalCloud, provider_settings
+from tests.localcloud.conftest import FIXTURES, make_zip
+
+REPO = Path(__file__).resolve().parents[2]
+MIRROR = Path("/opt/tf-plugins")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.environ.get("LOCALCLOUD_TERRAFORM") != "1", reason="set LOCALCLOUD_TERRAFORM=1"),
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH"),
+]
+
+
+def terraform(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cli_config = REPO / "terraform" / "cli.tfrc"
+    if not cli_config.exists():
+        cli_config = FIXTURES / "terraform" / "cli.tfrc"
+    environment = dict(os.environ, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
+    if MIRROR.is_dir():
+        environment["TF_CLI_CONFIG_FILE"] = str(cli_config)
+    return subprocess.run(
+        ["terraform", *args, "-no-color", "-input=false"],
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_apply_then_plan_reports_no_changes(tmp_path: Path) -> None:
+    workdir = tmp_path / "tf"
+    workdir.mkdir()
+    shutil.copy(FIXTURES / "terraform" / "main.tf", workdir / "main.tf")
+    (workdir / "fn.zip").write_bytes(make_zip({"handler.py": "def handler(event, context):\n    return {}\n"}))
+    (workdir / "layer.zip").write_bytes(make_zip({"python/shared.py": "X = 1\n"}))
+    variables = ["-var", f"lambda_zip={workdir / 'fn.zip'}", "-var", f"layer_zip={workdir / 'layer.zip'}"]
+
+    with LocalCloud(tmp_path / "state") as cloud:
+        (workdir / "provider.tf.json").write_text(json.dumps({"provider": {"aws": provider_settings(cloud.endpoint)}}))
+        init = terraform(workdir, "init")
+        assert init.returncode == 0, init.stderr
+        apply = terraform(workdir, "apply", "-auto-approve", *variables)
+        assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr[-4000:]
+        assert "Apply complete! Resources: 45 added" in apply.stdout
+
+        plan = terraform(workdir, "plan", "-detailed-exitcode", *variables)
+
+        assert plan.returncode == 0, plan.stdout[-6000:]
+        assert "No changes." in plan.stdout
