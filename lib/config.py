@@ -83,6 +83,8 @@ class FunctionsConfig:
 
 @dataclass(frozen=True)
 class TableConfig:
+    # Every preset is on demand: a batch file's burst of writes must never be throttled, and
+    # provisioned capacity would also need autoscaling resources (checkov CKV2_AWS_16).
     billing_mode: BillingMode
     # Only read when billing_mode is PROVISIONED; applied to the table and each GSI.
     read_capacity: int = 0
@@ -164,7 +166,7 @@ class ApiConfig:
     throttle_rate_limit: float
     throttle_burst_limit: int
     daily_quota: int
-    # Data trace logs request bodies (payment details) and so stays off outside dev.
+    # Data trace logs whole request bodies (payment details): off in every preset, even dev.
     data_trace_enabled: bool
 
     def __post_init__(self) -> None:
@@ -326,7 +328,8 @@ _DEV = PlatformConfig(
     log_level="DEBUG",
     tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
     batch_bucket=BatchBucketConfig(
-        versioning=False,
+        # On everywhere: S3 events then carry a versionId, so dev runs the exact read path prod runs.
+        versioning=True,
         transition_to_ia_days=30,
         expiration_days=90,
         noncurrent_version_expiration_days=7,
@@ -339,7 +342,7 @@ _DEV = PlatformConfig(
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
     ),
-    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=True),
+    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=False),
     alarms=AlarmConfig(
         evaluation_periods=1,
         period_seconds=300,
@@ -380,7 +383,6 @@ _PROD = replace(
     environment="prod",
     functions=_functions(memory_scale=4, concurrency=100),
     log_retention_days=365,
-    tables=TableConfig(billing_mode="PROVISIONED", read_capacity=50, write_capacity=50),
     batch_bucket=replace(_STAGING.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
     queues=replace(_DEV.queues, max_receive_count=5),
     api=ApiConfig(

@@ -119,6 +119,8 @@ class PaymentsApi(Construct):
             description="Payment platform REST API",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             api_key_source="HEADER",
+            # A replacement API is up before the old one goes, so clients never see a gap.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self._routes: list[Any] = []
         self._build_routes()

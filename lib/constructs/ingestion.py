@@ -55,7 +55,12 @@ class BatchIngestion(Construct):
                     env.PAYMENT_QUEUE_URL: queues.queue.url,
                 },
                 statements=[
-                    statement("ReadIncomingFiles", ["s3:GetObject"], [f"{bucket.arn}/{BATCH_INCOMING_PREFIX}*"]),
+                    # A versioned bucket's events carry a versionId, and reading by version is its own action.
+                    statement(
+                        "ReadIncomingFiles",
+                        ["s3:GetObject", "s3:GetObjectVersion"],
+                        [f"{bucket.arn}/{BATCH_INCOMING_PREFIX}*"],
+                    ),
                     statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{BATCH_REPORTS_PREFIX}*"]),
                     statement(
                         "TrackBatchJobs",

@@ -164,7 +164,8 @@ class Workflow(Construct):
                 statements=[
                     statement(
                         "ReadAndTransitionPayments",
-                        ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                        # Transitions are TransactWriteItems of an Update here and a Put on the audit table.
+                        ["dynamodb:GetItem", "dynamodb:UpdateItem"],
                         [storage.payments_table.arn],
                     ),
                     statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
