@@ -13,8 +13,6 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus
 
-import boto3
-
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_DIR = ROOT / "lambda"
 FUNCTIONS = ("api", "workflow", "batch_ingest", "queue_consumer")
@@ -43,6 +41,8 @@ UNSET_ENV = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_C
 
 if str(LAMBDA_DIR / "shared") not in sys.path:
     sys.path.insert(0, str(LAMBDA_DIR / "shared"))
+
+from payment_core.repository import from_attributes  # noqa: E402  (needs the path above)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -94,15 +94,16 @@ class Aws:
     handlers: dict[str, ModuleType] = field(default_factory=dict)
 
     def payments(self) -> list[dict[str, Any]]:
-        table = boto3.resource("dynamodb", region_name=REGION).Table(TEST_ENV["PAYMENTS_TABLE_NAME"])
-        return table.scan(ConsistentRead=True)["Items"]
+        items = self.dynamodb.scan(TableName=TEST_ENV["PAYMENTS_TABLE_NAME"], ConsistentRead=True)["Items"]
+        return [from_attributes(item) for item in items]
 
     def audit(self, payment_id: str) -> list[dict[str, Any]]:
-        table = boto3.resource("dynamodb", region_name=REGION).Table(TEST_ENV["AUDIT_TABLE_NAME"])
-        return table.query(
+        items = self.dynamodb.query(
+            TableName=TEST_ENV["AUDIT_TABLE_NAME"],
             KeyConditionExpression="payment_id = :p",
-            ExpressionAttributeValues={":p": payment_id},
+            ExpressionAttributeValues={":p": {"S": payment_id}},
         )["Items"]
+        return [from_attributes(item) for item in items]
 
     def executions(self) -> list[dict[str, Any]]:
         return self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
