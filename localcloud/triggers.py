@@ -65,8 +65,37 @@ def _client(service: str, endpoint: str, region: str) -> Any:
     )
 
 
-def _gateway_error(status: int, message: str) -> ApiResponse:
-    return ApiResponse(status, {"Content-Type": "application/json"}, json.dumps({"message": message}))
+@dataclass(frozen=True)
+class GatewayError:
+    """A refusal by API Gateway itself, before or after the integration."""
+
+    response_type: str
+    status_code: int
+    message: str
+    validation_error: str = ""
+
+
+DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+
+
+def render_gateway_error(apigw: Any, api_id: str, error: GatewayError) -> ApiResponse:
+    """Apply the API's gateway response (its own type, else DEFAULT_4XX/5XX) like API Gateway."""
+    responses = {r["responseType"]: r for r in apigw.get_gateway_responses(restApiId=api_id).get("items", [])}
+    fallback = "DEFAULT_5XX" if error.status_code >= 500 else "DEFAULT_4XX"
+    configured = responses.get(error.response_type) or responses.get(fallback) or {}
+    template = (configured.get("responseTemplates") or {}).get("application/json") or DEFAULT_TEMPLATE
+    body = (
+        template.replace("$context.error.validationErrorString", json.dumps(error.validation_error))
+        .replace("$context.error.messageString", json.dumps(error.message))
+        .replace("$context.error.message", error.message)
+        .replace("$context.error.responseType", error.response_type)
+    )
+    headers = {"Content-Type": "application/json"}
+    for name, value in (configured.get("responseParameters") or {}).items():
+        if name.startswith("gatewayresponse.header."):
+            headers[name.removeprefix("gatewayresponse.header.")] = value.strip("'")
+    status = int(configured.get("statusCode") or error.status_code)
+    return ApiResponse(status, headers, body)
 
 
 def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -105,24 +134,27 @@ def _api_key_allowed(apigw: Any, api_id: str, stage: str, key_value: str | None)
     return False
 
 
-def _body_is_valid(apigw: Any, api_id: str, method: dict[str, Any], body: str | None) -> bool:
+def _body_errors(apigw: Any, api_id: str, method: dict[str, Any], body: str | None) -> str | None:
+    """None if the body satisfies the method's model, else a validation error string.
+
+    The wording comes from jsonschema, not from API Gateway's validator (whose messages read
+    like ``[object has missing required properties (["amount"])]``); the bracketed list form
+    is kept.
+    """
     models = method.get("requestModels") or {}
     model_name = models.get("application/json")
     try:
         document = json.loads(body) if body else None
-    except ValueError:
-        return False
+    except ValueError as exc:
+        return f"[Invalid JSON: {exc}]"
     if not model_name or model_name == "Empty":
-        return True
+        return None
     import jsonschema  # type: ignore[import-untyped]
 
     schema = json.loads(apigw.get_model(restApiId=api_id, modelName=model_name)["schema"])
     schema.pop("$schema", None)  # API Gateway models are draft-04; validate the structure
-    try:
-        jsonschema.validate(document, schema)
-    except jsonschema.ValidationError:
-        return False
-    return True
+    messages = sorted(error.message for error in jsonschema.Draft4Validator(schema).iter_errors(document))
+    return f"[{', '.join(messages)}]" if messages else None
 
 
 def _required_parameters_present(method: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> bool:
@@ -190,12 +222,15 @@ def build_proxy_event(
     }
 
 
-def _proxy_response(payload: bytes) -> ApiResponse:
+INTERNAL_ERROR = GatewayError("DEFAULT_5XX", 502, "Internal server error")
+
+
+def _proxy_response(payload: bytes) -> ApiResponse | GatewayError:
     try:
         response = json.loads(payload)
         status = int(response["statusCode"])
     except (ValueError, KeyError, TypeError):
-        return _gateway_error(502, "Internal server error")
+        return INTERNAL_ERROR
     headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[str(name)] = ",".join(str(v) for v in values)
@@ -217,6 +252,23 @@ def invoke_rest_api(
 ) -> ApiResponse:
     """Send one request to a deployed REST API of the emulator, as API Gateway would."""
     apigw = _client("apigateway", endpoint, region)
+    outcome = _route_and_invoke(apigw, endpoint, api_id, stage, method, path, body, headers, region)
+    if isinstance(outcome, GatewayError):
+        return render_gateway_error(apigw, api_id, outcome)
+    return outcome
+
+
+def _route_and_invoke(
+    apigw: Any,
+    endpoint: str,
+    api_id: str,
+    stage: str,
+    method: str,
+    path: str,
+    body: str | dict[str, Any] | None,
+    headers: dict[str, str] | None,
+    region: str,
+) -> ApiResponse | GatewayError:
     http_method = method.upper()
     split = urlsplit(path)
     path_only = "/" + split.path.strip("/")
@@ -229,30 +281,36 @@ def invoke_rest_api(
     resources = apigw.get_resources(restApiId=api_id, limit=500, embed=["methods"])["items"]
     match = _match_resource(resources, path_only)
     if match is None:
-        return _gateway_error(403, "Missing Authentication Token")
+        return GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
     resource, path_parameters = match
     methods = resource.get("resourceMethods") or {}
     method_key = http_method if http_method in methods else "ANY" if "ANY" in methods else None
     if method_key is None:
-        return _gateway_error(403, "Missing Authentication Token")
+        return GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
     method_def = apigw.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method_key)
 
     api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
     if method_def.get("apiKeyRequired") and not _api_key_allowed(apigw, api_id, stage, api_key):
-        return _gateway_error(403, "Forbidden")
+        return GatewayError("INVALID_API_KEY", 403, "Forbidden")
 
     validator_id = method_def.get("requestValidatorId")
     if validator_id:
         validator = apigw.get_request_validator(restApiId=api_id, requestValidatorId=validator_id)
-        if validator.get("validateRequestBody") and not _body_is_valid(apigw, api_id, method_def, body):
-            return _gateway_error(400, "Invalid request body")
+        body_errors = _body_errors(apigw, api_id, method_def, body) if validator.get("validateRequestBody") else None
+        if body_errors:
+            return GatewayError("BAD_REQUEST_BODY", 400, "Invalid request body", body_errors)
         if validator.get("validateRequestParameters") and not _required_parameters_present(method_def, headers, query):
-            return _gateway_error(400, "Missing required request parameters")
+            return GatewayError(
+                "BAD_REQUEST_PARAMETERS",
+                400,
+                "Missing required request parameters",
+                "Missing required request parameters",
+            )
 
     integration = method_def.get("methodIntegration") or {}
     found = FUNCTION_IN_URI.search(integration.get("uri", ""))
     if integration.get("type") != "AWS_PROXY" or found is None:
-        return _gateway_error(500, "Internal server error")
+        return GatewayError("DEFAULT_5XX", 500, "Internal server error")
 
     event = build_proxy_event(
         api_id,
@@ -271,5 +329,5 @@ def invoke_rest_api(
     )
     payload = result["Payload"].read()
     if result.get("FunctionError"):
-        return _gateway_error(502, "Internal server error")
+        return INTERNAL_ERROR
     return _proxy_response(payload)

@@ -171,3 +171,37 @@ def test_the_emulator_serves_the_api_over_http(cloud: Any, rest_api: tuple[str, 
         urllib.request.urlopen(f"{base}/payments/p-1", timeout=30)
     assert refused.value.code == 403
     assert json.loads(refused.value.read()) == {"message": "Forbidden"}
+
+
+def test_gateway_responses_of_the_api_shape_its_own_refusals(
+    aws: Callable[[str], Any], cloud: Any, rest_api: tuple[str, str]
+) -> None:
+    api_id, key = rest_api
+    apigw = aws("apigateway")
+    for response_type, code, variable in (
+        ("BAD_REQUEST_BODY", "INVALID_REQUEST", "$context.error.validationErrorString"),
+        ("DEFAULT_4XX", "REQUEST_REFUSED", "$context.error.messageString"),
+        ("DEFAULT_5XX", "INTERNAL_ERROR", "$context.error.messageString"),
+    ):
+        apigw.put_gateway_response(
+            restApiId=api_id,
+            responseType=response_type,
+            responseTemplates={"application/json": '{"error": {"code": "' + code + '", "message": ' + variable + "}}"},
+        )
+    headers = {"x-api-key": key}
+
+    invalid = invoke_rest_api(
+        cloud.endpoint, api_id, "v1", "POST", "/payments", body={"merchant_id": 7}, headers=headers
+    )
+    no_key = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-1")
+    broken = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/explode", headers=headers)
+
+    assert invalid.status_code == 400
+    assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
+    assert "'amount' is a required property" in invalid.json()["error"]["message"]
+    assert "7 is not of type 'string'" in invalid.json()["error"]["message"]
+    assert (no_key.status_code, no_key.json()) == (403, {"error": {"code": "REQUEST_REFUSED", "message": "Forbidden"}})
+    assert (broken.status_code, broken.json()) == (
+        502,
+        {"error": {"code": "INTERNAL_ERROR", "message": "Internal server error"}},
+    )

@@ -19,6 +19,7 @@ from tests.localcloud.conftest import FIXTURES, make_zip
 
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = Path("/opt/tf-plugins")
+DEFAULT_TAGS = {"project": "payment-platform", "environment": "local"}
 
 pytestmark = [
     pytest.mark.e2e,
@@ -54,12 +55,14 @@ def test_apply_then_plan_reports_no_changes(tmp_path: Path) -> None:
     variables = ["-var", f"lambda_zip={workdir / 'fn.zip'}", "-var", f"layer_zip={workdir / 'layer.zip'}"]
 
     with LocalCloud(tmp_path / "state") as cloud:
-        (workdir / "provider.tf.json").write_text(json.dumps({"provider": {"aws": provider_settings(cloud.endpoint)}}))
+        # default_tags as the stack sets them: every taggable resource must read its tags back.
+        provider = {**provider_settings(cloud.endpoint), "default_tags": [{"tags": DEFAULT_TAGS}]}
+        (workdir / "provider.tf.json").write_text(json.dumps({"provider": {"aws": provider}}))
         init = terraform(workdir, "init")
         assert init.returncode == 0, init.stderr
         apply = terraform(workdir, "apply", "-auto-approve", *variables)
         assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr[-4000:]
-        assert "Apply complete! Resources: 45 added" in apply.stdout
+        assert "Apply complete! Resources: 47 added" in apply.stdout
 
         plan = terraform(workdir, "plan", "-detailed-exitcode", *variables)
 
