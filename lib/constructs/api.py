@@ -192,10 +192,12 @@ class PaymentsApi(Construct):
             layer=layer,
         )
 
-    def _method(self, resource: ApiGatewayResource, http_method: str, **options: Any) -> None:
+    def _method(self, resource: ApiGatewayResource, route: str, http_method: str, **options: Any) -> None:
+        # ``route`` names the construct: ``resource.path_part`` is a token at synth time, and a
+        # token in an id makes the resource address change with the order things were built.
         method = ApiGatewayMethod(
             self,
-            f"{http_method.lower()}_{resource.path_part.replace('{', '').replace('}', '')}",
+            f"{http_method.lower()}_{route}",
             rest_api_id=self.rest_api.id,
             resource_id=resource.id,
             http_method=http_method,
@@ -205,7 +207,7 @@ class PaymentsApi(Construct):
         )
         integration = ApiGatewayIntegration(
             self,
-            f"{http_method.lower()}_{resource.path_part.replace('{', '').replace('}', '')}_integration",
+            f"{http_method.lower()}_{route}_integration",
             rest_api_id=self.rest_api.id,
             resource_id=resource.id,
             http_method=method.http_method,
@@ -244,14 +246,16 @@ class PaymentsApi(Construct):
         )
         self._method(
             payments,
+            "payments",
             "POST",
             request_validator_id=validator.id,
             request_models={"application/json": model.name},
             request_parameters={"method.request.header.Idempotency-Key": True},
         )
-        self._method(payments, "GET", request_validator_id=validator.id)
+        self._method(payments, "payments", "GET", request_validator_id=validator.id)
         self._method(
             payment,
+            "payment_id",
             "GET",
             request_validator_id=validator.id,
             request_parameters={"method.request.path.payment_id": True},

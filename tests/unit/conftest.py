@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
 from lib.config import ENVIRONMENTS
@@ -10,9 +12,10 @@ from tests.unit.synth import SynthesizedStack
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
 
 
-@pytest.fixture(scope="session")
-def stacks() -> dict[str, SynthesizedStack]:
-    """dev, staging and prod (suffix = environment name), plus ``local``: dev aimed at the emulator."""
+@cache
+def synthesize_all() -> dict[str, SynthesizedStack]:
+    """Cached per process, not per fixture: a conftest in another directory that imports these
+    fixtures gets its own fixture definitions, and would otherwise synthesize everything again."""
     from cdktf import Testing
 
     from lib.settings import read_settings
@@ -27,6 +30,12 @@ def stacks() -> dict[str, SynthesizedStack]:
         stack = TapStack(app, settings.stack_name, settings=settings)
         synthesized[name] = SynthesizedStack(stack=stack, text=Testing.synth(stack))
     return synthesized
+
+
+@pytest.fixture(scope="session")
+def stacks() -> dict[str, SynthesizedStack]:
+    """dev, staging and prod (suffix = environment name), plus ``local``: dev aimed at the emulator."""
+    return synthesize_all()
 
 
 @pytest.fixture(scope="session", params=ENVIRONMENTS)

@@ -1,0 +1,95 @@
+"""Reading IAM out of a synthesized stack: which policy documents each role carries, and the
+rules every identity policy must satisfy."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from tests.unit.synth import SynthesizedStack
+
+_ROLE_REFERENCE = re.compile(r"\$\{aws_iam_role\.([^.]+)\.(?:id|name|arn)\}")
+
+# The only actions that may take "*" as their resource: AWS defines no resource type for them.
+WILDCARD_RESOURCE_ACTIONS = frozenset(
+    {
+        # X-Ray: trace segments and sampling have no resource-level permissions.
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        # CloudWatch Logs vended-log delivery (Step Functions execution logs): "*" only.
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    }
+)
+
+
+def role_id(reference: str) -> str:
+    match = _ROLE_REFERENCE.fullmatch(reference)
+    assert match, f"not a role reference: {reference}"
+    return match.group(1)
+
+
+def role_policy_documents(stack: SynthesizedStack) -> dict[str, list[dict[str, Any]]]:
+    """Role logical id -> every identity policy document attached to it (inline role policies)."""
+    documents: dict[str, list[dict[str, Any]]] = {role: [] for role in stack.resources("aws_iam_role")}
+    for policy in stack.resources("aws_iam_role_policy").values():
+        documents[role_id(policy["role"])].append(stack.policy_document(policy["policy"]))
+    return documents
+
+
+def managed_policy_arns(stack: SynthesizedStack) -> list[str]:
+    """Every managed policy attached anywhere: attachment resources and roles' own lists."""
+    arns = [
+        attachment["policy_arn"]
+        for resource_type in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment")
+        for attachment in stack.resources(resource_type).values()
+    ]
+    for role in stack.resources("aws_iam_role").values():
+        arns.extend(role.get("managed_policy_arns", []))
+    return arns
+
+
+def statements(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from document.get("statement", [])
+
+
+def grants(documents: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Every (action, resource) pair the Allow statements of ``documents`` grant."""
+    return {
+        (action, resource)
+        for document in documents
+        for statement in statements(document)
+        if statement.get("effect", "Allow") == "Allow"
+        for action in statement.get("actions", [])
+        for resource in statement.get("resources", [])
+    }
+
+
+def identity_policy_violations(document: dict[str, Any]) -> list[str]:
+    """What makes an identity policy broader than least privilege; empty when it is fine."""
+    found = []
+    for statement in statements(document):
+        sid = statement.get("sid", "<no sid>")
+        if statement.get("effect", "Allow") != "Allow":
+            continue
+        for inverted in ("not_actions", "not_resources", "not_principals"):
+            if statement.get(inverted):
+                found.append(f"{sid}: {inverted} grants everything not listed")
+        actions = statement.get("actions", [])
+        for action in actions:
+            if action == "*" or action.endswith(":*"):
+                found.append(f"{sid}: wildcard action {action}")
+        if "*" in statement.get("resources", []):
+            broad = sorted(set(actions) - WILDCARD_RESOURCE_ACTIONS)
+            if broad:
+                found.append(f"{sid}: resource * for {broad}")
+    return found

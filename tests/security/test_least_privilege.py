@@ -1,0 +1,251 @@
+"""Least privilege, proven on the synthesized stack of every environment.
+
+Each role's grants are compared, as exact (action, resource) pairs, with what its code calls.
+The comments name the call in lambda/ (or the service behaviour) that needs each action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lib.config import config_for
+from tests.security.iam import (
+    grants,
+    identity_policy_violations,
+    managed_policy_arns,
+    role_id,
+    role_policy_documents,
+    statements,
+)
+from tests.unit.synth import SynthesizedStack
+
+LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")  # Lambda writing its own log group
+LAMBDA_XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # active tracing
+
+
+def _suffix(stack: SynthesizedStack) -> str:
+    return str(stack.stack.node.id).removeprefix("TapStack")
+
+
+def _environment(stack: SynthesizedStack) -> str:
+    (provider,) = stack.document["provider"]["aws"]
+    return str(provider["default_tags"][0]["tags"]["Environment"])
+
+
+def _arn(stack: SynthesizedStack, resource_type: str, name_field: str, name: str) -> str:
+    return stack.reference_of(resource_type, stack.named(resource_type, name_field, name), "arn")
+
+
+def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, str]]:
+    """Exactly what ``lambda/<function>/handler.py`` (and payment_core under it) calls."""
+    s = _suffix(stack)
+    key = stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+    payments = _arn(stack, "aws_dynamodb_table", "name", f"payments-{s}")
+    audit = _arn(stack, "aws_dynamodb_table", "name", f"payment-audit-{s}")
+    idempotency = _arn(stack, "aws_dynamodb_table", "name", f"payment-idempotency-{s}")
+    batch_jobs = _arn(stack, "aws_dynamodb_table", "name", f"batch-jobs-{s}")
+    queue = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-{s}")
+    dlq = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-dlq-{s}")
+    topic = _arn(stack, "aws_sns_topic", "name", f"payment-status-{s}")
+    state_machine = _arn(stack, "aws_sfn_state_machine", "name", f"payment-workflow-{s}")
+    bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
+    log_group = _arn(stack, "aws_cloudwatch_log_group", "name", f"/aws/lambda/{_function_name(stack, function)}")
+
+    common = {(action, f"{log_group}:*") for action in LOGS}
+    common.add(("kms:Decrypt", key))  # environment variables are encrypted with the CMK
+    if config_for(_environment(stack)).xray_tracing:
+        common |= {(action, "*") for action in LAMBDA_XRAY}
+
+    specific: dict[str, set[tuple[str, str]]] = {
+        "api": {
+            # PaymentRepository.create: TransactWriteItems of two conditional Puts.
+            ("dynamodb:PutItem", payments),
+            ("dynamodb:PutItem", audit),
+            # PaymentRepository.get (GET /payments/{id}, and submit's duplicate check).
+            ("dynamodb:GetItem", payments),
+            # PaymentRepository.history (the audit trail in GET /payments/{id}).
+            ("dynamodb:Query", audit),
+            # PaymentRepository.list_by_merchant (GET /payments) queries the GSI only.
+            ("dynamodb:Query", f"{payments}/index/merchant-created-index"),
+            # Powertools DynamoDBPersistenceLayer: get_item, put_item, update_item, delete_item.
+            ("dynamodb:GetItem", idempotency),
+            ("dynamodb:PutItem", idempotency),
+            ("dynamodb:UpdateItem", idempotency),
+            ("dynamodb:DeleteItem", idempotency),
+            # StepFunctionsStarter.start
+            ("states:StartExecution", state_machine),
+        },
+        "workflow": {
+            # PaymentRepository.get and record_processor_attempt (UpdateItem).
+            ("dynamodb:GetItem", payments),
+            ("dynamodb:UpdateItem", payments),
+            # PaymentRepository.transition: TransactWriteItems of an Update and an audit Put.
+            ("dynamodb:PutItem", audit),
+            # SnsStatusPublisher.publish to the CMK-encrypted topic: SNS asks for a data key.
+            ("sns:Publish", topic),
+            ("kms:GenerateDataKey", key),
+        },
+        "batch_ingest": {
+            # get_object, with VersionId on a versioned bucket (GetObjectVersion).
+            ("s3:GetObject", f"{bucket}/incoming/*"),
+            ("s3:GetObjectVersion", f"{bucket}/incoming/*"),
+            # put_object of the rejection report.
+            ("s3:PutObject", f"{bucket}/reports/*"),
+            # SSE-KMS objects: decrypt to read, a data key to write (and to send to the queue).
+            ("kms:GenerateDataKey", key),
+            # BatchJobs.begin (put_item), finish (update_item), get (get_item).
+            ("dynamodb:PutItem", batch_jobs),
+            ("dynamodb:UpdateItem", batch_jobs),
+            ("dynamodb:GetItem", batch_jobs),
+            # BatchingQueueSender: send_message_batch is authorized as sqs:SendMessage.
+            ("sqs:SendMessage", queue),
+            # Lambda delivers a failed asynchronous S3 event to the DLQ as this role.
+            ("sqs:SendMessage", dlq),
+        },
+        "queue_consumer": {
+            # The SQS event source mapping polls and deletes as this role.
+            ("sqs:ReceiveMessage", queue),
+            ("sqs:DeleteMessage", queue),
+            ("sqs:GetQueueAttributes", queue),
+            # PaymentRepository.create (two Puts) and get.
+            ("dynamodb:PutItem", payments),
+            ("dynamodb:PutItem", audit),
+            ("dynamodb:GetItem", payments),
+            # StepFunctionsStarter.start
+            ("states:StartExecution", state_machine),
+        },
+    }
+    return common | specific[function]
+
+
+def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
+    s = _suffix(stack)
+    function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
+    expected = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
+    expected |= {
+        (action, "*")
+        for action in (
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+        )
+    }
+    return expected
+
+
+def _function_name(stack: SynthesizedStack, function: str) -> str:
+    return f"payment-{function.replace('_', '-')}-{_suffix(stack)}"
+
+
+def _grants_of_role(stack: SynthesizedStack, role_reference: str) -> set[tuple[str, str]]:
+    return grants(role_policy_documents(stack)[role_id(role_reference)])
+
+
+def _readable(pairs: set[tuple[str, str]]) -> list[str]:
+    return sorted(f"{action} on {resource}" for action, resource in pairs)
+
+
+@pytest.mark.parametrize("function", ["api", "workflow", "batch_ingest", "queue_consumer"])
+def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
+    lambda_function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, function))
+    granted = _grants_of_role(env_stack, lambda_function["role"])
+    expected = _function_grants(env_stack, function)
+    # Left: granted but never called. Right: called but not granted.
+    assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
+
+
+def test_state_machine_role_only_invokes_its_step_function(env_stack: SynthesizedStack) -> None:
+    granted = _grants_of_role(env_stack, env_stack.only("aws_sfn_state_machine")["role_arn"])
+    expected = _state_machine_grants(env_stack)
+    assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
+
+
+def test_every_role_is_one_of_the_five_judged_above(env_stack: SynthesizedStack) -> None:
+    judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
+    judged.add(role_id(env_stack.only("aws_sfn_state_machine")["role_arn"]))
+    assert set(env_stack.resources("aws_iam_role")) == judged
+    assert len(judged) == 5
+
+
+def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:
+    violations = {
+        role: problems
+        for role, documents in role_policy_documents(env_stack).items()
+        for problems in [[p for d in documents for p in identity_policy_violations(d)]]
+        if problems
+    }
+    assert violations == {}
+    broad = [
+        arn for arn in managed_policy_arns(env_stack) if "FullAccess" in arn or arn.endswith("AdministratorAccess")
+    ]
+    assert broad == []
+    # Today no managed policy is attached at all: every grant is an inline, reviewed statement.
+    assert managed_policy_arns(env_stack) == []
+    for role in env_stack.resources("aws_iam_role").values():
+        assert "inline_policy" not in role
+
+
+def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) -> None:
+    for role in env_stack.resources("aws_iam_role").values():
+        (statement,) = statements(env_stack.policy_document(role["assume_role_policy"]))
+        assert statement["actions"] == ["sts:AssumeRole"]
+        (principal,) = statement["principals"]
+        assert principal["type"] == "Service"
+        assert principal["identifiers"] in (["lambda.amazonaws.com"], ["states.amazonaws.com"])
+
+
+def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: SynthesizedStack) -> None:
+    policy = env_stack.policy_document(env_stack.only("aws_kms_key")["policy"])
+    (caller_identity,) = env_stack.document["data"]["aws_caller_identity"]
+    account_root = f"arn:aws:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
+    for statement in statements(policy):
+        assert not {"*", "kms:*"} & set(statement["actions"]), statement["sid"]
+        for principal in statement["principals"]:
+            assert principal["identifiers"] != ["*"], statement["sid"]
+            if principal["type"] == "AWS":
+                assert principal["identifiers"] == [account_root], statement["sid"]
+            else:
+                # Services act on the key only for this account's resources.
+                assert principal["type"] == "Service" and statement.get("condition"), statement["sid"]
+    # Only the account administers the key; services may only use it.
+    admin = [s for s in statements(policy) if any(p["type"] == "AWS" for p in s["principals"])]
+    assert [s["sid"] for s in admin] == ["AccountAdministers"]
+    use_only = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}
+    for statement in statements(policy):
+        if statement["sid"] != "AccountAdministers":
+            assert set(statement["actions"]) <= use_only, statement["sid"]
+
+
+def test_bucket_policy_only_denies(env_stack: SynthesizedStack) -> None:
+    (policy,) = env_stack.resources("aws_s3_bucket_policy").values()
+    assert [s["effect"] for s in statements(env_stack.policy_document(policy["policy"]))] == ["Deny"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ({"sid": "A", "actions": ["*"], "resources": ["arn:x"]}, "A: wildcard action *"),
+        ({"sid": "B", "actions": ["dynamodb:*"], "resources": ["arn:x"]}, "B: wildcard action dynamodb:*"),
+        ({"sid": "C", "actions": ["dynamodb:GetItem"], "resources": ["*"]}, "C: resource * for ['dynamodb:GetItem']"),
+        ({"sid": "D", "not_actions": ["iam:*"], "resources": ["arn:x"]}, "D: not_actions grants everything not listed"),
+    ],
+)
+def test_the_wildcard_rules_catch_what_they_claim_to(statement: dict[str, Any], problem: str) -> None:
+    assert identity_policy_violations({"statement": [statement]}) == [problem]
+    # X-Ray's "*" is the one accepted shape, and a Deny is never a grant.
+    fine = [
+        {"sid": "T", "actions": ["xray:PutTraceSegments"], "resources": ["*"]},
+        {"sid": "N", "effect": "Deny", "actions": ["s3:*"], "resources": ["*"]},
+    ]
+    assert identity_policy_violations({"statement": fine}) == []
