@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from localcloud.patches import (
+    apigateway_api,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
@@ -21,6 +22,7 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
+    apigateway_api.apply()
     lambda_runtime.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
