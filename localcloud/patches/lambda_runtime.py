@@ -178,6 +178,9 @@ def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, st
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "_X_AMZN_TRACE_ID": _trace_header(),
+        # Hermetic: a developer's ~/.aws files must not change what the handler sees.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
