@@ -4,13 +4,17 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate demo bench snapshots clean
+.PHONY: bootstrap test synth validate demo snapshots clean
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
 
 test:  ## lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
+
+demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running)
+	bash scripts/bootstrap.sh
+	$(RUN) .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
 
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh

@@ -1,0 +1,1 @@
+"""The main job: deploy the real stack to the local emulator, drive payments through it."""

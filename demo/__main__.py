@@ -1,0 +1,134 @@
+"""``make demo``: the platform end to end on this machine.
+
+Starts the emulator, synthesizes the chosen environment aimed at it, ``terraform apply``,
+sends real API requests and a real batch file, waits for every payment's final state,
+prints what happened, then destroys the stack and stops the emulator. Exit status 1 if
+anything did not reach its expected state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+from demo.deployment import ROOT, StackDeployment
+from demo.scenarios import (
+    API_SCENARIOS,
+    BATCH_EXPECTED_FINAL,
+    BATCH_EXPECTED_REJECTED,
+    BATCH_NAME,
+    BATCH_ROWS,
+    ApiScenario,
+)
+from demo.traffic import PlatformClient
+from localcloud import LocalCloud
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
+
+
+@dataclass
+class ApiResult:
+    scenario: ApiScenario
+    answer: str
+    payment_id: str | None
+    final: str = ""
+
+
+def run_api(client: PlatformClient) -> tuple[list[ApiResult], list[str]]:
+    results, problems = [], []
+    for scenario in API_SCENARIOS:
+        response = client.create_payment(scenario.body, scenario.idempotency_key)
+        body = response.json() if response.body.startswith("{") else {}
+        code = body.get("error", {}).get("code") or body.get("status") or body.get("message", "")
+        results.append(ApiResult(scenario, f"{response.status_code} {code}", body.get("payment_id")))
+        if response.status_code != scenario.expected_http:
+            problems.append(f"{scenario.label}: HTTP {response.status_code}, expected {scenario.expected_http}")
+    finals = client.wait_for_final([r.payment_id for r in results if r.payment_id])
+    for result in results:
+        if result.payment_id:
+            result.final = str((finals.get(result.payment_id) or {}).get("status", "missing"))
+        if result.final != (result.scenario.expected_final or ""):
+            problems.append(
+                f"{result.scenario.label}: final {result.final!r}, expected {result.scenario.expected_final!r}"
+            )
+    return results, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--environment", default="dev", choices=["dev", "staging", "prod"])
+    parser.add_argument("--keep", action="store_true", help="leave the stack and the emulator running")
+    args = parser.parse_args(argv)
+
+    state_dir = ROOT / ".localcloud" / "demo"
+    cloud = LocalCloud(state_dir)
+    problems: list[str] = []
+    say("starting the emulator")
+    endpoint = cloud.start()
+    say(f"emulator at {endpoint} (logs: {state_dir / 'server.log'})")
+    deployment = StackDeployment(
+        endpoint=endpoint, workdir=state_dir / "cdktf.out", environment=args.environment, suffix="demo", progress=say
+    )
+    try:
+        deployment.synth()
+        deployment.apply()
+        client = PlatformClient(endpoint, deployment.outputs)
+        say(f"deployed: API {deployment.outputs['api_endpoint_url']}, bucket {deployment.outputs['batch_bucket_name']}")
+
+        say("sending API requests")
+        api_rows, api_problems = run_api(client)
+        problems += api_problems
+
+        say(f"uploading incoming/{BATCH_NAME} ({len(BATCH_ROWS)} rows)")
+        key = client.upload_batch(BATCH_NAME, BATCH_ROWS)
+        job = client.wait_for_batch(key)
+        finals = client.wait_for_final(list(BATCH_EXPECTED_FINAL))
+        for payment_id, expected in BATCH_EXPECTED_FINAL.items():
+            status = (finals.get(payment_id) or {}).get("status", "missing")
+            if status != expected:
+                problems.append(f"batch row {payment_id} ended {status}, expected {expected}")
+        if job.rejected != BATCH_EXPECTED_REJECTED or job.queued != len(BATCH_EXPECTED_FINAL):
+            expected = f"{len(BATCH_EXPECTED_FINAL)}/{BATCH_EXPECTED_REJECTED}"
+            problems.append(f"batch queued/rejected {job.queued}/{job.rejected}, expected {expected}")
+
+        print("\nAPI requests")
+        print(f"  {'request':34} {'payment_id':38} {'answer':24} final")
+        for row in api_rows:
+            print(f"  {row.scenario.label:34} {row.payment_id or '-':38} {row.answer:24} {row.final}")
+        print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")
+        for payment_id in BATCH_EXPECTED_FINAL:
+            print(f"  {payment_id:12} {(finals.get(payment_id) or {}).get('status', 'missing')}")
+        print("  error report:")
+        for line in (job.report or "").splitlines():
+            print(f"    {line}")
+        dlq = client.queue_depth("payment_dlq_url")
+        print(f"\nDead-letter queue depth: {dlq}")
+        if dlq:
+            problems.append(f"{dlq} message(s) in the dead-letter queue")
+    except Exception as error:  # the demo reports, tears down, and fails
+        problems.append(f"{type(error).__name__}: {error}")
+    finally:
+        if args.keep:
+            say(f"--keep: emulator left at {endpoint}; stack in {deployment.stack_dir}")
+        else:
+            try:
+                deployment.destroy()
+            except Exception as error:
+                problems.append(f"destroy failed: {error}")
+            cloud.stop()
+            say("emulator stopped")
+    if problems:
+        print("\nNOT OK:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"\nOK: every payment reached its expected final state ({time.monotonic() - STARTED:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Synthesize one environment aimed at the emulator and drive real Terraform against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class DeploymentError(RuntimeError):
+    pass
+
+
+@dataclass
+class StackDeployment:
+    """One ``TapStack<suffix>`` synthesized into ``workdir`` and applied to ``endpoint``."""
+
+    endpoint: str
+    workdir: Path
+    environment: str = "dev"
+    suffix: str = "local"
+    progress: Progress = _quiet
+    _outputs: dict[str, Any] | None = field(default=None, init=False)
+
+    @property
+    def stack_name(self) -> str:
+        return f"TapStack{self.suffix}"
+
+    @property
+    def stack_dir(self) -> Path:
+        return self.workdir / "stacks" / self.stack_name
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            ENVIRONMENT=self.environment,
+            ENVIRONMENT_SUFFIX=self.suffix,
+            LOCAL_CLOUD_ENDPOINT=self.endpoint,
+            CDKTF_OUTDIR=str(self.workdir),
+            CHECKPOINT_DISABLE="1",
+            TF_IN_AUTOMATION="1",
+            # Terraform's own AWS calls (state is local) need no real credentials.
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        env.setdefault("TF_PLUGIN_CACHE_DIR", str(ROOT / ".localcloud" / "plugin-cache"))
+        Path(env["TF_PLUGIN_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+        return env
+
+    def _run(self, *args: str, cwd: Path, stream: bool = False, check: bool = True) -> subprocess.CompletedProcess[str]:
+        if not stream:
+            result = subprocess.run(args, cwd=cwd, env=self._env(), capture_output=True, text=True, check=False)
+        else:
+            lines: list[str] = []
+            with subprocess.Popen(
+                args, cwd=cwd, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            ) as process:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    lines.append(line)
+                    if _is_progress(line):
+                        self.progress(line.rstrip())
+            result = subprocess.CompletedProcess(args, process.returncode, "".join(lines), "")
+        if check and result.returncode != 0:
+            raise DeploymentError(
+                f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
+            )
+        return result
+
+    def synth(self) -> None:
+        self.progress(f"synth {self.stack_name} ({self.environment}) -> {self.stack_dir}")
+        self._run(sys.executable, str(ROOT / "tap.py"), cwd=ROOT)
+
+    def apply(self) -> None:
+        self.progress("terraform init")
+        self._run("terraform", "init", "-input=false", "-no-color", cwd=self.stack_dir)
+        self.progress("terraform apply")
+        self._run("terraform", "apply", "-auto-approve", "-input=false", "-no-color", cwd=self.stack_dir, stream=True)
+        self._outputs = None
+
+    def plan_exit_code(self) -> tuple[int, str]:
+        """``terraform plan -detailed-exitcode``: 0 no changes, 2 changes, 1 error."""
+        result = self._run(
+            "terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=self.stack_dir, check=False
+        )
+        return result.returncode, result.stdout + result.stderr
+
+    def destroy(self) -> None:
+        self.progress("terraform destroy")
+        self._run("terraform", "destroy", "-auto-approve", "-input=false", "-no-color", cwd=self.stack_dir, stream=True)
+
+    def state_addresses(self) -> list[str]:
+        result = self._run("terraform", "state", "list", cwd=self.stack_dir, check=False)
+        return [line for line in result.stdout.splitlines() if line.strip()]
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        if self._outputs is None:
+            raw = json.loads(self._run("terraform", "output", "-json", cwd=self.stack_dir).stdout)
+            self._outputs = {name: value["value"] for name, value in raw.items()}
+        return self._outputs
+
+
+_PROGRESS_MARKERS = ("Creation complete", "Destruction complete", "Apply complete!", "Destroy complete!")
+
+
+def _is_progress(line: str) -> bool:
+    # Terraform prints errors as "Error: ..." (boxed with "│ " when not a TTY).
+    return any(marker in line for marker in _PROGRESS_MARKERS) or line.lstrip("│ ").startswith("Error:")

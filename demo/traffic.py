@@ -1,0 +1,157 @@
+"""Real traffic against a deployed platform: API requests, batch files, and what came of them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
+from localcloud.triggers import ApiResponse, invoke_rest_api
+
+FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
+_INVOKE_URL = re.compile(r"^https?://(?P<api_id>[^.]+)\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    job_id: str
+    state: str
+    rows: int
+    queued: int
+    rejected: int
+    report: str | None
+
+
+class PlatformClient:
+    """Talks to one deployed stack through the emulator, using only the stack's outputs."""
+
+    def __init__(self, endpoint: str, outputs: Mapping[str, Any]) -> None:
+        self.endpoint = endpoint
+        self.outputs = outputs
+        match = _INVOKE_URL.match(str(outputs["api_endpoint_url"]))
+        if match is None:
+            raise ValueError(f"unexpected api_endpoint_url: {outputs['api_endpoint_url']}")
+        self.api_id, self.stage = match.group("api_id"), match.group("stage")
+        self._api_key: str | None = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=TEST_REGION,
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
+        )
+
+    @property
+    def api_key(self) -> str:
+        if self._api_key is None:
+            key = self.client("apigateway").get_api_key(apiKey=self.outputs["api_key_id"], includeValue=True)
+            self._api_key = str(key["value"])
+        return self._api_key
+
+    def request(
+        self, method: str, path: str, body: str | dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> ApiResponse:
+        """What API Gateway does for the request (the emulator cannot front a REST API itself)."""
+        all_headers = {"x-api-key": self.api_key, **(headers or {})}
+        return invoke_rest_api(self.endpoint, self.api_id, self.stage, method, path, body=body, headers=all_headers)
+
+    def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        return self.request("POST", "/payments", body=body, headers=headers)
+
+    def upload_batch(self, name: str, rows: Sequence[Sequence[str]], *, raw: bytes | None = None) -> str:
+        key = f"incoming/{name}"
+        if raw is None:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow(["payment_id", "merchant_id", "amount", "currency", "customer_ref"])
+            writer.writerows(rows)
+            raw = buffer.getvalue().encode()
+        self.client("s3").put_object(Bucket=self.outputs["batch_bucket_name"], Key=key, Body=raw)
+        return key
+
+    def payment(self, payment_id: str) -> dict[str, Any] | None:
+        item = self.client("dynamodb").get_item(
+            TableName=self.outputs["payments_table_name"], Key={"payment_id": {"S": payment_id}}, ConsistentRead=True
+        )
+        return _plain(item["Item"]) if "Item" in item else None
+
+    def audit_trail(self, payment_id: str) -> list[dict[str, Any]]:
+        table = boto3.resource(
+            "dynamodb",
+            endpoint_url=self.endpoint,
+            region_name=TEST_REGION,
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
+        ).Table(self.outputs["audit_table_name"])
+        items = table.query(KeyConditionExpression=Key("payment_id").eq(payment_id), ConsistentRead=True)["Items"]
+        return [dict(item) for item in items]
+
+    def count_payments(self) -> int:
+        return int(self.client("dynamodb").scan(TableName=self.outputs["payments_table_name"], Select="COUNT")["Count"])
+
+    def batch_job(self, key: str) -> BatchJob | None:
+        items = self.client("dynamodb").scan(TableName=self.outputs["batch_jobs_table_name"])["Items"]
+        for raw in items:
+            item = _plain(raw)
+            if item.get("key") == key:
+                report = None
+                if item.get("report_key"):
+                    body = self.client("s3").get_object(
+                        Bucket=self.outputs["batch_bucket_name"], Key=item["report_key"]
+                    )
+                    report = body["Body"].read().decode()
+                return BatchJob(
+                    job_id=str(item["job_id"]),
+                    state=str(item.get("state")),
+                    rows=int(item.get("rows", 0)),
+                    queued=int(item.get("queued", 0)),
+                    rejected=int(item.get("rejected", 0)),
+                    report=report,
+                )
+        return None
+
+    def wait_for_batch(self, key: str, timeout: float = 120.0) -> BatchJob:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.batch_job(key)
+            if job is not None and job.state == "COMPLETED":
+                return job
+            time.sleep(0.5)
+        raise TimeoutError(f"batch {key} did not complete within {timeout:.0f}s")
+
+    def wait_for_final(self, payment_ids: Sequence[str], timeout: float = 180.0) -> dict[str, dict[str, Any] | None]:
+        """Polls until every payment is SETTLED or FAILED (or the timeout): id -> item."""
+        deadline = time.monotonic() + timeout
+        latest: dict[str, dict[str, Any] | None] = {}
+        while True:
+            latest = {payment_id: self.payment(payment_id) for payment_id in payment_ids}
+            if all(item and item.get("status") in FINAL_STATUSES for item in latest.values()):
+                return latest
+            if time.monotonic() > deadline:
+                return latest
+            time.sleep(1.0)
+
+    def queue_depth(self, url_output: str) -> int:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.outputs[url_output],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}

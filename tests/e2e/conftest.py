@@ -1,0 +1,49 @@
+"""Deploy the real stack once per session to a fresh emulator with real Terraform."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from demo.deployment import StackDeployment
+from demo.traffic import PlatformClient
+from localcloud import LocalCloud
+
+_STARTED: list[float] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeployment]:
+    _STARTED.append(time.monotonic())
+    state_dir: Path = tmp_path_factory.mktemp("localcloud")
+    cloud = LocalCloud(state_dir)
+    endpoint = cloud.start()
+    deployed = StackDeployment(endpoint=endpoint, workdir=state_dir / "cdktf.out", suffix="e2e")
+    try:
+        deployed.synth()
+        deployed.apply()
+        yield deployed
+    finally:
+        # The destroy test normally ran already; this is the safety net after a failure.
+        if deployed.stack_dir.exists() and deployed.state_addresses():
+            deployed.destroy()
+        cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(deployment: StackDeployment) -> PlatformClient:
+    return PlatformClient(deployment.endpoint, deployment.outputs)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _STARTED:
+        terminalreporter.write_line(f"e2e wall time (deploy, traffic, destroy): {time.monotonic() - _STARTED[0]:.1f}s")

@@ -1,0 +1,67 @@
+"""Batch files and the queue: every row queued or reported; poison ends in the DLQ."""
+
+from __future__ import annotations
+
+import time
+
+from demo.scenarios import BATCH_EXPECTED_FINAL, BATCH_EXPECTED_REJECTED, BATCH_ROWS
+from demo.traffic import PlatformClient
+
+
+def test_batch_file_is_queued_reported_and_settled(platform: PlatformClient) -> None:
+    rows = [(f"e2e-{pid}", *rest) for pid, *rest in BATCH_ROWS]
+    key = platform.upload_batch("e2e-batch.csv", rows)
+    job = platform.wait_for_batch(key)
+    assert (job.rows, job.queued, job.rejected) == (len(rows), len(BATCH_EXPECTED_FINAL), BATCH_EXPECTED_REJECTED)
+    assert job.report is not None
+    report_lines = job.report.strip().splitlines()
+    assert report_lines[0] == "row_number,reason"
+    assert [line.split(",")[0] for line in report_lines[1:]] == ["5", "6", "7", "8"]  # the header is row 1
+    expected = {f"e2e-{pid}": status for pid, status in BATCH_EXPECTED_FINAL.items()}
+    finals = platform.wait_for_final(list(expected))
+    assert {pid: (item or {}).get("status") for pid, item in finals.items()} == expected
+
+
+def test_same_file_delivered_again_is_not_queued_twice(platform: PlatformClient) -> None:
+    rows = [("e2e-again-1", "merchant-e2e", "1.00", "USD", "cust-again")]
+    key = platform.upload_batch("e2e-again.csv", rows)
+    first = platform.wait_for_batch(key)
+    before = platform.count_payments()
+    s3 = platform.client("s3")
+    # Re-upload identical bytes: same key and ETag, the S3 event AWS may deliver twice.
+    s3.copy_object(
+        Bucket=platform.outputs["batch_bucket_name"],
+        Key=key,
+        CopySource={"Bucket": platform.outputs["batch_bucket_name"], "Key": key},
+        MetadataDirective="REPLACE",
+    )
+    time.sleep(5)
+    assert platform.batch_job(key) == first
+    platform.wait_for_final(["e2e-again-1"])
+    assert platform.count_payments() == before
+
+
+def test_poison_message_is_retried_then_dead_lettered(platform: PlatformClient) -> None:
+    sqs = platform.client("sqs")
+    queue_url = platform.outputs["payment_queue_url"]
+    original = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    # Shortened out-of-band so maxReceiveCount redeliveries take seconds, not 3 x 180 s;
+    # restored below so the no-drift check still compares the deployed configuration.
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "2"})
+    try:
+        sqs.send_message(QueueUrl=queue_url, MessageBody="this is not a batch row")
+        deadline = time.monotonic() + 90
+        while platform.queue_depth("payment_dlq_url") == 0 and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes=original)
+    assert platform.queue_depth("payment_dlq_url") == 1
+    (message,) = sqs.receive_message(
+        QueueUrl=platform.outputs["payment_dlq_url"], AttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
+    assert message["Body"] == "this is not a batch row"
+    dlq_name = platform.outputs["payment_dlq_url"].rsplit("/", 1)[-1]
+    (alarm,) = platform.client("cloudwatch").describe_alarms(AlarmNames=["payment-dlq-not-empty-e2e"])["MetricAlarms"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": dlq_name}]
+    assert alarm["AlarmActions"] == [platform.outputs["alarm_topic_arn"]]

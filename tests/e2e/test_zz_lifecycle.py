@@ -1,0 +1,46 @@
+"""Runs last (pytest orders files by name): no drift after apply, then destroy leaves nothing."""
+
+from __future__ import annotations
+
+from demo.deployment import StackDeployment
+from demo.traffic import PlatformClient
+
+
+def test_plan_after_apply_shows_no_drift(deployment: StackDeployment) -> None:
+    exit_code, output = deployment.plan_exit_code()
+    assert exit_code == 0, output[-3000:]
+
+
+def test_destroy_leaves_no_resources(deployment: StackDeployment, platform: PlatformClient) -> None:
+    deployment.destroy()
+    assert deployment.state_addresses() == []
+    c = platform.client
+    suffix = "-e2e"
+    leftovers = {
+        "tables": [t for t in c("dynamodb").list_tables()["TableNames"] if t.endswith(suffix)],
+        "functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]],
+        "queues": [q for q in c("sqs").list_queues().get("QueueUrls", []) if "payment-processing" in q],
+        "topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
+        "buckets": [b["Name"] for b in c("s3").list_buckets()["Buckets"]],
+        "state_machines": [m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"]],
+        "rest_apis": [a["name"] for a in c("apigateway").get_rest_apis()["items"]],
+        "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "log_groups": [
+            g["logGroupName"]
+            for g in c("logs").describe_log_groups()["logGroups"]
+            if g["logGroupName"].endswith(suffix)
+        ],
+        "roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"] if suffix in r["RoleName"]],
+        "layers": [layer["LayerName"] for layer in c("lambda").list_layers()["Layers"]],
+    }
+    assert {kind: names for kind, names in leftovers.items() if names} == {}
+    # KMS keys cannot vanish at once: destroy schedules deletion, as AWS does.
+    kms = c("kms")
+    assert kms.describe_key(KeyId=platform.outputs["kms_key_arn"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    live_platform_keys = [
+        k["KeyId"]
+        for k in keys
+        if k["KeyState"] != "PendingDeletion" and "Payment platform" in k.get("Description", "")
+    ]
+    assert live_platform_keys == []
