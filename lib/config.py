@@ -233,12 +233,12 @@ class PaymentRules:
         _require(len(self.allowed_currencies) >= 1, "allowed_currencies must not be empty")
         for currency in self.allowed_currencies:
             _require(
-                bool(_CURRENCY_PATTERN.match(currency)),
+                bool(_CURRENCY_PATTERN.fullmatch(currency)),
                 f"allowed_currencies must hold ISO-4217 codes, got {currency!r}",
             )
         for merchant_id in self.blocked_merchant_ids:
             _require(
-                bool(_MERCHANT_ID_PATTERN.match(merchant_id)),
+                bool(_MERCHANT_ID_PATTERN.fullmatch(merchant_id)),
                 f"blocked_merchant_ids holds an invalid merchant id: {merchant_id!r}",
             )
 
@@ -258,7 +258,7 @@ class EmulatorTarget:
 
     def __post_init__(self) -> None:
         _require(
-            bool(re.match(r"^https?://[^/\s]+$", self.endpoint_url)),
+            bool(re.fullmatch(r"https?://[^/\s]+", self.endpoint_url)),
             f"endpoint_url must look like http://host:port, got {self.endpoint_url!r}",
         )
 

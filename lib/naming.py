@@ -6,7 +6,8 @@ from lib.config import SUFFIX_PATTERN, SUFFIX_RULE
 
 
 def validate_suffix(suffix: str) -> str:
-    if not SUFFIX_PATTERN.match(suffix):
+    # fullmatch: with match, "$" would also accept a trailing newline.
+    if not SUFFIX_PATTERN.fullmatch(suffix):
         raise ValueError(f"ENVIRONMENT_SUFFIX must be {SUFFIX_RULE}, got {suffix!r}")
     return suffix
 

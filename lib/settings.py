@@ -17,7 +17,7 @@ from lib.naming import validate_suffix
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # AWS tag values: up to 256 characters of letters, digits, spaces and + - = . _ : / @
-_TAG_VALUE_PATTERN = re.compile(r"^[\w\s+=.:/@-]{0,256}$")
+_TAG_VALUE_PATTERN = re.compile(r"^[\w +=.:/@-]{0,256}$")
 
 CI_TAG_VARIABLES = {
     "REPOSITORY": "Repository",
@@ -47,7 +47,7 @@ class DeploymentSettings:
 
 
 def _region(value: str, variable: str) -> str:
-    if not _REGION_PATTERN.match(value):
+    if not _REGION_PATTERN.fullmatch(value):
         raise ValueError(f"{variable} must be an AWS region such as us-east-1, got {value!r}")
     return value
 
@@ -56,13 +56,15 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
     if environment not in ENVIRONMENTS:
         raise ValueError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
-    suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", "") or environment)
+    # Unset means "named after the environment"; set but empty is refused, never defaulted: an
+    # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
+    suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
     region = _region(environ.get("AWS_REGION", "") or "us-east-1", "AWS_REGION")
 
     state_backend = None
     bucket = environ.get("TERRAFORM_STATE_BUCKET", "")
     if bucket:
-        if not _BUCKET_PATTERN.match(bucket):
+        if not _BUCKET_PATTERN.fullmatch(bucket):
             raise ValueError(f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}")
         state_region = _region(
             environ.get("TERRAFORM_STATE_BUCKET_REGION", "") or region,
@@ -75,7 +77,7 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
         value = environ.get(variable, "")
         if not value:
             continue
-        if not _TAG_VALUE_PATTERN.match(value):
+        if not _TAG_VALUE_PATTERN.fullmatch(value):
             raise ValueError(
                 f"{variable} must be at most 256 letters, digits, spaces or + - = . _ : / @, got {value!r}"
             )
