@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
@@ -27,6 +29,19 @@ EMULATED_SERVICES = (
     "sts",
 )
 EMULATOR_MAX_RETRIES = 2
+
+
+class _EmulatorOptions(TypedDict, total=False):
+    """The provider arguments that point it at the emulator (typed, so mypy checks the call)."""
+
+    access_key: str
+    secret_key: str
+    skip_credentials_validation: bool
+    skip_requesting_account_id: bool
+    skip_metadata_api_check: str
+    s3_use_path_style: bool
+    max_retries: int
+    endpoints: list[AwsProviderEndpoints]
 
 
 class TapStack(TerraformStack):
@@ -56,11 +71,13 @@ class TapStack(TerraformStack):
             "aws",
             region=settings.region,
             default_tags=[AwsProviderDefaultTags(tags=tags)],
-            **(self._emulator_options(emulator) if emulator else {}),
+            **self._emulator_options(emulator),
         )
 
     @staticmethod
-    def _emulator_options(emulator: EmulatorTarget) -> dict[str, object]:
+    def _emulator_options(emulator: EmulatorTarget | None) -> _EmulatorOptions:
+        if emulator is None:
+            return {}
         return {
             "access_key": "test",
             "secret_key": "test",

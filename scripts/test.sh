@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's whole test run (what CI runs): lint, then every test suite with coverage
-# enforced separately for the stack (lib/) and the handlers (lambda/).
+# The project's whole test run (what CI runs): lint, types, checkov on every environment's
+# synthesized stack, then every test suite with coverage enforced separately for the stack
+# (lib/) and the handlers (lambda/).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_ROOT"
@@ -11,6 +12,14 @@ $PY -m ruff check .
 $PY -m ruff format --check .
 # The CI pipeline users run cannot run here; it must at least be a valid workflow.
 .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+echo "== types"
+# The stack, the checkov gate and the handlers' pure logic (the package shipped in the layer).
+$PY -m mypy --strict lib security
+$PY -m mypy --strict lambda/shared/payment_core
+
+echo "== checkov"
+bash scripts/checkov.sh
 
 echo "== tests"
 $PY -m pytest -q -p no:cacheprovider --cov=lib --cov=lambda --cov-branch --cov-report= "$@"

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the Pipfile; safe_load is Any anyway
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -97,7 +97,8 @@ def load_skips(path: Path) -> list[Skip]:
 def _results(report: object) -> tuple[int, list[Finding]]:
     # checkov writes one object per framework, or a list of them when several ran.
     reports = report if isinstance(report, list) else [report]
-    passed, failed = 0, []
+    passed = 0
+    failed: list[Finding] = []
     for one in reports:
         if not isinstance(one, dict) or "results" not in one:
             raise ValueError("not a checkov JSON report")

@@ -89,11 +89,12 @@ class Storage(Construct):
         )
         self.batch_bucket = self._build_batch_bucket(account_id)
 
-    def _capacity(self) -> dict[str, int]:
+    def _capacity(self) -> tuple[int | None, int | None]:
+        """(read, write) capacity of a provisioned table and its indexes; on demand, neither."""
         tables = self._config.tables
         if tables.billing_mode == "PROVISIONED":
-            return {"read_capacity": tables.read_capacity, "write_capacity": tables.write_capacity}
-        return {}
+            return tables.read_capacity, tables.write_capacity
+        return None, None
 
     def _build_table(
         self,
@@ -106,12 +107,14 @@ class Storage(Construct):
         ttl_attribute: str | None = None,
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
     ) -> DynamodbTable:
+        read_capacity, write_capacity = self._capacity()
         return DynamodbTable(
             self,
             construct_id,
             name=self._namer(name),
             billing_mode=self._config.tables.billing_mode,
-            **self._capacity(),
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
             hash_key=hash_key,
             range_key=range_key,
             attribute=[DynamodbTableAttribute(name=n, type=t) for n, t in attributes],
@@ -125,12 +128,14 @@ class Storage(Construct):
     def _build_payments_table(self) -> DynamodbTable:
         # Time-range listings are per merchant: partitioning by merchant spreads writes,
         # while a timestamp hash key would make every range query a scan.
+        read_capacity, write_capacity = self._capacity()
         by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
             name=MERCHANT_TIME_INDEX,
             hash_key="merchant_id",
             range_key="created_at",
             projection_type="ALL",
-            **self._capacity(),
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
         )
         return self._build_table(
             "payments_table",
