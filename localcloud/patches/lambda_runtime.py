@@ -33,8 +33,6 @@ S3/SNS notifications and our SQS poller) with a local runtime:
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import json
 import os
 import subprocess
@@ -43,22 +41,18 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localcloud.patches.lambda_package import BOOTSTRAP, build_environment, prepare_code
 from localcloud.patches.runtime_state import RUNTIME
 
-BOOTSTRAP = Path(__file__).resolve().parent.parent / "lambda_bootstrap.py"
-# What the AWS python runtime ships besides the standard library.
-RUNTIME_BUNDLED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 # Grace on top of the function timeout for interpreter start-up and imports (AWS: init phase).
 INIT_ALLOWANCE_SECONDS = 10.0
 LOG_RESULT_TAIL_BYTES = 4096
 
-_prepare_lock = threading.Lock()
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
 _async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
@@ -70,127 +64,6 @@ class InvocationResult:
     function_error: bool
     logs: str
     request_id: str
-
-
-def _function_digest(fn: Any, layers: list[Any]) -> str:
-    digest = hashlib.sha256(fn.code_sha_256.encode())
-    for layer in layers:
-        digest.update(layer.code_sha_256.encode())
-    return digest.hexdigest()[:32]
-
-
-def _resolve_layers(fn: Any) -> list[Any]:
-    from moto.awslambda.utils import get_backend
-
-    backend = get_backend(fn.account_id, fn.region)
-    resolved = []
-    for layer_ref in fn.layers:
-        layer = backend.layers_versions_by_arn(layer_ref["Arn"])
-        if layer is None:
-            raise RuntimeError(f"layer {layer_ref['Arn']} no longer exists")
-        resolved.append(layer)
-    return resolved
-
-
-def _unzip(code: bytes, target: Path) -> None:
-    with zipfile.ZipFile(io.BytesIO(code)) as archive:
-        archive.extractall(target)
-
-
-def prepare_code(fn: Any) -> Path:
-    """Unpack code and layers once per (code, layers) digest; return the digest directory."""
-    layers = _resolve_layers(fn)
-    root = RUNTIME.state_dir / "lambda-cache" / _function_digest(fn, layers)
-    with _prepare_lock:
-        if (root / ".complete").exists():
-            return root
-        staging = Path(tempfile.mkdtemp(dir=RUNTIME.state_dir, prefix="unpack-"))
-        _unzip(fn.code_bytes, staging / "task")
-        (staging / "opt").mkdir()
-        for layer in layers:
-            _unzip(layer.code_bytes, staging / "opt")
-        (staging / ".complete").touch()
-        root.parent.mkdir(parents=True, exist_ok=True)
-        if root.exists():  # an interrupted earlier unpack
-            import shutil
-
-            shutil.rmtree(root)
-        staging.rename(root)
-    return root
-
-
-def _bundled_runtime_dir() -> Path:
-    """A directory exposing only the packages the AWS python runtime bundles."""
-    target = RUNTIME.state_dir / "lambda-runtime"
-    with _prepare_lock:
-        if (target / ".complete").exists():
-            return target
-        target.mkdir(parents=True, exist_ok=True)
-        import importlib.util
-
-        for name in RUNTIME_BUNDLED:
-            spec = importlib.util.find_spec(name)
-            if spec is None or spec.origin is None:
-                continue
-            origin = Path(spec.origin)
-            source = origin.parent if origin.name == "__init__.py" else origin
-            link = target / source.name
-            if not link.exists():
-                link.symlink_to(source)
-        (target / ".complete").touch()
-    return target
-
-
-def _trace_header() -> str:
-    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
-    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage=localcloud"
-
-
-def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, str]:
-    task, opt = code_root / "task", code_root / "opt"
-    python_dir = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    sys_path = [
-        task,
-        opt / "python",
-        opt / "python" / "lib" / python_dir / "site-packages",
-        _bundled_runtime_dir(),
-    ]
-    started = time.gmtime()
-    log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{request_id.replace('-', '')}"
-    environment = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "LAMBDA_TASK_ROOT": str(task),
-        "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
-        "_HANDLER": fn.handler or "",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
-        "AWS_REGION": fn.region,
-        "AWS_DEFAULT_REGION": fn.region,
-        "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
-        "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
-        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "_X_AMZN_TRACE_ID": _trace_header(),
-        # Hermetic: a developer's ~/.aws files must not change what the handler sees.
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
-    # Set after the function's variables: the handler must talk to the emulator.
-    environment["AWS_ENDPOINT_URL"] = RUNTIME.endpoint
-    environment["LOCALCLOUD_SYS_PATH"] = os.pathsep.join(str(p) for p in sys_path)
-    environment["LOCALCLOUD_REQUEST_ID"] = request_id
-    environment["LOCALCLOUD_INVOKED_FUNCTION_ARN"] = fn.function_arn
-    return environment
 
 
 def _error_document(request_id: str, error_type: str, message: str) -> bytes:
