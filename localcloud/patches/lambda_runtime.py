@@ -25,7 +25,9 @@ S3/SNS notifications and our SQS poller) with a local runtime:
   type) with a hard kill in the parent as a backstop;
 * ``InvocationType=Event`` runs in a background thread (AWS queues async invocations) and
   is retried on function error ``MaximumRetryAttempts`` times (default 2, as AWS), waiting
-  ``LOCALCLOUD_ASYNC_RETRY_DELAY_SECONDS`` (default 1s; AWS waits ~1 and ~2 minutes);
+  ``LOCALCLOUD_ASYNC_RETRY_DELAY_SECONDS`` (default 1s; AWS waits ~1 and ~2 minutes); an event
+  that still fails goes to the function's ``DeadLetterConfig`` SQS queue (body = the event,
+  attributes RequestID/ErrorCode/ErrorMessage, as AWS sends it);
 * every invocation is logged to CloudWatch Logs ``/aws/lambda/<name>`` with
   START/END/REPORT lines and mirrored to the server log.
 """
@@ -152,9 +154,30 @@ def _async_retry_policy(fn: Any) -> int:
     return 2
 
 
+def _send_to_dead_letter_queue(fn: Any, event_json: str, result: InvocationResult) -> None:
+    """What Lambda does with an async event whose retries are exhausted: DeadLetterConfig."""
+    target = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn", "")
+    if target.split(":")[2:3] != ["sqs"]:
+        return  # SNS targets are not emulated
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, queue_name = target.split(":", 5)
+    try:
+        error_message = json.loads(result.payload).get("errorMessage", "")
+    except ValueError:
+        error_message = ""
+    attributes = {
+        "RequestID": {"DataType": "String", "StringValue": result.request_id},
+        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        "ErrorMessage": {"DataType": "String", "StringValue": str(error_message)[:1000] or "Unhandled"},
+    }
+    sqs_backends[account][region].send_message(queue_name, event_json, message_attributes=attributes)
+
+
 def _invoke_async(fn: Any, event_json: str) -> None:
     delay = float(os.environ.get("LOCALCLOUD_ASYNC_RETRY_DELAY_SECONDS", "1"))
-    for attempt in range(_async_retry_policy(fn) + 1):
+    attempts = _async_retry_policy(fn) + 1
+    for attempt in range(attempts):
         try:
             result = invoke_and_record(fn, event_json)
         except Exception as exc:
@@ -162,7 +185,12 @@ def _invoke_async(fn: Any, event_json: str) -> None:
             return
         if not result.function_error:
             return
-        time.sleep(delay * (attempt + 1))
+        if attempt + 1 < attempts:
+            time.sleep(delay * (attempt + 1))
+    try:
+        _send_to_dead_letter_queue(fn, event_json, result)
+    except Exception as exc:
+        print(f"localcloud: dead-letter delivery for {fn.function_name} failed: {exc!r}", file=sys.stderr)
 
 
 def submit_async(fn: Any, event_json: str) -> None:

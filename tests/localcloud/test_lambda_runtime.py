@@ -161,3 +161,35 @@ def test_invocation_logs_reach_cloudwatch(
     ]
     assert "marker-42" in messages
     assert any(m.startswith("REPORT RequestId:") for m in messages)
+
+
+def test_an_async_event_that_keeps_failing_lands_in_the_dead_letter_queue(
+    aws: Callable[[str], Any], role_arn: str, unique: str
+) -> None:
+    from tests.localcloud.conftest import wait_for
+
+    sqs = aws("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"fn-dlq-{unique}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lam = aws("lambda")
+    lam.create_function(
+        FunctionName=f"async-fail-{unique}",
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": make_zip({"handler.py": FAILING_HANDLER})},
+        DeadLetterConfig={"TargetArn": dlq_arn},
+    )
+    lam.put_function_event_invoke_config(FunctionName=f"async-fail-{unique}", MaximumRetryAttempts=1)
+
+    lam.invoke(FunctionName=f"async-fail-{unique}", InvocationType="Event", Payload=b'{"card": "5100"}')
+
+    def dead_letters() -> list[dict[str, Any]]:
+        return sqs.receive_message(QueueUrl=dlq_url, MessageAttributeNames=["All"]).get("Messages", [])
+
+    [message] = wait_for(dead_letters, timeout=20)
+    assert json.loads(message["Body"]) == {"card": "5100"}
+    assert message["MessageAttributes"]["ErrorMessage"]["StringValue"] == "card 5100 declined"
+    group = f"/aws/lambda/async-fail-{unique}"
+    streams = aws("logs").describe_log_streams(logGroupName=group)["logStreams"]
+    assert len(streams) == 2  # the first attempt and MaximumRetryAttempts=1 retry
