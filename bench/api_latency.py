@@ -1,0 +1,215 @@
+"""Figure 5: POST /payments and GET /payments/{id} in-process against a moto server, vs bare calls.
+
+moto's ThreadedMotoServer runs in this process on 127.0.0.1 (a free port); the api handler's
+clients reach it through ``AWS_ENDPOINT_URL``. Handler requests and bare PutItem/GetItem
+calls (same server, same item shape) are interleaved so load elsewhere hits both alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from bench import emulator
+from bench.counter import CallCounter
+from bench.report import Figure, ratio_at_most
+
+REQUESTS = 500
+WARMUP = 20
+TARGET = 3.0
+BODY = {"merchant_id": "merchant-1", "amount": "125.50", "currency": "USD", "customer_ref": "cust-42"}
+
+
+def api_event(method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    payment_id = path.rsplit("/", 1)[-1] if method == "GET" else None
+    resource = "/payments/{payment_id}" if payment_id else path
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()} or None,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"payment_id": payment_id} if payment_id else None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "bench",
+            "stage": "bench",
+            "httpMethod": method,
+            "path": f"/bench{path}",
+            "resourcePath": resource,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def timed(call: Callable[[], Any], into: list[float]) -> Any:
+    started = time.perf_counter()
+    result = call()
+    into.append((time.perf_counter() - started) * 1000)
+    return result
+
+
+def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    from moto.server import ThreadedMotoServer
+
+    emulator.apply_shims()
+    emulator.serve_like_aws()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    saved_env = dict(os.environ)
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        setup = emulator.setup_session()
+        account = emulator.create_account(setup, endpoint)
+        os.environ.update(account.handler_env(endpoint))
+        boto3.setup_default_session()
+        counter = CallCounter().attach(boto3.DEFAULT_SESSION)
+        api = emulator.load_handler("api")
+        bare = BareCalls(setup, endpoint, account.state_machine_arn)
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            # Powertools prints a metrics line per request (dropped here) and warns when a GET has none.
+            warnings.filterwarnings("ignore", "No application metrics to publish")
+            return _run(api, bare, counter, requests)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        server.stop()
+
+
+class BareCalls:
+    """The same server called directly: one PutItem/GetItem, and each route's own calls in a row."""
+
+    def __init__(self, session: boto3.Session, endpoint: str, state_machine_arn: str) -> None:
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
+        self.state_machine_arn = state_machine_arn
+        self.payments = emulator.TABLES["PAYMENTS_TABLE_NAME"]
+        self.audit = emulator.TABLES["AUDIT_TABLE_NAME"]
+        self.idempotency = emulator.TABLES["IDEMPOTENCY_TABLE_NAME"]
+
+    def put_item(self, payment_id: str) -> None:
+        self.dynamodb.put_item(TableName=self.payments, Item=self._payment(payment_id))
+
+    def get_item(self, payment_id: str) -> None:
+        self.dynamodb.get_item(TableName=self.payments, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
+
+    def post_calls(self, payment_id: str) -> None:
+        """What POST /payments sends: idempotency claim, payment + audit transaction, start, idempotency result."""
+        key = {"id": {"S": f"idem-{payment_id}"}}
+        self.dynamodb.put_item(
+            TableName=self.idempotency,
+            Item={**key, "status": {"S": "INPROGRESS"}},
+            ConditionExpression="attribute_not_exists(id)",
+        )
+        audit = {"payment_id": {"S": payment_id}, "sequence": {"N": "1"}, "to_status": {"S": "PENDING"}}
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self.payments, "Item": self._payment(payment_id)}},
+                {"Put": {"TableName": self.audit, "Item": audit}},
+            ]
+        )
+        self.stepfunctions.start_execution(
+            stateMachineArn=self.state_machine_arn, name=payment_id, input=json.dumps({"payment_id": payment_id})
+        )
+        self.dynamodb.update_item(
+            TableName=self.idempotency,
+            Key=key,
+            UpdateExpression="SET #s = :done",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":done": {"S": "COMPLETED"}},
+        )
+
+    def get_calls(self, payment_id: str) -> None:
+        """What GET /payments/{id} sends: the payment, then its audit trail."""
+        self.get_item(payment_id)
+        self.dynamodb.query(
+            TableName=self.audit,
+            KeyConditionExpression="payment_id = :id",
+            ExpressionAttributeValues={":id": {"S": payment_id}},
+            ConsistentRead=True,
+        )
+
+    @staticmethod
+    def _payment(payment_id: str) -> dict[str, Any]:
+        return {"payment_id": {"S": payment_id}, **{name: {"S": value} for name, value in BODY.items()}}
+
+
+def _run(
+    api: Any, bare: BareCalls, counter: CallCounter, requests: int
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    samples: dict[str, list[float]] = {
+        name: [] for name in ("post", "get", "put_item", "get_item", "post_calls", "get_calls")
+    }
+    scratch: dict[str, list[float]] = {name: [] for name in samples}
+    posts = gets = 0
+    for index in range(WARMUP + requests):
+        into = samples if index >= WARMUP else scratch
+        if index == WARMUP:
+            counter.take()
+        key = f"bench-{index:05d}"
+        post = api_event("POST", "/payments", json.dumps(BODY), {"Idempotency-Key": key})
+        response = timed(lambda event=post: api.handler(event, emulator.FakeContext()), into["post"])
+        if response["statusCode"] != 202:
+            raise RuntimeError(f"POST /payments answered {response['statusCode']}: {response['body']}")
+        payment_id = json.loads(response["body"])["payment_id"]
+        posts += index >= WARMUP
+        calls_after_post = counter.total
+        get = api_event("GET", f"/payments/{payment_id}")
+        response = timed(lambda event=get: api.handler(event, emulator.FakeContext()), into["get"])
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"GET /payments/{payment_id} answered {response['statusCode']}")
+        gets += index >= WARMUP
+        if index == WARMUP:
+            calls = {"post": float(calls_after_post), "get": float(counter.total - calls_after_post)}
+        timed(lambda n=f"bare-{index:05d}": bare.put_item(n), into["put_item"])
+        timed(lambda n=f"bare-{index:05d}": bare.get_item(n), into["get_item"])
+        timed(lambda n=f"pay_bare{index:05d}": bare.post_calls(n), into["post_calls"])
+        timed(lambda n=f"pay_bare{index:05d}": bare.get_calls(n), into["get_calls"])
+    return samples, calls
+
+
+def run(requests: int = REQUESTS, log: Any = print) -> list[Figure]:
+    samples, calls = measure(requests)
+    p = {name: (percentile(each, 0.50), percentile(each, 0.99)) for name, each in samples.items()}
+    log(f"  AWS calls per request: POST {calls['post']:.0f}, GET {calls['get']:.0f}")
+    for name, (p50, p99) in p.items():
+        log(f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, mean {statistics.fmean(samples[name]):.2f} ms")
+    figures = []
+    for route, bare in (("post", "put_item"), ("get", "get_item")):
+        label = "POST /payments" if route == "post" else "GET /payments/{id}"
+        bare_label = "bare PutItem" if bare == "put_item" else "bare GetItem"
+        own_calls = f"its {calls[route]:.0f} calls, bare"
+        figures += [
+            Figure("api", f"{label} p50, {requests} requests", p[route][0], "ms", bare_label, p[bare][0]),
+            Figure(
+                "api",
+                f"{label} p99, {requests} requests",
+                p[route][1],
+                "ms",
+                bare_label,
+                p[bare][1],
+                f"<= {TARGET:g}x",
+                ratio_at_most(TARGET),
+            ),
+            Figure("api", f"{label} p99 vs the same calls", p[route][1], "ms", own_calls, p[f"{route}_calls"][1]),
+        ]
+    return figures
