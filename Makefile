@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate demo snapshots clean
+.PHONY: bootstrap test synth validate demo bench snapshots clean
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -22,6 +22,10 @@ synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 
 validate: synth  ## terraform init + validate the synthesized stack
 	$(RUN) cd cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX) && terraform init -backend=false -input=false >/dev/null && terraform validate
+
+bench:  ## benchmarks, each against a baseline measured in the same run; exits 1 on a missed target (not part of test)
+	bash scripts/bootstrap.sh
+	$(RUN) .venv/bin/python -m bench $(if $(ONLY),--only $(ONLY),)
 
 snapshots:  ## accept the current synth as the committed snapshots
 	$(RUN) UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_snapshots.py
