@@ -41,7 +41,9 @@ from payment_core.repository import PaymentRepository
 from payment_core.settings import BusinessRules, required
 from payment_core.submission import StepFunctionsStarter, submit
 
-IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+# Read once at import (Lambda sets the environment first); the stack always sets it from
+# config, the default only serves local imports without the stack's environment.
+IDEMPOTENCY_TTL_SECONDS = int(os.environ.get(env.IDEMPOTENCY_TTL_SECONDS, str(24 * 60 * 60)))
 
 logger = Logger()
 tracer = Tracer()

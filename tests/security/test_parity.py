@@ -21,6 +21,7 @@ KNOBS: dict[tuple[str, str], str] = {
     ("aws_lambda_function", "environment.variables.POWERTOOLS_LOG_LEVEL"): "log_level",
     ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): "payment_rules.max_payment_amount",
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
+    ("aws_lambda_function", "environment.variables.IDEMPOTENCY_TTL_SECONDS"): "idempotency_ttl_seconds",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
     ("aws_kms_key", "deletion_window_in_days"): "kms_deletion_window_days",
     ("aws_s3_bucket_lifecycle_configuration", "rule[].expiration[].days"): "batch_bucket.expiration_days",
@@ -201,16 +202,10 @@ NOT_IN_THE_STACK = {"environment"}
 
 def test_every_config_difference_reaches_the_stack() -> None:
     declared = {field for paths in KNOBS.values() for field in paths.split("|")}
-    unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK - {"idempotency_ttl_seconds"}
+    unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK
     assert sorted(unexplained) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="idempotency_ttl_seconds differs between presets (1 h in dev, 24 h elsewhere) but reaches no "
-    "function: lambda/api/handler.py hard-codes IDEMPOTENCY_TTL_SECONDS and the environment contract "
-    "has no variable for it (needs a lambda/ change; see the issue 5 report)",
-)
 def test_the_idempotency_ttl_knob_reaches_the_api_function(stacks: dict[str, SynthesizedStack]) -> None:
     for env in ENVIRONMENTS:
         api = stacks[env].named("aws_lambda_function", "function_name", f"payment-api-{env}")
