@@ -247,14 +247,12 @@ class PaymentRules:
 class EmulatorTarget:
     """Where the stack is deployed when it is not real AWS (the local emulator).
 
-    Only the provider and a few emulator quirks read this; resources stay identical.
+    Only the provider reads this: the resources are identical to a real deployment's
+    (localcloud makes the emulator read back what AWS would, so no resource needs an
+    emulator-only setting).
     """
 
     endpoint_url: str
-    # moto evaluates bucket policies without request context, so a Bool condition on
-    # aws:SecureTransport never matches "true" and a TLS-only policy denies every call.
-    # The emulator is plain HTTP on loopback; the policy is kept for every real target.
-    evaluates_tls_conditions: bool = False
 
     def __post_init__(self) -> None:
         _require(

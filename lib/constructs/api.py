@@ -84,10 +84,10 @@ ACCESS_LOG_FORMAT = {
 # API Gateway's own refusals (validation, missing key, throttling) answer in the same
 # {"error": {...}} shape as the handler.
 _GATEWAY_ERRORS = {
-    "BAD_REQUEST_BODY": "INVALID_REQUEST",
-    "BAD_REQUEST_PARAMETERS": "INVALID_REQUEST",
-    "DEFAULT_4XX": "REQUEST_REFUSED",
-    "DEFAULT_5XX": "INTERNAL_ERROR",
+    "BAD_REQUEST_BODY": "invalid_request",
+    "BAD_REQUEST_PARAMETERS": "invalid_request",
+    "DEFAULT_4XX": "request_refused",
+    "DEFAULT_5XX": "internal_error",
 }
 
 
@@ -168,6 +168,7 @@ class PaymentsApi(Construct):
                     env.PAYMENTS_TABLE_NAME: payments.name,
                     env.AUDIT_TABLE_NAME: storage.audit_table.name,
                     env.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
+                    env.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
                     env.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
+from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -66,7 +66,7 @@ class PaymentFunction(Construct):
         self.name = namer(self.base_name)
         self.log_group = self._build_log_group(config, key)
         self.role = self._build_role(namer)
-        self._build_policy(spec, config, key)
+        self._build_policy(spec, config, key, namer)
         self.function = self._build_function(spec, config, key, layer)
 
     @staticmethod
@@ -104,9 +104,9 @@ class PaymentFunction(Construct):
                 )
             ],
         )
-        return IamRole(self, "role", name=f"{self.name}-role", assume_role_policy=assume.json)
+        return IamRole(self, "role", name=namer(f"{self.base_name}-role"), assume_role_policy=assume.json)
 
-    def _build_policy(self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey) -> None:
+    def _build_policy(self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, namer: Namer) -> None:
         statements = [
             statement(
                 "WriteOwnLogs",
@@ -121,7 +121,7 @@ class PaymentFunction(Construct):
             # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
             statements.append(statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]))
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(self, "policy", name=f"{self.name}-policy", role=self.role.id, policy=document.json)
+        IamRolePolicy(self, "policy", name=namer(f"{self.base_name}-policy"), role=self.role.id, policy=document.json)
 
     def _build_function(
         self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, layer: LambdaLayerVersion
@@ -130,12 +130,6 @@ class PaymentFunction(Construct):
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
             if spec.dead_letter_target_arn
-            else None
-        )
-        ignore_emulator_drift = (
-            # The emulator does not return dead_letter_config, so every plan would show drift.
-            TerraformResourceLifecycle(ignore_changes=["dead_letter_config"])
-            if config.emulator is not None and dead_letter is not None
             else None
         )
         return LambdaFunction(
@@ -157,5 +151,4 @@ class PaymentFunction(Construct):
             tracing_config=LambdaFunctionTracingConfig(mode="Active" if config.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,
             depends_on=[self.log_group],
-            lifecycle=ignore_emulator_drift,
         )

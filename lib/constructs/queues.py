@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -38,10 +38,6 @@ class Queues(Construct):
             redrive_policy=Fn.jsonencode(
                 {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": settings.max_receive_count}
             ),
-            # The emulator rewrites the redrive JSON, so every plan against it would show drift.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["redrive_policy"])
-            if config.emulator is not None
-            else None,
         )
         self.status_topic = SnsTopic(self, "status_topic", name=namer("payment-status"), kms_master_key_id=key.arn)
         self.alarm_topic = SnsTopic(self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn)

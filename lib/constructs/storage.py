@@ -189,8 +189,7 @@ class Storage(Construct):
             ),
         )
         self._build_lifecycle(bucket)
-        if self._config.emulator is None or self._config.emulator.evaluates_tls_conditions:
-            self._build_tls_only_policy(bucket)
+        self._build_tls_only_policy(bucket)
         return bucket
 
     def _build_lifecycle(self, bucket: S3Bucket) -> None:

@@ -194,7 +194,7 @@ class Workflow(Construct):
                 )
             ],
         )
-        role = IamRole(self, "role", name=namer("payment-workflow-role"), assume_role_policy=assume.json)
+        role = IamRole(self, "role", name=namer("payment-state-machine-role"), assume_role_policy=assume.json)
         function_arn = self.step_function.function.arn
         statements = [
             statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
@@ -229,5 +229,5 @@ class Workflow(Construct):
                 )
             )
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(self, "policy", name=namer("payment-workflow-policy"), role=role.id, policy=document.json)
+        IamRolePolicy(self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json)
         return role

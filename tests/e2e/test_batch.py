@@ -26,6 +26,8 @@ def test_same_file_delivered_again_is_not_queued_twice(platform: PlatformClient)
     rows = [("e2e-again-1", "merchant-e2e", "1.00", "USD", "cust-again")]
     key = platform.upload_batch("e2e-again.csv", rows)
     first = platform.wait_for_batch(key)
+    # Counted once the first delivery's payment exists, so only a second one could change it.
+    assert platform.wait_for_final(["e2e-again-1"])["e2e-again-1"] is not None
     before = platform.count_payments()
     s3 = platform.client("s3")
     # Re-upload identical bytes: same key and ETag, the S3 event AWS may deliver twice.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.config import EmulatorTarget, config_for
-from tests.unit.conftest import LOCAL_ENDPOINT
+from lib.config import config_for
 from tests.unit.synth import SynthesizedStack, key_arn
 
 # Where each store names its key.
@@ -67,14 +66,6 @@ def test_every_bucket_refuses_plain_http(env_stack: SynthesizedStack) -> None:
             "principals": [{"type": "*", "identifiers": ["*"]}],
             "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}],
         }
-
-
-def test_only_the_emulator_target_omits_the_tls_policy(dev: SynthesizedStack, local: SynthesizedStack) -> None:
-    # moto evaluates bucket policies without request context, so the TLS condition would deny
-    # every call (lib/config.py EmulatorTarget); the emulator is plain HTTP on loopback.
-    assert EmulatorTarget(endpoint_url=LOCAL_ENDPOINT).evaluates_tls_conditions is False
-    assert local.resources("aws_s3_bucket_policy") == {}
-    assert len(dev.resources("aws_s3_bucket_policy")) == 1
 
 
 def _lifecycles(stack: SynthesizedStack) -> list[tuple[str, dict[str, Any]]]:

@@ -43,7 +43,7 @@ def test_gateway_refusals_answer_in_the_handlers_error_shape(dev: SynthesizedSta
     responses = {r["response_type"]: r for r in dev.resources("aws_api_gateway_gateway_response").values()}
     assert sorted(responses) == ["BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX"]
     template = responses["BAD_REQUEST_BODY"]["response_templates"]["application/json"]
-    assert template == '{"error": {"code": "INVALID_REQUEST", "message": $context.error.validationErrorString}}'
+    assert template == '{"error": {"code": "invalid_request", "message": $context.error.validationErrorString}}'
 
 
 def test_stage_is_named_after_the_environment_with_json_access_logs(env_stack: SynthesizedStack) -> None:

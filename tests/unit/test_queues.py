@@ -34,12 +34,6 @@ def test_topics_are_encrypted_with_the_cmk(dev: SynthesizedStack, name: str) -> 
     assert dev.named("aws_sns_topic", "name", name)["kms_master_key_id"] == key_arn(dev)
 
 
-def test_redrive_drift_is_ignored_only_against_the_emulator(dev: SynthesizedStack, local: SynthesizedStack) -> None:
-    assert "lifecycle" not in dev.named("aws_sqs_queue", "name", "payment-processing-dev")
-    queue = local.named("aws_sqs_queue", "name", "payment-processing-local")
-    assert queue["lifecycle"] == {"ignore_changes": ["redrive_policy"]}
-
-
 def test_key_rotates_and_lets_cloudwatch_logs_use_it(dev: SynthesizedStack) -> None:
     key = dev.only("aws_kms_key")
     assert key["enable_key_rotation"] is True

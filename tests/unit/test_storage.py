@@ -111,11 +111,6 @@ def test_bucket_policy_denies_insecure_transport(env_stack: SynthesizedStack) ->
     assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
 
 
-def test_emulator_target_omits_the_policy_it_cannot_evaluate(local: SynthesizedStack) -> None:
-    # The emulator supplies no aws:SecureTransport value, so the policy would deny every call.
-    assert local.resources("aws_s3_bucket_policy") == {}
-
-
 def test_csv_uploads_under_incoming_trigger_ingest(dev: SynthesizedStack) -> None:
     (target,) = dev.only("aws_s3_bucket_notification")["lambda_function"]
     assert target["events"] == ["s3:ObjectCreated:*"]

@@ -75,8 +75,8 @@ def test_state_machine_logs_everything_to_an_encrypted_group(env_stack: Synthesi
 
 
 def test_state_machine_may_invoke_only_the_step_function(dev: SynthesizedStack) -> None:
-    role = dev.named("aws_iam_role", "name", "payment-workflow-role-dev")
-    policy = dev.named("aws_iam_role_policy", "name", "payment-workflow-policy-dev")
+    role = dev.named("aws_iam_role", "name", "payment-state-machine-role-dev")
+    policy = dev.named("aws_iam_role_policy", "name", "payment-state-machine-policy-dev")
     assert policy["role"] == dev.reference_of("aws_iam_role", role, "id")
     statements = {s["sid"]: s for s in dev.policy_document(policy["policy"])["statement"]}
     step = dev.named("aws_lambda_function", "function_name", "payment-workflow-dev")
