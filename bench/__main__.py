@@ -42,9 +42,8 @@ def main(argv: list[str]) -> int:
 
     print()
     print(render(figures))
-    for figure in figures:
-        for note in figure.notes:
-            print(f"note: {figure.section}: {figure.name}: {note}")
+    for note in dict.fromkeys(f"{figure.section}: {note}" for figure in figures for note in figure.notes):
+        print(f"note: {note}")
     missed = [figure for figure in figures if figure.passed is False]
     print(f"\n{len(figures)} figures, {len(missed)} target(s) missed, {time.perf_counter() - started:.0f} s in all")
     if args.markdown:
