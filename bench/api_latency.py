@@ -60,9 +60,9 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def timed(call: Callable[[], Any], into: list[float]) -> Any:
+def timed(into: list[float], call: Callable[..., Any], *args: Any) -> Any:
     started = time.perf_counter()
-    result = call()
+    result = call(*args)
     into.append((time.perf_counter() - started) * 1000)
     return result
 
@@ -81,8 +81,7 @@ def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
         setup = emulator.setup_session()
         account = emulator.create_account(setup, endpoint)
         os.environ.update(account.handler_env(endpoint))
-        boto3.setup_default_session()
-        counter = CallCounter().attach(boto3.DEFAULT_SESSION)
+        counter = CallCounter().attach(emulator.handler_session())
         api = emulator.load_handler("api")
         bare = BareCalls(setup, endpoint, account.state_machine_arn)
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
@@ -156,35 +155,30 @@ class BareCalls:
 def _run(
     api: Any, bare: BareCalls, counter: CallCounter, requests: int
 ) -> tuple[dict[str, list[float]], dict[str, float]]:
-    samples: dict[str, list[float]] = {
-        name: [] for name in ("post", "get", "put_item", "get_item", "post_calls", "get_calls")
-    }
-    scratch: dict[str, list[float]] = {name: [] for name in samples}
-    posts = gets = 0
+    """Latency samples (ms) per subject, and the AWS calls each route made per request."""
+    names = ("post", "get", "put_item", "get_item", "post_calls", "get_calls")
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    warmup: dict[str, list[float]] = {name: [] for name in names}
+    calls = {"post": 0, "get": 0}
     for index in range(WARMUP + requests):
-        into = samples if index >= WARMUP else scratch
-        if index == WARMUP:
-            counter.take()
-        key = f"bench-{index:05d}"
-        post = api_event("POST", "/payments", json.dumps(BODY), {"Idempotency-Key": key})
-        response = timed(lambda event=post: api.handler(event, emulator.FakeContext()), into["post"])
+        into = samples if index >= WARMUP else warmup
+        counted = counter.total
+        post = api_event("POST", "/payments", json.dumps(BODY), {"Idempotency-Key": f"bench-{index:05d}"})
+        response = timed(into["post"], api.handler, post, emulator.FakeContext())
         if response["statusCode"] != 202:
             raise RuntimeError(f"POST /payments answered {response['statusCode']}: {response['body']}")
         payment_id = json.loads(response["body"])["payment_id"]
-        posts += index >= WARMUP
-        calls_after_post = counter.total
-        get = api_event("GET", f"/payments/{payment_id}")
-        response = timed(lambda event=get: api.handler(event, emulator.FakeContext()), into["get"])
+        calls["post"] += (counter.total - counted) * (index >= WARMUP)
+        counted = counter.total
+        response = timed(into["get"], api.handler, api_event("GET", f"/payments/{payment_id}"), emulator.FakeContext())
         if response["statusCode"] != 200:
             raise RuntimeError(f"GET /payments/{payment_id} answered {response['statusCode']}")
-        gets += index >= WARMUP
-        if index == WARMUP:
-            calls = {"post": float(calls_after_post), "get": float(counter.total - calls_after_post)}
-        timed(lambda n=f"bare-{index:05d}": bare.put_item(n), into["put_item"])
-        timed(lambda n=f"bare-{index:05d}": bare.get_item(n), into["get_item"])
-        timed(lambda n=f"pay_bare{index:05d}": bare.post_calls(n), into["post_calls"])
-        timed(lambda n=f"pay_bare{index:05d}": bare.get_calls(n), into["get_calls"])
-    return samples, calls
+        calls["get"] += (counter.total - counted) * (index >= WARMUP)
+        timed(into["put_item"], bare.put_item, f"bare-{index:05d}")
+        timed(into["get_item"], bare.get_item, f"bare-{index:05d}")
+        timed(into["post_calls"], bare.post_calls, f"pay_bare{index:05d}")
+        timed(into["get_calls"], bare.get_calls, f"pay_bare{index:05d}")
+    return samples, {route: count / requests for route, count in calls.items()}
 
 
 def run(requests: int = REQUESTS, log: Any = print) -> list[Figure]:

@@ -147,6 +147,13 @@ def setup_session() -> boto3.Session:
     return boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=REGION)
 
 
+def handler_session() -> boto3.Session:
+    """A fresh default session: the one ``boto3.client()`` (so every handler client) uses."""
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION
+
+
 @dataclass(frozen=True)
 class Account:
     queue_url: str

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
 from bench import emulator
-from bench.batch import Files, s3_event
+from bench.batch_worker import Files, s3_event
 from bench.counter import CallCounter
 from bench.naive_ingest import naive_ingest
 
@@ -35,8 +35,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         account = emulator.create_account(setup, None)
         for name, value in account.handler_env(None).items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-        boto3.setup_default_session()
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # restored afterwards
+        emulator.handler_session()
         yield setup
 
 
