@@ -23,6 +23,8 @@ fi
 
 echo "checkov: synthesizing ${ENVIRONMENTS[*]}"
 rm -rf "$OUT"
+# The synth creates only the last directory level.
+mkdir -p "$OUT"
 .venv/bin/python - "$OUT" "${ENVIRONMENTS[@]}" <<'PY'
 import sys
 
