@@ -25,7 +25,7 @@ validate: synth  ## terraform init + validate the synthesized stack
 
 bench:  ## benchmarks, each against a baseline measured in the same run; exits 1 on a missed target (not part of test)
 	bash scripts/bootstrap.sh
-	$(RUN) .venv/bin/python -m bench $(if $(ONLY),--only $(ONLY),)
+	$(RUN) .venv/bin/python -m bench $(if $(ONLY),--only $(ONLY),) $(if $(MARKDOWN),--markdown $(MARKDOWN),)
 
 snapshots:  ## accept the current synth as the committed snapshots
 	$(RUN) UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_snapshots.py

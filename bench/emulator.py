@@ -80,7 +80,7 @@ def apply_shims() -> None:
         def __getattr__(self, name: str) -> Any:
             return getattr(copy, name)
 
-    dynamodb_models.copy = NoTableSnapshots()  # type: ignore[assignment]
+    dynamodb_models.copy = NoTableSnapshots()  # type: ignore[attr-defined,assignment]
 
     scan_all_query = Table.query
     signature = inspect.signature(scan_all_query)
