@@ -12,23 +12,7 @@ from lib.config import EmulatorTarget
 from lib.naming import Namer
 from lib.platform import PaymentPlatform
 from lib.settings import DeploymentSettings
-
-# Every service the stack or its handlers call; the emulator target points each at it.
-EMULATED_SERVICES = (
-    "apigateway",
-    "cloudwatch",
-    "cloudwatchlogs",
-    "dynamodb",
-    "iam",
-    "kms",
-    "lambda_",
-    "s3",
-    "sfn",
-    "sns",
-    "sqs",
-    "sts",
-)
-EMULATOR_MAX_RETRIES = 2
+from localcloud.provider import LOCAL_MAX_RETRIES, TEST_ACCESS_KEY, TEST_SECRET_KEY, cdktf_provider_endpoints
 
 
 class _EmulatorOptions(TypedDict, total=False):
@@ -79,15 +63,16 @@ class TapStack(TerraformStack):
         if emulator is None:
             return {}
         return {
-            "access_key": "test",
-            "secret_key": "test",
+            "access_key": TEST_ACCESS_KEY,
+            "secret_key": TEST_SECRET_KEY,
             "skip_credentials_validation": True,
             "skip_requesting_account_id": True,
             "skip_metadata_api_check": "true",
             "s3_use_path_style": True,
             # A gap in the emulator should fail fast, not look like a hung apply.
-            "max_retries": EMULATOR_MAX_RETRIES,
-            "endpoints": [AwsProviderEndpoints(**{s: emulator.endpoint_url for s in EMULATED_SERVICES})],
+            "max_retries": LOCAL_MAX_RETRIES,
+            # The emulator's own list of the services it serves for this stack.
+            "endpoints": [AwsProviderEndpoints(**cdktf_provider_endpoints(emulator.endpoint_url))],
         }
 
     def _build_backend(self, stack_id: str, settings: DeploymentSettings) -> None:

@@ -26,6 +26,7 @@ from payment_core.models import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 MERCHANT_INDEX = "merchant-created-index"
 
@@ -79,13 +80,7 @@ class PaymentRepository:
                             "ConditionExpression": "attribute_not_exists(payment_id)",
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self._audit_table,
-                            "Item": to_attributes(audit.to_item()),
-                            "ConditionExpression": "attribute_not_exists(payment_id)",
-                        }
-                    },
+                    self._append_audit(audit),
                 ]
             )
         except ClientError as error:
@@ -93,6 +88,16 @@ class PaymentRepository:
                 return False
             raise
         return True
+
+    def _append_audit(self, audit: AuditEntry) -> TransactWriteItemTypeDef:
+        """The audit entry's half of a status change; a sequence is written once, never replaced."""
+        return {
+            "Put": {
+                "TableName": self._audit_table,
+                "Item": to_attributes(audit.to_item()),
+                "ConditionExpression": "attribute_not_exists(payment_id)",
+            }
+        }
 
     def get(self, payment_id: str) -> Payment | None:
         response = self._client.get_item(
@@ -208,13 +213,7 @@ class PaymentRepository:
                             "ExpressionAttributeValues": to_attributes(values),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self._audit_table,
-                            "Item": to_attributes(audit.to_item()),
-                            "ConditionExpression": "attribute_not_exists(payment_id)",
-                        }
-                    },
+                    self._append_audit(audit),
                 ]
             )
         except ClientError as error:
