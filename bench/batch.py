@@ -54,7 +54,8 @@ def run(log: Any = print) -> list[Figure]:
     with emulator.moto_server_process() as endpoint:
         for spec in SPECS:
             results.append(run_worker(spec, endpoint))
-            log(f"  batch worker {spec}: {results[-1]['seconds']:.1f} s")
+            traced = ", tracemalloc on" if spec.trace_memory else ""
+            log(f"  {spec.rows:,}-row file{traced}: batch_ingest took {results[-1]['seconds']:.1f} s")
     small, medium_timed, medium, large = results
     windows = ", ".join(f"{peak / 1024:.0f}" for peak in large["window_peaks_bytes"])
     log(f"  batch_ingest traced peak per 10,000 rows of the {LARGE:,}-row file (KiB): {windows}")
