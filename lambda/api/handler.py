@@ -40,13 +40,14 @@ from payment_core.models import Payment, format_timestamp, payment_id_for_idempo
 from payment_core.repository import PaymentRepository
 from payment_core.settings import BusinessRules, required
 from payment_core.submission import StepFunctionsStarter, submit
+from payment_core.tracing import TRACED_MODULES
 
 # Read once at import (Lambda sets the environment first); the stack always sets it from
 # config, the default only serves local imports without the stack's environment.
 IDEMPOTENCY_TTL_SECONDS = int(os.environ.get(env.IDEMPOTENCY_TTL_SECONDS, str(24 * 60 * 60)))
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = APIGatewayRestResolver()
 

@@ -24,9 +24,10 @@ from payment_core.lazy import Lazy
 from payment_core.models import utc_now
 from payment_core.queue_sender import BatchingQueueSender
 from payment_core.settings import BusinessRules, required
+from payment_core.tracing import TRACED_MODULES
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb: Lazy[Any] = Lazy(lambda: boto3.client("dynamodb"))

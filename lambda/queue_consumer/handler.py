@@ -27,9 +27,10 @@ from payment_core.queue_messages import parse_queue_message
 from payment_core.repository import PaymentRepository
 from payment_core.settings import BusinessRules, required
 from payment_core.submission import StepFunctionsStarter, submit
+from payment_core.tracing import TRACED_MODULES
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 # A whole failed batch is still a partial response (every id listed), not an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -24,10 +24,11 @@ from payment_core.models import Payment
 from payment_core.notifications import SnsStatusPublisher
 from payment_core.repository import PaymentRepository
 from payment_core.settings import BusinessRules, required
+from payment_core.tracing import TRACED_MODULES
 from payment_core.validation import payment_id_field
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 dynamodb: Lazy[Any] = Lazy(lambda: boto3.client("dynamodb"))
