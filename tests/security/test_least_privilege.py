@@ -12,6 +12,7 @@ import pytest
 
 from lib.config import config_for
 from tests.security.iam import (
+    WILDCARD_RESOURCE_ACTIONS,
     grants,
     identity_policy_violations,
     managed_policy_arns,
@@ -124,23 +125,8 @@ def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
     expected = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
-    expected |= {
-        (action, "*")
-        for action in (
-            "logs:CreateLogDelivery",
-            "logs:GetLogDelivery",
-            "logs:UpdateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:DescribeResourcePolicies",
-            "logs:DescribeLogGroups",
-            "xray:PutTraceSegments",
-            "xray:PutTelemetryRecords",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-        )
-    }
+    # The state machine is the one role that needs every "*"-only action: log delivery and X-Ray.
+    expected |= {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
     return expected
 
 
