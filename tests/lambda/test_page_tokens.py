@@ -100,3 +100,21 @@ def test_malformed_tokens_are_refused(token: str) -> None:
 def test_no_text_is_ever_anything_but_a_400(token: str) -> None:
     with pytest.raises(InvalidRequest):
         tokens().read(token, QUERY)
+
+
+def test_kms_mac_signs_and_verifies_with_an_hmac_key() -> None:
+    import boto3
+    from moto import mock_aws
+    from payment_core.page_tokens import KmsMac
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        key_id = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        other = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        codec = PageTokens(KmsMac(kms, key_id), clock=lambda: NOW)
+        token = codec.issue(QUERY, KEY)
+
+        assert codec.read(token, QUERY) == KEY
+        assert refused(codec, token, PageQuery("m-2", QUERY.created_from, QUERY.created_to)) == INVALID
+        assert refused(PageTokens(KmsMac(kms, other), clock=lambda: NOW), token) == INVALID
+        assert refused(codec, token.rsplit(".", 1)[0] + ".AAAA") == INVALID  # wrong length: no KMS call

@@ -30,7 +30,9 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from payment_core.errors import InvalidRequest
 
@@ -60,6 +62,34 @@ class HmacSha256:
 
     def verify_mac(self, message: bytes, mac: bytes) -> bool:
         return hmac.compare_digest(self.generate_mac(message), mac)
+
+
+MAC_ALGORITHM = "HMAC_SHA_256"
+MAC_LENGTH = 32  # bytes of an HMAC-SHA256
+
+
+class KmsMac:
+    """``GenerateMac``/``VerifyMac`` with the stack's HMAC_256 KMS key (key material stays in KMS)."""
+
+    # ``client`` is a boto3 KMS client (Any: the project carries no mypy_boto3_kms stubs).
+    def __init__(self, client: Any, key_id: str) -> None:
+        self._client = client
+        self._key_id = key_id
+
+    def generate_mac(self, message: bytes) -> bytes:
+        answer = self._client.generate_mac(KeyId=self._key_id, Message=message, MacAlgorithm=MAC_ALGORITHM)
+        return bytes(answer["Mac"])
+
+    def verify_mac(self, message: bytes, mac: bytes) -> bool:
+        if len(mac) != MAC_LENGTH:
+            return False  # not one of ours; no KMS call for junk
+        try:
+            answer = self._client.verify_mac(KeyId=self._key_id, Message=message, Mac=mac, MacAlgorithm=MAC_ALGORITHM)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "KMSInvalidMacException":
+                return False
+            raise
+        return bool(answer["MacValid"])
 
 
 @dataclass(frozen=True)
