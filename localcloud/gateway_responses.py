@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
@@ -72,8 +72,13 @@ def substitute(template: str, error: GatewayError) -> str:
     return _VARIABLE.sub(lambda found: values.get(found.group(0), found.group(0)), template)
 
 
-def render_gateway_error(apigw: Any, api_id: str, error: GatewayError) -> ApiResponse:
-    """Apply the API's gateway response (its own type, else DEFAULT_4XX/5XX) like API Gateway."""
+def render_gateway_error(
+    apigw: Any, api_id: str, error: GatewayError, request_context: dict[str, str] | None = None
+) -> ApiResponse:
+    """Apply the API's gateway response (its own type, else DEFAULT_4XX/5XX) like API Gateway.
+
+    ``request_context``: ``$context`` values of the request (``requestId``, ``apiId``, ``stage``).
+    """
     responses = {r["responseType"]: r for r in apigw.get_gateway_responses(restApiId=api_id).get("items", [])}
     fallback = "DEFAULT_5XX" if error.status_code >= 500 else "DEFAULT_4XX"
     configured = responses.get(error.response_type) or responses.get(fallback) or {}
@@ -83,4 +88,6 @@ def render_gateway_error(apigw: Any, api_id: str, error: GatewayError) -> ApiRes
         if name.startswith("gatewayresponse.header."):
             headers[name.removeprefix("gatewayresponse.header.")] = value.strip("'")
     status = int(configured.get("statusCode") or error.status_code)
+    if request_context:
+        error = replace(error, context={**request_context, **error.context})
     return ApiResponse(status, headers, substitute(template, error))

@@ -252,7 +252,8 @@ def invoke_rest_api(
     apigw = _client("apigateway", endpoint, region)
     outcome = _route_and_invoke(apigw, endpoint, api_id, stage, method, path, body, headers, region)
     if isinstance(outcome, GatewayError):
-        return render_gateway_error(apigw, api_id, outcome)
+        context = {"requestId": str(uuid.uuid4()), "apiId": api_id, "stage": stage}
+        return render_gateway_error(apigw, api_id, outcome, context)
     return outcome
 
 
