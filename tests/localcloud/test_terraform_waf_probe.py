@@ -4,7 +4,8 @@ without drift and destroys on the emulator (issue #11).
 The fixture is what the stack synthesizes for ``waf_enabled``: a REGIONAL web ACL with the
 AWS managed rule groups ``AWSManagedRulesCommonRuleSet`` and
 ``AWSManagedRulesKnownBadInputsRuleSet``, a rate-based rule, and an
-``aws_wafv2_web_acl_association`` to a REST API stage. Slow (~1 min), so it only runs with
+``aws_wafv2_web_acl_association`` to a REST API stage; plus the REQUEST authorizer (cache off),
+a gateway response and the HMAC_256 KMS key of the list tokens. Slow (~1 min), so it only runs with
 LOCALCLOUD_TERRAFORM=1, like test_terraform_probe.py.
 """
 
@@ -40,7 +41,7 @@ def test_web_acl_on_the_stage_applies_reads_back_and_destroys(tmp_path: Path) ->
         assert init.returncode == 0, init.stderr
         apply = terraform(workdir, "apply", "-auto-approve")
         assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr[-4000:]
-        assert "Apply complete! Resources: 8 added" in apply.stdout
+        assert "Apply complete! Resources: 11 added" in apply.stdout
 
         plan = terraform(workdir, "plan", "-detailed-exitcode")
         assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-2000:]
@@ -48,4 +49,4 @@ def test_web_acl_on_the_stage_applies_reads_back_and_destroys(tmp_path: Path) ->
 
         destroy = terraform(workdir, "destroy", "-auto-approve")
         assert destroy.returncode == 0, destroy.stdout[-4000:] + destroy.stderr[-4000:]
-        assert "Destroy complete! Resources: 8 destroyed" in destroy.stdout
+        assert "Destroy complete! Resources: 11 destroyed" in destroy.stdout
