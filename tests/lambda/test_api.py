@@ -7,17 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from lambda_testkit import VALID_BODY, Aws, FakeContext, api_event, call, post
+from payment_core import contract
+
+from testkit.account import Account
+from testkit.api import VALID_BODY, call, post
+from testkit.events import api_event, get_payment_event
+from testkit.handlers import FakeContext
 
 
-def get(aws: Aws, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
-    event = api_event(
-        "GET",
-        f"/payments/{payment_id}",
-        path_parameters={"payment_id": payment_id},
-        resource="/payments/{payment_id}",
-    )
-    return call(aws, context, event)
+def get(aws: Account, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
+    return call(aws, context, get_payment_event(payment_id))
 
 
 def test_create_payment_stores_pending_payment_audit_and_starts_workflow(aws, context):
@@ -94,14 +93,14 @@ def test_different_keys_make_different_payments(aws, context):
 def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, context, monkeypatch):
     """If StartExecution fails, the idempotency record is released; the retry must reuse
     the stored payment (same derived id) instead of creating a second one."""
-    api = aws.handlers["api"]
-    real = api.stepfunctions.get()
+    runtime = aws.handlers["api"].runtime
+    real = runtime.stepfunctions()
 
     class Broken:
         def start_execution(self, **_: Any) -> None:
             raise RuntimeError("step functions is down")
 
-    api.stepfunctions.override(Broken())
+    runtime.stepfunctions.override(Broken())
     status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 500
     assert body == {
@@ -114,7 +113,7 @@ def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, conte
     assert len(aws.payments()) == 1
     assert aws.executions() == []
 
-    api.stepfunctions.override(real)
+    runtime.stepfunctions.override(real)
     status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 202
     assert body == {"payment_id": aws.payments()[0]["payment_id"], "status": "PENDING"}
@@ -124,9 +123,10 @@ def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, conte
 
 def test_key_reused_after_its_record_expired_with_other_terms_is_a_conflict(aws, context):
     assert post(aws, context, VALID_BODY, key="old")[0] == 202
+    idempotency_table = aws.table(contract.IDEMPOTENCY_TABLE_NAME)
     aws.dynamodb.delete_item(
-        TableName="payment-idempotency-test",
-        Key={"id": aws.dynamodb.scan(TableName="payment-idempotency-test")["Items"][0]["id"]},
+        TableName=idempotency_table,
+        Key={"id": aws.dynamodb.scan(TableName=idempotency_table)["Items"][0]["id"]},
     )
     status, body = post(aws, context, VALID_BODY | {"customer_ref": "other"}, key="old")
     assert status == 409
@@ -231,7 +231,7 @@ def test_internal_failure_is_500_without_internals(aws, context):
         def get_item(self, **_: Any) -> None:
             raise RuntimeError("secret table name payments-test exploded")
 
-    aws.handlers["api"].dynamodb.override(Exploding())
+    aws.handlers["api"].runtime.dynamodb.override(Exploding())
     status, body = get(aws, context, "pay_1")
     assert status == 500
     assert body == {
