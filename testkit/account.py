@@ -29,7 +29,13 @@ class AwsClients:
 
     @classmethod
     def of(cls, session: boto3.Session, endpoint: str | None = None) -> AwsClients:
-        return cls(**{service: session.client(service, endpoint_url=endpoint) for service in cls.__dataclass_fields__})
+        return cls(
+            dynamodb=session.client("dynamodb", endpoint_url=endpoint),
+            stepfunctions=session.client("stepfunctions", endpoint_url=endpoint),
+            sqs=session.client("sqs", endpoint_url=endpoint),
+            sns=session.client("sns", endpoint_url=endpoint),
+            s3=session.client("s3", endpoint_url=endpoint),
+        )
 
 
 def setup_session() -> boto3.Session:
