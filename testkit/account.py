@@ -94,10 +94,9 @@ def _queue_arn(sqs: Any, url: str) -> str:
 
 
 @dataclass(frozen=True)
-class Account:
-    """The resources' names, the clients that made them, and reads the tests assert on."""
+class Account(AwsClients):
+    """The clients that made the resources, their names, and reads the tests assert on."""
 
-    clients: AwsClients
     queue_url: str
     dlq_url: str
     topic_arn: str
@@ -105,22 +104,6 @@ class Account:
     state_machine_arn: str
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
-
-    @property
-    def dynamodb(self) -> Any:
-        return self.clients.dynamodb
-
-    @property
-    def sqs(self) -> Any:
-        return self.clients.sqs
-
-    @property
-    def s3(self) -> Any:
-        return self.clients.s3
-
-    @property
-    def sfn(self) -> Any:
-        return self.clients.stepfunctions
 
     def table(self, variable: str) -> str:
         """The name of the table the contract's ``variable`` names (e.g. ``contract.PAYMENTS_TABLE_NAME``)."""
@@ -151,15 +134,14 @@ class Account:
         return [from_attributes(item) for item in items]
 
     def executions(self) -> list[dict[str, Any]]:
-        executions: list[dict[str, Any]] = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)[
+        executions: list[dict[str, Any]] = self.stepfunctions.list_executions(stateMachineArn=self.state_machine_arn)[
             "executions"
         ]
         return executions
 
     def execution_inputs(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(self.sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in self.executions()
-        ]
+        describe = self.stepfunctions.describe_execution
+        return [json.loads(describe(executionArn=e["executionArn"])["input"]) for e in self.executions()]
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message now in the queue, deleted as read."""
@@ -193,7 +175,7 @@ def create_account(clients: AwsClients) -> Account:
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/payment-workflow-test",
     )["stateMachineArn"]
     return Account(
-        clients=clients,
+        **vars(clients),
         queue_url=queue_url,
         dlq_url=dlq_url,
         topic_arn=topic_arn,

@@ -32,7 +32,7 @@ from payment_core.runtime import IntakeRuntime
 from payment_core.settings import ApiEnvironment
 from payment_core.submission import submit
 
-runtime = IntakeRuntime(contract.API, ApiEnvironment.read)
+runtime = IntakeRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
 idempotency_config = runtime.cached(

@@ -23,7 +23,7 @@ from payment_core.runtime import IntakeRuntime
 from payment_core.settings import QueueConsumerEnvironment
 from payment_core.submission import submit
 
-runtime = IntakeRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment.read)
+runtime = IntakeRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment)
 # A whole failed batch is still a partial response (every id listed), not an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

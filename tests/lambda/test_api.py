@@ -15,6 +15,14 @@ from testkit.events import api_event, get_payment_event
 from testkit.handlers import FakeContext
 
 
+def refused(code: str, message: str, **more: str) -> dict[str, Any]:
+    """The API's error body, spelled out: ``{"error": {"code", "message", and field or request_id}}``."""
+    return {"error": {"code": code, "message": message, **more}}
+
+
+INTERNAL_ERROR = "internal error; quote the request_id when reporting it"
+
+
 def get(aws: Account, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
     return call(aws, context, get_payment_event(payment_id))
 
@@ -71,13 +79,11 @@ def test_same_key_different_body_is_409(aws, context):
     status, body = post(aws, context, VALID_BODY | {"amount": "125.51"}, key="k")
 
     assert status == 409
-    assert body == {
-        "error": {
-            "code": "idempotency_conflict",
-            "message": "this Idempotency-Key was already used with a different request body",
-            "field": "Idempotency-Key",
-        }
-    }
+    assert body == refused(
+        "idempotency_conflict",
+        "this Idempotency-Key was already used with a different request body",
+        field="Idempotency-Key",
+    )
     assert len(aws.payments()) == 1
     assert len(aws.executions()) == 1
 
@@ -103,13 +109,7 @@ def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, conte
     runtime.stepfunctions.override(Broken())
     status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 500
-    assert body == {
-        "error": {
-            "code": "internal_error",
-            "message": "internal error; quote the request_id when reporting it",
-            "request_id": context.aws_request_id,
-        }
-    }
+    assert body == refused("internal_error", INTERNAL_ERROR, request_id=context.aws_request_id)
     assert len(aws.payments()) == 1
     assert aws.executions() == []
 
@@ -170,13 +170,7 @@ def test_malformed_bodies_are_400_with_a_reason(aws, context, body, code, field)
 def test_missing_idempotency_key_is_400(aws, context):
     status, body = post(aws, context, VALID_BODY, key=None)
     assert status == 400
-    assert body == {
-        "error": {
-            "code": "invalid_request",
-            "message": "the Idempotency-Key header is required",
-            "field": "Idempotency-Key",
-        }
-    }
+    assert body == refused("invalid_request", "the Idempotency-Key header is required", field="Idempotency-Key")
 
 
 def test_base64_body_is_decoded_and_bad_base64_is_400(aws, context):
@@ -234,10 +228,4 @@ def test_internal_failure_is_500_without_internals(aws, context):
     aws.handlers["api"].runtime.dynamodb.override(Exploding())
     status, body = get(aws, context, "pay_1")
     assert status == 500
-    assert body == {
-        "error": {
-            "code": "internal_error",
-            "message": "internal error; quote the request_id when reporting it",
-            "request_id": "req-0000-1111",
-        }
-    }
+    assert body == refused("internal_error", INTERNAL_ERROR, request_id="req-0000-1111")

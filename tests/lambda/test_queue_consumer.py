@@ -61,7 +61,8 @@ def test_same_payment_id_with_other_terms_is_a_failure(aws, context):
 
 
 def test_an_execution_that_already_finished_counts_as_started(aws, context):
-    aws.sfn.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=json.dumps({"other": 1}))
+    other_input = json.dumps({"other": 1})
+    aws.stepfunctions.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=other_input)
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
     assert len(aws.executions()) == 1
 
@@ -82,7 +83,7 @@ def test_aws_errors_fail_the_message_so_sqs_retries_it(aws, context):
     aws.handlers["queue_consumer"].runtime.stepfunctions.override(Down())
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     # The payment is stored; the retry only has to start the workflow.
-    aws.handlers["queue_consumer"].runtime.stepfunctions.override(aws.sfn)
+    aws.handlers["queue_consumer"].runtime.stepfunctions.override(aws.stepfunctions)
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
     assert len(aws.payments()) == 1
     assert len(aws.executions()) == 1

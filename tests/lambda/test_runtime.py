@@ -12,15 +12,16 @@ from payment_core.settings import (
     FunctionVariables,
     QueueConsumerEnvironment,
     WorkflowEnvironment,
+    read_environment,
 )
 
 from testkit.handlers import FUNCTIONS, load_handler
 
-READERS = {
-    contract.API: ApiEnvironment.read,
-    contract.WORKFLOW: WorkflowEnvironment.read,
-    contract.BATCH_INGEST: BatchIngestEnvironment.read,
-    contract.QUEUE_CONSUMER: QueueConsumerEnvironment.read,
+ENVIRONMENTS = {
+    contract.API: ApiEnvironment,
+    contract.WORKFLOW: WorkflowEnvironment,
+    contract.BATCH_INGEST: BatchIngestEnvironment,
+    contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
 }
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
     contract.MAX_PAYMENT_AMOUNT: "100",
@@ -40,7 +41,7 @@ def test_the_exception_names_the_state_machine_matches_are_the_contracts():
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_reads_exactly_the_variables_the_contract_gives_it(function):
     variables = FunctionVariables(function, ENVIRONMENT)
-    READERS[function](variables)
+    read_environment(ENVIRONMENTS[function], variables)
     expected = set(contract.FUNCTION_ENVIRONMENT[function]) - set(contract.POWERTOOLS_ENVIRONMENT)
     assert sorted(variables.names_read) == sorted(expected)
 
@@ -62,20 +63,20 @@ def test_idempotency_ttl_must_be_a_positive_integer(raw):
     environment = ENVIRONMENT | {contract.IDEMPOTENCY_TTL_SECONDS: raw}
     expected = "is not set" if raw == "" else "must be a positive integer"
     with pytest.raises((RuntimeError, ValueError), match=f"IDEMPOTENCY_TTL_SECONDS {expected}"):
-        ApiEnvironment.read(FunctionVariables(contract.API, environment))
+        read_environment(ApiEnvironment, FunctionVariables(contract.API, environment))
 
 
 def test_blocked_merchants_may_be_empty_and_only_the_workflow_reads_them():
     environment = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: ""}
-    assert WorkflowEnvironment.read(FunctionVariables(contract.WORKFLOW, environment)).rules.blocked_merchant_ids == (
-        frozenset()
-    )
-    blocked = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: " m-1, ,m-2 "}
-    assert WorkflowEnvironment.read(FunctionVariables(contract.WORKFLOW, blocked)).rules.blocked_merchant_ids == {
-        "m-1",
-        "m-2",
-    }
-    assert ApiEnvironment.read(FunctionVariables(contract.API, blocked)).rules.blocked_merchant_ids == frozenset()
+
+    def blocked(function, environment):
+        kind = ENVIRONMENTS[function]
+        return read_environment(kind, FunctionVariables(function, environment)).rules.blocked_merchant_ids
+
+    assert blocked(contract.WORKFLOW, environment) == frozenset()
+    listed = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: " m-1, ,m-2 "}
+    assert blocked(contract.WORKFLOW, listed) == {"m-1", "m-2"}
+    assert blocked(contract.API, listed) == frozenset()
 
 
 def test_a_missing_variable_fails_the_first_invocation_naming_it(aws, context, monkeypatch):

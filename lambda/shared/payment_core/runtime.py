@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -28,9 +28,12 @@ from payment_core.queue_sender import BatchingQueueSender
 from payment_core.repository import PaymentRepository
 from payment_core.settings import (
     BatchIngestEnvironment,
+    FunctionEnvironment,
     FunctionVariables,
-    PaymentTables,
+    IntakeEnvironment,
+    PaymentsEnvironment,
     WorkflowEnvironment,
+    read_environment,
 )
 from payment_core.submission import StepFunctionsStarter
 from payment_core.tracing import TRACED_MODULES
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.client import SFNClient
 
 T = TypeVar("T")
+Environment = TypeVar("Environment", bound=FunctionEnvironment)
 Piece = TypeVar("Piece")
 Event = TypeVar("Event")
 Result = TypeVar("Result")
@@ -78,16 +82,18 @@ class Cached(Generic[T]):
             self._value, self._built = None, False
 
 
-class FunctionRuntime(Generic[T]):
-    """One function's Powertools, environment (a ``T``) and AWS clients."""
+class FunctionRuntime(Generic[Environment]):
+    """One function's Powertools, environment (an ``Environment``) and AWS clients."""
 
-    def __init__(self, function: str, read_environment: Callable[[FunctionVariables], T]) -> None:
+    def __init__(self, function: str, environment: type[Environment]) -> None:
         self.function = function
         self.logger = Logger()
         self.tracer = Tracer(patch_modules=TRACED_MODULES)
         self.metrics = Metrics()
         self._cached: list[Cached[Any]] = []
-        self.environment: Cached[T] = self.cached(lambda: read_environment(FunctionVariables(function, os.environ)))
+        self.environment: Cached[Environment] = self.cached(
+            lambda: read_environment(environment, FunctionVariables(function, os.environ))
+        )
         self.dynamodb: Cached[DynamoDBClient] = self.cached(lambda: boto3.client("dynamodb"))
         self.stepfunctions: Cached[SFNClient] = self.cached(lambda: boto3.client("stepfunctions"))
         self.sqs: Cached[SQSClient] = self.cached(lambda: boto3.client("sqs"))
@@ -131,25 +137,15 @@ class FunctionRuntime(Generic[T]):
         return decorate
 
 
-class HasPaymentTables(Protocol):
-    @property
-    def payment_tables(self) -> PaymentTables: ...
+Payments = TypeVar("Payments", bound=PaymentsEnvironment)
+Intake = TypeVar("Intake", bound=IntakeEnvironment)
 
 
-class IntakeEnvironment(HasPaymentTables, Protocol):
-    @property
-    def state_machine_arn(self) -> str: ...
-
-
-PaymentsEnvironment = TypeVar("PaymentsEnvironment", bound=HasPaymentTables)
-IntakeEnvironmentT = TypeVar("IntakeEnvironmentT", bound=IntakeEnvironment)
-
-
-class PaymentsRuntime(FunctionRuntime[PaymentsEnvironment]):
+class PaymentsRuntime(FunctionRuntime[Payments]):
     """A function that reads and writes payments."""
 
-    def __init__(self, function: str, read_environment: Callable[[FunctionVariables], PaymentsEnvironment]) -> None:
-        super().__init__(function, read_environment)
+    def __init__(self, function: str, environment: type[Payments]) -> None:
+        super().__init__(function, environment)
         self.payment_repository: Cached[PaymentRepository] = self.cached(self._payment_repository)
 
     def _payment_repository(self) -> PaymentRepository:
@@ -157,11 +153,11 @@ class PaymentsRuntime(FunctionRuntime[PaymentsEnvironment]):
         return PaymentRepository(self.dynamodb(), tables.payments, tables.audit)
 
 
-class IntakeRuntime(PaymentsRuntime[IntakeEnvironmentT]):
+class IntakeRuntime(PaymentsRuntime[Intake]):
     """A function that accepts payments and starts their workflow (``api``, ``queue_consumer``)."""
 
-    def __init__(self, function: str, read_environment: Callable[[FunctionVariables], IntakeEnvironmentT]) -> None:
-        super().__init__(function, read_environment)
+    def __init__(self, function: str, environment: type[Intake]) -> None:
+        super().__init__(function, environment)
         self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
             lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
         )
@@ -169,7 +165,7 @@ class IntakeRuntime(PaymentsRuntime[IntakeEnvironmentT]):
 
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
     def __init__(self, function: str) -> None:
-        super().__init__(function, WorkflowEnvironment.read)
+        super().__init__(function, WorkflowEnvironment)
         self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
             lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
         )
@@ -177,7 +173,7 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
 
 class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
     def __init__(self, function: str) -> None:
-        super().__init__(function, BatchIngestEnvironment.read)
+        super().__init__(function, BatchIngestEnvironment)
         self.batch_jobs: Cached[BatchJobs] = self.cached(
             lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
         )

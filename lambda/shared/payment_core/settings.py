@@ -7,9 +7,11 @@ the dataclasses below cannot drift from it, and names a missing or malformed one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import TypeVar
 
 from payment_core import contract
 from payment_core.money import parse_currencies
@@ -84,65 +86,79 @@ class PaymentTables:
         )
 
 
-@dataclass(frozen=True)
-class ApiEnvironment:
-    payment_tables: PaymentTables
-    state_machine_arn: str
-    idempotency_table: str
-    idempotency_ttl_seconds: int
-    rules: BusinessRules
-
-    @classmethod
-    def read(cls, variables: FunctionVariables) -> ApiEnvironment:
-        return cls(
-            payment_tables=PaymentTables.read(variables),
-            state_machine_arn=variables.required(contract.STATE_MACHINE_ARN),
-            idempotency_table=variables.required(contract.IDEMPOTENCY_TABLE_NAME),
-            idempotency_ttl_seconds=variables.positive_int(contract.IDEMPOTENCY_TTL_SECONDS),
-            rules=BusinessRules.read(variables),
-        )
+# Each function's environment is a frozen dataclass whose fields say how they are read; a
+# function that reads what another does plus more extends that one's class.
 
 
-@dataclass(frozen=True)
-class WorkflowEnvironment:
-    payment_tables: PaymentTables
-    status_topic_arn: str
-    rules: BusinessRules
+_READ = "read"
 
-    @classmethod
-    def read(cls, variables: FunctionVariables) -> WorkflowEnvironment:
-        return cls(
-            payment_tables=PaymentTables.read(variables),
-            status_topic_arn=variables.required(contract.STATUS_TOPIC_ARN),
-            rules=BusinessRules.read(variables, blocking=True),
-        )
+
+def _reads(read: Callable[[FunctionVariables], object]) -> dict[str, object]:
+    """A field's metadata: how ``read_environment`` reads it."""
+    return {_READ: read}
+
+
+def _variable(name: str) -> dict[str, object]:
+    return _reads(lambda variables: variables.required(name))
+
+
+def _positive_int(name: str) -> dict[str, object]:
+    return _reads(lambda variables: variables.positive_int(name))
 
 
 @dataclass(frozen=True)
-class BatchIngestEnvironment:
-    batch_jobs_table: str
-    payment_queue_url: str
-    rules: BusinessRules
+class FunctionEnvironment:
+    """What every function reads: the business rules it checks payments against."""
 
-    @classmethod
-    def read(cls, variables: FunctionVariables) -> BatchIngestEnvironment:
-        return cls(
-            batch_jobs_table=variables.required(contract.BATCH_JOBS_TABLE_NAME),
-            payment_queue_url=variables.required(contract.PAYMENT_QUEUE_URL),
-            rules=BusinessRules.read(variables),
-        )
+    rules: BusinessRules = field(metadata=_reads(BusinessRules.read))
 
 
 @dataclass(frozen=True)
-class QueueConsumerEnvironment:
-    payment_tables: PaymentTables
-    state_machine_arn: str
-    rules: BusinessRules
+class PaymentsEnvironment(FunctionEnvironment):
+    """A function that reads and writes payments and their audit trail."""
 
-    @classmethod
-    def read(cls, variables: FunctionVariables) -> QueueConsumerEnvironment:
-        return cls(
-            payment_tables=PaymentTables.read(variables),
-            state_machine_arn=variables.required(contract.STATE_MACHINE_ARN),
-            rules=BusinessRules.read(variables),
-        )
+    payment_tables: PaymentTables = field(metadata=_reads(PaymentTables.read))
+
+
+@dataclass(frozen=True)
+class IntakeEnvironment(PaymentsEnvironment):
+    """A function that stores new payments and starts their workflow."""
+
+    state_machine_arn: str = field(metadata=_variable(contract.STATE_MACHINE_ARN))
+
+
+@dataclass(frozen=True)
+class ApiEnvironment(IntakeEnvironment):
+    """The intake function behind API Gateway: also the idempotency store and its records' lifetime."""
+
+    idempotency_table: str = field(metadata=_variable(contract.IDEMPOTENCY_TABLE_NAME))
+    idempotency_ttl_seconds: int = field(metadata=_positive_int(contract.IDEMPOTENCY_TTL_SECONDS))
+
+
+@dataclass(frozen=True)
+class QueueConsumerEnvironment(IntakeEnvironment):
+    """Reads what every intake function reads, and nothing else."""
+
+
+@dataclass(frozen=True)
+class WorkflowEnvironment(PaymentsEnvironment):
+    """The workflow's steps: its Validate step also refuses blocked merchants; Notify publishes."""
+
+    rules: BusinessRules = field(metadata=_reads(partial(BusinessRules.read, blocking=True)))
+    status_topic_arn: str = field(metadata=_variable(contract.STATUS_TOPIC_ARN))
+
+
+@dataclass(frozen=True)
+class BatchIngestEnvironment(FunctionEnvironment):
+    """Checks batch rows and queues them; claims each file in the batch-jobs table."""
+
+    batch_jobs_table: str = field(metadata=_variable(contract.BATCH_JOBS_TABLE_NAME))
+    payment_queue_url: str = field(metadata=_variable(contract.PAYMENT_QUEUE_URL))
+
+
+Environment = TypeVar("Environment", bound=FunctionEnvironment)
+
+
+def read_environment(kind: type[Environment], variables: FunctionVariables) -> Environment:
+    """``kind`` with every field read from ``variables`` as the field says."""
+    return kind(**{each.name: each.metadata[_READ](variables) for each in fields(kind)})
