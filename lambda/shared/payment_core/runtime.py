@@ -22,9 +22,6 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment_core.batch_jobs import BatchJobs
-from payment_core.notifications import SnsStatusPublisher
-from payment_core.queue_sender import BatchingQueueSender
 from payment_core.repository import PaymentRepository
 from payment_core.settings import (
     BatchIngestEnvironment,
@@ -44,6 +41,12 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
+
+    # Only the function that uses one of these imports it (below, where it is built): the
+    # layer ships no bytecode, so every module a cold start imports is also compiled then.
+    from payment_core.batch_jobs import BatchJobs
+    from payment_core.notifications import SnsStatusPublisher
+    from payment_core.queue_sender import BatchingQueueSender
 
 T = TypeVar("T")
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
@@ -166,18 +169,26 @@ class IntakeRuntime(PaymentsRuntime[Intake]):
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
     def __init__(self, function: str) -> None:
         super().__init__(function, WorkflowEnvironment)
-        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
-            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
-        )
+        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(self._status_publisher)
+
+    def _status_publisher(self) -> SnsStatusPublisher:
+        from payment_core.notifications import SnsStatusPublisher
+
+        return SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
 
 
 class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
     def __init__(self, function: str) -> None:
         super().__init__(function, BatchIngestEnvironment)
-        self.batch_jobs: Cached[BatchJobs] = self.cached(
-            lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
-        )
+        self.batch_jobs: Cached[BatchJobs] = self.cached(self._batch_jobs)
+
+    def _batch_jobs(self) -> BatchJobs:
+        from payment_core.batch_jobs import BatchJobs
+
+        return BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
 
     def queue_sender(self) -> BatchingQueueSender:
         """A new sender per file: it buffers and counts that file's messages."""
+        from payment_core.queue_sender import BatchingQueueSender
+
         return BatchingQueueSender(self.sqs(), self.environment().payment_queue_url)
