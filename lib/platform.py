@@ -19,7 +19,8 @@ from lib.constructs.monitoring import Monitoring
 from lib.constructs.queues import Queues
 from lib.constructs.storage import Storage
 from lib.constructs.workflow import Workflow
-from lib.lambda_sources import environment_contract, shared_layer_dir
+from lib.lambda_sources import contract
+from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
 POWERTOOLS_SERVICE = "payment-platform"
@@ -109,12 +110,11 @@ class PaymentPlatform(Construct):
 
     @staticmethod
     def _common_environment(config: PlatformConfig) -> dict[str, str]:
-        env = environment_contract()
         rules = config.payment_rules
         return {
-            env.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
-            env.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-            env.POWERTOOLS_LOG_LEVEL: config.log_level,
-            env.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
-            env.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
+            contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
+            contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            contract.POWERTOOLS_LOG_LEVEL: config.log_level,
+            contract.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
+            contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
         }

@@ -45,7 +45,7 @@ from lib.config import PlatformConfig
 from lib.constructs.function import FunctionSpec, PaymentFunction
 from lib.constructs.policies import statement
 from lib.constructs.storage import Storage
-from lib.lambda_sources import environment_contract
+from lib.lambda_sources import contract
 from lib.naming import Namer
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
@@ -155,21 +155,20 @@ class PaymentsApi(Construct):
         state_machine: SfnStateMachine,
         common_environment: dict[str, str],
     ) -> PaymentFunction:
-        env = environment_contract()
         payments = storage.payments_table
         return PaymentFunction(
             self,
             "handler",
             spec=FunctionSpec(
-                function="api",
+                function=contract.API,
                 settings=config.functions.api,
                 environment={
                     **common_environment,
-                    env.PAYMENTS_TABLE_NAME: payments.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
-                    env.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
-                    env.STATE_MACHINE_ARN: state_machine.arn,
+                    contract.PAYMENTS_TABLE_NAME: payments.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
+                    contract.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
+                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),

@@ -17,8 +17,8 @@ from lib.config import PlatformConfig
 from lib.constructs.function import FunctionSpec, PaymentFunction
 from lib.constructs.policies import statement
 from lib.constructs.queues import Queues
-from lib.constructs.storage import BATCH_INCOMING_PREFIX, BATCH_REPORTS_PREFIX, Storage
-from lib.lambda_sources import environment_contract
+from lib.constructs.storage import Storage
+from lib.lambda_sources import contract
 from lib.naming import Namer
 
 
@@ -41,27 +41,26 @@ class BatchIngestion(Construct):
         account_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        env = environment_contract()
         bucket = storage.batch_bucket
         self.ingest_function = PaymentFunction(
             self,
             "ingest",
             spec=FunctionSpec(
-                function="batch_ingest",
+                function=contract.BATCH_INGEST,
                 settings=config.functions.batch_ingest,
                 environment={
                     **common_environment,
-                    env.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
-                    env.PAYMENT_QUEUE_URL: queues.queue.url,
+                    contract.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
+                    contract.PAYMENT_QUEUE_URL: queues.queue.url,
                 },
                 statements=[
                     # A versioned bucket's events carry a versionId, and reading by version is its own action.
                     statement(
                         "ReadIncomingFiles",
                         ["s3:GetObject", "s3:GetObjectVersion"],
-                        [f"{bucket.arn}/{BATCH_INCOMING_PREFIX}*"],
+                        [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
                     ),
-                    statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{BATCH_REPORTS_PREFIX}*"]),
+                    statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]),
                     statement(
                         "TrackBatchJobs",
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -85,13 +84,13 @@ class BatchIngestion(Construct):
             self,
             "consumer",
             spec=FunctionSpec(
-                function="queue_consumer",
+                function=contract.QUEUE_CONSUMER,
                 settings=config.functions.queue_consumer,
                 environment={
                     **common_environment,
-                    env.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.STATE_MACHINE_ARN: state_machine.arn,
+                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement(
@@ -144,8 +143,8 @@ class BatchIngestion(Construct):
                 S3BucketNotificationLambdaFunction(
                     lambda_function_arn=function.arn,
                     events=["s3:ObjectCreated:*"],
-                    filter_prefix=BATCH_INCOMING_PREFIX,
-                    filter_suffix=".csv",
+                    filter_prefix=contract.BATCH_INCOMING_PREFIX,
+                    filter_suffix=contract.BATCH_FILE_SUFFIX,
                 )
             ],
             depends_on=[permission],

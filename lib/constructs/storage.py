@@ -43,12 +43,8 @@ from constructs import Construct
 
 from lib.config import PlatformConfig
 from lib.constructs.policies import condition, statement
+from lib.lambda_sources import contract
 from lib.naming import Namer
-
-MERCHANT_TIME_INDEX = "merchant-created-index"
-BATCH_INCOMING_PREFIX = "incoming/"
-BATCH_REPORTS_PREFIX = "reports/"
-
 
 class Storage(Construct):
     """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
@@ -68,7 +64,7 @@ class Storage(Construct):
         self._config = config
         self._namer = namer
         self._key = key
-        self.merchant_time_index = MERCHANT_TIME_INDEX
+        self.merchant_time_index: str = contract.MERCHANT_TIME_INDEX
         self.payments_table = self._build_payments_table()
         self.audit_table = self._build_table(
             "audit_table",
@@ -130,7 +126,7 @@ class Storage(Construct):
         # while a timestamp hash key would make every range query a scan.
         read_capacity, write_capacity = self._capacity()
         by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
-            name=MERCHANT_TIME_INDEX,
+            name=self.merchant_time_index,
             hash_key="merchant_id",
             range_key="created_at",
             projection_type="ALL",

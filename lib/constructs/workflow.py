@@ -27,7 +27,7 @@ from lib.constructs.function import FunctionSpec, PaymentFunction
 from lib.constructs.policies import condition, statement
 from lib.constructs.queues import Queues
 from lib.constructs.storage import Storage
-from lib.lambda_sources import environment_contract
+from lib.lambda_sources import contract
 from lib.naming import Namer
 
 # Errors a Lambda task can raise that say nothing about the payment: always worth a retry.
@@ -76,7 +76,7 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
                 "Record",
                 retry=[
                     {
-                        "ErrorEquals": ["TransientProcessorError"],
+                        "ErrorEquals": [contract.TRANSIENT_PROCESSOR_ERROR],
                         "IntervalSeconds": 1,
                         "MaxAttempts": 3,
                         "BackoffRate": 2.0,
@@ -146,20 +146,19 @@ class Workflow(Construct):
         queues: Queues,
         common_environment: dict[str, str],
     ) -> PaymentFunction:
-        env = environment_contract()
         rules = config.payment_rules
         return PaymentFunction(
             self,
             "step_function",
             spec=FunctionSpec(
-                function="workflow",
+                function=contract.WORKFLOW,
                 settings=config.functions.workflow,
                 environment={
                     **common_environment,
-                    env.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.STATUS_TOPIC_ARN: queues.status_topic.arn,
-                    env.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
+                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.STATUS_TOPIC_ARN: queues.status_topic.arn,
+                    contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
                 },
                 statements=[
                     statement(
