@@ -62,8 +62,8 @@ def _pip_install(requirements: Path, target: Path) -> None:
 
 def _normalise(tree: Path) -> None:
     """Drop bytecode and console scripts, pin every file time."""
-    for cache in sorted(tree.rglob("__pycache__"), reverse=True):
-        shutil.rmtree(cache)
+    for bytecode_dir in sorted(tree.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(bytecode_dir)
     for compiled in tree.rglob("*.py[co]"):
         compiled.unlink()
     shutil.rmtree(tree / "bin", ignore_errors=True)

@@ -60,7 +60,9 @@ class BatchIngestion(Construct):
                         ["s3:GetObject", "s3:GetObjectVersion"],
                         [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
                     ),
-                    statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]),
+                    statement(
+                        "WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]
+                    ),
                     statement(
                         "TrackBatchJobs",
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],

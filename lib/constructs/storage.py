@@ -46,6 +46,7 @@ from lib.constructs.policies import condition, statement
 from lib.lambda_sources import contract
 from lib.naming import Namer
 
+
 class Storage(Construct):
     """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
     ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
