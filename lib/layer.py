@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def _requirements_digest(requirements: Path) -> str:
     return digest.hexdigest()
 
 
-def _pip_install(requirements: Path, target: Path) -> None:
+def pip_install(requirements: Path, target: Path) -> None:
+    """Installs the pinned closure for the Lambda runtime's platform into ``target``."""
     subprocess.run(
         [
             sys.executable,
@@ -72,8 +74,13 @@ def _normalise(tree: Path) -> None:
     os.utime(tree, (FIXED_MTIME, FIXED_MTIME))
 
 
-def build_layer(root: Path, out_dir: Path | None = None) -> Path:
-    """Build (or refresh) the layer for project ``root``; returns the dir holding ``python/``."""
+def build_layer(
+    root: Path, out_dir: Path | None = None, *, install: Callable[[Path, Path], None] = pip_install
+) -> Path:
+    """Build (or refresh) the layer for project ``root``; returns the dir holding ``python/``.
+
+    ``install(requirements, target)`` is the pip step (tests replace it to avoid pip).
+    """
     root = Path(root).resolve()
     layer_dir = Path(out_dir).resolve() if out_dir is not None else root / "build" / "layer"
     python_dir = layer_dir / "python"
@@ -86,7 +93,7 @@ def build_layer(root: Path, out_dir: Path | None = None) -> Path:
         shutil.rmtree(python_dir, ignore_errors=True)
         stamp.unlink(missing_ok=True)
         python_dir.mkdir(parents=True)
-        _pip_install(requirements, python_dir)
+        install(requirements, python_dir)
         stamp.write_text(digest + "\n")
 
     core_target = python_dir / "payment_core"

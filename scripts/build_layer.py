@@ -1,7 +1,6 @@
 """CLI for the shared layer builder (``lib/layer.py``): ``python scripts/build_layer.py [OUT_DIR]``.
 
-Prints the directory holding ``python/``. ``build_layer`` is re-exported for callers that load
-this file by path.
+Prints the directory holding ``python/``.
 """
 
 from __future__ import annotations
@@ -13,9 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, the project root is not on the path
     sys.path.insert(0, str(ROOT))
 
-from lib.layer import build_layer  # noqa: E402
+from lib import layer  # noqa: E402
 
-__all__ = ["build_layer"]
+# The pip step, looked up when build_layer runs: callers that load this file by path may
+# replace it here (tests/lambda/test_layer_packaging.py does, to build without pip).
+_pip_install = layer.pip_install
+
+
+def build_layer(root: Path, out_dir: Path | None = None) -> Path:
+    return layer.build_layer(root, out_dir, install=_pip_install)
 
 
 def main(argv: list[str]) -> int:
