@@ -12,14 +12,13 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payment_core import contract
 from payment_core.batch import RejectionReport, job_id_for, report_key_for
 from payment_core.batch_jobs import BatchJob
 from payment_core.ingest import ingest_csv
 from payment_core.models import utc_now
 from payment_core.runtime import BatchIngestRuntime
 
-runtime = BatchIngestRuntime(contract.BATCH_INGEST)
+runtime = BatchIngestRuntime()
 
 
 @runtime.tracer.capture_method

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payment_core import contract, workflow
+from payment_core import workflow
 from payment_core.errors import InvalidRequest
 from payment_core.models import Payment
 from payment_core.runtime import WorkflowRuntime
 from payment_core.validation import payment_id_field
 
-runtime = WorkflowRuntime(contract.WORKFLOW)
+runtime = WorkflowRuntime()
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     "validate": lambda event, payment_id: workflow.validate(

@@ -22,6 +22,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from payment_core import contract
 from payment_core.repository import PaymentRepository
 from payment_core.settings import (
     BatchIngestEnvironment,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
 
-    # Only the function that uses one of these imports it (below, where it is built): the
+    # Only the function that uses one of these imports it (in its runtime's __init__): the
     # layer ships no bytecode, so every module a cold start imports is also compiled then.
     from payment_core.batch_jobs import BatchJobs
     from payment_core.notifications import SnsStatusPublisher
@@ -167,28 +168,30 @@ class IntakeRuntime(PaymentsRuntime[Intake]):
 
 
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
-    def __init__(self, function: str) -> None:
-        super().__init__(function, WorkflowEnvironment)
-        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(self._status_publisher)
+    """The workflow's steps: payments, and the status topic the Notify step publishes to."""
 
-    def _status_publisher(self) -> SnsStatusPublisher:
+    def __init__(self) -> None:
         from payment_core.notifications import SnsStatusPublisher
 
-        return SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
+        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
+        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
+            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
+        )
 
 
 class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
-    def __init__(self, function: str) -> None:
-        super().__init__(function, BatchIngestEnvironment)
-        self.batch_jobs: Cached[BatchJobs] = self.cached(self._batch_jobs)
+    """batch_ingest: the batch-jobs table that claims each file, and the queue its rows go to."""
 
-    def _batch_jobs(self) -> BatchJobs:
+    def __init__(self) -> None:
         from payment_core.batch_jobs import BatchJobs
+        from payment_core.queue_sender import BatchingQueueSender
 
-        return BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
+        super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
+        self.batch_jobs: Cached[BatchJobs] = self.cached(
+            lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
+        )
+        self._queue_sender = BatchingQueueSender
 
     def queue_sender(self) -> BatchingQueueSender:
         """A new sender per file: it buffers and counts that file's messages."""
-        from payment_core.queue_sender import BatchingQueueSender
-
-        return BatchingQueueSender(self.sqs(), self.environment().payment_queue_url)
+        return self._queue_sender(self.sqs(), self.environment().payment_queue_url)
