@@ -14,6 +14,7 @@ TABLES: Final = {
     contract.AUDIT_TABLE_NAME: "payment-audit-test",
     contract.IDEMPOTENCY_TABLE_NAME: "payment-idempotency-test",
     contract.BATCH_JOBS_TABLE_NAME: "batch-jobs-test",
+    contract.MERCHANTS_TABLE_NAME: "merchants-test",
 }
 
 AWS_CREDENTIALS: Final = {

@@ -8,6 +8,7 @@ from payment_core.api_errors import HTTP_ERRORS, http_error_for
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import (
     ApiEnvironment,
+    AuthorizerEnvironment,
     BatchIngestEnvironment,
     FunctionVariables,
     QueueConsumerEnvironment,
@@ -22,6 +23,7 @@ ENVIRONMENTS = {
     contract.WORKFLOW: WorkflowEnvironment,
     contract.BATCH_INGEST: BatchIngestEnvironment,
     contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
+    contract.AUTHORIZER: AuthorizerEnvironment,
 }
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
     contract.MAX_PAYMENT_AMOUNT: "100",

@@ -20,7 +20,8 @@ from testkit.api import VALID_BODY, post
 
 
 def create(aws, context, key="wf", **overrides) -> str:
-    status, body = post(aws, context, VALID_BODY | overrides, key=key)
+    merchant = overrides.get("merchant_id", VALID_BODY["merchant_id"])
+    status, body = post(aws, context, VALID_BODY | overrides, key=key, merchant_id=merchant)
     assert status == 202
     return body["payment_id"]
 

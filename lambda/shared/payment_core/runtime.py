@@ -103,6 +103,8 @@ class FunctionRuntime(Generic[Environment]):
         self.sqs: Cached[SQSClient] = self.cached(lambda: boto3.client("sqs"))
         self.sns: Cached[SNSClient] = self.cached(lambda: boto3.client("sns"))
         self.s3: Cached[S3Client] = self.cached(lambda: boto3.client("s3"))
+        # Any: the project carries no mypy_boto3_kms stubs.
+        self.kms: Cached[Any] = self.cached(lambda: boto3.client("kms"))
 
     def cached(self, build: Callable[[], Piece]) -> Cached[Piece]:
         """A piece of this runtime: built once, dropped by ``reset`` or by a change to another piece."""
@@ -134,9 +136,11 @@ class FunctionRuntime(Generic[Environment]):
                 return handle(event, context)
 
             traced = self.tracer.capture_lambda_handler(self.metrics.log_metrics(configured))
+            # clear_state: keys a request appended (an Idempotency-Key, a merchant) must not
+            # reach the logs of the next invocation of this warm execution environment.
             if correlation_id_path is None:
-                return self.logger.inject_lambda_context(traced)
-            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path)
+                return self.logger.inject_lambda_context(traced, clear_state=True)
+            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
 

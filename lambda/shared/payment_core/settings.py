@@ -133,6 +133,7 @@ class ApiEnvironment(IntakeEnvironment):
 
     idempotency_table: str = field(metadata=_variable(contract.IDEMPOTENCY_TABLE_NAME))
     idempotency_ttl_seconds: int = field(metadata=_positive_int(contract.IDEMPOTENCY_TTL_SECONDS))
+    page_token_key_id: str = field(metadata=_variable(contract.PAGE_TOKEN_KEY_ID))
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,13 @@ class BatchIngestEnvironment(FunctionEnvironment):
 
     batch_jobs_table: str = field(metadata=_variable(contract.BATCH_JOBS_TABLE_NAME))
     payment_queue_url: str = field(metadata=_variable(contract.PAYMENT_QUEUE_URL))
+
+
+@dataclass(frozen=True)
+class AuthorizerEnvironment(FunctionEnvironment):
+    """The API's Lambda authorizer: resolves API keys in the merchants table."""
+
+    merchants_table: str = field(metadata=_variable(contract.MERCHANTS_TABLE_NAME))
 
 
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
