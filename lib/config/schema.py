@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lib.config.limits import (
     KMS_DELETION_WINDOW_DAYS,
@@ -25,6 +25,9 @@ from lib.config.limits import (
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
 from lib.lambda_sources import FUNCTION_NAMES
+
+if TYPE_CHECKING:  # lib.config.tenancy imports this module's checks
+    from lib.config.tenancy import EdgeConfig, TenancyConfig
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
@@ -76,6 +79,7 @@ class FunctionsConfig:
     workflow: FunctionSettings
     batch_ingest: FunctionSettings
     queue_consumer: FunctionSettings
+    authorizer: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""
@@ -167,9 +171,9 @@ class QueueConfig:
 
 @dataclass(frozen=True)
 class ApiConfig:
+    # Stage-wide throttle (all merchants together); each merchant's own is its tier's plan.
     throttle_rate_limit: float
     throttle_burst_limit: int
-    daily_quota: int
     # Data trace logs whole request bodies (payment details): off in every preset, even dev.
     data_trace_enabled: bool
 
@@ -182,7 +186,6 @@ class ApiConfig:
             self.throttle_burst_limit >= 1,
             f"throttle_burst_limit must be at least 1, got {self.throttle_burst_limit}",
         )
-        _require(self.daily_quota >= 1, f"daily_quota must be at least 1, got {self.daily_quota}")
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,8 @@ class PlatformConfig:
     kms_deletion_window_days: int
     # Seconds an idempotency record answers repeats of the same Idempotency-Key.
     idempotency_ttl_seconds: int
+    tenancy: TenancyConfig
+    edge: EdgeConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

@@ -14,6 +14,7 @@ FUNCTION_BASE_NAMES = {
     "workflow": "payment-workflow",
     "batch_ingest": "payment-batch-ingest",
     "queue_consumer": "payment-queue-consumer",
+    "authorizer": "payment-authorizer",
 }
 
 
