@@ -48,7 +48,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
 
 @pytest.fixture(scope="session")
 def platform(deployment: StackDeployment) -> PlatformClient:
-    return PlatformClient(deployment.endpoint, deployment.outputs)
+    client = PlatformClient(deployment.endpoint, deployment.outputs)
+    # Every request comes from a merchant's own key (`make merchant`), merchant-e2e by default.
+    client.onboard("merchant-e2e", "merchant-blocked")
+    return client
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
