@@ -17,6 +17,9 @@ from payment_core.repository import from_attributes
 from testkit.environment import ACCOUNT_ID, AWS_CREDENTIALS, HANDLER_ENVIRONMENT, REGION, TABLES
 
 BUCKET = "payment-batch-test"
+# Onboarded (ACTIVE) in every account: the merchants the tests' and benchmarks' batch rows name
+# (merchant-0 .. merchant-9), each with the API key "key-of-<merchant>-padded-to-twenty".
+ACTIVE_MERCHANTS = tuple(f"merchant-{n}" for n in range(10))
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,17 @@ class Account(AwsClients):
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+def onboard_merchants(clients: AwsClients, merchant_ids: tuple[str, ...]) -> None:
+    from payment_core.merchants import MerchantDirectory
+
+    directory = MerchantDirectory(clients.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME])
+    for merchant_id in merchant_ids:
+        directory.onboard(merchant_id, "standard", f"key-of-{merchant_id}-padded-to-twenty", f"kid-{merchant_id}")
+
+
 def create_account(clients: AwsClients) -> Account:
     create_tables(clients.dynamodb)
+    onboard_merchants(clients, ACTIVE_MERCHANTS)
     sqs = clients.sqs
     dlq_url = sqs.create_queue(QueueName="payment-dlq-test")["QueueUrl"]
     redrive = {"deadLetterTargetArn": _queue_arn(sqs, dlq_url), "maxReceiveCount": "3"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from demo.deployment import StackDeployment
+from demo.scenarios import BATCH_ROWS
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
 
@@ -50,7 +51,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
 def platform(deployment: StackDeployment) -> PlatformClient:
     client = PlatformClient(deployment.endpoint, deployment.outputs)
     # Every request comes from a merchant's own key (`make merchant`), merchant-e2e by default.
-    client.onboard("merchant-e2e", "merchant-blocked")
+    # Batch rows must name an active merchant too: the demo's batch merchants are onboarded.
+    client.onboard("merchant-e2e", "merchant-blocked", *sorted({row[1] for row in BATCH_ROWS}))
     return client
 
 

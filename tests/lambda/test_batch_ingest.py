@@ -212,3 +212,31 @@ def test_job_running_elsewhere_raises_and_stale_job_is_taken_over(aws, context):
     claim(datetime.now(UTC) - timedelta(minutes=16))
     assert ingest(aws, context, event)["jobs"][0]["state"] == "COMPLETED"
     assert len(queued(aws)) == 1
+
+
+def test_rows_must_name_an_active_merchant_and_carry_no_card_number(aws, context):
+    """Batch files are an operator path (issue #11): unknown or disabled merchants and card
+    numbers are reported, never queued; the report names only a card's last four digits."""
+    from payment_core.merchants import MerchantDirectory, MerchantStatus
+
+    MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME)).set_status(
+        "merchant-3", MerchantStatus.DISABLED
+    )
+    rows = [
+        "t-1,merchant-1,10.00,USD,cust-1",
+        "t-2,merchant-unknown,10.00,USD,cust-2",
+        "t-3,merchant-3,10.00,USD,cust-3",
+        "t-4,merchant-1,10.00,USD,card 4111-1111-1111-1111",
+    ]
+    event = upload(aws, "incoming/tenants.csv", "\n".join([HEADER, *rows]).encode())
+
+    result = ingest(aws, context, event)
+
+    assert (result["jobs"][0]["queued"], result["jobs"][0]["rejected"]) == (1, 3)
+    assert [m["payment_id"] for m in queued(aws)] == ["t-1"]
+    assert report(aws, "reports/tenants.errors.csv").splitlines() == [
+        "row_number,reason",
+        "3,merchant_id: merchant-unknown is not an active merchant",
+        "4,merchant_id: merchant-3 is not an active merchant",
+        "5,customer_ref: customer_ref looks like a card number (ending 1111); send a tokenized reference instead",
+    ]

@@ -109,6 +109,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:PutItem", batch_jobs),
             ("dynamodb:UpdateItem", batch_jobs),
             ("dynamodb:GetItem", batch_jobs),
+            # MerchantDirectory.is_active: a row's merchant must be ACTIVE.
+            ("dynamodb:GetItem", merchants),
             # BatchingQueueSender: send_message_batch is authorized as sqs:SendMessage.
             ("sqs:SendMessage", queue),
             # Lambda delivers a failed asynchronous S3 event to the DLQ as this role.

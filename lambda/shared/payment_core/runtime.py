@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # Only the function that uses one of these imports it (in its runtime's __init__): the
     # layer ships no bytecode, so every module a cold start imports is also compiled then.
     from payment_core.batch_jobs import BatchJobs
+    from payment_core.merchants import MerchantDirectory
     from payment_core.notifications import SnsStatusPublisher
     from payment_core.queue_sender import BatchingQueueSender
 
@@ -188,6 +189,7 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
 
     def __init__(self) -> None:
         from payment_core.batch_jobs import BatchJobs
+        from payment_core.merchants import MerchantDirectory
         from payment_core.queue_sender import BatchingQueueSender
 
         super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
@@ -195,6 +197,10 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
             lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
         )
         self._queue_sender = BatchingQueueSender
+        # Each row's merchant must be active (payment_core.merchants, the authorizer's table).
+        self.merchants: Cached[MerchantDirectory] = self.cached(
+            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
+        )
 
     def queue_sender(self) -> BatchingQueueSender:
         """A new sender per file: it buffers and counts that file's messages."""

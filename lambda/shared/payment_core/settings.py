@@ -155,6 +155,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
 
     batch_jobs_table: str = field(metadata=_variable(contract.BATCH_JOBS_TABLE_NAME))
     payment_queue_url: str = field(metadata=_variable(contract.PAYMENT_QUEUE_URL))
+    merchants_table: str = field(metadata=_variable(contract.MERCHANTS_TABLE_NAME))
 
 
 @dataclass(frozen=True)
