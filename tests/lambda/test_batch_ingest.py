@@ -139,7 +139,7 @@ def test_redelivered_event_does_not_queue_the_file_twice(aws, context):
 def test_clean_file_has_no_report_and_versioned_objects_are_read_by_version(aws, context):
     aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
     put = aws.s3.put_object(
-        Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=f"{HEADER}\np-1,m,1.00,USD,c\n".encode()
+        Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=f"{HEADER}\np-1,merchant-1,1.00,USD,c\n".encode()
     )
     event = s3_event(aws.bucket, "incoming/sub dir/v.csv", put["ETag"].strip('"'), put["VersionId"])
     aws.s3.put_object(Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=b"overwritten")
@@ -168,11 +168,11 @@ def test_missing_or_wrong_header_rejects_the_file(aws, context, data, line):
 def test_undecodable_and_oversized_rows_are_rejected_not_fatal(aws, context):
     data = (
         f"{HEADER}\n".encode()
-        + b"p-1,m,1.00,USD,caf\xe9\n"
-        + b'p-2,m,1.00,USD,"'
+        + b"p-1,merchant-1,1.00,USD,caf\xe9\n"
+        + b'p-2,merchant-1,1.00,USD,"'
         + b"x" * 140_000
         + b'"\n'
-        + b"p-3,m,1.00,USD,ok\n"
+        + b"p-3,merchant-1,1.00,USD,ok\n"
     )
     [result] = ingest(aws, context, upload(aws, "incoming/u.csv", data))["jobs"]
     lines = report(aws, "reports/u.errors.csv").splitlines()
@@ -190,7 +190,7 @@ def test_garbled_header_line_is_reported(aws, context):
 
 
 def test_job_running_elsewhere_raises_and_stale_job_is_taken_over(aws, context):
-    event = upload(aws, "incoming/r.csv", f"{HEADER}\np-1,m,1.00,USD,c\n".encode())
+    event = upload(aws, "incoming/r.csv", f"{HEADER}\np-1,merchant-1,1.00,USD,c\n".encode())
     etag = event["Records"][0]["s3"]["object"]["eTag"]
     job_id = job_id_for(aws.bucket, "incoming/r.csv", etag)
 
