@@ -141,7 +141,7 @@ class PaymentPlatform(Construct):
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
                 contract.POWERTOOLS_LOG_LEVEL: config.log_level,
-                contract.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
+                contract.MAX_PAYMENT_AMOUNT: rules.max_amounts_setting,
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
             },
             log_retention_days=config.log_retention_days,

@@ -60,7 +60,7 @@ DEV = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="10000.00",
+        max_amounts={"USD": "10000.00", "EUR": "10000.00", "GBP": "8000.00", "JPY": "1500000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=("merchant-blocked",),
     ),
@@ -114,7 +114,7 @@ STAGING = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="50000.00",
+        max_amounts={"USD": "50000.00", "EUR": "50000.00", "GBP": "40000.00", "JPY": "7500000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=("merchant-blocked",),
     ),
@@ -168,7 +168,7 @@ PROD = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="100000.00",
+        max_amounts={"USD": "100000.00", "EUR": "100000.00", "GBP": "80000.00", "JPY": "15000000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=(),
     ),

@@ -8,6 +8,7 @@ frozen and validates itself in ``__post_init__`` so a bad preset fails at synth 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
@@ -224,20 +225,30 @@ class AlarmConfig:
 
 @dataclass(frozen=True)
 class PaymentRules:
-    max_payment_amount: str
+    # The largest amount per currency, in its major unit: one maximum for all would cap JPY near
+    # 65 USD and let KWD reach about 32,000 USD. Every allowed currency needs one.
+    max_amounts: Mapping[str, str]
     allowed_currencies: tuple[str, ...]
     blocked_merchant_ids: tuple[str, ...] = ()
 
+    @property
+    def max_amounts_setting(self) -> str:
+        """The functions' MAX_PAYMENT_AMOUNT value: ``CUR=AMOUNT`` pairs, sorted by currency."""
+        return ",".join(f"{currency}={amount}" for currency, amount in sorted(self.max_amounts.items()))
+
     def __post_init__(self) -> None:
-        try:
-            maximum = Decimal(self.max_payment_amount)
-        except InvalidOperation:
-            maximum = Decimal(0)
-        _require(
-            maximum.is_finite() and maximum > 0,
-            f"max_payment_amount must be a positive decimal string, got {self.max_payment_amount!r}",
-        )
+        for currency, amount in self.max_amounts.items():
+            try:
+                maximum = Decimal(amount)
+            except InvalidOperation:
+                maximum = Decimal(0)
+            _require(
+                maximum.is_finite() and maximum > 0,
+                f"max_amounts[{currency}] must be a positive decimal string, got {amount!r}",
+            )
         _require(len(self.allowed_currencies) >= 1, "allowed_currencies must not be empty")
+        missing = sorted(set(self.allowed_currencies) - set(self.max_amounts))
+        _require(not missing, f"max_amounts has no maximum for {', '.join(missing)}")
         for currency in self.allowed_currencies:
             _require(
                 bool(_CURRENCY_PATTERN.fullmatch(currency)),

@@ -87,7 +87,15 @@ def test_bad_currency_configuration_is_an_error(raw):
         parse_currencies(raw)
 
 
-@pytest.mark.parametrize(("maximum", "match"), [("lots", "not a number"), ("-1", "positive"), ("NaN", "positive")])
+@pytest.mark.parametrize(
+    ("maximum", "match"),
+    [
+        ("lots", "not CODE=AMOUNT"),
+        ("USD=-1,EUR=1,GBP=1,JPY=1", "positive"),
+        ("USD=NaN,EUR=1,GBP=1,JPY=1", "positive"),
+        ("USD=10", "no maximum amount configured for EUR, GBP, JPY"),
+    ],
+)
 def test_bad_maximum_configuration_is_an_error(maximum, match):
     with pytest.raises(ValueError, match=match):
         BusinessRules.read(

@@ -103,9 +103,9 @@ def test_validate_rejects_business_rule_breaches(aws, context, overrides, reason
 def test_validate_applies_rules_current_at_run_time(aws, context, monkeypatch):
     payment_id = create(aws, context, amount="9000.00", currency="GBP")
     environment = aws.handlers["workflow"].runtime.environment
-    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "5000")
+    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "EUR=5000,GBP=5000,JPY=5000,USD=5000")
     environment.reset()
-    with pytest.raises(PaymentRejected, match="amount exceeds the maximum of 5000"):
+    with pytest.raises(PaymentRejected, match="amount exceeds the maximum of 5000 GBP"):
         step(aws, context, "validate", payment_id)
     monkeypatch.setenv(contract.ALLOWED_CURRENCIES, "USD")
     environment.reset()

@@ -19,7 +19,9 @@ KNOBS: dict[tuple[str, str], str] = {
     ("aws_lambda_function", "memory_size"): "functions.*.memory_mb",
     ("aws_lambda_function", "reserved_concurrent_executions"): "functions.*.reserved_concurrency",
     ("aws_lambda_function", "environment.variables.POWERTOOLS_LOG_LEVEL"): "log_level",
-    ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): "payment_rules.max_payment_amount",
+    ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): (
+        "payment_rules.max_amounts_setting|payment_rules.max_amounts"
+    ),
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
     ("aws_lambda_function", "environment.variables.IDEMPOTENCY_TTL_SECONDS"): "idempotency_ttl_seconds",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",

@@ -84,7 +84,7 @@ def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentReq
     """Build a request from already shape-checked fields, validating each in a fixed order."""
     merchant_id = merchant_id_field(data["merchant_id"])
     currency = parse_currency(data["currency"], rules.allowed_currencies)
-    amount = parse_amount(data["amount"], currency, rules.max_payment_amount)
+    amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
     customer_ref = refuse_cardholder_data(
         text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
     )
