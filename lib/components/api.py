@@ -147,24 +147,26 @@ class PaymentsApi(Construct):
         )
 
     def _build_invoke_permissions(self) -> None:
-        LambdaPermission(
-            self,
-            "allow_api",
-            statement_id="AllowPaymentsApi",
-            action="lambda:InvokeFunction",
-            function_name=self.api_function.lambda_function.function_name,
-            principal="apigateway.amazonaws.com",
-            source_arn=f"{self.rest_api.execution_arn}/*/*/payments*",
-        )
-        LambdaPermission(
-            self,
-            "allow_authorizer",
-            statement_id="AllowPaymentsApiAuthorizer",
-            action="lambda:InvokeFunction",
-            function_name=self.authorizer_function.lambda_function.function_name,
-            principal="apigateway.amazonaws.com",
-            source_arn=f"{self.rest_api.execution_arn}/authorizers/{self.authorizer.id}",
-        )
+        """API Gateway may invoke the api function on its routes and the authorizer as itself."""
+        execution_arn = self.rest_api.execution_arn
+        for construct_id, statement_id, function, source_arn in (
+            ("allow_api", "AllowPaymentsApi", self.api_function, f"{execution_arn}/*/*/payments*"),
+            (
+                "allow_authorizer",
+                "AllowPaymentsApiAuthorizer",
+                self.authorizer_function,
+                f"{execution_arn}/authorizers/{self.authorizer.id}",
+            ),
+        ):
+            LambdaPermission(
+                self,
+                construct_id,
+                statement_id=statement_id,
+                action="lambda:InvokeFunction",
+                function_name=function.lambda_function.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=source_arn,
+            )
 
     def _build_authorizer_function(self, sizing: FunctionSettings, storage: Storage) -> PaymentFunction:
         merchants = storage.merchants_table
