@@ -10,6 +10,7 @@ API's ``WAF_FILTERED`` gateway response. Metrics and sampled requests are on for
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -23,6 +24,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclVisibilityConfig,
 )
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -39,7 +41,7 @@ def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
 
 
 class ApiEdge(Construct):
-    """Exposes ``web_acl`` and ``association``."""
+    """Exposes ``web_acl``, ``association`` and ``log_group`` (every request the ACL evaluates)."""
 
     def __init__(
         self,
@@ -66,6 +68,20 @@ class ApiEdge(Construct):
         )
         self.association: Wafv2WebAclAssociation = Wafv2WebAclAssociation(
             self, "association", resource_arn=stage.arn, web_acl_arn=self.web_acl.arn
+        )
+        # WAF logs only to log groups named aws-waf-logs-*; kept and encrypted like the others.
+        self.log_group: CloudwatchLogGroup = CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=f"aws-waf-logs-{name}",
+            retention_in_days=context.log_retention_days,
+            kms_key_id=context.key.arn,
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self,
+            "logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[self.log_group.arn],
         )
 
     @staticmethod

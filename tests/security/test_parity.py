@@ -50,12 +50,13 @@ KNOBS: dict[tuple[str, str], str] = {
 # Resources that exist only where a boolean knob is on: the one exception to "same addresses",
 # checked separately (present exactly where the knob is on). Their properties are then
 # compared only between the environments that have them.
-GATED: dict[str, str] = {
-    "aws_wafv2_web_acl": "edge.waf_enabled",
-    "aws_wafv2_web_acl_association": "edge.waf_enabled",
-}
+GATED: dict[str, str] = {"platform_edge_": "edge.waf_enabled"}  # address prefix -> knob
 # Config fields that only reach gated resources (compared where they exist: staging and prod).
 GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes"}
+
+
+def _gated(address: tuple[str, ...]) -> bool:
+    return len(address) == 3 and any(address[2].startswith(prefix) for prefix in GATED)
 
 
 def _suffix(stack: SynthesizedStack) -> str:
@@ -104,16 +105,15 @@ def _environment_stacks(stacks: dict[str, SynthesizedStack]) -> dict[str, Synthe
 
 
 def test_gated_resources_exist_exactly_where_their_knob_is_on(stacks: dict[str, SynthesizedStack]) -> None:
-    for resource_type, knob in GATED.items():
-        present = [env for env in ENVIRONMENTS if stacks[env].resources(resource_type)]
+    for prefix, knob in GATED.items():
+        present = [env for env in ENVIRONMENTS if any(_gated(a) for a in _blocks(stacks[env]))]
         on = [env for env in ENVIRONMENTS if _config_values(config_for(env), knob) == [True]]
-        assert present == on, resource_type
+        assert present == on, prefix
 
 
 def test_every_environment_has_the_same_addresses(stacks: dict[str, SynthesizedStack]) -> None:
     addresses = {
-        env: {a for a in _blocks(stack) if len(a) < 2 or a[1] not in GATED}
-        for env, stack in _environment_stacks(stacks).items()
+        env: {a for a in _blocks(stack) if not _gated(a)} for env, stack in _environment_stacks(stacks).items()
     }
     union = set().union(*addresses.values())
     missing = {env: sorted(map(".".join, union - found)) for env, found in addresses.items() if union - found}

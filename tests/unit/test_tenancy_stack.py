@@ -8,6 +8,10 @@ from lib.config import config_for
 from tests.unit.synth import SynthesizedStack
 
 
+def edge_suffix(stack: SynthesizedStack) -> str:
+    return str(stack.stack.node.id).removeprefix("TapStack")
+
+
 def _config(stack: SynthesizedStack):  # type: ignore[no-untyped-def]
     return config_for(stack.stack.node.id.removeprefix("TapStack"))
 
@@ -63,6 +67,11 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     assert rules["rate-per-source-ip"]["statement"] == {
         "rate_based_statement": {"limit": edge.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}
     }
+    logging = env_stack.only("aws_wafv2_web_acl_logging_configuration")
+    log_group = env_stack.named(
+        "aws_cloudwatch_log_group", "name", f"aws-waf-logs-payments-api-edge-{edge_suffix(env_stack)}"
+    )
+    assert logging["log_destination_configs"] == [env_stack.reference_of("aws_cloudwatch_log_group", log_group, "arn")]
     association = env_stack.only("aws_wafv2_web_acl_association")
     stage = env_stack.only("aws_api_gateway_stage")
     assert association["resource_arn"] == env_stack.reference_of("aws_api_gateway_stage", stage, "arn")
