@@ -225,15 +225,12 @@ class AlarmConfig:
 
 @dataclass(frozen=True)
 class PaymentRules:
-    # The largest amount per currency, in its major unit: one maximum for all would cap JPY near
-    # 65 USD and let KWD reach about 32,000 USD. Every allowed currency needs one.
-    max_amounts: Mapping[str, str]
+    max_amounts: Mapping[str, str]  # per allowed currency, major unit (one for all: JPY ~65 USD)
     allowed_currencies: tuple[str, ...]
     blocked_merchant_ids: tuple[str, ...] = ()
 
     @property
-    def max_amounts_setting(self) -> str:
-        """The functions' MAX_PAYMENT_AMOUNT value: ``CUR=AMOUNT`` pairs, sorted by currency."""
+    def max_amounts_setting(self) -> str:  # MAX_PAYMENT_AMOUNT: CUR=AMOUNT pairs, sorted
         return ",".join(f"{currency}={amount}" for currency, amount in sorted(self.max_amounts.items()))
 
     def __post_init__(self) -> None:
