@@ -9,6 +9,7 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    dynamodb_isolation,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
@@ -22,6 +23,7 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
+    dynamodb_isolation.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     sqs_event_source.apply()
