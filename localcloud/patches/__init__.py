@@ -15,6 +15,7 @@ from localcloud.patches import (
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    stepfunctions_lambda_errors,
     terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
@@ -24,6 +25,7 @@ def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
     dynamodb_isolation.apply()
+    stepfunctions_lambda_errors.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     sqs_event_source.apply()
