@@ -189,7 +189,7 @@ def _throttle_response(service: str, start_response: Callable[..., Any]) -> Iter
 
 
 class FaultMiddleware:
-    """WSGI layer in front of moto: fails planned calls of Lambda code; serves the plan's status."""
+    """WSGI layer in front of moto: fails the planned calls of Lambda code."""
 
     def __init__(self, app: Callable[..., Any], plan: Callable[[], FaultPlan] = lambda: PLAN) -> None:
         self.app = app
@@ -197,10 +197,6 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         plan = self.plan()
-        if environ.get("PATH_INFO") == STATUS_PATH:
-            body = json.dumps(plan.status()).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
         if plan.rates:
             signed = signer(environ)
             if signed is not None and signed[0] == LAMBDA_ACCESS_KEY_ID:

@@ -197,6 +197,7 @@ class EnvironmentPool:
         self._functions: dict[str, _FunctionEnvironments] = {}
         self._unreserved_busy = 0
         self._started: set[ExecutionEnvironment] = set()
+        self.reuse = True  # False: every invocation a cold start (benchmark baseline, see localcloud.control)
 
     def track(self, environment: ExecutionEnvironment) -> ExecutionEnvironment:
         with self._lock:
@@ -249,7 +250,7 @@ class EnvironmentPool:
             slot.busy -= 1
             if self.reservation(fn) is None:
                 self._unreserved_busy = max(0, self._unreserved_busy - 1)
-            if environment is not None and reusable and environment.alive:
+            if environment is not None and reusable and self.reuse and environment.alive:
                 slot.idle.append(environment)
                 return
         if environment is not None:
