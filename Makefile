@@ -12,9 +12,9 @@ bootstrap:  ## install Python (and Node) dependencies from the lock files
 test:  ## lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
 
-demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running)
+demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running; FAULTS='<json>' sets LOCALCLOUD_FAULTS)
 	bash scripts/bootstrap.sh
-	$(RUN) .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
+	$(RUN) LOCALCLOUD_FAULTS='$(FAULTS)' .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
 
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh
