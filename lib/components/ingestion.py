@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
@@ -130,6 +133,10 @@ class BatchIngestion(Construct):
             batch_size=settings.consumer_batch_size,
             maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            # Within the consumer's (and workflow's) reservation, validated by the config.
+            scaling_config=LambdaEventSourceMappingScalingConfig(
+                maximum_concurrency=settings.consumer_maximum_concurrency
+            ),
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:

@@ -22,10 +22,12 @@ from lib.config.schema import (
 DEV = PlatformConfig(
     environment="dev",
     functions=FunctionsConfig(
-        api=FunctionSettings(memory_mb=256, timeout_seconds=10, reserved_concurrency=5),
-        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
-        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=2),
-        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
+        # No reservations: every dev/PR stack shares the account's unreserved pool (a new account
+        # has 10 or 50 in all and refuses reservations that would leave less than 10 unreserved).
+        api=FunctionSettings(memory_mb=256, timeout_seconds=10),
+        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300),
+        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -41,11 +43,12 @@ DEV = PlatformConfig(
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
-        max_receive_count=3,
+        max_receive_count=5,
         message_retention_seconds=345_600,
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=5,
     ),
     api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=False),
     alarms=AlarmConfig(
@@ -86,11 +89,12 @@ STAGING = PlatformConfig(
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
-        max_receive_count=3,
+        max_receive_count=5,
         message_retention_seconds=345_600,
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=10,
     ),
     api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
     alarms=AlarmConfig(
@@ -136,6 +140,7 @@ PROD = PlatformConfig(
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=50,
     ),
     api=ApiConfig(
         throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False

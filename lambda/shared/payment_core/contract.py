@@ -102,3 +102,10 @@ BATCH_FILE_SUFFIX: Final = ".csv"
 PAYMENT_REJECTED: Final = "PaymentRejected"
 PAYMENT_DECLINED: Final = "PaymentDeclined"
 TRANSIENT_PROCESSOR_ERROR: Final = "TransientProcessorError"
+# Business outcomes: the only errors that compensate (the payment ends FAILED with this name as
+# its reason). A rule breach or a blocked merchant is PaymentRejected, a card decline
+# PaymentDeclined, and a processor that still cannot authorize after its own retries is
+# TransientProcessorError. Anything else (throttling, timeouts, a failed AWS call) is
+# infrastructure: retried, and when retries run out the execution fails (alarmed, redrivable)
+# while the payment keeps its last state.
+BUSINESS_ERRORS: Final[tuple[str, ...]] = (PAYMENT_REJECTED, PAYMENT_DECLINED, TRANSIENT_PROCESSOR_ERROR)
