@@ -36,7 +36,6 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -103,14 +102,11 @@ class PaymentsApi(Construct):
         stage_name: str,
         idempotency_ttl_seconds: int,
         storage: Storage,
-        state_machine: SfnStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         self._context = context
         self._settings = settings
-        self.api_function: PaymentFunction = self._build_api_function(
-            sizing, idempotency_ttl_seconds, storage, state_machine
-        )
+        self.api_function: PaymentFunction = self._build_api_function(sizing, idempotency_ttl_seconds, storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self._routes: list[Any] = []
         self._build_routes()
@@ -155,7 +151,7 @@ class PaymentsApi(Construct):
         )
 
     def _build_api_function(
-        self, sizing: FunctionSettings, idempotency_ttl_seconds: int, storage: Storage, state_machine: SfnStateMachine
+        self, sizing: FunctionSettings, idempotency_ttl_seconds: int, storage: Storage
     ) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
@@ -172,7 +168,6 @@ class PaymentsApi(Construct):
                     contract.AUDIT_TABLE_NAME: storage.audit_table.name,
                     contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
                     contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
-                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
@@ -187,7 +182,7 @@ class PaymentsApi(Construct):
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                         [storage.idempotency_table.arn],
                     ),
-                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                    # No StartExecution: the payment's stream record starts its workflow (outbox).
                 ],
             ),
         )

@@ -80,6 +80,7 @@ class FunctionsConfig:
     workflow: FunctionSettings
     batch_ingest: FunctionSettings
     queue_consumer: FunctionSettings
+    workflow_starter: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""
@@ -209,6 +210,8 @@ class AlarmConfig:
     api_5xx_threshold: int
     api_p99_latency_ms: int
     state_machine_failed_threshold: int
+    # Alarm when the oldest payment whose workflow has not started is older than this.
+    unstarted_payment_age_seconds: int = 300
 
     def __post_init__(self) -> None:
         _require(
@@ -231,6 +234,10 @@ class AlarmConfig:
         _require(
             self.api_p99_latency_ms >= 1,
             f"api_p99_latency_ms must be at least 1, got {self.api_p99_latency_ms}",
+        )
+        _require(
+            self.unstarted_payment_age_seconds >= 60,
+            f"unstarted_payment_age_seconds must be at least 60, got {self.unstarted_payment_age_seconds}",
         )
 
 

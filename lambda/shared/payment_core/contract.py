@@ -22,7 +22,9 @@ API: Final = "api"
 WORKFLOW: Final = "workflow"
 BATCH_INGEST: Final = "batch_ingest"
 QUEUE_CONSUMER: Final = "queue_consumer"
-FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER)
+# Starts the workflow of every new payment from the payments table's stream (the outbox).
+WORKFLOW_STARTER: Final = "workflow_starter"
+FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER, WORKFLOW_STARTER)
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
@@ -54,7 +56,6 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         AUDIT_TABLE_NAME,
         IDEMPOTENCY_TABLE_NAME,
         IDEMPOTENCY_TTL_SECONDS,
-        STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
@@ -78,9 +79,13 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     QUEUE_CONSUMER: (
         PAYMENTS_TABLE_NAME,
         AUDIT_TABLE_NAME,
-        STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
+    # api and queue_consumer only store payments; the starter alone calls StartExecution.
+    WORKFLOW_STARTER: (
+        STATE_MACHINE_ARN,
         *POWERTOOLS_ENVIRONMENT,
     ),
 }
