@@ -12,6 +12,7 @@ from payment_core.settings import (
     FunctionVariables,
     QueueConsumerEnvironment,
     WorkflowEnvironment,
+    WorkflowStarterEnvironment,
     read_environment,
 )
 
@@ -22,6 +23,7 @@ ENVIRONMENTS = {
     contract.WORKFLOW: WorkflowEnvironment,
     contract.BATCH_INGEST: BatchIngestEnvironment,
     contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
+    contract.WORKFLOW_STARTER: WorkflowStarterEnvironment,
 }
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
     contract.MAX_PAYMENT_AMOUNT: "100",

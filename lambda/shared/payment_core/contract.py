@@ -86,6 +86,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     # api and queue_consumer only store payments; the starter alone calls StartExecution.
     WORKFLOW_STARTER: (
         STATE_MACHINE_ARN,
+        MAX_PAYMENT_AMOUNT,
+        ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
     ),
 }
@@ -114,3 +116,6 @@ TRANSIENT_PROCESSOR_ERROR: Final = "TransientProcessorError"
 # infrastructure: retried, and when retries run out the execution fails (alarmed, redrivable)
 # while the payment keeps its last state.
 BUSINESS_ERRORS: Final[tuple[str, ...]] = (PAYMENT_REJECTED, PAYMENT_DECLINED, TRANSIENT_PROCESSOR_ERROR)
+# Business metrics the workflow function emits (Powertools, the platform's namespace) and the
+# dashboard plots: settled payments under this name, each business outcome under its error name.
+PAYMENT_SETTLED_METRIC: Final = "PaymentSettled"
