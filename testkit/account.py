@@ -145,7 +145,9 @@ class Account(AwsClients):
         from moto.dynamodb.models import dynamodb_backends
 
         table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(contract.PAYMENTS_TABLE_NAME))
-        records: list[dict[str, Any]] = [item.to_json() for item in table.stream_shard.items]
+        shard = table.stream_shard
+        assert shard is not None, "the payments table has its stream on (create_tables)"
+        records: list[dict[str, Any]] = [item.to_json() for item in shard.items]
         return records
 
     def outbox_inserts(self) -> list[str]:

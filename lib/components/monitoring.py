@@ -18,10 +18,6 @@ from lib.components.queues import Queues
 from lib.config import AlarmConfig
 from lib.lambda_sources import contract
 
-# The workflow function counts settled payments under this name, and each business outcome
-# under its error name (contract.BUSINESS_ERRORS).
-PAYMENT_SETTLED_METRIC = "PaymentSettled"
-
 
 class Monitoring(Construct):
     """Alarms (by alarm name) to the alarm topic, and the platform's dashboard."""
@@ -216,7 +212,7 @@ class Monitoring(Construct):
                     "Payment outcomes",
                     [
                         [self._metrics_namespace, name, "service", self._service]
-                        for name in (PAYMENT_SETTLED_METRIC, *contract.BUSINESS_ERRORS)
+                        for name in (contract.PAYMENT_SETTLED_METRIC, *contract.BUSINESS_ERRORS)
                     ],
                     0,
                     18,

@@ -69,7 +69,6 @@ class WorkflowOutbox(Construct):
         dead_letter_queue: SqsQueue,
     ) -> PaymentFunction:
         context = self._context
-        powertools = {name: context.common_environment[name] for name in contract.POWERTOOLS_ENVIRONMENT}
         return PaymentFunction(
             self,
             "starter",
@@ -77,17 +76,21 @@ class WorkflowOutbox(Construct):
             spec=FunctionSpec(
                 name=contract.WORKFLOW_STARTER,
                 settings=sizing,
-                environment={**powertools, contract.STATE_MACHINE_ARN: state_machine.arn},
+                environment={**context.common_environment, contract.STATE_MACHINE_ARN: state_machine.arn},
                 statements=[
                     statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
-                    # What Lambda's poller needs on the function's role to read the stream.
+                    # What Lambda's poller needs on the function's role to read the stream, scoped
+                    # to the table's streams as the DynamoDB developer guide's example for Lambda does.
                     statement(
                         "ReadPaymentInserts",
-                        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                        [payments_table.stream_arn],
+                        [
+                            "dynamodb:DescribeStream",
+                            "dynamodb:GetRecords",
+                            "dynamodb:GetShardIterator",
+                            "dynamodb:ListStreams",
+                        ],
+                        [f"{payments_table.arn}/stream/*"],
                     ),
-                    # ListStreams has no resource-level permissions: "*" is the only resource AWS accepts.
-                    statement("ListStreams", ["dynamodb:ListStreams"], ["*"]),
                     # Lambda sends a batch given up on to the on-failure destination as the function.
                     statement("GiveUpToDeadLetterQueue", ["sqs:SendMessage"], [dead_letter_queue.arn]),
                     # The table's stream and the DLQ are encrypted with the CMK.
