@@ -55,6 +55,17 @@ INFRASTRUCTURE_RETRY: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
+# The function at its reserved concurrency: nothing ran, so retrying is always safe, and a burst
+# of executions (a batch file) can keep a small reservation busy for minutes. Many short waits
+# (at most 10 s, full jitter, up to 50 attempts: about 4 minutes on average) before giving up.
+THROTTLED_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 1.5,
+    "MaxAttempts": 50,
+    "MaxDelaySeconds": 10,
+    "JitterStrategy": "FULL",
+}
 # Bounds an execution that keeps retrying; a timed-out execution is alarmed (ExecutionsTimedOut).
 EXECUTION_TIMEOUT_SECONDS = 900
 
@@ -81,10 +92,10 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
             state["Next"] = next_state
         return state
 
-    step_retry = [_BUSINESS_NO_RETRY, INFRASTRUCTURE_RETRY]
+    step_retry = [_BUSINESS_NO_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
     # Compensation and notifications are retried like any infrastructure error; a settled payment
     # is never compensated because its notification failed.
-    compensate = task("compensate", "NotifyFailure", retry=[INFRASTRUCTURE_RETRY], catch=False)
+    compensate = task("compensate", "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False)
     compensate["Parameters"] = {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
     return {
         "Comment": "Payment lifecycle: validate, process, record, notify; compensate business outcomes.",
@@ -93,12 +104,17 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
         "States": {
             "Validate": task("validate", "Process", retry=step_retry, catch=True),
             "Process": task(
-                "process", "Record", retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, INFRASTRUCTURE_RETRY], catch=True
+                "process",
+                "Record",
+                retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY],
+                catch=True,
             ),
             "Record": task("record", "Notify", retry=step_retry, catch=True),
-            "Notify": task("notify", None, retry=[INFRASTRUCTURE_RETRY], catch=False),
+            "Notify": task("notify", None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
             "Compensate": compensate,
-            "NotifyFailure": task("notify", "FailureHandled", retry=[INFRASTRUCTURE_RETRY], catch=False),
+            "NotifyFailure": task(
+                "notify", "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+            ),
             "FailureHandled": {"Type": "Succeed"},
         },
     }

@@ -29,6 +29,14 @@ def test_happy_path_runs_in_order(states: dict) -> None:  # type: ignore[type-ar
 
 
 BUSINESS_NOT_RETRIED = {"ErrorEquals": ["PaymentRejected", "PaymentDeclined"], "MaxAttempts": 0}
+THROTTLED = {
+    "ErrorEquals": ["Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 1.5,
+    "MaxAttempts": 50,
+    "MaxDelaySeconds": 10,
+    "JitterStrategy": "FULL",
+}
 INFRASTRUCTURE = {
     "ErrorEquals": ["States.ALL"],
     "IntervalSeconds": 1,
@@ -43,6 +51,7 @@ def test_transient_processor_errors_are_retried_with_backoff(states: dict) -> No
     assert states["Process"]["Retry"] == [
         BUSINESS_NOT_RETRIED,
         {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+        THROTTLED,
         INFRASTRUCTURE,
     ]
 
@@ -51,7 +60,8 @@ def test_transient_processor_errors_are_retried_with_backoff(states: dict) -> No
 def test_infrastructure_errors_are_retried_with_capped_jittered_backoff(states: dict, state: str) -> None:  # type: ignore[type-arg]
     # Declines and rejections are never retried; everything else (throttling, Sandbox.Timedout,
     # a failed AWS call) backs off exponentially, capped at 20 s, with full jitter.
-    assert states[state]["Retry"] == [BUSINESS_NOT_RETRIED, INFRASTRUCTURE]
+    # A throttled invoke (nothing ran) gets many short waits of its own before the general policy.
+    assert states[state]["Retry"] == [BUSINESS_NOT_RETRIED, THROTTLED, INFRASTRUCTURE]
 
 
 @pytest.mark.parametrize("state", ["Validate", "Process", "Record"])
@@ -69,7 +79,7 @@ def test_only_business_outcomes_compensate(states: dict, state: str) -> None:  #
 
 @pytest.mark.parametrize("state", ["Compensate", "Notify", "NotifyFailure"])
 def test_compensation_and_notifications_ride_out_infrastructure_errors(states: dict, state: str) -> None:  # type: ignore[type-arg]
-    assert states[state]["Retry"] == [INFRASTRUCTURE]
+    assert states[state]["Retry"] == [THROTTLED, INFRASTRUCTURE]
     assert "Catch" not in states[state]
 
 
@@ -88,7 +98,7 @@ def test_catch_path_compensates_notifies_and_ends_handled(states: dict) -> None:
 def test_settled_payment_is_never_compensated(states: dict) -> None:  # type: ignore[type-arg]
     # A notification failure after settlement retries and then fails the execution (alarmed).
     assert "Catch" not in states["Notify"]
-    assert states["Notify"]["Retry"][0]["ErrorEquals"] == ["States.ALL"]
+    assert states["Notify"]["Retry"][-1]["ErrorEquals"] == ["States.ALL"]
 
 
 def test_an_execution_has_room_for_its_retries() -> None:
