@@ -21,7 +21,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from bench.report import Figure, ratio_at_least
 from demo.deployment import StackDeployment
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
@@ -74,7 +76,8 @@ def run_round(platform: PlatformClient, label: str, payments: int = PAYMENTS, cl
     return Round(label, payments, seconds, settled)
 
 
-def main() -> int:
+def measure() -> tuple[Round, Round]:
+    """(cold baseline, warm) rounds on one fresh emulator and deployment."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-throughput-") as scratch,
         LocalCloud(Path(scratch) / "state") as cloud,
@@ -89,6 +92,30 @@ def main() -> int:
         cold = run_round(platform, "cold start per invocation")
         _set_reuse(cloud.endpoint, True)
         warm = run_round(platform, "warm environments")
+    return cold, warm
+
+
+def run(log: Any = print) -> list[Figure]:
+    """``make bench`` section: payments per minute, warm vs cold, on the emulator."""
+    cold, warm = measure()
+    for result in (cold, warm):
+        log(f"  {result.label}: {result.final}/{result.payments} final in {result.seconds:.1f} s")
+    return [
+        Figure(
+            "throughput",
+            f"emulator payments/min, {CLIENTS} clients, {PAYMENTS} payments",
+            warm.per_minute,
+            "/min",
+            "cold start per invocation",
+            cold.per_minute,
+            f">= {TARGET_RATIO:g}x",
+            ratio_at_least(TARGET_RATIO),
+        )
+    ]
+
+
+def main() -> int:
+    cold, warm = measure()
     for result in (cold, warm):
         print(
             f"{result.label:28} {result.final}/{result.payments} final in {result.seconds:6.1f} s"
