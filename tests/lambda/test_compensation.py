@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.api import VALID_BODY, post
+from testkit.api import accepted, stored_payment, workflow_step
 
 
 def create(aws, context, key="comp", **overrides) -> str:
-    status, body = post(aws, context, VALID_BODY | overrides, key=key)
-    assert status == 202
-    return body["payment_id"]
+    return accepted(aws, context, key, **overrides)
 
 
-def step(aws, context, name, payment_id, **extra):
-    return aws.handlers["workflow"].handler({"step": name, "payment_id": payment_id, **extra}, context)
-
-
-def payment(aws, payment_id):
-    [item] = [p for p in aws.payments() if p["payment_id"] == payment_id]
-    return item
+step, payment = workflow_step, stored_payment
 
 
 @pytest.mark.parametrize(
