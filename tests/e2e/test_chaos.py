@@ -19,6 +19,7 @@ Step Functions (see the report), not only longer retries.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -26,8 +27,6 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import os
 
 import pytest
 
