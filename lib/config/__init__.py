@@ -16,6 +16,7 @@ from lib.config.schema import (
     QueueConfig,
     TableConfig,
 )
+from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 __all__ = [
     "ENVIRONMENTS",
@@ -23,12 +24,15 @@ __all__ = [
     "ApiConfig",
     "BatchBucketConfig",
     "BillingMode",
+    "EdgeConfig",
     "FunctionSettings",
     "FunctionsConfig",
     "LogLevel",
+    "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
     "QueueConfig",
     "TableConfig",
+    "TenancyConfig",
     "config_for",
 ]

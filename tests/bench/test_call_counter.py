@@ -103,6 +103,8 @@ def test_batch_ingest_sends_rows_ten_to_a_call(aws: boto3.Session, tmp_path) -> 
     assert counter.take() == {
         "dynamodb:PutItem": 1,
         "s3:GetObject": 1,
+        # The file's rows name merchant-0 .. merchant-6 (n % 7): each is checked ACTIVE once.
+        "dynamodb:GetItem": 7,
         "sqs:SendMessageBatch": 3,
         "dynamodb:UpdateItem": 1,
     }

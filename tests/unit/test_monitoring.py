@@ -18,6 +18,7 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         "payment-workflow",
         "payment-batch-ingest",
         "payment-queue-consumer",
+        "payment-authorizer",
         "payment-workflow-starter",
     ]
     # The workflow function's Errors are mostly declines the state machine routes on purpose:
