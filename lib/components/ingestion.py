@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
     S3BucketNotificationLambdaFunction,
 )
-from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -35,15 +37,12 @@ class BatchIngestion(Construct):
         queue_settings: QueueConfig,
         storage: Storage,
         queues: Queues,
-        state_machine: SfnStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         self._context = context
         self.ingest_function: PaymentFunction = self._build_ingest_function(ingest_sizing, storage, queues)
         self._build_bucket_trigger(storage)
-        self.consumer_function: PaymentFunction = self._build_consumer_function(
-            consumer_sizing, storage, queues, state_machine
-        )
+        self.consumer_function: PaymentFunction = self._build_consumer_function(consumer_sizing, storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
     def _build_ingest_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
@@ -89,9 +88,7 @@ class BatchIngestion(Construct):
             ),
         )
 
-    def _build_consumer_function(
-        self, sizing: FunctionSettings, storage: Storage, queues: Queues, state_machine: SfnStateMachine
-    ) -> PaymentFunction:
+    def _build_consumer_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
         context = self._context
         return PaymentFunction(
             self,
@@ -104,7 +101,6 @@ class BatchIngestion(Construct):
                     **context.common_environment,
                     contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
                     contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement(
@@ -119,7 +115,7 @@ class BatchIngestion(Construct):
                         [storage.payments_table.arn],
                     ),
                     statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                    # No StartExecution: the payment's stream record starts its workflow (outbox).
                 ],
             ),
         )
@@ -133,6 +129,10 @@ class BatchIngestion(Construct):
             batch_size=settings.consumer_batch_size,
             maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            # Within the consumer's (and workflow's) reservation, validated by the config.
+            scaling_config=LambdaEventSourceMappingScalingConfig(
+                maximum_concurrency=settings.consumer_maximum_concurrency
+            ),
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:

@@ -81,8 +81,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:PutItem", idempotency),
             ("dynamodb:UpdateItem", idempotency),
             ("dynamodb:DeleteItem", idempotency),
-            # StepFunctionsStarter.start
-            ("states:StartExecution", state_machine),
+            # No StartExecution: the payment's stream record starts its workflow (the outbox).
             # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).
             ("kms:GenerateMac", mac_key),
             ("kms:VerifyMac", mac_key),
@@ -125,8 +124,24 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:PutItem", payments),
             ("dynamodb:PutItem", audit),
             ("dynamodb:GetItem", payments),
+        },
+        "workflow_starter": {
             # StepFunctionsStarter.start
             ("states:StartExecution", state_machine),
+            # The stream event source mapping reads the payments table's stream as this role.
+            *{
+                (action, f"{payments}/stream/*")
+                for action in (
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                )
+            },
+            # A batch given up on goes to the on-failure destination (the DLQ) as this role.
+            ("sqs:SendMessage", dlq),
+            # The table (and so its stream) and the DLQ are encrypted with the CMK.
+            ("kms:GenerateDataKey", key),
         },
         "authorizer": {
             # MerchantDirectory.by_api_key: the credential item, then the merchant item.
@@ -157,7 +172,9 @@ def _readable(pairs: set[tuple[str, str]]) -> list[str]:
     return sorted(f"{action} on {resource}" for action, resource in pairs)
 
 
-@pytest.mark.parametrize("function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer"])
+@pytest.mark.parametrize(
+    "function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter"]
+)
 def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
     lambda_function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, function))
     granted = _grants_of_role(env_stack, lambda_function["role"])
@@ -172,11 +189,11 @@ def test_state_machine_role_only_invokes_its_step_function(env_stack: Synthesize
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
-def test_every_role_is_one_of_the_six_judged_above(env_stack: SynthesizedStack) -> None:
+def test_every_role_is_one_of_the_seven_judged_above(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
     judged.add(role_id(env_stack.only("aws_sfn_state_machine")["role_arn"]))
     assert set(env_stack.resources("aws_iam_role")) == judged
-    assert len(judged) == 6  # five functions and the state machine
+    assert len(judged) == 7  # six functions and the state machine
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:
