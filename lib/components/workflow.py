@@ -55,15 +55,19 @@ INFRASTRUCTURE_RETRY: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
-# The function at its reserved concurrency: nothing ran, so retrying is always safe, and a burst
-# of executions (a batch file) can keep a small reservation busy for minutes. Many short waits
-# (at most 10 s, full jitter, up to 50 attempts: about 4 minutes on average) before giving up.
+# The function at its reserved concurrency: nothing ran, so retrying is always safe. A burst bigger
+# than the reservation (a batch file) drains at the reservation's pace, so how long a step waits
+# depends on the burst, not on the step: the bound is the execution's TimeoutSeconds, not a count.
+# Waits double from 1 s to MaxDelaySeconds 20 with full jitter (10 s on average), so 1,000 attempts
+# outlast the 900 s timeout; a timed-out execution is alarmed and redrivable, its payment untouched.
+# (Measured with the workflow reserved at 2: 50 attempts of at most 10 s ran out after ~4 minutes
+# and failed executions whose payments were fine; see docs/design.md, "Concurrency".)
 THROTTLED_RETRY: dict[str, Any] = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
     "IntervalSeconds": 1,
-    "BackoffRate": 1.5,
-    "MaxAttempts": 50,
-    "MaxDelaySeconds": 10,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 1000,
+    "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
 # Bounds an execution that keeps retrying; a timed-out execution is alarmed (ExecutionsTimedOut).

@@ -16,6 +16,7 @@ from localcloud.patches import (
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    stepfunctions_clients,
     stepfunctions_lambda_errors,
     terraform_fidelity,
 )
@@ -28,6 +29,7 @@ def apply_all(state_dir: Path) -> None:
     dynamodb_isolation.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
+    stepfunctions_clients.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     sqs_event_source.apply()
