@@ -9,6 +9,7 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    lambda_account,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
@@ -24,6 +25,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_api.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
+    lambda_account.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()
