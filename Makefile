@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate demo bench snapshots clean
+.PHONY: bootstrap test synth validate preflight demo bench snapshots clean
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -19,6 +19,9 @@ demo:  ## the main job: deploy to the local emulator, drive payments, print, des
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh
 	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) .venv/bin/python tap.py
+
+preflight: synth  ## will the account take TapStack$(ENVIRONMENT_SUFFIX)? region, Lambda concurrency, API Gateway logging role, state bucket
+	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) .venv/bin/python -m lib.preflight
 
 validate: synth  ## terraform init + validate the synthesized stack
 	$(RUN) cd cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX) && terraform init -backend=false -input=false >/dev/null && terraform validate
