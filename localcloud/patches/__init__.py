@@ -9,6 +9,7 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    cloudwatch_alarm_actions,
     lambda_account,
     lambda_runtime,
     s3_bucket_policy,
@@ -26,6 +27,7 @@ def apply_all(state_dir: Path) -> None:
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()
+    cloudwatch_alarm_actions.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()
