@@ -8,15 +8,16 @@ own, and on destroy remove or reset, a setting the other stacks of the region re
 here, applied before (and with the same command as) the environment stack, and a PR stack's
 destroy never touches it (a different stack, a different state file).
 
-Destroying this stack leaves the account setting in place (``reset_on_delete`` false, AWS's own
-behaviour for a deleted ``AWS::ApiGateway::Account``) and the role is protected by
-``prevent_destroy``: removing it would silently stop the logs of every API in the region.
+Destroying this stack is a deliberate operator action, never part of a PR's clean-up: it deletes
+the role, and with it the logs of every API of the region (the account setting itself stays,
+``reset_on_delete`` false, as for a deleted ``AWS::ApiGateway::Account``).
 """
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import App, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -26,6 +27,11 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from lib.settings import DeploymentSettings
+from lib.tap_stack import PROJECT_TAG, EmulatorProvider, TapStack, build_backend, build_provider, target_overrides
+from lib.target import ProviderOverrides
+
+ACCOUNT_STACK_NAME = "TapAccount"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 # IAM role names are global to the account while the API Gateway setting is per region: the
 # region in the name lets each region's account stack own its own role.
@@ -82,7 +88,6 @@ class ApiGatewayAccountLogging(Construct):
             name=cloudwatch_role_name(region),
             description="API Gateway writes access and execution logs of every REST API in this region with it",
             assume_role_policy=trust.json,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
 
     def _build_policy(self, account_id: str, region: str) -> IamRolePolicy:
@@ -105,3 +110,42 @@ class ApiGatewayAccountLogging(Construct):
             ],
         )
         return IamRolePolicy(self, "policy", name="write-api-gateway-logs", role=self.role.id, policy=document.json)
+
+
+class AccountStack(TerraformStack):
+    """``TapAccount``: what one account and region hold once, with a provider and state like TapStack's.
+
+    Exposes ``logging: ApiGatewayAccountLogging``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        stack_id: str = ACCOUNT_STACK_NAME,
+        *,
+        settings: DeploymentSettings,
+        provider_overrides: ProviderOverrides | None = None,
+    ) -> None:
+        super().__init__(scope, stack_id)
+        # No environment tags: the stack serves every environment of the region.
+        build_provider(self, settings, provider_overrides, {"Project": PROJECT_TAG, "ManagedBy": "cdktf"})
+        # One state per account and region, whichever environment's deploy applies it.
+        build_backend(self, settings, f"account/{settings.region}/{stack_id}.tfstate")
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.logging: ApiGatewayAccountLogging = ApiGatewayAccountLogging(
+            self, "api_gateway_logging", account_id=account_id, region=settings.region
+        )
+        TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=self.logging.role.arn)
+
+
+def synth_with_account_stack(
+    app: App, environment: TapStack, settings: DeploymentSettings, *, emulator_provider: EmulatorProvider | None = None
+) -> AccountStack:
+    """Add ``TapAccount`` to ``app`` and make ``environment`` depend on it.
+
+    ``cdktf deploy`` then refuses to deploy the environment stack without it and applies it first
+    (``cdktf deploy TapAccount TapStack<suffix>``); ``cdktf destroy TapStack<suffix>`` leaves it.
+    """
+    account = AccountStack(app, settings=settings, provider_overrides=target_overrides(settings, emulator_provider))
+    environment.add_dependency(account)
+    return account

@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
+from typing import Any
 
+from lib.settings import read_settings
 from tests.unit.synth import SynthesizedStack
 
-ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
+ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"
 
 
 @cache
-def synthesized_account_logging() -> SynthesizedStack:
-    from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
+def synthesized() -> tuple[SynthesizedStack, Any, Any]:
+    """TapAccount and the environment stack that depends on it, with S3 state."""
+    from cdktf import Testing
 
-    from lib.account_stack import ApiGatewayAccountLogging
+    from lib.account_stack import synth_with_account_stack
+    from lib.tap_stack import synth_environments
 
-    stack = TerraformStack(Testing.app(), "account")
-    AwsProvider(stack, "aws", region=REGION)
-    ApiGatewayAccountLogging(stack, "account_logging", account_id=ACCOUNT_ID, region=REGION)
-    return SynthesizedStack(stack=stack, text=Testing.synth(stack))
+    settings = read_settings({"AWS_REGION": REGION, "TERRAFORM_STATE_BUCKET": "team-state"})
+    app = Testing.app()
+    environment = synth_environments(app, {"dev": settings})["dev"]
+    account = synth_with_account_stack(app, environment, settings)
+    return SynthesizedStack(stack=account, text=Testing.synth(account)), account, environment
+
+
+def test_the_environment_stack_depends_on_the_account_stack() -> None:
+    _, account, environment = synthesized()
+    assert account.node.id == "TapAccount"
+    assert [stack.node.id for stack in environment.dependencies] == ["TapAccount"]
+
+
+def test_one_state_per_account_and_region_and_no_environment_tags() -> None:
+    stack, _, _ = synthesized()
+    assert stack.document["terraform"]["backend"]["s3"] == {
+        "bucket": "team-state",
+        "key": f"account/{REGION}/TapAccount.tfstate",
+        "region": REGION,
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    (provider,) = stack.document["provider"]["aws"]
+    assert provider["region"] == REGION
+    assert provider["default_tags"] == [{"tags": {"Project": "payment-platform", "ManagedBy": "cdktf"}}]
 
 
 def test_the_account_setting_points_at_a_role_api_gateway_can_assume() -> None:
-    stack = synthesized_account_logging()
+    stack, _, _ = synthesized()
     role = stack.only("aws_iam_role")
     account = stack.only("aws_api_gateway_account")
 
-    assert role["name"] == "payment-platform-apigw-cloudwatch-eu-west-1"
+    assert role["name"] == f"payment-platform-apigw-cloudwatch-{REGION}"
     assert account["cloudwatch_role_arn"] == stack.reference_of("aws_iam_role", role, "arn")
     trust = stack.policy_document(role["assume_role_policy"])
     assert trust["statement"] == [
@@ -39,10 +62,13 @@ def test_the_account_setting_points_at_a_role_api_gateway_can_assume() -> None:
             "principals": [{"identifiers": ["apigateway.amazonaws.com"], "type": "Service"}],
         }
     ]
+    assert stack.document["output"]["api_gateway_cloudwatch_role_arn"]["value"] == stack.reference_of(
+        "aws_iam_role", role, "arn"
+    )
 
 
-def test_the_setting_waits_for_the_role_policy_and_survives_a_destroy() -> None:
-    stack = synthesized_account_logging()
+def test_the_setting_waits_for_the_role_policy_and_is_kept_on_destroy() -> None:
+    stack, _, _ = synthesized()
     policy = stack.only("aws_iam_role_policy")
     account = stack.only("aws_api_gateway_account")
 
@@ -51,17 +77,16 @@ def test_the_setting_waits_for_the_role_policy_and_survives_a_destroy() -> None:
     assert policy["name"] == "write-api-gateway-logs"
     assert account["depends_on"] == [f"aws_iam_role_policy.{policy_id}"]
     assert account["reset_on_delete"] is False
-    assert stack.only("aws_iam_role")["lifecycle"] == {"prevent_destroy": True}
 
 
 def test_the_role_writes_only_api_gateway_log_groups() -> None:
-    stack = synthesized_account_logging()
+    stack, _, _ = synthesized()
     document = stack.policy_document(stack.only("aws_iam_role_policy")["policy"])
     groups = [
         f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
         f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/apigateway/*",
     ]
-    assert json.loads(json.dumps(document["statement"])) == [
+    assert document["statement"] == [
         {
             "sid": "WriteApiGatewayLogs",
             "effect": "Allow",
