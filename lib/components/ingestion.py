@@ -130,6 +130,8 @@ class BatchIngestion(Construct):
             batch_size=settings.consumer_batch_size,
             maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            # CreateEventSourceMapping checks the function's role may read the queue: policy first.
+            depends_on=[self.consumer_function.policy],
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:

@@ -1,7 +1,8 @@
-"""Alarms to the alarm topic and one dashboard for the platform."""
+"""Alarms to the alarm topic, the topic's subscribers, and one dashboard for the platform."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from lib.components.api import PaymentsApi
@@ -19,7 +21,7 @@ from lib.config import AlarmConfig
 
 
 class Monitoring(Construct):
-    """Alarms (by alarm name) to the alarm topic, and the platform's dashboard."""
+    """Alarms (by alarm name) to the alarm topic, its ``subscriptions``, and the platform's dashboard."""
 
     def __init__(
         self,
@@ -41,6 +43,17 @@ class Monitoring(Construct):
         api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
         self._build_function_alarms(functions)
         self._build_platform_alarms(queues, api_dimensions, state_machine)
+        self.subscriptions: list[SnsTopicSubscription] = [
+            SnsTopicSubscription(
+                self,
+                # Named by the endpoint, not its position: reordering the list replaces nothing.
+                f"alarm_subscriber_{hashlib.sha256(f'{s.protocol}:{s.endpoint}'.encode()).hexdigest()[:12]}",
+                topic_arn=queues.alarm_topic.arn,
+                protocol=s.protocol,
+                endpoint=s.endpoint,
+            )
+            for s in settings.subscribers
+        ]
         self.dashboard: CloudwatchDashboard = CloudwatchDashboard(
             self,
             "dashboard",

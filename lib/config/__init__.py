@@ -16,10 +16,12 @@ from lib.config.schema import (
     QueueConfig,
     TableConfig,
 )
+from lib.config.subscribers import AlarmSubscriber
 
 __all__ = [
     "ENVIRONMENTS",
     "AlarmConfig",
+    "AlarmSubscriber",
     "ApiConfig",
     "BatchBucketConfig",
     "BillingMode",

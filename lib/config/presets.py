@@ -18,6 +18,7 @@ from lib.config.schema import (
     TableConfig,
     require_environment,
 )
+from lib.config.subscribers import AlarmSubscriber
 
 DEV = PlatformConfig(
     environment="dev",
@@ -56,6 +57,8 @@ DEV = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
+        # Dev and PR stacks page nobody; `make demo` subscribes a queue to show delivery.
+        subscribers=(),
     ),
     payment_rules=PaymentRules(
         max_payment_amount="10000.00",
@@ -101,6 +104,8 @@ STAGING = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
+        # The team's address (stays "pending confirmation" until someone confirms it).
+        subscribers=(AlarmSubscriber("email", "payments-alerts@example.com"),),
     ),
     payment_rules=PaymentRules(
         max_payment_amount="50000.00",
@@ -148,6 +153,11 @@ PROD = PlatformConfig(
         api_5xx_threshold=1,
         api_p99_latency_ms=1_500,
         state_machine_failed_threshold=1,
+        # The on-call team's address and its paging webhook (both confirm their subscription).
+        subscribers=(
+            AlarmSubscriber("email", "payments-oncall@example.com"),
+            AlarmSubscriber("https", "https://pager.example.com/hooks/payments"),
+        ),
     ),
     payment_rules=PaymentRules(
         max_payment_amount="100000.00",

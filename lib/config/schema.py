@@ -24,6 +24,7 @@ from lib.config.limits import (
     SQS_RETENTION_SECONDS,
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
+from lib.config.subscribers import AlarmSubscriber
 from lib.lambda_sources import FUNCTION_NAMES
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -194,6 +195,8 @@ class AlarmConfig:
     api_5xx_threshold: int
     api_p99_latency_ms: int
     state_machine_failed_threshold: int
+    # Who hears the alarm topic; none means alarms reach only the console and the dashboard.
+    subscribers: tuple[AlarmSubscriber, ...] = ()
 
     def __post_init__(self) -> None:
         _require(
@@ -216,6 +219,11 @@ class AlarmConfig:
         _require(
             self.api_p99_latency_ms >= 1,
             f"api_p99_latency_ms must be at least 1, got {self.api_p99_latency_ms}",
+        )
+        endpoints = [(subscriber.protocol, subscriber.endpoint) for subscriber in self.subscribers]
+        _require(
+            len(set(endpoints)) == len(endpoints),
+            f"alarms.subscribers must not repeat an endpoint, got {sorted(endpoints)}",
         )
 
 
