@@ -136,26 +136,14 @@ class PaymentsApi(Construct):
 
     def _build_access_log_group(self) -> CloudwatchLogGroup:
         context = self._context
-        return CloudwatchLogGroup(
-            self,
-            "access_log_group",
-            name=f"/aws/apigateway/{context.namer('payments-api')}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
-        )
+        return context.log_group(self, "access_log_group", name=f"/aws/apigateway/{context.namer('payments-api')}")
 
     def _build_execution_log_group(self, stage_name: str) -> CloudwatchLogGroup:
         """The group INFO execution logging writes to, declared so it has the CMK and a retention
         and goes with the stack; left to API Gateway it would be created unencrypted, kept forever
         and outlive every destroyed stack. The name is API Gateway's own, fixed by the API id."""
-        context = self._context
-        return CloudwatchLogGroup(
-            self,
-            "execution_log_group",
-            name=f"API-Gateway-Execution-Logs_{self.rest_api.id}/{stage_name}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
-        )
+        name = f"API-Gateway-Execution-Logs_{self.rest_api.id}/{stage_name}"
+        return self._context.log_group(self, "execution_log_group", name=name)
 
     def _build_invoke_permission(self) -> None:
         LambdaPermission(
