@@ -12,6 +12,11 @@ anything but 0.
 moto 5.2.5 has no ``GetAccountSettings`` (no URL, no response method) and enforces the rule only
 when ``MOTO_LAMBDA_CONCURRENCY_QUOTA`` is set, always with "[100]". The patch adds the operation
 and replaces the check, with the quota from ``localcloud.account`` (read once at start).
+
+The quota changes the way it does on AWS: Service Quotas ``RequestServiceQuotaIncrease`` for
+Lambda's "Concurrent executions" (``L-B99A9384``). The emulator grants it at once (AWS reviews
+it: ``PENDING`` then ``APPROVED``), and never lowers the quota (AWS refuses a value not above the
+current one). ``GetServiceQuota`` for that code reports the current quota. moto has neither.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ CODE_SIZE_UNZIPPED_BYTES = 250 * 1024**2
 CODE_SIZE_ZIPPED_BYTES = 50 * 1024**2
 
 ACCOUNT_SETTINGS_PATH = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
+# Service Quotas' code for Lambda's "Concurrent executions".
+CONCURRENCY_QUOTA_CODE = "L-B99A9384"
 
 
 class _Quota:
@@ -88,6 +95,58 @@ def _get_account_settings(self: Any) -> tuple[int, dict[str, str], str]:
     return 200, {}, json.dumps(account_settings(self.backend))
 
 
+def _concurrency_quota(request: Any) -> dict[str, Any]:
+    arn = f"arn:aws:servicequotas:{request.region}:{request.current_account}:lambda/{CONCURRENCY_QUOTA_CODE}"
+    return {
+        "ServiceCode": "lambda",
+        "ServiceName": "AWS Lambda",
+        "QuotaArn": arn,
+        "QuotaCode": CONCURRENCY_QUOTA_CODE,
+        "QuotaName": "Concurrent executions",
+        "Value": float(QUOTA.concurrent_executions),
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
+    }
+
+
+def _is_concurrency_quota(params: dict[str, Any]) -> bool:
+    return params.get("ServiceCode") == "lambda" and params.get("QuotaCode") == CONCURRENCY_QUOTA_CODE
+
+
+def _patch_service_quotas() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.servicequotas.responses import ServiceQuotasResponse
+
+    original_get = ServiceQuotasResponse.get_service_quota
+
+    def get_service_quota(self: Any) -> str:
+        if not _is_concurrency_quota(json.loads(self.body)):
+            return original_get(self)
+        return json.dumps({"Quota": _concurrency_quota(self)})
+
+    def request_service_quota_increase(self: Any) -> str:
+        params = json.loads(self.body)
+        if not _is_concurrency_quota(params):
+            raise JsonRESTError(
+                "NoSuchResourceException", "The request failed because the specified quota doesn't exist."
+            )
+        desired = int(float(params["DesiredValue"]))
+        if desired <= QUOTA.concurrent_executions:
+            raise JsonRESTError(
+                "IllegalArgumentException",
+                f"The requested value {desired} must be greater than the current value {QUOTA.concurrent_executions}.",
+            )
+        QUOTA.concurrent_executions = desired
+        quota = _concurrency_quota(self)
+        request = {key: quota[key] for key in ("ServiceCode", "ServiceName", "QuotaCode", "QuotaName", "QuotaArn")}
+        return json.dumps({"RequestedQuota": {**request, "DesiredValue": float(desired), "Status": "APPROVED"}})
+
+    responses: Any = ServiceQuotasResponse
+    responses.get_service_quota = get_service_quota
+    responses.request_service_quota_increase = request_service_quota_increase
+
+
 def apply() -> None:
     from moto.awslambda import urls
     from moto.awslambda.models import LambdaBackend
@@ -98,3 +157,4 @@ def apply() -> None:
     responses: Any = LambdaResponse
     responses.get_account_settings = _get_account_settings
     LambdaBackend.put_function_concurrency = _put_function_concurrency  # type: ignore[assignment,method-assign]
+    _patch_service_quotas()

@@ -182,3 +182,19 @@ def test_a_bad_quota_stops_the_emulator_at_start(tmp_path: Path) -> None:
         "LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT must be a whole number of at least 1, got '0'"
         in (tmp_path / "state" / "server.log").read_text()
     )
+
+
+def test_a_service_quotas_increase_raises_the_lambda_quota(tmp_path: Path) -> None:
+    with LocalCloud(tmp_path / "state", lambda_concurrency_limit=NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT) as cloud:
+        quotas, lam = client_for(cloud.endpoint)("service-quotas"), client_for(cloud.endpoint)("lambda")
+        code = {"ServiceCode": "lambda", "QuotaCode": "L-B99A9384"}
+        assert quotas.get_service_quota(**code)["Quota"]["Value"] == 50.0
+        with pytest.raises(ClientError) as not_higher:
+            quotas.request_service_quota_increase(**code, DesiredValue=50.0)
+        assert not_higher.value.response["Error"]["Code"] == "IllegalArgumentException"
+
+        granted = quotas.request_service_quota_increase(**code, DesiredValue=1000.0)["RequestedQuota"]
+
+        assert (granted["QuotaCode"], granted["DesiredValue"], granted["Status"]) == ("L-B99A9384", 1000.0, "APPROVED")
+        assert quotas.get_service_quota(**code)["Quota"]["Value"] == 1000.0
+        assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
