@@ -43,7 +43,14 @@ def ingest_object(record: S3EventRecord) -> dict[str, Any]:
     body = read["Body"]
     report = RejectionReport()
     try:
-        counts = ingest_csv(body.read, runtime.environment().rules, job.job_id, runtime.queue_sender(), report)
+        counts = ingest_csv(
+            body.read,
+            runtime.environment().rules,
+            job.job_id,
+            runtime.queue_sender(),
+            report,
+            merchant_is_active=runtime.merchants().is_active,
+        )
         report_key = report_key_for(key) if counts.rejected else None
         if report_key is not None:
             s3.put_object(Bucket=bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv")

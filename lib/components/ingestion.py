@@ -59,6 +59,7 @@ class BatchIngestion(Construct):
                 environment={
                     **context.common_environment,
                     contract.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
+                    contract.MERCHANTS_TABLE_NAME: storage.merchants_table.name,
                     contract.PAYMENT_QUEUE_URL: queues.queue.url,
                 },
                 statements=[
@@ -77,6 +78,8 @@ class BatchIngestion(Construct):
                         [storage.batch_jobs_table.arn],
                     ),
                     statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
+                    # Each row's merchant must be active (MerchantDirectory.is_active).
+                    statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
                     # S3 is invoked asynchronously: an event that fails every retry lands here.
                     statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [queues.dlq.arn]),
                     # Decrypt batch files, encrypt reports and queue messages with the CMK.

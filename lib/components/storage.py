@@ -83,6 +83,11 @@ class Storage(Construct):
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
         )
+        # Merchants and the SHA-256 of their API keys (payment_core/merchants.py): data written
+        # by `make merchant`, read by the authorizer.
+        self.merchants_table: DynamodbTable = self._build_table(
+            "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
+        )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
     def _capacity(self) -> tuple[int | None, int | None]:

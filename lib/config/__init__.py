@@ -17,6 +17,7 @@ from lib.config.schema import (
     TableConfig,
 )
 from lib.config.subscribers import AlarmSubscriber
+from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 __all__ = [
     "ENVIRONMENTS",
@@ -25,12 +26,15 @@ __all__ = [
     "ApiConfig",
     "BatchBucketConfig",
     "BillingMode",
+    "EdgeConfig",
     "FunctionSettings",
     "FunctionsConfig",
     "LogLevel",
+    "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
     "QueueConfig",
     "TableConfig",
+    "TenancyConfig",
     "config_for",
 ]

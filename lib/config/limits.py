@@ -20,3 +20,7 @@ SQS_LAMBDA_BATCHING_WINDOW_SECONDS = (0, 300)
 KMS_DELETION_WINDOW_DAYS = (7, 30)
 # S3 refuses STANDARD_IA transitions sooner than this many days after creation.
 S3_STANDARD_IA_MIN_DAYS = 30
+# API Gateway: authorizerResultTtlInSeconds is 0 to 3600.
+AUTHORIZER_CACHE_TTL_SECONDS = (0, 3600)
+# WAFv2 rate-based statement limit (requests per 5 minutes per aggregation key).
+WAF_RATE_LIMIT = (10, 2_000_000_000)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # Only the function that uses one of these imports it (in its runtime's __init__): the
     # layer ships no bytecode, so every module a cold start imports is also compiled then.
     from payment_core.batch_jobs import BatchJobs
+    from payment_core.merchants import MerchantDirectory
     from payment_core.notifications import SnsStatusPublisher
     from payment_core.queue_sender import BatchingQueueSender
 
@@ -103,6 +104,8 @@ class FunctionRuntime(Generic[Environment]):
         self.sqs: Cached[SQSClient] = self.cached(lambda: boto3.client("sqs"))
         self.sns: Cached[SNSClient] = self.cached(lambda: boto3.client("sns"))
         self.s3: Cached[S3Client] = self.cached(lambda: boto3.client("s3"))
+        # Any: the project carries no mypy_boto3_kms stubs.
+        self.kms: Cached[Any] = self.cached(lambda: boto3.client("kms"))
 
     def cached(self, build: Callable[[], Piece]) -> Cached[Piece]:
         """A piece of this runtime: built once, dropped by ``reset`` or by a change to another piece."""
@@ -134,9 +137,11 @@ class FunctionRuntime(Generic[Environment]):
                 return handle(event, context)
 
             traced = self.tracer.capture_lambda_handler(self.metrics.log_metrics(configured))
+            # clear_state: keys a request appended (an Idempotency-Key, a merchant) must not
+            # reach the logs of the next invocation of this warm execution environment.
             if correlation_id_path is None:
-                return self.logger.inject_lambda_context(traced)
-            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path)
+                return self.logger.inject_lambda_context(traced, clear_state=True)
+            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
 
@@ -184,6 +189,7 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
 
     def __init__(self) -> None:
         from payment_core.batch_jobs import BatchJobs
+        from payment_core.merchants import MerchantDirectory
         from payment_core.queue_sender import BatchingQueueSender
 
         super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
@@ -191,6 +197,10 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
             lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
         )
         self._queue_sender = BatchingQueueSender
+        # Each row's merchant must be active (payment_core.merchants, the authorizer's table).
+        self.merchants: Cached[MerchantDirectory] = self.cached(
+            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
+        )
 
     def queue_sender(self) -> BatchingQueueSender:
         """A new sender per file: it buffers and counts that file's messages."""
