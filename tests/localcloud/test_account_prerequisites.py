@@ -3,18 +3,20 @@
 * API Gateway: logging on a stage needs the account's CloudWatch Logs role; the role must be one
   API Gateway can assume.
 * Lambda: reservations must leave min(100, quota) executions unreserved; GetAccountSettings
-  reports the quota the emulator was started with.
+  reports the quota the emulator was started with; unreserved invocations run within that quota.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, LocalCloudError
@@ -198,3 +200,56 @@ def test_a_service_quotas_increase_raises_the_lambda_quota(tmp_path: Path) -> No
         assert (granted["QuotaCode"], granted["DesiredValue"], granted["Status"]) == ("L-B99A9384", 1000.0, "APPROVED")
         assert quotas.get_service_quota(**code)["Quota"]["Value"] == 1000.0
         assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
+
+
+SLEEPING_HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(1.5)\n    return 1\n"
+
+
+def _throttle_reasons_of_concurrent_invokes(lam: Any, function_name: str, count: int) -> list[str | None]:
+    """Invoke ``count`` times at once; per invoke None when it ran, else the 429's Reason."""
+    reasons: list[str | None] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            lam.invoke(FunctionName=function_name, Payload=b"{}")
+        except ClientError as error:
+            reasons[index] = error.response.get("Reason")
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return reasons
+
+
+def test_unreserved_invocations_share_the_quota_as_raised(tmp_path: Path) -> None:
+    """The quota PutFunctionConcurrency checks is the one invocations run under, raised or not."""
+    with LocalCloud(tmp_path / "state", lambda_concurrency_limit=2) as cloud:
+        client = client_for(cloud.endpoint)
+        # Tried once: botocore would retry a 429 by itself.
+        lam = boto3.client(
+            "lambda",
+            endpoint_url=cloud.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        role = client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))
+        lam.create_function(
+            FunctionName="sleeper",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="handler.handler",
+            Code={"ZipFile": make_zip({"handler.py": SLEEPING_HANDLER})},
+        )
+
+        on_two = _throttle_reasons_of_concurrent_invokes(lam, "sleeper", 3)
+        client("service-quotas").request_service_quota_increase(
+            ServiceCode="lambda", QuotaCode="L-B99A9384", DesiredValue=3.0
+        )
+        on_three = _throttle_reasons_of_concurrent_invokes(lam, "sleeper", 3)
+
+    assert sorted(on_two, key=str) == sorted([None, None, "ConcurrentInvocationLimitExceeded"], key=str)
+    assert on_three == [None, None, None]
