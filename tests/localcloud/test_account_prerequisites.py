@@ -9,19 +9,19 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud, LocalCloudError
 from localcloud.account import DEFAULT_LAMBDA_CONCURRENCY_LIMIT, NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT
 from tests.localcloud.conftest import REGION, make_zip
+from tests.localcloud.test_warm_runtime import COUNTING_HANDLER, without_retries
+from tests.localcloud.test_warm_runtime import _concurrent as concurrent_invokes
 
 NO_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
 NOT_ASSUMABLE = "The role ARN does not have required permissions set to API Gateway"
@@ -202,54 +202,28 @@ def test_a_service_quotas_increase_raises_the_lambda_quota(tmp_path: Path) -> No
         assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
 
 
-SLEEPING_HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(1.5)\n    return 1\n"
-
-
-def _throttle_reasons_of_concurrent_invokes(lam: Any, function_name: str, count: int) -> list[str | None]:
-    """Invoke ``count`` times at once; per invoke None when it ran, else the 429's Reason."""
-    reasons: list[str | None] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            lam.invoke(FunctionName=function_name, Payload=b"{}")
-        except ClientError as error:
-            reasons[index] = error.response.get("Reason")
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return reasons
-
-
 def test_unreserved_invocations_share_the_quota_as_raised(tmp_path: Path) -> None:
     """The quota PutFunctionConcurrency checks is the one invocations run under, raised or not."""
     with LocalCloud(tmp_path / "state", lambda_concurrency_limit=2) as cloud:
         client = client_for(cloud.endpoint)
-        # Tried once: botocore would retry a 429 by itself.
-        lam = boto3.client(
-            "lambda",
-            endpoint_url=cloud.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
         role = client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))
-        lam.create_function(
+        arn = client("lambda").create_function(
             FunctionName="sleeper",
             Runtime="python3.12",
             Role=role["Role"]["Arn"],
             Handler="handler.handler",
-            Code={"ZipFile": make_zip({"handler.py": SLEEPING_HANDLER})},
-        )
+            Code={"ZipFile": make_zip({"handler.py": COUNTING_HANDLER})},
+        )["FunctionArn"]
 
-        on_two = _throttle_reasons_of_concurrent_invokes(lam, "sleeper", 3)
+        def throttle_reasons() -> list[str | None]:  # three at once: None when it ran, else the 429's Reason
+            outcomes = concurrent_invokes(without_retries(cloud), arn, [{"sleep": 1.5}] * 3)
+            return [o.response["Reason"] if isinstance(o, ClientError) else None for o in outcomes]
+
+        on_two = throttle_reasons()
         client("service-quotas").request_service_quota_increase(
             ServiceCode="lambda", QuotaCode="L-B99A9384", DesiredValue=3.0
         )
-        on_three = _throttle_reasons_of_concurrent_invokes(lam, "sleeper", 3)
+        on_three = throttle_reasons()
 
     assert sorted(on_two, key=str) == sorted([None, None, "ConcurrentInvocationLimitExceeded"], key=str)
     assert on_three == [None, None, None]
