@@ -91,7 +91,9 @@ STAGING = PlatformConfig(
         workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=2),
         queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
-        workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30),
+        # One stream shard per invocation; a few more than the table's shards so a resharding
+        # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
+        workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=5),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
     ),
     log_retention_days=30,
@@ -149,7 +151,7 @@ PROD = PlatformConfig(
         workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=2),
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
-        workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30),
+        workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
     ),
     log_retention_days=365,
