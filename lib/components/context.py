@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from constructs import Construct
 
 from lib.naming import Namer
 
@@ -25,3 +27,9 @@ class PlatformContext:
     # Platform-wide telemetry knobs, applied alike by every construct that logs or traces.
     log_retention_days: int
     xray_tracing: bool
+
+    def log_group(self, scope: Construct, construct_id: str, name: str) -> CloudwatchLogGroup:
+        """A log group as every one of the platform's: the CMK and the configured retention."""
+        return CloudwatchLogGroup(
+            scope, construct_id, name=name, retention_in_days=self.log_retention_days, kms_key_id=self.key.arn
+        )

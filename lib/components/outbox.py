@@ -116,4 +116,6 @@ class WorkflowOutbox(Construct):
             destination_config=LambdaEventSourceMappingDestinationConfig(
                 on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=dead_letter_queue.arn)
             ),
+            # CreateEventSourceMapping checks the function's role may read the stream: policy first.
+            depends_on=[self.starter_function.policy],
         )

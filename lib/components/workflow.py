@@ -142,7 +142,9 @@ class Workflow(Construct):
         self._context = context
         self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, rules, storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
-        self.state_machine: SfnStateMachine = self._build_state_machine(self._build_role())
+        role, policy = self._build_role()
+        self.state_machine_policy: IamRolePolicy = policy
+        self.state_machine: SfnStateMachine = self._build_state_machine(role, policy)
 
     def _build_log_group(self) -> CloudwatchLogGroup:
         context = self._context
@@ -154,7 +156,7 @@ class Workflow(Construct):
             kms_key_id=context.key.arn,
         )
 
-    def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
+    def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
         return SfnStateMachine(
             self,
             "state_machine",
@@ -168,6 +170,8 @@ class Workflow(Construct):
                 level="ALL",
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
+            # CreateStateMachine checks the role can deliver the execution logs: its policy first.
+            depends_on=[policy],
         )
 
     def _build_workflow_function(
@@ -204,7 +208,7 @@ class Workflow(Construct):
             ),
         )
 
-    def _build_role(self) -> IamRole:
+    def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
         namer, account_id = self._context.namer, self._context.account_id
         assume = DataAwsIamPolicyDocument(
             self,
@@ -254,5 +258,7 @@ class Workflow(Construct):
                 )
             )
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json)
-        return role
+        policy = IamRolePolicy(
+            self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json
+        )
+        return role, policy

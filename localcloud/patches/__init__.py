@@ -9,8 +9,10 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    cloudwatch_alarm_actions,
     dynamodb_isolation,
     dynamodb_streams,
+    lambda_account,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
@@ -32,6 +34,8 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_clients.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
+    lambda_account.apply()
+    cloudwatch_alarm_actions.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()

@@ -33,12 +33,14 @@ import pytest
 from demo.deployment import StackDeployment
 from demo.traffic import FINAL_STATUSES, PlatformClient
 from lib.lambda_sources import contract
+from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 
 CLIENTS = 8
 API_PAYMENTS = 104  # 13 rounds of 8 concurrent clients
 RACING_KEYS = 4  # each sent by all 8 clients at once
 BATCH_ROWS = 320
 WORKFLOW_RESERVATION = 2
+RAISED_LAMBDA_CONCURRENCY = 1000.0  # AWS's default account quota, once a new account asks
 # The execution timeout (900 s) is the bound of a step waiting for the reservation: past it the
 # execution is timed out, not the payment settled, so waiting longer would prove nothing.
 SETTLE_TIMEOUT_SECONDS = 900
@@ -67,6 +69,12 @@ def chaos(deployment: StackDeployment, platform: PlatformClient) -> Iterator[str
     # A tenant of its own, onboarded as `make merchant` does (merchants table + API key).
     platform.onboard(MERCHANT, "merchant-blocked")
     lambda_client = platform.client("lambda")
+    # The session deploys as a new account (quota 50), which refuses any reservation and would
+    # throttle 8 clients' unreserved calls on its own: raise it first, as an operator would
+    # through Service Quotas (only upwards; the later tests need no reservation of their own).
+    platform.client("service-quotas").request_service_quota_increase(
+        ServiceCode="lambda", QuotaCode=CONCURRENCY_QUOTA_CODE, DesiredValue=RAISED_LAMBDA_CONCURRENCY
+    )
     lambda_client.put_function_concurrency(
         FunctionName=workflow_function, ReservedConcurrentExecutions=WORKFLOW_RESERVATION
     )
