@@ -14,6 +14,7 @@ from localcloud.patches import (
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    stepfunctions_map_run,
     terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
@@ -22,6 +23,7 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
+    stepfunctions_map_run.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     sqs_event_source.apply()
