@@ -159,6 +159,7 @@ def ingest_chunk(
     remaining_ms: Callable[[], int],
     now: Callable[[], datetime],
     reserve_ms: int,
+    before_completion: Callable[[list[Rejection]], None] = lambda rejections: None,
 ) -> ChunkResult:
     """Queue the chunk's valid rows once; raise ``ChunkIncomplete`` with progress saved."""
     chunk = job.chunk
@@ -190,6 +191,7 @@ def ingest_chunk(
         queued = len(done_before) + len(sender.accepted)
         raise ChunkIncomplete(f"chunk {chunk.index}: {queued} of {len(owned)} rows queued; {error}") from error
     counts = ChunkCounts(rows=rows.rows, queued=len(owned), rejected=len(rejections))
+    before_completion(rejections)
     first_completion = ledger.complete_chunk(job.batch_job_id, chunk.index, counts, now())
     return ChunkResult(
         chunk.index, counts.rows, counts.queued, counts.rejected, rejections, already_done=not first_completion
