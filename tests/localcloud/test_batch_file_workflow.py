@@ -24,8 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "lambda" / "shared"))
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
 from payment_core.batch import job_id_for  # noqa: E402
+
+from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
