@@ -154,7 +154,7 @@ def test_time_running_short_saves_progress_and_the_next_attempt_continues(aws: A
     data = rows_file(40)
     [chunk] = only_chunk(data)
     start_job(aws, "job-a")
-    budget = iter([60_000, 60_000, 1_000])
+    budget = iter([60_000, 60_000, 60_000, 1_000])  # claim, send, send, then short
 
     with pytest.raises(ChunkIncomplete, match="time ran short"):
         run(aws, ledger, data, chunk, remaining=lambda: next(budget))

@@ -5,8 +5,8 @@ Order of work, and why each row is queued once (``docs/design.md`` → "Batch fi
 1. read the chunk's records (``csv_chunks``) and validate them as a whole-file read would;
 2. claim every valid row's payment id (``BatchLedger.claim``) *before* sending anything:
    a row whose id another row owns is reported as a duplicate, never sent;
-3. if any claim was this row's own from an earlier attempt, load the rows SQS already
-   accepted for this chunk and leave them out;
+3. rows SQS already accepted in an earlier attempt of this chunk (its progress record, read
+   first) are neither claimed again nor sent;
 4. send the rest ten at a time, remembering exactly which entries SQS accepted; when a send
    fails for good, or the invocation's time runs short, write the accepted rows to the
    chunk's progress record *then* raise, so the retried attempt continues where this one
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from payment_core.batch import Rejection, SeenPaymentIds, parse_row
-from payment_core.batch_ledger import BatchLedger, ChunkCounts, ClaimOwner
+from payment_core.batch_ledger import MAX_TRANSACTION_ITEMS, BatchLedger, ChunkCounts, ClaimOwner
 from payment_core.csv_chunks import BoundedLines, Chunk, read_records
 from payment_core.settings import BusinessRules
 
@@ -163,24 +163,28 @@ def ingest_chunk(
 ) -> ChunkResult:
     """Queue the chunk's valid rows once; raise ``ChunkIncomplete`` with progress saved."""
     chunk = job.chunk
+    # One read up front: a retried chunk skips what earlier attempts finished (cheap retries
+    # are what let a chunk that outgrows one invocation complete over several).
+    done_before, chunk_done = ledger.accepted_rows(job.batch_job_id, chunk.index)
+    if chunk_done:
+        return ChunkResult(chunk.index, 0, 0, 0, [], already_done=True)
     rows = validate_chunk(read, chunk, rules, job.batch_job_id)
-    claims = ledger.claim(job.batch_job_id, job.key, [(row.payment_id, row.row_number) for row in rows.valid], now())
+    # A row SQS accepted was claimed by this row first; only the others need claiming.
+    to_claim = [(row.payment_id, row.row_number) for row in rows.valid if row.row_number not in done_before]
+    others: dict[str, ClaimOwner] = {}
+    for start in range(0, len(to_claim), MAX_TRANSACTION_ITEMS):
+        _check_time(remaining_ms, reserve_ms, f"{len(to_claim) - start} rows left to claim")
+        claims = ledger.claim(job.batch_job_id, job.key, to_claim[start : start + MAX_TRANSACTION_ITEMS], now())
+        others.update(claims.others)
     rejections = list(rows.rejections)
     owned: list[ValidRow] = []
     for row in rows.valid:
-        owner = claims.others.get(row.payment_id)
+        owner = others.get(row.payment_id)
         if owner is None:
             owned.append(row)
         else:
             rejections.append(Rejection(row.row_number, duplicate_reason(owner, job.batch_job_id)))
     rejections.sort(key=lambda rejection: rejection.row_number)
-    # Claims come before any send: only rows claimed by an earlier attempt can have been
-    # sent, so a first attempt skips reading the progress record.
-    done_before: set[int] = set()
-    if claims.earlier:
-        done_before, chunk_done = ledger.accepted_rows(job.batch_job_id, chunk.index)
-        if chunk_done:
-            return ChunkResult(chunk.index, rows.rows, len(owned), len(rejections), rejections, already_done=True)
     to_send = [row for row in owned if row.row_number not in done_before]
     try:
         _send_all(to_send, sender, remaining_ms, reserve_ms)
@@ -198,14 +202,18 @@ def ingest_chunk(
     )
 
 
+def _check_time(remaining_ms: Callable[[], int], reserve_ms: int, left: str) -> None:
+    if remaining_ms() < reserve_ms:
+        raise ChunkIncomplete(f"{left} when the invocation's time ran short")
+
+
 def _send_all(
     rows: list[ValidRow], sender: AcceptedRowSender, remaining_ms: Callable[[], int], reserve_ms: int
 ) -> None:
     pending = list(rows)
     refused_rounds = 0
     while pending:
-        if remaining_ms() < reserve_ms:
-            raise ChunkIncomplete(f"{len(pending)} rows left when the invocation's time ran short")
+        _check_time(remaining_ms, reserve_ms, f"{len(pending)} rows left to send")
         group, pending = pending[:SQS_BATCH_SIZE], pending[SQS_BATCH_SIZE:]
         refused = sender.send(group)
         if refused:
