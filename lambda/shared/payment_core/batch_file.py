@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from payment_core.batch import REPORT_HEADER, Rejection, RejectionReport, job_id_for, report_key_for
 from payment_core.batch_ledger import BatchLedger
 from payment_core.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
-from payment_core.csv_chunks import Chunk, plan_chunks
+from payment_core.csv_chunks import Chunk, ChunkPlanner
 from payment_core.models import format_timestamp
 from payment_core.repository import condition_failed, from_attributes, to_attributes
 from payment_core.settings import BusinessRules
@@ -261,29 +261,52 @@ def plan_file(
         return {"state": ALREADY_COMPLETED, "chunks": 0}
     body = batch_file.open(s3)
     try:
-        plan = plan_chunks(body.read, settings.records_per_chunk)
+        planner = ChunkPlanner(body.read, settings.records_per_chunk)
+        if planner.header_problem is not None:
+            return _refuse_file(batch_file, s3, files, planner.header_problem, now)
+        # The descriptors go to disk as they come, so the planner's memory does not grow with
+        # the file (the manifest is about 80 bytes a chunk).
+        with tempfile.TemporaryFile() as manifest:
+            chunks = _write_manifest(planner.chunks(), manifest)
+            manifest.seek(0)
+            manifest_key = settings.layout.manifest_key(batch_file.job_id)
+            s3.put_object(Bucket=batch_file.bucket, Key=manifest_key, Body=manifest, ContentType="application/json")
     finally:
         body.close()
-    if plan.header_problem is not None:
-        report_key = report_key_for(batch_file.key)
-        report = RejectionReport()
-        try:
-            report.add(Rejection(1, plan.header_problem))
-            s3.put_object(Bucket=batch_file.bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv")
-        finally:
-            report.close()
-        files.set_chunks(batch_file.job_id, 0)
-        files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 1}, report_key, now())
-        return {"state": COMPLETED, "chunks": 0, "rows": 0, "queued": 0, "rejected": 1, "report_key": report_key}
-    manifest_key = settings.layout.manifest_key(batch_file.job_id)
-    s3.put_object(
-        Bucket=batch_file.bucket,
-        Key=manifest_key,
-        Body=json.dumps([chunk.to_item() for chunk in plan.chunks], separators=(",", ":")).encode(),
-        ContentType="application/json",
-    )
-    files.set_chunks(batch_file.job_id, len(plan.chunks))
-    return {"state": RUNNING, "chunks": len(plan.chunks), "manifest_key": manifest_key, "bytes": plan.bytes_read}
+    files.set_chunks(batch_file.job_id, chunks)
+    state = RUNNING if chunks else COMPLETED
+    if not chunks:  # a header and nothing else: nothing to map over
+        files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 0}, None, now())
+    return {"state": state, "chunks": chunks, "manifest_key": manifest_key, "bytes": planner.bytes_read}
+
+
+def _write_manifest(chunks: Iterator[Chunk], out: IO[bytes]) -> int:
+    """A JSON array of chunk descriptors, written item by item; returns how many."""
+    count = 0
+    out.write(b"[")
+    for chunk in chunks:
+        if count:
+            out.write(b",")
+        out.write(json.dumps(chunk.to_item(), separators=(",", ":")).encode())
+        count += 1
+    out.write(b"]")
+    return count
+
+
+def _refuse_file(
+    batch_file: BatchFile, s3: S3Client, files: BatchFiles, problem: str, now: Callable[[], datetime]
+) -> dict[str, Any]:
+    """A bad or missing header: the whole file is one rejected row, and nothing is mapped."""
+    report_key = report_key_for(batch_file.key)
+    report = RejectionReport()
+    try:
+        report.add(Rejection(1, problem))
+        s3.put_object(Bucket=batch_file.bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv")
+    finally:
+        report.close()
+    files.set_chunks(batch_file.job_id, 0)
+    files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 1}, report_key, now())
+    return {"state": COMPLETED, "chunks": 0, "rows": 0, "queued": 0, "rejected": 1, "report_key": report_key}
 
 
 # --- one chunk -----------------------------------------------------------------------------

