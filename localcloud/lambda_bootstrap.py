@@ -1,16 +1,24 @@
-"""Runs ONE Lambda invocation; executed as a script in a fresh, isolated interpreter.
+"""One warm execution environment: init once, then run invocations one at a time.
 
-Invoked by localcloud.patches.lambda_runtime as
-``python -I -S lambda_bootstrap.py <handler> <result-file>`` with the event on stdin and
-the function's environment. Only the standard library may be imported here: the import
+Started by localcloud.patches.lambda_runtime as ``python -I -S lambda_bootstrap.py <handler>``
+with the function's environment. Only the standard library may be imported here: the import
 path is exactly what AWS gives a python runtime (LAMBDA_TASK_ROOT, /opt/python,
 /opt/python/lib/pythonX.Y/site-packages, then the runtime's own boto3), passed in
 LOCALCLOUD_SYS_PATH.
 
-The result file receives either ``{"payload": <handler result>}`` or the error document
-AWS returns with FunctionError=Unhandled: ``{"errorMessage", "errorType", "requestId",
-"stackTrace"}``; errorType is the exception class name, which is what Step Functions
-Retry/Catch match on.
+Protocol (the AWS Runtime API's next/response loop, over pipes):
+
+* stdin: one JSON line per invocation ``{"request_id", "trace_id", "event": "<event json>"}``;
+* stdout (stderr is the same pipe): the handler's output, then after each invocation
+  ``RESULT_SENTINEL`` + one JSON line: ``{"payload": <handler result>}`` or the error document
+  AWS returns with FunctionError=Unhandled: ``{"errorMessage", "errorType", "requestId",
+  "stackTrace"}``. errorType is the exception class name, which Step Functions Retry/Catch
+  match on.
+
+As on AWS, module state survives between invocations of one environment. The handler module
+is imported on the first invocation (the init phase); an import failure ends the environment
+(``Runtime.ImportModuleError``), as does a timeout (``Sandbox.Timedout``: AWS resets the
+environment after a timeout). An exception raised by the handler does not.
 """
 
 import importlib
@@ -23,18 +31,20 @@ import traceback
 from collections.abc import Callable
 
 TIMEOUT_EXIT_CODE = 124
+RESULT_SENTINEL = "\x1e\x1eLOCALCLOUD-RESULT "
+_write_lock = threading.Lock()
 
 
 class LambdaContext:
     """The attributes of the AWS python runtime's context object that handlers use."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, request_id: str) -> None:
         self._deadline = deadline
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
         self.invoked_function_arn = os.environ["LOCALCLOUD_INVOKED_FUNCTION_ARN"]
         self.memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
-        self.aws_request_id = os.environ["LOCALCLOUD_REQUEST_ID"]
+        self.aws_request_id = request_id
         self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.identity = None
@@ -44,18 +54,27 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _error(error_type: str, message: str, trace: list[str]) -> dict[str, object]:
+def _error(request_id: str, error_type: str, message: str, trace: list[str]) -> dict[str, object]:
     return {
         "errorMessage": message,
         "errorType": error_type,
-        "requestId": os.environ["LOCALCLOUD_REQUEST_ID"],
+        "requestId": request_id,
         "stackTrace": trace,
     }
 
 
-def _write(result_path: str, document: dict[str, object]) -> None:
-    with open(result_path, "w", encoding="utf-8") as result_file:
-        json.dump(document, result_file)
+def _emit(document: dict[str, object]) -> None:
+    """Flush the invocation's output, then mark its end with the result (one line)."""
+    with _write_lock:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.write(sys.__stdout__.fileno(), (RESULT_SENTINEL + json.dumps(document) + "\n").encode())
+
+
+class _RuntimeError(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 def _load_handler(handler_spec: str) -> Callable[[object, LambdaContext], object]:
@@ -74,18 +93,10 @@ def _load_handler(handler_spec: str) -> Callable[[object, LambdaContext], object
     return handler
 
 
-class _RuntimeError(Exception):
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-
-
-def _arm_watchdog(timeout_seconds: float, result_path: str) -> threading.Timer:
+def _arm_watchdog(timeout_seconds: float, request_id: str) -> threading.Timer:
     def expire() -> None:
         message = f"Task timed out after {timeout_seconds:.2f} seconds"
-        _write(result_path, _error("Sandbox.Timedout", message, []))
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _emit(_error(request_id, "Sandbox.Timedout", message, []))
         os._exit(TIMEOUT_EXIT_CODE)
 
     timer = threading.Timer(timeout_seconds, expire)
@@ -94,21 +105,13 @@ def _arm_watchdog(timeout_seconds: float, result_path: str) -> threading.Timer:
     return timer
 
 
-def main() -> None:
-    handler_spec, result_path = sys.argv[1], sys.argv[2]
-    sys.path[:0] = [p for p in os.environ.pop("LOCALCLOUD_SYS_PATH").split(os.pathsep) if p]
-    timeout_seconds = float(os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"])
-    event = json.loads(sys.stdin.read() or "null")
-
-    try:
-        handler = _load_handler(handler_spec)
-    except _RuntimeError as exc:
-        _write(result_path, _error(exc.error_type, str(exc), []))
-        return
-
-    # Init (imports) has its own budget on AWS; the function timeout covers the handler call.
-    watchdog = _arm_watchdog(timeout_seconds, result_path)
-    context = LambdaContext(time.monotonic() + timeout_seconds)
+def _invoke(
+    handler: Callable[[object, LambdaContext], object], request: dict[str, str], timeout_seconds: float
+) -> None:
+    request_id = request["request_id"]
+    event = json.loads(request["event"] or "null")
+    watchdog = _arm_watchdog(timeout_seconds, request_id)
+    context = LambdaContext(time.monotonic() + timeout_seconds, request_id)
     try:
         result = handler(event, context)
     except Exception as exc:
@@ -116,19 +119,36 @@ def main() -> None:
         # Drop this bootstrap's own frame, as the AWS runtime does.
         frames = traceback.extract_tb(exc.__traceback__.tb_next if exc.__traceback__ else None)
         trace = traceback.format_list(frames)
-        _write(result_path, _error(type(exc).__name__, str(exc), trace))
         print(f"[ERROR] {type(exc).__name__}: {exc}\nTraceback (most recent call last):")
-        print("".join(trace), end="", flush=True)
+        print("".join(trace), end="")
+        _emit(_error(request_id, type(exc).__name__, str(exc), trace))
         return
     watchdog.cancel()
     try:
-        encoded = json.dumps({"payload": result})
+        json.dumps(result)
     except (TypeError, ValueError) as exc:
-        message = f"Unable to marshal response: {exc}"
-        _write(result_path, _error("Runtime.MarshalError", message, []))
+        _emit(_error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {exc}", []))
         return
-    with open(result_path, "w", encoding="utf-8") as result_file:
-        result_file.write(encoded)
+    _emit({"payload": result})
+
+
+def main() -> None:
+    handler_spec = sys.argv[1]
+    sys.path[:0] = [p for p in os.environ.pop("LOCALCLOUD_SYS_PATH").split(os.pathsep) if p]
+    timeout_seconds = float(os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"])
+    handler: Callable[[object, LambdaContext], object] | None = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        # What the AWS runtime sets per invocation (X-Ray reads it from the environment).
+        os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
+        if handler is None:
+            # Init phase (imports) has its own budget on AWS; the function timeout covers the call.
+            try:
+                handler = _load_handler(handler_spec)
+            except _RuntimeError as exc:
+                _emit(_error(request["request_id"], exc.error_type, str(exc), []))
+                return  # a failed init ends the environment; the next invoke starts a new one
+        _invoke(handler, request, timeout_seconds)
 
 
 if __name__ == "__main__":

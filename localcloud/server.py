@@ -55,10 +55,15 @@ def serve(state_dir: Path) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     patches.apply_all(state_dir)
 
+    from localcloud.control import ControlMiddleware
     from localcloud.execute_api import ExecuteApiMiddleware
+    from localcloud.faults import FaultMiddleware, load_from_environment
     from localcloud.patches.runtime_state import RUNTIME
 
-    app = ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint)
+    load_from_environment()  # LOCALCLOUD_FAULTS, once per emulator start
+    app = ControlMiddleware(
+        FaultMiddleware(ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint))
+    )
     server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     os.environ["MOTO_PORT"] = str(port)

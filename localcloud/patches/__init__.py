@@ -9,11 +9,14 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    dynamodb_isolation,
+    dynamodb_streams,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    stepfunctions_lambda_errors,
     stepfunctions_map_run,
     terraform_fidelity,
 )
@@ -23,6 +26,9 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
+    dynamodb_isolation.apply()
+    dynamodb_streams.apply()
+    stepfunctions_lambda_errors.apply()
     stepfunctions_map_run.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
@@ -35,8 +41,10 @@ def apply_all(state_dir: Path) -> None:
 def set_endpoint(endpoint: str) -> None:
     RUNTIME.endpoint = endpoint
     sqs_event_source.start_poller()
+    dynamodb_streams.start_poller()
 
 
 def stop_background_workers() -> None:
     sqs_event_source.stop_poller()
+    dynamodb_streams.stop_poller()
     lambda_runtime.kill_running_invocations()

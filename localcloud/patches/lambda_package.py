@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from localcloud.faults import LAMBDA_ACCESS_KEY_ID
 from localcloud.patches.runtime_state import RUNTIME
 
 BOOTSTRAP = Path(__file__).resolve().parent.parent / "lambda_bootstrap.py"
@@ -100,12 +101,13 @@ def _bundled_runtime_dir() -> Path:
     return target
 
 
-def _trace_header() -> str:
+def trace_header() -> str:
     root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
     return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage=localcloud"
 
 
-def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, str]:
+def build_environment(fn: Any, environment_id: str, code_root: Path) -> dict[str, str]:
+    """The environment of one execution environment (per-invocation values travel with each request)."""
     task, opt = code_root / "task", code_root / "opt"
     python_dir = f"python{sys.version_info.major}.{sys.version_info.minor}"
     sys_path = [
@@ -115,7 +117,7 @@ def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, st
         _bundled_runtime_dir(),
     ]
     started = time.gmtime()
-    log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{request_id.replace('-', '')}"
+    log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{environment_id.replace('-', '')}"
     environment = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
@@ -133,10 +135,11 @@ def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, st
         "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_ACCESS_KEY_ID": "testing",
+        # A key of their own: the fault switch recognises calls made by function code by it.
+        "AWS_ACCESS_KEY_ID": LAMBDA_ACCESS_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        "_X_AMZN_TRACE_ID": _trace_header(),
+        "_X_AMZN_TRACE_ID": trace_header(),
         # Hermetic: a developer's ~/.aws files must not change what the handler sees.
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -147,6 +150,5 @@ def build_environment(fn: Any, request_id: str, code_root: Path) -> dict[str, st
     # Set after the function's variables: the handler must talk to the emulator.
     environment["AWS_ENDPOINT_URL"] = RUNTIME.endpoint
     environment["LOCALCLOUD_SYS_PATH"] = os.pathsep.join(str(p) for p in sys_path)
-    environment["LOCALCLOUD_REQUEST_ID"] = request_id
     environment["LOCALCLOUD_INVOKED_FUNCTION_ARN"] = fn.function_arn
     return environment

@@ -22,7 +22,18 @@ AWS event shape, then
   the whole batch, as on AWS);
 * function error → delete nothing; messages reappear after the visibility timeout, are
   received again (ApproximateReceiveCount grows) and moto's receive moves them to the DLQ
-  once the count reaches the redrive policy's ``maxReceiveCount``.
+  once the count reaches the redrive policy's ``maxReceiveCount``;
+* throttled (the function is at its reserved concurrency, see ``lambda_runtime``) → the same
+  as a function error: the batch was received, so its receive count grew, and it comes back
+  after the visibility timeout. That is why AWS asks for ``maxReceiveCount`` of at least 5 on
+  a queue whose consumer can be throttled ("Configuring a queue to use with Lambda": "set the
+  maxReceiveCount on the source queue's redrive policy to at least 5"); the poller backs off
+  that mapping for ``THROTTLE_BACKOFF_SECONDS``.
+
+Concurrency: a mapping runs up to ``ScalingConfig.MaximumConcurrency`` batches at once, or
+without it up to ``DEFAULT_MAXIMUM_CONCURRENCY`` (AWS: "up to 1,250" concurrent invocations for
+a standard queue). Each delivery that finds messages wakes the poller to start one more, so
+the mapping scales up while the queue has messages, as the Lambda pollers do.
 """
 
 from __future__ import annotations
@@ -30,14 +41,18 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 POLL_INTERVAL_SECONDS = 0.5
 MAX_BATCH = 10
+DEFAULT_MAXIMUM_CONCURRENCY = 1250
+THROTTLE_BACKOFF_SECONDS = 1.0
 
 _wake = threading.Event()
 _stop = threading.Event()
-_in_flight: set[str] = set()
+_in_flight: dict[str, int] = {}
+_backoff_until: dict[str, float] = {}
 _in_flight_lock = threading.Lock()
 _poller: threading.Thread | None = None
 
@@ -131,8 +146,13 @@ def failed_message_ids(payload: bytes, batch_ids: set[str]) -> set[str]:
     return failures
 
 
+def maximum_concurrency(esm: Any) -> int:
+    scaling = getattr(esm, "scaling_config", None) or {}
+    return int(scaling.get("MaximumConcurrency") or DEFAULT_MAXIMUM_CONCURRENCY)
+
+
 def _deliver(lambda_backend: Any, esm: Any) -> None:
-    from localcloud.patches.lambda_runtime import invoke_and_record
+    from localcloud.patches.lambda_runtime import FunctionThrottled, invoke_and_record
 
     try:
         found = _queue_for(esm)
@@ -148,9 +168,15 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
         )
         if not messages:
             return
+        _wake.set()  # there may be more: let the poller start another batch meanwhile
         fn = lambda_backend.get_function(esm.function_arn)
         event = build_event(messages, queue.queue_arn, queue.region)
-        result = invoke_and_record(fn, json.dumps(event))
+        try:
+            result = invoke_and_record(fn, json.dumps(event))
+        except FunctionThrottled:
+            with _in_flight_lock:
+                _backoff_until[esm.uuid] = time.monotonic() + THROTTLE_BACKOFF_SECONDS
+            return  # the batch stays; visibility timeout → redelivery (receive count grew)
         if result.function_error:
             return  # whole batch stays; visibility timeout → redelivery → DLQ
         keep: set[str] = set()
@@ -164,7 +190,7 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
         print(f"localcloud: SQS poller error for {esm.uuid}: {exc!r}", file=sys.stderr)
     finally:
         with _in_flight_lock:
-            _in_flight.discard(esm.uuid)
+            _in_flight[esm.uuid] -= 1
 
 
 def _poll_forever() -> None:
@@ -176,11 +202,13 @@ def _poll_forever() -> None:
         except Exception as exc:
             print(f"localcloud: SQS poller scan failed: {exc!r}", file=sys.stderr)
             continue
+        now = time.monotonic()
         for lambda_backend, esm in mappings:
             with _in_flight_lock:
-                if esm.uuid in _in_flight:
+                running = _in_flight.get(esm.uuid, 0)
+                if running >= maximum_concurrency(esm) or _backoff_until.get(esm.uuid, 0.0) > now:
                     continue
-                _in_flight.add(esm.uuid)
+                _in_flight[esm.uuid] = running + 1
             threading.Thread(target=_deliver, args=(lambda_backend, esm), daemon=True, name="sqs-esm").start()
 
 

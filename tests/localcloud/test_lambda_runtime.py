@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from localcloud.faults import LAMBDA_ACCESS_KEY_ID
 from tests.localcloud.conftest import item, make_zip
 
 RECORDING_HANDLER = """
@@ -76,7 +77,7 @@ def test_handler_and_layer_run_with_the_function_environment(
     assert env["AWS_REGION"] == "us-east-1"
     assert env["AWS_ENDPOINT_URL"] == cloud.endpoint
     assert env["TABLE_NAME"] == table
-    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert env["AWS_ACCESS_KEY_ID"] == LAMBDA_ACCESS_KEY_ID  # the fault switch keys on it
     assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
     assert env["LAMBDA_TASK_ROOT"].endswith("/task")
 

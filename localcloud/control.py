@@ -1,0 +1,48 @@
+"""The emulator's own HTTP routes (outside every AWS API): what the fault switch did, Lambda pools.
+
+* ``GET /localcloud/faults``: the plan and, per key, calls seen and calls failed;
+* ``GET /localcloud/lambda``: execution environments per function (``idle``, ``busy``);
+* ``POST /localcloud/lambda`` ``{"reuse": false}``: discard every environment after its
+  invocation (each one a cold start, as before warm environments existed). The benchmark uses
+  it to measure its baseline in the same run; it is an emulator knob, never a stack setting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from localcloud import faults
+
+FAULTS_PATH = faults.STATUS_PATH
+LAMBDA_PATH = "/localcloud/lambda"
+
+
+def _json(start_response: Callable[..., Any], document: Any, status: str = "200 OK") -> Iterable[bytes]:
+    body = json.dumps(document).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class ControlMiddleware:
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO")
+        if path == FAULTS_PATH:
+            return _json(start_response, faults.PLAN.status())
+        if path == LAMBDA_PATH:
+            from localcloud.patches.lambda_runtime import POOL
+
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                if not isinstance(request.get("reuse"), bool):
+                    return _json(start_response, {"message": '"reuse" must be true or false'}, "400 Bad Request")
+                POOL.reuse = request["reuse"]
+                if not POOL.reuse:
+                    POOL.kill_all()
+            return _json(start_response, {"reuse": POOL.reuse, "functions": POOL.stats()})
+        return self.app(environ, start_response)
