@@ -14,12 +14,16 @@ import io
 import json
 import sys
 import time
+import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+
+from localcloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -75,8 +79,12 @@ def package(handler: str) -> bytes:
     return buffer.getvalue()
 
 
+def file_bytes(rows: list[str]) -> bytes:
+    return ("\ufeff" + HEADER + "\r\n" + "\r\n".join(rows) + "\r\n").encode()
+
+
 class Platform:
-    def __init__(self, aws: Callable[[str], Any], unique: str, role_arn: str) -> None:
+    def __init__(self, aws: Callable[[str], Any], unique: str, role_arn: str, records_per_chunk: int = 4) -> None:
         self.aws = aws
         self.bucket = f"batch-wf-{unique}"
         self.jobs = f"jobs-{unique}"
@@ -106,7 +114,7 @@ class Platform:
                     "JOBS_TABLE": self.jobs,
                     "CLAIMS_TABLE": self.claims,
                     "QUEUE_URL": self.queue_url,
-                    "RECORDS_PER_CHUNK": "4",
+                    "RECORDS_PER_CHUNK": str(records_per_chunk),
                     "MAX_PAYMENT_AMOUNT": "10000.00",
                     "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
                 }
@@ -198,8 +206,7 @@ def test_an_upload_runs_one_execution_that_queues_each_row_once_and_reports(plat
     rows = [f"p-{n:03d},merchant-1,{n}.00,USD,cust-{n}" for n in range(1, 11)]
     rows[4] = "p-005,merchant-1,-1.00,USD,cust-5"  # invalid amount
     rows[8] = "p-002,merchant-1,9.00,USD,cust-9"  # duplicate of row 3, in another chunk
-    data = ("\ufeff" + HEADER + "\r\n" + "\r\n".join(rows) + "\r\n").encode()
-    put = platform.aws("s3").put_object(Bucket=platform.bucket, Key="incoming/day 1.csv", Body=data)
+    put = platform.aws("s3").put_object(Bucket=platform.bucket, Key="incoming/day 1.csv", Body=file_bytes(rows))
 
     [execution] = platform.wait_finished(1)
 
@@ -258,3 +265,47 @@ def test_a_bad_header_is_a_one_line_report_without_a_map_run(platform: Platform)
         '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"',
     ]
     assert platform.drain() == []
+
+
+# --- under injected faults ------------------------------------------------------------------
+FAULT_RATES = {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3, "dynamodb:TransactWriteItems": 0.1}
+
+
+@pytest.fixture(scope="module")
+def faulty_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Any]]:
+    """A server of its own: LOCALCLOUD_FAULTS is read once, at start. Only the functions'
+    calls are faulted (never this test's, nor the Step Functions interpreter's)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": 12, "rates": FAULT_RATES}))
+        with LocalCloud(tmp_path_factory.mktemp("faulty-batch-state")) as cloud:
+
+            def client(service: str) -> Any:
+                return boto3.client(
+                    service,
+                    endpoint_url=cloud.endpoint,
+                    region_name="us-east-1",
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                )
+
+            yield client
+
+
+def test_under_faults_every_valid_row_is_queued_exactly_once(faulty_aws: Callable[[str], Any]) -> None:
+    role = faulty_aws("iam").create_role(RoleName="batch", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    platform = Platform(faulty_aws, "faulty", role, records_per_chunk=50)
+    rows = [f"p-{n:04d},merchant-{n % 3},{n % 90 + 1}.50,EUR,cust-{n}" for n in range(1, 301)]
+    rows[99] = "p-0100,merchant-1,0,EUR,cust-100"  # amount must be positive: rejected
+    rows[199] = "p-0007,merchant-1,5.50,EUR,cust-200"  # duplicate of row 8
+    put = faulty_aws("s3").put_object(Bucket=platform.bucket, Key="incoming/faulty.csv", Body=file_bytes(rows))
+
+    [execution] = platform.wait_finished(1, timeout=300)
+
+    assert execution["status"] == "SUCCEEDED", platform.failures(execution["executionArn"])
+    queued = [message["row_number"] for message in platform.drain()]
+    assert len(queued) == len(set(queued)) == 298  # each valid row once: no copies, none missing
+    assert set(queued) == set(range(2, 302)) - {101, 201}
+    job = platform.job(job_id_for(platform.bucket, "incoming/faulty.csv", put["VersionId"]))
+    assert (job["state"], job["rows"], job["queued"], job["rejected"]) == ("COMPLETED", "300", "298", "2")
+    faults = json.loads(urllib.request.urlopen(f"{faulty_aws('s3').meta.endpoint_url}/localcloud/faults").read())
+    print(f"faults injected: {faults}")
