@@ -1,5 +1,10 @@
 #!/usr/bin/env python
-"""CDKTF entry point: read the deployment settings from the environment, build one TapStack."""
+"""CDKTF entry point: read the deployment settings from the environment, build one TapStack.
+
+The only place that knows about the local emulator: when ``LOCAL_CLOUD_ENDPOINT`` is set it
+takes the provider overrides from ``localcloud.provider`` and hands them to the stack, so
+``lib/`` never imports ``localcloud`` (a dev-only dependency).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +21,15 @@ def main() -> None:
     # Imported only once the settings are known good: loading the provider takes seconds.
     from cdktf import App
 
-    from lib.tap_stack import TapStack
+    from lib.tap_stack import EmulatorProvider, synth_environments
 
+    emulator_provider: EmulatorProvider | None = None
+    if settings.emulator is not None:
+        from localcloud.provider import provider_overrides
+
+        emulator_provider = provider_overrides
     app = App()
-    TapStack(app, settings.stack_name, settings=settings)
+    synth_environments(app, {settings.stack_name: settings}, emulator_provider=emulator_provider)
     app.synth()
 
 

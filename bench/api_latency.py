@@ -18,41 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+from payment_core import contract
 
 from bench import emulator
 from bench.counter import CallCounter
 from bench.report import Figure, ratio_at_most
+from testkit.account import AwsClients, create_account, setup_session
+from testkit.environment import TABLES
+from testkit.events import api_event, get_payment_event
+from testkit.handlers import FakeContext, load_handler
 
 REQUESTS = 500
 WARMUP = 20
 TARGET = 3.0
 BODY = {"merchant_id": "merchant-1", "amount": "125.50", "currency": "USD", "customer_ref": "cust-42"}
-
-
-def api_event(method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    payment_id = path.rsplit("/", 1)[-1] if method == "GET" else None
-    resource = "/payments/{payment_id}" if payment_id else path
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()} or None,
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"payment_id": payment_id} if payment_id else None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": "bench",
-            "stage": "bench",
-            "httpMethod": method,
-            "path": f"/bench{path}",
-            "resourcePath": resource,
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -78,11 +57,11 @@ def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        setup = emulator.setup_session()
-        account = emulator.create_account(setup, endpoint)
-        os.environ.update(account.handler_env(endpoint))
+        setup = setup_session()
+        account = create_account(AwsClients.of(setup, endpoint))
+        os.environ.update(account.handler_environment(endpoint))
         counter = CallCounter().attach(emulator.handler_session())
-        api = emulator.load_handler("api")
+        api = load_handler(contract.API)
         bare = BareCalls(setup, endpoint, account.state_machine_arn)
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             # Powertools prints a metrics line per request (dropped here) and warns when a GET has none.
@@ -101,9 +80,9 @@ class BareCalls:
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
         self.state_machine_arn = state_machine_arn
-        self.payments = emulator.TABLES["PAYMENTS_TABLE_NAME"]
-        self.audit = emulator.TABLES["AUDIT_TABLE_NAME"]
-        self.idempotency = emulator.TABLES["IDEMPOTENCY_TABLE_NAME"]
+        self.payments = TABLES[contract.PAYMENTS_TABLE_NAME]
+        self.audit = TABLES[contract.AUDIT_TABLE_NAME]
+        self.idempotency = TABLES[contract.IDEMPOTENCY_TABLE_NAME]
 
     def put_item(self, payment_id: str) -> None:
         self.dynamodb.put_item(TableName=self.payments, Item=self._payment(payment_id))
@@ -163,14 +142,14 @@ def _run(
     for index in range(WARMUP + requests):
         into = samples if index >= WARMUP else warmup
         counted = counter.total
-        post = api_event("POST", "/payments", json.dumps(BODY), {"Idempotency-Key": f"bench-{index:05d}"})
-        response = timed(into["post"], api.handler, post, emulator.FakeContext())
+        post = api_event("POST", "/payments", body=json.dumps(BODY), headers={"Idempotency-Key": f"bench-{index:05d}"})
+        response = timed(into["post"], api.handler, post, FakeContext())
         if response["statusCode"] != 202:
             raise RuntimeError(f"POST /payments answered {response['statusCode']}: {response['body']}")
         payment_id = json.loads(response["body"])["payment_id"]
         calls["post"] += (counter.total - counted) * (index >= WARMUP)
         counted = counter.total
-        response = timed(into["get"], api.handler, api_event("GET", f"/payments/{payment_id}"), emulator.FakeContext())
+        response = timed(into["get"], api.handler, get_payment_event(payment_id), FakeContext())
         if response["statusCode"] != 200:
             raise RuntimeError(f"GET /payments/{payment_id} answered {response['statusCode']}")
         calls["get"] += (counter.total - counted) * (index >= WARMUP)

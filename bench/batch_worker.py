@@ -21,12 +21,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
+from payment_core import contract
 
 from bench import emulator
 from bench.counter import CallCounter
 from bench.naive_ingest import naive_ingest
+from testkit.account import BUCKET, AwsClients, create_account, create_table, setup_session
+from testkit.environment import TABLES
+from testkit.events import CSV_HEADER, s3_event, sqs_event
+from testkit.handlers import FakeContext, load_handler
 
-HEADER = "payment_id,merchant_id,amount,currency,customer_ref\n"
 WARMUP_ROWS = 2_000  # more than one 64 KiB read, so one-time costs are paid before measuring
 NAIVE_ROWS = 1_000
 
@@ -41,49 +45,9 @@ class Spec:
 
 def write_csv(path: str, rows: int, prefix: str) -> None:
     with open(path, "w", encoding="utf-8") as out:
-        out.write(HEADER)
+        out.write(CSV_HEADER + "\n")
         for n in range(1, rows + 1):
             out.write(f"{prefix}-{n:07d},merchant-{n % 7},{n % 500 + 1}.25,USD,cust-{n}\n")
-
-
-def s3_event(bucket: str, key: str, etag: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": emulator.REGION,
-                "eventTime": "2026-01-01T00:00:00.000Z",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "incoming-csv",
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": key, "size": 1, "eTag": etag, "sequencer": "0A1B"},
-                },
-            }
-        ]
-    }
-
-
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """The event an SQS event source mapping delivers for ``messages`` (ReceiveMessage output)."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": emulator.REGION,
-            }
-            for message in messages
-        ]
-    }
 
 
 class Files:
@@ -94,10 +58,10 @@ class Files:
     def upload(self, rows: int, prefix: str) -> tuple[str, str]:
         path = os.path.join(self._workdir, f"{prefix}.csv")
         write_csv(path, rows, prefix)
-        key = f"incoming/{prefix}.csv"
-        self._s3.upload_file(path, emulator.BUCKET, key)
+        key = f"{contract.BATCH_INCOMING_PREFIX}{prefix}{contract.BATCH_FILE_SUFFIX}"
+        self._s3.upload_file(path, BUCKET, key)
         os.unlink(path)
-        return key, self._s3.head_object(Bucket=emulator.BUCKET, Key=key)["ETag"].strip('"')
+        return key, self._s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')
 
 
 def consume(consumer: Any, sqs: Any, queue_url: str, rows: int) -> None:
@@ -108,7 +72,7 @@ def consume(consumer: Any, sqs: Any, queue_url: str, rows: int) -> None:
     while done < rows:
         wanted = min(10, rows - done)
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=wanted)["Messages"]
-        failures = consumer.handler(sqs_event(messages, arn), emulator.FakeContext())["batchItemFailures"]
+        failures = consumer.handler(sqs_event(messages, arn), FakeContext())["batchItemFailures"]
         if failures:
             raise RuntimeError(f"queue_consumer reported failures: {failures[:3]}")
         sqs.delete_message_batch(
@@ -149,15 +113,15 @@ class PeakWindows:
 
 def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     emulator.reset(endpoint)
-    setup = emulator.setup_session()
-    account = emulator.create_account(setup, endpoint)
-    os.environ.update(account.handler_env(endpoint))
+    setup = setup_session()
+    account = create_account(AwsClients.of(setup, endpoint))
+    os.environ.update(account.handler_environment(endpoint))
     sqs = setup.client("sqs", endpoint_url=endpoint)
 
     handlers = emulator.handler_session()
     counter = CallCounter().attach(handlers)
-    ingest = emulator.load_handler("batch_ingest")
-    consumer = emulator.load_handler("queue_consumer")
+    ingest = load_handler(contract.BATCH_INGEST)
+    consumer = load_handler(contract.QUEUE_CONSUMER)
     result: dict[str, Any] = {"spec": asdict(spec)}
 
     # Powertools prints a metrics line per invocation: produced as in Lambda, then dropped.
@@ -166,14 +130,14 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         warm_key, warm_etag = files.upload(WARMUP_ROWS, "warmup")
         key, etag = files.upload(spec.rows, f"file{spec.rows}")
         # Warm-up: clients built, service models loaded, first-call costs paid, as in a warm Lambda.
-        ingest.handler(s3_event(emulator.BUCKET, warm_key, warm_etag), emulator.FakeContext())
+        ingest.handler(s3_event(BUCKET, warm_key, warm_etag), FakeContext())
         consume(consumer, sqs, account.queue_url, 10)
         sqs.purge_queue(QueueUrl=account.queue_url)
         counter.take()
 
-        windows = PeakWindows(ingest.sqs.get()) if spec.trace_memory else None
+        windows = PeakWindows(ingest.runtime.sqs()) if spec.trace_memory else None
         started, cpu_started = time.perf_counter(), time.process_time()
-        job = ingest.handler(s3_event(emulator.BUCKET, key, etag), emulator.FakeContext())["jobs"][0]
+        job = ingest.handler(s3_event(BUCKET, key, etag), FakeContext())["jobs"][0]
         result["seconds"] = time.perf_counter() - started
         result["cpu_seconds"] = time.process_time() - cpu_started
         if windows is not None:
@@ -199,7 +163,7 @@ def run_naive(
     counter: CallCounter, handlers: boto3.Session, setup: boto3.Session, endpoint: str, files: Files
 ) -> dict[str, Any]:
     dynamodb = setup.client("dynamodb", endpoint_url=endpoint)
-    emulator.create_table(dynamodb, "naive-payments-bench", [("payment_id", "S", "HASH")])
+    create_table(dynamodb, "naive-payments-bench", [("payment_id", "S", "HASH")])
     queue_url = setup.client("sqs", endpoint_url=endpoint).create_queue(QueueName="naive-queue-bench")["QueueUrl"]
     key, _ = files.upload(NAIVE_ROWS, "naive")
     clients = {name: handlers.client(name) for name in ("dynamodb", "s3", "sqs")}  # counted, like the handler's
@@ -209,9 +173,9 @@ def run_naive(
         clients["dynamodb"],
         clients["s3"],
         clients["sqs"],
-        bucket=emulator.BUCKET,
+        bucket=BUCKET,
         key=key,
-        jobs_table=emulator.TABLES["BATCH_JOBS_TABLE_NAME"],
+        jobs_table=TABLES[contract.BATCH_JOBS_TABLE_NAME],
         payments_table="naive-payments-bench",
         queue_url=queue_url,
     )

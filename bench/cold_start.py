@@ -23,10 +23,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.emulator import BASE_ENV, ROOT
 from bench.report import Figure, ratio_at_most
+from testkit import ROOT
+from testkit.environment import HANDLER_ENVIRONMENT
+from testkit.handlers import FUNCTIONS
 
-FUNCTIONS = ("api", "workflow", "batch_ingest", "queue_consumer")
 RUNS = 10
 TARGET = 1.5
 TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -37,7 +38,7 @@ def _environment(function: str | None, paths: list[str]) -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(paths),
         "PYTHONDONTWRITEBYTECODE": "1",
-        **BASE_ENV,
+        **HANDLER_ENVIRONMENT,
     }
     env.pop("POWERTOOLS_TRACE_DISABLED")
     if function is not None:

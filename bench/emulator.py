@@ -1,4 +1,4 @@
-"""The moto emulator the benchmarks run against, and the account they build in it.
+"""The moto emulator the benchmarks run against (the account they build in it: ``testkit.account``).
 
 Three moto costs grow with the data already stored, which would make the emulator, not the
 handlers, dominate the figures (measured on this machine with moto 5.2.5):
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -28,36 +26,13 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
+import testkit
 
-TABLES = {
-    "PAYMENTS_TABLE_NAME": "payments-bench",
-    "AUDIT_TABLE_NAME": "payment-audit-bench",
-    "IDEMPOTENCY_TABLE_NAME": "payment-idempotency-bench",
-    "BATCH_JOBS_TABLE_NAME": "batch-jobs-bench",
-}
-BASE_ENV = {
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here
-    "POWERTOOLS_SERVICE_NAME": "payment-platform-bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "PaymentPlatformBench",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "MAX_PAYMENT_AMOUNT": "10000.00",
-    "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
-    "BLOCKED_MERCHANT_IDS": "merchant-blocked",
-    **TABLES,
-}
-BUCKET = "payment-batch-bench"
+ROOT = str(testkit.ROOT)
 
 
 def apply_shims() -> None:
@@ -142,106 +117,11 @@ def reset(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
 
 
-def setup_session() -> boto3.Session:
-    """A session of its own for the bench's setup calls, so they are never counted."""
-    return boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=REGION)
-
-
 def handler_session() -> boto3.Session:
     """A fresh default session: the one ``boto3.client()`` (so every handler client) uses."""
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
     return boto3.DEFAULT_SESSION
-
-
-@dataclass(frozen=True)
-class Account:
-    queue_url: str
-    state_machine_arn: str
-
-    def handler_env(self, endpoint: str | None) -> dict[str, str]:
-        env = {**BASE_ENV, "PAYMENT_QUEUE_URL": self.queue_url, "STATE_MACHINE_ARN": self.state_machine_arn}
-        if endpoint:
-            env["AWS_ENDPOINT_URL"] = endpoint
-        return env
-
-
-def create_table(dynamodb: Any, name: str, keys: list[tuple[str, str, str]], **extra: Any) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": n, "KeyType": k} for n, _, k in keys],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t, _ in keys]
-        + extra.pop("more_attributes", []),
-        **extra,
-    )
-
-
-def create_account(session: boto3.Session, endpoint: str | None) -> Account:
-    """The resources of docs/design.md the handlers touch."""
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-    create_table(
-        dynamodb,
-        TABLES["PAYMENTS_TABLE_NAME"],
-        [("payment_id", "S", "HASH")],
-        more_attributes=[
-            {"AttributeName": "merchant_id", "AttributeType": "S"},
-            {"AttributeName": "created_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "merchant-created-index",
-                "KeySchema": [
-                    {"AttributeName": "merchant_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    create_table(dynamodb, TABLES["AUDIT_TABLE_NAME"], [("payment_id", "S", "HASH"), ("sequence", "N", "RANGE")])
-    create_table(dynamodb, TABLES["IDEMPOTENCY_TABLE_NAME"], [("id", "S", "HASH")])
-    create_table(dynamodb, TABLES["BATCH_JOBS_TABLE_NAME"], [("job_id", "S", "HASH")])
-    queue_url = session.client("sqs", endpoint_url=endpoint).create_queue(QueueName="payment-queue-bench")["QueueUrl"]
-    session.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-    state_machine_arn = session.client("stepfunctions", endpoint_url=endpoint).create_state_machine(
-        name="payment-workflow-bench",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/payment-workflow-bench",
-    )["stateMachineArn"]
-    return Account(queue_url=queue_url, state_machine_arn=state_machine_arn)
-
-
-def load_handler(function: str) -> Any:
-    """Import ``lambda/<function>/handler.py`` under its own name, payment_core from lambda/shared."""
-    import importlib.util
-
-    shared = os.path.join(ROOT, "lambda", "shared")
-    if shared not in sys.path:
-        sys.path.insert(0, shared)
-    name = f"{function}_handler"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "lambda", function, "handler.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "payment-bench"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:payment-bench"
-    aws_request_id: str = "bench-request"
-    log_group_name: str = "/aws/lambda/payment-bench"
-    log_stream_name: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
 
 
 def _serve(port: int) -> None:

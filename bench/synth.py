@@ -38,17 +38,14 @@ def synth_floor(outdir: str) -> None:
 def synth_stacks(outdir: str) -> None:
     from cdktf import App
 
-    from lib.config import ENVIRONMENTS
-    from lib.settings import read_settings
-    from lib.tap_stack import TapStack
+    from lib.settings import preset_settings
+    from lib.tap_stack import synth_environments
 
     app = App(outdir=outdir)
-    for environment in ENVIRONMENTS:
-        settings = read_settings({"ENVIRONMENT": environment, "ENVIRONMENT_SUFFIX": environment})
-        TapStack(app, settings.stack_name, settings=settings)
+    stacks = synth_environments(app, preset_settings())
     app.synth()
     built = sorted(path.parent.name for path in Path(outdir, "stacks").glob("*/cdk.tf.json"))
-    expected = sorted(f"TapStack{environment}" for environment in ENVIRONMENTS)
+    expected = sorted(stack.node.id for stack in stacks.values())
     if built != expected:
         raise RuntimeError(f"synthesized {built}, expected {expected}")
 

@@ -1,19 +1,20 @@
-"""Where the Lambda code lives, and the two pieces of it the stack reads at synth time.
+"""Where the Lambda code lives, and the stack↔handler contract the stack is built from.
 
-``lambda`` is a Python keyword, so the handlers' tree cannot be imported as a package;
-the environment contract and the layer builder are loaded by file path instead.
+``lambda`` is a Python keyword, so the handlers' tree cannot be imported as a package:
+``lambda/shared/payment_core/contract.py`` (stdlib only) is loaded by file path instead.
+Every function name, environment variable, index name, S3 prefix and workflow error name
+the stack synthesizes comes from that module, so a rename on one side moves both.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ROOT = PROJECT_ROOT / "lambda"
-FUNCTION_NAMES = ("api", "workflow", "batch_ingest", "queue_consumer")
+CONTRACT_PATH = LAMBDA_ROOT / "shared" / "payment_core" / "contract.py"
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -25,24 +26,16 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-@cache
-def environment_contract() -> ModuleType:
-    """``lambda/shared/payment_core/environment.py``: variable names and who reads which."""
-    return _load("payment_environment_contract", LAMBDA_ROOT / "shared/payment_core/environment.py")
+# Loaded once at import: a dozen constants, no dependencies.
+contract: ModuleType = _load("payment_core_contract", CONTRACT_PATH)
+FUNCTION_NAMES: tuple[str, ...] = contract.FUNCTION_NAMES
 
 
 def function_environment_names(function: str) -> tuple[str, ...]:
-    names: tuple[str, ...] = environment_contract().FUNCTION_ENVIRONMENT[function]
+    """Exactly the variables ``function`` reads (the contract's FUNCTION_ENVIRONMENT)."""
+    names: tuple[str, ...] = contract.FUNCTION_ENVIRONMENT[function]
     return names
 
 
 def function_source_dir(function: str) -> Path:
     return LAMBDA_ROOT / function
-
-
-@cache
-def shared_layer_dir() -> Path:
-    """Builds (or reuses) the shared layer: pinned packages + payment_core, under build/layer."""
-    builder = _load("payment_layer_builder", PROJECT_ROOT / "scripts/build_layer.py")
-    layer_dir: Path = builder.build_layer(PROJECT_ROOT)
-    return layer_dir

@@ -1,4 +1,4 @@
-"""The payment platform: every resource, composed from the sub-constructs.
+"""The payment platform: every resource, composed from the components.
 
 A plain ``Construct`` holding no provider, so it can be placed in any stack.
 """
@@ -10,16 +10,18 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 
+from lib.components.api import PaymentsApi
+from lib.components.context import PlatformContext
+from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
+from lib.components.ingestion import BatchIngestion
+from lib.components.keys import PlatformKey
+from lib.components.monitoring import Monitoring
+from lib.components.queues import Queues
+from lib.components.storage import Storage
+from lib.components.workflow import Workflow
 from lib.config import PlatformConfig
-from lib.constructs.api import PaymentsApi
-from lib.constructs.function import LAMBDA_RUNTIME
-from lib.constructs.ingestion import BatchIngestion
-from lib.constructs.keys import PlatformKey
-from lib.constructs.monitoring import Monitoring
-from lib.constructs.queues import Queues
-from lib.constructs.storage import Storage
-from lib.constructs.workflow import Workflow
-from lib.lambda_sources import environment_contract, shared_layer_dir
+from lib.lambda_sources import contract
+from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
 POWERTOOLS_SERVICE = "payment-platform"
@@ -27,72 +29,80 @@ METRICS_NAMESPACE = "PaymentPlatform"
 
 
 class PaymentPlatform(Construct):
-    """Exposes ``keys``, ``storage``, ``queues``, ``workflow``, ``ingestion``, ``api``,
-    ``monitoring`` and ``layer``."""
+    """Key, layer, storage, queues, workflow, ingestion, API and monitoring, in dependency order."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: PlatformConfig, namer: Namer, region: str
     ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        self.keys = PlatformKey(self, "keys", config=config, namer=namer, account_id=account_id, region=region)
-        key = self.keys.key
-        self.storage = Storage(self, "storage", config=config, namer=namer, key=key, account_id=account_id)
-        self.queues = Queues(self, "queues", config=config, namer=namer, key=key)
-        self.layer = self._build_layer(namer)
-        common = self._common_environment(config)
-        self.workflow = Workflow(
+        self.keys: PlatformKey = PlatformKey(
+            self,
+            "keys",
+            namer=namer,
+            account_id=account_id,
+            region=region,
+            deletion_window_days=config.kms_deletion_window_days,
+        )
+        self.layer: LambdaLayerVersion = self._build_layer(namer)
+        context = self._build_context(namer, account_id, region)
+        self.context: PlatformContext = context
+        self.storage: Storage = Storage(
+            self, "storage", context=context, tables=config.tables, bucket=config.batch_bucket
+        )
+        self.queues: Queues = Queues(self, "queues", context=context, settings=config.queues)
+        self.workflow: Workflow = Workflow(
             self,
             "workflow",
-            config=config,
-            namer=namer,
-            key=key,
-            layer=self.layer,
+            context=context,
+            sizing=config.functions.workflow,
+            rules=config.payment_rules,
             storage=self.storage,
             queues=self.queues,
-            common_environment=common,
-            account_id=account_id,
         )
-        self.ingestion = BatchIngestion(
+        self.ingestion: BatchIngestion = BatchIngestion(
             self,
             "ingestion",
-            config=config,
-            namer=namer,
-            key=key,
-            layer=self.layer,
+            context=context,
+            ingest_sizing=config.functions.batch_ingest,
+            consumer_sizing=config.functions.queue_consumer,
+            queue_settings=config.queues,
             storage=self.storage,
             queues=self.queues,
             state_machine=self.workflow.state_machine,
-            common_environment=common,
-            account_id=account_id,
         )
-        self.api = PaymentsApi(
+        self.api: PaymentsApi = PaymentsApi(
             self,
             "api",
-            config=config,
-            namer=namer,
-            key=key,
-            layer=self.layer,
+            context=context,
+            settings=config.api,
+            sizing=config.functions.api,
+            stage_name=config.environment,
+            idempotency_ttl_seconds=config.idempotency_ttl_seconds,
             storage=self.storage,
             state_machine=self.workflow.state_machine,
-            common_environment=common,
         )
-        self.monitoring = Monitoring(
+        self.monitoring: Monitoring = Monitoring(
             self,
             "monitoring",
-            config=config,
-            namer=namer,
-            region=region,
-            functions=[
-                self.api.handler_function,
-                self.workflow.step_function,
-                self.ingestion.ingest_function,
-                self.ingestion.consumer_function,
-            ],
+            context=context,
+            settings=config.alarms,
+            functions=self.functions,
             queues=self.queues,
             api=self.api,
             state_machine=self.workflow.state_machine,
         )
+
+    @property
+    def functions(self) -> list[PaymentFunction]:
+        """Every function of the platform, in the contract's order."""
+        return [
+            self.api.api_function,
+            self.workflow.workflow_function,
+            self.ingestion.ingest_function,
+            self.ingestion.consumer_function,
+        ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:
         asset = TerraformAsset(self, "layer_code", path=str(shared_layer_dir()), type=AssetType.ARCHIVE)
@@ -107,14 +117,22 @@ class PaymentPlatform(Construct):
             compatible_architectures=["x86_64"],
         )
 
-    @staticmethod
-    def _common_environment(config: PlatformConfig) -> dict[str, str]:
-        env = environment_contract()
+    def _build_context(self, namer: Namer, account_id: str, region: str) -> PlatformContext:
+        config = self._config
         rules = config.payment_rules
-        return {
-            env.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
-            env.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-            env.POWERTOOLS_LOG_LEVEL: config.log_level,
-            env.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
-            env.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
-        }
+        return PlatformContext(
+            namer=namer,
+            key=self.keys.key,
+            layer=self.layer,
+            account_id=account_id,
+            region=region,
+            common_environment={
+                contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
+                contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+                contract.POWERTOOLS_LOG_LEVEL: config.log_level,
+                contract.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
+                contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
+            },
+            log_retention_days=config.log_retention_days,
+            xray_tracing=config.xray_tracing,
+        )

@@ -11,8 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lib.config import ENVIRONMENTS, EmulatorTarget, PlatformConfig, config_for
+from lib.config import ENVIRONMENTS, PlatformConfig, config_for
 from lib.naming import validate_suffix
+from lib.target import EmulatorTarget
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -40,6 +41,8 @@ class DeploymentSettings:
     region: str
     state_backend: StateBackend | None
     ci_tags: Mapping[str, str]
+    # Set only for the local emulator: the provider then needs overrides (see TapStack).
+    emulator: EmulatorTarget | None = None
 
     @property
     def stack_name(self) -> str:
@@ -54,8 +57,7 @@ def _region(value: str, variable: str) -> str:
 
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
-    if environment not in ENVIRONMENTS:
-        raise ValueError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    config = config_for(environment)
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
@@ -83,10 +85,8 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
             )
         ci_tags[tag] = value
 
-    config = config_for(environment)
     emulator_endpoint = environ.get("LOCAL_CLOUD_ENDPOINT", "")
-    if emulator_endpoint:
-        config = config.targeting(EmulatorTarget(endpoint_url=emulator_endpoint))
+    emulator = EmulatorTarget(endpoint_url=emulator_endpoint) if emulator_endpoint else None
 
     return DeploymentSettings(
         config=config,
@@ -94,4 +94,10 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
         region=region,
         state_backend=state_backend,
         ci_tags=ci_tags,
+        emulator=emulator,
     )
+
+
+def preset_settings() -> dict[str, DeploymentSettings]:
+    """dev, staging and prod as CI deploys them (suffix = environment name), by environment."""
+    return {env: read_settings({"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env}) for env in ENVIRONMENTS}

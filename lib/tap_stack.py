@@ -2,46 +2,82 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TypedDict
 
-from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from cdktf import App, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
-from lib.config import EmulatorTarget
 from lib.naming import Namer
 from lib.platform import PaymentPlatform
 from lib.settings import DeploymentSettings
-from localcloud.provider import LOCAL_MAX_RETRIES, TEST_ACCESS_KEY, TEST_SECRET_KEY, cdktf_provider_endpoints
+from lib.target import ProviderOverrides
+
+# Endpoint url -> provider overrides for the emulator (``localcloud.provider.provider_overrides``).
+EmulatorProvider = Callable[[str], ProviderOverrides]
 
 
-class _EmulatorOptions(TypedDict, total=False):
-    """The provider arguments that point it at the emulator (typed, so mypy checks the call)."""
+class _ProviderArguments(TypedDict, total=False):
+    """The AwsProvider keyword arguments overrides set (typed, so mypy checks the call)."""
 
     access_key: str
     secret_key: str
     skip_credentials_validation: bool
     skip_requesting_account_id: bool
     skip_metadata_api_check: str
+    skip_region_validation: bool
     s3_use_path_style: bool
     max_retries: int
     endpoints: list[AwsProviderEndpoints]
 
 
-class TapStack(TerraformStack):
-    """Exposes ``platform`` (the PaymentPlatform construct)."""
+def _provider_arguments(overrides: ProviderOverrides | None) -> _ProviderArguments:
+    if overrides is None:
+        return {}
+    return {
+        "access_key": overrides.access_key,
+        "secret_key": overrides.secret_key,
+        "skip_credentials_validation": overrides.skip_credentials_validation,
+        "skip_requesting_account_id": overrides.skip_requesting_account_id,
+        # A string in the provider's schema ("true"/"false").
+        "skip_metadata_api_check": str(overrides.skip_metadata_api_check).lower(),
+        "skip_region_validation": overrides.skip_region_validation,
+        "s3_use_path_style": overrides.s3_use_path_style,
+        "max_retries": overrides.max_retries,
+        # ``lambda`` is a Python keyword: the binding's argument is ``lambda_``.
+        "endpoints": [
+            AwsProviderEndpoints(
+                **{("lambda_" if service == "lambda" else service): url for service, url in overrides.endpoints.items()}
+            )
+        ],
+    }
 
-    def __init__(self, scope: Construct, stack_id: str, *, settings: DeploymentSettings) -> None:
+
+class TapStack(TerraformStack):
+    """The provider, the state backend, default tags, the platform and its outputs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        stack_id: str,
+        *,
+        settings: DeploymentSettings,
+        provider_overrides: ProviderOverrides | None = None,
+    ) -> None:
         super().__init__(scope, stack_id)
-        config = settings.config
-        self._build_provider(settings)
+        self._build_provider(settings, provider_overrides)
         self._build_backend(stack_id, settings)
-        self.platform = PaymentPlatform(
-            self, "platform", config=config, namer=Namer(settings.environment_suffix), region=settings.region
+        self.platform: PaymentPlatform = PaymentPlatform(
+            self,
+            "platform",
+            config=settings.config,
+            namer=Namer(settings.environment_suffix),
+            region=settings.region,
         )
         self._build_outputs()
 
-    def _build_provider(self, settings: DeploymentSettings) -> None:
+    def _build_provider(self, settings: DeploymentSettings, overrides: ProviderOverrides | None) -> None:
         tags = {
             "Environment": settings.config.environment,
             "EnvironmentSuffix": settings.environment_suffix,
@@ -49,31 +85,13 @@ class TapStack(TerraformStack):
             "ManagedBy": "cdktf",
             **settings.ci_tags,
         }
-        emulator = settings.config.emulator
         AwsProvider(
             self,
             "aws",
             region=settings.region,
             default_tags=[AwsProviderDefaultTags(tags=tags)],
-            **self._emulator_options(emulator),
+            **_provider_arguments(overrides),
         )
-
-    @staticmethod
-    def _emulator_options(emulator: EmulatorTarget | None) -> _EmulatorOptions:
-        if emulator is None:
-            return {}
-        return {
-            "access_key": TEST_ACCESS_KEY,
-            "secret_key": TEST_SECRET_KEY,
-            "skip_credentials_validation": True,
-            "skip_requesting_account_id": True,
-            "skip_metadata_api_check": "true",
-            "s3_use_path_style": True,
-            # A gap in the emulator should fail fast, not look like a hung apply.
-            "max_retries": LOCAL_MAX_RETRIES,
-            # The emulator's own list of the services it serves for this stack.
-            "endpoints": [AwsProviderEndpoints(**cdktf_provider_endpoints(emulator.endpoint_url))],
-        }
 
     def _build_backend(self, stack_id: str, settings: DeploymentSettings) -> None:
         state = settings.state_backend
@@ -107,10 +125,34 @@ class TapStack(TerraformStack):
             "alarm_topic_arn": queues.alarm_topic.arn,
             "state_machine_arn": platform.workflow.state_machine.arn,
             "kms_key_arn": platform.keys.key.arn,
-            "api_function_name": platform.api.handler_function.function.function_name,
-            "workflow_function_name": platform.workflow.step_function.function.function_name,
-            "batch_ingest_function_name": platform.ingestion.ingest_function.function.function_name,
-            "queue_consumer_function_name": platform.ingestion.consumer_function.function.function_name,
+            "api_function_name": platform.api.api_function.lambda_function.function_name,
+            "workflow_function_name": platform.workflow.workflow_function.lambda_function.function_name,
+            "batch_ingest_function_name": platform.ingestion.ingest_function.lambda_function.function_name,
+            "queue_consumer_function_name": platform.ingestion.consumer_function.lambda_function.function_name,
         }
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
+
+
+def synth_environments(
+    app: App,
+    environments: Mapping[str, DeploymentSettings],
+    *,
+    emulator_provider: EmulatorProvider | None = None,
+) -> dict[str, TapStack]:
+    """One TapStack per entry of ``environments`` in ``app``, by the same key.
+
+    The one loop tap.py, the tests, the bench and the checkov script share. The caller
+    synthesizes (``app.synth()`` writes them all; ``Testing.synth(stack)`` reads one), and
+    passes ``emulator_provider`` when a settings object targets the emulator: ``lib/`` does not
+    know the emulator, it only takes the overrides.
+    """
+    stacks: dict[str, TapStack] = {}
+    for key, settings in environments.items():
+        overrides = None
+        if settings.emulator is not None:
+            if emulator_provider is None:
+                raise ValueError(f"{settings.stack_name} targets the emulator but no emulator_provider was given")
+            overrides = emulator_provider(settings.emulator.endpoint_url)
+        stacks[key] = TapStack(app, settings.stack_name, settings=settings, provider_overrides=overrides)
+    return stacks

@@ -2,7 +2,7 @@
 
 Public API: ``LocalCloud`` (start/stop a server in a child process), ``start_daemon`` /
 ``stop_daemon`` / ``read_endpoint`` (what ``python -m localcloud`` uses) and the Terraform
-provider helpers ``provider_endpoints`` / ``cdktf_provider_endpoints`` / ``provider_settings``.
+provider helpers ``provider_endpoints`` / ``provider_overrides`` / ``provider_settings``.
 """
 
 from localcloud.launcher import (
@@ -12,13 +12,13 @@ from localcloud.launcher import (
     start_daemon,
     stop_daemon,
 )
-from localcloud.provider import cdktf_provider_endpoints, provider_endpoints, provider_settings
+from localcloud.provider import provider_endpoints, provider_overrides, provider_settings
 
 __all__ = [
     "LocalCloud",
     "LocalCloudError",
-    "cdktf_provider_endpoints",
     "provider_endpoints",
+    "provider_overrides",
     "provider_settings",
     "read_endpoint",
     "start_daemon",

@@ -1,8 +1,16 @@
-"""Terraform AWS provider settings that point every service the stack uses at the emulator."""
+"""Terraform AWS provider settings that point every service the stack uses at the emulator.
+
+The one copy of these options: ``provider_overrides`` is what ``tap.py`` hands ``TapStack``
+for the local target (``lib.target.ProviderOverrides``, so ``lib/`` never imports this
+package); ``provider_settings`` is the same in Terraform JSON, for hand-written configurations.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
+
+from lib.target import ProviderOverrides
 
 # Endpoint argument names of hashicorp/aws 5.x ("endpoints" block) for the services the stack
 # and its resources call. sts is included because the provider calls GetCallerIdentity
@@ -35,25 +43,23 @@ def provider_endpoints(endpoint_url: str) -> dict[str, str]:
     return {service: endpoint_url for service in PROVIDER_ENDPOINT_SERVICES}
 
 
-def cdktf_provider_endpoints(endpoint_url: str) -> dict[str, str]:
-    """Same as provider_endpoints, keyed for ``AwsProviderEndpoints(**...)`` (``lambda_``)."""
-    return {
-        ("lambda_" if service == "lambda" else service): url
-        for service, url in provider_endpoints(endpoint_url).items()
-    }
+def provider_overrides(endpoint_url: str) -> ProviderOverrides:
+    """Every provider argument the emulator target needs besides the region."""
+    return ProviderOverrides(
+        access_key=TEST_ACCESS_KEY,
+        secret_key=TEST_SECRET_KEY,
+        skip_credentials_validation=True,
+        skip_requesting_account_id=True,
+        skip_metadata_api_check=True,
+        skip_region_validation=True,
+        s3_use_path_style=True,
+        max_retries=LOCAL_MAX_RETRIES,
+        endpoints=provider_endpoints(endpoint_url),
+    )
 
 
 def provider_settings(endpoint_url: str, region: str = TEST_REGION) -> dict[str, Any]:
-    """Every provider argument the emulator target needs, in Terraform (snake_case) names."""
-    return {
-        "region": region,
-        "access_key": TEST_ACCESS_KEY,
-        "secret_key": TEST_SECRET_KEY,
-        "skip_credentials_validation": True,
-        "skip_requesting_account_id": True,
-        "skip_metadata_api_check": True,
-        "skip_region_validation": True,
-        "s3_use_path_style": True,
-        "max_retries": LOCAL_MAX_RETRIES,
-        "endpoints": [provider_endpoints(endpoint_url)],
-    }
+    """``provider_overrides`` plus the region, in Terraform JSON (``endpoints`` is a block list)."""
+    settings = asdict(provider_overrides(endpoint_url))
+    settings["endpoints"] = [dict(settings["endpoints"])]
+    return {"region": region, **settings}

@@ -30,14 +30,13 @@ import sys
 
 from cdktf import App
 
-from lib.settings import read_settings
-from lib.tap_stack import TapStack
+from lib.settings import preset_settings
+from lib.tap_stack import synth_environments
 
 outdir, environments = sys.argv[1], sys.argv[2:]
+presets = preset_settings()
 app = App(outdir=outdir)
-for environment in environments:
-    settings = read_settings({"ENVIRONMENT": environment, "ENVIRONMENT_SUFFIX": environment})
-    TapStack(app, settings.stack_name, settings=settings)
+synth_environments(app, {environment: presets[environment] for environment in environments})
 app.synth()
 PY
 

@@ -14,9 +14,14 @@ $PY -m ruff format --check .
 .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 echo "== types"
-# The stack, the checkov gate and the handlers' pure logic (the package shipped in the layer).
+# The stack, the checkov gate, the package shipped in the layer, and the shared test harness.
 $PY -m mypy --strict lib security
 $PY -m mypy --strict lambda/shared/payment_core
+MYPYPATH=lambda/shared $PY -m mypy --strict testkit bench
+# Every handler is a module named "handler": one run each, so the four do not clash.
+for handler in lambda/*/handler.py; do
+  MYPYPATH=lambda/shared $PY -m mypy --strict "$handler"
+done
 
 echo "== checkov"
 bash scripts/checkov.sh

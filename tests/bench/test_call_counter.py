@@ -5,35 +5,33 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator
-from types import ModuleType
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
+from payment_core import contract
 
 from bench import emulator
-from bench.batch_worker import Files, s3_event
+from bench.batch_worker import Files
 from bench.counter import CallCounter
 from bench.naive_ingest import naive_ingest
-
-
-def reset_lazies(module: ModuleType) -> None:
-    for value in vars(module).values():
-        if type(value).__name__ == "Lazy":
-            value.reset()
+from testkit.account import BUCKET, AwsClients, create_account, create_table, setup_session
+from testkit.environment import HANDLER_ENVIRONMENT, REGION, TABLES
+from testkit.events import s3_event
+from testkit.handlers import FakeContext, load_handler, runtime_of
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     """A moto account, the handler environment, and a fresh default session for the handlers."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in emulator.BASE_ENV.items():
+    for name, value in HANDLER_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        setup = emulator.setup_session()
-        account = emulator.create_account(setup, None)
-        for name, value in account.handler_env(None).items():
+        setup = setup_session()
+        account = create_account(AwsClients.of(setup))
+        for name, value in account.handler_environment().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # restored afterwards
         emulator.handler_session()
@@ -41,7 +39,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
 
 
 def test_counts_each_operation_sent_and_nothing_from_other_sessions(aws: boto3.Session) -> None:
-    session = boto3.Session(region_name=emulator.REGION)
+    session = boto3.Session(region_name=REGION)
     counter = CallCounter().attach(session)
     sqs = session.client("sqs")
     url = sqs.create_queue(QueueName="counted")["QueueUrl"]
@@ -65,7 +63,7 @@ def test_counts_each_operation_sent_and_nothing_from_other_sessions(aws: boto3.S
 
 def test_naive_design_makes_two_calls_a_row_plus_three(aws: boto3.Session, tmp_path) -> None:
     counter = CallCounter().attach(boto3.DEFAULT_SESSION)
-    emulator.create_table(aws.client("dynamodb"), "naive-payments", [("payment_id", "S", "HASH")])
+    create_table(aws.client("dynamodb"), "naive-payments", [("payment_id", "S", "HASH")])
     queue_url = aws.client("sqs").create_queue(QueueName="naive")["QueueUrl"]
     key, _ = Files(aws.client("s3"), str(tmp_path)).upload(12, "naive")
 
@@ -73,9 +71,9 @@ def test_naive_design_makes_two_calls_a_row_plus_three(aws: boto3.Session, tmp_p
         boto3.client("dynamodb"),
         boto3.client("s3"),
         boto3.client("sqs"),
-        bucket=emulator.BUCKET,
+        bucket=BUCKET,
         key=key,
-        jobs_table=emulator.TABLES["BATCH_JOBS_TABLE_NAME"],
+        jobs_table=TABLES[contract.BATCH_JOBS_TABLE_NAME],
         payments_table="naive-payments",
         queue_url=queue_url,
     )
@@ -92,14 +90,14 @@ def test_naive_design_makes_two_calls_a_row_plus_three(aws: boto3.Session, tmp_p
 
 def test_batch_ingest_sends_rows_ten_to_a_call(aws: boto3.Session, tmp_path) -> None:
     counter = CallCounter().attach(boto3.DEFAULT_SESSION)
-    ingest = emulator.load_handler("batch_ingest")
+    ingest = load_handler(contract.BATCH_INGEST)
     key, etag = Files(aws.client("s3"), str(tmp_path)).upload(25, "smoke")
-    reset_lazies(ingest)  # so its clients come from the session watched
+    runtime_of(ingest).reset()  # so its clients come from the session watched
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools' metrics line
-            result = ingest.handler(s3_event(emulator.BUCKET, key, etag), emulator.FakeContext())
+            result = ingest.handler(s3_event(BUCKET, key, etag), FakeContext())
     finally:
-        reset_lazies(ingest)  # nothing bound to this moto account outlives it
+        runtime_of(ingest).reset()  # nothing bound to this moto account outlives it
 
     assert result["jobs"][0]["queued"] == 25
     assert counter.take() == {

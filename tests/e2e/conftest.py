@@ -15,10 +15,17 @@ from localcloud import LocalCloud
 _STARTED: list[float] = []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lifecycle: checks the deployment's end (drift, destroy): run after all else")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    # The destroy must come after every test that uses the deployment: explicit, not by file name.
+    # A stable sort keeps the lifecycle tests in their written order (drift check, then destroy).
+    items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
 
 
 @pytest.fixture(scope="session")

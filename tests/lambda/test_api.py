@@ -7,17 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from lambda_testkit import VALID_BODY, Aws, FakeContext, api_event, call, post
+from payment_core import contract
+
+from testkit.account import Account
+from testkit.api import VALID_BODY, call, post
+from testkit.events import api_event, get_payment_event
+from testkit.handlers import FakeContext
 
 
-def get(aws: Aws, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
-    event = api_event(
-        "GET",
-        f"/payments/{payment_id}",
-        path_parameters={"payment_id": payment_id},
-        resource="/payments/{payment_id}",
-    )
-    return call(aws, context, event)
+def refused(code: str, message: str, **more: str) -> dict[str, Any]:
+    """The API's error body, spelled out: ``{"error": {"code", "message", and field or request_id}}``."""
+    return {"error": {"code": code, "message": message, **more}}
+
+
+INTERNAL_ERROR = "internal error; quote the request_id when reporting it"
+
+
+def get(aws: Account, context: FakeContext, payment_id: str) -> tuple[int, dict[str, Any]]:
+    return call(aws, context, get_payment_event(payment_id))
 
 
 def test_create_payment_stores_pending_payment_audit_and_starts_workflow(aws, context):
@@ -72,13 +79,11 @@ def test_same_key_different_body_is_409(aws, context):
     status, body = post(aws, context, VALID_BODY | {"amount": "125.51"}, key="k")
 
     assert status == 409
-    assert body == {
-        "error": {
-            "code": "idempotency_conflict",
-            "message": "this Idempotency-Key was already used with a different request body",
-            "field": "Idempotency-Key",
-        }
-    }
+    assert body == refused(
+        "idempotency_conflict",
+        "this Idempotency-Key was already used with a different request body",
+        field="Idempotency-Key",
+    )
     assert len(aws.payments()) == 1
     assert len(aws.executions()) == 1
 
@@ -94,27 +99,21 @@ def test_different_keys_make_different_payments(aws, context):
 def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, context, monkeypatch):
     """If StartExecution fails, the idempotency record is released; the retry must reuse
     the stored payment (same derived id) instead of creating a second one."""
-    api = aws.handlers["api"]
-    real = api.stepfunctions.get()
+    runtime = aws.handlers["api"].runtime
+    real = runtime.stepfunctions()
 
     class Broken:
         def start_execution(self, **_: Any) -> None:
             raise RuntimeError("step functions is down")
 
-    api.stepfunctions.override(Broken())
+    runtime.stepfunctions.override(Broken())
     status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 500
-    assert body == {
-        "error": {
-            "code": "internal_error",
-            "message": "internal error; quote the request_id when reporting it",
-            "request_id": context.aws_request_id,
-        }
-    }
+    assert body == refused("internal_error", INTERNAL_ERROR, request_id=context.aws_request_id)
     assert len(aws.payments()) == 1
     assert aws.executions() == []
 
-    api.stepfunctions.override(real)
+    runtime.stepfunctions.override(real)
     status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 202
     assert body == {"payment_id": aws.payments()[0]["payment_id"], "status": "PENDING"}
@@ -124,9 +123,10 @@ def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, conte
 
 def test_key_reused_after_its_record_expired_with_other_terms_is_a_conflict(aws, context):
     assert post(aws, context, VALID_BODY, key="old")[0] == 202
+    idempotency_table = aws.table(contract.IDEMPOTENCY_TABLE_NAME)
     aws.dynamodb.delete_item(
-        TableName="payment-idempotency-test",
-        Key={"id": aws.dynamodb.scan(TableName="payment-idempotency-test")["Items"][0]["id"]},
+        TableName=idempotency_table,
+        Key={"id": aws.dynamodb.scan(TableName=idempotency_table)["Items"][0]["id"]},
     )
     status, body = post(aws, context, VALID_BODY | {"customer_ref": "other"}, key="old")
     assert status == 409
@@ -170,13 +170,7 @@ def test_malformed_bodies_are_400_with_a_reason(aws, context, body, code, field)
 def test_missing_idempotency_key_is_400(aws, context):
     status, body = post(aws, context, VALID_BODY, key=None)
     assert status == 400
-    assert body == {
-        "error": {
-            "code": "invalid_request",
-            "message": "the Idempotency-Key header is required",
-            "field": "Idempotency-Key",
-        }
-    }
+    assert body == refused("invalid_request", "the Idempotency-Key header is required", field="Idempotency-Key")
 
 
 def test_base64_body_is_decoded_and_bad_base64_is_400(aws, context):
@@ -231,13 +225,7 @@ def test_internal_failure_is_500_without_internals(aws, context):
         def get_item(self, **_: Any) -> None:
             raise RuntimeError("secret table name payments-test exploded")
 
-    aws.handlers["api"].dynamodb.override(Exploding())
+    aws.handlers["api"].runtime.dynamodb.override(Exploding())
     status, body = get(aws, context, "pay_1")
     assert status == 500
-    assert body == {
-        "error": {
-            "code": "internal_error",
-            "message": "internal error; quote the request_id when reporting it",
-            "request_id": "req-0000-1111",
-        }
-    }
+    assert body == refused("internal_error", INTERNAL_ERROR, request_id="req-0000-1111")

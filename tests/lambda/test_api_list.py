@@ -6,7 +6,9 @@ import base64
 import json
 
 import pytest
-from lambda_testkit import VALID_BODY, api_event, call, post
+
+from testkit.api import VALID_BODY, call, post
+from testkit.events import api_event
 
 
 def list_payments(aws, context, **query):

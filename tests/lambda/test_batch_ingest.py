@@ -6,9 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lambda_testkit import HEADER, s3_event
+from payment_core import contract
 from payment_core.batch import job_id_for
 from payment_core.errors import BatchJobInProgress
+
+from testkit.events import CSV_HEADER as HEADER
+from testkit.events import s3_event
 
 
 def upload(aws, key: str, data: bytes) -> dict:
@@ -29,7 +32,9 @@ def report(aws, key: str) -> str:
 
 
 def job(aws, job_id: str) -> dict:
-    return aws.dynamodb.get_item(TableName="batch-jobs-test", Key={"job_id": {"S": job_id}})["Item"]
+    return aws.dynamodb.get_item(TableName=aws.table(contract.BATCH_JOBS_TABLE_NAME), Key={"job_id": {"S": job_id}})[
+        "Item"
+    ]
 
 
 MIXED = (
@@ -191,7 +196,7 @@ def test_job_running_elsewhere_raises_and_stale_job_is_taken_over(aws, context):
 
     def claim(started: datetime) -> None:
         aws.dynamodb.put_item(
-            TableName="batch-jobs-test",
+            TableName=aws.table(contract.BATCH_JOBS_TABLE_NAME),
             Item={
                 "job_id": {"S": job_id},
                 "state": {"S": "RUNNING"},

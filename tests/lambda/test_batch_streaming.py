@@ -6,9 +6,11 @@ import json
 import tracemalloc
 
 import pytest
-from lambda_testkit import HEADER, s3_event
 from payment_core.errors import BatchEnqueueError
 from payment_core.queue_sender import BatchingQueueSender
+
+from testkit.events import CSV_HEADER as HEADER
+from testkit.events import s3_event
 
 ROWS = 100_000
 MAX_READ = 1024 * 1024
@@ -83,9 +85,9 @@ def test_hundred_thousand_rows_stream_in_bounded_memory(aws, context):
     handler = aws.handlers["batch_ingest"]
     body = GeneratedBody(ROWS)
     s3, sqs = CountingS3(body), CountingSqs()
-    handler.s3.override(s3)
-    handler.sqs.override(sqs)
-    handler.dynamodb.get()  # build the client outside the measurement
+    handler.runtime.s3.override(s3)
+    handler.runtime.sqs.override(sqs)
+    handler.runtime.batch_jobs()  # build the job table's client outside the measurement
 
     tracemalloc.start()
     try:

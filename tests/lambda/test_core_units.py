@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
-from lambda_testkit import TEST_ENV, VALID_BODY, api_event, call
+from payment_core import contract
 from payment_core.api_requests import body_text, parse_list_payments
 from payment_core.batch import report_key_for, text_lines
 from payment_core.batch_jobs import BatchJob, BatchJobs
@@ -17,7 +17,11 @@ from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import Payment, PaymentRequest, PaymentStatus
 from payment_core.money import parse_currencies
 from payment_core.repository import PaymentRepository, condition_failed
-from payment_core.settings import BusinessRules, required
+from payment_core.settings import BusinessRules, FunctionVariables
+
+from testkit.api import VALID_BODY, call
+from testkit.environment import HANDLER_ENVIRONMENT
+from testkit.events import api_event
 
 
 def throttled(*_, **__):
@@ -82,12 +86,14 @@ def test_bad_currency_configuration_is_an_error(raw):
 @pytest.mark.parametrize(("maximum", "match"), [("lots", "not a number"), ("-1", "positive"), ("NaN", "positive")])
 def test_bad_maximum_configuration_is_an_error(maximum, match):
     with pytest.raises(ValueError, match=match):
-        BusinessRules.from_env(TEST_ENV | {"MAX_PAYMENT_AMOUNT": maximum})
+        BusinessRules.read(
+            FunctionVariables(contract.API, HANDLER_ENVIRONMENT | {contract.MAX_PAYMENT_AMOUNT: maximum})
+        )
 
 
 def test_required_variable_missing_is_an_error():
     with pytest.raises(RuntimeError, match="STATE_MACHINE_ARN is not set"):
-        required("STATE_MACHINE_ARN", {})
+        FunctionVariables(contract.API, {}).required(contract.STATE_MACHINE_ARN)
 
 
 def test_aws_errors_other_than_condition_failures_propagate():

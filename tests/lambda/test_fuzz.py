@@ -9,13 +9,18 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambda_testkit import TEST_ENV, VALID_BODY, api_event
+from payment_core import contract
+from payment_core.api_errors import error_body, http_error_for
 from payment_core.api_requests import parse_create_payment, parse_list_payments
 from payment_core.errors import DomainError
 from payment_core.money import MINOR_UNITS, format_amount, parse_amount
-from payment_core.settings import BusinessRules
+from payment_core.settings import BusinessRules, FunctionVariables
 
-RULES = BusinessRules.from_env(TEST_ENV)
+from testkit.api import VALID_BODY
+from testkit.environment import HANDLER_ENVIRONMENT
+from testkit.events import api_event
+
+RULES = BusinessRules.read(FunctionVariables(contract.API, HANDLER_ENVIRONMENT))
 FIELDS = ["merchant_id", "amount", "currency", "customer_ref", "description"]
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
@@ -67,8 +72,9 @@ header_maps = st.one_of(
 
 
 def _assert_client_error(error: DomainError) -> None:
-    assert 400 <= error.http_status < 500
-    body = error.to_body()
+    answer = http_error_for(error)
+    assert 400 <= answer.status < 500
+    body = error_body(error, answer)
     json.dumps(body)
     assert set(body["error"]) <= {"code", "message", "field"}
 

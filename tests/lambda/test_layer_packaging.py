@@ -14,7 +14,9 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from lambda_testkit import FUNCTIONS, LAMBDA_DIR, ROOT
+
+from testkit import LAMBDA_DIR, ROOT
+from testkit.handlers import FUNCTIONS
 
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six.py")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from testkit.events import sqs_event_of
+
 ROW = {
     "payment_id": "p-100",
     "merchant_id": "merchant-1",
@@ -16,27 +18,8 @@ ROW = {
 }
 
 
-def sqs_event(*bodies: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"msg-{n}",
-                "receiptHandle": f"rh-{n}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "x",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:payment-queue-test",
-                "awsRegion": "us-east-1",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
-
-
 def consume(aws, context, *bodies):
-    return aws.handlers["queue_consumer"].handler(sqs_event(*bodies), context)
+    return aws.handlers["queue_consumer"].handler(sqs_event_of(*bodies), context)
 
 
 def test_poison_message_fails_alone_while_the_rest_succeed(aws, context):
@@ -78,7 +61,8 @@ def test_same_payment_id_with_other_terms_is_a_failure(aws, context):
 
 
 def test_an_execution_that_already_finished_counts_as_started(aws, context):
-    aws.sfn.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=json.dumps({"other": 1}))
+    other_input = json.dumps({"other": 1})
+    aws.stepfunctions.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=other_input)
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
     assert len(aws.executions()) == 1
 
@@ -96,10 +80,10 @@ def test_aws_errors_fail_the_message_so_sqs_retries_it(aws, context):
 
             raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "StartExecution")
 
-    aws.handlers["queue_consumer"].stepfunctions.override(Down())
+    aws.handlers["queue_consumer"].runtime.stepfunctions.override(Down())
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
     # The payment is stored; the retry only has to start the workflow.
-    aws.handlers["queue_consumer"].stepfunctions.reset()
+    aws.handlers["queue_consumer"].runtime.stepfunctions.override(aws.stepfunctions)
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
     assert len(aws.payments()) == 1
     assert len(aws.executions()) == 1

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from lambda_testkit import VALID_BODY, post
+from payment_core import contract
 from payment_core.errors import (
     InvalidRequest,
     InvalidTransition,
@@ -15,6 +15,8 @@ from payment_core.errors import (
     PaymentRejected,
     TransientProcessorError,
 )
+
+from testkit.api import VALID_BODY, post
 
 
 def create(aws, context, key="wf", **overrides) -> str:
@@ -99,13 +101,13 @@ def test_validate_rejects_business_rule_breaches(aws, context, overrides, reason
 
 def test_validate_applies_rules_current_at_run_time(aws, context, monkeypatch):
     payment_id = create(aws, context, amount="9000.00", currency="GBP")
-    workflow = aws.handlers["workflow"]
-    monkeypatch.setenv("MAX_PAYMENT_AMOUNT", "5000")
-    workflow.rules.reset()
+    environment = aws.handlers["workflow"].runtime.environment
+    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "5000")
+    environment.reset()
     with pytest.raises(PaymentRejected, match="amount exceeds the maximum of 5000"):
         step(aws, context, "validate", payment_id)
-    monkeypatch.setenv("ALLOWED_CURRENCIES", "USD")
-    workflow.rules.reset()
+    monkeypatch.setenv(contract.ALLOWED_CURRENCIES, "USD")
+    environment.reset()
     with pytest.raises(PaymentRejected, match="currency GBP is not accepted"):
         step(aws, context, "validate", payment_id)
 
@@ -234,7 +236,9 @@ def test_stale_writer_cannot_overwrite_a_newer_state(aws, context):
     from payment_core.repository import PaymentRepository
 
     payment_id = create(aws, context)
-    repo = PaymentRepository(aws.dynamodb, "payments-test", "payment-audit-test")
+    repo = PaymentRepository(
+        aws.dynamodb, aws.table(contract.PAYMENTS_TABLE_NAME), aws.table(contract.AUDIT_TABLE_NAME)
+    )
     stale = repo.get(payment_id)
     repo.transition(stale, PaymentStatus.VALIDATED, "test")
     with pytest.raises(InvalidTransition, match="changed while moving"):

@@ -1,4 +1,4 @@
-from localcloud import cdktf_provider_endpoints, provider_endpoints, provider_settings
+from localcloud import provider_endpoints, provider_overrides, provider_settings
 
 STACK_SERVICES = {
     "apigateway",
@@ -22,11 +22,14 @@ def test_every_service_of_the_stack_points_at_the_emulator() -> None:
     assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
 
 
-def test_cdktf_names_use_the_python_keyword_escape() -> None:
-    endpoints = cdktf_provider_endpoints("http://e")
-    assert "lambda_" in endpoints
-    assert "lambda" not in endpoints
-    assert len(endpoints) == len(STACK_SERVICES)
+def test_overrides_for_the_stack_are_the_same_options_as_the_terraform_settings() -> None:
+    # One copy: the stack's local target (tap.py -> TapStack) and the probe's provider.tf.json.
+    overrides = provider_overrides("http://e")
+    settings = provider_settings("http://e", region="eu-west-1")
+    assert settings.pop("region") == "eu-west-1"
+    assert settings.pop("endpoints") == [dict(overrides.endpoints)]
+    assert {name: getattr(overrides, name) for name in settings} == settings
+    assert set(vars(overrides)) == {*settings, "endpoints"}
 
 
 def test_provider_settings_skip_every_real_aws_lookup_and_fail_fast() -> None:

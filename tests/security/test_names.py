@@ -1,6 +1,8 @@
 """Names, for every suffix: any suffix tap.py accepts yields names within each AWS limit, and
 any suffix outside the rule is refused before a construct is built, naming the rule.
 
+(The one test of names: tests/unit used to hold a second copy of the limits and the check.)
+
 The dev stack is synthesized once; each example substitutes its suffix into dev's names.
 """
 
@@ -12,10 +14,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.config import SUFFIX_PATTERN, SUFFIX_RULE
+from lib.naming import SUFFIX_PATTERN, SUFFIX_RULE, validate_suffix
 from lib.settings import read_settings
 from tests.unit.synth import SynthesizedStack
-from tests.unit.test_names import ACCOUNT_ID, LIMITS
+
+LONGEST_SUFFIX = "a" * 20
+ACCOUNT_ID = "123456789012"
+# (resource type, name field) -> AWS's maximum length
+LIMITS = {
+    ("aws_s3_bucket", "bucket"): 63,
+    ("aws_lambda_function", "function_name"): 64,
+    ("aws_lambda_layer_version", "layer_name"): 140,
+    ("aws_iam_role", "name"): 64,
+    ("aws_iam_role_policy", "name"): 128,
+    ("aws_sqs_queue", "name"): 80,
+    ("aws_sns_topic", "name"): 256,
+    ("aws_dynamodb_table", "name"): 255,
+    ("aws_cloudwatch_log_group", "name"): 512,
+    ("aws_cloudwatch_metric_alarm", "alarm_name"): 255,
+    ("aws_cloudwatch_dashboard", "dashboard_name"): 255,
+    ("aws_sfn_state_machine", "name"): 80,
+    ("aws_kms_alias", "name"): 256,
+    ("aws_api_gateway_rest_api", "name"): 1024,
+    ("aws_api_gateway_usage_plan", "name"): 1024,
+    ("aws_api_gateway_api_key", "name"): 1024,
+}
 
 # S3's rules for bucket names beyond length: lowercase letters, digits, hyphens and dots,
 # alphanumeric at both ends, no IP-address shape, no reserved prefix or suffix.
@@ -55,6 +78,15 @@ def test_the_brief_limits_are_the_ones_checked() -> None:
         ("aws_cloudwatch_metric_alarm", "alarm_name"): 255,
         ("aws_sfn_state_machine", "name"): 80,
     }.items() <= LIMITS.items()
+
+
+def test_the_longest_suffix_is_accepted_and_every_name_then_fits(name_templates: list[tuple[str, str, int]]) -> None:
+    assert validate_suffix(LONGEST_SUFFIX) == LONGEST_SUFFIX
+    with pytest.raises(ValueError):
+        validate_suffix(LONGEST_SUFFIX + "a")
+    names = [(t, template.format(suffix=LONGEST_SUFFIX), limit) for t, template, limit in name_templates]
+    assert [(t, n, len(n), limit) for t, n, limit in names if len(n) > limit] == []
+    assert [n for t, n, _ in names if t == "aws_s3_bucket"] == [f"payment-batch-{ACCOUNT_ID}-{LONGEST_SUFFIX}"]
 
 
 @settings(max_examples=200, deadline=None)

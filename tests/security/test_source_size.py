@@ -10,9 +10,7 @@ MAX_LINES = 300
 SOURCE_SUFFIXES = {".py", ".sh"}
 
 LONGER_FOR_A_REASON = {
-    "lib/config.py": "every knob's type and validation next to the three presets, so each preset is read "
-    "against the rules it must satisfy",
-    "lib/constructs/api.py": "one REST API: routes, model, gateway responses, stage and usage plan feed the one "
+    "lib/components/api.py": "one REST API: routes, model, gateway responses, stage and usage plan feed the one "
     "deployment fingerprint that redeploys the stage when any of them changes",
     "localcloud/triggers.py": "the API Gateway REST front end moto lacks in server mode (routing, API keys, "
     "request validation, the proxy event), each step citing the moto behaviour it replaces",

@@ -18,18 +18,16 @@ def synthesize_all() -> dict[str, SynthesizedStack]:
     fixtures gets its own fixture definitions, and would otherwise synthesize everything again."""
     from cdktf import Testing
 
-    from lib.settings import read_settings
-    from lib.tap_stack import TapStack
+    from lib.settings import preset_settings, read_settings
+    from lib.tap_stack import synth_environments
+    from localcloud.provider import provider_overrides
 
-    app = Testing.app()
-    variants = {env: {"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env} for env in ENVIRONMENTS}
-    variants["local"] = {"ENVIRONMENT": "dev", "ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT}
-    synthesized = {}
-    for name, environ in variants.items():
-        settings = read_settings(environ)
-        stack = TapStack(app, settings.stack_name, settings=settings)
-        synthesized[name] = SynthesizedStack(stack=stack, text=Testing.synth(stack))
-    return synthesized
+    environments = preset_settings()
+    environments["local"] = read_settings(
+        {"ENVIRONMENT": "dev", "ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT}
+    )
+    stacks = synth_environments(Testing.app(), environments, emulator_provider=provider_overrides)
+    return {name: SynthesizedStack(stack=stack, text=Testing.synth(stack)) for name, stack in stacks.items()}
 
 
 @pytest.fixture(scope="session")

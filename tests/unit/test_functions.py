@@ -94,10 +94,10 @@ def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:
 
 
 def test_function_environment_must_match_the_contract_exactly() -> None:
-    from lib.constructs.function import FunctionSpec, PaymentFunction
+    from lib.components.function import FunctionSpec, PaymentFunction
 
     spec = FunctionSpec(
-        function="workflow",
+        name="workflow",
         settings=config_for("dev").functions.workflow,
         environment={name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
         | {"EXTRA": "y"},

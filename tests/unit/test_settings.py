@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lib.config import config_for
 from lib.settings import StateBackend, read_settings
+from lib.target import EmulatorTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +23,7 @@ def test_defaults_are_dev_in_us_east_1_with_local_state() -> None:
     assert settings.region == "us-east-1"
     assert settings.state_backend is None
     assert settings.ci_tags == {}
-    assert settings.config.emulator is None
+    assert settings.emulator is None
 
 
 def test_full_environment_is_read() -> None:
@@ -49,8 +51,8 @@ def test_full_environment_is_read() -> None:
         "PRNumber": "42",
         "Team": "payments",
     }
-    assert settings.config.emulator is not None
-    assert settings.config.emulator.endpoint_url == "http://127.0.0.1:5000"
+    assert settings.emulator == EmulatorTarget("http://127.0.0.1:5000")
+    assert settings.config == config_for("prod")  # the target is not part of the preset
 
 
 def test_state_bucket_region_defaults_to_the_stack_region() -> None:
@@ -79,6 +81,10 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
         (
             {"TEAM": "pay;ments"},
             "TEAM must be at most 256 letters, digits, spaces or + - = . _ : / @, got 'pay;ments'",
+        ),
+        (
+            {"LOCAL_CLOUD_ENDPOINT": "localhost:4566"},
+            "endpoint_url must look like http://host:port, got 'localhost:4566'",
         ),
     ],
 )

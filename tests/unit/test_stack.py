@@ -9,6 +9,8 @@ from cdktf import Testing
 
 from lib.config import ENVIRONMENTS
 from lib.settings import read_settings
+from localcloud.provider import provider_settings
+from tests.unit.conftest import LOCAL_ENDPOINT
 from tests.unit.synth import SynthesizedStack, normalized
 
 OUTPUTS = {
@@ -62,6 +64,23 @@ def test_emulator_target_points_every_service_at_it(local: SynthesizedStack) -> 
     assert provider["skip_requesting_account_id"] is True
     assert provider["s3_use_path_style"] is True
     assert provider["max_retries"] == 2
+
+
+def test_emulator_target_is_exactly_the_emulators_one_copy_of_the_provider_options(local: SynthesizedStack) -> None:
+    # tap.py injects localcloud.provider's overrides; TapStack adds only region and tags.
+    (provider,) = local.document["provider"]["aws"]
+    expected = provider_settings(LOCAL_ENDPOINT)
+    expected["skip_metadata_api_check"] = "true"  # a string in the provider's schema
+    assert {name: value for name, value in provider.items() if name != "default_tags"} == expected
+
+
+def test_an_emulator_target_without_the_emulators_provider_is_refused() -> None:
+    from lib.tap_stack import synth_environments
+
+    settings = read_settings({"ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT})
+    with pytest.raises(ValueError) as refused:
+        synth_environments(Testing.app(), {"local": settings})
+    assert str(refused.value) == "TapStacklocal targets the emulator but no emulator_provider was given"
 
 
 def test_emulator_target_deploys_exactly_the_dev_resources(dev: SynthesizedStack, local: SynthesizedStack) -> None:

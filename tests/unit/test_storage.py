@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 from cdktf import Testing
 
@@ -56,14 +55,26 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
     # No preset is provisioned; the knob still has to size the index along with the table.
     from cdktf import TerraformStack
     from cdktf_cdktf_provider_aws.kms_key import KmsKey
+    from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 
+    from lib.components.context import PlatformContext
+    from lib.components.storage import Storage
     from lib.config import TableConfig, config_for
-    from lib.constructs.storage import Storage
     from lib.naming import Namer
 
-    config = replace(config_for("prod"), tables=TableConfig("PROVISIONED", read_capacity=50, write_capacity=40))
     stack = TerraformStack(Testing.app(), "provisioned")
-    Storage(stack, "storage", config=config, namer=Namer("prod"), key=KmsKey(stack, "key"), account_id="123456789012")
+    context = PlatformContext(
+        namer=Namer("prod"),
+        key=KmsKey(stack, "key"),
+        layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
+        account_id="123456789012",
+        region="us-east-1",
+        common_environment={},
+        log_retention_days=14,
+        xray_tracing=True,
+    )
+    tables = TableConfig("PROVISIONED", read_capacity=50, write_capacity=40)
+    Storage(stack, "storage", context=context, tables=tables, bucket=config_for("prod").batch_bucket)
     tables = json.loads(Testing.synth(stack))["resource"]["aws_dynamodb_table"]
     payments = next(t for t in tables.values() if t["name"] == "payments-prod")
     assert (payments["billing_mode"], payments["read_capacity"], payments["write_capacity"]) == ("PROVISIONED", 50, 40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.constructs.workflow import workflow_definition
+from lib.components.workflow import workflow_definition
 from tests.unit.synth import SynthesizedStack, key_arn
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:payment-workflow-dev"

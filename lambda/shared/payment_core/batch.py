@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.money import format_amount
 from payment_core.settings import BusinessRules
@@ -27,8 +28,7 @@ from payment_core.validation import payment_id_field, payment_request
 EXPECTED_HEADER = ("payment_id", "merchant_id", "amount", "currency", "customer_ref")
 REPORT_HEADER = ("row_number", "reason")
 CHUNK_SIZE = 64 * 1024
-INCOMING_PREFIX = "incoming/"
-REPORTS_PREFIX = "reports/"
+REPORT_SUFFIX = ".errors.csv"  # the report is CSV whatever the uploaded file's suffix
 
 
 def job_id_for(bucket: str, key: str, version: str) -> str:
@@ -37,10 +37,10 @@ def job_id_for(bucket: str, key: str, version: str) -> str:
 
 
 def report_key_for(key: str) -> str:
-    name = key.removeprefix(INCOMING_PREFIX)
-    if name.lower().endswith(".csv"):
-        name = name[: -len(".csv")]
-    return f"{REPORTS_PREFIX}{name}.errors.csv"
+    name = key.removeprefix(contract.BATCH_INCOMING_PREFIX)
+    if name.lower().endswith(contract.BATCH_FILE_SUFFIX):
+        name = name[: -len(contract.BATCH_FILE_SUFFIX)]
+    return f"{contract.BATCH_REPORTS_PREFIX}{name}{REPORT_SUFFIX}"
 
 
 def text_lines(read: Callable[[int], bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -191,27 +191,24 @@ class AuditEntry:
     detail: dict[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "payment_id": self.payment_id,
-            "sequence": self.sequence,
-            "from_status": self.from_status,
-            "to_status": self.to_status,
-            "at": self.at,
-            "actor": self.actor,
-        }
-        if self.detail:
-            item["detail"] = self.detail
+        """Every field as stored (the field names are the attribute names); no empty ``detail``."""
+        item = asdict(self)
+        if not self.detail:
+            del item["detail"]
         return item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> AuditEntry:
+        def text(name: str) -> str:
+            return str(item[name])
+
         return cls(
-            payment_id=str(item["payment_id"]),
+            payment_id=text("payment_id"),
             sequence=int(item["sequence"]),
-            from_status=str(item["from_status"]),
-            to_status=str(item["to_status"]),
-            at=str(item["at"]),
-            actor=str(item["actor"]),
+            from_status=text("from_status"),
+            to_status=text("to_status"),
+            at=text("at"),
+            actor=text("actor"),
             detail=item.get("detail"),
         )
 

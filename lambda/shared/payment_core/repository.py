@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from payment_core import contract
 from payment_core.errors import InvalidTransition
 from payment_core.models import (
     NO_STATUS,
@@ -27,8 +28,6 @@ from payment_core.models import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-MERCHANT_INDEX = "merchant-created-index"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -132,7 +131,7 @@ class PaymentRepository:
     ) -> tuple[list[Payment], dict[str, str] | None]:
         request: dict[str, Any] = {
             "TableName": self._payments_table,
-            "IndexName": MERCHANT_INDEX,
+            "IndexName": contract.MERCHANT_TIME_INDEX,
             "KeyConditionExpression": "merchant_id = :m AND created_at BETWEEN :from AND :to",
             "ExpressionAttributeValues": to_attributes({":m": merchant_id, ":from": created_from, ":to": created_to}),
             "Limit": limit,

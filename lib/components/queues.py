@@ -3,32 +3,29 @@
 from __future__ import annotations
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.naming import Namer
+from lib.components.context import PlatformContext
+from lib.config import QueueConfig
 
 
 class Queues(Construct):
     """Exposes ``queue`` (batch rows awaiting processing), ``dlq``, ``status_topic``
     (payment status changes) and ``alarm_topic`` (CloudWatch alarms)."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: PlatformConfig, namer: Namer, key: KmsKey
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, settings: QueueConfig) -> None:
         super().__init__(scope, construct_id)
-        settings = config.queues
-        self.dlq = SqsQueue(
+        namer, key = context.namer, context.key
+        self.dlq: SqsQueue = SqsQueue(
             self,
             "dlq",
             name=namer("payment-processing-dlq"),
             message_retention_seconds=settings.dlq_retention_seconds,
             kms_master_key_id=key.arn,
         )
-        self.queue = SqsQueue(
+        self.queue: SqsQueue = SqsQueue(
             self,
             "queue",
             name=namer("payment-processing"),
@@ -39,5 +36,9 @@ class Queues(Construct):
                 {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": settings.max_receive_count}
             ),
         )
-        self.status_topic = SnsTopic(self, "status_topic", name=namer("payment-status"), kms_master_key_id=key.arn)
-        self.alarm_topic = SnsTopic(self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn)
+        self.status_topic: SnsTopic = SnsTopic(
+            self, "status_topic", name=namer("payment-status"), kms_master_key_id=key.arn
+        )
+        self.alarm_topic: SnsTopic = SnsTopic(
+            self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn
+        )

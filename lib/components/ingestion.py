@@ -1,10 +1,9 @@
-"""Batch ingestion: S3 ``incoming/*.csv`` → ``batch_ingest`` → queue → ``queue_consumer``."""
+"""Batch ingestion: a file uploaded under the contract's incoming prefix → ``batch_ingest`` → queue
+→ ``queue_consumer``."""
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
-from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
@@ -13,55 +12,65 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.function import FunctionSpec, PaymentFunction
-from lib.constructs.policies import statement
-from lib.constructs.queues import Queues
-from lib.constructs.storage import BATCH_INCOMING_PREFIX, BATCH_REPORTS_PREFIX, Storage
-from lib.lambda_sources import environment_contract
-from lib.naming import Namer
+from lib.components.context import PlatformContext
+from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.policies import statement
+from lib.components.queues import Queues
+from lib.components.storage import Storage
+from lib.config import FunctionSettings, QueueConfig
+from lib.lambda_sources import contract
 
 
 class BatchIngestion(Construct):
-    """Exposes ``ingest_function`` and ``consumer_function`` (PaymentFunctions)."""
+    """The ``batch_ingest`` function behind the bucket's trigger, and ``queue_consumer`` behind the queue's."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
+        context: PlatformContext,
+        ingest_sizing: FunctionSettings,
+        consumer_sizing: FunctionSettings,
+        queue_settings: QueueConfig,
         storage: Storage,
         queues: Queues,
         state_machine: SfnStateMachine,
-        common_environment: dict[str, str],
-        account_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        env = environment_contract()
+        self._context = context
+        self.ingest_function: PaymentFunction = self._build_ingest_function(ingest_sizing, storage, queues)
+        self._build_bucket_trigger(storage)
+        self.consumer_function: PaymentFunction = self._build_consumer_function(
+            consumer_sizing, storage, queues, state_machine
+        )
+        self._build_queue_trigger(queue_settings, queues)
+
+    def _build_ingest_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
+        context = self._context
         bucket = storage.batch_bucket
-        self.ingest_function = PaymentFunction(
+        return PaymentFunction(
             self,
             "ingest",
+            context=context,
             spec=FunctionSpec(
-                function="batch_ingest",
-                settings=config.functions.batch_ingest,
+                name=contract.BATCH_INGEST,
+                settings=sizing,
                 environment={
-                    **common_environment,
-                    env.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
-                    env.PAYMENT_QUEUE_URL: queues.queue.url,
+                    **context.common_environment,
+                    contract.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
+                    contract.PAYMENT_QUEUE_URL: queues.queue.url,
                 },
                 statements=[
                     # A versioned bucket's events carry a versionId, and reading by version is its own action.
                     statement(
                         "ReadIncomingFiles",
                         ["s3:GetObject", "s3:GetObjectVersion"],
-                        [f"{bucket.arn}/{BATCH_INCOMING_PREFIX}*"],
+                        [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
                     ),
-                    statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{BATCH_REPORTS_PREFIX}*"]),
+                    statement(
+                        "WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]
+                    ),
                     statement(
                         "TrackBatchJobs",
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -71,27 +80,28 @@ class BatchIngestion(Construct):
                     # S3 is invoked asynchronously: an event that fails every retry lands here.
                     statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [queues.dlq.arn]),
                     # Decrypt batch files, encrypt reports and queue messages with the CMK.
-                    statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [key.arn]),
+                    statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [context.key.arn]),
                 ],
                 dead_letter_target_arn=queues.dlq.arn,
             ),
-            config=config,
-            namer=namer,
-            key=key,
-            layer=layer,
         )
-        self._build_bucket_trigger(storage, account_id)
-        self.consumer_function = PaymentFunction(
+
+    def _build_consumer_function(
+        self, sizing: FunctionSettings, storage: Storage, queues: Queues, state_machine: SfnStateMachine
+    ) -> PaymentFunction:
+        context = self._context
+        return PaymentFunction(
             self,
             "consumer",
+            context=context,
             spec=FunctionSpec(
-                function="queue_consumer",
-                settings=config.functions.queue_consumer,
+                name=contract.QUEUE_CONSUMER,
+                settings=sizing,
                 environment={
-                    **common_environment,
-                    env.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.STATE_MACHINE_ARN: state_machine.arn,
+                    **context.common_environment,
+                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement(
@@ -99,7 +109,7 @@ class BatchIngestion(Construct):
                         ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                         [queues.queue.arn],
                     ),
-                    statement("DecryptMessages", ["kms:Decrypt"], [key.arn]),
+                    statement("DecryptMessages", ["kms:Decrypt"], [context.key.arn]),
                     statement(
                         "CreatePayments",
                         ["dynamodb:GetItem", "dynamodb:PutItem"],
@@ -109,23 +119,21 @@ class BatchIngestion(Construct):
                     statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
                 ],
             ),
-            config=config,
-            namer=namer,
-            key=key,
-            layer=layer,
         )
+
+    def _build_queue_trigger(self, settings: QueueConfig, queues: Queues) -> None:
         LambdaEventSourceMapping(
             self,
             "consumer_trigger",
             event_source_arn=queues.queue.arn,
-            function_name=self.consumer_function.function.arn,
-            batch_size=config.queues.consumer_batch_size,
-            maximum_batching_window_in_seconds=config.queues.consumer_batching_window_seconds,
+            function_name=self.consumer_function.lambda_function.arn,
+            batch_size=settings.consumer_batch_size,
+            maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
         )
 
-    def _build_bucket_trigger(self, storage: Storage, account_id: str) -> None:
-        function = self.ingest_function.function
+    def _build_bucket_trigger(self, storage: Storage) -> None:
+        function = self.ingest_function.lambda_function
         permission = LambdaPermission(
             self,
             "allow_bucket",
@@ -134,7 +142,7 @@ class BatchIngestion(Construct):
             function_name=function.function_name,
             principal="s3.amazonaws.com",
             source_arn=storage.batch_bucket.arn,
-            source_account=account_id,
+            source_account=self._context.account_id,
         )
         S3BucketNotification(
             self,
@@ -144,8 +152,8 @@ class BatchIngestion(Construct):
                 S3BucketNotificationLambdaFunction(
                     lambda_function_arn=function.arn,
                     events=["s3:ObjectCreated:*"],
-                    filter_prefix=BATCH_INCOMING_PREFIX,
-                    filter_suffix=".csv",
+                    filter_prefix=contract.BATCH_INCOMING_PREFIX,
+                    filter_suffix=contract.BATCH_FILE_SUFFIX,
                 )
             ],
             depends_on=[permission],

@@ -14,20 +14,18 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
     LambdaFunctionTracingConfig,
 )
-from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 
-from lib.config import FunctionSettings, PlatformConfig
-from lib.constructs.policies import statement
+from lib.components.context import PlatformContext
+from lib.components.policies import statement
+from lib.config import FunctionSettings
 from lib.lambda_sources import function_environment_names, function_source_dir
-from lib.naming import Namer
 
 LAMBDA_RUNTIME = "python3.12"
 
@@ -36,7 +34,7 @@ LAMBDA_RUNTIME = "python3.12"
 class FunctionSpec:
     """What differs between the platform's functions."""
 
-    function: str  # directory under lambda/ and the role it plays
+    name: str  # the contract's function name: its directory under lambda/ and the role it plays
     settings: FunctionSettings
     environment: Mapping[str, str]
     statements: Sequence[DataAwsIamPolicyDocumentStatement]
@@ -44,51 +42,39 @@ class FunctionSpec:
 
 
 class PaymentFunction(Construct):
-    """A python3.12 function from ``lambda/<function>/`` with its own least-privilege role.
+    """A python3.12 function from ``lambda/<name>/`` with its own least-privilege role and log group."""
 
-    Exposes ``function``, ``role`` and ``log_group`` for triggers and alarms.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        spec: FunctionSpec,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, spec: FunctionSpec) -> None:
         super().__init__(scope, construct_id)
         self._check_environment(spec)
-        self.base_name = f"payment-{spec.function.replace('_', '-')}"
-        self.name = namer(self.base_name)
-        self.log_group = self._build_log_group(config, key)
-        self.role = self._build_role(namer)
-        self._build_policy(spec, config, key, namer)
-        self.function = self._build_function(spec, config, key, layer)
+        self._context = context
+        self.base_name: str = f"payment-{spec.name.replace('_', '-')}"
+        self.name: str = context.namer(self.base_name)
+        self.log_group: CloudwatchLogGroup = self._build_log_group()
+        self.role: IamRole = self._build_role()
+        self._build_policy(spec)
+        self.lambda_function: LambdaFunction = self._build_function(spec)
 
     @staticmethod
     def _check_environment(spec: FunctionSpec) -> None:
-        expected = set(function_environment_names(spec.function))
+        expected = set(function_environment_names(spec.name))
         given = set(spec.environment)
         if given != expected:
             raise ValueError(
-                f"environment of {spec.function} must set exactly {sorted(expected)}; "
+                f"environment of {spec.name} must set exactly {sorted(expected)}; "
                 f"missing {sorted(expected - given)}, unexpected {sorted(given - expected)}"
             )
 
-    def _build_log_group(self, config: PlatformConfig, key: KmsKey) -> CloudwatchLogGroup:
+    def _build_log_group(self) -> CloudwatchLogGroup:
         return CloudwatchLogGroup(
             self,
             "log_group",
             name=f"/aws/lambda/{self.name}",
-            retention_in_days=config.log_retention_days,
-            kms_key_id=key.arn,
+            retention_in_days=self._context.log_retention_days,
+            kms_key_id=self._context.key.arn,
         )
 
-    def _build_role(self, namer: Namer) -> IamRole:
+    def _build_role(self) -> IamRole:
         assume = DataAwsIamPolicyDocument(
             self,
             "assume_role",
@@ -104,9 +90,11 @@ class PaymentFunction(Construct):
                 )
             ],
         )
-        return IamRole(self, "role", name=namer(f"{self.base_name}-role"), assume_role_policy=assume.json)
+        name = self._context.namer(f"{self.base_name}-role")
+        return IamRole(self, "role", name=name, assume_role_policy=assume.json)
 
-    def _build_policy(self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, namer: Namer) -> None:
+    def _build_policy(self, spec: FunctionSpec) -> None:
+        context = self._context
         statements = [
             statement(
                 "WriteOwnLogs",
@@ -114,19 +102,19 @@ class PaymentFunction(Construct):
                 [f"{self.log_group.arn}:*"],
             ),
             # Decrypt the function's own environment variables (encrypted with the CMK).
-            statement("DecryptEnvironment", ["kms:Decrypt"], [key.arn]),
+            statement("DecryptEnvironment", ["kms:Decrypt"], [context.key.arn]),
             *spec.statements,
         ]
-        if config.xray_tracing:
+        if context.xray_tracing:
             # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
             statements.append(statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]))
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(self, "policy", name=namer(f"{self.base_name}-policy"), role=self.role.id, policy=document.json)
+        name = context.namer(f"{self.base_name}-policy")
+        IamRolePolicy(self, "policy", name=name, role=self.role.id, policy=document.json)
 
-    def _build_function(
-        self, spec: FunctionSpec, config: PlatformConfig, key: KmsKey, layer: LambdaLayerVersion
-    ) -> LambdaFunction:
-        asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.function)), type=AssetType.ARCHIVE)
+    def _build_function(self, spec: FunctionSpec) -> LambdaFunction:
+        context = self._context
+        asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.name)), type=AssetType.ARCHIVE)
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
             if spec.dead_letter_target_arn
@@ -142,13 +130,13 @@ class PaymentFunction(Construct):
             handler="handler.handler",
             filename=asset.path,
             source_code_hash=asset.asset_hash,
-            layers=[layer.arn],
+            layers=[context.layer.arn],
             memory_size=spec.settings.memory_mb,
             timeout=spec.settings.timeout_seconds,
             reserved_concurrent_executions=spec.settings.reserved_concurrency,
             environment=LambdaFunctionEnvironment(variables=dict(spec.environment)),
-            kms_key_arn=key.arn,
-            tracing_config=LambdaFunctionTracingConfig(mode="Active" if config.xray_tracing else "PassThrough"),
+            kms_key_arn=context.key.arn,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active" if context.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,
             depends_on=[self.log_group],
         )

@@ -11,37 +11,49 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.api import PaymentsApi
-from lib.constructs.function import PaymentFunction
-from lib.constructs.queues import Queues
-from lib.naming import Namer
+from lib.components.api import PaymentsApi
+from lib.components.context import PlatformContext
+from lib.components.function import PaymentFunction
+from lib.components.queues import Queues
+from lib.config import AlarmConfig
 
 
 class Monitoring(Construct):
-    """Exposes ``alarms`` (by name) and ``dashboard``."""
+    """Alarms (by alarm name) to the alarm topic, and the platform's dashboard."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
-        namer: Namer,
-        region: str,
+        context: PlatformContext,
+        settings: AlarmConfig,
         functions: Sequence[PaymentFunction],
         queues: Queues,
         api: PaymentsApi,
         state_machine: SfnStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
-        self._namer = namer
+        self._settings = settings
+        self._namer = context.namer
         self._alarm_actions = [queues.alarm_topic.arn]
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        thresholds = config.alarms
+        api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
+        self._build_function_alarms(functions)
+        self._build_platform_alarms(queues, api_dimensions, state_machine)
+        self.dashboard: CloudwatchDashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=context.namer("payment-platform"),
+            dashboard_body=Fn.jsonencode(
+                self._dashboard_body(context.region, functions, queues, api_dimensions, state_machine)
+            ),
+        )
+
+    def _build_function_alarms(self, functions: Sequence[PaymentFunction]) -> None:
+        namer, thresholds = self._namer, self._settings
         for function in functions:
-            dimensions = {"FunctionName": function.function.function_name}
+            dimensions = {"FunctionName": function.lambda_function.function_name}
             self._alarm(
                 namer(f"{function.base_name}-errors"),
                 "AWS/Lambda",
@@ -56,6 +68,11 @@ class Monitoring(Construct):
                 dimensions,
                 thresholds.lambda_throttle_threshold,
             )
+
+    def _build_platform_alarms(
+        self, queues: Queues, api_dimensions: Mapping[str, str], state_machine: SfnStateMachine
+    ) -> None:
+        namer, thresholds = self._namer, self._settings
         # One message in the DLQ is one payment that needs a human: alarm on the first.
         self._alarm(
             namer("payment-dlq-not-empty"),
@@ -66,7 +83,6 @@ class Monitoring(Construct):
             statistic="Maximum",
             comparison="GreaterThanThreshold",
         )
-        api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
         self._alarm(
             namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold
         )
@@ -84,14 +100,6 @@ class Monitoring(Construct):
             "ExecutionsFailed",
             {"StateMachineArn": state_machine.arn},
             thresholds.state_machine_failed_threshold,
-        )
-        self.dashboard = CloudwatchDashboard(
-            self,
-            "dashboard",
-            dashboard_name=namer("payment-platform"),
-            dashboard_body=Fn.jsonencode(
-                self._dashboard_body(region, functions, queues, api_dimensions, state_machine)
-            ),
         )
 
     def _alarm(
@@ -116,8 +124,8 @@ class Monitoring(Construct):
             dimensions=dict(dimensions),
             statistic=None if extended_statistic else statistic,
             extended_statistic=extended_statistic,
-            period=self._config.alarms.period_seconds,
-            evaluation_periods=self._config.alarms.evaluation_periods,
+            period=self._settings.period_seconds,
+            evaluation_periods=self._settings.evaluation_periods,
             threshold=threshold,
             comparison_operator=comparison,
             treat_missing_data="notBreaching",
@@ -143,7 +151,7 @@ class Monitoring(Construct):
                 "properties": {"title": title, "region": region, "stat": stat, "period": 300, "metrics": metrics},
             }
 
-        names = [f.function.function_name for f in functions]
+        names = [f.lambda_function.function_name for f in functions]
         api_dims = ["ApiName", api_dimensions["ApiName"], "Stage", api_dimensions["Stage"]]
         return {
             "widgets": [

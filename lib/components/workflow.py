@@ -1,4 +1,4 @@
-"""The payment workflow: the ``workflow`` step function and the state machine that drives it.
+"""The payment workflow: the ``workflow`` function (every step) and the state machine that drives it.
 
 The state only ever carries ids and error names, never payment details, so execution
 history and its logs hold nothing sensitive.
@@ -13,8 +13,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
     SfnStateMachineLoggingConfiguration,
@@ -22,13 +20,13 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 )
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.function import FunctionSpec, PaymentFunction
-from lib.constructs.policies import condition, statement
-from lib.constructs.queues import Queues
-from lib.constructs.storage import Storage
-from lib.lambda_sources import environment_contract
-from lib.naming import Namer
+from lib.components.context import PlatformContext
+from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.policies import condition, statement
+from lib.components.queues import Queues
+from lib.components.storage import Storage
+from lib.config import FunctionSettings, PaymentRules
+from lib.lambda_sources import contract
 
 # Errors a Lambda task can raise that say nothing about the payment: always worth a retry.
 _LAMBDA_SERVICE_ERRORS = [
@@ -76,7 +74,7 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
                 "Record",
                 retry=[
                     {
-                        "ErrorEquals": ["TransientProcessorError"],
+                        "ErrorEquals": [contract.TRANSIENT_PROCESSOR_ERROR],
                         "IntervalSeconds": 1,
                         "MaxAttempts": 3,
                         "BackoffRate": 2.0,
@@ -95,71 +93,69 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
 
 
 class Workflow(Construct):
-    """Exposes ``step_function`` (PaymentFunction), ``state_machine`` and ``log_group``."""
+    """The ``workflow`` function, the state machine that calls it for every step, and its logs."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
+        context: PlatformContext,
+        sizing: FunctionSettings,
+        rules: PaymentRules,
         storage: Storage,
         queues: Queues,
-        common_environment: dict[str, str],
-        account_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.step_function = self._build_step_function(config, namer, key, layer, storage, queues, common_environment)
-        self.log_group = CloudwatchLogGroup(
+        self._context = context
+        self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, rules, storage, queues)
+        self.log_group: CloudwatchLogGroup = self._build_log_group()
+        self.state_machine: SfnStateMachine = self._build_state_machine(self._build_role())
+
+    def _build_log_group(self) -> CloudwatchLogGroup:
+        context = self._context
+        return CloudwatchLogGroup(
             self,
             "log_group",
-            name=f"/aws/vendedlogs/states/{namer('payment-workflow')}",
-            retention_in_days=config.log_retention_days,
-            kms_key_id=key.arn,
+            name=f"/aws/vendedlogs/states/{context.namer('payment-workflow')}",
+            retention_in_days=context.log_retention_days,
+            kms_key_id=context.key.arn,
         )
-        role = self._build_role(namer, account_id, config)
-        self.state_machine = SfnStateMachine(
+
+    def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
+        return SfnStateMachine(
             self,
             "state_machine",
-            name=namer("payment-workflow"),
+            name=self._context.namer("payment-workflow"),
             type="STANDARD",
             role_arn=role.arn,
-            definition=Fn.jsonencode(workflow_definition(self.step_function.function.arn)),
+            definition=Fn.jsonencode(workflow_definition(self.workflow_function.lambda_function.arn)),
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 log_destination=f"{self.log_group.arn}:*",
                 include_execution_data=True,
                 level="ALL",
             ),
-            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=config.xray_tracing),
+            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
         )
 
-    def _build_step_function(
-        self,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
-        storage: Storage,
-        queues: Queues,
-        common_environment: dict[str, str],
+    def _build_workflow_function(
+        self, sizing: FunctionSettings, rules: PaymentRules, storage: Storage, queues: Queues
     ) -> PaymentFunction:
-        env = environment_contract()
-        rules = config.payment_rules
+        context = self._context
+        # Construct id "step_function" kept from before the rename: it is the resources' address.
         return PaymentFunction(
             self,
             "step_function",
+            context=context,
             spec=FunctionSpec(
-                function="workflow",
-                settings=config.functions.workflow,
+                name=contract.WORKFLOW,
+                settings=sizing,
                 environment={
-                    **common_environment,
-                    env.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.STATUS_TOPIC_ARN: queues.status_topic.arn,
-                    env.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
+                    **context.common_environment,
+                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.STATUS_TOPIC_ARN: queues.status_topic.arn,
+                    contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
                 },
                 statements=[
                     statement(
@@ -171,16 +167,13 @@ class Workflow(Construct):
                     statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
                     statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
                     # SNS encrypts with the CMK on the publisher's behalf.
-                    statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [key.arn]),
+                    statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [context.key.arn]),
                 ],
             ),
-            config=config,
-            namer=namer,
-            key=key,
-            layer=layer,
         )
 
-    def _build_role(self, namer: Namer, account_id: str, config: PlatformConfig) -> IamRole:
+    def _build_role(self) -> IamRole:
+        namer, account_id = self._context.namer, self._context.account_id
         assume = DataAwsIamPolicyDocument(
             self,
             "assume_role",
@@ -195,7 +188,7 @@ class Workflow(Construct):
             ],
         )
         role = IamRole(self, "role", name=namer("payment-state-machine-role"), assume_role_policy=assume.json)
-        function_arn = self.step_function.function.arn
+        function_arn = self.workflow_function.lambda_function.arn
         statements = [
             statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
             # CloudWatch Logs' log-delivery APIs have no resource-level permissions: "*" only.
@@ -214,7 +207,7 @@ class Workflow(Construct):
                 ["*"],
             ),
         ]
-        if config.xray_tracing:
+        if self._context.xray_tracing:
             # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
             statements.append(
                 statement(

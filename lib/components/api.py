@@ -35,18 +35,16 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.function import FunctionSpec, PaymentFunction
-from lib.constructs.policies import statement
-from lib.constructs.storage import Storage
-from lib.lambda_sources import environment_contract
-from lib.naming import Namer
+from lib.components.context import PlatformContext
+from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.policies import statement
+from lib.components.storage import Storage
+from lib.config import ApiConfig, FunctionSettings
+from lib.lambda_sources import contract
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
 # validates the same body again with exact messages; this stops junk at the edge.
@@ -92,84 +90,89 @@ _GATEWAY_ERRORS = {
 
 
 class PaymentsApi(Construct):
-    """Exposes ``handler_function``, ``rest_api``, ``stage``, ``api_key`` and ``endpoint_url``."""
+    """The ``api`` function behind a REST API key-guarded stage with its usage plan."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
+        context: PlatformContext,
+        settings: ApiConfig,
+        sizing: FunctionSettings,
+        stage_name: str,
+        idempotency_ttl_seconds: int,
         storage: Storage,
         state_machine: SfnStateMachine,
-        common_environment: dict[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
-        self.handler_function = self._build_handler(
-            config, namer, key, layer, storage, state_machine, common_environment
+        self._context = context
+        self._settings = settings
+        self.api_function: PaymentFunction = self._build_api_function(
+            sizing, idempotency_ttl_seconds, storage, state_machine
         )
-        self.rest_api = ApiGatewayRestApi(
+        self.rest_api: ApiGatewayRestApi = self._build_rest_api()
+        self._routes: list[Any] = []
+        self._build_routes()
+        self._build_gateway_responses()
+        self.log_group: CloudwatchLogGroup = self._build_access_log_group()
+        self.stage: ApiGatewayStage = self._build_stage(stage_name)
+        self.api_key: ApiGatewayApiKey = self._build_usage_plan()
+        self.endpoint_url: str = self.stage.invoke_url
+        self._build_invoke_permission()
+
+    def _build_rest_api(self) -> ApiGatewayRestApi:
+        return ApiGatewayRestApi(
             self,
             "rest_api",
-            name=namer("payments-api"),
+            name=self._context.namer("payments-api"),
             description="Payment platform REST API",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             api_key_source="HEADER",
             # A replacement API is up before the old one goes, so clients never see a gap.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
-        self._routes: list[Any] = []
-        self._build_routes()
-        self._build_gateway_responses()
-        self.log_group = CloudwatchLogGroup(
+
+    def _build_access_log_group(self) -> CloudwatchLogGroup:
+        context = self._context
+        return CloudwatchLogGroup(
             self,
             "access_log_group",
-            name=f"/aws/apigateway/{namer('payments-api')}",
-            retention_in_days=config.log_retention_days,
-            kms_key_id=key.arn,
+            name=f"/aws/apigateway/{context.namer('payments-api')}",
+            retention_in_days=context.log_retention_days,
+            kms_key_id=context.key.arn,
         )
-        self.stage = self._build_stage()
-        self.api_key = self._build_usage_plan(namer)
-        self.endpoint_url = self.stage.invoke_url
+
+    def _build_invoke_permission(self) -> None:
         LambdaPermission(
             self,
             "allow_api",
             statement_id="AllowPaymentsApi",
             action="lambda:InvokeFunction",
-            function_name=self.handler_function.function.function_name,
+            function_name=self.api_function.lambda_function.function_name,
             principal="apigateway.amazonaws.com",
             source_arn=f"{self.rest_api.execution_arn}/*/*/payments*",
         )
 
-    def _build_handler(
-        self,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        layer: LambdaLayerVersion,
-        storage: Storage,
-        state_machine: SfnStateMachine,
-        common_environment: dict[str, str],
+    def _build_api_function(
+        self, sizing: FunctionSettings, idempotency_ttl_seconds: int, storage: Storage, state_machine: SfnStateMachine
     ) -> PaymentFunction:
-        env = environment_contract()
         payments = storage.payments_table
+        # Construct id "handler" kept from before the rename: it is the resources' address.
         return PaymentFunction(
             self,
             "handler",
+            context=self._context,
             spec=FunctionSpec(
-                function="api",
-                settings=config.functions.api,
+                name=contract.API,
+                settings=sizing,
                 environment={
-                    **common_environment,
-                    env.PAYMENTS_TABLE_NAME: payments.name,
-                    env.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    env.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
-                    env.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
-                    env.STATE_MACHINE_ARN: state_machine.arn,
+                    **self._context.common_environment,
+                    contract.PAYMENTS_TABLE_NAME: payments.name,
+                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
+                    contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
+                    contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
+                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
@@ -187,10 +190,6 @@ class PaymentsApi(Construct):
                     statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
                 ],
             ),
-            config=config,
-            namer=namer,
-            key=key,
-            layer=layer,
         )
 
     def _method(self, resource: ApiGatewayResource, route: str, http_method: str, **options: Any) -> None:
@@ -214,7 +213,7 @@ class PaymentsApi(Construct):
             http_method=method.http_method,
             type="AWS_PROXY",
             integration_http_method="POST",
-            uri=self.handler_function.function.invoke_arn,
+            uri=self.api_function.lambda_function.invoke_arn,
         )
         self._routes.extend([method, integration])
 
@@ -282,7 +281,7 @@ class PaymentsApi(Construct):
                 )
             )
 
-    def _build_stage(self) -> ApiGatewayStage:
+    def _build_stage(self, stage_name: str) -> ApiGatewayStage:
         # Any change to a route, model or gateway response changes this fingerprint and so
         # creates a new deployment; the static part is hashed here, the ids by Terraform.
         static_spec = hashlib.sha256(
@@ -295,7 +294,7 @@ class PaymentsApi(Construct):
             triggers={
                 "static_spec": static_spec,
                 "routes": Fn.sha1(Fn.jsonencode([route.id for route in self._routes])),
-                "handler": self.handler_function.function.invoke_arn,
+                "handler": self.api_function.lambda_function.invoke_arn,
             },
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=self._routes,
@@ -305,13 +304,13 @@ class PaymentsApi(Construct):
             "stage",
             rest_api_id=self.rest_api.id,
             deployment_id=deployment.id,
-            stage_name=self._config.environment,
-            xray_tracing_enabled=self._config.xray_tracing,
+            stage_name=stage_name,
+            xray_tracing_enabled=self._context.xray_tracing,
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=self.log_group.arn, format=json.dumps(ACCESS_LOG_FORMAT, sort_keys=True)
             ),
         )
-        api = self._config.api
+        api = self._settings
         ApiGatewayMethodSettings(
             self,
             "method_settings",
@@ -329,8 +328,8 @@ class PaymentsApi(Construct):
         )
         return stage
 
-    def _build_usage_plan(self, namer: Namer) -> ApiGatewayApiKey:
-        api = self._config.api
+    def _build_usage_plan(self) -> ApiGatewayApiKey:
+        api, namer = self._settings, self._context.namer
         plan = ApiGatewayUsagePlan(
             self,
             "usage_plan",

@@ -13,7 +13,6 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableServerSideEncryption,
     DynamodbTableTtl,
 )
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -41,13 +40,10 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.policies import condition, statement
-from lib.naming import Namer
-
-MERCHANT_TIME_INDEX = "merchant-created-index"
-BATCH_INCOMING_PREFIX = "incoming/"
-BATCH_REPORTS_PREFIX = "reports/"
+from lib.components.context import PlatformContext
+from lib.components.policies import condition, statement
+from lib.config import BatchBucketConfig, TableConfig
+from lib.lambda_sources import contract
 
 
 class Storage(Construct):
@@ -59,39 +55,39 @@ class Storage(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
-        namer: Namer,
-        key: KmsKey,
-        account_id: str,
+        context: PlatformContext,
+        tables: TableConfig,
+        bucket: BatchBucketConfig,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
-        self._namer = namer
-        self._key = key
-        self.merchant_time_index = MERCHANT_TIME_INDEX
-        self.payments_table = self._build_payments_table()
-        self.audit_table = self._build_table(
+        self._tables = tables
+        self._bucket = bucket
+        self._namer = context.namer
+        self._key = context.key
+        self.merchant_time_index: str = contract.MERCHANT_TIME_INDEX
+        self.payments_table: DynamodbTable = self._build_payments_table()
+        self.audit_table: DynamodbTable = self._build_table(
             "audit_table",
             "payment-audit",
             attributes=[("payment_id", "S"), ("sequence", "N")],
             hash_key="payment_id",
             range_key="sequence",
         )
-        self.idempotency_table = self._build_table(
+        self.idempotency_table: DynamodbTable = self._build_table(
             "idempotency_table",
             "payment-idempotency",
             attributes=[("id", "S")],
             hash_key="id",
             ttl_attribute="expiration",
         )
-        self.batch_jobs_table = self._build_table(
+        self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
         )
-        self.batch_bucket = self._build_batch_bucket(account_id)
+        self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
     def _capacity(self) -> tuple[int | None, int | None]:
         """(read, write) capacity of a provisioned table and its indexes; on demand, neither."""
-        tables = self._config.tables
+        tables = self._tables
         if tables.billing_mode == "PROVISIONED":
             return tables.read_capacity, tables.write_capacity
         return None, None
@@ -112,7 +108,7 @@ class Storage(Construct):
             self,
             construct_id,
             name=self._namer(name),
-            billing_mode=self._config.tables.billing_mode,
+            billing_mode=self._tables.billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
             hash_key=hash_key,
@@ -130,7 +126,7 @@ class Storage(Construct):
         # while a timestamp hash key would make every range query a scan.
         read_capacity, write_capacity = self._capacity()
         by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
-            name=MERCHANT_TIME_INDEX,
+            name=self.merchant_time_index,
             hash_key="merchant_id",
             range_key="created_at",
             projection_type="ALL",
@@ -185,7 +181,7 @@ class Storage(Construct):
             "batch_bucket_versioning",
             bucket=bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(
-                status="Enabled" if self._config.batch_bucket.versioning else "Suspended"
+                status="Enabled" if self._bucket.versioning else "Suspended"
             ),
         )
         self._build_lifecycle(bucket)
@@ -193,7 +189,7 @@ class Storage(Construct):
         return bucket
 
     def _build_lifecycle(self, bucket: S3Bucket) -> None:
-        settings = self._config.batch_bucket
+        settings = self._bucket
         S3BucketLifecycleConfiguration(
             self,
             "batch_bucket_lifecycle",

@@ -1,9 +1,17 @@
-"""Runs last (pytest orders files by name): no drift after apply, then destroy leaves nothing."""
+"""The deployment's lifecycle: no drift after apply, then destroy leaves nothing.
+
+Marked ``lifecycle``: conftest runs these after every other test of the session, in this
+order, whatever the file is called or where it is collected.
+"""
 
 from __future__ import annotations
 
+import pytest
+
 from demo.deployment import StackDeployment
 from demo.traffic import PlatformClient
+
+pytestmark = pytest.mark.lifecycle
 
 
 def test_plan_after_apply_shows_no_drift(deployment: StackDeployment) -> None:

@@ -1,41 +1,46 @@
-"""Per-environment configuration: every difference between dev, staging and prod is a knob here.
+"""The configuration's schema: every difference between dev, staging and prod is a knob here.
 
 Constructs never branch on the environment's name; they read these fields. Each dataclass is
 frozen and validates itself in ``__post_init__`` so a bad preset fails at synth time with a
-``ValueError`` naming the field.
+``ValueError`` naming the field. The presets themselves are in ``lib/config/presets.py``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
+
+from lib.config.limits import (
+    KMS_DELETION_WINDOW_DAYS,
+    LAMBDA_MEMORY_MB,
+    LAMBDA_TIMEOUT_SECONDS,
+    LOG_RETENTION_DAYS,
+    S3_STANDARD_IA_MIN_DAYS,
+    SQS_LAMBDA_BATCH_SIZE,
+    SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
+    SQS_MAX_RECEIVE_COUNT,
+    SQS_RETENTION_SECONDS,
+    SQS_VISIBILITY_TIMEOUT_SECONDS,
+)
+from lib.lambda_sources import FUNCTION_NAMES
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922}
-)
-# Lambda's documented bounds.
-LAMBDA_MEMORY_MB = (128, 10_240)
-LAMBDA_TIMEOUT_SECONDS = (1, 900)
-# SQS's documented bounds.
-SQS_VISIBILITY_TIMEOUT_SECONDS = (0, 43_200)
-SQS_RETENTION_SECONDS = (60, 1_209_600)
-SQS_MAX_RECEIVE_COUNT = (1, 1_000)
-
-# Suffixes end up in S3 bucket names (lowercase, digits, hyphens) and are kept short
-# enough that the longest name stays within every AWS limit (see tests/unit/test_names.py).
-SUFFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?$")
-SUFFIX_RULE = "1-20 characters of a-z, 0-9 and '-', starting and ending with a letter or digit"
-
 _CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 _MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def require_environment(environment: str, field_name: str) -> None:
+    """The one check of an environment's name; ``field_name`` is what the message names."""
+    _require(
+        environment in ENVIRONMENTS,
+        f"{field_name} must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}",
+    )
 
 
 def _require(condition: bool, message: str) -> None:
@@ -73,12 +78,8 @@ class FunctionsConfig:
     queue_consumer: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
-        return {
-            "api": self.api,
-            "workflow": self.workflow,
-            "batch_ingest": self.batch_ingest,
-            "queue_consumer": self.queue_consumer,
-        }
+        """Sizing by the contract's function name (the fields are named alike)."""
+        return {name: getattr(self, name) for name in FUNCTION_NAMES}
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,9 @@ class BatchBucketConfig:
     noncurrent_version_expiration_days: int
 
     def __post_init__(self) -> None:
-        # S3 refuses STANDARD_IA transitions sooner than 30 days.
         _require(
-            self.transition_to_ia_days >= 30,
-            f"transition_to_ia_days must be at least 30, got {self.transition_to_ia_days}",
+            self.transition_to_ia_days >= S3_STANDARD_IA_MIN_DAYS,
+            f"transition_to_ia_days must be at least {S3_STANDARD_IA_MIN_DAYS}, got {self.transition_to_ia_days}",
         )
         _require(
             self.expiration_days > self.transition_to_ia_days,
@@ -157,8 +157,12 @@ class QueueConfig:
             self.dlq_retention_seconds >= self.message_retention_seconds,
             "dlq_retention_seconds must be at least message_retention_seconds",
         )
-        _require_between("consumer_batch_size", self.consumer_batch_size, (1, 10))
-        _require_between("consumer_batching_window_seconds", self.consumer_batching_window_seconds, (0, 300))
+        _require_between("consumer_batch_size", self.consumer_batch_size, SQS_LAMBDA_BATCH_SIZE)
+        _require_between(
+            "consumer_batching_window_seconds",
+            self.consumer_batching_window_seconds,
+            SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
+        )
 
 
 @dataclass(frozen=True)
@@ -244,24 +248,6 @@ class PaymentRules:
 
 
 @dataclass(frozen=True)
-class EmulatorTarget:
-    """Where the stack is deployed when it is not real AWS (the local emulator).
-
-    Only the provider reads this: the resources are identical to a real deployment's
-    (localcloud makes the emulator read back what AWS would, so no resource needs an
-    emulator-only setting).
-    """
-
-    endpoint_url: str
-
-    def __post_init__(self) -> None:
-        _require(
-            bool(re.fullmatch(r"https?://[^/\s]+", self.endpoint_url)),
-            f"endpoint_url must look like http://host:port, got {self.endpoint_url!r}",
-        )
-
-
-@dataclass(frozen=True)
 class PlatformConfig:
     environment: str
     functions: FunctionsConfig
@@ -274,22 +260,18 @@ class PlatformConfig:
     alarms: AlarmConfig
     payment_rules: PaymentRules
     xray_tracing: bool
-    # Days a KMS key waits before deletion after destroy (AWS allows 7-30).
+    # Days a KMS key waits before deletion after destroy (within KMS_DELETION_WINDOW_DAYS).
     kms_deletion_window_days: int
     # Seconds an idempotency record answers repeats of the same Idempotency-Key.
     idempotency_ttl_seconds: int
-    emulator: EmulatorTarget | None = field(default=None)
 
     def __post_init__(self) -> None:
-        _require(
-            self.environment in ENVIRONMENTS,
-            f"environment must be one of {', '.join(ENVIRONMENTS)}, got {self.environment!r}",
-        )
+        require_environment(self.environment, "environment")
         _require(
             self.log_retention_days in LOG_RETENTION_DAYS,
             f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
         )
-        _require_between("kms_deletion_window_days", self.kms_deletion_window_days, (7, 30))
+        _require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
         _require(
             self.idempotency_ttl_seconds >= 60,
             f"idempotency_ttl_seconds must be at least 60, got {self.idempotency_ttl_seconds}",
@@ -302,109 +284,3 @@ class PlatformConfig:
             "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout "
             f"({6 * consumer_timeout}), got {self.queues.visibility_timeout_seconds}",
         )
-
-    def targeting(self, emulator: EmulatorTarget | None) -> PlatformConfig:
-        """The same environment deployed to another target (e.g. the local emulator)."""
-        return replace(self, emulator=emulator)
-
-
-def _functions(memory_scale: int, concurrency: int) -> FunctionsConfig:
-    return FunctionsConfig(
-        api=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=10, reserved_concurrency=concurrency),
-        workflow=FunctionSettings(memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency),
-        batch_ingest=FunctionSettings(memory_mb=512 * memory_scale, timeout_seconds=300, reserved_concurrency=2),
-        queue_consumer=FunctionSettings(
-            memory_mb=256 * memory_scale, timeout_seconds=30, reserved_concurrency=concurrency
-        ),
-    )
-
-
-_DEV = PlatformConfig(
-    environment="dev",
-    functions=_functions(memory_scale=1, concurrency=5),
-    log_retention_days=14,
-    log_level="DEBUG",
-    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
-    batch_bucket=BatchBucketConfig(
-        # On everywhere: S3 events then carry a versionId, so dev runs the exact read path prod runs.
-        versioning=True,
-        transition_to_ia_days=30,
-        expiration_days=90,
-        noncurrent_version_expiration_days=7,
-    ),
-    queues=QueueConfig(
-        visibility_timeout_seconds=180,
-        max_receive_count=3,
-        message_retention_seconds=345_600,
-        dlq_retention_seconds=1_209_600,
-        consumer_batch_size=10,
-        consumer_batching_window_seconds=0,
-    ),
-    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=False),
-    alarms=AlarmConfig(
-        evaluation_periods=1,
-        period_seconds=300,
-        lambda_error_threshold=5,
-        lambda_throttle_threshold=5,
-        api_5xx_threshold=5,
-        api_p99_latency_ms=3_000,
-        state_machine_failed_threshold=1,
-    ),
-    payment_rules=PaymentRules(
-        max_payment_amount="10000.00",
-        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
-        blocked_merchant_ids=("merchant-blocked",),
-    ),
-    xray_tracing=True,
-    kms_deletion_window_days=7,
-    idempotency_ttl_seconds=3_600,
-)
-
-_STAGING = replace(
-    _DEV,
-    environment="staging",
-    functions=_functions(memory_scale=2, concurrency=20),
-    log_retention_days=30,
-    log_level="INFO",
-    batch_bucket=replace(
-        _DEV.batch_bucket, versioning=True, expiration_days=180, noncurrent_version_expiration_days=30
-    ),
-    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
-    alarms=replace(_DEV.alarms, evaluation_periods=2, period_seconds=60),
-    payment_rules=replace(_DEV.payment_rules, max_payment_amount="50000.00"),
-    kms_deletion_window_days=14,
-    idempotency_ttl_seconds=86_400,
-)
-
-_PROD = replace(
-    _STAGING,
-    environment="prod",
-    functions=_functions(memory_scale=4, concurrency=100),
-    log_retention_days=365,
-    batch_bucket=replace(_STAGING.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
-    queues=replace(_DEV.queues, max_receive_count=5),
-    api=ApiConfig(
-        throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False
-    ),
-    alarms=replace(
-        _DEV.alarms,
-        evaluation_periods=3,
-        period_seconds=60,
-        lambda_error_threshold=1,
-        lambda_throttle_threshold=1,
-        api_5xx_threshold=1,
-        api_p99_latency_ms=1_500,
-    ),
-    payment_rules=replace(_DEV.payment_rules, max_payment_amount="100000.00", blocked_merchant_ids=()),
-    kms_deletion_window_days=30,
-)
-
-_PRESETS: dict[str, PlatformConfig] = {"dev": _DEV, "staging": _STAGING, "prod": _PROD}
-
-
-def config_for(environment: str) -> PlatformConfig:
-    """The preset for ``environment`` (dev, staging or prod)."""
-    try:
-        return _PRESETS[environment]
-    except KeyError:
-        raise ValueError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}") from None

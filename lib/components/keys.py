@@ -7,8 +7,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from lib.config import PlatformConfig
-from lib.constructs.policies import condition, statement
+from lib.components.policies import condition, statement
 from lib.naming import Namer
 
 # Key administration without kms:* so nothing in the stack grants a service-wide wildcard.
@@ -36,29 +35,32 @@ _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDat
 
 
 class PlatformKey(Construct):
-    """Exposes ``key`` (the CMK) and ``alias``."""
+    """The CMK and its alias. Built before the PlatformContext (which carries the key), so it
+    takes its few inputs directly."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: PlatformConfig,
         namer: Namer,
         account_id: str,
         region: str,
+        deletion_window_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         policy = self._build_policy(namer, account_id, region)
-        self.key = KmsKey(
+        self.key: KmsKey = KmsKey(
             self,
             "key",
             description=f"Payment platform data key ({namer.suffix})",
             enable_key_rotation=True,
-            deletion_window_in_days=config.kms_deletion_window_days,
+            deletion_window_in_days=deletion_window_days,
             policy=policy.json,
         )
-        self.alias = KmsAlias(self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id)
+        self.alias: KmsAlias = KmsAlias(
+            self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
+        )
 
     def _build_policy(self, namer: Namer, account_id: str, region: str) -> DataAwsIamPolicyDocument:
         # In a key policy "*" as the resource means "this key".

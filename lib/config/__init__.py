@@ -1,0 +1,34 @@
+"""Per-environment configuration: the schema (``schema``), AWS's bounds (``limits``) and the
+three presets (``presets``). Import from here."""
+
+from lib.config.presets import config_for
+from lib.config.schema import (
+    ENVIRONMENTS,
+    AlarmConfig,
+    ApiConfig,
+    BatchBucketConfig,
+    BillingMode,
+    FunctionsConfig,
+    FunctionSettings,
+    LogLevel,
+    PaymentRules,
+    PlatformConfig,
+    QueueConfig,
+    TableConfig,
+)
+
+__all__ = [
+    "ENVIRONMENTS",
+    "AlarmConfig",
+    "ApiConfig",
+    "BatchBucketConfig",
+    "BillingMode",
+    "FunctionSettings",
+    "FunctionsConfig",
+    "LogLevel",
+    "PaymentRules",
+    "PlatformConfig",
+    "QueueConfig",
+    "TableConfig",
+    "config_for",
+]

@@ -1,0 +1,22 @@
+"""AWS's documented bounds that the config schema validates against."""
+
+from __future__ import annotations
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922}
+)
+# Lambda's documented bounds.
+LAMBDA_MEMORY_MB = (128, 10_240)
+LAMBDA_TIMEOUT_SECONDS = (1, 900)
+# SQS's documented bounds.
+SQS_VISIBILITY_TIMEOUT_SECONDS = (0, 43_200)
+SQS_RETENTION_SECONDS = (60, 1_209_600)
+SQS_MAX_RECEIVE_COUNT = (1, 1_000)
+# Lambda's SQS event source mapping (standard queue): messages per batch, batching window.
+SQS_LAMBDA_BATCH_SIZE = (1, 10)
+SQS_LAMBDA_BATCHING_WINDOW_SECONDS = (0, 300)
+# Days a KMS key waits between ScheduleKeyDeletion and deletion.
+KMS_DELETION_WINDOW_DAYS = (7, 30)
+# S3 refuses STANDARD_IA transitions sooner than this many days after creation.
+S3_STANDARD_IA_MIN_DAYS = 30

@@ -1,0 +1,168 @@
+"""The three presets, each written out in full so it can be read (and reviewed) on its own.
+
+A difference between environments is a different value of the same knob; the schema
+(``lib/config/schema.py``) validates every preset when this module is imported.
+"""
+
+from __future__ import annotations
+
+from lib.config.schema import (
+    AlarmConfig,
+    ApiConfig,
+    BatchBucketConfig,
+    FunctionsConfig,
+    FunctionSettings,
+    PaymentRules,
+    PlatformConfig,
+    QueueConfig,
+    TableConfig,
+    require_environment,
+)
+
+DEV = PlatformConfig(
+    environment="dev",
+    functions=FunctionsConfig(
+        api=FunctionSettings(memory_mb=256, timeout_seconds=10, reserved_concurrency=5),
+        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
+        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=2),
+        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
+    ),
+    log_retention_days=14,
+    log_level="DEBUG",
+    # Every preset is on demand: a batch file's burst of writes must never be throttled, and
+    # provisioned capacity would also need autoscaling resources (checkov CKV2_AWS_16).
+    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
+    batch_bucket=BatchBucketConfig(
+        # On everywhere: S3 events then carry a versionId, so dev runs the exact read path prod runs.
+        versioning=True,
+        transition_to_ia_days=30,
+        expiration_days=90,
+        noncurrent_version_expiration_days=7,
+    ),
+    queues=QueueConfig(
+        visibility_timeout_seconds=180,
+        max_receive_count=3,
+        message_retention_seconds=345_600,
+        dlq_retention_seconds=1_209_600,
+        consumer_batch_size=10,
+        consumer_batching_window_seconds=0,
+    ),
+    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=False),
+    alarms=AlarmConfig(
+        evaluation_periods=1,
+        period_seconds=300,
+        lambda_error_threshold=5,
+        lambda_throttle_threshold=5,
+        api_5xx_threshold=5,
+        api_p99_latency_ms=3_000,
+        state_machine_failed_threshold=1,
+    ),
+    payment_rules=PaymentRules(
+        max_payment_amount="10000.00",
+        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
+        blocked_merchant_ids=("merchant-blocked",),
+    ),
+    xray_tracing=True,
+    kms_deletion_window_days=7,
+    idempotency_ttl_seconds=3_600,
+)
+
+STAGING = PlatformConfig(
+    environment="staging",
+    functions=FunctionsConfig(
+        api=FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=20),
+        workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
+        batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=2),
+        queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
+    ),
+    log_retention_days=30,
+    log_level="INFO",
+    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
+    batch_bucket=BatchBucketConfig(
+        versioning=True,
+        transition_to_ia_days=30,
+        expiration_days=180,
+        noncurrent_version_expiration_days=30,
+    ),
+    queues=QueueConfig(
+        visibility_timeout_seconds=180,
+        max_receive_count=3,
+        message_retention_seconds=345_600,
+        dlq_retention_seconds=1_209_600,
+        consumer_batch_size=10,
+        consumer_batching_window_seconds=0,
+    ),
+    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
+    alarms=AlarmConfig(
+        evaluation_periods=2,
+        period_seconds=60,
+        lambda_error_threshold=5,
+        lambda_throttle_threshold=5,
+        api_5xx_threshold=5,
+        api_p99_latency_ms=3_000,
+        state_machine_failed_threshold=1,
+    ),
+    payment_rules=PaymentRules(
+        max_payment_amount="50000.00",
+        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
+        blocked_merchant_ids=("merchant-blocked",),
+    ),
+    xray_tracing=True,
+    kms_deletion_window_days=14,
+    idempotency_ttl_seconds=86_400,
+)
+
+PROD = PlatformConfig(
+    environment="prod",
+    functions=FunctionsConfig(
+        api=FunctionSettings(memory_mb=1_024, timeout_seconds=10, reserved_concurrency=100),
+        workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
+        batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=2),
+        queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
+    ),
+    log_retention_days=365,
+    log_level="INFO",
+    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
+    batch_bucket=BatchBucketConfig(
+        versioning=True,
+        transition_to_ia_days=30,
+        expiration_days=2_555,
+        noncurrent_version_expiration_days=90,
+    ),
+    queues=QueueConfig(
+        visibility_timeout_seconds=180,
+        max_receive_count=5,
+        message_retention_seconds=345_600,
+        dlq_retention_seconds=1_209_600,
+        consumer_batch_size=10,
+        consumer_batching_window_seconds=0,
+    ),
+    api=ApiConfig(
+        throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False
+    ),
+    alarms=AlarmConfig(
+        evaluation_periods=3,
+        period_seconds=60,
+        lambda_error_threshold=1,
+        lambda_throttle_threshold=1,
+        api_5xx_threshold=1,
+        api_p99_latency_ms=1_500,
+        state_machine_failed_threshold=1,
+    ),
+    payment_rules=PaymentRules(
+        max_payment_amount="100000.00",
+        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
+        blocked_merchant_ids=(),
+    ),
+    xray_tracing=True,
+    kms_deletion_window_days=30,
+    idempotency_ttl_seconds=86_400,
+)
+
+_PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
+
+
+def config_for(environment: str) -> PlatformConfig:
+    """The preset for ``environment`` (dev, staging or prod)."""
+    require_environment(environment, "ENVIRONMENT")
+    return _PRESETS[environment]

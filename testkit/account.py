@@ -1,0 +1,184 @@
+"""The account the handlers touch, per docs/design.md: tables (keys and index from the
+contract), the processing queue and its DLQ, the status topic, the batch bucket and a
+state machine. Built through any clients: in-process moto (``mock_aws``) or an endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import boto3
+from payment_core import contract
+from payment_core.repository import from_attributes
+
+from testkit.environment import ACCOUNT_ID, AWS_CREDENTIALS, HANDLER_ENVIRONMENT, REGION, TABLES
+
+BUCKET = "payment-batch-test"
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    dynamodb: Any
+    stepfunctions: Any
+    sqs: Any
+    sns: Any
+    s3: Any
+
+    @classmethod
+    def of(cls, session: boto3.Session, endpoint: str | None = None) -> AwsClients:
+        return cls(
+            dynamodb=session.client("dynamodb", endpoint_url=endpoint),
+            stepfunctions=session.client("stepfunctions", endpoint_url=endpoint),
+            sqs=session.client("sqs", endpoint_url=endpoint),
+            sns=session.client("sns", endpoint_url=endpoint),
+            s3=session.client("s3", endpoint_url=endpoint),
+        )
+
+
+def setup_session() -> boto3.Session:
+    """A session of its own for setting the account up (so a call counter on the handlers' skips it)."""
+    return boto3.Session(
+        aws_access_key_id=AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+
+
+def create_table(dynamodb: Any, name: str, keys: list[tuple[str, str, str]], **extra: Any) -> None:
+    """A table from ``(attribute, type, key type)`` triples; ``more_attributes`` for indexes."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": n, "KeyType": k} for n, _, k in keys],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t, _ in keys]
+        + extra.pop("more_attributes", []),
+        **extra,
+    )
+
+
+def create_tables(dynamodb: Any) -> None:
+    create_table(
+        dynamodb,
+        TABLES[contract.PAYMENTS_TABLE_NAME],
+        [("payment_id", "S", "HASH")],
+        more_attributes=[
+            {"AttributeName": "merchant_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": contract.MERCHANT_TIME_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "merchant_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    create_table(dynamodb, TABLES[contract.AUDIT_TABLE_NAME], [("payment_id", "S", "HASH"), ("sequence", "N", "RANGE")])
+    create_table(dynamodb, TABLES[contract.IDEMPOTENCY_TABLE_NAME], [("id", "S", "HASH")])
+    dynamodb.update_time_to_live(
+        TableName=TABLES[contract.IDEMPOTENCY_TABLE_NAME],
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+    create_table(dynamodb, TABLES[contract.BATCH_JOBS_TABLE_NAME], [("job_id", "S", "HASH")])
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
+
+
+@dataclass(frozen=True)
+class Account(AwsClients):
+    """The clients that made the resources, their names, and reads the tests assert on."""
+
+    queue_url: str
+    dlq_url: str
+    topic_arn: str
+    topic_probe_url: str  # a queue subscribed to the status topic
+    state_machine_arn: str
+    bucket: str = BUCKET
+    handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
+
+    def table(self, variable: str) -> str:
+        """The name of the table the contract's ``variable`` names (e.g. ``contract.PAYMENTS_TABLE_NAME``)."""
+        return TABLES[variable]
+
+    def handler_environment(self, endpoint: str | None = None) -> dict[str, str]:
+        """Every variable any handler reads, for this account (and its endpoint, if not in-process)."""
+        environment = {
+            **HANDLER_ENVIRONMENT,
+            contract.PAYMENT_QUEUE_URL: self.queue_url,
+            contract.STATUS_TOPIC_ARN: self.topic_arn,
+            contract.STATE_MACHINE_ARN: self.state_machine_arn,
+        }
+        if endpoint:
+            environment["AWS_ENDPOINT_URL"] = endpoint
+        return environment
+
+    def payments(self) -> list[dict[str, Any]]:
+        items = self.dynamodb.scan(TableName=self.table(contract.PAYMENTS_TABLE_NAME), ConsistentRead=True)["Items"]
+        return [from_attributes(item) for item in items]
+
+    def audit(self, payment_id: str) -> list[dict[str, Any]]:
+        items = self.dynamodb.query(
+            TableName=self.table(contract.AUDIT_TABLE_NAME),
+            KeyConditionExpression="payment_id = :p",
+            ExpressionAttributeValues={":p": {"S": payment_id}},
+        )["Items"]
+        return [from_attributes(item) for item in items]
+
+    def executions(self) -> list[dict[str, Any]]:
+        executions: list[dict[str, Any]] = self.stepfunctions.list_executions(stateMachineArn=self.state_machine_arn)[
+            "executions"
+        ]
+        return executions
+
+    def execution_inputs(self) -> list[dict[str, Any]]:
+        describe = self.stepfunctions.describe_execution
+        return [json.loads(describe(executionArn=e["executionArn"])["input"]) for e in self.executions()]
+
+    def drain(self, queue_url: str) -> list[dict[str, Any]]:
+        """Every message now in the queue, deleted as read."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            messages.extend(batch)
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def create_account(clients: AwsClients) -> Account:
+    create_tables(clients.dynamodb)
+    sqs = clients.sqs
+    dlq_url = sqs.create_queue(QueueName="payment-dlq-test")["QueueUrl"]
+    redrive = {"deadLetterTargetArn": _queue_arn(sqs, dlq_url), "maxReceiveCount": "3"}
+    queue_url = sqs.create_queue(QueueName="payment-queue-test", Attributes={"RedrivePolicy": json.dumps(redrive)})[
+        "QueueUrl"
+    ]
+    topic_arn = clients.sns.create_topic(Name="payment-status-test")["TopicArn"]
+    probe_url = sqs.create_queue(QueueName="status-probe")["QueueUrl"]
+    clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, probe_url))
+    clients.s3.create_bucket(Bucket=BUCKET)
+    state_machine_arn = clients.stepfunctions.create_state_machine(
+        name="payment-workflow-test",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/payment-workflow-test",
+    )["stateMachineArn"]
+    return Account(
+        **vars(clients),
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        topic_arn=topic_arn,
+        topic_probe_url=probe_url,
+        state_machine_arn=state_machine_arn,
+    )

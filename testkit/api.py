@@ -1,0 +1,38 @@
+"""Calling the api handler as API Gateway does, and reading its answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from testkit.account import Account
+from testkit.events import api_event
+from testkit.handlers import FakeContext
+
+VALID_BODY = {
+    "merchant_id": "merchant-1",
+    "amount": "125.50",
+    "currency": "USD",
+    "customer_ref": "cust-42",
+    "description": "order 1001",
+}
+
+
+def call(account: Account, context: FakeContext, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The api handler's status and JSON body for ``event`` (always JSON, whatever the status)."""
+    response = account.handlers["api"].handler(event, context)
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    return response["statusCode"], json.loads(response["body"])
+
+
+def post(
+    account: Account,
+    context: FakeContext,
+    body: dict[str, Any] | str,
+    key: str | None = "key-1",
+    **kwargs: Any,
+) -> tuple[int, dict[str, Any]]:
+    """``POST /payments`` with ``body`` (a dict is sent as JSON) and an Idempotency-Key unless ``key`` is None."""
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    text = body if isinstance(body, str) else json.dumps(body)
+    return call(account, context, api_event("POST", "/payments", body=text, headers=headers, **kwargs))

@@ -1,0 +1,44 @@
+"""The handlers' environment under test and benchmark: one dict, its names from the contract."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from payment_core import contract
+
+REGION: Final = "us-east-1"
+ACCOUNT_ID: Final = "123456789012"  # moto's default account
+
+TABLES: Final = {
+    contract.PAYMENTS_TABLE_NAME: "payments-test",
+    contract.AUDIT_TABLE_NAME: "payment-audit-test",
+    contract.IDEMPOTENCY_TABLE_NAME: "payment-idempotency-test",
+    contract.BATCH_JOBS_TABLE_NAME: "batch-jobs-test",
+}
+
+AWS_CREDENTIALS: Final = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+# Every variable a handler reads except the ones naming resources an account creates
+# (queue URL, topic and state machine ARNs: ``Account.handler_environment`` adds those).
+HANDLER_ENVIRONMENT: Final = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    **AWS_CREDENTIALS,
+    "POWERTOOLS_TRACE_DISABLED": "1",  # no X-Ray daemon here
+    contract.POWERTOOLS_SERVICE_NAME: "payment-platform-test",
+    contract.POWERTOOLS_METRICS_NAMESPACE: "PaymentPlatformTest",
+    contract.POWERTOOLS_LOG_LEVEL: "WARNING",
+    contract.MAX_PAYMENT_AMOUNT: "10000.00",
+    contract.ALLOWED_CURRENCIES: "USD,EUR,GBP,JPY",
+    contract.BLOCKED_MERCHANT_IDS: "merchant-blocked,merchant-banned",
+    contract.IDEMPOTENCY_TTL_SECONDS: str(24 * 60 * 60),
+    **TABLES,
+}
+
+# Variables that would send boto3 somewhere other than the emulator chosen.
+UNSET_ENVIRONMENT: Final = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")

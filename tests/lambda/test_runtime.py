@@ -1,0 +1,121 @@
+"""The handler runtime against the contract: environments, error names, factories, the HTTP table."""
+
+from __future__ import annotations
+
+import pytest
+from payment_core import contract, errors
+from payment_core.api_errors import HTTP_ERRORS, http_error_for
+from payment_core.runtime import FunctionRuntime
+from payment_core.settings import (
+    ApiEnvironment,
+    BatchIngestEnvironment,
+    FunctionVariables,
+    QueueConsumerEnvironment,
+    WorkflowEnvironment,
+    read_environment,
+)
+
+from testkit.handlers import FUNCTIONS, load_handler
+
+ENVIRONMENTS = {
+    contract.API: ApiEnvironment,
+    contract.WORKFLOW: WorkflowEnvironment,
+    contract.BATCH_INGEST: BatchIngestEnvironment,
+    contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
+}
+ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
+    contract.MAX_PAYMENT_AMOUNT: "100",
+    contract.ALLOWED_CURRENCIES: "USD",
+    contract.IDEMPOTENCY_TTL_SECONDS: "60",
+}
+
+
+def test_the_exception_names_the_state_machine_matches_are_the_contracts():
+    assert (
+        errors.PaymentRejected.__name__,
+        errors.PaymentDeclined.__name__,
+        errors.TransientProcessorError.__name__,
+    ) == (contract.PAYMENT_REJECTED, contract.PAYMENT_DECLINED, contract.TRANSIENT_PROCESSOR_ERROR)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_reads_exactly_the_variables_the_contract_gives_it(function):
+    variables = FunctionVariables(function, ENVIRONMENT)
+    read_environment(ENVIRONMENTS[function], variables)
+    expected = set(contract.FUNCTION_ENVIRONMENT[function]) - set(contract.POWERTOOLS_ENVIRONMENT)
+    assert sorted(variables.names_read) == sorted(expected)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_handler_runs_on_its_own_functions_runtime(function):
+    runtime = load_handler(function).runtime
+    assert isinstance(runtime, FunctionRuntime)
+    assert runtime.function == function
+
+
+def test_a_variable_outside_the_contract_is_refused():
+    with pytest.raises(LookupError, match=r"STATUS_TOPIC_ARN is not in contract.FUNCTION_ENVIRONMENT\['api'\]"):
+        FunctionVariables(contract.API, ENVIRONMENT).required(contract.STATUS_TOPIC_ARN)
+
+
+@pytest.mark.parametrize("raw", ["", "0", "-5", "1.5", "ten", "٣"])
+def test_idempotency_ttl_must_be_a_positive_integer(raw):
+    environment = ENVIRONMENT | {contract.IDEMPOTENCY_TTL_SECONDS: raw}
+    expected = "is not set" if raw == "" else "must be a positive integer"
+    with pytest.raises((RuntimeError, ValueError), match=f"IDEMPOTENCY_TTL_SECONDS {expected}"):
+        read_environment(ApiEnvironment, FunctionVariables(contract.API, environment))
+
+
+def test_blocked_merchants_may_be_empty_and_only_the_workflow_reads_them():
+    environment = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: ""}
+
+    def blocked(function, environment):
+        kind = ENVIRONMENTS[function]
+        return read_environment(kind, FunctionVariables(function, environment)).rules.blocked_merchant_ids
+
+    assert blocked(contract.WORKFLOW, environment) == frozenset()
+    listed = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: " m-1, ,m-2 "}
+    assert blocked(contract.WORKFLOW, listed) == {"m-1", "m-2"}
+    assert blocked(contract.API, listed) == frozenset()
+
+
+def test_a_missing_variable_fails_the_first_invocation_naming_it(aws, context, monkeypatch):
+    runtime = aws.handlers["workflow"].runtime
+    monkeypatch.delenv(contract.STATUS_TOPIC_ARN)
+    runtime.environment.reset()
+    with pytest.raises(RuntimeError, match=r"^environment variable STATUS_TOPIC_ARN is not set$"):
+        aws.handlers["workflow"].handler({"step": "no such step"}, context)  # refused before the event is read
+
+
+def test_the_environment_is_read_once(aws, context, monkeypatch):
+    handler = aws.handlers["workflow"]
+    first = handler.runtime.environment()
+    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "1")
+    with pytest.raises(errors.InvalidRequest):
+        handler.handler({"step": "no such step"}, context)
+    assert handler.runtime.environment() is first
+
+
+def test_replacing_a_client_rebuilds_what_was_built_from_it(aws):
+    runtime = aws.handlers["queue_consumer"].runtime
+    before = runtime.payment_repository()
+    assert runtime.payment_repository() is before
+
+    class OtherClient:
+        pass
+
+    replacement = OtherClient()
+    runtime.dynamodb.override(replacement)
+    after = runtime.payment_repository()
+    assert after is not before
+    assert after._client is replacement
+
+
+def test_every_api_answer_comes_from_the_table():
+    codes = [(answer.status, answer.code) for answer in HTTP_ERRORS.values()]
+    assert len(set(codes)) == len(codes) - 1  # only not_found answers two errors (no payment, no route)
+    for workflow_error in (errors.PaymentRejected, errors.PaymentDeclined, errors.TransientProcessorError):
+        assert workflow_error not in HTTP_ERRORS
+        assert http_error_for(workflow_error("x")).status == 500  # never reaches the API: internal if it did
+    registered = load_handler(contract.API).app.exception_handler_manager.get_registered_handlers()
+    assert set(HTTP_ERRORS) <= set(registered)
