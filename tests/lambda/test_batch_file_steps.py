@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from lambda_testkit import HEADER, TEST_ENV
+from payment_core import contract
 from payment_core.batch_file import (
     ALREADY_COMPLETED,
     ALREADY_STARTED,
@@ -27,10 +27,13 @@ from payment_core.batch_file import (
 )
 from payment_core.batch_ledger import BatchLedger
 from payment_core.chunk_ingest import ChunkIncomplete
-from payment_core.settings import BusinessRules
+from payment_core.settings import BusinessRules, FunctionVariables
 
-JOBS = "batch-jobs-test"
-CLAIMS = "batch-claims-test"
+from testkit.environment import HANDLER_ENVIRONMENT, TABLES
+from testkit.events import CSV_HEADER as HEADER
+
+JOBS = TABLES[contract.BATCH_JOBS_TABLE_NAME]
+CLAIMS = TABLES[contract.BATCH_CLAIMS_TABLE_NAME]
 LAYOUT = WorkLayout("batch-work/")
 
 
@@ -54,12 +57,6 @@ class ThrottledAfter:
 
 @pytest.fixture
 def deps(aws: Any) -> BatchFileDeps:
-    aws.dynamodb.create_table(
-        TableName=CLAIMS,
-        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
     return make_deps(aws, aws.sqs)
 
@@ -69,7 +66,7 @@ def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
         s3=aws.s3,
         files=BatchFiles(aws.dynamodb, JOBS),
         chunk_clients=ChunkClients(aws.s3, sqs, BatchLedger(aws.dynamodb, JOBS, CLAIMS)),
-        rules=BusinessRules.from_env(TEST_ENV),
+        rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT)),
         plan=PlanSettings(records_per_chunk=3, layout=LAYOUT),
         chunk=ChunkSettings(aws.queue_url, LAYOUT, reserve_ms=1_000),
     )
@@ -195,15 +192,15 @@ def test_the_starter_starts_one_execution_per_object_version(aws: Any) -> None:
     batch_file = batch_file_from_s3_record(record)
     assert (batch_file.key, batch_file.version_id) == ("incoming/s 1.csv", None)
 
-    assert start_file(aws.sfn, aws.state_machine_arn, batch_file) == STARTED
+    assert start_file(aws.stepfunctions, aws.batch_state_machine_arn, batch_file) == STARTED
     # Redelivered while the first runs with the same input: the same execution comes back.
-    assert start_file(aws.sfn, aws.state_machine_arn, batch_file) == STARTED
-    executions = aws.sfn.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]
+    assert start_file(aws.stepfunctions, aws.batch_state_machine_arn, batch_file) == STARTED
+    executions = aws.stepfunctions.list_executions(stateMachineArn=aws.batch_state_machine_arn)["executions"]
     assert [e["name"] for e in executions] == [batch_file.job_id]
-    aws.sfn.stop_execution(executionArn=executions[0]["executionArn"])
+    aws.stepfunctions.stop_execution(executionArn=executions[0]["executionArn"])
     # Redelivered after it ended: refused by name, reported, nothing started.
-    assert start_file(aws.sfn, aws.state_machine_arn, batch_file) == ALREADY_STARTED
-    assert len(aws.sfn.list_executions(stateMachineArn=aws.state_machine_arn)["executions"]) == 1
+    assert start_file(aws.stepfunctions, aws.batch_state_machine_arn, batch_file) == ALREADY_STARTED
+    assert len(aws.stepfunctions.list_executions(stateMachineArn=aws.batch_state_machine_arn)["executions"]) == 1
 
 
 def test_an_unknown_step_or_a_forged_job_id_is_refused(aws: Any, deps: BatchFileDeps) -> None:

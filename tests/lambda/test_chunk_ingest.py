@@ -9,15 +9,18 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from lambda_testkit import HEADER, TEST_ENV
+from payment_core import contract
 from payment_core.batch_ledger import BatchLedger, ChunkCounts, ClaimContention, chunk_record_id
 from payment_core.chunk_ingest import AcceptedRowSender, ChunkIncomplete, ChunkJob, ingest_chunk
 from payment_core.csv_chunks import Chunk, plan_chunks
-from payment_core.settings import BusinessRules
+from payment_core.settings import BusinessRules, FunctionVariables
 
-RULES = BusinessRules.from_env(TEST_ENV)
-CLAIMS = "batch-claims-test"
-JOBS = "batch-jobs-test"
+from testkit.environment import HANDLER_ENVIRONMENT, TABLES
+from testkit.events import CSV_HEADER as HEADER
+
+RULES = BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT))
+CLAIMS = TABLES[contract.BATCH_CLAIMS_TABLE_NAME]
+JOBS = TABLES[contract.BATCH_JOBS_TABLE_NAME]
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 PLENTY_MS = 60_000
 
@@ -32,12 +35,6 @@ def rows_file(count: int, first: int = 1, dup_of: dict[int, int] | None = None) 
 
 @pytest.fixture
 def ledger(aws: Any) -> BatchLedger:
-    aws.dynamodb.create_table(
-        TableName=CLAIMS,
-        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     return BatchLedger(aws.dynamodb, JOBS, CLAIMS)
 
 

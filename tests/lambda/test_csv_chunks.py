@@ -1,6 +1,6 @@
 """Chunked reading gives exactly what one whole-file read gives, for every edge case.
 
-The reference is today's single-invocation reader (``payment_core.ingest.ingest_csv``): for
+The reference is today's single-invocation reader (``reference_ingest.ingest_csv``): for
 each file and chunk size, plan the chunks, read each chunk from its own byte range, and let
 the earliest row win a payment id (what the claims do when chunks run in file order). The
 queued messages and the report must be identical.
@@ -15,14 +15,17 @@ import tracemalloc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambda_testkit import HEADER, TEST_ENV
+from payment_core import contract
 from payment_core.batch import Rejection, RejectionReport
 from payment_core.chunk_ingest import validate_chunk
 from payment_core.csv_chunks import MAX_LINE_BYTES, BoundedLines, Chunk, plan_chunks
-from payment_core.ingest import ingest_csv
-from payment_core.settings import BusinessRules
+from payment_core.settings import BusinessRules, FunctionVariables
+from reference_ingest import ingest_csv
 
-RULES = BusinessRules.from_env(TEST_ENV)
+from testkit.environment import HANDLER_ENVIRONMENT
+from testkit.events import CSV_HEADER as HEADER
+
+RULES = BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT))
 JOB = "job-1"
 
 

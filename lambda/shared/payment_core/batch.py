@@ -9,13 +9,11 @@ Row numbers count CSV records with the header as row 1, so the first data row is
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -27,7 +25,6 @@ from payment_core.validation import payment_id_field, payment_request
 
 EXPECTED_HEADER = ("payment_id", "merchant_id", "amount", "currency", "customer_ref")
 REPORT_HEADER = ("row_number", "reason")
-CHUNK_SIZE = 64 * 1024
 REPORT_SUFFIX = ".errors.csv"  # the report is CSV whatever the uploaded file's suffix
 
 
@@ -41,26 +38,6 @@ def report_key_for(key: str) -> str:
     if name.lower().endswith(contract.BATCH_FILE_SUFFIX):
         name = name[: -len(contract.BATCH_FILE_SUFFIX)]
     return f"{contract.BATCH_REPORTS_PREFIX}{name}{REPORT_SUFFIX}"
-
-
-def text_lines(read: Callable[[int], bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
-    """Decode a byte stream (BOM-tolerant UTF-8) into lines that keep their endings.
-
-    Undecodable bytes become U+FFFD so one bad row cannot sink the whole file.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    pending = ""
-    while True:
-        chunk = read(chunk_size)
-        text = pending + decoder.decode(chunk, final=not chunk)
-        lines = text.split("\n")
-        pending = lines.pop()
-        for line in lines:
-            yield line + "\n"
-        if not chunk:
-            break
-    if pending:
-        yield pending
 
 
 @dataclass(frozen=True)
