@@ -182,7 +182,6 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
     """batch_ingest: starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
 
     def __init__(self) -> None:
-        from payment_core.batch_file import BatchFileDeps
 
         super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
         self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
