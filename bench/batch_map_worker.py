@@ -111,20 +111,12 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     shared = os.path.join(emulator.ROOT, "lambda", "shared")
     if shared not in sys.path:
         sys.path.insert(0, shared)
-    from payment_core.batch_file import (
-        BatchFile,
-        BatchFileDeps,
-        BatchFiles,
-        ChunkClients,
-        ChunkSettings,
-        PlanSettings,
-        WorkLayout,
-        run_step,
-        start_file,
-    )
+    from payment_core import contract
+    from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step, start_file
+    from payment_core.batch_jobs import BatchFile, BatchFiles, WorkLayout
     from payment_core.batch_ledger import BatchLedger
     from payment_core.chunk_ingest import ChunkIncomplete
-    from payment_core.settings import BusinessRules
+    from payment_core.settings import BusinessRules, FunctionVariables
 
     s3, sqs, dynamodb = (handlers.client(name) for name in ("s3", "sqs", "dynamodb"))
     sfn = handlers.client("stepfunctions")
@@ -134,7 +126,7 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         s3=s3,
         files=BatchFiles(dynamodb, jobs),
         chunk_clients=ChunkClients(s3, sqs, BatchLedger(dynamodb, jobs, CLAIMS_TABLE)),
-        rules=BusinessRules.from_env(os.environ),
+        rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
         plan=PlanSettings(spec.records_per_chunk, layout),
         chunk=ChunkSettings(account.queue_url, layout, spec.reserve_ms),
     )

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FILE_FAILED_ERROR = "BatchFileFailed"
-
 
 @dataclass(frozen=True)
 class BatchRetry:
@@ -49,6 +47,8 @@ class BatchFileWorkflowSpec:
     chunk_retry_errors: tuple[str, ...]
     # A chunk that keeps making progress may need many attempts; other errors get retry.max_attempts.
     chunk_progress_attempts: int
+    # The error a file that cannot complete ends its execution with (alarmed).
+    file_failed_error: str
 
 
 def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
@@ -109,6 +109,6 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
             "Finish": {**task("finish"), "ResultPath": "$.result", "Catch": catch_all, "Next": "Done"},
             "Done": {"Type": "Succeed"},
             "RecordFailure": {**task("fail", {"error.$": "$.error"}), "ResultPath": None, "Next": "FileFailed"},
-            "FileFailed": {"Type": "Fail", "Error": FILE_FAILED_ERROR, "Cause": "see the batch-jobs record"},
+            "FileFailed": {"Type": "Fail", "Error": spec.file_failed_error, "Cause": "see the batch-jobs record"},
         },
     }

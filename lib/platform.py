@@ -68,6 +68,7 @@ class PaymentPlatform(Construct):
             ingest_sizing=config.functions.batch_ingest,
             consumer_sizing=config.functions.queue_consumer,
             queue_settings=config.queues,
+            workflow_settings=config.batch_workflow,
             storage=self.storage,
             queues=self.queues,
             state_machine=self.workflow.state_machine,
@@ -92,6 +93,7 @@ class PaymentPlatform(Construct):
             queues=self.queues,
             api=self.api,
             state_machine=self.workflow.state_machine,
+            batch_files=self.ingestion,
         )
 
     @property

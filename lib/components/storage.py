@@ -48,7 +48,7 @@ from lib.lambda_sources import contract
 
 class Storage(Construct):
     """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
-    ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
+    ``batch_claims_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
 
     def __init__(
         self,
@@ -82,6 +82,11 @@ class Storage(Construct):
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
+        )
+        # One claim per payment id queued from a batch file: what makes a row queued once
+        # across chunks, re-runs and files (docs/batch-files.md).
+        self.batch_claims_table: DynamodbTable = self._build_table(
+            "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 

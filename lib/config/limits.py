@@ -20,3 +20,7 @@ SQS_LAMBDA_BATCHING_WINDOW_SECONDS = (0, 300)
 KMS_DELETION_WINDOW_DAYS = (7, 30)
 # S3 refuses STANDARD_IA transitions sooner than this many days after creation.
 S3_STANDARD_IA_MIN_DAYS = 30
+# Step Functions: a Distributed Map runs at most this many child executions at once; a
+# retrier's MaxAttempts is at most this (ASL spec: "MaxAttempts … maximum of 99999999").
+SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY = (1, 10_000)
+SFN_RETRY_MAX_ATTEMPTS = (0, 99_999_999)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lib.config.limits import (
     KMS_DELETION_WINDOW_DAYS,
@@ -25,6 +25,10 @@ from lib.config.limits import (
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
 from lib.lambda_sources import FUNCTION_NAMES
+
+if TYPE_CHECKING:
+    # The slice imports this module's checks; the dataclass only annotates with it.
+    from lib.config.batch_workflow import BatchWorkflowConfig
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
@@ -255,6 +259,7 @@ class PlatformConfig:
     log_level: LogLevel
     tables: TableConfig
     batch_bucket: BatchBucketConfig
+    batch_workflow: BatchWorkflowConfig
     queues: QueueConfig
     api: ApiConfig
     alarms: AlarmConfig
@@ -276,6 +281,7 @@ class PlatformConfig:
             self.idempotency_ttl_seconds >= 60,
             f"idempotency_ttl_seconds must be at least 60, got {self.idempotency_ttl_seconds}",
         )
+        self.batch_workflow.check_fits(self.functions.batch_ingest)
         # AWS rejects an event source mapping whose queue hides messages for less time
         # than the function may run: a message could be delivered twice concurrently.
         consumer_timeout = self.functions.queue_consumer.timeout_seconds

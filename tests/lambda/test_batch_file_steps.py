@@ -11,20 +11,15 @@ import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.batch_file import (
-    ALREADY_COMPLETED,
-    ALREADY_STARTED,
-    STARTED,
-    BatchFile,
     BatchFileDeps,
-    BatchFiles,
     ChunkClients,
     ChunkSettings,
     PlanSettings,
-    WorkLayout,
     batch_file_from_s3_record,
     run_step,
     start_file,
 )
+from payment_core.batch_jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, BatchFiles, WorkLayout
 from payment_core.batch_ledger import BatchLedger
 from payment_core.chunk_ingest import ChunkIncomplete
 from payment_core.settings import BusinessRules, FunctionVariables

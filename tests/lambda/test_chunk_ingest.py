@@ -228,3 +228,7 @@ def test_completing_a_chunk_twice_counts_it_once(aws: Any, ledger: BatchLedger) 
     assert (record["rows"], record["queued"], record["chunks_done"]) == ("10", "8", "1")
     chunk = aws.dynamodb.get_item(TableName=JOBS, Key={"job_id": {"S": chunk_record_id("job-a", 3)}})["Item"]
     assert chunk["state"] == {"S": "DONE"}
+
+
+def test_the_exceptions_carry_the_names_the_state_machine_retries() -> None:
+    assert (ChunkIncomplete.__name__, ClaimContention.__name__) == contract.BATCH_CHUNK_RETRY_ERRORS

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.api_requests import body_text, parse_list_payments
 from payment_core.batch import report_key_for
-from payment_core.batch_file import BatchFile, BatchFiles
+from payment_core.batch_jobs import BatchFile, BatchFiles
 from payment_core.csv_chunks import BoundedLines
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import Payment, PaymentRequest, PaymentStatus

@@ -48,7 +48,9 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     idempotency = _arn(stack, "aws_dynamodb_table", "name", f"payment-idempotency-{s}")
     batch_jobs = _arn(stack, "aws_dynamodb_table", "name", f"batch-jobs-{s}")
     queue = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-{s}")
-    dlq = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-dlq-{s}")
+    claims = _arn(stack, "aws_dynamodb_table", "name", f"batch-payment-claims-{s}")
+    file_dlq = _arn(stack, "aws_sqs_queue", "name", f"batch-file-dlq-{s}")
+    batch_state_machine = _batch_state_machine_arn(stack)
     topic = _arn(stack, "aws_sns_topic", "name", f"payment-status-{s}")
     state_machine = _arn(stack, "aws_sfn_state_machine", "name", f"payment-workflow-{s}")
     bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
@@ -89,21 +91,30 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("kms:GenerateDataKey", key),
         },
         "batch_ingest": {
-            # get_object, with VersionId on a versioned bucket (GetObjectVersion).
+            # plan's and each chunk's get_object (ranged), with VersionId (GetObjectVersion).
             ("s3:GetObject", f"{bucket}/incoming/*"),
             ("s3:GetObjectVersion", f"{bucket}/incoming/*"),
-            # put_object of the rejection report.
+            # put_object of the rejection report (plan: a bad header; finish: the joined report).
             ("s3:PutObject", f"{bucket}/reports/*"),
+            # Chunk descriptors (plan writes), per-chunk rejections (chunk writes, finish reads).
+            ("s3:GetObject", f"{bucket}/batch-work/*"),
+            ("s3:PutObject", f"{bucket}/batch-work/*"),
+            # finish lists a job's rejection parts (ListObjectsV2, narrowed to batch-work/).
+            ("s3:ListBucket", bucket),
             # SSE-KMS objects: decrypt to read, a data key to write (and to send to the queue).
             ("kms:GenerateDataKey", key),
-            # BatchJobs.begin (put_item), finish (update_item), get (get_item).
-            ("dynamodb:PutItem", batch_jobs),
+            # BatchFiles.begin/set_chunks/complete/fail and BatchLedger progress (update_item),
+            # reads (get_item); chunk completion is a TransactWriteItems of two Updates.
             ("dynamodb:UpdateItem", batch_jobs),
             ("dynamodb:GetItem", batch_jobs),
-            # BatchingQueueSender: send_message_batch is authorized as sqs:SendMessage.
+            # BatchLedger.claim: TransactWriteItems of conditional Puts.
+            ("dynamodb:PutItem", claims),
+            # start_file: one execution per object version.
+            ("states:StartExecution", batch_state_machine),
+            # AcceptedRowSender: send_message_batch is authorized as sqs:SendMessage.
             ("sqs:SendMessage", queue),
-            # Lambda delivers a failed asynchronous S3 event to the DLQ as this role.
-            ("sqs:SendMessage", dlq),
+            # Lambda delivers a failed asynchronous S3 event to the ingest side's own DLQ.
+            ("sqs:SendMessage", file_dlq),
         },
         "queue_consumer": {
             # The SQS event source mapping polls and deletes as this role.
@@ -119,6 +130,36 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
         },
     }
     return common | specific[function]
+
+
+def _batch_state_machine_arn(stack: SynthesizedStack) -> str:
+    """Built from the state machine's name in the stack (its definition names batch_ingest, so
+    batch_ingest cannot reference the resource); checked to be exactly that name's ARN."""
+    ingest = stack.named("aws_lambda_function", "function_name", _function_name(stack, "batch_ingest"))
+    arn = str(ingest["environment"]["variables"]["BATCH_STATE_MACHINE_ARN"])
+    assert arn.endswith(f":stateMachine:batch-file-{_suffix(stack)}") and arn.startswith("arn:aws:states:")
+    return arn
+
+
+def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
+    s = _suffix(stack)
+    function = _arn(stack, "aws_lambda_function", "function_name", f"payment-batch-ingest-{s}")
+    bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
+    key = stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+    machine = _batch_state_machine_arn(stack)
+    executions = machine.replace(":stateMachine:", ":execution:") + "/*"
+    expected = {
+        ("lambda:InvokeFunction", function),
+        ("lambda:InvokeFunction", f"{function}:*"),
+        # The map's ItemReader reads the chunk descriptors (SSE-KMS).
+        ("s3:GetObject", f"{bucket}/batch-work/*"),
+        ("kms:Decrypt", key),
+        # A Distributed Map runs each item as a child execution of the same state machine.
+        ("states:StartExecution", machine),
+        ("states:DescribeExecution", executions),
+        ("states:StopExecution", executions),
+    }
+    return expected | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
 
 
 def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
@@ -151,17 +192,27 @@ def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: Syn
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
+def _state_machine(stack: SynthesizedStack, base: str) -> dict[str, Any]:
+    return stack.named("aws_sfn_state_machine", "name", f"{base}-{_suffix(stack)}")
+
+
 def test_state_machine_role_only_invokes_its_step_function(env_stack: SynthesizedStack) -> None:
-    granted = _grants_of_role(env_stack, env_stack.only("aws_sfn_state_machine")["role_arn"])
+    granted = _grants_of_role(env_stack, _state_machine(env_stack, "payment-workflow")["role_arn"])
     expected = _state_machine_grants(env_stack)
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
-def test_every_role_is_one_of_the_five_judged_above(env_stack: SynthesizedStack) -> None:
+def test_batch_file_state_machine_role_runs_only_its_map(env_stack: SynthesizedStack) -> None:
+    granted = _grants_of_role(env_stack, _state_machine(env_stack, "batch-file")["role_arn"])
+    expected = _batch_file_state_machine_grants(env_stack)
+    assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
+
+
+def test_every_role_is_one_of_the_six_judged_above(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
-    judged.add(role_id(env_stack.only("aws_sfn_state_machine")["role_arn"]))
+    judged |= {role_id(m["role_arn"]) for m in env_stack.resources("aws_sfn_state_machine").values()}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    assert len(judged) == 5
+    assert len(judged) == 6  # four functions, two state machines
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:

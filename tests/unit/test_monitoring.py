@@ -17,6 +17,11 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         "payments-api-5xx-dev",
         "payments-api-p99-latency-dev",
         "payment-workflow-failed-dev",
+        # the batch-file workflow's own failure path
+        "batch-file-failed-dev",
+        "batch-file-timed-out-dev",
+        "batch-file-aborted-dev",
+        "batch-file-dlq-not-empty-dev",
     }
     assert set(_alarms(dev)) == expected
 

@@ -16,7 +16,6 @@ byte range, and the report is joined from per-chunk parts through a spooled file
 
 from __future__ import annotations
 
-import functools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -27,87 +26,31 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from payment_core.batch import REPORT_HEADER, Rejection, RejectionReport, job_id_for, report_key_for
+from payment_core.batch import report_key_for
+from payment_core.batch_jobs import (
+    ALREADY_COMPLETED,
+    ALREADY_STARTED,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    STARTED,
+    BatchFile,
+    BatchFiles,
+    WorkLayout,
+)
 from payment_core.batch_ledger import BatchLedger
+from payment_core.batch_report import join_reports, refuse_file, write_rejections
 from payment_core.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
 from payment_core.csv_chunks import Chunk, ChunkPlanner
-from payment_core.models import format_timestamp
-from payment_core.repository import condition_failed, from_attributes, to_attributes
+from payment_core.repository import condition_failed
 from payment_core.settings import BusinessRules
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
 
-RUNNING: Final = "RUNNING"
-COMPLETED: Final = "COMPLETED"
-FAILED: Final = "FAILED"
-ALREADY_COMPLETED: Final = "ALREADY_COMPLETED"
-ALREADY_STARTED: Final = "ALREADY_STARTED"
-STARTED: Final = "STARTED"
-MANIFEST_NAME: Final = "chunks.json"
-REJECTIONS_DIR: Final = "rejections"
 SPOOL_BYTES: Final = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class BatchFile:
-    """One object version: what every step of its execution is about."""
-
-    bucket: str
-    key: str
-    version: str  # versionId, else ETag
-    version_id: str | None
-    etag: str
-
-    @property
-    def job_id(self) -> str:
-        return job_id_for(self.bucket, self.key, self.version)
-
-    def to_input(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "bucket": self.bucket,
-            "key": self.key,
-            "version_id": self.version_id,
-            "etag": self.etag,
-        }
-
-    @classmethod
-    def from_input(cls, data: dict[str, Any]) -> BatchFile:
-        version_id = data.get("version_id")
-        etag = str(data["etag"])
-        batch_file = cls(str(data["bucket"]), str(data["key"]), version_id or etag, version_id, etag)
-        if data.get("job_id", batch_file.job_id) != batch_file.job_id:
-            raise ValueError("job_id does not match bucket, key and version")
-        return batch_file
-
-    def open(self, s3: S3Client, byte_range: tuple[int, int] | None = None) -> Any:
-        """This object version's body (``[start, end)`` only, if given), as a stream."""
-        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
-        if self.version_id:
-            request["VersionId"] = self.version_id
-        if byte_range is not None:
-            request["Range"] = f"bytes={byte_range[0]}-{byte_range[1] - 1}"
-        return s3.get_object(**request)["Body"]
-
-
-@dataclass(frozen=True)
-class WorkLayout:
-    """Where a job's intermediate objects live (``<work_prefix><job_id>/...``)."""
-
-    work_prefix: str
-
-    def manifest_key(self, job_id: str) -> str:
-        return f"{self.work_prefix}{job_id}/{MANIFEST_NAME}"
-
-    def rejections_prefix(self, job_id: str) -> str:
-        return f"{self.work_prefix}{job_id}/{REJECTIONS_DIR}/"
-
-    def rejections_key(self, job_id: str, index: int) -> str:
-        return f"{self.rejections_prefix(job_id)}{index:08d}.csv"
 
 
 # --- start ---------------------------------------------------------------------------------
@@ -128,117 +71,6 @@ def start_file(sfn: SFNClient, state_machine_arn: str, batch_file: BatchFile) ->
             return ALREADY_STARTED
         raise
     return STARTED
-
-
-# --- the job record ------------------------------------------------------------------------
-class BatchFiles:
-    """The job record of each file in the batch-jobs table (key ``job_id``)."""
-
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
-    def begin(self, batch_file: BatchFile, now: datetime, execution: str) -> bool:
-        """RUNNING for this execution; False if the file already COMPLETED.
-
-        A re-run of a FAILED file keeps the counters its finished chunks already added.
-        """
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"job_id": {"S": batch_file.job_id}},
-                UpdateExpression=(
-                    "SET #state = :running, #bucket = :bucket, #key = :key, #etag = :etag, "
-                    "#started = :now, #execution = :execution REMOVE #error, #cause"
-                ),
-                ConditionExpression="attribute_not_exists(job_id) OR #state <> :completed",
-                # Every name through a placeholder: BUCKET, KEY, STATE, ERROR are DynamoDB reserved words.
-                ExpressionAttributeNames={
-                    "#state": "state",
-                    "#bucket": "bucket",
-                    "#key": "key",
-                    "#etag": "etag",
-                    "#started": "started_at",
-                    "#execution": "execution_name",
-                    "#error": "error",
-                    "#cause": "cause",
-                },
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":running": RUNNING,
-                        ":completed": COMPLETED,
-                        ":bucket": batch_file.bucket,
-                        ":key": batch_file.key,
-                        ":etag": batch_file.etag,
-                        ":now": format_timestamp(now),
-                        ":execution": execution,
-                    }
-                ),
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
-
-    def set_chunks(self, job_id: str, chunks: int) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"job_id": {"S": job_id}},
-            UpdateExpression="SET #chunks = :chunks",
-            ExpressionAttributeNames={"#chunks": "chunks"},
-            ExpressionAttributeValues={":chunks": {"N": str(chunks)}},
-        )
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        item = self._client.get_item(TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True).get(
-            "Item"
-        )
-        if not item:
-            raise LookupError(f"no batch job {job_id}")
-        return from_attributes(item)
-
-    def complete(self, job_id: str, counts: dict[str, int], report_key: str | None, now: datetime) -> None:
-        values: dict[str, Any] = {
-            ":completed": COMPLETED,
-            ":running": RUNNING,
-            ":rows": counts["rows"],
-            ":queued": counts["queued"],
-            ":rejected": counts["rejected"],
-            ":now": format_timestamp(now),
-        }
-        expression = (
-            "SET #state = :completed, #rows = :rows, queued = :queued, rejected = :rejected, finished_at = :now"
-        )
-        if report_key is not None:
-            values[":report"] = report_key
-            expression += ", report_key = :report"
-        self._client.update_item(
-            TableName=self._table,
-            Key={"job_id": {"S": job_id}},
-            UpdateExpression=expression,
-            ConditionExpression="#state = :running",
-            ExpressionAttributeNames={"#state": "state", "#rows": "rows"},
-            ExpressionAttributeValues=to_attributes(values),
-        )
-
-    def fail(self, job_id: str, error: str, cause: str, now: datetime) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"job_id": {"S": job_id}},
-            UpdateExpression="SET #state = :failed, #error = :error, #cause = :cause, finished_at = :now",
-            ConditionExpression="attribute_not_exists(#state) OR #state <> :completed",
-            ExpressionAttributeNames={"#state": "state", "#error": "error", "#cause": "cause"},
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":failed": FAILED,
-                    ":completed": COMPLETED,
-                    ":error": error[:256],
-                    ":cause": cause[:4096],
-                    ":now": format_timestamp(now),
-                }
-            ),
-        )
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -263,7 +95,7 @@ def plan_file(
     try:
         planner = ChunkPlanner(body.read, settings.records_per_chunk)
         if planner.header_problem is not None:
-            return _refuse_file(batch_file, s3, files, planner.header_problem, now)
+            return refuse_file(batch_file, s3, files, planner.header_problem, now)
         # The descriptors go to disk as they come, so the planner's memory does not grow with
         # the file (the manifest is about 80 bytes a chunk).
         with tempfile.TemporaryFile() as manifest:
@@ -291,22 +123,6 @@ def _write_manifest(chunks: Iterator[Chunk], out: IO[bytes]) -> int:
         count += 1
     out.write(b"]")
     return count
-
-
-def _refuse_file(
-    batch_file: BatchFile, s3: S3Client, files: BatchFiles, problem: str, now: Callable[[], datetime]
-) -> dict[str, Any]:
-    """A bad or missing header: the whole file is one rejected row, and nothing is mapped."""
-    report_key = report_key_for(batch_file.key)
-    report = RejectionReport()
-    try:
-        report.add(Rejection(1, problem))
-        s3.put_object(Bucket=batch_file.bucket, Key=report_key, Body=report.rewind(), ContentType="text/csv")
-    finally:
-        report.close()
-    files.set_chunks(batch_file.job_id, 0)
-    files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 1}, report_key, now())
-    return {"state": COMPLETED, "chunks": 0, "rows": 0, "queued": 0, "rejected": 1, "report_key": report_key}
 
 
 # --- one chunk -----------------------------------------------------------------------------
@@ -339,7 +155,7 @@ def ingest_chunk_step(
             remaining_ms,
             now,
             settings.reserve_ms,
-            before_completion=lambda rejections: _write_rejections(
+            before_completion=lambda rejections: write_rejections(
                 clients.s3, batch_file, settings.layout, chunk.index, rejections
             ),
         )
@@ -353,26 +169,6 @@ class ChunkClients:
     s3: S3Client
     sqs: SQSClient
     ledger: BatchLedger
-
-
-def _write_rejections(
-    s3: S3Client, batch_file: BatchFile, layout: WorkLayout, index: int, rejections: list[Rejection]
-) -> None:
-    """A chunk's rejections as a report of their own (header included), joined by finish_file."""
-    if not rejections:
-        return
-    part = RejectionReport()
-    try:
-        for rejection in rejections:
-            part.add(rejection)
-        s3.put_object(
-            Bucket=batch_file.bucket,
-            Key=layout.rejections_key(batch_file.job_id, index),
-            Body=part.rewind(),
-            ContentType="text/csv",
-        )
-    finally:
-        part.close()
 
 
 # --- finish / fail -------------------------------------------------------------------------
@@ -395,7 +191,7 @@ def finish_file(
     if counts["rejected"]:
         report_key = report_key_for(batch_file.key)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as report:
-            _join_reports(s3, batch_file.bucket, layout.rejections_prefix(batch_file.job_id), report)
+            join_reports(s3, batch_file.bucket, layout.rejections_prefix(batch_file.job_id), report)
             s3.put_object(Bucket=batch_file.bucket, Key=report_key, Body=report, ContentType="text/csv")
     files.complete(batch_file.job_id, counts, report_key, now())
     return _summary(files.get(batch_file.job_id))
@@ -410,25 +206,6 @@ def _summary(job: dict[str, Any]) -> dict[str, Any]:
         "rejected": int(str(job.get("rejected", 0))),
         "report_key": job.get("report_key"),
     }
-
-
-def _join_reports(s3: S3Client, bucket: str, prefix: str, into: IO[bytes]) -> None:
-    """The header once, then every part's rows. Parts are named by zero-padded chunk index,
-    so listing order is chunk order and therefore row order."""
-    header_line = ",".join(REPORT_HEADER).encode() + b"\n"
-    into.write(header_line)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for entry in page.get("Contents", []):
-            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"]
-            try:
-                first = body.read(len(header_line))
-                if first != header_line:
-                    raise ValueError(f"{entry['Key']} is not a rejections part")
-                for piece in iter(functools.partial(body.read, 64 * 1024), b""):
-                    into.write(piece)
-            finally:
-                body.close()
-    into.seek(0)
 
 
 def fail_file(

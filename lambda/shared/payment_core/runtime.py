@@ -187,14 +187,8 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
         self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
 
     def _batch_file_deps(self) -> BatchFileDeps:
-        from payment_core.batch_file import (
-            BatchFileDeps,
-            BatchFiles,
-            ChunkClients,
-            ChunkSettings,
-            PlanSettings,
-            WorkLayout,
-        )
+        from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings
+        from payment_core.batch_jobs import BatchFiles, WorkLayout
         from payment_core.batch_ledger import BatchLedger
 
         environment = self.environment()
