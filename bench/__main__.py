@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench import api_latency, batch, batch_map, cold_start, synth
+from bench import api_latency, batch_map, cold_start, synth
 from bench.report import Figure, markdown, render
 
 SECTIONS: dict[str, tuple[str, Callable[[], list[Figure]]]] = {
-    "batch": ("AWS calls per 1,000 batch rows; batch_ingest memory and time", batch.run),
     "batchmap": ("per-file workflow: calls per 1,000 rows, per-invocation rows and memory, timeout", batch_map.run),
     "synth": ("synth time and memory", synth.run),
     "cold": ("handler cold start (import time)", cold_start.run),

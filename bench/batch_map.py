@@ -58,10 +58,10 @@ def run(log: Any = print) -> list[Figure]:
         small, large, timed = (run_worker(spec, endpoint) for spec in SPECS)
     for result in (small, large, timed):
         spec = result["spec"]
-        calls = ", ".join(f"{name} {count:,}" for name, count in all_calls(result).most_common())
+        described = ", ".join(f"{name} {count:,}" for name, count in all_calls(result).most_common())
         log(
             f"  {spec['rows']:,} rows, {result['chunks']} chunks, {result['invocations']} invocations "
-            f"({result['chunk_retries']} chunk retries), {result['seconds']:.1f} s: {calls}"
+            f"({result['chunk_retries']} chunk retries), {result['seconds']:.1f} s: {described}"
         )
     figures = []
     for result in (small, large):

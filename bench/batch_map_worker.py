@@ -13,6 +13,7 @@ Prints the measurement as one JSON line.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
 import json
@@ -28,11 +29,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import emulator
-from bench.batch_worker import write_csv
 from bench.counter import CallCounter
+from testkit.account import BUCKET, AwsClients, create_account, setup_session
+from testkit.events import CSV_HEADER
 
-CLAIMS_TABLE = "batch-claims-bench"
-WORK_PREFIX = "batch-work/"
+
+def write_csv(path: str, rows: int, prefix: str) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(CSV_HEADER + "\n")
+        for n in range(1, rows + 1):
+            out.write(f"{prefix}-{n:07d},merchant-{n % 7},{n % 500 + 1}.25,USD,cust-{n}\n")
 
 
 @dataclass(frozen=True)
@@ -98,19 +104,13 @@ class Invocations:
 
 def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     emulator.reset(endpoint)
-    setup = emulator.setup_session()
-    account = emulator.create_account(setup, endpoint)
-    os.environ.update(account.handler_env(endpoint))
-    emulator.create_table(setup.client("dynamodb", endpoint_url=endpoint), CLAIMS_TABLE, [("payment_id", "S", "HASH")])
-    sqs_setup = setup.client("sqs", endpoint_url=endpoint)
-    s3_setup = setup.client("s3", endpoint_url=endpoint)
-    s3_setup.put_bucket_versioning(Bucket=emulator.BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    setup = AwsClients.of(setup_session(), endpoint)
+    account = create_account(setup)
+    os.environ.update(account.handler_environment(endpoint))
+    setup.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
 
     handlers = emulator.handler_session()
     counter = CallCounter().attach(handlers)
-    shared = os.path.join(emulator.ROOT, "lambda", "shared")
-    if shared not in sys.path:
-        sys.path.insert(0, shared)
     from payment_core import contract
     from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step, start_file
     from payment_core.batch_jobs import BatchFile, BatchFiles, WorkLayout
@@ -118,14 +118,18 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     from payment_core.chunk_ingest import ChunkIncomplete
     from payment_core.settings import BusinessRules, FunctionVariables
 
-    s3, sqs, dynamodb = (handlers.client(name) for name in ("s3", "sqs", "dynamodb"))
-    sfn = handlers.client("stepfunctions")
-    jobs = emulator.TABLES["BATCH_JOBS_TABLE_NAME"]
-    layout = WorkLayout(WORK_PREFIX)
+    s3: Any = handlers.client("s3")
+    sqs: Any = handlers.client("sqs")
+    dynamodb: Any = handlers.client("dynamodb")
+    sfn: Any = handlers.client("stepfunctions")
+    jobs = account.table(contract.BATCH_JOBS_TABLE_NAME)
+    layout = WorkLayout(contract.BATCH_WORK_PREFIX)
     deps = BatchFileDeps(
         s3=s3,
         files=BatchFiles(dynamodb, jobs),
-        chunk_clients=ChunkClients(s3, sqs, BatchLedger(dynamodb, jobs, CLAIMS_TABLE)),
+        chunk_clients=ChunkClients(
+            s3, sqs, BatchLedger(dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME))
+        ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
         plan=PlanSettings(spec.records_per_chunk, layout),
         chunk=ChunkSettings(account.queue_url, layout, spec.reserve_ms),
@@ -139,30 +143,29 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         path = os.path.join(workdir, "file.csv")
         write_csv(path, spec.rows, f"r{spec.rows}")
         key = f"incoming/file{spec.rows}.csv"
-        s3_setup.upload_file(path, emulator.BUCKET, key)
-        head = s3_setup.head_object(Bucket=emulator.BUCKET, Key=key)
+        setup.s3.upload_file(path, BUCKET, key)
+        head = setup.s3.head_object(Bucket=BUCKET, Key=key)
         etag = head["ETag"].strip('"')
-        batch_file = BatchFile(emulator.BUCKET, key, head["VersionId"], head["VersionId"], etag)
+        batch_file = BatchFile(BUCKET, key, head["VersionId"], head["VersionId"], etag)
         file_input = batch_file.to_input()
         counter.take()
 
         invocations = Invocations(spec)
         started = time.monotonic()
-        start_file(sfn, account.state_machine_arn, batch_file)
+        start_file(sfn, account.batch_state_machine_arn, batch_file)
         plan = invocations.run(
             "plan", lambda left: run_step({"step": "plan", "file": file_input, "execution": "bench"}, deps, left, now)
         )
-        manifest = json.loads(s3_setup.get_object(Bucket=emulator.BUCKET, Key=plan["manifest_key"])["Body"].read())
+        manifest = json.loads(setup.s3.get_object(Bucket=BUCKET, Key=plan["manifest_key"])["Body"].read())
         retries = 0
+
+        def run_chunk(item: dict[str, Any], left: Callable[[], int]) -> dict[str, Any]:
+            return run_step({"step": "chunk", "file": file_input, "chunk": item}, deps, left, now)
+
         for item in manifest:
             for attempt in range(1, spec.max_attempts + 1):
                 try:
-                    invocations.run(
-                        "chunk",
-                        lambda left, item=item: run_step(
-                            {"step": "chunk", "file": file_input, "chunk": item}, deps, left, now
-                        ),
-                    )
+                    invocations.run("chunk", functools.partial(run_chunk, item))
                     break
                 except ChunkIncomplete:
                     retries += 1
@@ -184,7 +187,7 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     result["code_calls"] = dict(counter.take())
     result["orchestration_calls"] = dict(orchestration_calls(invocations.count, len(manifest)))
     queued = int(
-        sqs_setup.get_queue_attributes(QueueUrl=account.queue_url, AttributeNames=["ApproximateNumberOfMessages"])[
+        setup.sqs.get_queue_attributes(QueueUrl=account.queue_url, AttributeNames=["ApproximateNumberOfMessages"])[
             "Attributes"
         ]["ApproximateNumberOfMessages"]
     )

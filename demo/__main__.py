@@ -102,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         for row in api_rows:
             print(f"  {row.scenario.label:34} {row.payment_id or '-':38} {row.answer:24} {row.final}")
         print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")
+        run = client.map_run(job.job_id)
+        print(
+            f"  map run: {run['status']}, {run['batches']} batches ({run['succeeded']} succeeded, "
+            f"{run['failed']} failed), rows {job.rows}, rejected {job.rejected}"
+        )
         for payment_id in BATCH_EXPECTED_FINAL:
             print(f"  {payment_id:12} {(finals.get(payment_id) or {}).get('status', 'missing')}")
         print("  error report:")

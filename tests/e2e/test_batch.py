@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from demo.scenarios import BATCH_EXPECTED_FINAL, BATCH_EXPECTED_REJECTED, BATCH_ROWS
 from demo.traffic import PlatformClient
+from testkit.events import s3_event
 
 
 def test_batch_file_is_queued_reported_and_settled(platform: PlatformClient) -> None:
@@ -20,25 +22,42 @@ def test_batch_file_is_queued_reported_and_settled(platform: PlatformClient) -> 
     expected = {f"e2e-{pid}": status for pid, status in BATCH_EXPECTED_FINAL.items()}
     finals = platform.wait_for_final(list(expected))
     assert {pid: (item or {}).get("status") for pid, item in finals.items()} == expected
+    # The file ran as one execution named after its job, its rows on a Distributed Map.
+    run = platform.map_run(job.job_id)
+    assert (run["status"], run["failed"]) == ("SUCCEEDED", 0)
+    assert run["batches"] == run["succeeded"] >= 1
 
 
-def test_same_file_delivered_again_is_not_queued_twice(platform: PlatformClient) -> None:
+def test_a_redelivered_event_and_a_reupload_queue_nothing_twice(platform: PlatformClient) -> None:
     rows = [("e2e-again-1", "merchant-e2e", "1.00", "USD", "cust-again")]
     key = platform.upload_batch("e2e-again.csv", rows)
     first = platform.wait_for_batch(key)
     # Counted once the first delivery's payment exists, so only a second one could change it.
     assert platform.wait_for_final(["e2e-again-1"])["e2e-again-1"] is not None
     before = platform.count_payments()
+    bucket = platform.outputs["batch_bucket_name"]
     s3 = platform.client("s3")
-    # Re-upload identical bytes: same key and ETag, the S3 event AWS may deliver twice.
-    s3.copy_object(
-        Bucket=platform.outputs["batch_bucket_name"],
-        Key=key,
-        CopySource={"Bucket": platform.outputs["batch_bucket_name"], "Key": key},
-        MetadataDirective="REPLACE",
+    version = s3.head_object(Bucket=bucket, Key=key)["VersionId"]
+    # S3 delivers the same event again (at least once): the execution's name is taken.
+    event = s3_event(bucket, key, s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"'), version)
+    answer = platform.client("lambda").invoke(
+        FunctionName=platform.outputs["batch_ingest_function_name"], Payload=json.dumps(event).encode()
     )
-    time.sleep(5)
-    assert platform.batch_job(key) == first
+    assert json.loads(answer["Payload"].read())["jobs"][0]["state"] == "ALREADY_STARTED"
+    # The same bytes uploaded again: a new object version, so a new job, whose row another
+    # file already queued: reported, not queued.
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key}, MetadataDirective="REPLACE")
+    deadline = time.monotonic() + 60
+    again = None
+    while time.monotonic() < deadline:
+        jobs = [job for job in platform.batch_jobs(key) if job.job_id != first.job_id and job.state == "COMPLETED"]
+        if jobs:
+            (again,) = jobs
+            break
+        time.sleep(0.5)
+    assert again is not None
+    assert (again.rows, again.queued, again.rejected) == (1, 0, 1)
+    assert again.report is not None and "payment_id: already queued from incoming/e2e-again.csv row 2" in again.report
     platform.wait_for_final(["e2e-again-1"])
     assert platform.count_payments() == before
 
