@@ -124,6 +124,7 @@ class Platform:
             retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
+            file_failed_error="BatchFileFailed",
         )
         self.machine = sfn.create_state_machine(
             name=f"batch-file-{unique}", definition=json.dumps(batch_file_definition(spec)), roleArn=role_arn
