@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payment_core.batch_file import ALREADY_STARTED, batch_file_from_s3_record, run_step, start_file
+from payment_core.batch_file import batch_file_from_s3_record, run_step, start_file
+from payment_core.batch_jobs import ALREADY_STARTED
 from payment_core.models import utc_now
 from payment_core.runtime import BatchIngestRuntime
 
