@@ -6,9 +6,10 @@
 
 One Lambda function runs every step (``{"step": ...}``). The map reads the chunk descriptors
 the planner wrote (``ItemReader`` over a JSON array in S3), so the items never pass through
-the 256 KiB state payload, and discards the children's results (``ResultPath: null``): the
-counts live in the batch-jobs table. A chunk whose retries run out fails the map run (the
-tolerated failure threshold stays at its default, 0) and so the file.
+the 256 KiB state payload, and keeps none of the children's results (each child returns a
+marker; the Map's ``ResultSelector`` replaces the array): the counts live in the batch-jobs
+table. A chunk whose retries run out fails the map run (the tolerated failure threshold stays
+at its default, 0) and so the file.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
     chunk_task = {
         "Type": "Task",
         "Resource": spec.function_arn,
+        # The counts live in the batch-jobs table; a child returns only a marker.
+        "ResultSelector": {"done": True},
         "Retry": [
             retry.retrier(spec.chunk_retry_errors, spec.chunk_progress_attempts),
             retry.retrier(("States.ALL",)),
@@ -102,13 +105,16 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
                     "States": {"IngestChunk": chunk_task},
                 },
                 "Label": "IngestChunks",
-                "ResultPath": None,
+                # Not "ResultPath": null: cdktf drops None from a definition (Fn.jsonencode), and a
+                # Map without ResultPath would replace the state with its results array.
+                "ResultSelector": {"chunks_ingested": True},
+                "ResultPath": "$.map",
                 "Catch": catch_all,
                 "Next": "Finish",
             },
             "Finish": {**task("finish"), "ResultPath": "$.result", "Catch": catch_all, "Next": "Done"},
             "Done": {"Type": "Succeed"},
-            "RecordFailure": {**task("fail", {"error.$": "$.error"}), "ResultPath": None, "Next": "FileFailed"},
+            "RecordFailure": {**task("fail", {"error.$": "$.error"}), "ResultPath": "$.recorded", "Next": "FileFailed"},
             "FileFailed": {"Type": "Fail", "Error": spec.file_failed_error, "Cause": "see the batch-jobs record"},
         },
     }

@@ -39,6 +39,8 @@ def _definition(stack: SynthesizedStack) -> dict[str, Any]:
     )
     # The synthesized HCL carries the same values: spot-check the ones config sets.
     assert f'"MaxConcurrency" = {settings.max_concurrency}' in machine["definition"]
+    # No null survives synthesis (cdktf drops None), so the definition must not rely on one.
+    assert "null" not in machine["definition"]
     assert '"Mode" = "DISTRIBUTED"' in machine["definition"]
     return batch_file_definition(spec)
 
@@ -59,7 +61,9 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     assert ingest["ItemReader"]["Parameters"]["Key.$"] == "$.plan.manifest_key"
     assert ingest["MaxConcurrency"] == settings.max_concurrency
     assert ingest["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-    assert ingest["ResultPath"] is None  # results stay out of the 256 KiB state
+    # The children's results stay out of the 256 KiB state: a marker each, replaced by one.
+    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"chunks_ingested": True}, "$.map")
+    assert ingest["ItemProcessor"]["States"]["IngestChunk"]["ResultSelector"] == {"done": True}
     chunk = ingest["ItemProcessor"]["States"]["IngestChunk"]
     progress, others = chunk["Retry"]
     assert progress == {
