@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate demo bench snapshots clean
+.PHONY: bootstrap test synth validate demo bench snapshots clean merchant
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -15,6 +15,9 @@ test:  ## lint + every test suite + coverage gates (what .ci/run runs)
 demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running)
 	bash scripts/bootstrap.sh
 	$(RUN) .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
+
+merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] on a deployed stack (DISABLE=1 revokes; OUTPUTS=<cdktf outputs file> for a real one)
+	$(RUN) .venv/bin/python -m ops.merchant --merchant "$(MERCHANT)" $(if $(TIER),--tier $(TIER),) $(if $(DISABLE),--disable,) $(if $(OUTPUTS),--outputs $(OUTPUTS),)
 
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh

@@ -116,6 +116,7 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     from payment_core.batch_jobs import BatchFile, BatchFiles, WorkLayout
     from payment_core.batch_ledger import BatchLedger
     from payment_core.chunk_ingest import ChunkIncomplete
+    from payment_core.merchants import MerchantDirectory
     from payment_core.settings import BusinessRules, FunctionVariables
 
     s3: Any = handlers.client("s3")
@@ -128,7 +129,10 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         s3=s3,
         files=BatchFiles(dynamodb, jobs),
         chunk_clients=ChunkClients(
-            s3, sqs, BatchLedger(dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME))
+            s3,
+            sqs,
+            BatchLedger(dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME)),
+            MerchantDirectory(dynamodb, account.table(contract.MERCHANTS_TABLE_NAME)),
         ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
         plan=PlanSettings(spec.records_per_chunk, layout),

@@ -22,6 +22,7 @@ from demo.scenarios import (
     BATCH_ROWS,
     ApiScenario,
 )
+from demo.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
 
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         client = PlatformClient(endpoint, deployment.outputs)
         say(f"deployed: API {deployment.outputs['api_endpoint_url']}, bucket {deployment.outputs['batch_bucket_name']}")
 
+        # Every API request and batch row names an onboarded merchant (batch rows of any other
+        # merchant are rejected in the report).
+        api_merchants = {s.body["merchant_id"] for s in API_SCENARIOS if isinstance(s.body, dict)}
+        merchants = sorted(api_merchants | {row[1] for row in BATCH_ROWS})
+        say(f"onboarding merchants with `make merchant`: {', '.join(merchants)}")
+        client.onboard(*merchants)
+
         say("sending API requests")
         api_rows, api_problems = run_api(client)
         problems += api_problems
@@ -97,10 +105,18 @@ def main(argv: list[str] | None = None) -> int:
             expected = f"{len(BATCH_EXPECTED_FINAL)}/{BATCH_EXPECTED_REJECTED}"
             problems.append(f"batch queued/rejected {job.queued}/{job.rejected}, expected {expected}")
 
+        say(f"merchants as tenants: onboarding {MERCHANT_A} and {MERCHANT_B}")
+        keys = onboard_merchants(endpoint, deployment.outputs, [MERCHANT_A, MERCHANT_B])
+        tenant_checks = run_tenant_checks(endpoint, deployment.outputs, client.api_id, client.stage, keys)
+        problems += [f"tenant check failed: {c.label} ({c.answer})" for c in tenant_checks if not c.ok]
+
         print("\nAPI requests")
         print(f"  {'request':34} {'payment_id':38} {'answer':24} final")
         for row in api_rows:
             print(f"  {row.scenario.label:34} {row.payment_id or '-':38} {row.answer:24} {row.final}")
+        print("\nMerchants as tenants (each request with the merchant's own API key)")
+        for check in tenant_checks:
+            print(f"  {check.label:34} {check.answer:40} {'ok' if check.ok else 'NOT OK'}")
         print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")
         run = client.map_run(job.job_id)
         print(

@@ -40,7 +40,7 @@ class PlatformClient:
         if match is None:
             raise ValueError(f"unexpected api_endpoint_url: {outputs['api_endpoint_url']}")
         self.api_id, self.stage = match.group("api_id"), match.group("stage")
-        self._api_key: str | None = None
+        self._api_keys: dict[str, str] = {}  # merchant id -> API key, as `make merchant` issued it
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -51,23 +51,39 @@ class PlatformClient:
             aws_secret_access_key=TEST_SECRET_KEY,
         )
 
-    @property
-    def api_key(self) -> str:
-        if self._api_key is None:
-            key = self.client("apigateway").get_api_key(apiKey=self.outputs["api_key_id"], includeValue=True)
-            self._api_key = str(key["value"])
-        return self._api_key
+    def onboard(self, *merchant_ids: str) -> dict[str, str]:
+        """``make merchant`` for each merchant not yet onboarded; merchant id -> API key."""
+        from ops.merchant import Target, onboard
+
+        target = Target(self.outputs, self.endpoint)
+        for merchant_id in merchant_ids:
+            if merchant_id not in self._api_keys:
+                self._api_keys[merchant_id] = onboard(target, merchant_id)["api_key"]
+        return dict(self._api_keys)
+
+    def api_key(self, merchant_id: str | None = None) -> str:
+        """The merchant's key (default: the first merchant onboarded)."""
+        if not self._api_keys:
+            raise RuntimeError("no merchant onboarded: call onboard() first")
+        return self._api_keys[merchant_id or next(iter(self._api_keys))]
 
     def request(
-        self, method: str, path: str, body: str | dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: str | dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        merchant_id: str | None = None,
     ) -> ApiResponse:
         """What API Gateway does for the request (the emulator cannot front a REST API itself)."""
-        all_headers = {"x-api-key": self.api_key, **(headers or {})}
+        all_headers = {"x-api-key": self.api_key(merchant_id), **(headers or {})}
         return invoke_rest_api(self.endpoint, self.api_id, self.stage, method, path, body=body, headers=all_headers)
 
     def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:
+        """As the merchant the body names (the first onboarded one for a body that is not JSON)."""
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
-        return self.request("POST", "/payments", body=body, headers=headers)
+        merchant_id = body.get("merchant_id") if isinstance(body, dict) else None
+        return self.request("POST", "/payments", body=body, headers=headers, merchant_id=merchant_id)
 
     def upload_batch(self, name: str, rows: Sequence[Sequence[str]], *, raw: bytes | None = None) -> str:
         key = f"incoming/{name}"

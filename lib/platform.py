@@ -12,6 +12,7 @@ from constructs import Construct
 
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
+from lib.components.edge import ApiEdge
 from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.keys import PlatformKey
@@ -83,6 +84,15 @@ class PaymentPlatform(Construct):
             idempotency_ttl_seconds=config.idempotency_ttl_seconds,
             storage=self.storage,
             state_machine=self.workflow.state_machine,
+            tenancy=config.tenancy,
+            authorizer_sizing=config.functions.authorizer,
+            page_token_key=self.keys.page_token_key,
+        )
+        # The WAF web ACL on the stage, where the config turns it on (staging and prod).
+        self.edge: ApiEdge | None = (
+            ApiEdge(self, "edge", context=context, config=config.edge, stage=self.api.stage)
+            if config.edge.waf_enabled
+            else None
         )
         self.monitoring: Monitoring = Monitoring(
             self,
@@ -104,6 +114,7 @@ class PaymentPlatform(Construct):
             self.workflow.workflow_function,
             self.ingestion.ingest_function,
             self.ingestion.consumer_function,
+            self.api.authorizer_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:
@@ -132,7 +143,7 @@ class PaymentPlatform(Construct):
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
                 contract.POWERTOOLS_LOG_LEVEL: config.log_level,
-                contract.MAX_PAYMENT_AMOUNT: rules.max_payment_amount,
+                contract.MAX_PAYMENT_AMOUNT: rules.max_amounts_setting,
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
             },
             log_retention_days=config.log_retention_days,

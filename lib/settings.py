@@ -18,7 +18,18 @@ from lib.target import EmulatorTarget
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # AWS tag values: up to 256 characters of letters, digits, spaces and + - = . _ : / @
-_TAG_VALUE_PATTERN = re.compile(r"^[\w +=.:/@-]{0,256}$")
+_TAG_VALUE_REFUSED = re.compile(r"[^\w +=.:/@-]")
+TAG_VALUE_MAX_LENGTH = 256
+
+
+def tag_value(value: str) -> str:
+    """``value`` as AWS tags allow it: each other character becomes ``_``, cut to 256 characters.
+
+    CI metadata is informational; refusing it would block a deploy for a name such as
+    ``dependabot[bot]`` (GitHub's actor for Dependabot PRs), which becomes ``dependabot_bot_``.
+    """
+    return _TAG_VALUE_REFUSED.sub("_", value)[:TAG_VALUE_MAX_LENGTH]
+
 
 CI_TAG_VARIABLES = {
     "REPOSITORY": "Repository",
@@ -77,13 +88,8 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     ci_tags: dict[str, str] = {}
     for variable, tag in CI_TAG_VARIABLES.items():
         value = environ.get(variable, "")
-        if not value:
-            continue
-        if not _TAG_VALUE_PATTERN.fullmatch(value):
-            raise ValueError(
-                f"{variable} must be at most 256 letters, digits, spaces or + - = . _ : / @, got {value!r}"
-            )
-        ci_tags[tag] = value
+        if value:
+            ci_tags[tag] = tag_value(value)
 
     emulator_endpoint = environ.get("LOCAL_CLOUD_ENDPOINT", "")
     emulator = EmulatorTarget(endpoint_url=emulator_endpoint) if emulator_endpoint else None

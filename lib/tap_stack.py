@@ -113,7 +113,9 @@ class TapStack(TerraformStack):
         storage, queues = platform.storage, platform.queues
         outputs = {
             "api_endpoint_url": platform.api.endpoint_url,
-            "api_key_id": platform.api.api_key.id,
+            "merchants_table_name": storage.merchants_table.name,
+            # tier -> usage plan id: where `make merchant TIER=<tier>` puts a merchant's key.
+            "merchant_usage_plan_ids": {tier: plan.id for tier, plan in platform.api.usage_plans.items()},
             "payments_table_name": storage.payments_table.name,
             "audit_table_name": storage.audit_table.name,
             "idempotency_table_name": storage.idempotency_table.name,
@@ -132,6 +134,7 @@ class TapStack(TerraformStack):
             "workflow_function_name": platform.workflow.workflow_function.lambda_function.function_name,
             "batch_ingest_function_name": platform.ingestion.ingest_function.lambda_function.function_name,
             "queue_consumer_function_name": platform.ingestion.consumer_function.lambda_function.function_name,
+            "authorizer_function_name": platform.api.authorizer_function.lambda_function.function_name,
         }
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)

@@ -28,6 +28,7 @@ PROVIDER_ENDPOINT_SERVICES = (
     "sns",
     "sqs",
     "sts",
+    "wafv2",
 )
 
 TEST_REGION = "us-east-1"

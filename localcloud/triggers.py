@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,19 +32,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 
+from localcloud.api_authorizers import FUNCTION_IN_URI, Authorization, AuthorizerRequest, authorize, method_arn
+from localcloud.api_usage_plans import admit
+from localcloud.gateway_responses import ApiResponse, GatewayError, render_gateway_error
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 
-FUNCTION_IN_URI = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>.+?)/invocations$")
+__all__ = ["ApiResponse", "GatewayError", "build_proxy_event", "invoke_rest_api", "render_gateway_error"]
 
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status_code: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+# moto's default account: the method ARNs an authorizer sees and requestContext.accountId.
+ACCOUNT_ID = "123456789012"
 
 
 @dataclass
@@ -63,39 +58,6 @@ def _client(service: str, endpoint: str, region: str) -> Any:
         aws_access_key_id=TEST_ACCESS_KEY,
         aws_secret_access_key=TEST_SECRET_KEY,
     )
-
-
-@dataclass(frozen=True)
-class GatewayError:
-    """A refusal by API Gateway itself, before or after the integration."""
-
-    response_type: str
-    status_code: int
-    message: str
-    validation_error: str = ""
-
-
-DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
-
-
-def render_gateway_error(apigw: Any, api_id: str, error: GatewayError) -> ApiResponse:
-    """Apply the API's gateway response (its own type, else DEFAULT_4XX/5XX) like API Gateway."""
-    responses = {r["responseType"]: r for r in apigw.get_gateway_responses(restApiId=api_id).get("items", [])}
-    fallback = "DEFAULT_5XX" if error.status_code >= 500 else "DEFAULT_4XX"
-    configured = responses.get(error.response_type) or responses.get(fallback) or {}
-    template = (configured.get("responseTemplates") or {}).get("application/json") or DEFAULT_TEMPLATE
-    body = (
-        template.replace("$context.error.validationErrorString", json.dumps(error.validation_error))
-        .replace("$context.error.messageString", json.dumps(error.message))
-        .replace("$context.error.message", error.message)
-        .replace("$context.error.responseType", error.response_type)
-    )
-    headers = {"Content-Type": "application/json"}
-    for name, value in (configured.get("responseParameters") or {}).items():
-        if name.startswith("gatewayresponse.header."):
-            headers[name.removeprefix("gatewayresponse.header.")] = value.strip("'")
-    status = int(configured.get("statusCode") or error.status_code)
-    return ApiResponse(status, headers, body)
 
 
 def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -120,27 +82,54 @@ def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[st
     return (best[1], best[2]) if best else None
 
 
-def _api_key_allowed(apigw: Any, api_id: str, stage: str, key_value: str | None) -> bool:
-    if not key_value:
-        return False
-    keys = apigw.get_api_keys(includeValues=True)["items"]
-    key = next((k for k in keys if k.get("value") == key_value and k.get("enabled")), None)
-    if key is None:
-        return False
-    for plan in apigw.get_usage_plans(keyId=key["id"])["items"]:
-        for api_stage in plan.get("apiStages", []):
-            if api_stage.get("apiId") == api_id and api_stage.get("stage") == stage:
-                return True
-    return False
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, dict) else "array"
+
+
+def _aws_wording(error: Any) -> str:
+    """One jsonschema error in the words of API Gateway's validator (json-schema-validator).
+
+    API Gateway answers e.g. ``[object has missing required properties (["amount"])]``: the
+    names, regexes and input strings come verbatim between double quotes, so the text holds
+    quotes, brackets and backslashes (a regex like ``^[0-9]+(\\.[0-9]+)?$``).
+    """
+    kind, expected, instance = error.validator, error.validator_value, error.instance
+    if kind == "required" and isinstance(instance, dict):
+        missing = [name for name in expected if name not in instance]
+        return f"object has missing required properties ({json.dumps(missing, separators=(',', ':'))})"
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        declared = set(error.schema.get("properties", {}))
+        extra = sorted(name for name in instance if name not in declared)
+        return "object instance has properties which are not allowed by the schema: " + json.dumps(
+            extra, separators=(",", ":")
+        )
+    if kind == "type":
+        allowed = [expected] if isinstance(expected, str) else list(expected)
+        return (
+            f"instance type ({_json_type(instance)}) does not match any allowed primitive type "
+            f"(allowed: {json.dumps(allowed, separators=(',', ':'))})"
+        )
+    if kind == "pattern":
+        return f'ECMA 262 regex "{expected}" does not match input string "{instance}"'
+    if kind == "minLength":
+        return f'string "{instance}" is too short (length: {len(instance)}, required minimum: {expected})'
+    if kind == "maxLength":
+        return f'string "{instance}" is too long (length: {len(instance)}, required maximum: {expected})'
+    return str(error.message)
 
 
 def _body_errors(apigw: Any, api_id: str, method: dict[str, Any], body: str | None) -> str | None:
-    """None if the body satisfies the method's model, else a validation error string.
-
-    The wording comes from jsonschema, not from API Gateway's validator (whose messages read
-    like ``[object has missing required properties (["amount"])]``); the bracketed list form
-    is kept.
-    """
+    """None if the body satisfies the method's model, else API Gateway's validation error string."""
     models = method.get("requestModels") or {}
     model_name = models.get("application/json")
     try:
@@ -153,21 +142,21 @@ def _body_errors(apigw: Any, api_id: str, method: dict[str, Any], body: str | No
 
     schema = json.loads(apigw.get_model(restApiId=api_id, modelName=model_name)["schema"])
     schema.pop("$schema", None)  # API Gateway models are draft-04; validate the structure
-    messages = sorted(error.message for error in jsonschema.Draft4Validator(schema).iter_errors(document))
+    errors = jsonschema.Draft4Validator(schema).iter_errors(document)
+    messages = sorted(_aws_wording(error) for error in errors)
     return f"[{', '.join(messages)}]" if messages else None
 
 
-def _required_parameters_present(method: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> bool:
+def _missing_parameters(method: dict[str, Any], headers: dict[str, str], query: dict[str, str]) -> list[str]:
     lowered = {k.lower() for k in headers}
+    missing: list[str] = []
     for name, required in (method.get("requestParameters") or {}).items():
         if not required:
             continue
         _, _, location, key = name.split(".", 3)
-        if location == "querystring" and key not in query:
-            return False
-        if location == "header" and key.lower() not in lowered:
-            return False
-    return True
+        if (location == "querystring" and key not in query) or (location == "header" and key.lower() not in lowered):
+            missing.append(key)
+    return missing
 
 
 def build_proxy_event(
@@ -182,9 +171,39 @@ def build_proxy_event(
     body: str | None,
     api_key_id: str | None = None,
     region: str = TEST_REGION,
+    authorization: Authorization | None = None,
+    api_key: str | None = None,
 ) -> dict[str, Any]:
     """The REST API (payload format 1.0) Lambda proxy event."""
     now = time.time()
+    request_context: dict[str, Any] = {
+        "resourceId": route_resource["id"],
+        "resourcePath": route_resource["path"],
+        "httpMethod": http_method,
+        "extendedRequestId": uuid.uuid4().hex[:16],
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "path": f"/{stage}{path}",
+        "accountId": ACCOUNT_ID,
+        "protocol": "HTTP/1.1",
+        "stage": stage,
+        "domainPrefix": api_id,
+        "requestTimeEpoch": int(now * 1000),
+        "requestId": str(uuid.uuid4()),
+        "identity": {
+            "sourceIp": "127.0.0.1",
+            "userAgent": headers.get("User-Agent", "localcloud"),
+            "apiKey": api_key if api_key is not None else headers.get("x-api-key"),
+            "apiKeyId": api_key_id,
+        },
+        "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
+        "apiId": api_id,
+    }
+    if authorization is not None:
+        request_context["authorizer"] = {
+            **authorization.context,
+            "principalId": authorization.principal_id,
+            "integrationLatency": authorization.latency_ms,
+        }
     return {
         "resource": route_resource["path"],
         "path": path,
@@ -195,28 +214,7 @@ def build_proxy_event(
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
-        "requestContext": {
-            "resourceId": route_resource["id"],
-            "resourcePath": route_resource["path"],
-            "httpMethod": http_method,
-            "extendedRequestId": uuid.uuid4().hex[:16],
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{stage}{path}",
-            "accountId": "123456789012",
-            "protocol": "HTTP/1.1",
-            "stage": stage,
-            "domainPrefix": api_id,
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": str(uuid.uuid4()),
-            "identity": {
-                "sourceIp": "127.0.0.1",
-                "userAgent": headers.get("User-Agent", "localcloud"),
-                "apiKey": headers.get("x-api-key"),
-                "apiKeyId": api_key_id,
-            },
-            "domainName": f"{api_id}.execute-api.{region}.amazonaws.com",
-            "apiId": api_id,
-        },
+        "requestContext": request_context,
         "body": body,
         "isBase64Encoded": False,
     }
@@ -254,7 +252,8 @@ def invoke_rest_api(
     apigw = _client("apigateway", endpoint, region)
     outcome = _route_and_invoke(apigw, endpoint, api_id, stage, method, path, body, headers, region)
     if isinstance(outcome, GatewayError):
-        return render_gateway_error(apigw, api_id, outcome)
+        context = {"requestId": str(uuid.uuid4()), "apiId": api_id, "stage": stage}
+        return render_gateway_error(apigw, api_id, outcome, context)
     return outcome
 
 
@@ -288,10 +287,41 @@ def _route_and_invoke(
     if method_key is None:
         return GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
     method_def = apigw.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=method_key)
+    lambda_client = _client("lambda", endpoint, region)
 
-    api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
-    if method_def.get("apiKeyRequired") and not _api_key_allowed(apigw, api_id, stage, api_key):
-        return GatewayError("INVALID_API_KEY", 403, "Forbidden")
+    # 1. authorizer, 2. API key + usage plan, 3. request validation, 4. integration.
+    authorization: Authorization | None = None
+    if method_def.get("authorizationType") == "CUSTOM" and method_def.get("authorizerId"):
+        event = build_proxy_event(
+            api_id, stage, resource, http_method, path_only, headers, query, path_parameters, None, region=region
+        )
+        for not_for_authorizers in ("body", "isBase64Encoded"):
+            event.pop(not_for_authorizers)
+        request = AuthorizerRequest(
+            method_arn=method_arn(region, ACCOUNT_ID, api_id, stage, http_method, path_only),
+            headers=headers,
+            query=query,
+            stage_variables={},
+            request_context=event["requestContext"],
+            event=event,
+        )
+        decided = authorize(apigw, lambda_client, api_id, endpoint, method_def["authorizerId"], request)
+        if isinstance(decided, GatewayError):
+            return decided
+        authorization = decided
+
+    api_key_use = None
+    api_key: str | None = None
+    if method_def.get("apiKeyRequired"):
+        source = apigw.get_rest_api(restApiId=api_id).get("apiKeySource") or "HEADER"
+        if source == "AUTHORIZER":
+            api_key = authorization.usage_identifier_key if authorization else None
+        else:
+            api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+        admitted = admit(apigw, endpoint, api_id, stage, api_key)
+        if isinstance(admitted, GatewayError):
+            return admitted
+        api_key_use = admitted
 
     validator_id = method_def.get("requestValidatorId")
     if validator_id:
@@ -299,13 +329,10 @@ def _route_and_invoke(
         body_errors = _body_errors(apigw, api_id, method_def, body) if validator.get("validateRequestBody") else None
         if body_errors:
             return GatewayError("BAD_REQUEST_BODY", 400, "Invalid request body", body_errors)
-        if validator.get("validateRequestParameters") and not _required_parameters_present(method_def, headers, query):
-            return GatewayError(
-                "BAD_REQUEST_PARAMETERS",
-                400,
-                "Missing required request parameters",
-                "Missing required request parameters",
-            )
+        missing = _missing_parameters(method_def, headers, query) if validator.get("validateRequestParameters") else []
+        if missing:
+            text = f"Missing required request parameters: [{', '.join(missing)}]"
+            return GatewayError("BAD_REQUEST_PARAMETERS", 400, text, text)
 
     integration = method_def.get("methodIntegration") or {}
     found = FUNCTION_IN_URI.search(integration.get("uri", ""))
@@ -322,11 +349,12 @@ def _route_and_invoke(
         query,
         path_parameters,
         body,
+        api_key_id=api_key_use.key_id if api_key_use else None,
         region=region,
+        authorization=authorization,
+        api_key=api_key,
     )
-    result = _client("lambda", endpoint, region).invoke(
-        FunctionName=found.group("arn"), Payload=json.dumps(event).encode()
-    )
+    result = lambda_client.invoke(FunctionName=found.group("arn"), Payload=json.dumps(event).encode())
     payload = result["Payload"].read()
     if result.get("FunctionError"):
         return INTERNAL_ERROR

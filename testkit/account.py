@@ -17,6 +17,9 @@ from payment_core.repository import from_attributes
 from testkit.environment import ACCOUNT_ID, AWS_CREDENTIALS, HANDLER_ENVIRONMENT, REGION, TABLES
 
 BUCKET = "payment-batch-test"
+# Onboarded (ACTIVE) in every account: the merchants the tests' and benchmarks' batch rows name
+# (merchant-0 .. merchant-9), each with the API key "key-of-<merchant>-padded-to-twenty".
+ACTIVE_MERCHANTS = tuple(f"merchant-{n}" for n in range(10))
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class AwsClients:
     sqs: Any
     sns: Any
     s3: Any
+    kms: Any
 
     @classmethod
     def of(cls, session: boto3.Session, endpoint: str | None = None) -> AwsClients:
@@ -35,6 +39,7 @@ class AwsClients:
             sqs=session.client("sqs", endpoint_url=endpoint),
             sns=session.client("sns", endpoint_url=endpoint),
             s3=session.client("s3", endpoint_url=endpoint),
+            kms=session.client("kms", endpoint_url=endpoint),
         )
 
 
@@ -87,6 +92,7 @@ def create_tables(dynamodb: Any) -> None:
     )
     create_table(dynamodb, TABLES[contract.BATCH_JOBS_TABLE_NAME], [("job_id", "S", "HASH")])
     create_table(dynamodb, TABLES[contract.BATCH_CLAIMS_TABLE_NAME], [("payment_id", "S", "HASH")])
+    create_table(dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME], [("pk", "S", "HASH")])
 
 
 def _queue_arn(sqs: Any, url: str) -> str:
@@ -104,6 +110,7 @@ class Account(AwsClients):
     topic_probe_url: str  # a queue subscribed to the status topic
     state_machine_arn: str
     batch_state_machine_arn: str
+    page_token_key_id: str  # the HMAC_256 KMS key that signs list tokens
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
 
@@ -119,6 +126,7 @@ class Account(AwsClients):
             contract.STATUS_TOPIC_ARN: self.topic_arn,
             contract.STATE_MACHINE_ARN: self.state_machine_arn,
             contract.BATCH_STATE_MACHINE_ARN: self.batch_state_machine_arn,
+            contract.PAGE_TOKEN_KEY_ID: self.page_token_key_id,
         }
         if endpoint:
             environment["AWS_ENDPOINT_URL"] = endpoint
@@ -160,8 +168,17 @@ class Account(AwsClients):
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+def onboard_merchants(clients: AwsClients, merchant_ids: tuple[str, ...]) -> None:
+    from payment_core.merchants import MerchantDirectory
+
+    directory = MerchantDirectory(clients.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME])
+    for merchant_id in merchant_ids:
+        directory.onboard(merchant_id, "standard", f"key-of-{merchant_id}-padded-to-twenty", f"kid-{merchant_id}")
+
+
 def create_account(clients: AwsClients) -> Account:
     create_tables(clients.dynamodb)
+    onboard_merchants(clients, ACTIVE_MERCHANTS)
     sqs = clients.sqs
     dlq_url = sqs.create_queue(QueueName="payment-dlq-test")["QueueUrl"]
     redrive = {"deadLetterTargetArn": _queue_arn(sqs, dlq_url), "maxReceiveCount": "3"}
@@ -181,8 +198,10 @@ def create_account(clients: AwsClients) -> Account:
         )["stateMachineArn"]
         for name in ("payment-workflow-test", "batch-file-test")
     )
+    page_token_key = clients.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     return Account(
         **vars(clients),
+        page_token_key_id=page_token_key["KeyMetadata"]["KeyId"],
         queue_url=queue_url,
         dlq_url=dlq_url,
         topic_arn=topic_arn,

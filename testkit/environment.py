@@ -15,6 +15,7 @@ TABLES: Final = {
     contract.IDEMPOTENCY_TABLE_NAME: "payment-idempotency-test",
     contract.BATCH_JOBS_TABLE_NAME: "batch-jobs-test",
     contract.BATCH_CLAIMS_TABLE_NAME: "batch-claims-test",
+    contract.MERCHANTS_TABLE_NAME: "merchants-test",
 }
 
 AWS_CREDENTIALS: Final = {
@@ -34,7 +35,7 @@ HANDLER_ENVIRONMENT: Final = {
     contract.POWERTOOLS_SERVICE_NAME: "payment-platform-test",
     contract.POWERTOOLS_METRICS_NAMESPACE: "PaymentPlatformTest",
     contract.POWERTOOLS_LOG_LEVEL: "WARNING",
-    contract.MAX_PAYMENT_AMOUNT: "10000.00",
+    contract.MAX_PAYMENT_AMOUNT: "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
     contract.ALLOWED_CURRENCIES: "USD,EUR,GBP,JPY",
     contract.BLOCKED_MERCHANT_IDS: "merchant-blocked,merchant-banned",
     contract.IDEMPOTENCY_TTL_SECONDS: str(24 * 60 * 60),

@@ -26,8 +26,10 @@ def api_event(
     path_parameters: dict[str, str] | None = None,
     base64_body: bool = False,
     resource: str | None = None,
+    merchant_id: str | None = "merchant-1",
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event as the integration delivers it."""
+    """An API Gateway REST proxy event as the integration delivers it, after the Lambda
+    authorizer verified ``merchant_id`` (None: no authorizer context, a deployment bug)."""
     if base64_body and body is not None:
         body = base64.b64encode(body.encode()).decode()
     return {
@@ -47,16 +49,21 @@ def api_event(
             "path": f"/test{path}",
             "resourcePath": resource or path,
             "identity": {"sourceIp": "127.0.0.1"},
+            **({"authorizer": {"merchant_id": merchant_id, "principalId": merchant_id}} if merchant_id else {}),
         },
         "body": body,
         "isBase64Encoded": base64_body,
     }
 
 
-def get_payment_event(payment_id: str) -> dict[str, Any]:
-    """``GET /payments/{payment_id}`` as API Gateway routes it."""
+def get_payment_event(payment_id: str, merchant_id: str = "merchant-1") -> dict[str, Any]:
+    """``GET /payments/{payment_id}`` as API Gateway routes it, for ``merchant_id``."""
     return api_event(
-        "GET", f"/payments/{payment_id}", path_parameters={"payment_id": payment_id}, resource="/payments/{payment_id}"
+        "GET",
+        f"/payments/{payment_id}",
+        path_parameters={"payment_id": payment_id},
+        resource="/payments/{payment_id}",
+        merchant_id=merchant_id,
     )
 
 

@@ -45,6 +45,7 @@ def use_clients(handler: ModuleType, clients: AwsClients) -> None:
     runtime.sqs.override(clients.sqs)
     runtime.sns.override(clients.sns)
     runtime.s3.override(clients.s3)
+    runtime.kms.override(clients.kms)
 
 
 @dataclass

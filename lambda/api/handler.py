@@ -21,23 +21,26 @@ from payment_core import contract
 from payment_core.api_errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api_requests import (
     CreatePayment,
-    encode_token,
     parse_create_payment,
     parse_list_payments,
     parse_payment_id,
 )
 from payment_core.errors import PaymentNotFound
-from payment_core.models import Payment, format_timestamp, payment_id_for_idempotency_key, utc_now
+from payment_core.models import Payment, format_timestamp, utc_now
+from payment_core.page_tokens import KmsMac, PageQuery, PageTokens
 from payment_core.runtime import IntakeRuntime
 from payment_core.settings import ApiEnvironment
 from payment_core.submission import submit
+from payment_core.tenancy import payment_id_for, verified_merchant
 
 runtime = IntakeRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
+# The idempotency record is keyed by merchant and key: the same key from two merchants is two
+# requests (two payments), never a conflict.
 idempotency_config = runtime.cached(
     lambda: IdempotencyConfig(
-        event_key_jmespath="idempotency_key",
+        event_key_jmespath="[merchant_id, idempotency_key]",
         payload_validation_jmespath="body",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=runtime.environment().idempotency_ttl_seconds,
@@ -48,7 +51,7 @@ idempotency_config = runtime.cached(
 def _accept_payment(idempotency_request: dict[str, Any], command: CreatePayment) -> dict[str, Any]:
     """Runs once per Idempotency-Key; replays get this function's stored result."""
     payment = Payment.create(
-        payment_id=payment_id_for_idempotency_key(command.idempotency_key),
+        payment_id=payment_id_for(command.request.merchant_id, command.idempotency_key),
         request=command.request,
         source="api",
         created_at=format_timestamp(utc_now()),
@@ -70,6 +73,16 @@ accept_payment = runtime.cached(
 )
 
 
+page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))
+
+
+def caller() -> str:
+    """The merchant the authorizer verified for this request (never what the client wrote)."""
+    merchant_id = verified_merchant(app.current_event.raw_event.get("requestContext"))
+    runtime.logger.append_keys(merchant_id=merchant_id)
+    return merchant_id
+
+
 def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -78,12 +91,17 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
 @runtime.tracer.capture_method
 def create_payment() -> Response[dict[str, Any]]:
     event = app.current_event
+    merchant_id = caller()
     command = parse_create_payment(
-        event.body, bool(event.is_base64_encoded), event.headers, runtime.environment().rules
+        event.body, bool(event.is_base64_encoded), event.headers, runtime.environment().rules, merchant_id
     )
     runtime.logger.append_keys(idempotency_key=command.idempotency_key)
     result: dict[str, Any] = accept_payment()(
-        idempotency_request={"idempotency_key": command.idempotency_key, "body": command.body},
+        idempotency_request={
+            "merchant_id": merchant_id,
+            "idempotency_key": command.idempotency_key,
+            "body": command.body,
+        },
         command=command,
     )
     return json_response(202, result)
@@ -92,10 +110,12 @@ def create_payment() -> Response[dict[str, Any]]:
 @app.get("/payments/<payment_id>")
 @runtime.tracer.capture_method
 def get_payment(payment_id: str) -> Response[dict[str, Any]]:
+    merchant_id = caller()
     payment_id = parse_payment_id(payment_id)
     repository = runtime.payment_repository()
     payment = repository.get(payment_id)
-    if payment is None:
+    # Another merchant's payment is answered exactly like one that does not exist.
+    if payment is None or payment.merchant_id != merchant_id:
         raise PaymentNotFound(f"payment {payment_id} does not exist")
     history = [entry.to_public() for entry in repository.history(payment_id)]
     return json_response(200, payment.to_public() | {"history": history})
@@ -104,15 +124,16 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
 @app.get("/payments")
 @runtime.tracer.capture_method
 def list_payments() -> Response[dict[str, Any]]:
-    query = parse_list_payments(app.current_event.query_string_parameters)
+    query = parse_list_payments(app.current_event.query_string_parameters, caller(), page_tokens())
     payments, last_key = runtime.payment_repository().list_by_merchant(
         query.merchant_id, query.created_from, query.created_to, query.limit, query.start_key
     )
+    bound = PageQuery(query.merchant_id, query.created_from, query.created_to)
     return json_response(
         200,
         {
             "items": [payment.to_public() for payment in payments],
-            "next_token": encode_token(last_key) if last_key else None,
+            "next_token": page_tokens().issue(bound, last_key) if last_key else None,
         },
     )
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
@@ -33,8 +33,8 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
     ApiGatewayUsagePlanQuotaSettings,
     ApiGatewayUsagePlanThrottleSettings,
 )
-from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
@@ -43,8 +43,12 @@ from lib.components.context import PlatformContext
 from lib.components.function import FunctionSpec, PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import Storage
-from lib.config import ApiConfig, FunctionSettings
+from lib.config import ApiConfig, FunctionSettings, TenancyConfig
+from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 from lib.lambda_sources import contract
+
+# The credential: a merchant's API key, read by the authorizer (and by the usage plans).
+API_KEY_HEADER = "x-api-key"
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
 # validates the same body again with exact messages; this stops junk at the edge.
@@ -53,7 +57,9 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     "title": "CreatePayment",
     "type": "object",
     "additionalProperties": False,
-    "required": ["merchant_id", "amount", "currency", "customer_ref"],
+    # merchant_id is optional: the merchant is the one the API key belongs to (a differing
+    # merchant_id is refused by the handler with 403).
+    "required": ["amount", "currency", "customer_ref"],
     "properties": {
         "merchant_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
         "amount": {"type": "string", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,3})?$"},
@@ -79,18 +85,10 @@ ACCESS_LOG_FORMAT = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-# API Gateway's own refusals (validation, missing key, throttling) answer in the same
-# {"error": {...}} shape as the handler.
-_GATEWAY_ERRORS = {
-    "BAD_REQUEST_BODY": "invalid_request",
-    "BAD_REQUEST_PARAMETERS": "invalid_request",
-    "DEFAULT_4XX": "request_refused",
-    "DEFAULT_5XX": "internal_error",
-}
-
 
 class PaymentsApi(Construct):
-    """The ``api`` function behind a REST API key-guarded stage with its usage plan."""
+    """The ``api`` function behind a REST API whose merchants authenticate with their own API key
+    (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
 
     def __init__(
         self,
@@ -104,22 +102,27 @@ class PaymentsApi(Construct):
         idempotency_ttl_seconds: int,
         storage: Storage,
         state_machine: SfnStateMachine,
+        tenancy: TenancyConfig,
+        authorizer_sizing: FunctionSettings,
+        page_token_key: KmsKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self._context = context
         self._settings = settings
         self.api_function: PaymentFunction = self._build_api_function(
-            sizing, idempotency_ttl_seconds, storage, state_machine
+            sizing, idempotency_ttl_seconds, storage, state_machine, page_token_key
         )
+        self.authorizer_function: PaymentFunction = self._build_authorizer_function(authorizer_sizing, storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
-        self._routes: list[Any] = []
+        self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
+        self._routes: list[Any] = [self.authorizer]
         self._build_routes()
         self._build_gateway_responses()
         self.log_group: CloudwatchLogGroup = self._build_access_log_group()
         self.stage: ApiGatewayStage = self._build_stage(stage_name)
-        self.api_key: ApiGatewayApiKey = self._build_usage_plan()
+        self.usage_plans: dict[str, ApiGatewayUsagePlan] = self._build_usage_plans(tenancy)
         self.endpoint_url: str = self.stage.invoke_url
-        self._build_invoke_permission()
+        self._build_invoke_permissions()
 
     def _build_rest_api(self) -> ApiGatewayRestApi:
         return ApiGatewayRestApi(
@@ -143,19 +146,61 @@ class PaymentsApi(Construct):
             kms_key_id=context.key.arn,
         )
 
-    def _build_invoke_permission(self) -> None:
-        LambdaPermission(
+    def _build_invoke_permissions(self) -> None:
+        """API Gateway may invoke the api function on its routes and the authorizer as itself."""
+        execution_arn = self.rest_api.execution_arn
+        for construct_id, statement_id, function, source_arn in (
+            ("allow_api", "AllowPaymentsApi", self.api_function, f"{execution_arn}/*/*/payments*"),
+            (
+                "allow_authorizer",
+                "AllowPaymentsApiAuthorizer",
+                self.authorizer_function,
+                f"{execution_arn}/authorizers/{self.authorizer.id}",
+            ),
+        ):
+            LambdaPermission(
+                self,
+                construct_id,
+                statement_id=statement_id,
+                action="lambda:InvokeFunction",
+                function_name=function.lambda_function.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=source_arn,
+            )
+
+    def _build_authorizer_function(self, sizing: FunctionSettings, storage: Storage) -> PaymentFunction:
+        merchants = storage.merchants_table
+        return PaymentFunction(
             self,
-            "allow_api",
-            statement_id="AllowPaymentsApi",
-            action="lambda:InvokeFunction",
-            function_name=self.api_function.lambda_function.function_name,
-            principal="apigateway.amazonaws.com",
-            source_arn=f"{self.rest_api.execution_arn}/*/*/payments*",
+            "authorizer",
+            context=self._context,
+            spec=FunctionSpec(
+                name=contract.AUTHORIZER,
+                settings=sizing,
+                environment={**self._context.common_environment, contract.MERCHANTS_TABLE_NAME: merchants.name},
+                statements=[statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])],
+            ),
+        )
+
+    def _build_authorizer(self, tenancy: TenancyConfig) -> ApiGatewayAuthorizer:
+        return ApiGatewayAuthorizer(
+            self,
+            "merchant_authorizer",
+            name="merchant-api-key",
+            rest_api_id=self.rest_api.id,
+            type="REQUEST",
+            authorizer_uri=self.authorizer_function.lambda_function.invoke_arn,
+            identity_source=f"method.request.header.{API_KEY_HEADER}",
+            authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 
     def _build_api_function(
-        self, sizing: FunctionSettings, idempotency_ttl_seconds: int, storage: Storage, state_machine: SfnStateMachine
+        self,
+        sizing: FunctionSettings,
+        idempotency_ttl_seconds: int,
+        storage: Storage,
+        state_machine: SfnStateMachine,
+        page_token_key: KmsKey,
     ) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
@@ -173,6 +218,7 @@ class PaymentsApi(Construct):
                     contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
                     contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
                     contract.STATE_MACHINE_ARN: state_machine.arn,
+                    contract.PAGE_TOKEN_KEY_ID: page_token_key.arn,
                 },
                 statements=[
                     statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
@@ -188,6 +234,7 @@ class PaymentsApi(Construct):
                         [storage.idempotency_table.arn],
                     ),
                     statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                    statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
                 ],
             ),
         )
@@ -201,7 +248,8 @@ class PaymentsApi(Construct):
             rest_api_id=self.rest_api.id,
             resource_id=resource.id,
             http_method=http_method,
-            authorization="NONE",
+            authorization="CUSTOM",
+            authorizer_id=self.authorizer.id,
             api_key_required=True,
             **options,
         )
@@ -263,29 +311,23 @@ class PaymentsApi(Construct):
         self._routes.extend([payments, payment, validator, model])
 
     def _build_gateway_responses(self) -> None:
-        for response_type, code in _GATEWAY_ERRORS.items():
-            message = (
-                "$context.error.validationErrorString"
-                if response_type.startswith("BAD_REQUEST")
-                else "$context.error.messageString"
-            )
-            # The message variable is already a JSON string literal; only the code is quoted here.
-            template = '{"error": {"code": "' + code + '", "message": ' + message + "}}"
+        for response_type, answer in GATEWAY_ANSWERS.items():
             self._routes.append(
                 ApiGatewayGatewayResponse(
                     self,
                     f"response_{response_type.lower()}",
                     rest_api_id=self.rest_api.id,
                     response_type=response_type,
-                    response_templates={"application/json": template},
+                    response_templates={"application/json": gateway_template(answer)},
                 )
             )
 
     def _build_stage(self, stage_name: str) -> ApiGatewayStage:
         # Any change to a route, model or gateway response changes this fingerprint and so
         # creates a new deployment; the static part is hashed here, the ids by Terraform.
+        templates = {response_type: gateway_template(answer) for response_type, answer in GATEWAY_ANSWERS.items()}
         static_spec = hashlib.sha256(
-            json.dumps([CREATE_PAYMENT_SCHEMA, _GATEWAY_ERRORS], sort_keys=True).encode()
+            json.dumps([CREATE_PAYMENT_SCHEMA, templates], sort_keys=True).encode()
         ).hexdigest()
         deployment = ApiGatewayDeployment(
             self,
@@ -328,18 +370,20 @@ class PaymentsApi(Construct):
         )
         return stage
 
-    def _build_usage_plan(self) -> ApiGatewayApiKey:
-        api, namer = self._settings, self._context.namer
-        plan = ApiGatewayUsagePlan(
-            self,
-            "usage_plan",
-            name=namer("payments-api-plan"),
-            api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.rest_api.id, stage=self.stage.stage_name)],
-            quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=api.daily_quota, period="DAY"),
-            throttle_settings=ApiGatewayUsagePlanThrottleSettings(
-                rate_limit=api.throttle_rate_limit, burst_limit=api.throttle_burst_limit
-            ),
-        )
-        api_key = ApiGatewayApiKey(self, "api_key", name=namer("payments-api-key"), enabled=True)
-        ApiGatewayUsagePlanKey(self, "usage_plan_key", key_id=api_key.id, key_type="API_KEY", usage_plan_id=plan.id)
-        return api_key
+    def _build_usage_plans(self, tenancy: TenancyConfig) -> dict[str, ApiGatewayUsagePlan]:
+        """One usage plan per merchant tier; merchants' keys join them as data (`make merchant`)."""
+        namer = self._context.namer
+        return {
+            tier.name: ApiGatewayUsagePlan(
+                self,
+                f"usage_plan_{tier.name.replace('-', '_')}",
+                name=namer(f"payments-api-{tier.name}"),
+                description=f"merchant tier {tier.name}",
+                api_stages=[ApiGatewayUsagePlanApiStages(api_id=self.rest_api.id, stage=self.stage.stage_name)],
+                quota_settings=ApiGatewayUsagePlanQuotaSettings(limit=tier.daily_quota, period="DAY"),
+                throttle_settings=ApiGatewayUsagePlanThrottleSettings(
+                    rate_limit=tier.rate_limit, burst_limit=tier.burst_limit
+                ),
+            )
+            for tier in tenancy.merchant_tiers
+        }

@@ -105,6 +105,7 @@ class BatchIngestion(Construct):
                     contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
                     contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
                     contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
+                    contract.MERCHANTS_TABLE_NAME: storage.merchants_table.name,
                     contract.PAYMENT_QUEUE_URL: queues.queue.url,
                 },
                 statements=[
@@ -136,6 +137,8 @@ class BatchIngestion(Construct):
                     statement("ClaimPaymentIds", ["dynamodb:PutItem"], [storage.batch_claims_table.arn]),
                     statement("StartFileExecutions", ["states:StartExecution"], [self._state_machine_arn()]),
                     statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
+                    # Each row's merchant must be active (MerchantDirectory.is_active).
+                    statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
                     # S3 is invoked asynchronously: an event that fails every retry lands here.
                     statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [self.file_dlq.arn]),
                     # Decrypt batch files, encrypt reports and queue messages with the CMK.

@@ -61,6 +61,33 @@ class PlatformKey(Construct):
         self.alias: KmsAlias = KmsAlias(
             self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
         )
+        # Signs and verifies list page tokens (GenerateMac/VerifyMac): the MAC key never leaves
+        # KMS. HMAC keys cannot rotate automatically; a new key only invalidates open page tokens.
+        self.page_token_key: KmsKey = KmsKey(
+            self,
+            "page_token_key",
+            description=f"Payment platform list-token MAC key ({namer.suffix})",
+            customer_master_key_spec="HMAC_256",
+            key_usage="GENERATE_VERIFY_MAC",
+            deletion_window_in_days=deletion_window_days,
+            policy=self._build_mac_policy(account_id).json,
+        )
+
+    def _build_mac_policy(self, account_id: str) -> DataAwsIamPolicyDocument:
+        # The account administers it; the api function's role is granted GenerateMac/VerifyMac
+        # in its own identity policy (the account root statement delegates to IAM).
+        return DataAwsIamPolicyDocument(
+            self,
+            "page_token_key_policy",
+            statement=[
+                statement(
+                    "AccountAdministers",
+                    [*_ADMIN_ACTIONS[:-4], "kms:GenerateMac", "kms:VerifyMac"],
+                    ["*"],
+                    aws_principals=[f"arn:aws:iam::{account_id}:root"],
+                )
+            ],
+        )
 
     def _build_policy(self, namer: Namer, account_id: str, region: str) -> DataAwsIamPolicyDocument:
         # In a key policy "*" as the resource means "this key".

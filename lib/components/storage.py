@@ -88,6 +88,11 @@ class Storage(Construct):
         self.batch_claims_table: DynamodbTable = self._build_table(
             "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
         )
+        # Merchants and the SHA-256 of their API keys (payment_core/merchants.py): data written
+        # by `make merchant`, read by the authorizer and the batch chunk workers.
+        self.merchants_table: DynamodbTable = self._build_table(
+            "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
+        )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
     def _capacity(self) -> tuple[int | None, int | None]:

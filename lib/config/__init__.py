@@ -17,6 +17,7 @@ from lib.config.schema import (
     QueueConfig,
     TableConfig,
 )
+from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 __all__ = [
     "ENVIRONMENTS",
@@ -25,12 +26,15 @@ __all__ = [
     "BatchBucketConfig",
     "BatchWorkflowConfig",
     "BillingMode",
+    "EdgeConfig",
     "FunctionSettings",
     "FunctionsConfig",
     "LogLevel",
+    "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
     "QueueConfig",
     "TableConfig",
+    "TenancyConfig",
     "config_for",
 ]

@@ -24,3 +24,7 @@ S3_STANDARD_IA_MIN_DAYS = 30
 # retrier's MaxAttempts is at most this (ASL spec: "MaxAttempts … maximum of 99999999").
 SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY = (1, 10_000)
 SFN_RETRY_MAX_ATTEMPTS = (0, 99_999_999)
+# API Gateway: authorizerResultTtlInSeconds is 0 to 3600.
+AUTHORIZER_CACHE_TTL_SECONDS = (0, 3600)
+# WAFv2 rate-based statement limit (requests per 5 minutes per aggregation key).
+WAF_RATE_LIMIT = (10, 2_000_000_000)

@@ -19,6 +19,7 @@ from lib.config.schema import (
     TableConfig,
     require_environment,
 )
+from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 DEV = PlatformConfig(
     environment="dev",
@@ -27,6 +28,7 @@ DEV = PlatformConfig(
         workflow=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
         batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=2),
         queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
+        authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5, reserved_concurrency=5),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -58,7 +60,7 @@ DEV = PlatformConfig(
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
     ),
-    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, daily_quota=10_000, data_trace_enabled=False),
+    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, data_trace_enabled=False),
     alarms=AlarmConfig(
         evaluation_periods=1,
         period_seconds=300,
@@ -69,13 +71,21 @@ DEV = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="10000.00",
+        max_amounts={"USD": "10000.00", "EUR": "10000.00", "GBP": "8000.00", "JPY": "1500000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=("merchant-blocked",),
     ),
     xray_tracing=True,
     kms_deletion_window_days=7,
     idempotency_ttl_seconds=3_600,
+    tenancy=TenancyConfig(
+        merchant_tiers=(
+            MerchantTier(name="standard", rate_limit=10, burst_limit=20, daily_quota=5_000),
+            MerchantTier(name="premium", rate_limit=25, burst_limit=50, daily_quota=20_000),
+        ),
+        authorizer_cache_ttl_seconds=0,
+    ),
+    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=1_000),
 )
 
 STAGING = PlatformConfig(
@@ -85,6 +95,7 @@ STAGING = PlatformConfig(
         workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=4),
         queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
+        authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
     ),
     log_retention_days=30,
     log_level="INFO",
@@ -113,7 +124,7 @@ STAGING = PlatformConfig(
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
     ),
-    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, daily_quota=100_000, data_trace_enabled=False),
+    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, data_trace_enabled=False),
     alarms=AlarmConfig(
         evaluation_periods=2,
         period_seconds=60,
@@ -124,13 +135,21 @@ STAGING = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="50000.00",
+        max_amounts={"USD": "50000.00", "EUR": "50000.00", "GBP": "40000.00", "JPY": "7500000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=("merchant-blocked",),
     ),
     xray_tracing=True,
     kms_deletion_window_days=14,
     idempotency_ttl_seconds=86_400,
+    tenancy=TenancyConfig(
+        merchant_tiers=(
+            MerchantTier(name="standard", rate_limit=50, burst_limit=100, daily_quota=50_000),
+            MerchantTier(name="premium", rate_limit=150, burst_limit=300, daily_quota=200_000),
+        ),
+        authorizer_cache_ttl_seconds=0,
+    ),
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=2_000),
 )
 
 PROD = PlatformConfig(
@@ -140,6 +159,7 @@ PROD = PlatformConfig(
         workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=20),
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
+        authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
     ),
     log_retention_days=365,
     log_level="INFO",
@@ -168,9 +188,7 @@ PROD = PlatformConfig(
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
     ),
-    api=ApiConfig(
-        throttle_rate_limit=1_000, throttle_burst_limit=2_000, daily_quota=1_000_000, data_trace_enabled=False
-    ),
+    api=ApiConfig(throttle_rate_limit=1_000, throttle_burst_limit=2_000, data_trace_enabled=False),
     alarms=AlarmConfig(
         evaluation_periods=3,
         period_seconds=60,
@@ -181,13 +199,21 @@ PROD = PlatformConfig(
         state_machine_failed_threshold=1,
     ),
     payment_rules=PaymentRules(
-        max_payment_amount="100000.00",
+        max_amounts={"USD": "100000.00", "EUR": "100000.00", "GBP": "80000.00", "JPY": "15000000"},
         allowed_currencies=("USD", "EUR", "GBP", "JPY"),
         blocked_merchant_ids=(),
     ),
     xray_tracing=True,
     kms_deletion_window_days=30,
     idempotency_ttl_seconds=86_400,
+    tenancy=TenancyConfig(
+        merchant_tiers=(
+            MerchantTier(name="standard", rate_limit=200, burst_limit=400, daily_quota=500_000),
+            MerchantTier(name="premium", rate_limit=500, burst_limit=1_000, daily_quota=2_000_000),
+        ),
+        authorizer_cache_ttl_seconds=0,
+    ),
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=10_000),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

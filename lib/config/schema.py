@@ -8,6 +8,7 @@ frozen and validates itself in ``__post_init__`` so a bad preset fails at synth 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
@@ -27,8 +28,9 @@ from lib.config.limits import (
 from lib.lambda_sources import FUNCTION_NAMES
 
 if TYPE_CHECKING:
-    # The slice imports this module's checks; the dataclass only annotates with it.
+    # The slices import this module's checks; the dataclass only annotates with them.
     from lib.config.batch_workflow import BatchWorkflowConfig
+    from lib.config.tenancy import EdgeConfig, TenancyConfig
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
@@ -80,6 +82,7 @@ class FunctionsConfig:
     workflow: FunctionSettings
     batch_ingest: FunctionSettings
     queue_consumer: FunctionSettings
+    authorizer: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""
@@ -171,9 +174,9 @@ class QueueConfig:
 
 @dataclass(frozen=True)
 class ApiConfig:
+    # Stage-wide throttle (all merchants together); each merchant's own is its tier's plan.
     throttle_rate_limit: float
     throttle_burst_limit: int
-    daily_quota: int
     # Data trace logs whole request bodies (payment details): off in every preset, even dev.
     data_trace_enabled: bool
 
@@ -186,7 +189,6 @@ class ApiConfig:
             self.throttle_burst_limit >= 1,
             f"throttle_burst_limit must be at least 1, got {self.throttle_burst_limit}",
         )
-        _require(self.daily_quota >= 1, f"daily_quota must be at least 1, got {self.daily_quota}")
 
 
 @dataclass(frozen=True)
@@ -225,20 +227,27 @@ class AlarmConfig:
 
 @dataclass(frozen=True)
 class PaymentRules:
-    max_payment_amount: str
+    max_amounts: Mapping[str, str]  # per allowed currency, major unit (one for all: JPY ~65 USD)
     allowed_currencies: tuple[str, ...]
     blocked_merchant_ids: tuple[str, ...] = ()
 
+    @property
+    def max_amounts_setting(self) -> str:  # MAX_PAYMENT_AMOUNT: CUR=AMOUNT pairs, sorted
+        return ",".join(f"{currency}={amount}" for currency, amount in sorted(self.max_amounts.items()))
+
     def __post_init__(self) -> None:
-        try:
-            maximum = Decimal(self.max_payment_amount)
-        except InvalidOperation:
-            maximum = Decimal(0)
-        _require(
-            maximum.is_finite() and maximum > 0,
-            f"max_payment_amount must be a positive decimal string, got {self.max_payment_amount!r}",
-        )
+        for currency, amount in self.max_amounts.items():
+            try:
+                maximum = Decimal(amount)
+            except InvalidOperation:
+                maximum = Decimal(0)
+            _require(
+                maximum.is_finite() and maximum > 0,
+                f"max_amounts[{currency}] must be a positive decimal string, got {amount!r}",
+            )
         _require(len(self.allowed_currencies) >= 1, "allowed_currencies must not be empty")
+        missing = sorted(set(self.allowed_currencies) - set(self.max_amounts))
+        _require(not missing, f"max_amounts has no maximum for {', '.join(missing)}")
         for currency in self.allowed_currencies:
             _require(
                 bool(_CURRENCY_PATTERN.fullmatch(currency)),
@@ -269,6 +278,8 @@ class PlatformConfig:
     kms_deletion_window_days: int
     # Seconds an idempotency record answers repeats of the same Idempotency-Key.
     idempotency_ttl_seconds: int
+    tenancy: TenancyConfig
+    edge: EdgeConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

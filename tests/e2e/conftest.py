@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from demo.deployment import StackDeployment
+from demo.scenarios import BATCH_ROWS
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
 
@@ -48,7 +49,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
 
 @pytest.fixture(scope="session")
 def platform(deployment: StackDeployment) -> PlatformClient:
-    return PlatformClient(deployment.endpoint, deployment.outputs)
+    client = PlatformClient(deployment.endpoint, deployment.outputs)
+    # Every request comes from a merchant's own key (`make merchant`), merchant-e2e by default.
+    # Batch rows must name an active merchant too: the demo's batch merchants are onboarded.
+    client.onboard("merchant-e2e", "merchant-blocked", *sorted({row[1] for row in BATCH_ROWS}))
+    return client
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

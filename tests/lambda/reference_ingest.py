@@ -59,8 +59,14 @@ def ingest_csv(
     batch_job_id: str,
     sink: MessageSink,
     report: RejectionReport,
+    merchant_is_active: Callable[[str], bool] = lambda merchant_id: True,
 ) -> BatchCounts:
-    """Stream rows from ``read``; valid ones go to ``sink``, the rest into ``report``."""
+    """Stream rows from ``read``; valid ones go to ``sink``, the rest into ``report``.
+
+    A row must name a merchant for which ``merchant_is_active`` holds (batch files are an
+    operator path: a row for an unknown or disabled merchant is reported, never queued).
+    """
+    active: dict[str, bool] = {}  # one lookup per merchant per file
     reader = csv.reader(text_lines(read))
     seen = SeenPaymentIds()
     row_number = 0
@@ -91,6 +97,12 @@ def ingest_csv(
                 continue
             rows += 1
             outcome = parse_row(record, row_number, rules, seen, batch_job_id)
+            if not isinstance(outcome, Rejection):
+                merchant_id = str(outcome["merchant_id"])
+                if merchant_id not in active:
+                    active[merchant_id] = merchant_is_active(merchant_id)
+                if not active[merchant_id]:
+                    outcome = Rejection(row_number, f"merchant_id: {merchant_id} is not an active merchant")
             if isinstance(outcome, Rejection):
                 report.add(outcome)
             else:

@@ -28,7 +28,7 @@ def stored(aws, context, monkeypatch):
         moment = datetime(2026, 1, 1, 10, minute, 0, 123000, tzinfo=UTC)
         monkeypatch.setattr(api, "utc_now", lambda moment=moment: moment)
         ids.append(post(aws, context, VALID_BODY, key=f"list-{minute}")[1]["payment_id"])
-    post(aws, context, VALID_BODY | {"merchant_id": "merchant-2"}, key="other")
+    post(aws, context, VALID_BODY | {"merchant_id": "merchant-2"}, key="other", merchant_id="merchant-2")
     monkeypatch.setattr(api, "utc_now", models.utc_now)
     return ids
 
@@ -76,27 +76,26 @@ def _token(data) -> str:
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({}, "merchant_id"),
         ({"merchant_id": "bad id"}, "merchant_id"),
-        ({"merchant_id": "m", "from": "yesterday"}, "from"),
-        ({"merchant_id": "m", "to": "2026-13-01"}, "to"),
-        ({"merchant_id": "m", "from": "2026-02-01", "to": "2026-01-01"}, "from"),
-        ({"merchant_id": "m", "limit": "0"}, "limit"),
-        ({"merchant_id": "m", "limit": "101"}, "limit"),
-        ({"merchant_id": "m", "limit": "ten"}, "limit"),
-        ({"merchant_id": "m", "limit": "-1"}, "limit"),
-        ({"merchant_id": "m", "next_token": "!!!"}, "next_token"),
-        ({"merchant_id": "m", "next_token": _token([1])}, "next_token"),
-        ({"merchant_id": "m", "next_token": _token({"payment_id": "p"})}, "next_token"),
+        ({"merchant_id": "merchant-1", "from": "yesterday"}, "from"),
+        ({"merchant_id": "merchant-1", "to": "2026-13-01"}, "to"),
+        ({"merchant_id": "merchant-1", "from": "2026-02-01", "to": "2026-01-01"}, "from"),
+        ({"merchant_id": "merchant-1", "limit": "0"}, "limit"),
+        ({"merchant_id": "merchant-1", "limit": "101"}, "limit"),
+        ({"merchant_id": "merchant-1", "limit": "ten"}, "limit"),
+        ({"merchant_id": "merchant-1", "limit": "-1"}, "limit"),
+        ({"merchant_id": "merchant-1", "next_token": "!!!"}, "next_token"),
+        ({"merchant_id": "merchant-1", "next_token": _token([1])}, "next_token"),
+        ({"merchant_id": "merchant-1", "next_token": _token({"payment_id": "p"})}, "next_token"),
         (
             {
-                "merchant_id": "m",
+                "merchant_id": "merchant-1",
                 "next_token": _token({"payment_id": "p", "merchant_id": "other", "created_at": "2026"}),
             },
             "next_token",
         ),
-        ({"merchant_id": "m", "next_token": "é"}, "next_token"),
-        ({"merchant_id": "m", "sort": "desc"}, "sort"),
+        ({"merchant_id": "merchant-1", "next_token": "é"}, "next_token"),
+        ({"merchant_id": "merchant-1", "sort": "desc"}, "sort"),
     ],
 )
 def test_bad_query_is_400(aws, context, query, field):
@@ -104,3 +103,48 @@ def test_bad_query_is_400(aws, context, query, field):
     assert status == 400
     assert body["error"]["code"] == "invalid_request"
     assert body["error"]["field"] == field
+
+
+def test_the_caller_lists_only_its_own_payments(aws, context, stored):
+    """No merchant_id needed: the authorizer's merchant is the one listed."""
+    status, body = call(aws, context, api_event("GET", "/payments", merchant_id="merchant-2"))
+
+    assert status == 200
+    assert [item["merchant_id"] for item in body["items"]] == ["merchant-2"]
+
+
+def test_naming_another_merchant_is_403(aws, context, stored):
+    status, body = list_payments(aws, context, merchant_id="merchant-2")
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (403, "merchant_mismatch", "merchant_id")
+
+
+def _first_token(aws, context, **query):
+    status, body = list_payments(aws, context, limit="2", **query)
+    assert status == 200 and body["next_token"]
+    return body["next_token"]
+
+
+def test_a_token_is_opaque_and_bound_to_merchant_and_bounds(aws, context, stored):
+    token = _first_token(aws, context, to="2026-01-01T10:04:00Z")
+    assert token.startswith("v1.") and token.count(".") == 2  # payload + MAC, not a raw key
+
+    for query, merchant in (
+        ({"to": "2026-01-01T10:04:00Z"}, "merchant-2"),  # replayed by another merchant
+        ({"to": "2026-01-01T10:01:00Z"}, "merchant-1"),  # stale: its key lies after the new "to"
+        ({}, "merchant-1"),  # other bounds
+    ):
+        event = api_event("GET", "/payments", query={**query, "next_token": token}, merchant_id=merchant)
+        status, body = call(aws, context, event)
+        assert (status, body["error"]["field"]) == (400, "next_token")
+
+
+def test_an_edited_token_is_400_never_500(aws, context, stored):
+    version, payload, mac = _first_token(aws, context).split(".")
+    document = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    document["k"]["created_at"] = "2099-01-01T00:00:00.000Z"  # DynamoDB ValidationException on AWS
+    edited = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+    status, body = list_payments(aws, context, next_token=f"{version}.{edited}.{mac}")
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_request", "next_token")

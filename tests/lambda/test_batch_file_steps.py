@@ -22,6 +22,7 @@ from payment_core.batch_file import (
 from payment_core.batch_jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, BatchFiles, WorkLayout
 from payment_core.batch_ledger import BatchLedger
 from payment_core.chunk_ingest import ChunkIncomplete
+from payment_core.merchants import MerchantDirectory
 from payment_core.settings import BusinessRules, FunctionVariables
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
@@ -60,7 +61,12 @@ def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
     return BatchFileDeps(
         s3=aws.s3,
         files=BatchFiles(aws.dynamodb, JOBS),
-        chunk_clients=ChunkClients(aws.s3, sqs, BatchLedger(aws.dynamodb, JOBS, CLAIMS)),
+        chunk_clients=ChunkClients(
+            aws.s3,
+            sqs,
+            BatchLedger(aws.dynamodb, JOBS, CLAIMS),
+            MerchantDirectory(aws.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME]),
+        ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT)),
         plan=PlanSettings(records_per_chunk=3, layout=LAYOUT),
         chunk=ChunkSettings(aws.queue_url, LAYOUT, reserve_ms=1_000),

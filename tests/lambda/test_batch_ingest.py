@@ -165,7 +165,7 @@ def test_redelivered_event_does_not_queue_the_file_twice(aws, context):
 def test_clean_file_has_no_report_and_versioned_objects_are_read_by_version(aws, context):
     aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
     put = aws.s3.put_object(
-        Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=f"{HEADER}\np-1,m,1.00,USD,c\n".encode()
+        Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=f"{HEADER}\np-1,merchant-1,1.00,USD,c\n".encode()
     )
     event = s3_event(aws.bucket, "incoming/sub dir/v.csv", put["ETag"].strip('"'), put["VersionId"])
     aws.s3.put_object(Bucket=aws.bucket, Key="incoming/sub dir/v.csv", Body=b"overwritten")
@@ -194,11 +194,11 @@ def test_missing_or_wrong_header_rejects_the_file(aws, context, data, line):
 def test_undecodable_and_oversized_rows_are_rejected_not_fatal(aws, context):
     data = (
         f"{HEADER}\n".encode()
-        + b"p-1,m,1.00,USD,caf\xe9\n"
-        + b'p-2,m,1.00,USD,"'
+        + b"p-1,merchant-1,1.00,USD,caf\xe9\n"
+        + b'p-2,merchant-1,1.00,USD,"'
         + b"x" * 140_000
         + b'"\n'
-        + b"p-3,m,1.00,USD,ok\n"
+        + b"p-3,merchant-1,1.00,USD,ok\n"
     )
     [result] = ingest(aws, context, upload(aws, "incoming/u.csv", data))
     lines = report(aws, "reports/u.errors.csv").splitlines()
@@ -213,3 +213,34 @@ def test_garbled_header_line_is_reported(aws, context):
     [result] = ingest(aws, context, upload(aws, "incoming/g.csv", data))
     assert report(aws, "reports/g.errors.csv").splitlines()[1].startswith("1,malformed CSV header")
     assert result["rejected"] == 1
+
+
+def test_rows_must_name_an_active_merchant_and_carry_no_card_number(aws, context):
+    """Batch files are an operator path (issue #11): unknown or disabled merchants and card
+    numbers are reported, never queued; the report names only a card's last four digits.
+    Five rows in chunks of 3: the rules hold in every chunk worker, not only the first."""
+    from payment_core.merchants import MerchantDirectory, MerchantStatus
+
+    MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME)).set_status(
+        "merchant-3", MerchantStatus.DISABLED
+    )
+    rows = [
+        "t-1,merchant-1,10.00,USD,cust-1",
+        "t-2,merchant-unknown,10.00,USD,cust-2",
+        "t-3,merchant-3,10.00,USD,cust-3",
+        "t-4,merchant-1,10.00,USD,card 4111-1111-1111-1111",
+        "t-5,merchant-3,10.00,USD,cust-5",
+    ]
+    event = upload(aws, "incoming/tenants.csv", "\n".join([HEADER, *rows]).encode())
+
+    [result] = ingest(aws, context, event)
+
+    assert (result["chunks"], result["queued"], result["rejected"]) == (2, 1, 4)
+    assert [m["payment_id"] for m in queued(aws)] == ["t-1"]
+    assert report(aws, "reports/tenants.errors.csv").splitlines() == [
+        "row_number,reason",
+        "3,merchant_id: merchant-unknown is not an active merchant",
+        "4,merchant_id: merchant-3 is not an active merchant",
+        "5,customer_ref: customer_ref looks like a card number (ending 1111); send a tokenized reference instead",
+        "6,merchant_id: merchant-3 is not an active merchant",
+    ]

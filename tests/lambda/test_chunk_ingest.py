@@ -13,6 +13,7 @@ from payment_core import contract
 from payment_core.batch_ledger import BatchLedger, ChunkCounts, ClaimContention, chunk_record_id
 from payment_core.chunk_ingest import AcceptedRowSender, ChunkIncomplete, ChunkJob, ingest_chunk
 from payment_core.csv_chunks import Chunk, plan_chunks
+from payment_core.merchants import MerchantDirectory
 from payment_core.settings import BusinessRules, FunctionVariables
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
@@ -90,6 +91,7 @@ def run(
         RULES,
         ledger,
         AcceptedRowSender(sqs or aws.sqs, aws.queue_url),
+        MerchantDirectory(aws.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME]).is_active,
         remaining or (lambda: PLENTY_MS),
         lambda: NOW,
         reserve_ms=5_000,

@@ -17,6 +17,7 @@ from payment_core.csv_chunks import BoundedLines
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import Payment, PaymentRequest, PaymentStatus
 from payment_core.money import parse_currencies
+from payment_core.page_tokens import HmacSha256, PageTokens
 from payment_core.repository import PaymentRepository, condition_failed
 from payment_core.settings import BusinessRules, FunctionVariables
 
@@ -42,6 +43,9 @@ PAYMENT = Payment.create(
 )
 
 
+TOKENS = PageTokens(HmacSha256(b"unit" * 8))
+
+
 def test_oversized_body_is_refused_before_decoding():
     with pytest.raises(PayloadTooLarge):
         body_text("x" * 40_000, is_base64=True)
@@ -54,11 +58,11 @@ def test_invalid_utf8_body_is_400():
 
 def test_bounds_that_overflow_in_utc_are_400():
     with pytest.raises(InvalidRequest, match="from is out of range"):
-        parse_list_payments({"merchant_id": "m", "from": "0001-01-01T00:00:00+01:00"})
+        parse_list_payments({"from": "0001-01-01T00:00:00+01:00"}, "m", TOKENS)
 
 
 def test_naive_bounds_are_utc_and_default_to_everything():
-    query = parse_list_payments({"merchant_id": "m", "to": "2026-01-02T03:04:05"})
+    query = parse_list_payments({"merchant_id": "m", "to": "2026-01-02T03:04:05"}, "m", TOKENS)
     assert (query.created_from, query.created_to, query.limit) == (
         "0000-01-01T00:00:00.000Z",
         "2026-01-02T03:04:05.000Z",
@@ -84,7 +88,15 @@ def test_bad_currency_configuration_is_an_error(raw):
         parse_currencies(raw)
 
 
-@pytest.mark.parametrize(("maximum", "match"), [("lots", "not a number"), ("-1", "positive"), ("NaN", "positive")])
+@pytest.mark.parametrize(
+    ("maximum", "match"),
+    [
+        ("lots", "not CODE=AMOUNT"),
+        ("USD=-1,EUR=1,GBP=1,JPY=1", "positive"),
+        ("USD=NaN,EUR=1,GBP=1,JPY=1", "positive"),
+        ("USD=10", "no maximum amount configured for EUR, GBP, JPY"),
+    ],
+)
 def test_bad_maximum_configuration_is_an_error(maximum, match):
     with pytest.raises(ValueError, match=match):
         BusinessRules.read(

@@ -29,6 +29,11 @@ RULES = BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVI
 JOB = "job-1"
 
 
+def every_merchant_active(merchant_id: str) -> bool:
+    """The reference reader's default: the merchant check is tested on its own below."""
+    return True
+
+
 class ListSink:
     def __init__(self) -> None:
         self.messages: list[dict[str, object]] = []
@@ -70,7 +75,7 @@ def chunked(data: bytes, records_per_chunk: int) -> tuple[list[dict[str, object]
     messages: list[dict[str, object]] = []
     rejections: list[Rejection] = []
     for chunk in plan.chunks:
-        rows = validate_chunk(io.BytesIO(data[chunk.start : chunk.end]).read, chunk, RULES, JOB)
+        rows = validate_chunk(io.BytesIO(data[chunk.start : chunk.end]).read, chunk, RULES, JOB, every_merchant_active)
         rejections += rows.rejections
         for row in rows.valid:
             if row.payment_id in owners:
@@ -151,7 +156,7 @@ def test_a_chunk_read_from_other_bytes_is_refused() -> None:
     from payment_core.chunk_ingest import ChunkMismatch
 
     with pytest.raises(ChunkMismatch, match="expected 4 records"):
-        validate_chunk(io.BytesIO(MIXED[shifted.start : shifted.end]).read, shifted, RULES, JOB)
+        validate_chunk(io.BytesIO(MIXED[shifted.start : shifted.end]).read, shifted, RULES, JOB, every_merchant_active)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +195,7 @@ def test_a_line_over_the_bound_is_one_rejected_row_and_reading_goes_on() -> None
     data = f"{HEADER}\np-1,m,1.00,USD,a\n".encode() + b"z" * (MAX_LINE_BYTES + 10) + b"\np-2,m,1.00,USD,b\n"
     plan = plan_chunks(io.BytesIO(data).read, 1000)
     [chunk] = plan.chunks
-    rows = validate_chunk(io.BytesIO(data[chunk.start : chunk.end]).read, chunk, RULES, JOB)
+    rows = validate_chunk(io.BytesIO(data[chunk.start : chunk.end]).read, chunk, RULES, JOB, every_merchant_active)
     assert [r.row_number for r in rows.valid] == [2, 4]
     assert rows.rejections == [Rejection(3, f"line longer than {MAX_LINE_BYTES} bytes")]
 
@@ -236,3 +241,20 @@ def test_skipping_an_overlong_line_holds_one_read_at_a_time() -> None:
         tracemalloc.stop()
     assert lines.settle() == len(data)
     assert peak < 4 * MAX_LINE_BYTES, peak
+
+
+def test_each_merchant_is_looked_up_once_per_chunk_and_inactive_ones_are_reported() -> None:
+    lines = [f"p-{n},merchant-{n % 3},1.00,USD,c" for n in range(30)]
+    data = "\n".join([HEADER, *lines]).encode() + b"\n"
+    looked_up: list[str] = []
+
+    def is_active(merchant_id: str) -> bool:
+        looked_up.append(merchant_id)
+        return merchant_id != "merchant-2"
+
+    [chunk] = plan_chunks(io.BytesIO(data).read, 1000).chunks
+    rows = validate_chunk(io.BytesIO(data[chunk.start : chunk.end]).read, chunk, RULES, JOB, is_active)
+    assert sorted(looked_up) == ["merchant-0", "merchant-1", "merchant-2"]  # 30 rows, 3 merchants
+    assert len(rows.valid) == 20
+    assert rows.rejections[0] == Rejection(4, "merchant_id: merchant-2 is not an active merchant")
+    assert len(rows.rejections) == 10

@@ -14,6 +14,7 @@ from payment_core.api_errors import error_body, http_error_for
 from payment_core.api_requests import parse_create_payment, parse_list_payments
 from payment_core.errors import DomainError
 from payment_core.money import MINOR_UNITS, format_amount, parse_amount
+from payment_core.page_tokens import HmacSha256, PageTokens
 from payment_core.settings import BusinessRules, FunctionVariables
 
 from testkit.api import VALID_BODY
@@ -21,6 +22,7 @@ from testkit.environment import HANDLER_ENVIRONMENT
 from testkit.events import api_event
 
 RULES = BusinessRules.read(FunctionVariables(contract.API, HANDLER_ENVIRONMENT))
+TOKENS = PageTokens(HmacSha256(b"fuzz" * 8))
 FIELDS = ["merchant_id", "amount", "currency", "customer_ref", "description"]
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
@@ -35,7 +37,8 @@ def _broken_variant(draw_from: st.DataObject) -> dict:
     body = dict(VALID_BODY)
     how = draw_from.draw(st.sampled_from(["drop", "retype", "extra", "amount", "currency"]))
     if how == "drop":
-        del body[draw_from.draw(st.sampled_from(FIELDS[:4]))]
+        # merchant_id may be left out (the authorizer's merchant is the one used)
+        del body[draw_from.draw(st.sampled_from(FIELDS[1:4]))]
     elif how == "retype":
         body[draw_from.draw(st.sampled_from(FIELDS))] = draw_from.draw(
             json_values.filter(lambda v: not isinstance(v, str))
@@ -92,7 +95,7 @@ def test_parser_rejects_every_malformed_request_with_a_4xx(data):
         headers = data.draw(header_maps)
         body = json.dumps(VALID_BODY)
     try:
-        parse_create_payment(body, data.draw(st.booleans()), headers, RULES)
+        parse_create_payment(body, data.draw(st.booleans()), headers, RULES, VALID_BODY["merchant_id"])
     except DomainError as error:
         _assert_client_error(error)
     else:
@@ -110,7 +113,7 @@ def test_parser_rejects_every_malformed_request_with_a_4xx(data):
 )
 def test_list_query_parser_never_fails_with_anything_but_a_4xx(query):
     try:
-        parse_list_payments(query)
+        parse_list_payments(query, "merchant-1", TOKENS)
     except DomainError as error:
         _assert_client_error(error)
 
@@ -156,7 +159,7 @@ amounts = st.sampled_from(sorted(RULES.allowed_currencies)).flatmap(
         st.just(currency),
         st.decimals(
             min_value=Decimal(1).scaleb(-MINOR_UNITS[currency]),
-            max_value=RULES.max_payment_amount,
+            max_value=RULES.amount_limits.maximum_for(currency),
             places=MINOR_UNITS[currency],
             allow_nan=False,
             allow_infinity=False,
@@ -170,7 +173,7 @@ amounts = st.sampled_from(sorted(RULES.allowed_currencies)).flatmap(
 def test_money_round_trips_exactly(case):
     currency, amount = case
     text = format_amount(amount, currency)
-    parsed = parse_amount(text, currency, RULES.max_payment_amount)
+    parsed = parse_amount(text, currency, RULES.amount_limits.maximum_for(currency))
     assert parsed == amount
     assert format_amount(parsed, currency) == text
     assert "E" not in text and "e" not in text

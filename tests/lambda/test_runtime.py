@@ -8,6 +8,7 @@ from payment_core.api_errors import HTTP_ERRORS, http_error_for
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import (
     ApiEnvironment,
+    AuthorizerEnvironment,
     BatchIngestEnvironment,
     FunctionVariables,
     QueueConsumerEnvironment,
@@ -22,9 +23,10 @@ ENVIRONMENTS = {
     contract.WORKFLOW: WorkflowEnvironment,
     contract.BATCH_INGEST: BatchIngestEnvironment,
     contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
+    contract.AUTHORIZER: AuthorizerEnvironment,
 }
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
-    contract.MAX_PAYMENT_AMOUNT: "100",
+    contract.MAX_PAYMENT_AMOUNT: "USD=100",
     contract.ALLOWED_CURRENCIES: "USD",
     contract.IDEMPOTENCY_TTL_SECONDS: "60",
     contract.BATCH_RECORDS_PER_CHUNK: "500",
@@ -92,7 +94,7 @@ def test_a_missing_variable_fails_the_first_invocation_naming_it(aws, context, m
 def test_the_environment_is_read_once(aws, context, monkeypatch):
     handler = aws.handlers["workflow"]
     first = handler.runtime.environment()
-    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "1")
+    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "USD=1")
     with pytest.raises(errors.InvalidRequest):
         handler.handler({"step": "no such step"}, context)
     assert handler.runtime.environment() is first

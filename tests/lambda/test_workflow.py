@@ -20,7 +20,8 @@ from testkit.api import VALID_BODY, post
 
 
 def create(aws, context, key="wf", **overrides) -> str:
-    status, body = post(aws, context, VALID_BODY | overrides, key=key)
+    merchant = overrides.get("merchant_id", VALID_BODY["merchant_id"])
+    status, body = post(aws, context, VALID_BODY | overrides, key=key, merchant_id=merchant)
     assert status == 202
     return body["payment_id"]
 
@@ -102,9 +103,9 @@ def test_validate_rejects_business_rule_breaches(aws, context, overrides, reason
 def test_validate_applies_rules_current_at_run_time(aws, context, monkeypatch):
     payment_id = create(aws, context, amount="9000.00", currency="GBP")
     environment = aws.handlers["workflow"].runtime.environment
-    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "5000")
+    monkeypatch.setenv(contract.MAX_PAYMENT_AMOUNT, "EUR=5000,GBP=5000,JPY=5000,USD=5000")
     environment.reset()
-    with pytest.raises(PaymentRejected, match="amount exceeds the maximum of 5000"):
+    with pytest.raises(PaymentRejected, match="amount exceeds the maximum of 5000 GBP"):
         step(aws, context, "validate", payment_id)
     monkeypatch.setenv(contract.ALLOWED_CURRENCIES, "USD")
     environment.reset()

@@ -178,15 +178,17 @@ def test_gateway_responses_of_the_api_shape_its_own_refusals(
 ) -> None:
     api_id, key = rest_api
     apigw = aws("apigateway")
-    for response_type, code, variable in (
-        ("BAD_REQUEST_BODY", "INVALID_REQUEST", "$context.error.validationErrorString"),
-        ("DEFAULT_4XX", "REQUEST_REFUSED", "$context.error.messageString"),
-        ("DEFAULT_5XX", "INTERNAL_ERROR", "$context.error.messageString"),
+    for response_type, code in (
+        ("BAD_REQUEST_BODY", "INVALID_REQUEST"),
+        ("DEFAULT_4XX", "REQUEST_REFUSED"),
+        ("DEFAULT_5XX", "INTERNAL_ERROR"),
     ):
         apigw.put_gateway_response(
             restApiId=api_id,
             responseType=response_type,
-            responseTemplates={"application/json": '{"error": {"code": "' + code + '", "message": ' + variable + "}}"},
+            responseTemplates={
+                "application/json": '{"error": {"code": "' + code + '", "message": $context.error.messageString}}'
+            },
         )
     headers = {"x-api-key": key}
 
@@ -196,12 +198,50 @@ def test_gateway_responses_of_the_api_shape_its_own_refusals(
     no_key = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-1")
     broken = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/explode", headers=headers)
 
-    assert invalid.status_code == 400
-    assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
-    assert "'amount' is a required property" in invalid.json()["error"]["message"]
-    assert "7 is not of type 'string'" in invalid.json()["error"]["message"]
+    assert (invalid.status_code, invalid.json()) == (
+        400,
+        {"error": {"code": "INVALID_REQUEST", "message": "Invalid request body"}},
+    )
     assert (no_key.status_code, no_key.json()) == (403, {"error": {"code": "REQUEST_REFUSED", "message": "Forbidden"}})
     assert (broken.status_code, broken.json()) == (
         502,
         {"error": {"code": "INTERNAL_ERROR", "message": "Internal server error"}},
     )
+
+
+def test_validation_error_string_is_substituted_raw_as_on_aws(
+    aws: Callable[[str], Any], cloud: Any, rest_api: tuple[str, str]
+) -> None:
+    """Both sides: the raw variable is API Gateway's validator text; a template that embeds it
+    (bare or quoted) does not render JSON, exactly as on AWS (issue #11)."""
+    api_id, key = rest_api
+    apigw = aws("apigateway")
+    headers = {"x-api-key": key}
+    apigw.put_gateway_response(
+        restApiId=api_id,
+        responseType="BAD_REQUEST_BODY",
+        responseTemplates={"application/json": "$context.error.validationErrorString"},
+    )
+    raw = invoke_rest_api(cloud.endpoint, api_id, "v1", "POST", "/payments", body={"merchant_id": 7}, headers=headers)
+    assert raw.status_code == 400
+    assert raw.body == (
+        '[instance type (integer) does not match any allowed primitive type (allowed: ["string"]), '
+        'object has missing required properties (["amount"])]'
+    )
+
+    for template in (
+        '{"message": $context.error.validationErrorString}',
+        '{"message": "$context.error.validationErrorString"}',
+    ):
+        apigw.put_gateway_response(
+            restApiId=api_id, responseType="BAD_REQUEST_BODY", responseTemplates={"application/json": template}
+        )
+        rendered = invoke_rest_api(
+            cloud.endpoint, api_id, "v1", "POST", "/payments", body={"amount": 1}, headers=headers
+        )
+        assert rendered.status_code == 400
+        assert rendered.body == template.replace(
+            "$context.error.validationErrorString", '[object has missing required properties (["merchant_id"])]'
+        )
+        with pytest.raises(json.JSONDecodeError):
+            rendered.json()

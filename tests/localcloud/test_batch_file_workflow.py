@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "lambda" / "shared"))
 from payment_core.batch import job_id_for  # noqa: E402
+from payment_core.merchants import MerchantDirectory  # noqa: E402
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
 
@@ -38,6 +39,7 @@ from payment_core import contract
 from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
 from payment_core.batch_jobs import BatchFiles, WorkLayout
 from payment_core.batch_ledger import BatchLedger
+from payment_core.merchants import MerchantDirectory
 from payment_core.settings import BusinessRules, FunctionVariables
 
 s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
@@ -45,7 +47,12 @@ layout = WorkLayout(os.environ["WORK_PREFIX"])
 deps = BatchFileDeps(
     s3=s3,
     files=BatchFiles(dynamodb, os.environ["JOBS_TABLE"]),
-    chunk_clients=ChunkClients(s3, sqs, BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"])),
+    chunk_clients=ChunkClients(
+        s3,
+        sqs,
+        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"]),
+        MerchantDirectory(dynamodb, os.environ["MERCHANTS_TABLE"]),
+    ),
     rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
     plan=PlanSettings(int(os.environ["RECORDS_PER_CHUNK"]), layout),
     chunk=ChunkSettings(os.environ["QUEUE_URL"], layout, reserve_ms=1000),
@@ -86,16 +93,19 @@ class Platform:
         self.bucket = f"batch-wf-{unique}"
         self.jobs = f"jobs-{unique}"
         self.claims = f"claims-{unique}"
+        self.merchants = f"merchants-{unique}"
         s3, ddb, sqs, lam, sfn = (aws(n) for n in ("s3", "dynamodb", "sqs", "lambda", "stepfunctions"))
         s3.create_bucket(Bucket=self.bucket)
         s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
-        for table, key in ((self.jobs, "job_id"), (self.claims, "payment_id")):
+        for table, key in ((self.jobs, "job_id"), (self.claims, "payment_id"), (self.merchants, "pk")):
             ddb.create_table(
                 TableName=table,
                 KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
+        # The rows name merchant-1: a batch row's merchant must be active (issue #11).
+        MerchantDirectory(ddb, self.merchants).onboard("merchant-1", "standard", "key-of-merchant-1-padded", "kid-1")
         self.queue_url = sqs.create_queue(QueueName=f"payments-{unique}")["QueueUrl"]
         steps = lam.create_function(
             FunctionName=f"batch-steps-{unique}",
@@ -110,9 +120,10 @@ class Platform:
                     "WORK_PREFIX": "batch-work/",
                     "JOBS_TABLE": self.jobs,
                     "CLAIMS_TABLE": self.claims,
+                    "MERCHANTS_TABLE": self.merchants,
                     "QUEUE_URL": self.queue_url,
                     "RECORDS_PER_CHUNK": str(records_per_chunk),
-                    "MAX_PAYMENT_AMOUNT": "10000.00",
+                    "MAX_PAYMENT_AMOUNT": "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
                     "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
                 }
             },

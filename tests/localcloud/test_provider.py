@@ -13,6 +13,7 @@ STACK_SERVICES = {
     "sns",
     "sqs",
     "sts",
+    "wafv2",
 }
 
 

@@ -63,7 +63,8 @@ def test_the_skip_list_never_skips_what_the_platform_must_fix() -> None:
     # The IAM wildcard checks are skipped for the key policy alone, never for a role's policy.
     for skip in load_skips(SKIPS_FILE):
         if skip.check_id in ("CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"):
-            assert skip.resources == ("data.platform_keys_policy_*",)
+            # The platform CMK's policy and the list-token HMAC key's policy.
+            assert skip.resources == ("data.platform_keys_policy_*", "data.platform_keys_page_token_key_policy_*")
 
 
 def test_the_script_pins_checkov_and_scans_every_environment() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lib.config import config_for
-from tests.unit.synth import SynthesizedStack, key_arn
+from tests.unit.synth import SynthesizedStack, key_arn, platform_key
 
 # Where each store names its key.
 KEY_FIELDS = {
@@ -49,7 +49,7 @@ def test_every_bucket_defaults_to_the_cmk(env_stack: SynthesizedStack) -> None:
 
 
 def test_the_key_rotates(env_stack: SynthesizedStack) -> None:
-    assert env_stack.only("aws_kms_key")["enable_key_rotation"] is True
+    assert platform_key(env_stack)["enable_key_rotation"] is True
 
 
 def test_every_bucket_refuses_plain_http(env_stack: SynthesizedStack) -> None:
@@ -97,4 +97,4 @@ def test_everything_can_be_destroyed(env_stack: SynthesizedStack) -> None:
 def test_the_key_waits_its_configured_window_before_deletion(env_stack: SynthesizedStack) -> None:
     (provider,) = env_stack.document["provider"]["aws"]
     config = config_for(provider["default_tags"][0]["tags"]["Environment"])
-    assert env_stack.only("aws_kms_key")["deletion_window_in_days"] == config.kms_deletion_window_days
+    assert platform_key(env_stack)["deletion_window_in_days"] == config.kms_deletion_window_days

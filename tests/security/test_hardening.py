@@ -17,8 +17,9 @@ def test_every_method_requires_an_api_key(env_stack: SynthesizedStack) -> None:
     assert len(methods) == 3
     assert {(m["http_method"], m["api_key_required"]) for m in methods.values()} == {("GET", True), ("POST", True)}
     assert env_stack.only("aws_api_gateway_rest_api")["api_key_source"] == "HEADER"
-    (plan_key,) = env_stack.resources("aws_api_gateway_usage_plan_key").values()
-    assert plan_key["key_type"] == "API_KEY"
+    # Keys are merchants' (data, `make merchant`); the stack holds their tiers' plans only.
+    assert env_stack.resources("aws_api_gateway_usage_plan_key") == {}
+    assert {m["authorization"] for m in methods.values()} == {"CUSTOM"}
 
 
 def test_every_function_is_traced_and_capped_by_config(env_stack: SynthesizedStack) -> None:

@@ -20,7 +20,7 @@ from tests.security.iam import (
     role_policy_documents,
     statements,
 )
-from tests.unit.synth import SynthesizedStack
+from tests.unit.synth import SynthesizedStack, platform_key
 
 LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")  # Lambda writing its own log group
 LAMBDA_XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # active tracing
@@ -42,11 +42,17 @@ def _arn(stack: SynthesizedStack, resource_type: str, name_field: str, name: str
 def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, str]]:
     """Exactly what ``lambda/<function>/handler.py`` (and payment_core under it) calls."""
     s = _suffix(stack)
-    key = stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+    key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     payments = _arn(stack, "aws_dynamodb_table", "name", f"payments-{s}")
     audit = _arn(stack, "aws_dynamodb_table", "name", f"payment-audit-{s}")
     idempotency = _arn(stack, "aws_dynamodb_table", "name", f"payment-idempotency-{s}")
     batch_jobs = _arn(stack, "aws_dynamodb_table", "name", f"batch-jobs-{s}")
+    merchants = _arn(stack, "aws_dynamodb_table", "name", f"merchants-{s}")
+    mac_key = next(
+        stack.reference_of("aws_kms_key", k, "arn")
+        for k in stack.resources("aws_kms_key").values()
+        if k.get("key_usage") == "GENERATE_VERIFY_MAC"
+    )
     queue = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-{s}")
     claims = _arn(stack, "aws_dynamodb_table", "name", f"batch-payment-claims-{s}")
     file_dlq = _arn(stack, "aws_sqs_queue", "name", f"batch-file-dlq-{s}")
@@ -79,6 +85,9 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:DeleteItem", idempotency),
             # StepFunctionsStarter.start
             ("states:StartExecution", state_machine),
+            # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).
+            ("kms:GenerateMac", mac_key),
+            ("kms:VerifyMac", mac_key),
         },
         "workflow": {
             # PaymentRepository.get and record_processor_attempt (UpdateItem).
@@ -111,6 +120,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:PutItem", claims),
             # start_file: one execution per object version.
             ("states:StartExecution", batch_state_machine),
+            # Each chunk's MerchantDirectory.is_active: a row's merchant must be ACTIVE.
+            ("dynamodb:GetItem", merchants),
             # AcceptedRowSender: send_message_batch is authorized as sqs:SendMessage.
             ("sqs:SendMessage", queue),
             # Lambda delivers a failed asynchronous S3 event to the ingest side's own DLQ.
@@ -127,6 +138,10 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:GetItem", payments),
             # StepFunctionsStarter.start
             ("states:StartExecution", state_machine),
+        },
+        "authorizer": {
+            # MerchantDirectory.by_api_key: the credential item, then the merchant item.
+            ("dynamodb:GetItem", merchants),
         },
     }
     return common | specific[function]
@@ -183,7 +198,7 @@ def _readable(pairs: set[tuple[str, str]]) -> list[str]:
     return sorted(f"{action} on {resource}" for action, resource in pairs)
 
 
-@pytest.mark.parametrize("function", ["api", "workflow", "batch_ingest", "queue_consumer"])
+@pytest.mark.parametrize("function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer"])
 def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
     lambda_function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, function))
     granted = _grants_of_role(env_stack, lambda_function["role"])
@@ -208,11 +223,11 @@ def test_batch_file_state_machine_role_runs_only_its_map(env_stack: SynthesizedS
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
-def test_every_role_is_one_of_the_six_judged_above(env_stack: SynthesizedStack) -> None:
+def test_every_role_is_one_of_the_seven_judged_above(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
     judged |= {role_id(m["role_arn"]) for m in env_stack.resources("aws_sfn_state_machine").values()}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    assert len(judged) == 6  # four functions, two state machines
+    assert len(judged) == 7  # five functions, two state machines
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:
@@ -243,7 +258,7 @@ def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) 
 
 
 def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: SynthesizedStack) -> None:
-    policy = env_stack.policy_document(env_stack.only("aws_kms_key")["policy"])
+    policy = env_stack.policy_document(platform_key(env_stack)["policy"])
     (caller_identity,) = env_stack.document["data"]["aws_caller_identity"]
     account_root = f"arn:aws:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
     for statement in statements(policy):

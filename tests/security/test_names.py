@@ -37,7 +37,6 @@ LIMITS = {
     ("aws_kms_alias", "name"): 256,
     ("aws_api_gateway_rest_api", "name"): 1024,
     ("aws_api_gateway_usage_plan", "name"): 1024,
-    ("aws_api_gateway_api_key", "name"): 1024,
 }
 
 # S3's rules for bucket names beyond length: lowercase letters, digits, hyphens and dots,

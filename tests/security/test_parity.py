@@ -19,7 +19,9 @@ KNOBS: dict[tuple[str, str], str] = {
     ("aws_lambda_function", "memory_size"): "functions.*.memory_mb",
     ("aws_lambda_function", "reserved_concurrent_executions"): "functions.*.reserved_concurrency",
     ("aws_lambda_function", "environment.variables.POWERTOOLS_LOG_LEVEL"): "log_level",
-    ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): "payment_rules.max_payment_amount",
+    ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): (
+        "payment_rules.max_amounts_setting|payment_rules.max_amounts"
+    ),
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
     ("aws_lambda_function", "environment.variables.IDEMPOTENCY_TTL_SECONDS"): "idempotency_ttl_seconds",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
@@ -34,9 +36,9 @@ KNOBS: dict[tuple[str, str], str] = {
     ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
     ("aws_api_gateway_method_settings", "settings.throttling_rate_limit"): "api.throttle_rate_limit",
     ("aws_api_gateway_method_settings", "settings.throttling_burst_limit"): "api.throttle_burst_limit",
-    ("aws_api_gateway_usage_plan", "throttle_settings.rate_limit"): "api.throttle_rate_limit",
-    ("aws_api_gateway_usage_plan", "throttle_settings.burst_limit"): "api.throttle_burst_limit",
-    ("aws_api_gateway_usage_plan", "quota_settings.limit"): "api.daily_quota",
+    ("aws_api_gateway_usage_plan", "throttle_settings.rate_limit"): "tenancy.merchant_tiers[].rate_limit",
+    ("aws_api_gateway_usage_plan", "throttle_settings.burst_limit"): "tenancy.merchant_tiers[].burst_limit",
+    ("aws_api_gateway_usage_plan", "quota_settings.limit"): "tenancy.merchant_tiers[].daily_quota",
     ("aws_cloudwatch_metric_alarm", "evaluation_periods"): "alarms.evaluation_periods",
     ("aws_cloudwatch_metric_alarm", "period"): "alarms.period_seconds",
     # Each alarm's threshold comes from its own field; the ones that differ between presets:
@@ -45,6 +47,18 @@ KNOBS: dict[tuple[str, str], str] = {
         "|alarms.api_p99_latency_ms"
     ),
 }
+
+
+# Resources that exist only where a boolean knob is on: the one exception to "same addresses",
+# checked separately (present exactly where the knob is on). Their properties are then
+# compared only between the environments that have them.
+GATED: dict[str, str] = {"platform_edge_": "edge.waf_enabled"}  # address prefix -> knob
+# Config fields that only reach gated resources (compared where they exist: staging and prod).
+GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes"}
+
+
+def _gated(address: tuple[str, ...]) -> bool:
+    return len(address) == 3 and any(address[2].startswith(prefix) for prefix in GATED)
 
 
 def _suffix(stack: SynthesizedStack) -> str:
@@ -92,8 +106,17 @@ def _environment_stacks(stacks: dict[str, SynthesizedStack]) -> dict[str, Synthe
     return {env: stacks[env] for env in ENVIRONMENTS}
 
 
+def test_gated_resources_exist_exactly_where_their_knob_is_on(stacks: dict[str, SynthesizedStack]) -> None:
+    for prefix, knob in GATED.items():
+        present = [env for env in ENVIRONMENTS if any(_gated(a) for a in _blocks(stacks[env]))]
+        on = [env for env in ENVIRONMENTS if _config_values(config_for(env), knob) == [True]]
+        assert present == on, prefix
+
+
 def test_every_environment_has_the_same_addresses(stacks: dict[str, SynthesizedStack]) -> None:
-    addresses = {env: set(_blocks(stack)) for env, stack in _environment_stacks(stacks).items()}
+    addresses = {
+        env: {a for a in _blocks(stack) if not _gated(a)} for env, stack in _environment_stacks(stacks).items()
+    }
     union = set().union(*addresses.values())
     missing = {env: sorted(map(".".join, union - found)) for env, found in addresses.items() if union - found}
     assert missing == {}
@@ -134,7 +157,9 @@ def test_every_declared_knob_still_differs(stacks: dict[str, SynthesizedStack]) 
 def _config_values(config: PlatformConfig, field_path: str) -> list[Any]:
     values: list[Any] = [config]
     for part in field_path.split("."):
-        if part == "*":
+        if part.endswith("[]"):  # each element of a tuple field
+            values = [item for value in values for item in getattr(value, part[:-2])]
+        elif part == "*":
             values = [v for value in values for v in (getattr(value, f.name) for f in fields(value))]
         else:
             values = [getattr(value, part) for value in values]
@@ -188,12 +213,23 @@ def _config_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if is_dataclass(value):
         for f in fields(value):
             yield from _config_leaves(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, tuple) and value and is_dataclass(value[0]):
+        for item in value:
+            yield from _config_leaves(item, f"{path}[]")
     else:
         yield path, value
 
 
+def _leaves_by_path(config: PlatformConfig) -> dict[str, list[Any]]:
+    """Config leaves by path; a tuple of dataclasses contributes all its elements' values."""
+    found: dict[str, list[Any]] = {}
+    for path, value in _config_leaves(config):
+        found.setdefault(path, []).append(value)
+    return found
+
+
 def _differing_config_fields() -> set[str]:
-    per_env = [dict(_config_leaves(config_for(env))) for env in ENVIRONMENTS]
+    per_env = [dict(_leaves_by_path(config_for(env))) for env in ENVIRONMENTS]
     return {
         # functions.api.memory_mb and its siblings are declared once as functions.*.memory_mb
         re.sub(r"^functions\.[a-z_]+\.", "functions.*.", path)
@@ -208,7 +244,7 @@ NOT_IN_THE_STACK = {"environment"}
 
 def test_every_config_difference_reaches_the_stack() -> None:
     declared = {field for paths in KNOBS.values() for field in paths.split("|")}
-    unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK
+    unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK - GATED_FIELDS
     assert sorted(unexplained) == []
 
 

@@ -47,8 +47,14 @@ class SynthesizedStack:
         raise AssertionError(f"{resource_type} not in stack")
 
 
+def platform_key(stack: SynthesizedStack) -> dict[str, Any]:
+    """The platform's encryption CMK (the other key, HMAC_256, only signs list tokens)."""
+    (key,) = [k for k in stack.resources("aws_kms_key").values() if k.get("key_usage") != "GENERATE_VERIFY_MAC"]
+    return key
+
+
 def key_arn(stack: SynthesizedStack) -> str:
-    return stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+    return stack.reference_of("aws_kms_key", platform_key(stack), "arn")
 
 
 def normalized(text: str) -> str:

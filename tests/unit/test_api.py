@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 from cdktf import Testing
 
 from lib.config import config_for
+from lib.gateway_responses import GATEWAY_ANSWERS
 from tests.unit.synth import SynthesizedStack, key_arn
 
 
@@ -35,15 +37,23 @@ def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:
     validator = dev.only("aws_api_gateway_request_validator")
     assert (validator["validate_request_body"], validator["validate_request_parameters"]) == (True, True)
     schema = json.loads(dev.only("aws_api_gateway_model")["schema"])
-    assert schema["required"] == ["merchant_id", "amount", "currency", "customer_ref"]
+    # merchant_id is optional: the merchant is the API key's (the handler refuses another one).
+    assert schema["required"] == ["amount", "currency", "customer_ref"]
     assert schema["additionalProperties"] is False
 
 
 def test_gateway_refusals_answer_in_the_handlers_error_shape(dev: SynthesizedStack) -> None:
     responses = {r["response_type"]: r for r in dev.resources("aws_api_gateway_gateway_response").values()}
-    assert sorted(responses) == ["BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX"]
-    template = responses["BAD_REQUEST_BODY"]["response_templates"]["application/json"]
-    assert template == '{"error": {"code": "invalid_request", "message": $context.error.validationErrorString}}'
+    assert sorted(responses) == sorted(GATEWAY_ANSWERS)
+    template = json.loads(responses["BAD_REQUEST_BODY"]["response_templates"]["application/json"])
+    assert template == {
+        "error": {
+            "code": "invalid_request",
+            "message": "the request body does not match the API's schema",
+            "type": "$context.error.responseType",
+            "request_id": "$context.requestId",
+        }
+    }
 
 
 def test_stage_is_named_after_the_environment_with_json_access_logs(env_stack: SynthesizedStack) -> None:
@@ -64,17 +74,23 @@ def test_stage_is_named_after_the_environment_with_json_access_logs(env_stack: S
 
 
 def test_throttling_and_quota_follow_config(env_stack: SynthesizedStack) -> None:
-    api = config_for(env_stack.stack.node.id.removeprefix("TapStack")).api
+    config = config_for(env_stack.stack.node.id.removeprefix("TapStack"))
+    api = config.api
     settings = env_stack.only("aws_api_gateway_method_settings")["settings"]
     assert (settings["throttling_rate_limit"], settings["throttling_burst_limit"]) == (
         api.throttle_rate_limit,
         api.throttle_burst_limit,
     )
     assert settings["data_trace_enabled"] is api.data_trace_enabled
-    plan = env_stack.only("aws_api_gateway_usage_plan")
-    assert plan["quota_settings"] == {"limit": api.daily_quota, "period": "DAY"}
-    assert plan["throttle_settings"] == {"rate_limit": api.throttle_rate_limit, "burst_limit": api.throttle_burst_limit}
-    assert env_stack.only("aws_api_gateway_usage_plan_key")["key_type"] == "API_KEY"
+    # One usage plan per merchant tier; keys join them as data (`make merchant`), not Terraform.
+    plans = {p["description"]: p for p in env_stack.resources("aws_api_gateway_usage_plan").values()}
+    assert sorted(plans) == sorted(f"merchant tier {tier.name}" for tier in config.tenancy.merchant_tiers)
+    for tier in config.tenancy.merchant_tiers:
+        plan = plans[f"merchant tier {tier.name}"]
+        assert plan["quota_settings"] == {"limit": tier.daily_quota, "period": "DAY"}
+        assert plan["throttle_settings"] == {"rate_limit": tier.rate_limit, "burst_limit": tier.burst_limit}
+    assert env_stack.resources("aws_api_gateway_usage_plan_key") == {}
+    assert env_stack.resources("aws_api_gateway_api_key") == {}
 
 
 def test_deployment_is_replaced_before_destroy_when_the_api_changes(dev: SynthesizedStack) -> None:
@@ -90,7 +106,14 @@ def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
         "aws_lambda_permission",
         {"principal": "apigateway.amazonaws.com", "action": "lambda:InvokeFunction"},
     )
-    permission = next(
-        p for p in dev.resources("aws_lambda_permission").values() if p["principal"] == "apigateway.amazonaws.com"
+    permissions = sorted(
+        p["source_arn"]
+        for p in dev.resources("aws_lambda_permission").values()
+        if p["principal"] == "apigateway.amazonaws.com"
     )
-    assert permission["source_arn"].endswith(".execution_arn}/*/*/payments*")
+    assert len(permissions) == 2
+    assert permissions[0].endswith(".execution_arn}/*/*/payments*")
+    assert re.fullmatch(
+        r"\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}/authorizers/\$\{aws_api_gateway_authorizer\.[^}]+\.id\}",
+        permissions[1],
+    )

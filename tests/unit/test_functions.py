@@ -14,6 +14,7 @@ FUNCTION_BASE_NAMES = {
     "workflow": "payment-workflow",
     "batch_ingest": "payment-batch-ingest",
     "queue_consumer": "payment-queue-consumer",
+    "authorizer": "payment-authorizer",
 }
 
 
@@ -43,7 +44,7 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
 def test_function_environment_is_exactly_the_contract(dev: SynthesizedStack, function: str) -> None:
     variables = _function(dev, function)["environment"]["variables"]
     assert sorted(variables) == sorted(function_environment_names(function))
-    assert variables["MAX_PAYMENT_AMOUNT"] == "10000.00"
+    assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
     assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
     assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
 

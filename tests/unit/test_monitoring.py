@@ -11,7 +11,13 @@ def _alarms(stack: SynthesizedStack) -> dict[str, dict]:  # type: ignore[type-ar
 
 
 def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
-    functions = ["payment-api", "payment-workflow", "payment-batch-ingest", "payment-queue-consumer"]
+    functions = [
+        "payment-api",
+        "payment-workflow",
+        "payment-batch-ingest",
+        "payment-queue-consumer",
+        "payment-authorizer",
+    ]
     expected = {f"{f}-{kind}-dev" for f in functions for kind in ("errors", "throttles")} | {
         "payment-dlq-not-empty-dev",
         "payments-api-5xx-dev",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lib.config import config_for
-from tests.unit.synth import SynthesizedStack, key_arn
+from tests.unit.synth import SynthesizedStack, key_arn, platform_key
 
 
 def test_queue_redrives_to_dlq_after_configured_receives(env_stack: SynthesizedStack) -> None:
@@ -35,7 +35,7 @@ def test_topics_are_encrypted_with_the_cmk(dev: SynthesizedStack, name: str) -> 
 
 
 def test_key_rotates_and_lets_cloudwatch_logs_use_it(dev: SynthesizedStack) -> None:
-    key = dev.only("aws_kms_key")
+    key = platform_key(dev)
     assert key["enable_key_rotation"] is True
     assert key["deletion_window_in_days"] == 7
     statements = {s["sid"]: s for s in dev.policy_document(key["policy"])["statement"]}

@@ -15,7 +15,9 @@ from tests.unit.synth import SynthesizedStack, normalized
 
 OUTPUTS = {
     "api_endpoint_url",
-    "api_key_id",
+    "merchants_table_name",
+    "merchant_usage_plan_ids",
+    "authorizer_function_name",
     "payments_table_name",
     "audit_table_name",
     "idempotency_table_name",

@@ -28,6 +28,7 @@ from payment_core.errors import (
     PaymentConflict,
     PaymentNotFound,
 )
+from payment_core.tenancy import CardholderDataRefused, MerchantMismatch
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ HTTP_ERRORS: Final = MappingProxyType(
         InvalidRequest: HttpError(400, "invalid_request"),
         PayloadTooLarge: HttpError(413, "payload_too_large"),
         PaymentNotFound: _NOT_FOUND,
+        MerchantMismatch: HttpError(403, "merchant_mismatch"),
+        CardholderDataRefused: HttpError(400, "cardholder_data"),
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched
         PaymentConflict: HttpError(409, "payment_conflict"),
         InvalidTransition: HttpError(409, "invalid_transition"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,9 @@ from typing import Any
 
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import PaymentRequest, format_timestamp
+from payment_core.page_tokens import PageQuery, PageTokens
 from payment_core.settings import BusinessRules
+from payment_core.tenancy import bind_merchant
 from payment_core.validation import (
     PAYMENT_FIELDS,
     check_fields,
@@ -27,10 +28,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-MAX_TOKEN_LENGTH = 2048
 EARLIEST = "0000-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
-_TOKEN_KEYS = frozenset({"payment_id", "merchant_id", "created_at"})
 
 
 @dataclass(frozen=True)
@@ -96,11 +95,15 @@ def parse_create_payment(
     is_base64: bool,
     headers: Mapping[str, str] | None,
     rules: BusinessRules,
+    merchant_id: str,
 ) -> CreatePayment:
     key = idempotency_key(headers)
     data = load_json_object(body_text(body, is_base64))
-    check_fields(data, PAYMENT_FIELDS, ("description",))
-    return CreatePayment(idempotency_key=key, body=data, request=payment_request(data, rules))
+    # The merchant is the verified one; a merchant_id in the body may only repeat it.
+    claimed = merchant_id_field(data["merchant_id"]) if "merchant_id" in data else None
+    bound = {**data, "merchant_id": bind_merchant(claimed, merchant_id)}
+    check_fields(bound, PAYMENT_FIELDS, ("description",))
+    return CreatePayment(idempotency_key=key, body=data, request=payment_request(bound, rules))
 
 
 def parse_payment_id(raw: str) -> str:
@@ -131,38 +134,14 @@ def _limit(raw: str | None) -> int:
     return limit
 
 
-def encode_token(last_key: Mapping[str, str]) -> str:
-    payload = json.dumps(dict(last_key), sort_keys=True, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_token(token: str, merchant_id: str) -> dict[str, str]:
-    invalid = InvalidRequest("next_token is not a token this API issued", "next_token")
-    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, RecursionError) as exc:
-        raise invalid from exc
-    if (
-        not isinstance(data, dict)
-        or set(data) != _TOKEN_KEYS
-        or not all(isinstance(value, str) for value in data.values())
-        or data["merchant_id"] != merchant_id
-    ):
-        raise invalid
-    return {str(key): str(value) for key, value in data.items()}
-
-
-def parse_list_payments(params: Mapping[str, str] | None) -> ListPayments:
+def parse_list_payments(params: Mapping[str, str] | None, merchant_id: str, tokens: PageTokens) -> ListPayments:
+    """The verified merchant's list query; ``next_token`` must be one ``tokens`` issued for it."""
     query = dict(params or {})
     unexpected = sorted(set(query) - {"merchant_id", "from", "to", "limit", "next_token"})
     if unexpected:
         raise InvalidRequest(f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100])
-    if "merchant_id" not in query:
-        raise InvalidRequest("merchant_id is required", "merchant_id")
-    merchant_id = merchant_id_field(query["merchant_id"])
+    if "merchant_id" in query:
+        bind_merchant(merchant_id_field(query["merchant_id"]), merchant_id)
     created_from = _timestamp(query["from"], "from") if "from" in query else EARLIEST
     created_to = _timestamp(query["to"], "to") if "to" in query else LATEST
     if created_from > created_to:
@@ -173,5 +152,5 @@ def parse_list_payments(params: Mapping[str, str] | None) -> ListPayments:
         created_from=created_from,
         created_to=created_to,
         limit=_limit(query.get("limit")),
-        start_key=decode_token(token, merchant_id) if token is not None else None,
+        start_key=tokens.read(token, PageQuery(merchant_id, created_from, created_to)) if token is not None else None,
     )

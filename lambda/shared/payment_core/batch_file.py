@@ -42,6 +42,7 @@ from payment_core.batch_ledger import BatchLedger
 from payment_core.batch_report import join_reports, refuse_file, write_rejections
 from payment_core.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
 from payment_core.csv_chunks import Chunk, ChunkPlanner
+from payment_core.merchants import MerchantDirectory
 from payment_core.repository import condition_failed
 from payment_core.settings import BusinessRules
 
@@ -152,6 +153,7 @@ def ingest_chunk_step(
             rules,
             clients.ledger,
             AcceptedRowSender(clients.sqs, settings.queue_url),
+            clients.merchants.is_active,
             remaining_ms,
             now,
             settings.reserve_ms,
@@ -169,6 +171,7 @@ class ChunkClients:
     s3: S3Client
     sqs: SQSClient
     ledger: BatchLedger
+    merchants: MerchantDirectory  # a row's merchant must be active
 
 
 # --- finish / fail -------------------------------------------------------------------------

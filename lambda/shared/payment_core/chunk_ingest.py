@@ -65,11 +65,23 @@ class ChunkRows:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def validate_chunk(read: Callable[[int], bytes], chunk: Chunk, rules: BusinessRules, batch_job_id: str) -> ChunkRows:
-    """Every record of the chunk: valid rows (as queue bodies) and rejected ones."""
+def validate_chunk(
+    read: Callable[[int], bytes],
+    chunk: Chunk,
+    rules: BusinessRules,
+    batch_job_id: str,
+    merchant_is_active: Callable[[str], bool],
+) -> ChunkRows:
+    """Every record of the chunk: valid rows (as queue bodies) and rejected ones.
+
+    A row must name a merchant for which ``merchant_is_active`` holds (batch files are an
+    operator path: a row for an unknown or disabled merchant is reported, never queued).
+    Card numbers in free text are refused by ``parse_row`` (the report shows the last four).
+    """
     lines = BoundedLines(read, chunk.start)
     result = ChunkRows()
     seen = SeenPaymentIds()
+    active: dict[str, bool] = {}  # one lookup per merchant per chunk (AWS calls per 1,000 rows)
     steps = 0
     try:
         for record in read_records(lines, chunk.first_row):
@@ -82,6 +94,12 @@ def validate_chunk(read: Callable[[int], bytes], chunk: Chunk, rules: BusinessRu
                 continue
             result.rows += 1
             outcome = parse_row(record.fields, record.row_number, rules, seen, batch_job_id)
+            if not isinstance(outcome, Rejection):
+                merchant_id = str(outcome["merchant_id"])
+                if merchant_id not in active:
+                    active[merchant_id] = merchant_is_active(merchant_id)
+                if not active[merchant_id]:
+                    outcome = Rejection(record.row_number, f"merchant_id: {merchant_id} is not an active merchant")
             if isinstance(outcome, Rejection):
                 result.rejections.append(outcome)
             else:
@@ -156,6 +174,7 @@ def ingest_chunk(
     rules: BusinessRules,
     ledger: BatchLedger,
     sender: AcceptedRowSender,
+    merchant_is_active: Callable[[str], bool],
     remaining_ms: Callable[[], int],
     now: Callable[[], datetime],
     reserve_ms: int,
@@ -168,7 +187,7 @@ def ingest_chunk(
     done_before, chunk_done = ledger.accepted_rows(job.batch_job_id, chunk.index)
     if chunk_done:
         return ChunkResult(chunk.index, 0, 0, 0, [], already_done=True)
-    rows = validate_chunk(read, chunk, rules, job.batch_job_id)
+    rows = validate_chunk(read, chunk, rules, job.batch_job_id, merchant_is_active)
     # A row SQS accepted was claimed by this row first; only the others need claiming.
     to_claim = [(row.payment_id, row.row_number) for row in rows.valid if row.row_number not in done_before]
     others: dict[str, ClaimOwner] = {}

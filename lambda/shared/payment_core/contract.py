@@ -22,7 +22,8 @@ API: Final = "api"
 WORKFLOW: Final = "workflow"
 BATCH_INGEST: Final = "batch_ingest"
 QUEUE_CONSUMER: Final = "queue_consumer"
-FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER)
+AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key -> merchant
+FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER, AUTHORIZER)
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
@@ -40,6 +41,9 @@ MAX_PAYMENT_AMOUNT: Final = "MAX_PAYMENT_AMOUNT"
 ALLOWED_CURRENCIES: Final = "ALLOWED_CURRENCIES"
 BLOCKED_MERCHANT_IDS: Final = "BLOCKED_MERCHANT_IDS"
 IDEMPOTENCY_TTL_SECONDS: Final = "IDEMPOTENCY_TTL_SECONDS"
+MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
+# The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.page_tokens).
+PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 
 # Powertools reads these itself; the stack sets them on every function.
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
@@ -61,6 +65,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
+        PAGE_TOKEN_KEY_ID,
         *POWERTOOLS_ENVIRONMENT,
     ),
     WORKFLOW: (
@@ -79,6 +84,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BATCH_RECORDS_PER_CHUNK,
         BATCH_TIME_RESERVE_MS,
         PAYMENT_QUEUE_URL,
+        MERCHANTS_TABLE_NAME,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
@@ -88,6 +94,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         AUDIT_TABLE_NAME,
         STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
+        ALLOWED_CURRENCIES,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
+    AUTHORIZER: (
+        MERCHANTS_TABLE_NAME,
+        MAX_PAYMENT_AMOUNT,  # every function reads the payment rules (FunctionEnvironment)
         ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
     ),

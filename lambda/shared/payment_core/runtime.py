@@ -102,6 +102,8 @@ class FunctionRuntime(Generic[Environment]):
         self.sqs: Cached[SQSClient] = self.cached(lambda: boto3.client("sqs"))
         self.sns: Cached[SNSClient] = self.cached(lambda: boto3.client("sns"))
         self.s3: Cached[S3Client] = self.cached(lambda: boto3.client("s3"))
+        # Any: the project carries no mypy_boto3_kms stubs.
+        self.kms: Cached[Any] = self.cached(lambda: boto3.client("kms"))
 
     def cached(self, build: Callable[[], Piece]) -> Cached[Piece]:
         """A piece of this runtime: built once, dropped by ``reset`` or by a change to another piece."""
@@ -133,9 +135,11 @@ class FunctionRuntime(Generic[Environment]):
                 return handle(event, context)
 
             traced = self.tracer.capture_lambda_handler(self.metrics.log_metrics(configured))
+            # clear_state: keys a request appended (an Idempotency-Key, a merchant) must not
+            # reach the logs of the next invocation of this warm execution environment.
             if correlation_id_path is None:
-                return self.logger.inject_lambda_context(traced)
-            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path)
+                return self.logger.inject_lambda_context(traced, clear_state=True)
+            return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
 
@@ -182,7 +186,6 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
     """batch_ingest: starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
 
     def __init__(self) -> None:
-
         super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
         self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
 
@@ -190,6 +193,7 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
         from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings
         from payment_core.batch_jobs import BatchFiles, WorkLayout
         from payment_core.batch_ledger import BatchLedger
+        from payment_core.merchants import MerchantDirectory
 
         environment = self.environment()
         layout = WorkLayout(contract.BATCH_WORK_PREFIX)
@@ -198,7 +202,10 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
         return BatchFileDeps(
             s3=s3,
             files=BatchFiles(dynamodb, environment.batch_jobs_table),
-            chunk_clients=ChunkClients(s3, self.sqs(), ledger),
+            # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
+            chunk_clients=ChunkClients(
+                s3, self.sqs(), ledger, MerchantDirectory(dynamodb, environment.merchants_table)
+            ),
             rules=environment.rules,
             plan=PlanSettings(environment.records_per_chunk, layout),
             chunk=ChunkSettings(environment.payment_queue_url, layout, environment.time_reserve_ms),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import TypeVar
 
 from payment_core import contract
+from payment_core.currency_limits import CurrencyLimits
 from payment_core.money import parse_currencies
 
 
@@ -52,23 +52,21 @@ class FunctionVariables:
 
 @dataclass(frozen=True)
 class BusinessRules:
-    max_payment_amount: Decimal
+    amount_limits: CurrencyLimits  # the largest amount per currency (MAX_PAYMENT_AMOUNT: CUR=AMOUNT,...)
     allowed_currencies: frozenset[str]
     blocked_merchant_ids: frozenset[str] = frozenset()
 
     @classmethod
     def read(cls, variables: FunctionVariables, *, blocking: bool = False) -> BusinessRules:
         """Amount and currency limits; with ``blocking``, also the blocked merchants (the workflow's)."""
-        raw_max = variables.required(contract.MAX_PAYMENT_AMOUNT)
+        allowed = parse_currencies(variables.required(contract.ALLOWED_CURRENCIES))
         try:
-            maximum = Decimal(raw_max)
-        except InvalidOperation as exc:
-            raise ValueError(f"{contract.MAX_PAYMENT_AMOUNT} is not a number: {raw_max!r}") from exc
-        if not maximum.is_finite() or maximum <= 0:
-            raise ValueError(f"{contract.MAX_PAYMENT_AMOUNT} must be a positive number")
+            limits = CurrencyLimits.parse(variables.required(contract.MAX_PAYMENT_AMOUNT), allowed)
+        except ValueError as exc:
+            raise ValueError(f"{contract.MAX_PAYMENT_AMOUNT}: {exc}") from exc
         return cls(
-            max_payment_amount=maximum,
-            allowed_currencies=parse_currencies(variables.required(contract.ALLOWED_CURRENCIES)),
+            amount_limits=limits,
+            allowed_currencies=allowed,
             blocked_merchant_ids=variables.names(contract.BLOCKED_MERCHANT_IDS) if blocking else frozenset(),
         )
 
@@ -133,6 +131,7 @@ class ApiEnvironment(IntakeEnvironment):
 
     idempotency_table: str = field(metadata=_variable(contract.IDEMPOTENCY_TABLE_NAME))
     idempotency_ttl_seconds: int = field(metadata=_positive_int(contract.IDEMPOTENCY_TTL_SECONDS))
+    page_token_key_id: str = field(metadata=_variable(contract.PAGE_TOKEN_KEY_ID))
 
 
 @dataclass(frozen=True)
@@ -158,6 +157,14 @@ class BatchIngestEnvironment(FunctionEnvironment):
     records_per_chunk: int = field(metadata=_positive_int(contract.BATCH_RECORDS_PER_CHUNK))
     time_reserve_ms: int = field(metadata=_positive_int(contract.BATCH_TIME_RESERVE_MS))
     payment_queue_url: str = field(metadata=_variable(contract.PAYMENT_QUEUE_URL))
+    merchants_table: str = field(metadata=_variable(contract.MERCHANTS_TABLE_NAME))
+
+
+@dataclass(frozen=True)
+class AuthorizerEnvironment(FunctionEnvironment):
+    """The API's Lambda authorizer: resolves API keys in the merchants table."""
+
+    merchants_table: str = field(metadata=_variable(contract.MERCHANTS_TABLE_NAME))
 
 
 Environment = TypeVar("Environment", bound=FunctionEnvironment)

@@ -11,6 +11,7 @@ from payment_core.errors import InvalidRequest
 from payment_core.models import MERCHANT_ID_PATTERN, PaymentRequest, is_valid_payment_id
 from payment_core.money import parse_amount, parse_currency
 from payment_core.settings import BusinessRules
+from payment_core.tenancy import refuse_cardholder_data
 
 MAX_CUSTOMER_REF_LENGTH = 128
 MAX_DESCRIPTION_LENGTH = 255
@@ -83,11 +84,15 @@ def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentReq
     """Build a request from already shape-checked fields, validating each in a fixed order."""
     merchant_id = merchant_id_field(data["merchant_id"])
     currency = parse_currency(data["currency"], rules.allowed_currencies)
-    amount = parse_amount(data["amount"], currency, rules.max_payment_amount)
-    customer_ref = text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH)
+    amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
+    customer_ref = refuse_cardholder_data(
+        text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
+    )
     description = None
     if "description" in data:
-        description = text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH)
+        description = refuse_cardholder_data(
+            text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
+        )
     return PaymentRequest(
         merchant_id=merchant_id,
         amount=amount,

@@ -56,8 +56,9 @@ def _already_done(step: str, payment: Payment, expected: PaymentStatus) -> bool:
 def rule_breach(payment: Payment, rules: BusinessRules) -> str | None:
     if payment.currency not in rules.allowed_currencies:
         return f"currency {payment.currency} is not accepted"
-    if payment.amount > rules.max_payment_amount:
-        return f"amount exceeds the maximum of {rules.max_payment_amount}"
+    maximum = rules.amount_limits.maximum_for(payment.currency)
+    if payment.amount > maximum:
+        return f"amount exceeds the maximum of {maximum} {payment.currency}"
     if payment.merchant_id in rules.blocked_merchant_ids:
         return f"merchant {payment.merchant_id} is blocked"
     return None

@@ -1,0 +1,106 @@
+"""Merchants as tenants in the demo: onboard two merchants and show what each may see (issue #11).
+
+Every check is one real request through the API driver with the merchant's own API key, as
+``make merchant`` issued it. ``make demo`` prints the table; tests/e2e asserts the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from localcloud.triggers import ApiResponse, invoke_rest_api
+from ops.merchant import Target, disable, onboard
+
+MERCHANT_A = "tenant-a"
+MERCHANT_B = "tenant-b"
+CARD_NUMBER = "4111 1111 1111 1111"  # a network test PAN: Luhn-valid
+
+
+@dataclass(frozen=True)
+class TenantCheck:
+    label: str
+    answer: str
+    ok: bool
+
+
+class TenantApi:
+    """Requests as one merchant: its API key on every call."""
+
+    def __init__(self, endpoint: str, api_id: str, stage: str, api_key: str) -> None:
+        self._endpoint, self._api_id, self._stage, self._api_key = endpoint, api_id, stage, api_key
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> ApiResponse:
+        all_headers = {"x-api-key": self._api_key, **(headers or {})}
+        return invoke_rest_api(self._endpoint, self._api_id, self._stage, method, path, body=body, headers=all_headers)
+
+    def create(self, idempotency_key: str, **fields: str) -> ApiResponse:
+        body = {"amount": "12.00", "currency": "USD", "customer_ref": "cust-t1", **fields}
+        return self.request("POST", "/payments", body, {"Idempotency-Key": idempotency_key})
+
+
+def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:
+    """``make merchant`` for each id (the demo's own stack): merchant id → API key."""
+    target = Target(outputs, endpoint)
+    return {merchant_id: onboard(target, merchant_id)["api_key"] for merchant_id in merchant_ids}
+
+
+def _answer(response: ApiResponse) -> str:
+    body = response.json() if response.body.startswith("{") else {}
+    code = (body.get("error") or {}).get("code") or body.get("status") or body.get("message") or ""
+    return f"{response.status_code} {code}".strip()
+
+
+def run_tenant_checks(
+    endpoint: str, outputs: Mapping[str, Any], api_id: str, stage: str, keys: Mapping[str, str]
+) -> list[TenantCheck]:
+    a = TenantApi(endpoint, api_id, stage, keys[MERCHANT_A])
+    b = TenantApi(endpoint, api_id, stage, keys[MERCHANT_B])
+    checks: list[TenantCheck] = []
+
+    def check(label: str, response: ApiResponse, ok: Callable[[ApiResponse], bool]) -> ApiResponse:
+        checks.append(TenantCheck(label, _answer(response), ok(response)))
+        return response
+
+    a_created = check("A creates a payment", a.create("tenant-key-1"), lambda r: r.status_code == 202)
+    b_created = check("B, same Idempotency-Key", b.create("tenant-key-1"), lambda r: r.status_code == 202)
+    a_id = a_created.json().get("payment_id", "") if a_created.status_code == 202 else ""
+    b_id = b_created.json().get("payment_id", "") if b_created.status_code == 202 else ""
+    checks.append(
+        TenantCheck("  ... two payments", f"{a_id[:12]}… / {b_id[:12]}…", bool(a_id and b_id and a_id != b_id))
+    )
+    check(
+        "A reads its own payment",
+        a.request("GET", f"/payments/{a_id}"),
+        lambda r: r.status_code == 200 and r.json().get("merchant_id") == MERCHANT_A,
+    )
+    foreign = b.request("GET", f"/payments/{a_id}")
+    missing_id = "pay_" + "0" * 32
+    missing = b.request("GET", f"/payments/{missing_id}")
+    check(
+        "B reads A's payment",
+        foreign,
+        lambda r: r.status_code == 404 and r.body.replace(a_id, "<id>") == missing.body.replace(missing_id, "<id>"),
+    )
+    check(
+        "A lists: only its own",
+        a.request("GET", "/payments"),
+        lambda r: r.status_code == 200 and {p["merchant_id"] for p in r.json()["items"]} == {MERCHANT_A},
+    )
+    check(
+        "A names merchant B in the body",
+        a.create("tenant-key-2", merchant_id=MERCHANT_B),
+        lambda r: r.status_code == 403,
+    )
+    check(
+        "card number in customer_ref",
+        a.create("tenant-key-3", customer_ref=f"card {CARD_NUMBER}"),
+        lambda r: r.status_code == 400 and "4111 1111" not in r.body,
+    )
+    disable(Target(outputs, endpoint), MERCHANT_B)
+    check("B after DISABLE=1", b.request("GET", f"/payments/{b_id}"), lambda r: r.status_code == 403)
+    check("A still works", a.request("GET", f"/payments/{a_id}"), lambda r: r.status_code == 200)
+    return checks

@@ -1,0 +1,166 @@
+"""Merchants as tenants through the handlers (issue #11): identity from the authorizer,
+isolation of payments, idempotency keys and ids per merchant, no cardholder data, the
+authorizer's decisions, and log context that does not outlive an invocation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from payment_core import contract
+from payment_core.merchants import MerchantDirectory, MerchantStatus
+
+from testkit.api import VALID_BODY, call, post
+from testkit.events import api_event, get_payment_event
+
+A, B = "merchant-a", "merchant-b"
+BODY = {k: v for k, v in VALID_BODY.items() if k != "merchant_id"}  # the authorizer names the merchant
+
+
+def create(aws, context, merchant: str, key: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+    return post(aws, context, BODY | fields, key=key, merchant_id=merchant)
+
+
+def test_the_same_idempotency_key_for_two_merchants_is_two_payments(aws, context):
+    status_a, body_a = create(aws, context, A, "shared-key")
+    status_b, body_b = create(aws, context, B, "shared-key")
+
+    assert (status_a, status_b) == (202, 202)
+    assert body_a["payment_id"] != body_b["payment_id"]
+    assert sorted(p["merchant_id"] for p in aws.payments()) == [A, B]
+
+
+def test_another_merchants_payment_is_404_exactly_like_a_missing_one(aws, context):
+    _, created = create(aws, context, A, "k1")
+    payment_id = created["payment_id"]
+
+    foreign = call(aws, context, get_payment_event(payment_id, merchant_id=B))
+    own = call(aws, context, get_payment_event(payment_id, merchant_id=A))
+    missing_id = "pay_" + "0" * 32
+    missing = call(aws, context, get_payment_event(missing_id, merchant_id=B))
+
+    assert own[0] == 200 and own[1]["merchant_id"] == A
+    assert foreign[0] == missing[0] == 404
+    assert json.dumps(foreign[1]).replace(payment_id, "<id>") == json.dumps(missing[1]).replace(missing_id, "<id>")
+
+
+def test_a_body_naming_another_merchant_is_403(aws, context):
+    status, body = create(aws, context, A, "k1", merchant_id=B)
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (403, "merchant_mismatch", "merchant_id")
+    assert aws.payments() == []
+
+
+@pytest.mark.parametrize("field", ["customer_ref", "description"])
+@pytest.mark.parametrize("card", ["4111111111111111", "4111 1111 1111 1111", "ref 3782-822463-10005"])
+def test_a_card_number_in_free_text_is_400_and_never_logged(aws, context, capsys, field, card):
+    status, body = create(aws, context, A, "k1", **{field: card})
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "cardholder_data", field)
+    digits = card.replace(" ", "").replace("-", "").removeprefix("ref")
+    assert digits[:6] not in json.dumps(body)
+    assert digits[:6] not in capsys.readouterr().out.replace(" ", "").replace("-", "")
+    assert aws.payments() == []
+
+
+def test_no_verified_merchant_is_a_500_not_a_guess(aws, context):
+    event = api_event("POST", "/payments", body=json.dumps(VALID_BODY), headers={"Idempotency-Key": "k"})
+    event["requestContext"].pop("authorizer")
+
+    status, body = call(aws, context, event)
+
+    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert aws.payments() == []
+
+
+def test_log_keys_of_one_invocation_do_not_reach_the_next(aws, context):
+    create(aws, context, A, "secret-idempotency-key")
+    runtime = aws.handlers["api"].runtime
+
+    call(aws, context, get_payment_event("pay_" + "1" * 32, merchant_id=A))
+
+    keys = runtime.logger.get_current_keys()
+    assert "idempotency_key" not in keys
+    assert keys.get("merchant_id") == A
+
+
+# --- the authorizer -----------------------------------------------------------------------
+
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/GET/payments/p1"
+
+
+def authorize(aws, context, api_key: str | None) -> dict[str, Any]:
+    headers = {"x-api-key": api_key} if api_key is not None else {}
+    event = {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": headers}
+    return aws.handlers["authorizer"].handler(event, context)
+
+
+def test_the_authorizer_allows_an_active_merchant_and_denies_the_rest(aws, context):
+    directory = MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME))
+    directory.onboard(A, "standard", "key-of-merchant-a-000000000", "kid-a")
+    directory.onboard(B, "standard", "key-of-merchant-b-000000000", "kid-b")
+    directory.set_status(B, MerchantStatus.DISABLED)
+
+    allowed = authorize(aws, context, "key-of-merchant-a-000000000")
+    disabled = authorize(aws, context, "key-of-merchant-b-000000000")
+    unknown = authorize(aws, context, "key-of-nobody-0000000000000")
+    missing = authorize(aws, context, None)
+
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert allowed["context"] == {"merchant_id": A, "tier": "standard"}
+    for refused in (disabled, unknown, missing):
+        assert refused["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+        assert "context" not in refused
+
+
+# --- isolation, property-based --------------------------------------------------------------
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "get", "list"]),
+        st.booleans(),  # which of the two merchants calls
+        st.sampled_from(["k1", "k2", "k3"]),
+        st.integers(min_value=0, max_value=10),
+    ),
+    min_size=1,
+    max_size=8,
+)
+_examples = iter(range(10**6))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=operations)
+def test_no_response_to_one_merchant_carries_the_others_data(aws, context, steps):
+    """Random create/get/list for two merchants: every answer names only its caller's payments.
+
+    Each example has two fresh merchants (the account is shared by the examples of one test).
+    """
+    n = next(_examples)
+    pair = (f"merchant-a{n}", f"merchant-b{n}")
+    owner: dict[str, str] = {}  # payment id -> merchant
+    for action, first, key, pick in steps:
+        merchant, other = pair if first else pair[::-1]
+        asked = None
+        if action == "create":
+            status, body = create(aws, context, merchant, key, customer_ref=f"ref-{merchant}")
+            assert status == 202
+            owner[body["payment_id"]] = merchant
+        elif action == "get":
+            known = sorted(owner)
+            asked = known[pick % len(known)] if known else "pay_" + "2" * 32
+            status, body = call(aws, context, get_payment_event(asked, merchant_id=merchant))
+            if owner.get(asked) == merchant:
+                assert status == 200
+            else:  # the id the caller sent comes back in the message, nothing else
+                assert body == {"error": {"code": "not_found", "message": f"payment {asked} does not exist"}}
+                continue
+        else:
+            status, body = call(aws, context, api_event("GET", "/payments", merchant_id=merchant))
+            assert status == 200
+            assert {item["payment_id"] for item in body["items"]} == {p for p, m in owner.items() if m == merchant}
+        text = json.dumps(body)
+        assert other not in text and f"ref-{other}" not in text
+        assert not any(payment_id in text for payment_id, m in owner.items() if m == other)
