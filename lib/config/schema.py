@@ -54,6 +54,10 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _require_at_least(name: str, value: int, minimum: int) -> None:
+    _require(value >= minimum, f"{name} must be at least {minimum}, got {value}")
+
+
 def _require_between(name: str, value: int, bounds: tuple[int, int]) -> None:
     low, high = bounds
     _require(low <= value <= high, f"{name} must be between {low} and {high}, got {value}")
@@ -70,10 +74,7 @@ class FunctionSettings:
     def __post_init__(self) -> None:
         _require_between("memory_mb", self.memory_mb, LAMBDA_MEMORY_MB)
         _require_between("timeout_seconds", self.timeout_seconds, LAMBDA_TIMEOUT_SECONDS)
-        _require(
-            self.reserved_concurrency >= 1,
-            f"reserved_concurrency must be at least 1, got {self.reserved_concurrency}",
-        )
+        _require_at_least("reserved_concurrency", self.reserved_concurrency, 1)
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,7 @@ class BatchBucketConfig:
             "expiration_days must be greater than transition_to_ia_days, "
             f"got {self.expiration_days} <= {self.transition_to_ia_days}",
         )
-        _require(
-            self.noncurrent_version_expiration_days >= 1,
-            f"noncurrent_version_expiration_days must be at least 1, got {self.noncurrent_version_expiration_days}",
-        )
+        _require_at_least("noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1)
 
 
 @dataclass(frozen=True)
@@ -185,10 +183,7 @@ class ApiConfig:
             self.throttle_rate_limit > 0,
             f"throttle_rate_limit must be positive, got {self.throttle_rate_limit}",
         )
-        _require(
-            self.throttle_burst_limit >= 1,
-            f"throttle_burst_limit must be at least 1, got {self.throttle_burst_limit}",
-        )
+        _require_at_least("throttle_burst_limit", self.throttle_burst_limit, 1)
 
 
 @dataclass(frozen=True)
@@ -202,10 +197,7 @@ class AlarmConfig:
     state_machine_failed_threshold: int
 
     def __post_init__(self) -> None:
-        _require(
-            self.evaluation_periods >= 1,
-            f"evaluation_periods must be at least 1, got {self.evaluation_periods}",
-        )
+        _require_at_least("evaluation_periods", self.evaluation_periods, 1)
         # CloudWatch accepts 10, 30 or any multiple of 60 seconds.
         _require(
             self.period_seconds in (10, 30) or (self.period_seconds % 60 == 0 and self.period_seconds > 0),
@@ -217,12 +209,8 @@ class AlarmConfig:
             "api_5xx_threshold",
             "state_machine_failed_threshold",
         ):
-            value = getattr(self, name)
-            _require(value >= 1, f"{name} must be at least 1, got {value}")
-        _require(
-            self.api_p99_latency_ms >= 1,
-            f"api_p99_latency_ms must be at least 1, got {self.api_p99_latency_ms}",
-        )
+            _require_at_least(name, getattr(self, name), 1)
+        _require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
 
 
 @dataclass(frozen=True)
@@ -288,10 +276,7 @@ class PlatformConfig:
             f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
         )
         _require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
-        _require(
-            self.idempotency_ttl_seconds >= 60,
-            f"idempotency_ttl_seconds must be at least 60, got {self.idempotency_ttl_seconds}",
-        )
+        _require_at_least("idempotency_ttl_seconds", self.idempotency_ttl_seconds, 60)
         self.batch_workflow.check_fits(self.functions.batch_ingest)
         # AWS rejects an event source mapping whose queue hides messages for less time
         # than the function may run: a message could be delivered twice concurrently.

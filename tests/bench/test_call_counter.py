@@ -90,7 +90,8 @@ def test_the_per_file_workflow_makes_the_calls_it_should(aws: boto3.Session) -> 
         "dynamodb:UpdateItem": 3,
         "s3:GetObject": 1 + 9,  # the file once, then each chunk's byte range
         "s3:PutObject": 1,  # the chunk descriptors (no rejections: no report parts)
-        "dynamodb:GetItem": 9 + 2,  # each chunk's progress; finish reads the job twice
+        # each chunk's progress and its one merchant lookup (merchant-1); finish reads the job twice
+        "dynamodb:GetItem": 9 + 9 + 2,
         "dynamodb:TransactWriteItems": 9 + 9,  # each chunk's claims, then its completion
         "sqs:SendMessageBatch": 9,  # three rows or fewer per chunk: one call each
     }

@@ -160,7 +160,7 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-batch-ingest-{s}")
     bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
-    key = stack.reference_of("aws_kms_key", stack.only("aws_kms_key"), "arn")
+    key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     machine = _batch_state_machine_arn(stack)
     executions = machine.replace(":stateMachine:", ":execution:") + "/*"
     expected = {
@@ -180,10 +180,9 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
 def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
-    expected = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
-    # The state machine is the one role that needs every "*"-only action: log delivery and X-Ray.
-    expected |= {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
-    return expected
+    invoke = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
+    # A state machine role is the one that needs every "*"-only action: log delivery and X-Ray.
+    return invoke | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
 
 
 def _function_name(stack: SynthesizedStack, function: str) -> str:
@@ -211,15 +210,13 @@ def _state_machine(stack: SynthesizedStack, base: str) -> dict[str, Any]:
     return stack.named("aws_sfn_state_machine", "name", f"{base}-{_suffix(stack)}")
 
 
-def test_state_machine_role_only_invokes_its_step_function(env_stack: SynthesizedStack) -> None:
-    granted = _grants_of_role(env_stack, _state_machine(env_stack, "payment-workflow")["role_arn"])
-    expected = _state_machine_grants(env_stack)
-    assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
-
-
-def test_batch_file_state_machine_role_runs_only_its_map(env_stack: SynthesizedStack) -> None:
-    granted = _grants_of_role(env_stack, _state_machine(env_stack, "batch-file")["role_arn"])
-    expected = _batch_file_state_machine_grants(env_stack)
+@pytest.mark.parametrize(
+    ("base", "expected_of"),
+    [("payment-workflow", _state_machine_grants), ("batch-file", _batch_file_state_machine_grants)],
+)
+def test_state_machine_role_grants_what_it_runs(env_stack: SynthesizedStack, base: str, expected_of: Any) -> None:
+    granted = _grants_of_role(env_stack, _state_machine(env_stack, base)["role_arn"])
+    expected = expected_of(env_stack)
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
