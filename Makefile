@@ -9,7 +9,7 @@ RUN := source scripts/env.sh &&
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
 
-test:  ## lint + every test suite + coverage gates (what .ci/run runs)
+test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
 
 demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running)

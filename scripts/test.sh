@@ -5,6 +5,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_ROOT"
+# A fresh clone has no .venv: install it from Pipfile.lock first, as `make demo` does
+# (a no-op when .venv is already in sync with the lock file).
+bash scripts/bootstrap.sh
 PY=.venv/bin/python
 
 echo "== lint"
