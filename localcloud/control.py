@@ -45,4 +45,5 @@ class ControlMiddleware:
                 if not POOL.reuse:
                     POOL.kill_all()
             return _json(start_response, {"reuse": POOL.reuse, "functions": POOL.stats()})
-        return self.app(environ, start_response)
+        response: Iterable[bytes] = self.app(environ, start_response)
+        return response

@@ -204,4 +204,5 @@ class FaultMiddleware:
                 name = operation(service, environ)
                 if name is not None and plan.should_fail(f"{service}:{name}"):
                     return _throttle_response(service, start_response)
-        return self.app(environ, start_response)
+        response: Iterable[bytes] = self.app(environ, start_response)
+        return response

@@ -68,7 +68,7 @@ def _emit(document: dict[str, object]) -> None:
     with _write_lock:
         sys.stdout.flush()
         sys.stderr.flush()
-        os.write(sys.__stdout__.fileno(), (RESULT_SENTINEL + json.dumps(document) + "\n").encode())
+        os.write(1, (RESULT_SENTINEL + json.dumps(document) + "\n").encode())  # fd 1: the pipe to the parent
 
 
 class _RuntimeError(Exception):

@@ -126,7 +126,7 @@ class ExecutionEnvironment:
         assert self.process.stdout is not None
         buffer = b""
         while True:
-            chunk = self.process.stdout.read1(65536)
+            chunk = self.process.stdout.read1(65536)  # type: ignore[attr-defined]
             if not chunk:
                 self._outputs.put((buffer.decode("utf-8", "replace"), None))
                 return

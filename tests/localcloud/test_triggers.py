@@ -95,7 +95,9 @@ def queues(aws: Callable[[str], Any], unique: str) -> tuple[str, str]:
     work_url = sqs.create_queue(
         QueueName=f"work-{unique}",
         Attributes={
-            "VisibilityTimeout": "1",
+            # Longer than a cold start on a busy machine: the poller runs batches concurrently (as
+            # Lambda does), so a message whose invocation outlives the timeout is received again.
+            "VisibilityTimeout": "5",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
         },
     )["QueueUrl"]
@@ -157,7 +159,7 @@ def test_batch_item_failures_are_redelivered_then_dead_lettered(
         Entries=[{"Id": "good", "MessageBody": "ok-kept"}, {"Id": "bad", "MessageBody": "fail-me"}],
     )
 
-    assert wait_for(lambda: dlq_bodies(aws, dlq_url), timeout=20) == ["fail-me"]
+    assert wait_for(lambda: dlq_bodies(aws, dlq_url), timeout=40) == ["fail-me"]
     assert item(aws, table, "fail-me")["deliveries"] == {"N": "2"}  # maxReceiveCount
     assert item(aws, table, "fail-me")["receive_count"] == {"N": "2"}
     assert item(aws, table, "ok-kept")["deliveries"] == {"N": "1"}
@@ -171,7 +173,7 @@ def test_a_crashing_function_leaves_the_whole_batch_for_redelivery(
 
     aws("sqs").send_message(QueueUrl=work_url, MessageBody="crash")
 
-    assert wait_for(lambda: dlq_bodies(aws, dlq_url), timeout=20) == ["crash"]
+    assert wait_for(lambda: dlq_bodies(aws, dlq_url), timeout=40) == ["crash"]
     assert queue_is_empty(aws, work_url)
 
 
