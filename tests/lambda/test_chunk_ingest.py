@@ -188,6 +188,32 @@ def test_duplicates_across_chunks_and_files_are_reported_and_queued_once(aws: An
     assert (record["rows"], record["queued"], record["rejected"]) == ("6", "3", "3")
 
 
+def test_a_repeated_id_in_a_later_chunk_is_a_duplicate_of_the_row_that_owns_it(aws: Any, ledger: BatchLedger) -> None:
+    """Rows 3, 4 and 5 hold one id; 4 and 5 share the second chunk: both name row 3, the
+    claim's owner, as a whole-file read would (not row 4, the chunk's own first)."""
+    data = f"{HEADER}\r\n\r\n".encode() + b"p-7,merchant-1,1.00,USD,a\r\n" * 3
+    chunks = only_chunk(data, per_chunk=2)
+    start_job(aws, "job-a")
+
+    results = [run(aws, ledger, data, chunk) for chunk in chunks]
+
+    assert [(r.row_number, r.reason) for result in results for r in result.rejections] == [
+        (4, "payment_id: duplicate of row 3"),
+        (5, "payment_id: duplicate of row 3"),
+    ]
+    assert queued_rows(aws) == [3]
+
+    # Another file repeating the id twice in one chunk: both rows name the first file's row.
+    start_job(aws, "job-b")
+    again = run(aws, ledger, data, only_chunk(data)[0], job_id="job-b", key="incoming/b.csv")
+    assert [(r.row_number, r.reason) for r in again.rejections] == [
+        (3, "payment_id: already queued from incoming/a.csv row 3"),
+        (4, "payment_id: already queued from incoming/a.csv row 3"),
+        (5, "payment_id: already queued from incoming/a.csv row 3"),
+    ]
+    assert queued_rows(aws) == []
+
+
 def test_claims_are_transactions_of_at_most_100(aws: Any, ledger: BatchLedger) -> None:
     calls: list[int] = []
     real = aws.dynamodb

@@ -3,8 +3,10 @@
 Order of work, and why each row is queued once (``docs/design.md`` → "Batch files"):
 
 1. read the chunk's records (``csv_chunks``) and validate them as a whole-file read would;
-2. claim every valid row's payment id (``BatchLedger.claim``) *before* sending anything:
-   a row whose id another row owns is reported as a duplicate, never sent;
+2. claim the payment id of each id's first valid row in the chunk (``BatchLedger.claim``)
+   *before* sending anything; every other row holding that id, in this chunk or not, is
+   reported as a duplicate of the claim's owner and never sent, so a file's report is the
+   same whatever its chunk size;
 3. rows SQS already accepted in an earlier attempt of this chunk (its progress record, read
    first) are neither claimed again nor sent;
 4. send the rest ten at a time, remembering exactly which entries SQS accepted; when a send
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from payment_core.batch import Rejection, SeenPaymentIds, parse_row
+from payment_core.batch import Rejection, parse_row
 from payment_core.batch_ledger import MAX_TRANSACTION_ITEMS, BatchLedger, ChunkCounts, ClaimOwner
 from payment_core.csv_chunks import BoundedLines, Chunk, read_records
 from payment_core.settings import BusinessRules
@@ -74,39 +76,39 @@ def validate_chunk(
 ) -> ChunkRows:
     """Every record of the chunk: valid rows (as queue bodies) and rejected ones.
 
+    Valid rows may repeat a payment id: ``owned_rows`` decides which row queues it, once the
+    claims are known (deciding here would name the chunk's first row as the owner even when
+    an earlier chunk holds the id).
+
     A row must name a merchant for which ``merchant_is_active`` holds (batch files are an
     operator path: a row for an unknown or disabled merchant is reported, never queued).
     Card numbers in free text are refused by ``parse_row`` (the report shows the last four).
     """
     lines = BoundedLines(read, chunk.start)
     result = ChunkRows()
-    seen = SeenPaymentIds()
     active: dict[str, bool] = {}  # one lookup per merchant per chunk (AWS calls per 1,000 rows)
     steps = 0
-    try:
-        for record in read_records(lines, chunk.first_row):
-            steps += 1
-            if record.fields is None:
-                result.rows += 1
-                result.rejections.append(Rejection(record.row_number, record.error or "unreadable row"))
-                continue
-            if not record.fields:  # blank line
-                continue
+    for record in read_records(lines, chunk.first_row):
+        steps += 1
+        if record.fields is None:
             result.rows += 1
-            outcome = parse_row(record.fields, record.row_number, rules, seen, batch_job_id)
-            if not isinstance(outcome, Rejection):
-                merchant_id = str(outcome["merchant_id"])
-                if merchant_id not in active:
-                    active[merchant_id] = merchant_is_active(merchant_id)
-                if not active[merchant_id]:
-                    outcome = Rejection(record.row_number, f"merchant_id: {merchant_id} is not an active merchant")
-            if isinstance(outcome, Rejection):
-                result.rejections.append(outcome)
-            else:
-                body = json.dumps(outcome, sort_keys=True, separators=(",", ":"))
-                result.valid.append(ValidRow(record.row_number, str(outcome["payment_id"]), body))
-    finally:
-        seen.close()
+            result.rejections.append(Rejection(record.row_number, record.error or "unreadable row"))
+            continue
+        if not record.fields:  # blank line
+            continue
+        result.rows += 1
+        outcome = parse_row(record.fields, record.row_number, rules, batch_job_id)
+        if not isinstance(outcome, Rejection):
+            merchant_id = str(outcome["merchant_id"])
+            if merchant_id not in active:
+                active[merchant_id] = merchant_is_active(merchant_id)
+            if not active[merchant_id]:
+                outcome = Rejection(record.row_number, f"merchant_id: {merchant_id} is not an active merchant")
+        if isinstance(outcome, Rejection):
+            result.rejections.append(outcome)
+        else:
+            body = json.dumps(outcome, sort_keys=True, separators=(",", ":"))
+            result.valid.append(ValidRow(record.row_number, str(outcome["payment_id"]), body))
     if steps != chunk.records or lines.settle() != chunk.end:
         raise ChunkMismatch(
             f"chunk {chunk.index}: expected {chunk.records} records in bytes {chunk.start}-{chunk.end}, "
@@ -119,6 +121,37 @@ def duplicate_reason(owner: ClaimOwner, batch_job_id: str) -> str:
     if owner.batch_job_id == batch_job_id:
         return f"payment_id: duplicate of row {owner.row_number}"
     return f"payment_id: already queued from {owner.key} row {owner.row_number}"
+
+
+def claiming_rows(valid: list[ValidRow]) -> list[ValidRow]:
+    """The first row of the chunk holding each payment id: the rows that claim it (the ids
+    of one claim call are unique)."""
+    first: dict[str, ValidRow] = {}
+    for row in valid:
+        first.setdefault(row.payment_id, row)
+    return list(first.values())
+
+
+def owned_rows(
+    valid: list[ValidRow], claimed_by_others: dict[str, ClaimOwner], batch_job_id: str, key: str
+) -> tuple[list[ValidRow], list[Rejection]]:
+    """The rows that queue their payment id, and every other valid row as a duplicate.
+
+    An id's owner is the row its claim names: another row's (an earlier chunk of this file,
+    or another file) when ``claimed_by_others`` has it, else this chunk's first row holding
+    it. Every later row is a duplicate *of that owner*, whichever chunk it sits in.
+    """
+    owners = dict(claimed_by_others)
+    owned: list[ValidRow] = []
+    duplicates: list[Rejection] = []
+    for row in valid:
+        owner = owners.get(row.payment_id)
+        if owner is None:
+            owners[row.payment_id] = ClaimOwner(batch_job_id, row.row_number, key)
+            owned.append(row)
+        else:
+            duplicates.append(Rejection(row.row_number, duplicate_reason(owner, batch_job_id)))
+    return owned, duplicates
 
 
 class AcceptedRowSender:
@@ -188,21 +221,17 @@ def ingest_chunk(
     if chunk_done:
         return ChunkResult(chunk.index, 0, 0, 0, [], already_done=True)
     rows = validate_chunk(read, chunk, rules, job.batch_job_id, merchant_is_active)
-    # A row SQS accepted was claimed by this row first; only the others need claiming.
-    to_claim = [(row.payment_id, row.row_number) for row in rows.valid if row.row_number not in done_before]
+    # A row SQS accepted had claimed its id first; only the others need claiming.
+    to_claim = [
+        (row.payment_id, row.row_number) for row in claiming_rows(rows.valid) if row.row_number not in done_before
+    ]
     others: dict[str, ClaimOwner] = {}
     for start in range(0, len(to_claim), MAX_TRANSACTION_ITEMS):
         _check_time(remaining_ms, reserve_ms, f"{len(to_claim) - start} rows left to claim")
         claims = ledger.claim(job.batch_job_id, job.key, to_claim[start : start + MAX_TRANSACTION_ITEMS], now())
         others.update(claims.others)
-    rejections = list(rows.rejections)
-    owned: list[ValidRow] = []
-    for row in rows.valid:
-        owner = others.get(row.payment_id)
-        if owner is None:
-            owned.append(row)
-        else:
-            rejections.append(Rejection(row.row_number, duplicate_reason(owner, job.batch_job_id)))
+    owned, duplicates = owned_rows(rows.valid, others, job.batch_job_id, job.key)
+    rejections = rows.rejections + duplicates
     rejections.sort(key=lambda rejection: rejection.row_number)
     to_send = [row for row in owned if row.row_number not in done_before]
     try:
