@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from localcloud import LocalCloud
-from tests.localcloud.test_batch_file_workflow import Platform, file_bytes, job_id_for
+from tests.localcloud.test_batch_file_workflow import MerchantDirectory, Platform, file_bytes, job_id_for
 
 FAULT_RATES = {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3, "dynamodb:TransactWriteItems": 0.1}
 
@@ -39,6 +39,11 @@ def faulty_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[s
 def test_under_faults_every_valid_row_is_queued_exactly_once(faulty_aws: Callable[[str], Any]) -> None:
     role = faulty_aws("iam").create_role(RoleName="batch", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     platform = Platform(faulty_aws, "faulty", role, records_per_chunk=50)
+    # The rows name three merchants; a batch row's merchant must be active (issue #11), and
+    # the Platform onboards merchant-1 only.
+    directory = MerchantDirectory(faulty_aws("dynamodb"), platform.merchants)
+    for merchant in ("merchant-0", "merchant-2"):
+        directory.onboard(merchant, "standard", f"key-of-{merchant}-padded", f"kid-{merchant}")
     rows = [f"p-{n:04d},merchant-{n % 3},{n % 90 + 1}.50,EUR,cust-{n}" for n in range(1, 301)]
     rows[99] = "p-0100,merchant-1,0,EUR,cust-100"  # amount must be positive: rejected
     rows[199] = "p-0007,merchant-1,5.50,EUR,cust-200"  # duplicate of row 8
@@ -54,3 +59,6 @@ def test_under_faults_every_valid_row_is_queued_exactly_once(faulty_aws: Callabl
     assert (job["state"], job["rows"], job["queued"], job["rejected"]) == ("COMPLETED", "300", "298", "2")
     faults = json.loads(urllib.request.urlopen(f"{faulty_aws('s3').meta.endpoint_url}/localcloud/faults").read())
     print(f"faults injected: {faults}")
+    # The run proves something only if the faults named in the issue did happen.
+    assert faults["failed"].get("sqs:SendMessageBatch", 0) > 0, faults
+    assert faults["failed"].get("s3:GetObject", 0) > 0, faults
