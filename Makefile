@@ -12,9 +12,9 @@ bootstrap:  ## install Python (and Node) dependencies from the lock files
 test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
 
-demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running)
+demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running; FAULTS='<json>' sets LOCALCLOUD_FAULTS)
 	bash scripts/bootstrap.sh
-	$(RUN) .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
+	$(RUN) LOCALCLOUD_FAULTS='$(FAULTS)' .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
 
 merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] on a deployed stack (DISABLE=1 revokes; OUTPUTS=<cdktf outputs file> for a real one)
 	$(RUN) .venv/bin/python -m ops.merchant --merchant "$(MERCHANT)" $(if $(TIER),--tier $(TIER),) $(if $(DISABLE),--disable,) $(if $(OUTPUTS),--outputs $(OUTPUTS),)

@@ -1,4 +1,4 @@
-"""``python -m bench [--only calls,synth,cold,api] [--markdown FILE]``: run, print, exit 1 on a miss."""
+"""``python -m bench [--only batchmap,synth,cold,api,throughput] [--markdown FILE]``: run, print, exit 1 on a miss."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench import api_latency, batch_map, cold_start, synth
+from bench import api_latency, batch_map, cold_start, emulator_throughput, synth
 from bench.report import Figure, markdown, render
 
 SECTIONS: dict[str, tuple[str, Callable[[], list[Figure]]]] = {
@@ -17,6 +17,8 @@ SECTIONS: dict[str, tuple[str, Callable[[], list[Figure]]]] = {
     "synth": ("synth time and memory", synth.run),
     "cold": ("handler cold start (import time)", cold_start.run),
     "api": ("API latency against a moto server", api_latency.run),
+    # Deploys the prod stack to the emulator: about 5 minutes.
+    "throughput": ("payments per minute on the emulator, warm vs cold Lambda", emulator_throughput.run),
 }
 
 

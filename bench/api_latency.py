@@ -62,7 +62,7 @@ def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
         os.environ.update(account.handler_environment(endpoint))
         counter = CallCounter().attach(emulator.handler_session())
         api = load_handler(contract.API)
-        bare = BareCalls(setup, endpoint, account.state_machine_arn)
+        bare = BareCalls(setup, endpoint)
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             # Powertools prints a metrics line per request (dropped here) and warns when a GET has none.
             warnings.filterwarnings("ignore", "No application metrics to publish")
@@ -76,10 +76,8 @@ def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
 class BareCalls:
     """The same server called directly: one PutItem/GetItem, and each route's own calls in a row."""
 
-    def __init__(self, session: boto3.Session, endpoint: str, state_machine_arn: str) -> None:
+    def __init__(self, session: boto3.Session, endpoint: str) -> None:
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-        self.stepfunctions = session.client("stepfunctions", endpoint_url=endpoint)
-        self.state_machine_arn = state_machine_arn
         self.payments = TABLES[contract.PAYMENTS_TABLE_NAME]
         self.audit = TABLES[contract.AUDIT_TABLE_NAME]
         self.idempotency = TABLES[contract.IDEMPOTENCY_TABLE_NAME]
@@ -91,7 +89,9 @@ class BareCalls:
         self.dynamodb.get_item(TableName=self.payments, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
 
     def post_calls(self, payment_id: str) -> None:
-        """What POST /payments sends: idempotency claim, payment + audit transaction, start, idempotency result."""
+        """What POST /payments sends: idempotency claim, payment + audit transaction, idempotency result.
+
+        No StartExecution: the payment's stream record starts its workflow (the outbox)."""
         key = {"id": {"S": f"idem-{payment_id}"}}
         self.dynamodb.put_item(
             TableName=self.idempotency,
@@ -104,9 +104,6 @@ class BareCalls:
                 {"Put": {"TableName": self.payments, "Item": self._payment(payment_id)}},
                 {"Put": {"TableName": self.audit, "Item": audit}},
             ]
-        )
-        self.stepfunctions.start_execution(
-            stateMachineArn=self.state_machine_arn, name=payment_id, input=json.dumps({"payment_id": payment_id})
         )
         self.dynamodb.update_item(
             TableName=self.idempotency,

@@ -36,6 +36,10 @@ def ratio_at_most(limit: float) -> Callable[[Figure], bool]:
     return lambda figure: figure.ratio <= limit
 
 
+def ratio_at_least(limit: float) -> Callable[[Figure], bool]:
+    return lambda figure: figure.ratio >= limit
+
+
 def value_at_most(limit: float) -> Callable[[Figure], bool]:
     return lambda figure: figure.value <= limit
 

@@ -9,8 +9,11 @@ anything did not reach its expected state.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 
 from demo.deployment import ROOT, StackDeployment
@@ -128,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         print("  error report:")
         for line in (job.report or "").splitlines():
             print(f"    {line}")
+        if os.environ.get("LOCALCLOUD_FAULTS"):
+            with urllib.request.urlopen(f"{endpoint}/localcloud/faults", timeout=30) as answer:
+                injected = json.loads(answer.read())
+            print(f"\nFaults injected (LOCALCLOUD_FAULTS, seed {injected['seed']}):")
+            for key, calls in sorted(injected["calls"].items()):
+                print(f"  {key:40} {injected['failed'].get(key, 0)} of {calls} calls failed")
         dlq = client.queue_depth("payment_dlq_url")
         print(f"\nDead-letter queue depth: {dlq}")
         if dlq:

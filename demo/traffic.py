@@ -44,7 +44,7 @@ class PlatformClient:
 
     def client(self, service: str) -> Any:
         return boto3.client(
-            service,
+            service,  # type: ignore[call-overload]  # any service name: the stubs overload literals
             endpoint_url=self.endpoint,
             region_name=TEST_REGION,
             aws_access_key_id=TEST_ACCESS_KEY,

@@ -50,6 +50,10 @@ class BatchFileWorkflowSpec:
     chunk_progress_attempts: int
     # The error a file that cannot complete ends its execution with (alarmed).
     file_failed_error: str
+    # The function at its concurrency (Lambda.TooManyRequestsException): nothing ran, so every
+    # step retries it with many short jittered waits before its own retries count (the payment
+    # workflow's policy, lib.components.workflow.THROTTLED_RETRY).
+    throttled_retry: dict[str, Any]
 
 
 def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
@@ -61,7 +65,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
             "Type": "Task",
             "Resource": spec.function_arn,
             "Parameters": {"step": step, "file.$": "$", **(extra or {})},
-            "Retry": [retry.retrier(("States.ALL",))],
+            "Retry": [spec.throttled_retry, retry.retrier(("States.ALL",))],
         }
 
     chunk_task = {
@@ -71,6 +75,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
         "ResultSelector": {"done": True},
         "Retry": [
             retry.retrier(spec.chunk_retry_errors, spec.chunk_progress_attempts),
+            spec.throttled_retry,
             retry.retrier(("States.ALL",)),
         ],
         "End": True,

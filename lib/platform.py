@@ -17,6 +17,7 @@ from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.keys import PlatformKey
 from lib.components.monitoring import Monitoring
+from lib.components.outbox import WorkflowOutbox
 from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import Workflow
@@ -30,7 +31,7 @@ METRICS_NAMESPACE = "PaymentPlatform"
 
 
 class PaymentPlatform(Construct):
-    """Key, layer, storage, queues, workflow, ingestion, API and monitoring, in dependency order."""
+    """Key, layer, storage, queues, workflow, outbox, ingestion, API and monitoring, in dependency order."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: PlatformConfig, namer: Namer, region: str
@@ -62,6 +63,15 @@ class PaymentPlatform(Construct):
             storage=self.storage,
             queues=self.queues,
         )
+        self.outbox: WorkflowOutbox = WorkflowOutbox(
+            self,
+            "outbox",
+            context=context,
+            sizing=config.functions.workflow_starter,
+            payments_table=self.storage.payments_table,
+            state_machine=self.workflow.state_machine,
+            dead_letter_queue=self.queues.dlq,
+        )
         self.ingestion: BatchIngestion = BatchIngestion(
             self,
             "ingestion",
@@ -72,7 +82,6 @@ class PaymentPlatform(Construct):
             workflow_settings=config.batch_workflow,
             storage=self.storage,
             queues=self.queues,
-            state_machine=self.workflow.state_machine,
         )
         self.api: PaymentsApi = PaymentsApi(
             self,
@@ -83,7 +92,6 @@ class PaymentPlatform(Construct):
             stage_name=config.environment,
             idempotency_ttl_seconds=config.idempotency_ttl_seconds,
             storage=self.storage,
-            state_machine=self.workflow.state_machine,
             tenancy=config.tenancy,
             authorizer_sizing=config.functions.authorizer,
             page_token_key=self.keys.page_token_key,
@@ -103,6 +111,8 @@ class PaymentPlatform(Construct):
             queues=self.queues,
             api=self.api,
             state_machine=self.workflow.state_machine,
+            business_error_functions=[self.workflow.workflow_function],
+            workflow_starter=self.outbox.starter_function,
             batch_files=self.ingestion,
         )
 
@@ -115,6 +125,7 @@ class PaymentPlatform(Construct):
             self.ingestion.ingest_function,
             self.ingestion.consumer_function,
             self.api.authorizer_function,
+            self.outbox.starter_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:

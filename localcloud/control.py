@@ -1,6 +1,9 @@
 """The emulator's own HTTP routes (outside every AWS API): what the fault switch did, Lambda pools.
 
 * ``GET /localcloud/faults``: the plan and, per key, calls seen and calls failed;
+* ``POST /localcloud/faults`` with a ``LOCALCLOUD_FAULTS`` document: replace the plan (counts
+  restart), so a test can turn faults on for one phase of a session's deployment and off
+  again (``{}``: no faults). A bad document answers 400 with the exact message;
 * ``GET /localcloud/lambda``: execution environments per function (``idle``, ``busy``);
 * ``POST /localcloud/lambda`` ``{"reuse": false}``: discard every environment after its
   invocation (each one a cold start, as before warm environments existed). The benchmark uses
@@ -32,6 +35,12 @@ class ControlMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == FAULTS_PATH:
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    faults.install(faults.parse(environ["wsgi.input"].read(length).decode("utf-8")))
+                except faults.FaultConfigError as error:
+                    return _json(start_response, {"message": str(error)}, "400 Bad Request")
             return _json(start_response, faults.PLAN.status())
         if path == LAMBDA_PATH:
             from localcloud.patches.lambda_runtime import POOL

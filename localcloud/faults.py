@@ -131,13 +131,17 @@ def parse(text: str | None) -> FaultPlan:
     return FaultPlan(seed=seed, rates={str(k): float(v) for k, v in rates.items()})
 
 
-PLAN = parse(os.environ.get(ENVIRONMENT_VARIABLE))
+PLAN = FaultPlan()  # the server loads LOCALCLOUD_FAULTS at start (load_from_environment)
+
+
+def install(plan: FaultPlan) -> FaultPlan:
+    global PLAN
+    PLAN = plan
+    return PLAN
 
 
 def load_from_environment() -> FaultPlan:
-    global PLAN
-    PLAN = parse(os.environ.get(ENVIRONMENT_VARIABLE))
-    return PLAN
+    return install(parse(os.environ.get(ENVIRONMENT_VARIABLE)))
 
 
 def signer(environ: dict[str, Any]) -> tuple[str, str] | None:

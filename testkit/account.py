@@ -83,6 +83,8 @@ def create_tables(dynamodb: Any) -> None:
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
+        # The outbox, as the stack declares it: new payments' keys start their workflows.
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
     create_table(dynamodb, TABLES[contract.AUDIT_TABLE_NAME], [("payment_id", "S", "HASH"), ("sequence", "N", "RANGE")])
     create_table(dynamodb, TABLES[contract.IDEMPOTENCY_TABLE_NAME], [("id", "S", "HASH")])
@@ -113,6 +115,7 @@ class Account(AwsClients):
     page_token_key_id: str  # the HMAC_256 KMS key that signs list tokens
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
+    _relayed: list[str] = field(default_factory=list)  # stream sequence numbers already relayed
 
     def table(self, variable: str) -> str:
         """The name of the table the contract's ``variable`` names (e.g. ``contract.PAYMENTS_TABLE_NAME``)."""
@@ -143,6 +146,35 @@ class Account(AwsClients):
             ExpressionAttributeValues={":p": {"S": payment_id}},
         )["Items"]
         return [from_attributes(item) for item in items]
+
+    def outbox_records(self) -> list[dict[str, Any]]:
+        """Every record on the payments table's stream (the outbox), oldest first.
+
+        Read from moto's in-process backend: in ``mock_aws`` botocore's URL for the streams API
+        is routed to the DynamoDB handler, which does not know ``DescribeStream``.
+        """
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(contract.PAYMENTS_TABLE_NAME))
+        shard = table.stream_shard
+        assert shard is not None, "the payments table has its stream on (create_tables)"
+        records: list[dict[str, Any]] = [item.to_json() for item in shard.items]
+        return records
+
+    def outbox_inserts(self) -> list[str]:
+        """The payment ids of the stream's INSERT records: one per payment the outbox will start."""
+        return [r["dynamodb"]["Keys"]["payment_id"]["S"] for r in self.outbox_records() if r["eventName"] == "INSERT"]
+
+    def relay_outbox(self, context: Any) -> Any:
+        """What the stream's event source mapping does: new INSERT records to workflow_starter."""
+        fresh = [
+            record
+            for record in self.outbox_records()
+            if record["eventName"] == "INSERT" and record["dynamodb"]["SequenceNumber"] not in self._relayed
+        ]
+        self._relayed.extend(record["dynamodb"]["SequenceNumber"] for record in fresh)
+        event = {"Records": [{**record, "eventSourceARN": "arn:aws:dynamodb:stream"} for record in fresh]}
+        return self.handlers[contract.WORKFLOW_STARTER].handler(event, context)
 
     def executions(self) -> list[dict[str, Any]]:
         executions: list[dict[str, Any]] = self.stepfunctions.list_executions(stateMachineArn=self.state_machine_arn)[

@@ -36,3 +36,20 @@ def post(
     headers = {"Idempotency-Key": key} if key is not None else {}
     text = body if isinstance(body, str) else json.dumps(body)
     return call(account, context, api_event("POST", "/payments", body=text, headers=headers, **kwargs))
+
+
+def accepted(account: Account, context: FakeContext, key: str, **overrides: str) -> str:
+    """POST a valid payment (with ``overrides``) and return its id; it must be accepted."""
+    status, body = post(account, context, VALID_BODY | overrides, key=key)
+    assert status == 202, body
+    return str(body["payment_id"])
+
+
+def workflow_step(account: Account, context: FakeContext, name: str, payment_id: str, **extra: Any) -> Any:
+    """Run one workflow step as the state machine's Task does."""
+    return account.handlers["workflow"].handler({"step": name, "payment_id": payment_id, **extra}, context)
+
+
+def stored_payment(account: Account, payment_id: str) -> dict[str, Any]:
+    [item] = [p for p in account.payments() if p["payment_id"] == payment_id]
+    return item

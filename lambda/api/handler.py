@@ -56,7 +56,7 @@ def _accept_payment(idempotency_request: dict[str, Any], command: CreatePayment)
         source="api",
         created_at=format_timestamp(utc_now()),
     )
-    stored = submit(runtime.payment_repository(), runtime.workflow_starter(), payment, command.request, actor="api")
+    stored = submit(runtime.payment_repository(), payment, command.request, actor="api")
     runtime.count("PaymentAccepted")
     return {"payment_id": stored.payment_id, "status": stored.status.value}
 

@@ -1,4 +1,4 @@
-"""SQS consumer: each batch row becomes exactly one payment with a running workflow.
+"""SQS consumer: each batch row becomes exactly one payment (its stream record starts the workflow).
 
 Partial batch response: a message that fails (malformed, conflicting, or an AWS error)
 is reported in ``batchItemFailures`` so SQS retries it and, after ``maxReceiveCount``,
@@ -38,9 +38,7 @@ def record_handler(record: SQSRecord) -> str:
         created_at=format_timestamp(utc_now()),
         batch_job_id=message.batch_job_id,
     )
-    stored = submit(
-        runtime.payment_repository(), runtime.workflow_starter(), payment, message.request, actor="queue_consumer"
-    )
+    stored = submit(runtime.payment_repository(), payment, message.request, actor="queue_consumer")
     runtime.count("BatchPaymentAccepted")
     return stored.payment_id
 

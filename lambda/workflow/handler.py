@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payment_core import workflow
+from payment_core import contract, workflow
 from payment_core.errors import InvalidRequest
-from payment_core.models import Payment
+from payment_core.models import Payment, PaymentStatus
 from payment_core.runtime import WorkflowRuntime
 from payment_core.validation import payment_id_field
 
@@ -45,4 +45,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     payment = STEPS[step](event, payment_id)
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
+    # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
+    if step == "record" and payment.status is PaymentStatus.SETTLED:
+        runtime.count(contract.PAYMENT_SETTLED_METRIC)
+    elif step == "compensate" and payment.status is PaymentStatus.FAILED:
+        runtime.count(workflow.describe_failure(event.get("error"))[0])
     return workflow.state_of(payment)

@@ -36,7 +36,6 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
-from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -101,7 +100,6 @@ class PaymentsApi(Construct):
         stage_name: str,
         idempotency_ttl_seconds: int,
         storage: Storage,
-        state_machine: SfnStateMachine,
         tenancy: TenancyConfig,
         authorizer_sizing: FunctionSettings,
         page_token_key: KmsKey,
@@ -110,7 +108,7 @@ class PaymentsApi(Construct):
         self._context = context
         self._settings = settings
         self.api_function: PaymentFunction = self._build_api_function(
-            sizing, idempotency_ttl_seconds, storage, state_machine, page_token_key
+            sizing, idempotency_ttl_seconds, storage, page_token_key
         )
         self.authorizer_function: PaymentFunction = self._build_authorizer_function(authorizer_sizing, storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
@@ -199,7 +197,6 @@ class PaymentsApi(Construct):
         sizing: FunctionSettings,
         idempotency_ttl_seconds: int,
         storage: Storage,
-        state_machine: SfnStateMachine,
         page_token_key: KmsKey,
     ) -> PaymentFunction:
         payments = storage.payments_table
@@ -217,7 +214,6 @@ class PaymentsApi(Construct):
                     contract.AUDIT_TABLE_NAME: storage.audit_table.name,
                     contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
                     contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
-                    contract.STATE_MACHINE_ARN: state_machine.arn,
                     contract.PAGE_TOKEN_KEY_ID: page_token_key.arn,
                 },
                 statements=[
@@ -233,7 +229,7 @@ class PaymentsApi(Construct):
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                         [storage.idempotency_table.arn],
                     ),
-                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                    # No StartExecution: the payment's stream record starts its workflow (outbox).
                     statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
                 ],
             ),

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
+    LambdaEventSourceMapping,
+    LambdaEventSourceMappingScalingConfig,
+)
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
@@ -27,6 +30,7 @@ from lib.components.function import FunctionSpec, PaymentFunction
 from lib.components.policies import condition, statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
+from lib.components.workflow import THROTTLED_RETRY
 from lib.config import BatchWorkflowConfig, FunctionSettings, QueueConfig
 from lib.lambda_sources import contract
 
@@ -48,7 +52,6 @@ class BatchIngestion(Construct):
         workflow_settings: BatchWorkflowConfig,
         storage: Storage,
         queues: Queues,
-        state_machine: SfnStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         self._context = context
@@ -73,9 +76,7 @@ class BatchIngestion(Construct):
             kms_key_id=context.key.arn,
         )
         self.file_state_machine: SfnStateMachine = self._build_file_state_machine(workflow_settings, storage)
-        self.consumer_function: PaymentFunction = self._build_consumer_function(
-            consumer_sizing, storage, queues, state_machine
-        )
+        self.consumer_function: PaymentFunction = self._build_consumer_function(consumer_sizing, storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
     def _state_machine_arn(self) -> str:
@@ -164,6 +165,7 @@ class BatchIngestion(Construct):
             chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,
+            throttled_retry=THROTTLED_RETRY,
         )
         return SfnStateMachine(
             self,
@@ -182,9 +184,7 @@ class BatchIngestion(Construct):
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=context.xray_tracing),
         )
 
-    def _build_consumer_function(
-        self, sizing: FunctionSettings, storage: Storage, queues: Queues, state_machine: SfnStateMachine
-    ) -> PaymentFunction:
+    def _build_consumer_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
         context = self._context
         return PaymentFunction(
             self,
@@ -197,7 +197,6 @@ class BatchIngestion(Construct):
                     **context.common_environment,
                     contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
                     contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.STATE_MACHINE_ARN: state_machine.arn,
                 },
                 statements=[
                     statement(
@@ -212,7 +211,7 @@ class BatchIngestion(Construct):
                         [storage.payments_table.arn],
                     ),
                     statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                    # No StartExecution: the payment's stream record starts its workflow (outbox).
                 ],
             ),
         )
@@ -226,6 +225,10 @@ class BatchIngestion(Construct):
             batch_size=settings.consumer_batch_size,
             maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            # Within the consumer's (and workflow's) reservation, validated by the config.
+            scaling_config=LambdaEventSourceMappingScalingConfig(
+                maximum_concurrency=settings.consumer_maximum_concurrency
+            ),
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:

@@ -17,6 +17,7 @@ from lib.components.function import PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.queues import Queues
 from lib.config import AlarmConfig
+from lib.lambda_sources import contract
 
 
 class Monitoring(Construct):
@@ -33,16 +34,21 @@ class Monitoring(Construct):
         queues: Queues,
         api: PaymentsApi,
         state_machine: SfnStateMachine,
+        business_error_functions: Sequence[PaymentFunction],
+        workflow_starter: PaymentFunction,
         batch_files: BatchIngestion,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
         self._namer = context.namer
         self._alarm_actions = [queues.alarm_topic.arn]
+        self._metrics_namespace = context.common_environment[contract.POWERTOOLS_METRICS_NAMESPACE]
+        self._service = context.common_environment[contract.POWERTOOLS_SERVICE_NAME]
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
-        self._build_function_alarms(functions)
+        self._build_function_alarms(functions, business_error_functions)
         self._build_platform_alarms(queues, api_dimensions, state_machine)
+        self._build_stalled_payment_alarms(state_machine, workflow_starter)
         self._build_batch_file_alarms(batch_files)
         self.dashboard: CloudwatchDashboard = CloudwatchDashboard(
             self,
@@ -53,17 +59,23 @@ class Monitoring(Construct):
             ),
         )
 
-    def _build_function_alarms(self, functions: Sequence[PaymentFunction]) -> None:
+    def _build_function_alarms(
+        self, functions: Sequence[PaymentFunction], business_error_functions: Sequence[PaymentFunction]
+    ) -> None:
         namer, thresholds = self._namer, self._settings
         for function in functions:
             dimensions = {"FunctionName": function.lambda_function.function_name}
-            self._alarm(
-                namer(f"{function.base_name}-errors"),
-                "AWS/Lambda",
-                "Errors",
-                dimensions,
-                thresholds.lambda_error_threshold,
-            )
+            # The workflow function raises declines and rejections on purpose (the state machine
+            # routes them to Compensate): its Errors are business outcomes, on the dashboard;
+            # its infrastructure failures surface as failed executions instead.
+            if function not in business_error_functions:
+                self._alarm(
+                    namer(f"{function.base_name}-errors"),
+                    "AWS/Lambda",
+                    "Errors",
+                    dimensions,
+                    thresholds.lambda_error_threshold,
+                )
             self._alarm(
                 namer(f"{function.base_name}-throttles"),
                 "AWS/Lambda",
@@ -118,13 +130,29 @@ class Monitoring(Construct):
             thresholds.api_p99_latency_ms,
             extended_statistic="p99",
         )
+
+    def _build_stalled_payment_alarms(self, state_machine: SfnStateMachine, workflow_starter: PaymentFunction) -> None:
+        """Every way an accepted payment can stop short of SETTLED/FAILED raises one of these."""
+        namer, thresholds = self._namer, self._settings
+        machine = {"StateMachineArn": state_machine.arn}
+        # Retries exhausted on an infrastructure error (redrivable), the execution's own
+        # timeout (a Catch cannot see it), or stopped by hand: the payment is left where it was.
+        for metric, name in (
+            ("ExecutionsFailed", "payment-workflow-failed"),
+            ("ExecutionsTimedOut", "payment-workflow-timed-out"),
+            ("ExecutionsAborted", "payment-workflow-aborted"),
+        ):
+            self._alarm(namer(name), "AWS/States", metric, machine, thresholds.state_machine_failed_threshold)
+        # Not started yet: the age of the oldest payment insert the starter has not handled.
         self._alarm(
-            namer("payment-workflow-failed"),
-            "AWS/States",
-            "ExecutionsFailed",
-            {"StateMachineArn": state_machine.arn},
-            thresholds.state_machine_failed_threshold,
+            namer("payment-workflow-start-lag"),
+            "AWS/Lambda",
+            "IteratorAge",
+            {"FunctionName": workflow_starter.lambda_function.function_name},
+            thresholds.unstarted_payment_age_seconds * 1000,
+            statistic="Maximum",
         )
+        # A start given up after every retry lands in the DLQ, whose alarm fires on one message.
 
     def _alarm(
         self,
@@ -192,10 +220,26 @@ class Monitoring(Construct):
                     "Workflow executions",
                     [
                         ["AWS/States", m, "StateMachineArn", state_machine.arn]
-                        for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
+                        for m in (
+                            "ExecutionsStarted",
+                            "ExecutionsSucceeded",
+                            "ExecutionsFailed",
+                            "ExecutionsTimedOut",
+                            "ExecutionsAborted",
+                        )
                     ],
                     0,
                     12,
+                ),
+                # Business outcomes (emitted by the workflow function): watched, never alarmed.
+                widget(
+                    "Payment outcomes",
+                    [
+                        [self._metrics_namespace, name, "service", self._service]
+                        for name in (contract.PAYMENT_SETTLED_METRIC, *contract.BUSINESS_ERRORS)
+                    ],
+                    0,
+                    18,
                 ),
                 widget(
                     "Queue depth",

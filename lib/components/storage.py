@@ -112,6 +112,7 @@ class Storage(Construct):
         range_key: str | None = None,
         ttl_attribute: str | None = None,
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
+        stream_view_type: str | None = None,
     ) -> DynamodbTable:
         read_capacity, write_capacity = self._capacity()
         return DynamodbTable(
@@ -128,6 +129,8 @@ class Storage(Construct):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._key.arn),
             ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
+            stream_enabled=True if stream_view_type else None,
+            stream_view_type=stream_view_type,
             deletion_protection_enabled=False,
         )
 
@@ -149,6 +152,9 @@ class Storage(Construct):
             attributes=[("payment_id", "S"), ("merchant_id", "S"), ("created_at", "S")],
             hash_key="payment_id",
             indexes=[by_merchant_and_time],
+            # The transactional outbox: every new payment's INSERT record starts its workflow
+            # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.
+            stream_view_type="KEYS_ONLY",
         )
 
     def _build_batch_bucket(self, account_id: str) -> S3Bucket:

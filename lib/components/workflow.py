@@ -28,14 +28,46 @@ from lib.components.storage import Storage
 from lib.config import FunctionSettings, PaymentRules
 from lib.lambda_sources import contract
 
-# Errors a Lambda task can raise that say nothing about the payment: always worth a retry.
-_LAMBDA_SERVICE_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-]
-EXECUTION_TIMEOUT_SECONDS = 300
+# Business outcomes go to Compensate at once; they are never retried.
+_BUSINESS_NO_RETRY: dict[str, Any] = {
+    "ErrorEquals": [contract.PAYMENT_REJECTED, contract.PAYMENT_DECLINED],
+    "MaxAttempts": 0,
+}
+# The simulated processor's own transient errors: a few quick retries, then a business outcome.
+_PROCESSOR_RETRY: dict[str, Any] = {
+    "ErrorEquals": [contract.TRANSIENT_PROCESSOR_ERROR],
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2.0,
+}
+# Everything else is infrastructure (Lambda.TooManyRequestsException when the function is at its
+# reservation, Sandbox.Timedout, a throttled or failed AWS call inside a step): exponential
+# backoff capped at MaxDelaySeconds, with full jitter so throttled executions do not retry in
+# lockstep. 10 attempts wait up to 1+2+4+8+16+5x20 = 131 s (about half that on average with
+# FULL jitter): long enough to ride out throttling. Steps are idempotent, so a retry after a
+# timeout that struck after the step's write is harmless. When attempts run out the execution
+# fails (ExecutionsFailed alarm; RedriveExecution resumes it) and the payment keeps its state.
+INFRASTRUCTURE_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["States.ALL"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 10,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+# The function at its reserved concurrency: nothing ran, so retrying is always safe, and a burst
+# of executions (a batch file) can keep a small reservation busy for minutes. Many short waits
+# (at most 10 s, full jitter, up to 50 attempts: about 4 minutes on average) before giving up.
+THROTTLED_RETRY: dict[str, Any] = {
+    "ErrorEquals": ["Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 1.5,
+    "MaxAttempts": 50,
+    "MaxDelaySeconds": 10,
+    "JitterStrategy": "FULL",
+}
+# Bounds an execution that keeps retrying; a timed-out execution is alarmed (ExecutionsTimedOut).
+EXECUTION_TIMEOUT_SECONDS = 900
 
 
 def workflow_definition(function_arn: str) -> dict[str, Any]:
@@ -50,43 +82,39 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
             "Retry": retry,
         }
         if catch:
-            state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}]
+            # Only business outcomes compensate; an exhausted infrastructure retry fails the execution.
+            state["Catch"] = [
+                {"ErrorEquals": list(contract.BUSINESS_ERRORS), "ResultPath": "$.error", "Next": "Compensate"}
+            ]
         if next_state is None:
             state["End"] = True
         else:
             state["Next"] = next_state
         return state
 
-    service_retry = {"ErrorEquals": _LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
-    # After a payment settles, a failed notification must not compensate it: retry, then
-    # fail the execution so the failed-executions alarm fires.
-    any_error_retry = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}
-    compensate = task("compensate", "NotifyFailure", retry=[any_error_retry], catch=False)
+    step_retry = [_BUSINESS_NO_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
+    # Compensation and notifications are retried like any infrastructure error; a settled payment
+    # is never compensated because its notification failed.
+    compensate = task("compensate", "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False)
     compensate["Parameters"] = {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
     return {
-        "Comment": "Payment lifecycle: validate, process, record, notify; compensate on failure.",
+        "Comment": "Payment lifecycle: validate, process, record, notify; compensate business outcomes.",
         "StartAt": "Validate",
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "States": {
-            "Validate": task("validate", "Process", retry=[service_retry], catch=True),
+            "Validate": task("validate", "Process", retry=step_retry, catch=True),
             "Process": task(
                 "process",
                 "Record",
-                retry=[
-                    {
-                        "ErrorEquals": [contract.TRANSIENT_PROCESSOR_ERROR],
-                        "IntervalSeconds": 1,
-                        "MaxAttempts": 3,
-                        "BackoffRate": 2.0,
-                    },
-                    service_retry,
-                ],
+                retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY],
                 catch=True,
             ),
-            "Record": task("record", "Notify", retry=[service_retry], catch=True),
-            "Notify": task("notify", None, retry=[any_error_retry], catch=False),
+            "Record": task("record", "Notify", retry=step_retry, catch=True),
+            "Notify": task("notify", None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
             "Compensate": compensate,
-            "NotifyFailure": task("notify", "FailureHandled", retry=[any_error_retry], catch=False),
+            "NotifyFailure": task(
+                "notify", "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+            ),
             "FailureHandled": {"Type": "Succeed"},
         },
     }

@@ -50,9 +50,11 @@ class BatchWorkflowConfig:
 
     def check_fits(self, ingest: FunctionSettings) -> None:
         """The workflow within the batch_ingest function that runs it."""
-        # Chunks beyond the reservation would be throttled, and S3's starts need a slot too.
+        # Chunks beyond a reservation would be throttled, and S3's starts need a slot too.
+        # Unreserved (None), the function shares the account's pool, which the chunks cannot
+        # exhaust by themselves.
         _require(
-            self.max_concurrency < ingest.reserved_concurrency,
+            ingest.reserved_concurrency is None or self.max_concurrency < ingest.reserved_concurrency,
             "batch_workflow.max_concurrency must be below the batch_ingest reserved_concurrency "
             f"({ingest.reserved_concurrency}), got {self.max_concurrency}",
         )

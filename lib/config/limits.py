@@ -16,6 +16,12 @@ SQS_MAX_RECEIVE_COUNT = (1, 1_000)
 # Lambda's SQS event source mapping (standard queue): messages per batch, batching window.
 SQS_LAMBDA_BATCH_SIZE = (1, 10)
 SQS_LAMBDA_BATCHING_WINDOW_SECONDS = (0, 300)
+# ScalingConfig.MaximumConcurrency of an SQS event source mapping.
+SQS_LAMBDA_MAXIMUM_CONCURRENCY = (2, 1_000)
+# A throttled batch returns to the queue with its receive count raised, so a queue whose consumer
+# can be throttled needs room for retries: AWS's advice for Lambda consumers is at least 5
+# (Lambda developer guide, "Using Lambda with Amazon SQS", configuring the queue).
+SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA = 5
 # Days a KMS key waits between ScheduleKeyDeletion and deletion.
 KMS_DELETION_WINDOW_DAYS = (7, 30)
 # S3 refuses STANDARD_IA transitions sooner than this many days after creation.

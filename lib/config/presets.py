@@ -24,11 +24,14 @@ from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 DEV = PlatformConfig(
     environment="dev",
     functions=FunctionsConfig(
-        api=FunctionSettings(memory_mb=256, timeout_seconds=10, reserved_concurrency=5),
-        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
-        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=2),
-        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
-        authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5, reserved_concurrency=5),
+        # No reservations: every dev/PR stack shares the account's unreserved pool (a new account
+        # has 10 or 50 in all and refuses reservations that would leave less than 10 unreserved).
+        api=FunctionSettings(memory_mb=256, timeout_seconds=10),
+        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300),
+        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -54,11 +57,12 @@ DEV = PlatformConfig(
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
-        max_receive_count=3,
+        max_receive_count=5,
         message_retention_seconds=345_600,
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=5,
     ),
     api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100, data_trace_enabled=False),
     alarms=AlarmConfig(
@@ -95,6 +99,7 @@ STAGING = PlatformConfig(
         workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=4),
         queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
+        workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
     ),
     log_retention_days=30,
@@ -118,11 +123,12 @@ STAGING = PlatformConfig(
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
-        max_receive_count=3,
+        max_receive_count=5,
         message_retention_seconds=345_600,
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=10,
     ),
     api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400, data_trace_enabled=False),
     alarms=AlarmConfig(
@@ -159,6 +165,7 @@ PROD = PlatformConfig(
         workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=20),
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
+        workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
     ),
     log_retention_days=365,
@@ -187,6 +194,7 @@ PROD = PlatformConfig(
         dlq_retention_seconds=1_209_600,
         consumer_batch_size=10,
         consumer_batching_window_seconds=0,
+        consumer_maximum_concurrency=50,
     ),
     api=ApiConfig(throttle_rate_limit=1_000, throttle_burst_limit=2_000, data_trace_enabled=False),
     alarms=AlarmConfig(

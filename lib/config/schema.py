@@ -21,7 +21,9 @@ from lib.config.limits import (
     S3_STANDARD_IA_MIN_DAYS,
     SQS_LAMBDA_BATCH_SIZE,
     SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
+    SQS_LAMBDA_MAXIMUM_CONCURRENCY,
     SQS_MAX_RECEIVE_COUNT,
+    SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA,
     SQS_RETENTION_SECONDS,
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
@@ -69,12 +71,17 @@ class FunctionSettings:
 
     memory_mb: int
     timeout_seconds: int
-    reserved_concurrency: int
+    # None: the function draws on the account's unreserved pool (dev/PR stacks: a new account's
+    # limit of 10 or 50 cannot hold a reservation per stack). A number reserves (and caps) it.
+    reserved_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         _require_between("memory_mb", self.memory_mb, LAMBDA_MEMORY_MB)
         _require_between("timeout_seconds", self.timeout_seconds, LAMBDA_TIMEOUT_SECONDS)
-        _require_at_least("reserved_concurrency", self.reserved_concurrency, 1)
+        _require(
+            self.reserved_concurrency is None or self.reserved_concurrency >= 1,
+            f"reserved_concurrency must be None or at least 1, got {self.reserved_concurrency}",
+        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class FunctionsConfig:
     workflow: FunctionSettings
     batch_ingest: FunctionSettings
     queue_consumer: FunctionSettings
+    workflow_starter: FunctionSettings
     authorizer: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
@@ -147,6 +155,9 @@ class QueueConfig:
     # Messages the consumer takes per invocation, and how long SQS may gather them.
     consumer_batch_size: int
     consumer_batching_window_seconds: int
+    # Batches the event source mapping runs at once (ScalingConfig.MaximumConcurrency): without
+    # it Lambda's pollers outrun a reservation and throttled batches burn their receive count.
+    consumer_maximum_concurrency: int
 
     def __post_init__(self) -> None:
         _require_between(
@@ -155,6 +166,11 @@ class QueueConfig:
             SQS_VISIBILITY_TIMEOUT_SECONDS,
         )
         _require_between("max_receive_count", self.max_receive_count, SQS_MAX_RECEIVE_COUNT)
+        _require(
+            self.max_receive_count >= SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA,
+            f"max_receive_count must be at least {SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA} (a throttled batch counts as "
+            f"a receive), got {self.max_receive_count}",
+        )
         _require_between("message_retention_seconds", self.message_retention_seconds, SQS_RETENTION_SECONDS)
         _require_between("dlq_retention_seconds", self.dlq_retention_seconds, SQS_RETENTION_SECONDS)
         # A message must outlive its retries in the DLQ, or it could expire before anyone looks.
@@ -167,6 +183,9 @@ class QueueConfig:
             "consumer_batching_window_seconds",
             self.consumer_batching_window_seconds,
             SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
+        )
+        _require_between(
+            "consumer_maximum_concurrency", self.consumer_maximum_concurrency, SQS_LAMBDA_MAXIMUM_CONCURRENCY
         )
 
 
@@ -195,6 +214,8 @@ class AlarmConfig:
     api_5xx_threshold: int
     api_p99_latency_ms: int
     state_machine_failed_threshold: int
+    # Alarm when the oldest payment whose workflow has not started is older than this.
+    unstarted_payment_age_seconds: int = 300
 
     def __post_init__(self) -> None:
         _require_at_least("evaluation_periods", self.evaluation_periods, 1)
@@ -211,6 +232,7 @@ class AlarmConfig:
         ):
             _require_at_least(name, getattr(self, name), 1)
         _require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
+        _require_at_least("unstarted_payment_age_seconds", self.unstarted_payment_age_seconds, 60)
 
 
 @dataclass(frozen=True)
@@ -286,3 +308,13 @@ class PlatformConfig:
             "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout "
             f"({6 * consumer_timeout}), got {self.queues.visibility_timeout_seconds}",
         )
+        # The mapping may run consumer_maximum_concurrency batches at once: a reserved consumer
+        # must hold them all (else batches are throttled), and every batch's payments become
+        # workflow executions whose steps a reserved workflow function must be able to run.
+        for function in ("queue_consumer", "workflow"):
+            reserved = getattr(self.functions, function).reserved_concurrency
+            _require(
+                reserved is None or self.queues.consumer_maximum_concurrency <= reserved,
+                f"queues.consumer_maximum_concurrency must be at most functions.{function}.reserved_concurrency "
+                f"({reserved}), got {self.queues.consumer_maximum_concurrency}",
+            )

@@ -15,10 +15,12 @@ of them fail" and transactions are *serializable* with every other single-item w
 levels for DynamoDB transactions").
 
 Fix: every DynamoDB and DynamoDB Streams request is handled under one server-wide lock, so a
-transaction (copy, apply, maybe restore) runs with no other request in between. The restore
-then only ever undoes the transaction's own writes. moto keeps everything in memory, so a
-request holds the lock for microseconds to a few milliseconds; stricter-than-AWS only in
-that unrelated tables are serialized too, which nothing can observe except as latency.
+transaction (apply, maybe undo) runs with no other request in between, and a cancelled
+transaction restores only the items it touched (and drops the stream records it added)
+instead of whole-table copies, which also removes moto's O(table size) copy per transaction.
+moto keeps everything in memory, so a request holds the lock for microseconds to a few
+milliseconds; stricter-than-AWS only in that unrelated tables are serialized too, which
+nothing can observe except as latency.
 
 Note: moto invokes DynamoDB-stream event source mappings *inside* the write
 (``StreamShard.add``); under this lock a handler that calls DynamoDB would deadlock, so
@@ -52,3 +54,94 @@ def apply() -> None:
         original = handler.call_action
         if not getattr(original, "_localcloud_serialized", False):
             handler.call_action = _serialized(original)  # type: ignore[method-assign]
+    apply_item_rollback()
+
+
+class _TablesNotCopied:
+    """Stands in for the ``copy`` module inside moto's DynamoDB backend: a Table is not copied.
+
+    moto deep-copies every table a transaction names (O(table size) per transaction, under our
+    lock: with a few hundred payments it became the emulator's bottleneck). The rollback below
+    restores only the items the transaction touched, so the whole-table copy is not needed.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else self._real.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _item_key(table: Any, op_type: str, op: dict[str, Any]) -> tuple[Any, Any] | None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    attributes = op.get("Item", {}) if op_type == "Put" else op.get("Key", {})
+    if table.hash_key_attr not in attributes:
+        return None  # moto refuses it with a validation error; nothing to restore
+    hash_value = DynamoType(attributes[table.hash_key_attr])
+    range_attr = table.range_key_attr
+    range_value = DynamoType(attributes[range_attr]) if range_attr and range_attr in attributes else None
+    return hash_value, range_value
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, before: Any) -> None:
+    if range_value is not None:
+        if before is None:
+            table.items.get(hash_value, {}).pop(range_value, None)
+        else:
+            table.items[hash_value][range_value] = before
+    elif before is None:
+        table.items.pop(hash_value, None)
+    else:
+        table.items[hash_value] = before
+
+
+def _transact_with_item_rollback(original: Any) -> Any:
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        import copy
+
+        saved: list[tuple[Any, Any, Any, Any]] = []
+        streams: dict[int, tuple[Any, int]] = {}
+        for entry in transact_items:
+            if len(entry) != 1:
+                continue
+            op_type, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            key = _item_key(table, op_type, op) if table is not None else None
+            if table is None or key is None:
+                continue
+            before = table.get_item(*key) if (key[1] is not None or not table.has_range_key) else None
+            saved.append((table, key[0], key[1], copy.deepcopy(before)))
+            if table.stream_shard is not None:
+                streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            # Undo this transaction's own writes, newest first, and the stream records they added.
+            for table, hash_value, range_value, before in reversed(saved):
+                _restore(table, hash_value, range_value, before)
+            for shard, length in streams.values():
+                del shard.items[length:]
+            raise
+
+    return transact_write_items
+
+
+def apply_item_rollback() -> None:
+    """Transactions roll back their own items instead of restoring whole-table copies."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if not isinstance(models.copy, _TablesNotCopied):
+        models.copy = _TablesNotCopied(copy)  # type: ignore[assignment,attr-defined]
+        DynamoDBBackend.transact_write_items = _transact_with_item_rollback(  # type: ignore[method-assign]
+            DynamoDBBackend.transact_write_items
+        )

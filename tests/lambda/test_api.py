@@ -27,7 +27,7 @@ def get(aws: Account, context: FakeContext, payment_id: str) -> tuple[int, dict[
     return call(aws, context, get_payment_event(payment_id))
 
 
-def test_create_payment_stores_pending_payment_audit_and_starts_workflow(aws, context):
+def test_create_payment_stores_pending_payment_audit_and_its_outbox_record(aws, context):
     status, body = post(aws, context, VALID_BODY)
 
     assert status == 202
@@ -53,6 +53,10 @@ def test_create_payment_stores_pending_payment_audit_and_starts_workflow(aws, co
     assert [(a["sequence"], a["from_status"], a["to_status"], a["actor"]) for a in aws.audit(payment_id)] == [
         (Decimal(1), "NONE", "PENDING", "api")
     ]
+    # The request only stores: the payment's stream record (the outbox) starts its workflow.
+    assert aws.executions() == []
+    assert aws.outbox_inserts() == [payment_id]
+    assert aws.relay_outbox(context) == {"batchItemFailures": []}
     [execution] = aws.executions()
     assert execution["name"] == payment_id
     assert aws.execution_inputs() == [{"payment_id": payment_id}]
@@ -70,7 +74,7 @@ def test_same_request_twenty_times_makes_one_payment_and_one_execution(aws, cont
 
     assert {json.dumps(a, sort_keys=True) for a in answers} == {json.dumps((202, answers[0][1]), sort_keys=True)}
     assert len(aws.payments()) == 1
-    assert len(aws.executions()) == 1
+    assert len(aws.outbox_inserts()) == 1
     assert len(aws.audit(answers[0][1]["payment_id"])) == 1
 
 
@@ -85,7 +89,7 @@ def test_same_key_different_body_is_409(aws, context):
         field="Idempotency-Key",
     )
     assert len(aws.payments()) == 1
-    assert len(aws.executions()) == 1
+    assert len(aws.outbox_inserts()) == 1
 
 
 def test_different_keys_make_different_payments(aws, context):
@@ -93,32 +97,22 @@ def test_different_keys_make_different_payments(aws, context):
     second = post(aws, context, VALID_BODY, key="b")[1]["payment_id"]
     assert first != second
     assert len(aws.payments()) == 2
-    assert len(aws.executions()) == 2
+    assert sorted(aws.outbox_inserts()) == sorted([first, second])
 
 
-def test_retry_after_a_failed_workflow_start_converges_on_one_payment(aws, context, monkeypatch):
-    """If StartExecution fails, the idempotency record is released; the retry must reuse
-    the stored payment (same derived id) instead of creating a second one."""
+def test_step_functions_being_down_cannot_fail_an_accepted_payment(aws, context):
+    """POST /payments never calls Step Functions: the outbox starts the workflow later."""
     runtime = aws.handlers["api"].runtime
-    real = runtime.stepfunctions()
 
     class Broken:
         def start_execution(self, **_: Any) -> None:
             raise RuntimeError("step functions is down")
 
     runtime.stepfunctions.override(Broken())
-    status, body = post(aws, context, VALID_BODY, key="retry")
-    assert status == 500
-    assert body == refused("internal_error", INTERNAL_ERROR, request_id=context.aws_request_id)
-    assert len(aws.payments()) == 1
-    assert aws.executions() == []
+    status, body = post(aws, context, VALID_BODY, key="down")
 
-    runtime.stepfunctions.override(real)
-    status, body = post(aws, context, VALID_BODY, key="retry")
     assert status == 202
-    assert body == {"payment_id": aws.payments()[0]["payment_id"], "status": "PENDING"}
-    assert len(aws.payments()) == 1
-    assert len(aws.executions()) == 1
+    assert aws.outbox_inserts() == [body["payment_id"]]
 
 
 def test_key_reused_after_its_record_expired_with_other_terms_is_a_conflict(aws, context):

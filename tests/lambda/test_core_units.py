@@ -106,7 +106,7 @@ def test_bad_maximum_configuration_is_an_error(maximum, match):
 
 def test_required_variable_missing_is_an_error():
     with pytest.raises(RuntimeError, match="STATE_MACHINE_ARN is not set"):
-        FunctionVariables(contract.API, {}).required(contract.STATE_MACHINE_ARN)
+        FunctionVariables(contract.WORKFLOW_STARTER, {}).required(contract.STATE_MACHINE_ARN)
 
 
 def test_aws_errors_other_than_condition_failures_propagate():

@@ -37,19 +37,19 @@ def test_poison_message_fails_alone_while_the_rest_succeed(aws, context):
     assert items["p-100"]["batch_job_id"] == "job-1"
     assert items["p-100"]["amount"] == Decimal("20")
     assert items["p-100"]["status"] == "PENDING"
-    assert sorted(e["name"] for e in aws.executions()) == ["p-100", "p-101"]
+    assert sorted(aws.outbox_inserts()) == ["p-100", "p-101"]
     assert [(a["sequence"], a["to_status"], a["actor"]) for a in aws.audit("p-100")] == [
         (1, "PENDING", "queue_consumer")
     ]
 
 
-def test_redelivered_message_is_one_payment_and_one_execution(aws, context):
+def test_redelivered_message_is_one_payment_and_one_outbox_record(aws, context):
     body = json.dumps(ROW)
     for _ in range(3):
         assert consume(aws, context, body) == {"batchItemFailures": []}
     assert consume(aws, context, body, body) == {"batchItemFailures": []}
     assert len(aws.payments()) == 1
-    assert len(aws.executions()) == 1
+    assert aws.outbox_inserts() == ["p-100"]
     assert len(aws.audit("p-100")) == 1
 
 
@@ -60,13 +60,6 @@ def test_same_payment_id_with_other_terms_is_a_failure(aws, context):
     assert aws.payments()[0]["amount"] == Decimal("20")
 
 
-def test_an_execution_that_already_finished_counts_as_started(aws, context):
-    other_input = json.dumps({"other": 1})
-    aws.stepfunctions.start_execution(stateMachineArn=aws.state_machine_arn, name="p-100", input=other_input)
-    assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
-    assert len(aws.executions()) == 1
-
-
 def test_whole_batch_failing_is_reported_not_raised(aws, context):
     response = consume(aws, context, "{}", "[]", json.dumps(ROW | {"row_number": True}))
     assert response == {"batchItemFailures": [{"itemIdentifier": f"msg-{n}"} for n in range(3)]}
@@ -75,15 +68,18 @@ def test_whole_batch_failing_is_reported_not_raised(aws, context):
 
 def test_aws_errors_fail_the_message_so_sqs_retries_it(aws, context):
     class Down:
-        def start_execution(self, **_):
+        def transact_write_items(self, **_):
             from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "StartExecution")
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "TransactWriteItems")
 
-    aws.handlers["queue_consumer"].runtime.stepfunctions.override(Down())
+        def __getattr__(self, name):
+            return getattr(aws.dynamodb, name)
+
+    aws.handlers["queue_consumer"].runtime.dynamodb.override(Down())
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
-    # The payment is stored; the retry only has to start the workflow.
-    aws.handlers["queue_consumer"].runtime.stepfunctions.override(aws.stepfunctions)
+    assert aws.payments() == []
+    aws.handlers["queue_consumer"].runtime.dynamodb.override(aws.dynamodb)
     assert consume(aws, context, json.dumps(ROW)) == {"batchItemFailures": []}
     assert len(aws.payments()) == 1
-    assert len(aws.executions()) == 1
+    assert aws.outbox_inserts() == ["p-100"]

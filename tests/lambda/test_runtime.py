@@ -13,6 +13,7 @@ from payment_core.settings import (
     FunctionVariables,
     QueueConsumerEnvironment,
     WorkflowEnvironment,
+    WorkflowStarterEnvironment,
     read_environment,
 )
 
@@ -23,6 +24,7 @@ ENVIRONMENTS = {
     contract.WORKFLOW: WorkflowEnvironment,
     contract.BATCH_INGEST: BatchIngestEnvironment,
     contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
+    contract.WORKFLOW_STARTER: WorkflowStarterEnvironment,
     contract.AUTHORIZER: AuthorizerEnvironment,
 }
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {

@@ -168,19 +168,20 @@ def test_compensating_an_authorized_payment_voids_it(aws, context):
     step(aws, context, "process", payment_id)
     ref = payment(aws, payment_id)["processor_ref"]
 
-    result = step(aws, context, "compensate", payment_id, error={"Error": "States.Timeout", "Cause": "took too long"})
+    declined = {"Error": "PaymentDeclined", "Cause": json.dumps({"errorMessage": "card_declined"})}
+    result = step(aws, context, "compensate", payment_id, error=declined)
 
     assert result["status"] == "FAILED"
     assert aws.audit(payment_id)[-1]["detail"] == {
-        "error": "States.Timeout",
-        "reason": "States.Timeout: took too long",
+        "error": "PaymentDeclined",
+        "reason": "PaymentDeclined: card_declined",
         "compensation": "authorization_voided",
         "void_ref": f"void_{ref}",
     }
     # Nothing moves a failed payment again.
     with pytest.raises(InvalidTransition):
         step(aws, context, "record", payment_id)
-    assert step(aws, context, "compensate", payment_id, error=None)["status"] == "FAILED"
+    assert step(aws, context, "compensate", payment_id, error=declined)["status"] == "FAILED"
     assert len(transitions(aws, payment_id)) == 4
 
 
@@ -188,17 +189,16 @@ def test_compensate_leaves_a_settled_payment_settled(aws, context):
     payment_id = create(aws, context)
     for name in ("validate", "process", "record"):
         step(aws, context, name, payment_id)
-    assert step(aws, context, "compensate", payment_id, error={"Error": "X"})["status"] == "SETTLED"
+    assert step(aws, context, "compensate", payment_id, error={"Error": "PaymentDeclined"})["status"] == "SETTLED"
     assert len(transitions(aws, payment_id)) == 4
 
 
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
-        (None, "UnknownError: the workflow failed without an error description"),
-        ({"Error": "Boom", "Cause": "[1]"}, "Boom: [1]"),
-        ({"Error": "Boom", "Cause": json.dumps({"errorType": "Boom"})}, "Boom"),
-        ({"Error": "Boom", "Cause": 7}, "Boom"),
+        ({"Error": "PaymentRejected", "Cause": "[1]"}, "PaymentRejected: [1]"),
+        ({"Error": "PaymentRejected", "Cause": json.dumps({"errorType": "PaymentRejected"})}, "PaymentRejected"),
+        ({"Error": "PaymentRejected", "Cause": 7}, "PaymentRejected"),
     ],
 )
 def test_compensate_records_a_reason_for_any_error_shape(aws, context, error, reason):
@@ -221,7 +221,7 @@ def test_compensate_retries_when_the_payment_moves_underneath(aws, context, monk
         return real_transition(self, current, target, actor, detail, updates)
 
     monkeypatch.setattr(workflow.PaymentRepository, "transition", racing)
-    assert step(aws, context, "compensate", payment_id, error={"Error": "X"})["status"] == "FAILED"
+    assert step(aws, context, "compensate", payment_id, error={"Error": "PaymentRejected"})["status"] == "FAILED"
     assert len(calls) == 2
 
     monkeypatch.setattr(
@@ -229,7 +229,7 @@ def test_compensate_retries_when_the_payment_moves_underneath(aws, context, monk
     )
     other = create(aws, context, key="other")
     with pytest.raises(InvalidTransition, match="keeps changing"):
-        step(aws, context, "compensate", other, error=None)
+        step(aws, context, "compensate", other, error={"Error": "PaymentRejected"})
 
 
 def test_stale_writer_cannot_overwrite_a_newer_state(aws, context):

@@ -136,6 +136,14 @@ class Platform:
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
             file_failed_error="BatchFileFailed",
+            throttled_retry={
+                "ErrorEquals": ["Lambda.TooManyRequestsException"],
+                "IntervalSeconds": 1,
+                "BackoffRate": 1.5,
+                "MaxAttempts": 5,
+                "MaxDelaySeconds": 2,
+                "JitterStrategy": "FULL",
+            },
         )
         self.machine = sfn.create_state_machine(
             name=f"batch-file-{unique}", definition=json.dumps(batch_file_definition(spec)), roleArn=role_arn

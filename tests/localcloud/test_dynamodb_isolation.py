@@ -186,3 +186,46 @@ def test_plain_moto_loses_committed_writes_under_the_same_race(plain_moto: str) 
         f" {len(outcome.server_errors)} server errors"
     )
     assert lost_puts or counter_drift or outcome.server_errors
+
+
+def test_a_cancelled_transaction_undoes_exactly_its_own_writes(cloud: Any, unique: str) -> None:
+    dynamodb = _client(cloud.endpoint)
+    table = f"undo-{unique}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "gate"}, "open": {"BOOL": False}})
+
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "kept"}},
+                        "UpdateExpression": "SET v = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "gate"}},
+                        "ConditionExpression": "#o = :yes",
+                        "ExpressionAttributeNames": {"#o": "open"},
+                        "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+                    }
+                },
+            ]
+        )
+
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert _stored_keys(cloud.endpoint, table) == {"kept", "gate"}
+    kept = dynamodb.get_item(TableName=table, Key={"pk": {"S": "kept"}}, ConsistentRead=True)["Item"]
+    assert kept["v"] == {"N": "1"}

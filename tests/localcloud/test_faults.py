@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -227,3 +228,26 @@ def test_a_planned_lambda_timeout_keeps_side_effects_and_loses_the_result(faulty
     assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
     ran = aws("dynamodb").get_item(TableName="t", Key={"pk": {"S": "ran"}})["Item"]
     assert ran["n"] == {"N": "1"}
+
+
+def _post_plan(endpoint: str, document: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(endpoint + STATUS_PATH, data=document.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_plan_can_be_replaced_at_run_time_and_a_bad_one_is_refused(cloud: LocalCloud) -> None:
+    status, plan = _post_plan(cloud.endpoint, '{"seed": 5, "rates": {"states:StartExecution": 0.3}}')
+    assert (status, plan["seed"], plan["rates"], plan["calls"]) == (200, 5, {"states:StartExecution": 0.3}, {})
+
+    status, refused = _post_plan(cloud.endpoint, '{"rates": {"sqs:SendMessage": 2}}')
+    assert (status, refused) == (
+        400,
+        {"message": "LOCALCLOUD_FAULTS.rates['sqs:SendMessage'] must be a number from 0 to 1, got 2"},
+    )
+
+    status, cleared = _post_plan(cloud.endpoint, "{}")
+    assert (status, cleared["rates"]) == (200, {})

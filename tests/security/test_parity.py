@@ -31,7 +31,8 @@ KNOBS: dict[tuple[str, str], str] = {
         "aws_s3_bucket_lifecycle_configuration",
         "rule[].noncurrent_version_expiration[].noncurrent_days",
     ): "batch_bucket.noncurrent_version_expiration_days",
-    ("aws_sqs_queue", "redrive_policy"): "queues.max_receive_count",
+    # max_receive_count is 5 in every preset now (a throttled batch counts as a receive).
+    ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): "queues.consumer_maximum_concurrency",
     # The batch-file map's MaxConcurrency, inside the state machine definition.
     ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
     ("aws_api_gateway_method_settings", "settings.throttling_rate_limit"): "api.throttle_rate_limit",
@@ -177,7 +178,8 @@ def _differing_values(stacks: dict[str, SynthesizedStack], resource_type: str, p
     found: dict[str, list[Any]] = {env: [] for env in ENVIRONMENTS}
     for name in leaves["dev"]:
         per_env = {env: dict(_leaves(leaves[env][name])) for env in ENVIRONMENTS}
-        for leaf in per_env["dev"]:
+        # A knob may be absent where its config value is None (dev reserves no concurrency).
+        for leaf in sorted(set().union(*per_env.values())):
             values = {env: per_env[env].get(leaf) for env in ENVIRONMENTS}
             if pattern.fullmatch(leaf) and len({repr(v) for v in values.values()}) > 1:
                 for env, value in values.items():

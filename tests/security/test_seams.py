@@ -33,7 +33,8 @@ def _shared_facts(stack: SynthesizedStack) -> set[str]:
         for value in (target["filter_prefix"], target["filter_suffix"])
     }
     # IAM scopes inside the bucket: "${aws_s3_bucket.<id>.arn}/<prefix>*".
-    scoped = set(re.findall(r"\.arn\}/([a-z0-9-]+/)\*", stack.text))
+    # (Only the bucket's: a table's "<arn>/stream/*" is AWS's ARN format, not a shared fact.)
+    scoped = set(re.findall(r"aws_s3_bucket\.[A-Za-z0-9_]+\.arn\}/([a-z0-9-]+/)\*", stack.text))
     return indexes | filters | scoped
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
 from lib.lambda_sources import contract
 from tests.unit.synth import SynthesizedStack
@@ -36,6 +37,7 @@ def _definition(stack: SynthesizedStack) -> dict[str, Any]:
         chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
         chunk_progress_attempts=settings.chunk_progress_attempts,
         file_failed_error=contract.BATCH_FILE_FAILED,
+        throttled_retry=THROTTLED_RETRY,
     )
     # The synthesized HCL carries the same values: spot-check the ones config sets.
     assert f'"MaxConcurrency" = {settings.max_concurrency}' in machine["definition"]
@@ -65,7 +67,9 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"chunks_ingested": True}, "$.map")
     assert ingest["ItemProcessor"]["States"]["IngestChunk"]["ResultSelector"] == {"done": True}
     chunk = ingest["ItemProcessor"]["States"]["IngestChunk"]
-    progress, others = chunk["Retry"]
+    progress, throttled, others = chunk["Retry"]
+    # Throttling retries as in the payment workflow, before the chunk's own attempts count.
+    assert throttled == THROTTLED_RETRY
     assert progress == {
         "ErrorEquals": ["ChunkIncomplete", "ClaimContention"],
         "IntervalSeconds": settings.retry_interval_seconds,
@@ -80,6 +84,12 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
         assert states[name]["Catch"] == [
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
         ]
+    for name in ("Plan", "Finish", "RecordFailure"):
+        assert [retrier["ErrorEquals"] for retrier in states[name]["Retry"]] == [
+            ["Lambda.TooManyRequestsException"],
+            ["States.ALL"],
+        ]
+        assert states[name]["Retry"][0] == THROTTLED_RETRY
     assert states["RecordFailure"]["Next"] == "FileFailed"
     assert states["FileFailed"] == {"Type": "Fail", "Error": "BatchFileFailed", "Cause": "see the batch-jobs record"}
     assert contract.BATCH_CHUNK_RETRY_ERRORS == ("ChunkIncomplete", "ClaimContention")
@@ -119,8 +129,8 @@ def test_the_file_path_has_its_own_alarms(dev: SynthesizedStack) -> None:
     ("change", "message"),
     [
         (
-            {"max_concurrency": 2},
-            "batch_workflow.max_concurrency must be below the batch_ingest reserved_concurrency (2), got 2",
+            {"max_concurrency": 4},
+            "batch_workflow.max_concurrency must be below the batch_ingest reserved_concurrency (4), got 4",
         ),
         (
             {"time_reserve_ms": 300_000},
@@ -131,10 +141,21 @@ def test_the_file_path_has_its_own_alarms(dev: SynthesizedStack) -> None:
 def test_the_workflow_must_fit_the_function(change: dict[str, int], message: str) -> None:
     from dataclasses import replace
 
-    dev = config_for("dev")
+    staging = config_for("staging")  # batch_ingest reserves 4
     with pytest.raises(ValueError) as raised:
-        replace(dev, batch_workflow=replace(dev.batch_workflow, **change))
+        replace(staging, batch_workflow=replace(staging.batch_workflow, **change))
     assert str(raised.value) == message
+
+
+def test_an_unreserved_ingest_function_bounds_no_concurrency() -> None:
+    from dataclasses import replace
+
+    dev = config_for("dev")
+    assert dev.functions.batch_ingest.reserved_concurrency is None  # dev/PR stacks reserve nothing
+    assert (
+        replace(dev, batch_workflow=replace(dev.batch_workflow, max_concurrency=40)).batch_workflow.max_concurrency
+        == 40
+    )
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_every_preset_keeps_the_guards_a_payment_platform_needs() -> None:
     [
         (lambda: FunctionSettings(64, 10, 1), "memory_mb must be between 128 and 10240, got 64"),
         (lambda: FunctionSettings(128, 901, 1), "timeout_seconds must be between 1 and 900, got 901"),
-        (lambda: FunctionSettings(128, 10, 0), "reserved_concurrency must be at least 1, got 0"),
+        (lambda: FunctionSettings(128, 10, 0), "reserved_concurrency must be None or at least 1, got 0"),
         (
             lambda: TableConfig("ON_DEMAND"),  # type: ignore[arg-type]
             "billing_mode must be PAY_PER_REQUEST or PROVISIONED, got 'ON_DEMAND'",
@@ -81,27 +81,35 @@ def test_every_preset_keeps_the_guards_a_payment_platform_needs() -> None:
             "noncurrent_version_expiration_days must be at least 1, got 0",
         ),
         (
-            lambda: QueueConfig(50_000, 3, 345_600, 1_209_600, 10, 0),
+            lambda: QueueConfig(50_000, 5, 345_600, 1_209_600, 10, 0, 5),
             "visibility_timeout_seconds must be between 0 and 43200, got 50000",
         ),
         (
-            lambda: QueueConfig(180, 0, 345_600, 1_209_600, 10, 0),
+            lambda: QueueConfig(180, 0, 345_600, 1_209_600, 10, 0, 5),
             "max_receive_count must be between 1 and 1000, got 0",
         ),
         (
-            lambda: QueueConfig(180, 3, 30, 1_209_600, 10, 0),
+            lambda: QueueConfig(180, 3, 345_600, 1_209_600, 10, 0, 5),
+            "max_receive_count must be at least 5 (a throttled batch counts as a receive), got 3",
+        ),
+        (
+            lambda: QueueConfig(180, 5, 345_600, 1_209_600, 10, 0, 1),
+            "consumer_maximum_concurrency must be between 2 and 1000, got 1",
+        ),
+        (
+            lambda: QueueConfig(180, 5, 30, 1_209_600, 10, 0, 5),
             "message_retention_seconds must be between 60 and 1209600, got 30",
         ),
         (
-            lambda: QueueConfig(180, 3, 345_600, 60, 10, 0),
+            lambda: QueueConfig(180, 5, 345_600, 60, 10, 0, 5),
             "dlq_retention_seconds must be at least message_retention_seconds",
         ),
         (
-            lambda: QueueConfig(180, 3, 345_600, 1_209_600, 11, 0),
+            lambda: QueueConfig(180, 5, 345_600, 1_209_600, 11, 0, 5),
             "consumer_batch_size must be between 1 and 10, got 11",
         ),
         (
-            lambda: QueueConfig(180, 3, 345_600, 1_209_600, 10, 301),
+            lambda: QueueConfig(180, 5, 345_600, 1_209_600, 10, 301, 5),
             "consumer_batching_window_seconds must be between 0 and 300, got 301",
         ),
         (lambda: ApiConfig(0, 10, False), "throttle_rate_limit must be positive, got 0"),
@@ -168,6 +176,31 @@ def test_queue_must_hide_messages_longer_than_the_consumer_runs() -> None:
         replace(dev, queues=replace(dev.queues, visibility_timeout_seconds=60))
     assert str(refused.value) == (
         "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60"
+    )
+
+
+def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> None:
+    # A new account (10 or 50 concurrent executions) refuses reservations per PR stack.
+    dev = config_for("dev")
+    assert {name: settings.reserved_concurrency for name, settings in dev.functions.by_name().items()} == {
+        "api": None,
+        "workflow": None,
+        "batch_ingest": None,
+        "queue_consumer": None,
+        "workflow_starter": None,
+        "authorizer": None,
+    }
+    assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
+
+
+@pytest.mark.parametrize("function", ["queue_consumer", "workflow"])
+def test_the_mapping_may_not_run_more_batches_than_a_reserved_function_takes(function: str) -> None:
+    prod = config_for("prod")
+    sized = replace(getattr(prod.functions, function), reserved_concurrency=10)
+    with pytest.raises(ValueError) as refused:
+        replace(prod, functions=replace(prod.functions, **{function: sized}))
+    assert str(refused.value) == (
+        f"queues.consumer_maximum_concurrency must be at most functions.{function}.reserved_concurrency (10), got 50"
     )
 
 

@@ -14,6 +14,7 @@ FUNCTION_BASE_NAMES = {
     "workflow": "payment-workflow",
     "batch_ingest": "payment-batch-ingest",
     "queue_consumer": "payment-queue-consumer",
+    "workflow_starter": "payment-workflow-starter",
     "authorizer": "payment-authorizer",
 }
 
@@ -32,7 +33,9 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
     assert resource["handler"] == "handler.handler"
     assert resource["memory_size"] == settings.memory_mb
     assert resource["timeout"] == settings.timeout_seconds
-    assert resource["reserved_concurrent_executions"] == settings.reserved_concurrency
+    # No reservation (dev/PR): the attribute is absent, not 0 or -1 (the preflight reads it).
+    assert resource.get("reserved_concurrent_executions", None) == settings.reserved_concurrency
+    assert ("reserved_concurrent_executions" in resource) == (settings.reserved_concurrency is not None)
     assert resource["tracing_config"] == {"mode": "Active"}
     assert resource["kms_key_arn"] == key_arn(env_stack)
     assert resource["layers"] == [
@@ -79,14 +82,40 @@ def test_batch_ingest_dead_letters_failed_async_events(dev: SynthesizedStack) ->
     }
 
 
+def _mapping_of(stack: SynthesizedStack, function: str) -> dict:  # type: ignore[type-arg]
+    arn = stack.reference_of("aws_lambda_function", _function(stack, function), "arn")
+    [mapping] = [m for m in stack.resources("aws_lambda_event_source_mapping").values() if m["function_name"] == arn]
+    return mapping
+
+
 def test_consumer_reports_partial_batch_failures(dev: SynthesizedStack) -> None:
-    mapping = dev.only("aws_lambda_event_source_mapping")
-    consumer = _function(dev, "queue_consumer")
+    mapping = _mapping_of(dev, "queue_consumer")
     queue = dev.named("aws_sqs_queue", "name", "payment-processing-dev")
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
     assert mapping["event_source_arn"] == dev.reference_of("aws_sqs_queue", queue, "arn")
-    assert mapping["function_name"] == dev.reference_of("aws_lambda_function", consumer, "arn")
     assert mapping["batch_size"] == 10
+
+
+def test_consumer_mapping_runs_no_more_batches_than_configured(env_stack: SynthesizedStack) -> None:
+    # Lambda's pollers would otherwise outrun a reservation and burn receive counts on throttles.
+    config = config_for(env_stack.stack.node.id.removeprefix("TapStack"))
+    mapping = _mapping_of(env_stack, "queue_consumer")
+    assert mapping["scaling_config"] == {"maximum_concurrency": config.queues.consumer_maximum_concurrency}
+
+
+def test_new_payments_start_their_workflow_from_the_table_stream(dev: SynthesizedStack) -> None:
+    table = dev.named("aws_dynamodb_table", "name", "payments-dev")
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "KEYS_ONLY")
+    mapping = _mapping_of(dev, "workflow_starter")
+    dlq = dev.named("aws_sqs_queue", "name", "payment-processing-dlq-dev")
+    assert mapping["event_source_arn"] == dev.reference_of("aws_dynamodb_table", table, "stream_arn")
+    assert mapping["filter_criteria"] == {"filter": [{"pattern": '{"eventName": ["INSERT"]}'}]}
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert (mapping["starting_position"], mapping["maximum_retry_attempts"]) == ("TRIM_HORIZON", 100)
+    assert mapping["bisect_batch_on_function_error"] is True
+    assert mapping["destination_config"] == {
+        "on_failure": {"destination_arn": dev.reference_of("aws_sqs_queue", dlq, "arn")}
+    }
 
 
 def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lib.config import config_for
 from tests.unit.synth import SynthesizedStack
 
@@ -17,19 +19,60 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         "payment-batch-ingest",
         "payment-queue-consumer",
         "payment-authorizer",
+        "payment-workflow-starter",
     ]
-    expected = {f"{f}-{kind}-dev" for f in functions for kind in ("errors", "throttles")} | {
-        "payment-dlq-not-empty-dev",
-        "payments-api-5xx-dev",
-        "payments-api-p99-latency-dev",
-        "payment-workflow-failed-dev",
-        # the batch-file workflow's own failure path
-        "batch-file-failed-dev",
-        "batch-file-timed-out-dev",
-        "batch-file-aborted-dev",
-        "batch-file-dlq-not-empty-dev",
-    }
+    # The workflow function's Errors are mostly declines the state machine routes on purpose:
+    # no errors alarm there (its infrastructure failures fail executions, which alarm).
+    expected = (
+        {f"{f}-throttles-dev" for f in functions}
+        | {f"{f}-errors-dev" for f in functions if f != "payment-workflow"}
+        | {
+            "payment-dlq-not-empty-dev",
+            "payments-api-5xx-dev",
+            "payments-api-p99-latency-dev",
+            "payment-workflow-failed-dev",
+            "payment-workflow-timed-out-dev",
+            "payment-workflow-aborted-dev",
+            "payment-workflow-start-lag-dev",
+            # the batch-file workflow's own failure path
+            "batch-file-failed-dev",
+            "batch-file-timed-out-dev",
+            "batch-file-aborted-dev",
+            "batch-file-dlq-not-empty-dev",
+        }
+    )
     assert set(_alarms(dev)) == expected
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"),
+    [
+        ("payment-workflow-failed-dev", "ExecutionsFailed"),
+        ("payment-workflow-timed-out-dev", "ExecutionsTimedOut"),
+        ("payment-workflow-aborted-dev", "ExecutionsAborted"),
+    ],
+)
+def test_every_execution_that_ends_without_a_final_payment_alarms(
+    dev: SynthesizedStack, alarm: str, metric: str
+) -> None:
+    found = _alarms(dev)[alarm]
+    machine = dev.named("aws_sfn_state_machine", "name", "payment-workflow-dev")
+    assert (found["namespace"], found["metric_name"], found["threshold"]) == ("AWS/States", metric, 1)
+    assert found["dimensions"] == {"StateMachineArn": dev.reference_of("aws_sfn_state_machine", machine, "arn")}
+
+
+def test_payments_waiting_for_their_workflow_start_alarm_by_age(dev: SynthesizedStack) -> None:
+    alarm = _alarms(dev)["payment-workflow-start-lag-dev"]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert alarm["threshold"] == config_for("dev").alarms.unstarted_payment_age_seconds * 1000
+    starter = dev.named("aws_lambda_function", "function_name", "payment-workflow-starter-dev")
+    assert alarm["dimensions"] == {"FunctionName": dev.reference_of("aws_lambda_function", starter, "function_name")}
+
+
+def test_business_outcomes_are_dashboard_metrics(dev: SynthesizedStack) -> None:
+    body = dev.only("aws_cloudwatch_dashboard")["dashboard_body"]
+    for metric in ("PaymentSettled", "PaymentDeclined", "PaymentRejected", "TransientProcessorError"):
+        assert f'"{metric}"' in body
 
 
 def test_every_alarm_notifies_the_alarm_topic(env_stack: SynthesizedStack) -> None:

@@ -1,4 +1,4 @@
-"""The state machine: validate → process (retried) → record → notify; catch → compensate."""
+"""The state machine: validate → process → record → notify; business outcomes → compensate."""
 
 from __future__ import annotations
 
@@ -28,19 +28,59 @@ def test_happy_path_runs_in_order(states: dict) -> None:  # type: ignore[type-ar
     assert all(states[s]["Resource"] == ARN for s in path)
 
 
+BUSINESS_NOT_RETRIED = {"ErrorEquals": ["PaymentRejected", "PaymentDeclined"], "MaxAttempts": 0}
+THROTTLED = {
+    "ErrorEquals": ["Lambda.TooManyRequestsException"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 1.5,
+    "MaxAttempts": 50,
+    "MaxDelaySeconds": 10,
+    "JitterStrategy": "FULL",
+}
+INFRASTRUCTURE = {
+    "ErrorEquals": ["States.ALL"],
+    "IntervalSeconds": 1,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 10,
+    "MaxDelaySeconds": 20,
+    "JitterStrategy": "FULL",
+}
+
+
 def test_transient_processor_errors_are_retried_with_backoff(states: dict) -> None:  # type: ignore[type-arg]
-    transient = states["Process"]["Retry"][0]
-    assert transient == {
-        "ErrorEquals": ["TransientProcessorError"],
-        "IntervalSeconds": 1,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-    }
+    assert states["Process"]["Retry"] == [
+        BUSINESS_NOT_RETRIED,
+        {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+        THROTTLED,
+        INFRASTRUCTURE,
+    ]
+
+
+@pytest.mark.parametrize("state", ["Validate", "Record"])
+def test_infrastructure_errors_are_retried_with_capped_jittered_backoff(states: dict, state: str) -> None:  # type: ignore[type-arg]
+    # Declines and rejections are never retried; everything else (throttling, Sandbox.Timedout,
+    # a failed AWS call) backs off exponentially, capped at 20 s, with full jitter.
+    # A throttled invoke (nothing ran) gets many short waits of its own before the general policy.
+    assert states[state]["Retry"] == [BUSINESS_NOT_RETRIED, THROTTLED, INFRASTRUCTURE]
 
 
 @pytest.mark.parametrize("state", ["Validate", "Process", "Record"])
-def test_failures_before_settlement_compensate(states: dict, state: str) -> None:  # type: ignore[type-arg]
-    assert states[state]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Compensate"}]
+def test_only_business_outcomes_compensate(states: dict, state: str) -> None:  # type: ignore[type-arg]
+    # An infrastructure error that outlives its retries fails the execution instead (alarmed,
+    # redrivable): it never turns a good payment into FAILED.
+    assert states[state]["Catch"] == [
+        {
+            "ErrorEquals": ["PaymentRejected", "PaymentDeclined", "TransientProcessorError"],
+            "ResultPath": "$.error",
+            "Next": "Compensate",
+        }
+    ]
+
+
+@pytest.mark.parametrize("state", ["Compensate", "Notify", "NotifyFailure"])
+def test_compensation_and_notifications_ride_out_infrastructure_errors(states: dict, state: str) -> None:  # type: ignore[type-arg]
+    assert states[state]["Retry"] == [THROTTLED, INFRASTRUCTURE]
+    assert "Catch" not in states[state]
 
 
 def test_catch_path_compensates_notifies_and_ends_handled(states: dict) -> None:  # type: ignore[type-arg]
@@ -58,7 +98,12 @@ def test_catch_path_compensates_notifies_and_ends_handled(states: dict) -> None:
 def test_settled_payment_is_never_compensated(states: dict) -> None:  # type: ignore[type-arg]
     # A notification failure after settlement retries and then fails the execution (alarmed).
     assert "Catch" not in states["Notify"]
-    assert states["Notify"]["Retry"][0]["ErrorEquals"] == ["States.ALL"]
+    assert states["Notify"]["Retry"][-1]["ErrorEquals"] == ["States.ALL"]
+
+
+def test_an_execution_has_room_for_its_retries() -> None:
+    # Four steps each retrying for up to ~131 s fit in the execution timeout.
+    assert workflow_definition(ARN)["TimeoutSeconds"] == 900
 
 
 def test_state_machine_logs_everything_to_an_encrypted_group(env_stack: SynthesizedStack) -> None:

@@ -22,8 +22,10 @@ API: Final = "api"
 WORKFLOW: Final = "workflow"
 BATCH_INGEST: Final = "batch_ingest"
 QUEUE_CONSUMER: Final = "queue_consumer"
+# Starts the workflow of every new payment from the payments table's stream (the outbox).
+WORKFLOW_STARTER: Final = "workflow_starter"
 AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key -> merchant
-FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER, AUTHORIZER)
+FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER, AUTHORIZER, WORKFLOW_STARTER)
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
@@ -62,7 +64,6 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         AUDIT_TABLE_NAME,
         IDEMPOTENCY_TABLE_NAME,
         IDEMPOTENCY_TTL_SECONDS,
-        STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         PAGE_TOKEN_KEY_ID,
@@ -92,6 +93,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     QUEUE_CONSUMER: (
         PAYMENTS_TABLE_NAME,
         AUDIT_TABLE_NAME,
+        MAX_PAYMENT_AMOUNT,
+        ALLOWED_CURRENCIES,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
+    # api and queue_consumer only store payments; the starter alone calls StartExecution.
+    WORKFLOW_STARTER: (
         STATE_MACHINE_ARN,
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
@@ -124,6 +131,16 @@ BATCH_WORK_PREFIX: Final = "batch-work/"
 PAYMENT_REJECTED: Final = "PaymentRejected"
 PAYMENT_DECLINED: Final = "PaymentDeclined"
 TRANSIENT_PROCESSOR_ERROR: Final = "TransientProcessorError"
+# Business outcomes: the only errors that compensate (the payment ends FAILED with this name as
+# its reason). A rule breach or a blocked merchant is PaymentRejected, a card decline
+# PaymentDeclined, and a processor that still cannot authorize after its own retries is
+# TransientProcessorError. Anything else (throttling, timeouts, a failed AWS call) is
+# infrastructure: retried, and when retries run out the execution fails (alarmed, redrivable)
+# while the payment keeps its last state.
+BUSINESS_ERRORS: Final[tuple[str, ...]] = (PAYMENT_REJECTED, PAYMENT_DECLINED, TRANSIENT_PROCESSOR_ERROR)
+# Business metrics the workflow function emits (Powertools, the platform's namespace) and the
+# dashboard plots: settled payments under this name, each business outcome under its error name.
+PAYMENT_SETTLED_METRIC: Final = "PaymentSettled"
 
 # --- Batch file workflow errors -------------------------------------------------------------
 # A chunk that saved its progress and wants another attempt, or whose claims met a concurrent

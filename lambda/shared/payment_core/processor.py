@@ -37,9 +37,16 @@ def authorize(payment: Payment, attempt: int) -> Authorization:
         raise TransientProcessorError(f"processor unavailable (attempt {attempt})")
     if ref.startswith("flaky") and attempt <= FLAKY_FAILURES_BEFORE_SUCCESS:
         raise TransientProcessorError(f"processor timed out (attempt {attempt})")
-    digest = hashlib.sha256(payment.payment_id.encode()).hexdigest()
-    return Authorization(processor_ref=f"auth_{digest[:20]}")
+    return Authorization(processor_ref=reference_for(payment.payment_id))
+
+
+def reference_for(payment_id: str) -> str:
+    """The reference an authorization of this payment carries (our request's idempotency key at
+    the processor), known before the call: compensation can void it even if the answer was lost."""
+    digest = hashlib.sha256(payment_id.encode()).hexdigest()
+    return f"auth_{digest[:20]}"
 
 
 def void(processor_ref: str) -> str:
+    """Void an authorization; voiding one that was never issued is a no-op at the processor."""
     return f"void_{processor_ref}"

@@ -31,6 +31,7 @@ from payment_core.settings import (
     IntakeEnvironment,
     PaymentsEnvironment,
     WorkflowEnvironment,
+    WorkflowStarterEnvironment,
     read_environment,
 )
 from payment_core.submission import StepFunctionsStarter
@@ -161,10 +162,14 @@ class PaymentsRuntime(FunctionRuntime[Payments]):
 
 
 class IntakeRuntime(PaymentsRuntime[Intake]):
-    """A function that accepts payments and starts their workflow (``api``, ``queue_consumer``)."""
+    """A function that accepts payments (``api``, ``queue_consumer``); the outbox starts their workflows."""
 
-    def __init__(self, function: str, environment: type[Intake]) -> None:
-        super().__init__(function, environment)
+
+class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
+    """workflow_starter: StartExecution for each new payment on the payments table's stream."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
         self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
             lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
         )

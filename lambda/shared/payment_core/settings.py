@@ -120,9 +120,7 @@ class PaymentsEnvironment(FunctionEnvironment):
 
 @dataclass(frozen=True)
 class IntakeEnvironment(PaymentsEnvironment):
-    """A function that stores new payments and starts their workflow."""
-
-    state_machine_arn: str = field(metadata=_variable(contract.STATE_MACHINE_ARN))
+    """A function that stores new payments (their stream records start the workflows)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +143,13 @@ class WorkflowEnvironment(PaymentsEnvironment):
 
     rules: BusinessRules = field(metadata=_reads(partial(BusinessRules.read, blocking=True)))
     status_topic_arn: str = field(metadata=_variable(contract.STATUS_TOPIC_ARN))
+
+
+@dataclass(frozen=True)
+class WorkflowStarterEnvironment(FunctionEnvironment):
+    """Starts the workflow of each new payment from the payments table's stream (the outbox)."""
+
+    state_machine_arn: str = field(metadata=_variable(contract.STATE_MACHINE_ARN))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Turning an accepted request into a stored payment with a running workflow.
+"""Turning an accepted request into a stored payment, and a stored payment into a running workflow.
 
-Shared by the API and the queue consumer. Both steps are idempotent: the payment put
-is conditional on its id (an identical existing payment counts as success) and the
-execution is named after the payment (``ExecutionAlreadyExists`` counts as success).
+``submit`` (the API and the queue consumer) only stores: the put is conditional on the id (an
+identical existing payment counts as success), and storing it also records it on the payments
+table's stream, the outbox. ``StepFunctionsStarter`` (the workflow_starter function, fed by
+that stream) starts the execution named after the payment; ``ExecutionAlreadyExists`` counts
+as success, so a redelivered stream record starts nothing twice.
 """
 
 from __future__ import annotations
@@ -41,18 +43,11 @@ class StepFunctionsStarter:
                 raise
 
 
-def submit(
-    repository: PaymentRepository,
-    starter: WorkflowStarter,
-    payment: Payment,
-    request: PaymentRequest,
-    actor: str,
-) -> Payment:
-    """Store ``payment`` (or find its identical twin) and make sure its workflow runs."""
+def submit(repository: PaymentRepository, payment: Payment, request: PaymentRequest, actor: str) -> Payment:
+    """Store ``payment`` (or find its identical twin); its stream record starts the workflow."""
     if not repository.create(payment, actor):
         existing = repository.get(payment.payment_id)
         if existing is None or not request.same_terms_as(existing):
             raise PaymentConflict(f"payment {payment.payment_id} already exists with different details")
         payment = existing
-    starter.start(payment.payment_id)
     return payment

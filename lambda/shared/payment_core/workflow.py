@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from payment_core import processor
+from payment_core import contract, processor
 from payment_core.errors import InvalidTransition, PaymentNotFound, PaymentRejected
 from payment_core.models import Payment, PaymentStatus
 from payment_core.repository import PaymentRepository
@@ -124,18 +124,39 @@ def describe_failure(error: object) -> tuple[str, str]:
     return name, reason[:MAX_REASON_LENGTH]
 
 
+class NotABusinessOutcome(Exception):
+    """Compensation was asked for an error that is not a business outcome: the payment stays as it is."""
+
+
+def may_hold_authorization(payment: Payment, error_name: str) -> bool:
+    """True if a processor call may have left an authorization, answered or not.
+
+    ``process`` records each attempt (the intent) before calling the processor, so an
+    authorization whose status write failed, or whose answer was lost to a timeout, is still
+    known here. A decline answers the last attempt, so only earlier ones could hold money.
+    """
+    if payment.status is PaymentStatus.AUTHORIZED:
+        return True
+    answered_no = 1 if error_name == contract.PAYMENT_DECLINED else 0
+    return payment.processor_attempts > answered_no
+
+
 def compensate(repository: PaymentRepository, payment_id: str, error: object) -> Payment:
-    """Mark the payment FAILED with the reason, voiding an authorization if there is one."""
+    """Mark the payment FAILED with its business reason, voiding any authorization it may hold."""
     name, reason = describe_failure(error)
+    if name not in contract.BUSINESS_ERRORS:
+        # FAILED always carries a business reason: an infrastructure error fails the execution
+        # (alarmed, redrivable) instead of the payment.
+        raise NotABusinessOutcome(f"compensate: {name} is not a business outcome; payment {payment_id} keeps its state")
     for _ in range(_COMPENSATE_ATTEMPTS):
         payment = _load(repository, payment_id)
         if payment.status in (PaymentStatus.SETTLED, PaymentStatus.FAILED):
             # Settled money is not taken back by a failed notification; FAILED is done.
             return payment
         detail: dict[str, Any] = {"error": name, "reason": reason, "compensation": "none"}
-        if payment.status is PaymentStatus.AUTHORIZED and payment.processor_ref:
+        if may_hold_authorization(payment, name):
             detail["compensation"] = "authorization_voided"
-            detail["void_ref"] = processor.void(payment.processor_ref)
+            detail["void_ref"] = processor.void(payment.processor_ref or processor.reference_for(payment.payment_id))
         try:
             return repository.transition(
                 payment,

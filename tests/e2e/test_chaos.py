@@ -1,0 +1,171 @@
+"""Chaos: with AWS calls failing as AWS throttles them, nothing accepted is lost or wrongly failed.
+
+On the session's deployment: the fault switch on (POST /localcloud/faults, the same plan
+LOCALCLOUD_FAULTS takes), the workflow function reserved at 2, then API payments from 8
+concurrent clients (some racing on one Idempotency-Key) and a batch file. Every accepted
+payment must reach SETTLED or FAILED by itself, each with exactly one terminal audit entry,
+FAILED only for a business reason, nothing new in the DLQ. The faults and the reservation are
+removed afterwards, so the lifecycle tests still see the deployed configuration.
+
+Runs only with LOCALCLOUD_CHAOS=1: NOT YET PASSING. Measured once (2 cores shared by seven
+sessions, load ~9): 428 payments accepted (126 API, 320 batch rows; the racing clients got one
+payment per key), and after 1133 s 64 were SETTLED, 41 AUTHORIZED, 102 VALIDATED, 221 PENDING:
+with the workflow reserved at 2 about 75 step invocations a minute got through, and executions
+used up their 50 throttle retries (~4 minutes) and failed (101 of the first 283), leaving
+their payments where they were (alarmed by ExecutionsFailed, redrivable), which this test
+rightly counts as not reaching a final state by itself. A burst bigger than the reservation needs pacing before
+Step Functions (see the report), not only longer retries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from demo.deployment import StackDeployment
+from demo.traffic import FINAL_STATUSES, PlatformClient
+from lib.lambda_sources import contract
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("LOCALCLOUD_CHAOS") != "1", reason="set LOCALCLOUD_CHAOS=1 (not yet passing: see the docstring)"
+)
+
+CLIENTS = 8
+API_PAYMENTS = 104  # 13 rounds of 8 concurrent clients
+RACING_KEYS = 4  # each sent by all 8 clients at once
+BATCH_ROWS = 320
+WORKFLOW_RESERVATION = 2
+SETTLE_TIMEOUT_SECONDS = 900
+# Every rate the issue asks for, plus a few workflow-step timeouts.
+RATES = {
+    "states:StartExecution": 0.3,
+    "sqs:SendMessageBatch": 0.2,
+    "dynamodb:TransactWriteItems": 0.1,
+    "dynamodb:PutItem": 0.05,
+}
+WORKFLOW_TIMEOUT_RATE = 0.02
+
+
+def _post_faults(endpoint: str, plan: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(f"{endpoint}/localcloud/faults", data=json.dumps(plan).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        status: dict[str, Any] = json.loads(response.read())
+    return status
+
+
+@pytest.fixture
+def chaos(deployment: StackDeployment, platform: PlatformClient) -> Iterator[str]:
+    workflow_function = f"payment-workflow-{deployment.suffix}"
+    rates = {**RATES, f"lambda:Timeout:{workflow_function}": WORKFLOW_TIMEOUT_RATE}
+    lambda_client = platform.client("lambda")
+    lambda_client.put_function_concurrency(
+        FunctionName=workflow_function, ReservedConcurrentExecutions=WORKFLOW_RESERVATION
+    )
+    _post_faults(deployment.endpoint, {"seed": 7, "rates": rates})
+    try:
+        yield workflow_function
+    finally:
+        with urllib.request.urlopen(f"{deployment.endpoint}/localcloud/faults", timeout=30) as response:
+            status = json.loads(response.read())
+        print(f"\nchaos: faults injected, failed of calls per key: {status['failed']} of {status['calls']}")
+        _post_faults(deployment.endpoint, {})
+        lambda_client.delete_function_concurrency(FunctionName=workflow_function)
+
+
+def _submit_until_answered(platform: PlatformClient, body: dict[str, str], key: str) -> tuple[int, dict[str, Any]]:
+    """A client that retries a 5xx with the same key, as clients of an idempotent API do."""
+    for _ in range(5):
+        response = platform.create_payment(body, idempotency_key=key)
+        if response.status_code < 500:
+            return response.status_code, response.json()
+        time.sleep(1)
+    return response.status_code, response.json()
+
+
+def _api_traffic(platform: PlatformClient, tag: str) -> tuple[dict[str, str], dict[str, set[str]], Counter[int]]:
+    """(payment id -> expected final, racing key -> payment ids answered, HTTP statuses)."""
+    expected: dict[str, str] = {}
+    raced: dict[str, set[str]] = {}
+    statuses: Counter[int] = Counter()
+    requests: list[tuple[str, dict[str, str], str]] = []
+    for n in range(API_PAYMENTS):
+        customer, final = (f"decline-{n}", "FAILED") if n % 10 == 3 else (f"cust-{n}", "SETTLED")
+        merchant = "merchant-blocked" if n % 25 == 7 else "merchant-chaos"
+        if merchant == "merchant-blocked":
+            final = "FAILED"
+        body = {"merchant_id": merchant, "amount": "12.50", "currency": "USD", "customer_ref": customer}
+        requests.append((f"chaos-{tag}-{n}", body, final))
+    for r in range(RACING_KEYS):
+        body = {"merchant_id": "merchant-chaos", "amount": "7.00", "currency": "EUR", "customer_ref": f"race-{r}"}
+        requests += [(f"race-{tag}-{r}", body, "SETTLED")] * CLIENTS
+
+    def send(request: tuple[str, dict[str, str], str]) -> tuple[str, int, dict[str, Any], str]:
+        key, body, final = request
+        status, answer = _submit_until_answered(platform, body, key)
+        return key, status, answer, final
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        for key, status, answer, final in pool.map(send, requests):
+            statuses[status] += 1
+            if status == 202:
+                expected[answer["payment_id"]] = final
+                if key.startswith("race-"):
+                    raced.setdefault(key, set()).add(answer["payment_id"])
+    return expected, raced, statuses
+
+
+def _batch_traffic(platform: PlatformClient, tag: str) -> dict[str, str]:
+    rows = [(f"chaos-{tag}-row-{n}", "merchant-chaos", "3.00", "GBP", f"cust-row-{n}") for n in range(BATCH_ROWS)]
+    key = platform.upload_batch(f"chaos-{tag}.csv", rows)
+    job = platform.wait_for_batch(key, timeout=SETTLE_TIMEOUT_SECONDS)
+    assert (job.rows, job.queued, job.rejected) == (BATCH_ROWS, BATCH_ROWS, 0)
+    return {row[0]: "SETTLED" for row in rows}
+
+
+def _terminal_entries(platform: PlatformClient, payment_id: str) -> list[dict[str, Any]]:
+    return [entry for entry in platform.audit_trail(payment_id) if entry["to_status"] in FINAL_STATUSES]
+
+
+def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: PlatformClient, chaos: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    dlq_before = platform.queue_depth("payment_dlq_url")
+    started = time.monotonic()
+
+    with ThreadPoolExecutor(max_workers=2) as traffic:
+        api = traffic.submit(_api_traffic, platform, tag)
+        batch = traffic.submit(_batch_traffic, platform, tag)
+        expected, raced, statuses = api.result()
+        expected |= batch.result()
+
+    finals = platform.wait_for_final(list(expected), timeout=SETTLE_TIMEOUT_SECONDS)
+    last_settled = time.monotonic() - started
+    outcome = Counter((item or {}).get("status", "missing") for item in finals.values())
+    print(
+        f"\nchaos: {len(expected)} accepted ({sum(statuses.values())} API requests: {dict(statuses)}; "
+        f"{BATCH_ROWS} batch rows), final {dict(outcome)}, last payment final after {last_settled:.0f} s"
+    )
+
+    # Accepted = SETTLED + FAILED, each payment as its terms say.
+    assert outcome["SETTLED"] + outcome["FAILED"] == len(expected)
+    assert {pid: (item or {}).get("status") for pid, item in finals.items()} == expected
+    # Racing clients on one key: one payment.
+    assert all(len(ids) == 1 for ids in raced.values()), raced
+    assert len(raced) == RACING_KEYS
+    for payment_id, item in finals.items():
+        assert item is not None
+        # Exactly one terminal audit entry each.
+        assert len(_terminal_entries(platform, payment_id)) == 1, payment_id
+        # FAILED only for a business reason, never an infrastructure one.
+        if item["status"] == "FAILED":
+            assert str(item["failure_reason"]).split(":")[0] in contract.BUSINESS_ERRORS, item["failure_reason"]
+    # Nothing new in the dead-letter queue (an earlier test may have put its poison message there).
+    assert platform.queue_depth("payment_dlq_url") == dlq_before
