@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import time
 
+from demo.deployment import StackDeployment
 from demo.scenarios import BATCH_EXPECTED_FINAL, BATCH_EXPECTED_REJECTED, BATCH_ROWS
 from demo.traffic import PlatformClient
 from testkit.events import s3_event
+from testkit.fault_switch import fault_switch
 
 
 def test_batch_file_is_queued_reported_and_settled(platform: PlatformClient) -> None:
@@ -60,6 +62,33 @@ def test_a_redelivered_event_and_a_reupload_queue_nothing_twice(platform: Platfo
     assert again.report is not None and "payment_id: already queued from incoming/e2e-again.csv row 2" in again.report
     platform.wait_for_final(["e2e-again-1"])
     assert platform.count_payments() == before
+
+
+def test_under_send_and_read_faults_every_row_becomes_one_payment(
+    platform: PlatformClient, deployment: StackDeployment
+) -> None:
+    """The deployed per-file workflow with the functions' SendMessageBatch and GetObject calls
+    throttled: the file completes, every row is counted queued once and becomes one payment.
+    (A queued copy would be absorbed by the consumer's conditional create, so copies on the
+    queue itself are counted in tests/localcloud/test_batch_file_faults.py, which drains it.)"""
+    rows = [(f"e2e-fault-{n:02d}", "merchant-e2e", f"{n}.00", "USD", f"cust-{n}") for n in range(1, 31)]
+    before = platform.count_payments()
+    # Seed 10 fails the first call of each key (the n-th call fails iff
+    # Random(f"{seed}|{key}|{n}") < rate, localcloud/faults.py), so the run cannot pass untouched.
+    fault_switch(deployment.endpoint, {"seed": 10, "rates": {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3}})
+    try:
+        key = platform.upload_batch("e2e-faults.csv", rows)
+        job = platform.wait_for_batch(key, timeout=240)
+    finally:
+        status = fault_switch(deployment.endpoint)
+        fault_switch(deployment.endpoint, {})
+    print(f"\nbatch faults: failed {status['failed']} of calls {status['calls']}")
+    assert status["failed"].get("sqs:SendMessageBatch", 0) >= 1
+    assert status["failed"].get("s3:GetObject", 0) >= 1
+    assert (job.rows, job.queued, job.rejected) == (30, 30, 0)
+    finals = platform.wait_for_final([row[0] for row in rows])
+    assert all(item is not None for item in finals.values())
+    assert platform.count_payments() == before + 30
 
 
 def test_poison_message_is_retried_then_dead_lettered(platform: PlatformClient) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import boto3
 import pytest
 
 from localcloud import LocalCloud
+from testkit.fault_switch import fault_switch
 from tests.localcloud.test_batch_file_workflow import MerchantDirectory, Platform, file_bytes, job_id_for
 
 FAULT_RATES = {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3, "dynamodb:TransactWriteItems": 0.1}
@@ -57,7 +57,7 @@ def test_under_faults_every_valid_row_is_queued_exactly_once(faulty_aws: Callabl
     assert set(queued) == set(range(2, 302)) - {101, 201}
     job = platform.job(job_id_for(platform.bucket, "incoming/faulty.csv", put["VersionId"]))
     assert (job["state"], job["rows"], job["queued"], job["rejected"]) == ("COMPLETED", "300", "298", "2")
-    faults = json.loads(urllib.request.urlopen(f"{faulty_aws('s3').meta.endpoint_url}/localcloud/faults").read())
+    faults = fault_switch(faulty_aws("s3").meta.endpoint_url)
     print(f"faults injected: {faults}")
     # The run proves something only if the faults named in the issue did happen.
     assert faults["failed"].get("sqs:SendMessageBatch", 0) > 0, faults
