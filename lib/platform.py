@@ -79,6 +79,7 @@ class PaymentPlatform(Construct):
             ingest_sizing=config.functions.batch_ingest,
             consumer_sizing=config.functions.queue_consumer,
             queue_settings=config.queues,
+            workflow_settings=config.batch_workflow,
             storage=self.storage,
             queues=self.queues,
         )
@@ -112,6 +113,7 @@ class PaymentPlatform(Construct):
             state_machine=self.workflow.state_machine,
             business_error_functions=[self.workflow.workflow_function],
             workflow_starter=self.outbox.starter_function,
+            batch_files=self.ingestion,
         )
 
     @property

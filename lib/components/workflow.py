@@ -22,7 +22,7 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.components.function import FunctionSpec, PaymentFunction
-from lib.components.policies import condition, statement
+from lib.components.policies import condition, state_machine_telemetry, statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.config import FunctionSettings, PaymentRules
@@ -227,36 +227,8 @@ class Workflow(Construct):
         function_arn = self.workflow_function.lambda_function.arn
         statements = [
             statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
-            # CloudWatch Logs' log-delivery APIs have no resource-level permissions: "*" only.
-            statement(
-                "DeliverExecutionLogs",
-                [
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                    "logs:DescribeLogGroups",
-                ],
-                ["*"],
-            ),
         ]
-        if self._context.xray_tracing:
-            # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
-            statements.append(
-                statement(
-                    "Tracing",
-                    [
-                        "xray:PutTraceSegments",
-                        "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                    ],
-                    ["*"],
-                )
-            )
+        statements += state_machine_telemetry(self._context.xray_tracing)
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
         policy = IamRolePolicy(
             self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json
