@@ -32,11 +32,14 @@ def subscribe_queue(client: PlatformClient, topic_output: str = "alarm_topic_arn
     return url
 
 
-def trip_alarm(client: PlatformClient, name_suffix: str, reason: str) -> str:
-    """Set the stack's alarm whose name ends with ``name_suffix`` to ALARM; return its name."""
+def trip_alarm(client: PlatformClient, alarm_name: str, reason: str) -> str:
+    """Set the stack's alarm ``alarm_name`` (one whose action is the stack's topic) to ALARM.
+
+    By its exact name: a suffix would match several (payment-dlq-not-empty-<suffix> and
+    batch-file-dlq-not-empty-<suffix>)."""
     cloudwatch = client.client("cloudwatch")
     alarms = cloudwatch.describe_alarms(ActionPrefix=client.outputs["alarm_topic_arn"])["MetricAlarms"]
-    (alarm,) = [a for a in alarms if a["AlarmName"].endswith(name_suffix)]
+    (alarm,) = [a for a in alarms if a["AlarmName"] == alarm_name]
     cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason=reason)
     return str(alarm["AlarmName"])
 
