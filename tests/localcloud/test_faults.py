@@ -8,7 +8,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from localcloud import LocalCloud
@@ -21,7 +20,7 @@ from localcloud.faults import (
     parse,
     signer,
 )
-from tests.localcloud.conftest import make_zip
+from tests.localcloud.conftest import LAMBDA_TRUST, clients, create_items_table, make_zip
 
 
 def test_an_unset_or_empty_switch_means_no_faults() -> None:
@@ -143,28 +142,9 @@ def faulty_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClou
 
 @pytest.fixture(scope="module")
 def faulty_aws(faulty_cloud: LocalCloud) -> Callable[[str], Any]:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=faulty_cloud.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(trust))
-    client("dynamodb").create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client = clients(faulty_cloud.endpoint)
+    client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    create_items_table(client("dynamodb"), "t")
     return client
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import LocalCloud, provider_settings
-from tests.localcloud.conftest import FIXTURES, make_zip
+from tests.localcloud.conftest import FIXTURES, make_zip, run_command
 
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = Path("/opt/tf-plugins")
@@ -35,15 +35,7 @@ def terraform(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
     if MIRROR.is_dir():
         environment["TF_CLI_CONFIG_FILE"] = str(cli_config)
-    return subprocess.run(
-        ["terraform", *args, "-no-color", "-input=false"],
-        cwd=workdir,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_command(["terraform", *args, "-no-color", "-input=false"], cwd=workdir, env=environment, timeout=600)
 
 
 def test_apply_then_plan_reports_no_changes(tmp_path: Path) -> None:
