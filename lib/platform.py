@@ -54,12 +54,13 @@ class PaymentPlatform(Construct):
             self, "storage", context=context, tables=config.tables, bucket=config.batch_bucket
         )
         self.queues: Queues = Queues(self, "queues", context=context, settings=config.queues)
+        # The functions built from here on may read the shared tables' and queues' variables.
+        context = context.with_environment(self.storage.environment, self.queues.environment)
         self.workflow: Workflow = Workflow(
             self,
             "workflow",
             context=context,
             sizing=config.functions.workflow,
-            rules=config.payment_rules,
             storage=self.storage,
             queues=self.queues,
         )
@@ -89,7 +90,6 @@ class PaymentPlatform(Construct):
             settings=config.api,
             sizing=config.functions.api,
             stage_name=config.environment,
-            idempotency_ttl_seconds=config.idempotency_ttl_seconds,
             storage=self.storage,
             tenancy=config.tenancy,
             authorizer_sizing=config.functions.authorizer,
@@ -154,6 +154,9 @@ class PaymentPlatform(Construct):
                 contract.POWERTOOLS_LOG_LEVEL: config.log_level,
                 contract.MAX_PAYMENT_AMOUNT: rules.max_amounts_setting,
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
+                contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
+                contract.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
+                contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
             },
             log_retention_days=config.log_retention_days,
             xray_tracing=config.xray_tracing,

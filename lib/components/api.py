@@ -38,8 +38,9 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import Storage
 from lib.config import ApiConfig, FunctionSettings, TenancyConfig
@@ -85,7 +86,7 @@ ACCESS_LOG_FORMAT = {
 }
 
 
-class PaymentsApi(Construct):
+class PaymentsApi(PlatformConstruct):
     """The ``api`` function behind a REST API whose merchants authenticate with their own API key
     (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
 
@@ -98,18 +99,14 @@ class PaymentsApi(Construct):
         settings: ApiConfig,
         sizing: FunctionSettings,
         stage_name: str,
-        idempotency_ttl_seconds: int,
         storage: Storage,
         tenancy: TenancyConfig,
         authorizer_sizing: FunctionSettings,
         page_token_key: KmsKey,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
+        super().__init__(scope, construct_id, context)
         self._settings = settings
-        self.api_function: PaymentFunction = self._build_api_function(
-            sizing, idempotency_ttl_seconds, storage, page_token_key
-        )
+        self.api_function: PaymentFunction = self._build_api_function(sizing, storage, page_token_key)
         self.authorizer_function: PaymentFunction = self._build_authorizer_function(authorizer_sizing, storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
@@ -136,13 +133,7 @@ class PaymentsApi(Construct):
 
     def _build_access_log_group(self) -> CloudwatchLogGroup:
         context = self._context
-        return CloudwatchLogGroup(
-            self,
-            "access_log_group",
-            name=f"/aws/apigateway/{context.namer('payments-api')}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
-        )
+        return context.log_group(self, "access_log_group", name=f"/aws/apigateway/{context.namer('payments-api')}")
 
     def _build_invoke_permissions(self) -> None:
         """API Gateway may invoke the api function on its routes and the authorizer as itself."""
@@ -168,17 +159,8 @@ class PaymentsApi(Construct):
 
     def _build_authorizer_function(self, sizing: FunctionSettings, storage: Storage) -> PaymentFunction:
         merchants = storage.merchants_table
-        return PaymentFunction(
-            self,
-            "authorizer",
-            context=self._context,
-            spec=FunctionSpec(
-                name=contract.AUTHORIZER,
-                settings=sizing,
-                environment={**self._context.common_environment, contract.MERCHANTS_TABLE_NAME: merchants.name},
-                statements=[statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])],
-            ),
-        )
+        grant = statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])
+        return self._function("authorizer", contract.AUTHORIZER, sizing, [grant])
 
     def _build_authorizer(self, tenancy: TenancyConfig) -> ApiGatewayAuthorizer:
         return ApiGatewayAuthorizer(
@@ -193,46 +175,30 @@ class PaymentsApi(Construct):
         )
 
     def _build_api_function(
-        self,
-        sizing: FunctionSettings,
-        idempotency_ttl_seconds: int,
-        storage: Storage,
-        page_token_key: KmsKey,
+        self, sizing: FunctionSettings, storage: Storage, page_token_key: KmsKey
     ) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
-        return PaymentFunction(
-            self,
+        return self._function(
             "handler",
-            context=self._context,
-            spec=FunctionSpec(
-                name=contract.API,
-                settings=sizing,
-                environment={
-                    **self._context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: payments.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
-                    contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
-                    contract.PAGE_TOKEN_KEY_ID: page_token_key.arn,
-                },
-                statements=[
-                    statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
-                    statement(
-                        "ListPaymentsByMerchantAndTime",
-                        ["dynamodb:Query"],
-                        [f"{payments.arn}/index/{storage.merchant_time_index}"],
-                    ),
-                    statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
-                    statement(
-                        "RememberIdempotencyKeys",
-                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                        [storage.idempotency_table.arn],
-                    ),
-                    # No StartExecution: the payment's stream record starts its workflow (outbox).
-                    statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
-                ],
-            ),
+            contract.API,
+            sizing,
+            [
+                statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
+                statement(
+                    "ListPaymentsByMerchantAndTime",
+                    ["dynamodb:Query"],
+                    [f"{payments.arn}/index/{storage.merchant_time_index}"],
+                ),
+                statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
+                statement(
+                    "RememberIdempotencyKeys",
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    [storage.idempotency_table.arn],
+                ),
+                # No StartExecution: the payment's stream record starts its workflow (outbox).
+                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+            ],
         )
 
     def _method(self, resource: ApiGatewayResource, route: str, http_method: str, **options: Any) -> None:

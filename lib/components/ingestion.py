@@ -14,8 +14,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
 )
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
@@ -23,7 +24,7 @@ from lib.config import FunctionSettings, QueueConfig
 from lib.lambda_sources import contract
 
 
-class BatchIngestion(Construct):
+class BatchIngestion(PlatformConstruct):
     """The ``batch_ingest`` function behind the bucket's trigger, and ``queue_consumer`` behind the queue's."""
 
     def __init__(
@@ -38,86 +39,62 @@ class BatchIngestion(Construct):
         storage: Storage,
         queues: Queues,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
+        super().__init__(scope, construct_id, context)
         self.ingest_function: PaymentFunction = self._build_ingest_function(ingest_sizing, storage, queues)
         self._build_bucket_trigger(storage)
         self.consumer_function: PaymentFunction = self._build_consumer_function(consumer_sizing, storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
     def _build_ingest_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
-        context = self._context
         bucket = storage.batch_bucket
-        return PaymentFunction(
-            self,
+        return self._function(
             "ingest",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.BATCH_INGEST,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
-                    contract.MERCHANTS_TABLE_NAME: storage.merchants_table.name,
-                    contract.PAYMENT_QUEUE_URL: queues.queue.url,
-                },
-                statements=[
-                    # A versioned bucket's events carry a versionId, and reading by version is its own action.
-                    statement(
-                        "ReadIncomingFiles",
-                        ["s3:GetObject", "s3:GetObjectVersion"],
-                        [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
-                    ),
-                    statement(
-                        "WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]
-                    ),
-                    statement(
-                        "TrackBatchJobs",
-                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                        [storage.batch_jobs_table.arn],
-                    ),
-                    statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
-                    # Each row's merchant must be active (MerchantDirectory.is_active).
-                    statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
-                    # S3 is invoked asynchronously: an event that fails every retry lands here.
-                    statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [queues.dlq.arn]),
-                    # Decrypt batch files, encrypt reports and queue messages with the CMK.
-                    statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [context.key.arn]),
-                ],
-                dead_letter_target_arn=queues.dlq.arn,
-            ),
+            contract.BATCH_INGEST,
+            sizing,
+            [
+                # A versioned bucket's events carry a versionId, and reading by version is its own action.
+                statement(
+                    "ReadIncomingFiles",
+                    ["s3:GetObject", "s3:GetObjectVersion"],
+                    [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
+                ),
+                statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]),
+                statement(
+                    "TrackBatchJobs",
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                    [storage.batch_jobs_table.arn],
+                ),
+                statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
+                # Each row's merchant must be active (MerchantDirectory.is_active).
+                statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
+                # S3 is invoked asynchronously: an event that fails every retry lands here.
+                statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [queues.dlq.arn]),
+                # Decrypt batch files, encrypt reports and queue messages with the CMK.
+                statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self._context.key.arn]),
+            ],
+            dead_letter_target_arn=queues.dlq.arn,
         )
 
     def _build_consumer_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
-        context = self._context
-        return PaymentFunction(
-            self,
+        return self._function(
             "consumer",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.QUEUE_CONSUMER,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                },
-                statements=[
-                    statement(
-                        "ConsumeQueue",
-                        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                        [queues.queue.arn],
-                    ),
-                    statement("DecryptMessages", ["kms:Decrypt"], [context.key.arn]),
-                    statement(
-                        "CreatePayments",
-                        ["dynamodb:GetItem", "dynamodb:PutItem"],
-                        [storage.payments_table.arn],
-                    ),
-                    statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    # No StartExecution: the payment's stream record starts its workflow (outbox).
-                ],
-            ),
+            contract.QUEUE_CONSUMER,
+            sizing,
+            [
+                statement(
+                    "ConsumeQueue",
+                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    [queues.queue.arn],
+                ),
+                statement("DecryptMessages", ["kms:Decrypt"], [self._context.key.arn]),
+                statement(
+                    "CreatePayments",
+                    ["dynamodb:GetItem", "dynamodb:PutItem"],
+                    [storage.payments_table.arn],
+                ),
+                statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                # No StartExecution: the payment's stream record starts its workflow (outbox).
+            ],
         )
 
     def _build_queue_trigger(self, settings: QueueConfig, queues: Queues) -> None:

@@ -20,12 +20,13 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 )
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import condition, statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
-from lib.config import FunctionSettings, PaymentRules
+from lib.config import FunctionSettings
 from lib.lambda_sources import contract
 
 # Business outcomes go to Compensate at once; they are never retried.
@@ -120,7 +121,7 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
     }
 
 
-class Workflow(Construct):
+class Workflow(PlatformConstruct):
     """The ``workflow`` function, the state machine that calls it for every step, and its logs."""
 
     def __init__(
@@ -130,25 +131,17 @@ class Workflow(Construct):
         *,
         context: PlatformContext,
         sizing: FunctionSettings,
-        rules: PaymentRules,
         storage: Storage,
         queues: Queues,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
-        self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, rules, storage, queues)
+        super().__init__(scope, construct_id, context)
+        self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         self.state_machine: SfnStateMachine = self._build_state_machine(self._build_role())
 
     def _build_log_group(self) -> CloudwatchLogGroup:
-        context = self._context
-        return CloudwatchLogGroup(
-            self,
-            "log_group",
-            name=f"/aws/vendedlogs/states/{context.namer('payment-workflow')}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
-        )
+        name = f"/aws/vendedlogs/states/{self._context.namer('payment-workflow')}"
+        return self._context.log_group(self, "log_group", name=name)
 
     def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
         return SfnStateMachine(
@@ -166,38 +159,24 @@ class Workflow(Construct):
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
         )
 
-    def _build_workflow_function(
-        self, sizing: FunctionSettings, rules: PaymentRules, storage: Storage, queues: Queues
-    ) -> PaymentFunction:
-        context = self._context
+    def _build_workflow_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
-        return PaymentFunction(
-            self,
+        return self._function(
             "step_function",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.WORKFLOW,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.STATUS_TOPIC_ARN: queues.status_topic.arn,
-                    contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
-                },
-                statements=[
-                    statement(
-                        "ReadAndTransitionPayments",
-                        # Transitions are TransactWriteItems of an Update here and a Put on the audit table.
-                        ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                        [storage.payments_table.arn],
-                    ),
-                    statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
-                    # SNS encrypts with the CMK on the publisher's behalf.
-                    statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [context.key.arn]),
-                ],
-            ),
+            contract.WORKFLOW,
+            sizing,
+            [
+                statement(
+                    "ReadAndTransitionPayments",
+                    # Transitions are TransactWriteItems of an Update here and a Put on the audit table.
+                    ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    [storage.payments_table.arn],
+                ),
+                statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
+                # SNS encrypts with the CMK on the publisher's behalf.
+                statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
+            ],
         )
 
     def _build_role(self) -> IamRole:

@@ -1,0 +1,42 @@
+"""The base of the platform's components: the shared context, and the function builder they all use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from constructs import Construct
+
+from lib.components.context import PlatformContext
+from lib.components.function import FunctionSpec, PaymentFunction
+from lib.config import FunctionSettings
+
+
+class PlatformConstruct(Construct):
+    """A component of the platform, built in the shared context (``self._context``)."""
+
+    def __init__(self, scope: Construct, construct_id: str, context: PlatformContext) -> None:
+        super().__init__(scope, construct_id)
+        self._context = context
+
+    def _function(
+        self,
+        construct_id: str,
+        name: str,
+        sizing: FunctionSettings,
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
+        *,
+        environment: Mapping[str, str] | None = None,
+        dead_letter_target_arn: str | None = None,
+    ) -> PaymentFunction:
+        """The contract's function ``name``, granted ``statements`` on top of what every function
+        gets; its environment is the contract's list for it, valued from ``environment`` (what
+        only this component knows) or else the context."""
+        spec = FunctionSpec(
+            name=name,
+            settings=sizing,
+            statements=statements,
+            environment=environment or {},
+            dead_letter_target_arn=dead_letter_target_arn,
+        )
+        return PaymentFunction(self, construct_id, context=self._context, spec=spec)
