@@ -60,7 +60,6 @@ class PaymentPlatform(Construct):
             self,
             "workflow",
             context=context,
-            sizing=config.functions.workflow,
             storage=self.storage,
             queues=self.queues,
         )
@@ -68,7 +67,6 @@ class PaymentPlatform(Construct):
             self,
             "outbox",
             context=context,
-            sizing=config.functions.workflow_starter,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
             dead_letter_queue=self.queues.dlq,
@@ -77,8 +75,6 @@ class PaymentPlatform(Construct):
             self,
             "ingestion",
             context=context,
-            ingest_sizing=config.functions.batch_ingest,
-            consumer_sizing=config.functions.queue_consumer,
             queue_settings=config.queues,
             storage=self.storage,
             queues=self.queues,
@@ -88,11 +84,9 @@ class PaymentPlatform(Construct):
             "api",
             context=context,
             settings=config.api,
-            sizing=config.functions.api,
             stage_name=config.environment,
             storage=self.storage,
             tenancy=config.tenancy,
-            authorizer_sizing=config.functions.authorizer,
             page_token_key=self.keys.page_token_key,
         )
         # The WAF web ACL on the stage, where the config turns it on (staging and prod).
@@ -158,6 +152,7 @@ class PaymentPlatform(Construct):
                 contract.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
                 contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
             },
+            function_sizing=config.functions.by_name(),
             log_retention_days=config.log_retention_days,
             xray_tracing=config.xray_tracing,
         )

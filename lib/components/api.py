@@ -43,7 +43,7 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import Storage
-from lib.config import ApiConfig, FunctionSettings, TenancyConfig
+from lib.config import ApiConfig, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 from lib.lambda_sources import contract
 
@@ -97,17 +97,15 @@ class PaymentsApi(PlatformConstruct):
         *,
         context: PlatformContext,
         settings: ApiConfig,
-        sizing: FunctionSettings,
         stage_name: str,
         storage: Storage,
         tenancy: TenancyConfig,
-        authorizer_sizing: FunctionSettings,
         page_token_key: KmsKey,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._settings = settings
-        self.api_function: PaymentFunction = self._build_api_function(sizing, storage, page_token_key)
-        self.authorizer_function: PaymentFunction = self._build_authorizer_function(authorizer_sizing, storage)
+        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_key)
+        self.authorizer_function: PaymentFunction = self._build_authorizer_function(storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
         self._routes: list[Any] = [self.authorizer]
@@ -157,10 +155,10 @@ class PaymentsApi(PlatformConstruct):
                 source_arn=source_arn,
             )
 
-    def _build_authorizer_function(self, sizing: FunctionSettings, storage: Storage) -> PaymentFunction:
+    def _build_authorizer_function(self, storage: Storage) -> PaymentFunction:
         merchants = storage.merchants_table
         grant = statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])
-        return self._function("authorizer", contract.AUTHORIZER, sizing, [grant])
+        return self._function("authorizer", contract.AUTHORIZER, [grant])
 
     def _build_authorizer(self, tenancy: TenancyConfig) -> ApiGatewayAuthorizer:
         return ApiGatewayAuthorizer(
@@ -174,15 +172,12 @@ class PaymentsApi(PlatformConstruct):
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 
-    def _build_api_function(
-        self, sizing: FunctionSettings, storage: Storage, page_token_key: KmsKey
-    ) -> PaymentFunction:
+    def _build_api_function(self, storage: Storage, page_token_key: KmsKey) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
         return self._function(
             "handler",
             contract.API,
-            sizing,
             [
                 statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
                 statement(

@@ -9,7 +9,6 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.components.function import FunctionSpec, PaymentFunction
-from lib.config import FunctionSettings
 
 
 class PlatformConstruct(Construct):
@@ -23,7 +22,6 @@ class PlatformConstruct(Construct):
         self,
         construct_id: str,
         name: str,
-        sizing: FunctionSettings,
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
         *,
         environment: Mapping[str, str] | None = None,
@@ -34,7 +32,6 @@ class PlatformConstruct(Construct):
         only this component knows) or else the context."""
         spec = FunctionSpec(
             name=name,
-            settings=sizing,
             statements=statements,
             environment=environment or {},
             dead_letter_target_arn=dead_letter_target_arn,

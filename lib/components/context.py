@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from lib.config import FunctionSettings
 from lib.naming import Namer
 
 
@@ -28,6 +29,8 @@ class PlatformContext:
     # payment rules', then the shared tables' and queues'): each function gets exactly the ones
     # the contract lists for it (lib/components/function.py), so no construct lists them again.
     common_environment: Mapping[str, str]
+    # Each function's sizing (memory, timeout, reserved concurrency) by the contract's name.
+    function_sizing: Mapping[str, FunctionSettings]
     # Platform-wide telemetry knobs, applied alike by every construct that logs or traces.
     log_retention_days: int
     xray_tracing: bool

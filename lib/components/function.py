@@ -24,7 +24,6 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.components.policies import statement
-from lib.config import FunctionSettings
 from lib.lambda_sources import function_environment_names, function_source_dir
 
 LAMBDA_RUNTIME = "python3.12"
@@ -34,8 +33,7 @@ LAMBDA_RUNTIME = "python3.12"
 class FunctionSpec:
     """What differs between the platform's functions."""
 
-    name: str  # the contract's function name: its directory under lambda/ and the role it plays
-    settings: FunctionSettings
+    name: str  # the contract's function name: its directory under lambda/, its sizing, the role it plays
     statements: Sequence[DataAwsIamPolicyDocumentStatement]
     # Values only this function's construct knows; the rest come from the context.
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -115,6 +113,7 @@ class PaymentFunction(Construct):
 
     def _build_function(self, spec: FunctionSpec) -> LambdaFunction:
         context = self._context
+        sizing = context.function_sizing[spec.name]
         asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.name)), type=AssetType.ARCHIVE)
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
@@ -132,9 +131,9 @@ class PaymentFunction(Construct):
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             layers=[context.layer.arn],
-            memory_size=spec.settings.memory_mb,
-            timeout=spec.settings.timeout_seconds,
-            reserved_concurrent_executions=spec.settings.reserved_concurrency,
+            memory_size=sizing.memory_mb,
+            timeout=sizing.timeout_seconds,
+            reserved_concurrent_executions=sizing.reserved_concurrency,
             environment=LambdaFunctionEnvironment(variables=self.environment),
             kms_key_arn=context.key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active" if context.xray_tracing else "PassThrough"),

@@ -20,7 +20,7 @@ from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
-from lib.config import FunctionSettings, QueueConfig
+from lib.config import QueueConfig
 from lib.lambda_sources import contract
 
 
@@ -33,24 +33,21 @@ class BatchIngestion(PlatformConstruct):
         construct_id: str,
         *,
         context: PlatformContext,
-        ingest_sizing: FunctionSettings,
-        consumer_sizing: FunctionSettings,
         queue_settings: QueueConfig,
         storage: Storage,
         queues: Queues,
     ) -> None:
         super().__init__(scope, construct_id, context)
-        self.ingest_function: PaymentFunction = self._build_ingest_function(ingest_sizing, storage, queues)
+        self.ingest_function: PaymentFunction = self._build_ingest_function(storage, queues)
         self._build_bucket_trigger(storage)
-        self.consumer_function: PaymentFunction = self._build_consumer_function(consumer_sizing, storage, queues)
+        self.consumer_function: PaymentFunction = self._build_consumer_function(storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
-    def _build_ingest_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
+    def _build_ingest_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         bucket = storage.batch_bucket
         return self._function(
             "ingest",
             contract.BATCH_INGEST,
-            sizing,
             [
                 # A versioned bucket's events carry a versionId, and reading by version is its own action.
                 statement(
@@ -75,11 +72,10 @@ class BatchIngestion(PlatformConstruct):
             dead_letter_target_arn=queues.dlq.arn,
         )
 
-    def _build_consumer_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
+    def _build_consumer_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         return self._function(
             "consumer",
             contract.QUEUE_CONSUMER,
-            sizing,
             [
                 statement(
                     "ConsumeQueue",

@@ -27,7 +27,6 @@ from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.config import FunctionSettings
 from lib.lambda_sources import contract
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
@@ -50,20 +49,16 @@ class WorkflowOutbox(PlatformConstruct):
         construct_id: str,
         *,
         context: PlatformContext,
-        sizing: FunctionSettings,
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
         dead_letter_queue: SqsQueue,
     ) -> None:
         super().__init__(scope, construct_id, context)
-        self.starter_function: PaymentFunction = self._build_starter(
-            sizing, payments_table, state_machine, dead_letter_queue
-        )
+        self.starter_function: PaymentFunction = self._build_starter(payments_table, state_machine, dead_letter_queue)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(payments_table, dead_letter_queue)
 
     def _build_starter(
         self,
-        sizing: FunctionSettings,
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
         dead_letter_queue: SqsQueue,
@@ -71,7 +66,6 @@ class WorkflowOutbox(PlatformConstruct):
         return self._function(
             "starter",
             contract.WORKFLOW_STARTER,
-            sizing,
             [
                 statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
                 # What Lambda's poller needs on the function's role to read the stream, scoped

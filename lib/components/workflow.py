@@ -26,7 +26,6 @@ from lib.components.function import PaymentFunction
 from lib.components.policies import condition, statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
-from lib.config import FunctionSettings
 from lib.lambda_sources import contract
 
 # Business outcomes go to Compensate at once; they are never retried.
@@ -130,12 +129,11 @@ class Workflow(PlatformConstruct):
         construct_id: str,
         *,
         context: PlatformContext,
-        sizing: FunctionSettings,
         storage: Storage,
         queues: Queues,
     ) -> None:
         super().__init__(scope, construct_id, context)
-        self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, storage, queues)
+        self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         self.state_machine: SfnStateMachine = self._build_state_machine(self._build_role())
 
@@ -159,12 +157,11 @@ class Workflow(PlatformConstruct):
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
         )
 
-    def _build_workflow_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
+    def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
         return self._function(
             "step_function",
             contract.WORKFLOW,
-            sizing,
             [
                 statement(
                     "ReadAndTransitionPayments",

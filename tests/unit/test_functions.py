@@ -129,9 +129,7 @@ def test_function_environment_must_match_the_contract_exactly() -> None:
     # The platform has no value for STATUS_TOPIC_ARN yet; the function's own values add one the
     # contract does not give it.
     common = {name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
-    spec = FunctionSpec(
-        name="workflow", settings=config_for("dev").functions.workflow, statements=[], environment={"EXTRA": "y"}
-    )
+    spec = FunctionSpec(name="workflow", statements=[], environment={"EXTRA": "y"})
     with pytest.raises(ValueError) as refused:
         function_environment(spec, common)
     assert str(refused.value).endswith("missing ['STATUS_TOPIC_ARN'], unexpected ['EXTRA']")
@@ -142,7 +140,7 @@ def test_a_function_gets_only_the_variables_the_contract_lists_for_it() -> None:
 
     common = {name: f"common-{name}" for name in ("PAYMENTS_TABLE_NAME", "MERCHANTS_TABLE_NAME", "UNRELATED")}
     common |= {name: "x" for name in function_environment_names("authorizer") if name != "MERCHANTS_TABLE_NAME"}
-    spec = FunctionSpec(name="authorizer", settings=config_for("dev").functions.authorizer, statements=[])
+    spec = FunctionSpec(name="authorizer", statements=[])
     environment = function_environment(spec, common)
     assert set(environment) == set(function_environment_names("authorizer"))
     assert environment["MERCHANTS_TABLE_NAME"] == "common-MERCHANTS_TABLE_NAME"
