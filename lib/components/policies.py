@@ -43,3 +43,39 @@ def statement(
 
 def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPolicyDocumentStatementCondition:
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
+
+
+def state_machine_telemetry(xray_tracing: bool) -> list[DataAwsIamPolicyDocumentStatement]:
+    """What a state machine needs to deliver its execution logs (and X-Ray traces)."""
+    statements = [
+        # CloudWatch Logs' log-delivery APIs have no resource-level permissions: "*" only.
+        statement(
+            "DeliverExecutionLogs",
+            [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            ["*"],
+        ),
+    ]
+    if xray_tracing:
+        # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
+        statements.append(
+            statement(
+                "Tracing",
+                [
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                ],
+                ["*"],
+            )
+        )
+    return statements

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
-    SfnStateMachineLoggingConfiguration,
-    SfnStateMachineTracingConfiguration,
 )
 from constructs import Construct
 
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
-from lib.components.policies import condition, statement
+from lib.components.policies import statement
 from lib.components.queues import Queues
+from lib.components.state_machine import logged_state_machine, state_machine_role
 from lib.components.storage import Storage
 from lib.lambda_sources import contract
 
@@ -142,19 +138,15 @@ class Workflow(PlatformConstruct):
         return self._context.log_group(self, "log_group", name=name)
 
     def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
-        return SfnStateMachine(
+        definition = workflow_definition(self.workflow_function.lambda_function.arn)
+        return logged_state_machine(
             self,
             "state_machine",
-            name=self._context.namer("payment-workflow"),
-            type="STANDARD",
-            role_arn=role.arn,
-            definition=Fn.jsonencode(workflow_definition(self.workflow_function.lambda_function.arn)),
-            logging_configuration=SfnStateMachineLoggingConfiguration(
-                log_destination=f"{self.log_group.arn}:*",
-                include_execution_data=True,
-                level="ALL",
-            ),
-            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
+            self._context,
+            name="payment-workflow",
+            role=role,
+            definition=definition,
+            log_group=self.log_group,
         )
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
@@ -177,54 +169,6 @@ class Workflow(PlatformConstruct):
         )
 
     def _build_role(self) -> IamRole:
-        namer, account_id = self._context.namer, self._context.account_id
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "assume_role",
-            statement=[
-                statement(
-                    "StepFunctionsAssumes",
-                    ["sts:AssumeRole"],
-                    [],
-                    service_principals=["states.amazonaws.com"],
-                    conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
-                )
-            ],
-        )
-        role = IamRole(self, "role", name=namer("payment-state-machine-role"), assume_role_policy=assume.json)
         function_arn = self.workflow_function.lambda_function.arn
-        statements = [
-            statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
-            # CloudWatch Logs' log-delivery APIs have no resource-level permissions: "*" only.
-            statement(
-                "DeliverExecutionLogs",
-                [
-                    "logs:CreateLogDelivery",
-                    "logs:GetLogDelivery",
-                    "logs:UpdateLogDelivery",
-                    "logs:DeleteLogDelivery",
-                    "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy",
-                    "logs:DescribeResourcePolicies",
-                    "logs:DescribeLogGroups",
-                ],
-                ["*"],
-            ),
-        ]
-        if self._context.xray_tracing:
-            # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts.
-            statements.append(
-                statement(
-                    "Tracing",
-                    [
-                        "xray:PutTraceSegments",
-                        "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                    ],
-                    ["*"],
-                )
-            )
-        document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        IamRolePolicy(self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json)
-        return role
+        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
+        return state_machine_role(self, self._context, "payment-state-machine", [invoke])
