@@ -9,6 +9,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,15 @@ def create_items_table(dynamodb: Any, name: str) -> None:
     )
 
 
+@contextmanager
+def cloud_with_faults(state_dir: Path, seed: int, rates: Mapping[str, float]) -> Iterator[LocalCloud]:
+    """An emulator of its own with LOCALCLOUD_FAULTS set: the switch is read once, at start."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": seed, "rates": dict(rates)}))
+        with LocalCloud(state_dir) as cloud:
+            yield cloud
+
+
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with LocalCloud(tmp_path_factory.mktemp("localcloud-state")) as running:
@@ -139,6 +149,16 @@ def create_function(aws: Callable[[str], Any], role_arn: str, unique: str) -> Ca
 def item(aws: Callable[[str], Any], table: str, key: str) -> dict[str, Any] | None:
     found = aws("dynamodb").get_item(TableName=table, Key={"pk": {"S": key}})
     return found.get("Item")
+
+
+def notify_of_uploads(s3: Any, bucket: str, function_arn: str, prefix: str = "incoming/", suffix: str = ".csv") -> None:
+    """The bucket invokes the function for each object created under ``prefix`` ending in
+    ``suffix`` (the stack's batch trigger: contract.BATCH_INCOMING_PREFIX, BATCH_FILE_SUFFIX)."""
+    rules = {"FilterRules": [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]}
+    trigger = {"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": rules}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [trigger]}
+    )
 
 
 def lambda_uri(function_arn: str) -> str:

@@ -20,7 +20,7 @@ from localcloud.faults import (
     parse,
     signer,
 )
-from tests.localcloud.conftest import LAMBDA_TRUST, clients, create_items_table, make_zip
+from tests.localcloud.conftest import LAMBDA_TRUST, clients, cloud_with_faults, create_items_table, make_zip
 
 
 def test_an_unset_or_empty_switch_means_no_faults() -> None:
@@ -127,17 +127,14 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def faulty_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    """A server of its own: the switch is read once, at start."""
     rates = {
         "dynamodb:PutItem": 0.5,
         "sqs:SendMessage": 1.0,
         "states:StartExecution": 1.0,
         "lambda:Timeout:timing-out": 1.0,
     }
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": 3, "rates": rates}))
-        with LocalCloud(tmp_path_factory.mktemp("faulty-state")) as cloud:
-            yield cloud
+    with cloud_with_faults(tmp_path_factory.mktemp("faulty-state"), seed=3, rates=rates) as cloud:
+        yield cloud
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.localcloud.conftest import item, wait_for
+from tests.localcloud.conftest import item, notify_of_uploads, wait_for
 
 RECORD_S3_EVENT = """
 import json, os, boto3
@@ -54,25 +54,7 @@ def test_s3_object_created_invokes_the_function_with_the_aws_record(
     bucket = f"batch-{unique}"
     s3 = aws("s3")
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "LambdaFunctionConfigurations": [
-                {
-                    "LambdaFunctionArn": arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": "incoming/"},
-                                {"Name": "suffix", "Value": ".csv"},
-                            ]
-                        }
-                    },
-                }
-            ]
-        },
-    )
+    notify_of_uploads(s3, bucket, arn)
 
     s3.put_object(Bucket=bucket, Key="reports/ignored.csv", Body=b"x")
     s3.put_object(Bucket=bucket, Key="incoming/day 1.csv", Body=b"a,b\n")
