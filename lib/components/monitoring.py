@@ -9,6 +9,7 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from lib.components.api import PaymentsApi
@@ -85,16 +86,8 @@ class Monitoring(Construct):
         self, queues: Queues, api_dimensions: Mapping[str, str], state_machine: SfnStateMachine
     ) -> None:
         namer, thresholds = self._namer, self._settings
-        # One message in the DLQ is one payment that needs a human: alarm on the first.
-        self._alarm(
-            namer("payment-dlq-not-empty"),
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": queues.dlq.name},
-            0,
-            statistic="Maximum",
-            comparison="GreaterThanThreshold",
-        )
+        # One message in the DLQ is one payment that needs a human.
+        self._dead_letter_alarm("payment-dlq-not-empty", queues.dlq)
         self._alarm(
             namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold
         )
@@ -129,6 +122,18 @@ class Monitoring(Construct):
             statistic="Maximum",
         )
         # A start given up after every retry lands in the DLQ, whose alarm fires on one message.
+
+    def _dead_letter_alarm(self, name: str, queue: SqsQueue) -> None:
+        """Alarm on the first message in a dead-letter queue: each is an item that needs a human."""
+        self._alarm(
+            self._namer(name),
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": queue.name},
+            0,
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+        )
 
     def _alarm(
         self,
