@@ -103,15 +103,9 @@ class Monitoring(Construct):
     def _build_stalled_payment_alarms(self, state_machine: SfnStateMachine, workflow_starter: PaymentFunction) -> None:
         """Every way an accepted payment can stop short of SETTLED/FAILED raises one of these."""
         namer, thresholds = self._namer, self._settings
-        machine = {"StateMachineArn": state_machine.arn}
         # Retries exhausted on an infrastructure error (redrivable), the execution's own
         # timeout (a Catch cannot see it), or stopped by hand: the payment is left where it was.
-        for metric, name in (
-            ("ExecutionsFailed", "payment-workflow-failed"),
-            ("ExecutionsTimedOut", "payment-workflow-timed-out"),
-            ("ExecutionsAborted", "payment-workflow-aborted"),
-        ):
-            self._alarm(namer(name), "AWS/States", metric, machine, thresholds.state_machine_failed_threshold)
+        self._unfinished_execution_alarms("payment-workflow", state_machine, thresholds.state_machine_failed_threshold)
         # Not started yet: the age of the oldest payment insert the starter has not handled.
         self._alarm(
             namer("payment-workflow-start-lag"),
@@ -122,6 +116,16 @@ class Monitoring(Construct):
             statistic="Maximum",
         )
         # A start given up after every retry lands in the DLQ, whose alarm fires on one message.
+
+    def _unfinished_execution_alarms(self, name: str, state_machine: SfnStateMachine, threshold: int) -> None:
+        """``<name>-failed``, ``-timed-out`` and ``-aborted``: executions that ended without finishing."""
+        machine = {"StateMachineArn": state_machine.arn}
+        for metric, outcome in (
+            ("ExecutionsFailed", "failed"),
+            ("ExecutionsTimedOut", "timed-out"),
+            ("ExecutionsAborted", "aborted"),
+        ):
+            self._alarm(self._namer(f"{name}-{outcome}"), "AWS/States", metric, machine, threshold)
 
     def _dead_letter_alarm(self, name: str, queue: SqsQueue) -> None:
         """Alarm on the first message in a dead-letter queue: each is an item that needs a human."""
