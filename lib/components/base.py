@@ -1,10 +1,19 @@
-"""The base of the platform's components: the shared context, and the function builder they all use."""
+"""The base of the platform's components: the shared context, and the builders they all use."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.sfn_state_machine import (
+    SfnStateMachine,
+    SfnStateMachineLoggingConfiguration,
+    SfnStateMachineTracingConfiguration,
+)
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -37,3 +46,29 @@ class PlatformConstruct(Construct):
             dead_letter_target_arn=dead_letter_target_arn,
         )
         return PaymentFunction(self, construct_id, context=self._context, spec=spec)
+
+    def _state_machine(
+        self,
+        construct_id: str,
+        name: str,
+        role: IamRole,
+        definition: Mapping[str, Any],
+        log_group: CloudwatchLogGroup,
+    ) -> SfnStateMachine:
+        """A STANDARD state machine ``name`` (named by the context) running ``definition`` (may
+        hold tokens) as ``role``, every execution logged in full to ``log_group`` and traced as
+        the context says."""
+        return SfnStateMachine(
+            self,
+            construct_id,
+            name=self._context.namer(name),
+            type="STANDARD",
+            role_arn=role.arn,
+            definition=Fn.jsonencode(definition),
+            logging_configuration=SfnStateMachineLoggingConfiguration(
+                log_destination=f"{log_group.arn}:*",
+                include_execution_data=True,
+                level="ALL",
+            ),
+            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
+        )

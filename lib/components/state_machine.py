@@ -1,25 +1,17 @@
-"""How every state machine of the platform is built: a role that Step Functions assumes for this
-account only, and a STANDARD machine that logs every execution to its encrypted log group and is
-traced as the context says."""
+"""The role every state machine of the platform runs as: assumed by Step Functions for this
+account only, with the grants to deliver its execution logs and traces (the machine itself:
+``PlatformConstruct._state_machine``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.sfn_state_machine import (
-    SfnStateMachine,
-    SfnStateMachineLoggingConfiguration,
-    SfnStateMachineTracingConfiguration,
-)
 from constructs import Construct
 
 from lib.components.context import PlatformContext
@@ -54,31 +46,3 @@ def state_machine_role(
     document = DataAwsIamPolicyDocument(scope, f"{id_prefix}policy_document", statement=everything)
     IamRolePolicy(scope, f"{id_prefix}policy", name=context.namer(f"{name}-policy"), role=role.id, policy=document.json)
     return role
-
-
-def logged_state_machine(
-    scope: Construct,
-    construct_id: str,
-    context: PlatformContext,
-    *,
-    name: str,
-    role: IamRole,
-    definition: Mapping[str, Any],
-    log_group: CloudwatchLogGroup,
-) -> SfnStateMachine:
-    """A STANDARD state machine ``name`` (named by the context) running ``definition`` (may hold
-    tokens) as ``role``, every execution logged in full to ``log_group``."""
-    return SfnStateMachine(
-        scope,
-        construct_id,
-        name=context.namer(name),
-        type="STANDARD",
-        role_arn=role.arn,
-        definition=Fn.jsonencode(definition),
-        logging_configuration=SfnStateMachineLoggingConfiguration(
-            log_destination=f"{log_group.arn}:*",
-            include_execution_data=True,
-            level="ALL",
-        ),
-        tracing_configuration=SfnStateMachineTracingConfiguration(enabled=context.xray_tracing),
-    )

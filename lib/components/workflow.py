@@ -10,9 +10,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.sfn_state_machine import (
-    SfnStateMachine,
-)
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
 from lib.components.base import PlatformConstruct
@@ -20,7 +18,7 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
-from lib.components.state_machine import logged_state_machine, state_machine_role
+from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
 from lib.lambda_sources import contract
 
@@ -139,15 +137,7 @@ class Workflow(PlatformConstruct):
 
     def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
         definition = workflow_definition(self.workflow_function.lambda_function.arn)
-        return logged_state_machine(
-            self,
-            "state_machine",
-            self._context,
-            name="payment-workflow",
-            role=role,
-            definition=definition,
-            log_group=self.log_group,
-        )
+        return self._state_machine("state_machine", "payment-workflow", role, definition, self.log_group)
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
