@@ -71,14 +71,40 @@ def clients(endpoint: str, config: Config | None = None) -> Callable[[str], Any]
     return client
 
 
-def create_items_table(dynamodb: Any, name: str) -> None:
-    """An on-demand table keyed by ``pk`` (a string): the tests' generic store."""
+def create_items_table(dynamodb: Any, name: str, key: str = "pk") -> None:
+    """An on-demand table keyed by the string ``key``: the tests' generic store."""
     dynamodb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def create_python_function(
+    lambda_client: Any,
+    name: str,
+    role_arn: str,
+    code: bytes,
+    *,
+    environment: Mapping[str, str] | None = None,
+    layers: Sequence[str] = (),
+    timeout: int = 10,
+    memory_mb: int = 256,
+) -> str:
+    """A python3.12 function running ``handler.handler`` from the zip ``code``; returns its ARN."""
+    response = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": code},
+        Environment={"Variables": dict(environment or {})},
+        Layers=list(layers),
+        Timeout=timeout,
+        MemorySize=memory_mb,
+    )
+    return str(response["FunctionArn"])
 
 
 @contextmanager
@@ -130,18 +156,15 @@ def create_function(aws: Callable[[str], Any], role_arn: str, unique: str) -> Ca
         layers: list[str] | None = None,
         timeout: int = 10,
     ) -> str:
-        response = aws("lambda").create_function(
-            FunctionName=name or f"fn-{unique}",
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="handler.handler",
-            Code={"ZipFile": make_zip(files)},
-            Environment={"Variables": environment or {}},
-            Layers=layers or [],
-            Timeout=timeout,
-            MemorySize=256,
+        return create_python_function(
+            aws("lambda"),
+            name or f"fn-{unique}",
+            role_arn,
+            make_zip(files),
+            environment=environment,
+            layers=layers or [],
+            timeout=timeout,
         )
-        return str(response["FunctionArn"])
 
     return create
 
