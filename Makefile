@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate demo bench snapshots clean merchant
+.PHONY: bootstrap test synth validate preflight deploy demo bench snapshots clean merchant
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -22,6 +22,14 @@ merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] on a deployed stack (DISABLE=1
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh
 	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) .venv/bin/python tap.py
+
+preflight: synth  ## will the account take TapStack$(ENVIRONMENT_SUFFIX)? region, Lambda concurrency, API Gateway logging role, state bucket
+	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) .venv/bin/python -m lib.preflight
+
+deploy: preflight  ## the one deploy command: preflight, then the account stack (TapAccount) and TapStack$(ENVIRONMENT_SUFFIX)
+	bash scripts/bootstrap.sh --node
+	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) npx cdktf deploy TapAccount TapStack$(ENVIRONMENT_SUFFIX) \
+	  --auto-approve --outputs-file outputs.json --outputs-file-include-sensitive-outputs=false
 
 validate: synth  ## terraform init + validate the synthesized stack
 	$(RUN) cd cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX) && terraform init -backend=false -input=false >/dev/null && terraform validate

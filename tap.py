@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""CDKTF entry point: read the deployment settings from the environment, build one TapStack.
+"""CDKTF entry point: read the deployment settings from the environment, build TapStack<suffix>
+and the account stack TapAccount it depends on (``make deploy`` deploys both).
 
 The only place that knows about the local emulator: when ``LOCAL_CLOUD_ENDPOINT`` is set it
 takes the provider overrides from ``localcloud.provider`` and hands them to the stack, so
@@ -21,6 +22,7 @@ def main() -> None:
     # Imported only once the settings are known good: loading the provider takes seconds.
     from cdktf import App
 
+    from lib.account_stack import synth_with_account_stack
     from lib.tap_stack import EmulatorProvider, synth_environments
 
     emulator_provider: EmulatorProvider | None = None
@@ -29,7 +31,9 @@ def main() -> None:
 
         emulator_provider = provider_overrides
     app = App()
-    synth_environments(app, {settings.stack_name: settings}, emulator_provider=emulator_provider)
+    stacks = synth_environments(app, {settings.stack_name: settings}, emulator_provider=emulator_provider)
+    # The account stack (once per account and region), applied before the environment stack.
+    synth_with_account_stack(app, stacks[settings.stack_name], settings, emulator_provider=emulator_provider)
     app.synth()
 
 

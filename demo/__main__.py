@@ -16,6 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
+from demo.alarms import subscribe_queue, trip_alarm, wait_for_alarm
 from demo.deployment import ROOT, StackDeployment
 from demo.scenarios import (
     API_SCENARIOS,
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     state_dir = ROOT / ".localcloud" / "demo"
+    # The emulator is the account as a newcomer gets it: no API Gateway logging role (TapAccount
+    # sets it), and the Lambda quota of LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT (default 1000).
     cloud = LocalCloud(state_dir)
     problems: list[str] = []
     say("starting the emulator")
@@ -81,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         deployment.synth()
+        deployment.preflight()
         deployment.apply()
         client = PlatformClient(endpoint, deployment.outputs)
         say(f"deployed: API {deployment.outputs['api_endpoint_url']}, bucket {deployment.outputs['batch_bucket_name']}")
@@ -136,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nDead-letter queue depth: {dlq}")
         if dlq:
             problems.append(f"{dlq} message(s) in the dead-letter queue")
+
+        say("alarm delivery: a queue subscribed to the alarm topic, one alarm set to ALARM")
+        inbox = subscribe_queue(client)
+        alarm_name = trip_alarm(client, f"dlq-not-empty-{deployment.suffix}", "make demo: testing the alarm wiring")
+        delivered = wait_for_alarm(client, inbox, alarm_name)
+        print(f"\nAlarm notification delivered to the subscribed queue: {delivered.subject}")
+        print(f"  {delivered.alarm_name}: {delivered.new_state} ({delivered.reason})")
     except Exception as error:  # the demo reports, tears down, and fails
         problems.append(f"{type(error).__name__}: {error}")
     finally:

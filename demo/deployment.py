@@ -1,4 +1,9 @@
-"""Synthesize one environment aimed at the emulator and drive real Terraform against it."""
+"""Synthesize one environment aimed at the emulator and drive real Terraform against it.
+
+``tap.py`` synthesizes two stacks: ``TapAccount`` (once per account and region) and
+``TapStack<suffix>``, which depends on it. ``apply`` applies both in that order, as
+``make deploy`` does; ``destroy`` destroys only the environment stack, as a PR's destroy does.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# lib/account_stack.py's stack name (a literal here: importing lib loads the provider bindings).
+ACCOUNT_STACK_NAME = "TapAccount"
 Progress = Callable[[str], None]
 
 
@@ -41,6 +48,10 @@ class StackDeployment:
     @property
     def stack_dir(self) -> Path:
         return self.workdir / "stacks" / self.stack_name
+
+    @property
+    def account_stack_dir(self) -> Path:
+        return self.workdir / "stacks" / ACCOUNT_STACK_NAME
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -84,11 +95,25 @@ class StackDeployment:
         self.progress(f"synth {self.stack_name} ({self.environment}) -> {self.stack_dir}")
         self._run(sys.executable, str(ROOT / "tap.py"), cwd=ROOT)
 
+    def preflight(self) -> list[str]:
+        """``make preflight`` against the emulator (lib/preflight.py); its lines, or DeploymentError."""
+        self.progress("preflight")
+        stack_json = str(self.stack_dir / "cdk.tf.json")
+        result = self._run(sys.executable, "-m", "lib.preflight", "--stack-json", stack_json, cwd=ROOT, check=False)
+        lines = result.stdout.splitlines()
+        for line in lines:
+            self.progress(line)
+        if result.returncode != 0:
+            raise DeploymentError(f"preflight failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+        return lines
+
     def apply(self) -> None:
-        self.progress("terraform init")
-        self._run("terraform", "init", "-input=false", "-no-color", cwd=self.stack_dir)
-        self.progress("terraform apply")
-        self._run("terraform", "apply", "-auto-approve", "-input=false", "-no-color", cwd=self.stack_dir, stream=True)
+        """The account stack, then the environment stack (``cdktf deploy TapAccount TapStack<suffix>``)."""
+        for stack_dir in (self.account_stack_dir, self.stack_dir):
+            self.progress(f"terraform init ({stack_dir.name})")
+            self._run("terraform", "init", "-input=false", "-no-color", cwd=stack_dir)
+            self.progress(f"terraform apply ({stack_dir.name})")
+            self._run("terraform", "apply", "-auto-approve", "-input=false", "-no-color", cwd=stack_dir, stream=True)
         self._outputs = None
 
     def plan_exit_code(self) -> tuple[int, str]:
@@ -99,7 +124,8 @@ class StackDeployment:
         return result.returncode, result.stdout + result.stderr
 
     def destroy(self) -> None:
-        self.progress("terraform destroy")
+        """The environment stack only: the account stack serves every stack of the region."""
+        self.progress(f"terraform destroy ({self.stack_name})")
         self._run("terraform", "destroy", "-auto-approve", "-input=false", "-no-color", cwd=self.stack_dir, stream=True)
 
     def state_addresses(self) -> list[str]:

@@ -54,6 +54,33 @@ def _provider_arguments(overrides: ProviderOverrides | None) -> _ProviderArgumen
     }
 
 
+PROJECT_TAG = "payment-platform"
+
+
+def build_provider(
+    stack: TerraformStack, settings: DeploymentSettings, overrides: ProviderOverrides | None, tags: Mapping[str, str]
+) -> AwsProvider:
+    """The stack's AWS provider: the settings' region, default tags, and the target's overrides."""
+    return AwsProvider(
+        stack,
+        "aws",
+        region=settings.region,
+        default_tags=[AwsProviderDefaultTags(tags=dict(tags))],
+        **_provider_arguments(overrides),
+    )
+
+
+def build_backend(stack: TerraformStack, settings: DeploymentSettings, state_key: str) -> None:
+    """Local state (``terraform.<stack>.tfstate``) or the settings' S3 bucket at ``state_key``."""
+    state = settings.state_backend
+    if state is None:
+        LocalBackend(stack, path=f"terraform.{stack.node.id}.tfstate")
+        return
+    S3Backend(stack, bucket=state.bucket, key=state_key, region=state.region, encrypt=True)
+    # S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field.
+    stack.add_override("terraform.backend.s3.use_lockfile", True)
+
+
 class TapStack(TerraformStack):
     """The provider, the state backend, default tags, the platform and its outputs."""
 
@@ -66,8 +93,15 @@ class TapStack(TerraformStack):
         provider_overrides: ProviderOverrides | None = None,
     ) -> None:
         super().__init__(scope, stack_id)
-        self._build_provider(settings, provider_overrides)
-        self._build_backend(stack_id, settings)
+        tags = {
+            "Environment": settings.config.environment,
+            "EnvironmentSuffix": settings.environment_suffix,
+            "Project": PROJECT_TAG,
+            "ManagedBy": "cdktf",
+            **settings.ci_tags,
+        }
+        build_provider(self, settings, provider_overrides, tags)
+        build_backend(self, settings, f"{settings.environment_suffix}/{stack_id}.tfstate")
         self.platform: PaymentPlatform = PaymentPlatform(
             self,
             "platform",
@@ -76,37 +110,6 @@ class TapStack(TerraformStack):
             region=settings.region,
         )
         self._build_outputs()
-
-    def _build_provider(self, settings: DeploymentSettings, overrides: ProviderOverrides | None) -> None:
-        tags = {
-            "Environment": settings.config.environment,
-            "EnvironmentSuffix": settings.environment_suffix,
-            "Project": "payment-platform",
-            "ManagedBy": "cdktf",
-            **settings.ci_tags,
-        }
-        AwsProvider(
-            self,
-            "aws",
-            region=settings.region,
-            default_tags=[AwsProviderDefaultTags(tags=tags)],
-            **_provider_arguments(overrides),
-        )
-
-    def _build_backend(self, stack_id: str, settings: DeploymentSettings) -> None:
-        state = settings.state_backend
-        if state is None:
-            LocalBackend(self, path=f"terraform.{stack_id}.tfstate")
-            return
-        S3Backend(
-            self,
-            bucket=state.bucket,
-            key=f"{settings.environment_suffix}/{stack_id}.tfstate",
-            region=state.region,
-            encrypt=True,
-        )
-        # S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field.
-        self.add_override("terraform.backend.s3.use_lockfile", True)
 
     def _build_outputs(self) -> None:
         platform = self.platform
@@ -150,12 +153,23 @@ def synth_environments(
     passes ``emulator_provider`` when a settings object targets the emulator: ``lib/`` does not
     know the emulator, it only takes the overrides.
     """
-    stacks: dict[str, TapStack] = {}
-    for key, settings in environments.items():
-        overrides = None
-        if settings.emulator is not None:
-            if emulator_provider is None:
-                raise ValueError(f"{settings.stack_name} targets the emulator but no emulator_provider was given")
-            overrides = emulator_provider(settings.emulator.endpoint_url)
-        stacks[key] = TapStack(app, settings.stack_name, settings=settings, provider_overrides=overrides)
-    return stacks
+    return {
+        key: TapStack(
+            app,
+            settings.stack_name,
+            settings=settings,
+            provider_overrides=target_overrides(settings, emulator_provider),
+        )
+        for key, settings in environments.items()
+    }
+
+
+def target_overrides(
+    settings: DeploymentSettings, emulator_provider: EmulatorProvider | None
+) -> ProviderOverrides | None:
+    """The provider overrides of the settings' target: None for AWS, the emulator's for the emulator."""
+    if settings.emulator is None:
+        return None
+    if emulator_provider is None:
+        raise ValueError(f"{settings.stack_name} targets the emulator but no emulator_provider was given")
+    return emulator_provider(settings.emulator.endpoint_url)

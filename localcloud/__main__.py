@@ -14,11 +14,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "status", "endpoint"])
     parser.add_argument("--state-dir", type=Path, default=Path(".localcloud"))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
+    parser.add_argument(
+        "--lambda-concurrency-limit",
+        type=int,
+        default=None,
+        help="start: the account's Lambda concurrency quota (default: $LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT or 1000;"
+        " a new account has 50)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "start":
         try:
-            endpoint = start_daemon(args.state_dir, startup_timeout=args.timeout)
+            endpoint = start_daemon(
+                args.state_dir, startup_timeout=args.timeout, lambda_concurrency_limit=args.lambda_concurrency_limit
+            )
         except LocalCloudError as exc:
             print(f"localcloud: {exc}", file=sys.stderr)
             return 1

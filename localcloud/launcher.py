@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from localcloud.account import LAMBDA_CONCURRENCY_LIMIT_VARIABLE
+
 PID_FILE = "pid"
 ENDPOINT_FILE = "endpoint"
 LOG_FILE = "server.log"
@@ -74,9 +76,18 @@ class LocalCloud:
     ...     boto3.client("sqs", endpoint_url=cloud.endpoint, region_name="us-east-1")
     """
 
-    def __init__(self, state_dir: str | Path = ".localcloud", startup_timeout: float = 60.0):
+    def __init__(
+        self,
+        state_dir: str | Path = ".localcloud",
+        startup_timeout: float = 60.0,
+        *,
+        lambda_concurrency_limit: int | None = None,
+    ):
+        """``lambda_concurrency_limit``: the account's Lambda quota (``localcloud.account``); None keeps
+        ``LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT`` from the environment, or the AWS default."""
         self.state_dir = Path(state_dir).resolve()
         self.startup_timeout = startup_timeout
+        self.lambda_concurrency_limit = lambda_concurrency_limit
         self._process: subprocess.Popen[bytes] | None = None
         self._endpoint: str | None = None
         self._pid: int | None = None
@@ -105,6 +116,8 @@ class LocalCloud:
         environment["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(PACKAGE_PARENT), environment.get("PYTHONPATH", "")) if p
         )
+        if self.lambda_concurrency_limit is not None:
+            environment[LAMBDA_CONCURRENCY_LIMIT_VARIABLE] = str(self.lambda_concurrency_limit)
         with open(self.state_dir / LOG_FILE, "ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", SERVER_MODULE, "--state-dir", str(self.state_dir)],
@@ -193,9 +206,11 @@ def stop_process_group(pid: int, timeout: float, process: subprocess.Popen[bytes
     return True
 
 
-def start_daemon(state_dir: str | Path = ".localcloud", startup_timeout: float = 60.0) -> str:
+def start_daemon(
+    state_dir: str | Path = ".localcloud", startup_timeout: float = 60.0, *, lambda_concurrency_limit: int | None = None
+) -> str:
     """Start a server that outlives the caller; return its endpoint."""
-    return LocalCloud(state_dir, startup_timeout).start()
+    return LocalCloud(state_dir, startup_timeout, lambda_concurrency_limit=lambda_concurrency_limit).start()
 
 
 def stop_daemon(state_dir: str | Path = ".localcloud", timeout: float = 10.0) -> bool:

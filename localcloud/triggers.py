@@ -15,15 +15,18 @@ from the emulator:
    ``validateRequestParameters``, require the method's required parameters;
 4. build the REST (payload v1) proxy event, invoke the integration's function
    synchronously, and map the proxy response (``statusCode``/``headers``/``body``); a
-   function error or malformed response becomes 502 ``{"message": "Internal server error"}``.
+   function error or malformed response becomes 502 ``{"message": "Internal server error"}``;
+   an Invoke that Lambda refuses (429 ``TooManyRequestsException`` past the reserved
+   concurrency) becomes 500 with the same body, never retried.
 
-Not modelled: throttling/quotas of usage plans, authorizers, mapping templates, CORS.
+Not modelled: mapping templates, CORS (authorizers and usage plans: ``api_authorizers``, ``api_usage_plans``).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +34,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from localcloud.api_authorizers import FUNCTION_IN_URI, Authorization, AuthorizerRequest, authorize, method_arn
 from localcloud.api_usage_plans import admit
@@ -50,14 +55,28 @@ class _Route:
     path_parameters: dict[str, str] = field(default_factory=dict)
 
 
+# "API Gateway does not retry any Lambda invocations" (Lambda developer guide, "Handling Lambda
+# errors with an API Gateway API"): its Lambda client makes one attempt, where botocore's default
+# would retry a 429 several times.
+_NO_RETRIES = Config(retries={"total_max_attempts": 1})
+_clients: dict[tuple[str, str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
 def _client(service: str, endpoint: str, region: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=TEST_ACCESS_KEY,
-        aws_secret_access_key=TEST_SECRET_KEY,
-    )
+    """One client per service, endpoint and region (building one costs ~25 ms; clients are thread-safe)."""
+    with _clients_lock:
+        client = _clients.get((service, endpoint, region))
+        if client is None:
+            client = _clients[(service, endpoint, region)] = boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=endpoint,
+                region_name=region,
+                aws_access_key_id=TEST_ACCESS_KEY,
+                aws_secret_access_key=TEST_SECRET_KEY,
+                config=_NO_RETRIES if service == "lambda" else None,
+            )
+    return client
 
 
 def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -221,6 +240,8 @@ def build_proxy_event(
 
 
 INTERNAL_ERROR = GatewayError("DEFAULT_5XX", 502, "Internal server error")
+# Lambda refused the Invoke (throttled, ...): the function never ran.
+INVOCATION_REJECTED = GatewayError("DEFAULT_5XX", 500, "Internal server error")
 
 
 def _proxy_response(payload: bytes) -> ApiResponse | GatewayError:
@@ -354,7 +375,12 @@ def _route_and_invoke(
         authorization=authorization,
         api_key=api_key,
     )
-    result = lambda_client.invoke(FunctionName=found.group("arn"), Payload=json.dumps(event).encode())
+    try:
+        result = lambda_client.invoke(FunctionName=found.group("arn"), Payload=json.dumps(event).encode())
+    except ClientError:
+        # "If the Lambda API rejects the invocation request, API Gateway returns a 500 error code"
+        # (throttled 429 TooManyRequestsException, and any other refusal); no retry.
+        return INVOCATION_REJECTED
     payload = result["Payload"].read()
     if result.get("FunctionError"):
         return INTERNAL_ERROR

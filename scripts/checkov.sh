@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checkov on the synthesized cdk.tf.json of dev, staging and prod. Fails on any failed check
-# that security/checkov-skips.yaml does not accept with a reason (security/checkov_gate.py).
+# Checkov on the synthesized cdk.tf.json of dev, staging and prod, and of the account stack. Fails
+# on any failed check that security/checkov-skips.yaml does not accept with a reason
+# (security/checkov_gate.py).
 #
 # Checkov pins an older boto3 than the project's, so it lives in its own venv (.venv-checkov),
 # created here at the pinned version. The three environments are synthesized in one process:
@@ -30,6 +31,7 @@ import sys
 
 from cdktf import App
 
+from lib.account_stack import AccountStack
 from lib.settings import preset_settings
 from lib.tap_stack import synth_environments
 
@@ -37,6 +39,8 @@ outdir, environments = sys.argv[1], sys.argv[2:]
 presets = preset_settings()
 app = App(outdir=outdir)
 synth_environments(app, {environment: presets[environment] for environment in environments})
+# The account stack (TapAccount) is the same for every environment: scanned once, as "account".
+AccountStack(app, settings=presets[environments[0]])
 app.synth()
 PY
 
@@ -49,4 +53,8 @@ for environment in "${ENVIRONMENTS[@]}"; do
     -f "$stack/cdk.tf.json" -o json >"$stack/checkov.json"
   reports+=("$environment=$stack/checkov.json")
 done
+account="$OUT/stacks/TapAccount"
+"$CHECKOV_VENV/bin/checkov" --soft-fail --skip-download --framework terraform_json \
+  -f "$account/cdk.tf.json" -o json >"$account/checkov.json"
+reports+=("account=$account/checkov.json")
 .venv/bin/python security/checkov_gate.py security/checkov-skips.yaml "${reports[@]}"

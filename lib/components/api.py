@@ -112,6 +112,7 @@ class PaymentsApi(PlatformConstruct):
         self._build_routes()
         self._build_gateway_responses()
         self.log_group: CloudwatchLogGroup = self._build_access_log_group()
+        self.execution_log_group: CloudwatchLogGroup = self._build_execution_log_group(stage_name)
         self.stage: ApiGatewayStage = self._build_stage(stage_name)
         self.usage_plans: dict[str, ApiGatewayUsagePlan] = self._build_usage_plans(tenancy)
         self.endpoint_url: str = self.stage.invoke_url
@@ -132,6 +133,13 @@ class PaymentsApi(PlatformConstruct):
     def _build_access_log_group(self) -> CloudwatchLogGroup:
         context = self._context
         return context.log_group(self, "access_log_group", name=f"/aws/apigateway/{context.namer('payments-api')}")
+
+    def _build_execution_log_group(self, stage_name: str) -> CloudwatchLogGroup:
+        """The group INFO execution logging writes to, declared so it has the CMK and a retention
+        and goes with the stack; left to API Gateway it would be created unencrypted, kept forever
+        and outlive every destroyed stack. The name is API Gateway's own, fixed by the API id."""
+        name = f"API-Gateway-Execution-Logs_{self.rest_api.id}/{stage_name}"
+        return self._context.log_group(self, "execution_log_group", name=name)
 
     def _build_invoke_permissions(self) -> None:
         """API Gateway may invoke the api function on its routes and the authorizer as itself."""
@@ -324,6 +332,9 @@ class PaymentsApi(PlatformConstruct):
                 throttling_burst_limit=api.throttle_burst_limit,
                 caching_enabled=False,
             ),
+            # Execution logging starts here: the declared group must exist before API Gateway
+            # would create its own (and a destroy removes the settings before the group).
+            depends_on=[self.execution_log_group],
         )
         return stage
 

@@ -9,6 +9,7 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
     SfnStateMachineLoggingConfiguration,
@@ -51,19 +52,20 @@ class PlatformConstruct(Construct):
         self,
         construct_id: str,
         name: str,
-        role: IamRole,
+        role: tuple[IamRole, IamRolePolicy],
         definition: Mapping[str, Any],
         log_group: CloudwatchLogGroup,
     ) -> SfnStateMachine:
         """A STANDARD state machine ``name`` (named by the context) running ``definition`` (may
-        hold tokens) as ``role``, every execution logged in full to ``log_group`` and traced as
-        the context says."""
+        hold tokens) as ``role`` (state_machine_role's role and policy), every execution logged in
+        full to ``log_group`` and traced as the context says."""
+        role_resource, policy = role
         return SfnStateMachine(
             self,
             construct_id,
             name=self._context.namer(name),
             type="STANDARD",
-            role_arn=role.arn,
+            role_arn=role_resource.arn,
             definition=Fn.jsonencode(definition),
             logging_configuration=SfnStateMachineLoggingConfiguration(
                 log_destination=f"{log_group.arn}:*",
@@ -71,4 +73,6 @@ class PlatformConstruct(Construct):
                 level="ALL",
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
+            # CreateStateMachine checks the role can deliver the execution logs: its policy first.
+            depends_on=[policy],
         )

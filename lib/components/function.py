@@ -67,7 +67,7 @@ class PaymentFunction(Construct):
         self.name: str = context.namer(self.base_name)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         self.role: IamRole = self._build_role()
-        self._build_policy(spec)
+        self.policy: IamRolePolicy = self._build_policy(spec)
         self.lambda_function: LambdaFunction = self._build_function(spec)
 
     def _build_log_group(self) -> CloudwatchLogGroup:
@@ -92,7 +92,7 @@ class PaymentFunction(Construct):
         name = self._context.namer(f"{self.base_name}-role")
         return IamRole(self, "role", name=name, assume_role_policy=assume.json)
 
-    def _build_policy(self, spec: FunctionSpec) -> None:
+    def _build_policy(self, spec: FunctionSpec) -> IamRolePolicy:
         context = self._context
         statements = [
             statement(
@@ -109,7 +109,7 @@ class PaymentFunction(Construct):
             statements.append(statement("Tracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]))
         document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
         name = context.namer(f"{self.base_name}-policy")
-        IamRolePolicy(self, "policy", name=name, role=self.role.id, policy=document.json)
+        return IamRolePolicy(self, "policy", name=name, role=self.role.id, policy=document.json)
 
     def _build_function(self, spec: FunctionSpec) -> LambdaFunction:
         context = self._context
@@ -138,5 +138,7 @@ class PaymentFunction(Construct):
             kms_key_arn=context.key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active" if context.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,
-            depends_on=[self.log_group],
+            # The role's permissions are needed at create time (a DLQ target is checked then, the
+            # first invocation may follow at once): wait for the inline policy, not IAM retries.
+            depends_on=[self.log_group, self.policy],
         )

@@ -106,6 +106,8 @@ class BatchIngestion(PlatformConstruct):
             scaling_config=LambdaEventSourceMappingScalingConfig(
                 maximum_concurrency=settings.consumer_maximum_concurrency
             ),
+            # CreateEventSourceMapping checks the function's role may read the queue: policy first.
+            depends_on=[self.consumer_function.policy],
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:

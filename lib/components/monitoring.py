@@ -1,7 +1,8 @@
-"""Alarms to the alarm topic and one dashboard for the platform."""
+"""Alarms to the alarm topic, the topic's subscribers, and one dashboard for the platform."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
@@ -21,7 +23,7 @@ from lib.lambda_sources import contract
 
 
 class Monitoring(Construct):
-    """Alarms (by alarm name) to the alarm topic, and the platform's dashboard."""
+    """Alarms (by alarm name) to the alarm topic, its ``subscriptions``, and the platform's dashboard."""
 
     def __init__(
         self,
@@ -48,6 +50,17 @@ class Monitoring(Construct):
         self._build_function_alarms(functions, business_error_functions)
         self._build_platform_alarms(queues, api_dimensions, state_machine)
         self._build_stalled_payment_alarms(state_machine, workflow_starter)
+        self.subscriptions: list[SnsTopicSubscription] = [
+            SnsTopicSubscription(
+                self,
+                # Named by the endpoint, not its position: reordering the list replaces nothing.
+                f"alarm_subscriber_{hashlib.sha256(f'{s.protocol}:{s.endpoint}'.encode()).hexdigest()[:12]}",
+                topic_arn=queues.alarm_topic.arn,
+                protocol=s.protocol,
+                endpoint=s.endpoint,
+            )
+            for s in settings.subscribers
+        ]
         self.dashboard: CloudwatchDashboard = CloudwatchDashboard(
             self,
             "dashboard",

@@ -105,4 +105,6 @@ class WorkflowOutbox(PlatformConstruct):
             destination_config=LambdaEventSourceMappingDestinationConfig(
                 on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=dead_letter_queue.arn)
             ),
+            # CreateEventSourceMapping checks the function's role may read the stream: policy first.
+            depends_on=[self.starter_function.policy],
         )

@@ -25,9 +25,9 @@ def state_machine_role(
     statements: Sequence[DataAwsIamPolicyDocumentStatement],
     *,
     id_prefix: str = "",
-) -> IamRole:
-    """The role ``<name>-role`` with ``statements`` and the telemetry every machine needs, in its
-    policy ``<name>-policy``; construct ids start with ``id_prefix``."""
+) -> tuple[IamRole, IamRolePolicy]:
+    """The role ``<name>-role`` and its policy ``<name>-policy``: ``statements`` and the telemetry
+    every machine needs. Construct ids start with ``id_prefix``."""
     assume = DataAwsIamPolicyDocument(
         scope,
         f"{id_prefix}assume_role",
@@ -44,5 +44,7 @@ def state_machine_role(
     role = IamRole(scope, f"{id_prefix}role", name=context.namer(f"{name}-role"), assume_role_policy=assume.json)
     everything = [*statements, *state_machine_telemetry(context.xray_tracing)]
     document = DataAwsIamPolicyDocument(scope, f"{id_prefix}policy_document", statement=everything)
-    IamRolePolicy(scope, f"{id_prefix}policy", name=context.namer(f"{name}-policy"), role=role.id, policy=document.json)
-    return role
+    policy = IamRolePolicy(
+        scope, f"{id_prefix}policy", name=context.namer(f"{name}-policy"), role=role.id, policy=document.json
+    )
+    return role, policy

@@ -10,6 +10,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
@@ -49,15 +50,19 @@ INFRASTRUCTURE_RETRY: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
-# The function at its reserved concurrency: nothing ran, so retrying is always safe, and a burst
-# of executions (a batch file) can keep a small reservation busy for minutes. Many short waits
-# (at most 10 s, full jitter, up to 50 attempts: about 4 minutes on average) before giving up.
+# The function at its reserved concurrency: nothing ran, so retrying is always safe. A burst bigger
+# than the reservation (a batch file) drains at the reservation's pace, so how long a step waits
+# depends on the burst, not on the step: the bound is the execution's TimeoutSeconds, not a count.
+# Waits double from 1 s to MaxDelaySeconds 20 with full jitter (10 s on average), so 1,000 attempts
+# outlast the 900 s timeout; a timed-out execution is alarmed and redrivable, its payment untouched.
+# (Measured with the workflow reserved at 2: 50 attempts of at most 10 s ran out after ~4 minutes
+# and failed executions whose payments were fine; see docs/design.md, "Concurrency".)
 THROTTLED_RETRY: dict[str, Any] = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
     "IntervalSeconds": 1,
-    "BackoffRate": 1.5,
-    "MaxAttempts": 50,
-    "MaxDelaySeconds": 10,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 1000,
+    "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
 # Bounds an execution that keeps retrying; a timed-out execution is alarmed (ExecutionsTimedOut).
@@ -129,15 +134,17 @@ class Workflow(PlatformConstruct):
         super().__init__(scope, construct_id, context)
         self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
-        self.state_machine: SfnStateMachine = self._build_state_machine(self._build_role())
+        role, policy = self._build_role()
+        self.state_machine_policy: IamRolePolicy = policy
+        self.state_machine: SfnStateMachine = self._build_state_machine(role, policy)
 
     def _build_log_group(self) -> CloudwatchLogGroup:
         name = f"/aws/vendedlogs/states/{self._context.namer('payment-workflow')}"
         return self._context.log_group(self, "log_group", name=name)
 
-    def _build_state_machine(self, role: IamRole) -> SfnStateMachine:
+    def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
         definition = workflow_definition(self.workflow_function.lambda_function.arn)
-        return self._state_machine("state_machine", "payment-workflow", role, definition, self.log_group)
+        return self._state_machine("state_machine", "payment-workflow", (role, policy), definition, self.log_group)
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
@@ -158,7 +165,7 @@ class Workflow(PlatformConstruct):
             ],
         )
 
-    def _build_role(self) -> IamRole:
+    def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
         function_arn = self.workflow_function.lambda_function.arn
         invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
         return state_machine_role(self, self._context, "payment-state-machine", [invoke])

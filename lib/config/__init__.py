@@ -16,11 +16,13 @@ from lib.config.schema import (
     QueueConfig,
     TableConfig,
 )
+from lib.config.subscribers import AlarmSubscriber
 from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 __all__ = [
     "ENVIRONMENTS",
     "AlarmConfig",
+    "AlarmSubscriber",
     "ApiConfig",
     "BatchBucketConfig",
     "BillingMode",

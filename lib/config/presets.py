@@ -18,6 +18,7 @@ from lib.config.schema import (
     TableConfig,
     require_environment,
 )
+from lib.config.subscribers import AlarmSubscriber
 from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
 
 DEV = PlatformConfig(
@@ -62,6 +63,8 @@ DEV = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
+        # Dev and PR stacks page nobody; `make demo` subscribes a queue to show delivery.
+        subscribers=(),
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "10000.00", "EUR": "10000.00", "GBP": "8000.00", "JPY": "1500000"},
@@ -88,7 +91,9 @@ STAGING = PlatformConfig(
         workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=2),
         queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
-        workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30),
+        # One stream shard per invocation; a few more than the table's shards so a resharding
+        # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
+        workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=5),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
     ),
     log_retention_days=30,
@@ -118,6 +123,8 @@ STAGING = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
+        # The team's address (stays "pending confirmation" until someone confirms it).
+        subscribers=(AlarmSubscriber("email", "payments-alerts@example.com"),),
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "50000.00", "EUR": "50000.00", "GBP": "40000.00", "JPY": "7500000"},
@@ -144,7 +151,7 @@ PROD = PlatformConfig(
         workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=2),
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
-        workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30),
+        workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
     ),
     log_retention_days=365,
@@ -174,6 +181,11 @@ PROD = PlatformConfig(
         api_5xx_threshold=1,
         api_p99_latency_ms=1_500,
         state_machine_failed_threshold=1,
+        # The on-call team's address and its paging webhook (both confirm their subscription).
+        subscribers=(
+            AlarmSubscriber("email", "payments-oncall@example.com"),
+            AlarmSubscriber("https", "https://pager.example.com/hooks/payments"),
+        ),
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "100000.00", "EUR": "100000.00", "GBP": "80000.00", "JPY": "15000000"},

@@ -27,6 +27,7 @@ from lib.config.limits import (
     SQS_RETENTION_SECONDS,
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
+from lib.config.subscribers import AlarmSubscriber
 from lib.lambda_sources import FUNCTION_NAMES
 
 if TYPE_CHECKING:  # lib.config.tenancy imports this module's checks
@@ -216,6 +217,8 @@ class AlarmConfig:
     state_machine_failed_threshold: int
     # Alarm when the oldest payment whose workflow has not started is older than this.
     unstarted_payment_age_seconds: int = 300
+    # Who hears the alarm topic; none means alarms reach only the console and the dashboard.
+    subscribers: tuple[AlarmSubscriber, ...] = ()
 
     def __post_init__(self) -> None:
         _require(
@@ -242,6 +245,11 @@ class AlarmConfig:
         _require(
             self.unstarted_payment_age_seconds >= 60,
             f"unstarted_payment_age_seconds must be at least 60, got {self.unstarted_payment_age_seconds}",
+        )
+        endpoints = [(subscriber.protocol, subscriber.endpoint) for subscriber in self.subscribers]
+        _require(
+            len(set(endpoints)) == len(endpoints),
+            f"alarms.subscribers must not repeat an endpoint, got {sorted(endpoints)}",
         )
 
 

@@ -9,13 +9,16 @@ from pathlib import Path
 
 from localcloud.patches import (
     apigateway_api,
+    cloudwatch_alarm_actions,
     dynamodb_isolation,
     dynamodb_streams,
+    lambda_account,
     lambda_runtime,
     s3_bucket_policy,
     s3_notifications,
     sqs_event_source,
     stepfunctions_api,
+    stepfunctions_clients,
     stepfunctions_lambda_errors,
     terraform_fidelity,
 )
@@ -28,8 +31,11 @@ def apply_all(state_dir: Path) -> None:
     dynamodb_isolation.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
+    stepfunctions_clients.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
+    lambda_account.apply()
+    cloudwatch_alarm_actions.apply()
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()

@@ -16,8 +16,9 @@ S3/SNS notifications and our SQS poller) with a local runtime:
   code and configuration are unchanged, is discarded after a timeout or a crash (AWS resets
   the environment then) and after ``LOCALCLOUD_LAMBDA_IDLE_SECONDS`` (default 300) unused;
 * concurrency: a function runs at most ``ReservedConcurrentExecutions`` environments at once,
-  unreserved functions share what the account has left (``MOTO_LAMBDA_CONCURRENCY_QUOTA``,
-  default 1000, minus all reservations). An invocation past that is *throttled*: a
+  unreserved functions share what the account has left (the account's quota from
+  ``patches/lambda_account.py``: ``LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT``, default 1000, as raised
+  through Service Quotas, minus all reservations). An invocation past that is *throttled*: a
   synchronous Invoke answers 429 ``TooManyRequestsException`` (Reason
   ``ReservedFunctionConcurrentInvocationLimitExceeded``), an asynchronous event goes back to
   the internal queue and is retried with exponential backoff, and the SQS poller leaves the
@@ -57,6 +58,7 @@ from typing import Any
 
 from localcloud import faults
 from localcloud.lambda_bootstrap import RESULT_SENTINEL
+from localcloud.patches import lambda_account
 from localcloud.patches.lambda_package import BOOTSTRAP, build_environment, prepare_code, trace_header
 
 # Grace on top of the function timeout for interpreter start-up and imports (AWS: init phase, 10 s).
@@ -64,7 +66,6 @@ INIT_ALLOWANCE_SECONDS = 10.0
 # Grace on a warm environment for the pipe round trip (the bootstrap enforces the timeout itself).
 WARM_ALLOWANCE_SECONDS = 2.0
 LOG_RESULT_TAIL_BYTES = 4096
-DEFAULT_ACCOUNT_CONCURRENCY = 1000
 THROTTLE_REASON_RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 THROTTLE_REASON_ACCOUNT = "ConcurrentInvocationLimitExceeded"
 # Async invocations that were throttled: AWS retries "for up to 6 hours", the interval growing
@@ -220,7 +221,8 @@ class EnvironmentPool:
     def acquire(self, fn: Any) -> ExecutionEnvironment | None:
         """A slot for one invocation: an idle warm environment, or None (start a new one)."""
         reserved = self.reservation(fn)
-        account_limit = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", DEFAULT_ACCOUNT_CONCURRENCY))
+        # The same quota PutFunctionConcurrency and GetAccountSettings answer with.
+        account_limit = lambda_account.QUOTA.concurrent_executions
         unreserved_limit = None if reserved is not None else account_limit - self._account_reservations(fn)
         fingerprint = _fingerprint(fn)
         stale: list[ExecutionEnvironment] = []

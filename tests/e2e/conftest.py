@@ -1,4 +1,9 @@
-"""Deploy the real stack once per session to a fresh emulator with real Terraform."""
+"""Deploy the real stack once per session to a fresh emulator with real Terraform.
+
+The emulator is configured like a new AWS account: a Lambda concurrency quota of 50 (nothing can
+be reserved) and no API Gateway logging role until the account stack (TapAccount) sets it. The
+preflight runs first, as ``make deploy`` runs it; its lines are kept for tests/e2e/test_account.py.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ from demo.deployment import StackDeployment
 from demo.scenarios import BATCH_ROWS
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
+from localcloud.account import NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT
 
 _STARTED: list[float] = []
+PREFLIGHT: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,11 +40,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeployment]:
     _STARTED.append(time.monotonic())
     state_dir: Path = tmp_path_factory.mktemp("localcloud")
-    cloud = LocalCloud(state_dir)
+    cloud = LocalCloud(state_dir, lambda_concurrency_limit=NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT)
     endpoint = cloud.start()
     deployed = StackDeployment(endpoint=endpoint, workdir=state_dir / "cdktf.out", suffix="e2e")
     try:
         deployed.synth()
+        PREFLIGHT.extend(deployed.preflight())
         deployed.apply()
         yield deployed
     finally:
@@ -45,6 +53,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
         if deployed.stack_dir.exists() and deployed.state_addresses():
             deployed.destroy()
         cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def preflight_lines(deployment: StackDeployment) -> list[str]:
+    """What ``make preflight`` printed before the first apply (the account as new)."""
+    return PREFLIGHT
 
 
 @pytest.fixture(scope="session")

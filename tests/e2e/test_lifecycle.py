@@ -42,6 +42,10 @@ def test_destroy_leaves_no_resources(deployment: StackDeployment, platform: Plat
         "layers": [layer["LayerName"] for layer in c("lambda").list_layers()["Layers"]],
     }
     assert {kind: names for kind, names in leftovers.items() if names} == {}
+    # The environment stack's destroy leaves the account stack: every stack of the region logs through it.
+    role_arn = c("apigateway").get_account()["cloudwatchRoleArn"]
+    assert role_arn.endswith(":role/payment-platform-apigw-cloudwatch-us-east-1")
+    assert c("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]["Arn"] == role_arn
     # KMS keys cannot vanish at once: destroy schedules deletion, as AWS does.
     kms = c("kms")
     assert kms.describe_key(KeyId=platform.outputs["kms_key_arn"])["KeyMetadata"]["KeyState"] == "PendingDeletion"

@@ -6,9 +6,11 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud.execute_api import local_invoke_url
 from localcloud.triggers import invoke_rest_api
@@ -231,3 +233,32 @@ def test_validation_error_string_is_substituted_raw_as_on_aws(
         )
         with pytest.raises(json.JSONDecodeError):
             rendered.json()
+
+
+def test_a_throttled_integration_answers_500_as_api_gateway_does(
+    aws: Callable[[str], Any], cloud: Any, rest_api: tuple[str, str]
+) -> None:
+    """Lambda refuses the Invoke with 429; API Gateway answers 500 and does not retry (README, "Triggers")."""
+    api_id, key = rest_api
+    apigw = aws("apigateway")
+    resource = next(r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/payments/{payment_id}")
+    uri = apigw.get_integration(restApiId=api_id, resourceId=resource["id"], httpMethod="GET")["uri"]
+    function_arn = uri.split("/functions/")[1].removesuffix("/invocations")
+    aws("lambda").put_function_concurrency(FunctionName=function_arn, ReservedConcurrentExecutions=0)
+
+    # The Lambda side: a direct Invoke is refused with 429 TooManyRequestsException.
+    with pytest.raises(ClientError) as refused:
+        aws("lambda").invoke(FunctionName=function_arn, Payload=b"{}")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert refused.value.response["Error"]["Code"] == "TooManyRequestsException"
+    # The API side: 500 with API Gateway's generic body, after exactly one Invoke (no retry).
+    refused_before = _refused_invokes(cloud, function_arn)
+    response = invoke_rest_api(cloud.endpoint, api_id, "v1", "GET", "/payments/p-1", headers={"x-api-key": key})
+    assert (response.status_code, response.json()) == (500, {"message": "Internal server error"})
+    assert _refused_invokes(cloud, function_arn) == refused_before + 1
+
+
+def _refused_invokes(cloud: Any, function_arn: str) -> int:
+    """Invokes of the function the server answered 429 (its request log)."""
+    log = (Path(cloud.state_dir) / "server.log").read_text(errors="replace")
+    return sum(1 for line in log.splitlines() if f"{function_arn}/invocations" in line and '" 429 ' in line)

@@ -43,6 +43,8 @@ LIMITS = {
 # alphanumeric at both ends, no IP-address shape, no reserved prefix or suffix.
 _S3_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _S3_RESERVED = (re.compile(r"^xn--|^sthree-|^amzn-s3-demo-"), re.compile(r"-s3alias$|--ol-s3$|--x-s3$|\.mrap$"))
+# The execution log group API Gateway writes to is named by it: API-Gateway-Execution-Logs_<api id>/<stage>.
+EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
 # Where dev's suffix sits in a name: at the end, or before the role/policy ending.
 _DEV_SUFFIX = re.compile(r"-dev($|-role$|-policy$)")
 
@@ -56,6 +58,8 @@ def _name_templates(stack: SynthesizedStack) -> list[tuple[str, str, int]]:
         resources = stack.resources(resource_type)
         assert resources, f"no {resource_type} in the stack"
         for resource in resources.values():
+            if resource[field].startswith(EXECUTION_LOG_GROUP_PREFIX):
+                continue  # API Gateway's own name: unique by API id, ~50 characters whatever the suffix
             name = re.sub(r"\$\{data\.aws_caller_identity\.[^}]+\}", ACCOUNT_ID, resource[field])
             assert _DEV_SUFFIX.search(name), f"{name} does not carry the suffix"
             templates.append((resource_type, _DEV_SUFFIX.sub(r"-{suffix}\1", name), limit))

@@ -48,6 +48,19 @@ KNOBS: dict[tuple[str, str], str] = {
 }
 
 
+# Config lists that become one resource per item: their addresses differ between environments by
+# design. (resource type, address prefix) -> the list; the count must match it exactly.
+LIST_KNOBS: dict[tuple[str, str], str] = {
+    ("aws_sns_topic_subscription", "platform_monitoring_alarm_subscriber_"): "alarms.subscribers",
+}
+
+
+def _list_knob_item(address: tuple[str, ...]) -> bool:
+    return len(address) == 3 and any(
+        address[1] == resource_type and address[2].startswith(prefix) for resource_type, prefix in LIST_KNOBS
+    )
+
+
 # Resources that exist only where a boolean knob is on: the one exception to "same addresses",
 # checked separately (present exactly where the knob is on). Their properties are then
 # compared only between the environments that have them.
@@ -114,7 +127,8 @@ def test_gated_resources_exist_exactly_where_their_knob_is_on(stacks: dict[str, 
 
 def test_every_environment_has_the_same_addresses(stacks: dict[str, SynthesizedStack]) -> None:
     addresses = {
-        env: {a for a in _blocks(stack) if not _gated(a)} for env, stack in _environment_stacks(stacks).items()
+        env: {a for a in _blocks(stack) if not _gated(a) and not _list_knob_item(a)}
+        for env, stack in _environment_stacks(stacks).items()
     }
     union = set().union(*addresses.values())
     missing = {env: sorted(map(".".join, union - found)) for env, found in addresses.items() if union - found}
@@ -124,6 +138,14 @@ def test_every_environment_has_the_same_addresses(stacks: dict[str, SynthesizedS
         carrying = [a for a in addresses[env] if any(re.search(rf"(^|_){env}(_|$)", part) for part in a)]
         assert carrying == [], env
         assert not [a for a in addresses[env] if any("TOKEN" in part for part in a)]
+
+
+def test_list_knobs_make_one_resource_per_item(stacks: dict[str, SynthesizedStack]) -> None:
+    for (resource_type, prefix), field_path in LIST_KNOBS.items():
+        for env in ENVIRONMENTS:
+            items = [name for name in stacks[env].resources(resource_type) if name.startswith(prefix)]
+            (configured,) = _config_values(config_for(env), field_path)
+            assert len(items) == len(configured), f"{env}: {field_path}"
 
 
 def _differences(stacks: dict[str, SynthesizedStack]) -> dict[tuple[str, str], list[str]]:
@@ -229,8 +251,9 @@ def _differing_config_fields() -> set[str]:
     return {
         # functions.api.memory_mb and its siblings are declared once as functions.*.memory_mb
         re.sub(r"^functions\.[a-z_]+\.", "functions.*.", path)
-        for path in per_env[0]
-        if len({repr(leaves[path]) for leaves in per_env}) > 1
+        # A list knob's paths exist only where the list has items (alarms.subscribers[].endpoint).
+        for path in set().union(*per_env)
+        if len({repr(leaves.get(path)) for leaves in per_env}) > 1
     }
 
 
@@ -239,8 +262,11 @@ NOT_IN_THE_STACK = {"environment"}
 
 
 def test_every_config_difference_reaches_the_stack() -> None:
-    declared = {field for paths in KNOBS.values() for field in paths.split("|")}
+    declared = {field for paths in KNOBS.values() for field in paths.split("|")} | set(LIST_KNOBS.values())
     unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK - GATED_FIELDS
+    unexplained = {
+        path for path in unexplained if not path.startswith(tuple(f"{knob}[]" for knob in LIST_KNOBS.values()))
+    }
     assert sorted(unexplained) == []
 
 

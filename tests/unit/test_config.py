@@ -193,6 +193,13 @@ def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> No
     assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
 
 
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_staging_and_prod_reserve_concurrency_for_every_function(environment: str) -> None:
+    # A shared account's burst elsewhere must not starve a payment function (checkov CKV_AWS_115).
+    functions = config_for(environment).functions.by_name()
+    assert [name for name, settings in functions.items() if settings.reserved_concurrency is None] == []
+
+
 @pytest.mark.parametrize("function", ["queue_consumer", "workflow"])
 def test_the_mapping_may_not_run_more_batches_than_a_reserved_function_takes(function: str) -> None:
     prod = config_for("prod")

@@ -32,9 +32,9 @@ BUSINESS_NOT_RETRIED = {"ErrorEquals": ["PaymentRejected", "PaymentDeclined"], "
 THROTTLED = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
     "IntervalSeconds": 1,
-    "BackoffRate": 1.5,
-    "MaxAttempts": 50,
-    "MaxDelaySeconds": 10,
+    "BackoffRate": 2.0,
+    "MaxAttempts": 1000,  # the 900 s execution timeout is the bound, not the count
+    "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
 INFRASTRUCTURE = {

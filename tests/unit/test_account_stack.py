@@ -1,0 +1,97 @@
+"""The account stack: API Gateway's CloudWatch role, once per account and region."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from lib.settings import read_settings
+from tests.unit.synth import SynthesizedStack
+
+REGION = "eu-west-1"
+ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"
+
+
+@cache
+def synthesized() -> tuple[SynthesizedStack, Any, Any]:
+    """TapAccount and the environment stack that depends on it, with S3 state."""
+    from cdktf import Testing
+
+    from lib.account_stack import synth_with_account_stack
+    from lib.tap_stack import synth_environments
+
+    settings = read_settings({"AWS_REGION": REGION, "TERRAFORM_STATE_BUCKET": "team-state"})
+    app = Testing.app()
+    environment = synth_environments(app, {"dev": settings})["dev"]
+    account = synth_with_account_stack(app, environment, settings)
+    return SynthesizedStack(stack=account, text=Testing.synth(account)), account, environment
+
+
+def test_the_environment_stack_depends_on_the_account_stack() -> None:
+    _, account, environment = synthesized()
+    assert account.node.id == "TapAccount"
+    assert [stack.node.id for stack in environment.dependencies] == ["TapAccount"]
+
+
+def test_one_state_per_account_and_region_and_no_environment_tags() -> None:
+    stack, _, _ = synthesized()
+    assert stack.document["terraform"]["backend"]["s3"] == {
+        "bucket": "team-state",
+        "key": f"account/{REGION}/TapAccount.tfstate",
+        "region": REGION,
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    (provider,) = stack.document["provider"]["aws"]
+    assert provider["region"] == REGION
+    assert provider["default_tags"] == [{"tags": {"Project": "payment-platform", "ManagedBy": "cdktf"}}]
+
+
+def test_the_account_setting_points_at_a_role_api_gateway_can_assume() -> None:
+    stack, _, _ = synthesized()
+    role = stack.only("aws_iam_role")
+    account = stack.only("aws_api_gateway_account")
+
+    assert role["name"] == f"payment-platform-apigw-cloudwatch-{REGION}"
+    assert account["cloudwatch_role_arn"] == stack.reference_of("aws_iam_role", role, "arn")
+    trust = stack.policy_document(role["assume_role_policy"])
+    assert trust["statement"] == [
+        {
+            "actions": ["sts:AssumeRole"],
+            "effect": "Allow",
+            "principals": [{"identifiers": ["apigateway.amazonaws.com"], "type": "Service"}],
+        }
+    ]
+    assert stack.document["output"]["api_gateway_cloudwatch_role_arn"]["value"] == stack.reference_of(
+        "aws_iam_role", role, "arn"
+    )
+
+
+def test_the_setting_waits_for_the_role_policy_and_is_kept_on_destroy() -> None:
+    stack, _, _ = synthesized()
+    policy = stack.only("aws_iam_role_policy")
+    account = stack.only("aws_api_gateway_account")
+
+    # API Gateway assumes the role when the setting is made: the permissions must exist first.
+    (policy_id,) = stack.resources("aws_iam_role_policy")
+    assert policy["name"] == "write-api-gateway-logs"
+    assert account["depends_on"] == [f"aws_iam_role_policy.{policy_id}"]
+    assert account["reset_on_delete"] is False
+
+
+def test_the_role_writes_only_api_gateway_log_groups() -> None:
+    stack, _, _ = synthesized()
+    document = stack.policy_document(stack.only("aws_iam_role_policy")["policy"])
+    groups = [
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/apigateway/*",
+    ]
+    assert document["statement"] == [
+        {
+            "sid": "WriteApiGatewayLogs",
+            "effect": "Allow",
+            "actions": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "resources": [*groups, *(f"{group}:*" for group in groups)],
+        },
+        {"sid": "FindLogGroups", "effect": "Allow", "actions": ["logs:DescribeLogGroups"], "resources": ["*"]},
+    ]

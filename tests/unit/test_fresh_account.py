@@ -1,0 +1,106 @@
+"""What a deploy to a fresh account needs from the environment stack (issue #13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.config import AlarmConfig, AlarmSubscriber, config_for
+from tests.unit.synth import SynthesizedStack, key_arn
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
+    stacks: dict[str, SynthesizedStack], environment: str
+) -> None:
+    stack = stacks[environment]
+    policies = stack.resources("aws_iam_role_policy")
+    functions = stack.resources("aws_lambda_function")
+
+    def policy_of(role_reference: str) -> str:  # "${aws_iam_role.<id>.arn}" -> its inline policy's address
+        role = role_reference.split(".")[1]
+        (policy_id,) = [pid for pid, p in policies.items() if p["role"] == f"${{aws_iam_role.{role}.id}}"]
+        return f"aws_iam_role_policy.{policy_id}"
+
+    for function in functions.values():
+        assert policy_of(function["role"]) in function["depends_on"], function["function_name"]
+
+    mappings = stack.resources("aws_lambda_event_source_mapping").values()
+    assert len(mappings) == 2  # the queue's (queue_consumer) and the payments stream's (workflow_starter)
+    for mapping in mappings:
+        function_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_function.<id>.arn}
+        assert mapping["depends_on"] == [policy_of(functions[function_id]["role"])], mapping["event_source_arn"]
+
+    machine = stack.only("aws_sfn_state_machine")
+    assert machine["depends_on"] == [policy_of(machine["role_arn"])]
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_execution_logs_go_to_a_declared_group_with_the_cmk_and_retention(
+    stacks: dict[str, SynthesizedStack], environment: str
+) -> None:
+    stack = stacks[environment]
+    (api_id,) = stack.resources("aws_api_gateway_rest_api")
+    stage = stack.only("aws_api_gateway_stage")
+    group = stack.named(
+        "aws_cloudwatch_log_group",
+        "name",
+        f"API-Gateway-Execution-Logs_${{aws_api_gateway_rest_api.{api_id}.id}}/{stage['stage_name']}",
+    )
+
+    assert group["kms_key_id"] == key_arn(stack)
+    assert group["retention_in_days"] == config_for(environment).log_retention_days
+    settings = stack.only("aws_api_gateway_method_settings")
+    assert settings["settings"]["logging_level"] == "INFO"
+    (group_id,) = [gid for gid, g in stack.resources("aws_cloudwatch_log_group").items() if g is group]
+    assert settings["depends_on"] == [f"aws_cloudwatch_log_group.{group_id}"]
+
+
+def test_alarm_subscribers_per_environment(stacks: dict[str, SynthesizedStack]) -> None:
+    def subscriptions(environment: str) -> list[tuple[str, str]]:
+        stack = stacks[environment]
+        (topic_id,) = [t for t, topic in stack.resources("aws_sns_topic").items() if "payment-alarms" in topic["name"]]
+        return sorted(
+            (s["protocol"], s["endpoint"])
+            for s in stack.resources("aws_sns_topic_subscription").values()
+            if s["topic_arn"] == f"${{aws_sns_topic.{topic_id}.arn}}"
+        )
+
+    assert subscriptions("dev") == []
+    assert subscriptions("staging") == [("email", "payments-alerts@example.com")]
+    assert subscriptions("prod") == [
+        ("email", "payments-oncall@example.com"),
+        ("https", "https://pager.example.com/hooks/payments"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "message"),
+    [
+        ("sms", "+15550100", "alarms.subscribers protocol must be one of email, https, sqs, got 'sms'"),
+        ("email", "oncall", "alarms.subscribers email endpoint must be an email address, got 'oncall'"),
+        ("https", "http://pager.example.com", "alarms.subscribers https endpoint must be an https:// URL, got "
+         "'http://pager.example.com'"),
+        ("sqs", "arn:aws:sqs:us-east-1:123456789012:alerts.fifo", "alarms.subscribers sqs endpoint must be a standard "
+         "(not .fifo) SQS queue ARN, got 'arn:aws:sqs:us-east-1:123456789012:alerts.fifo'"),
+        ("sqs", "https://sqs.us-east-1.amazonaws.com/123456789012/alerts", "alarms.subscribers sqs endpoint must be "
+         "a standard (not .fifo) SQS queue ARN, got 'https://sqs.us-east-1.amazonaws.com/123456789012/alerts'"),
+    ],
+)  # fmt: skip
+def test_bad_subscribers_are_refused_with_the_field_named(protocol: str, endpoint: str, message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        AlarmSubscriber(protocol, endpoint)
+    assert str(refused.value) == message
+
+
+def test_subscribers_accept_the_three_forms_once_each() -> None:
+    queue = AlarmSubscriber("sqs", "arn:aws:sqs:eu-west-1:123456789012:payments-alerts")
+    email = AlarmSubscriber("email", "oncall@example.com")
+    hook = AlarmSubscriber("https", "https://hooks.example.com:8443/alarms?team=payments")
+    AlarmConfig(1, 60, 1, 1, 1, 1, 1, subscribers=(queue, email, hook))
+
+    with pytest.raises(ValueError) as repeated:
+        AlarmConfig(1, 60, 1, 1, 1, 1, 1, subscribers=(email, email))
+    assert str(repeated.value) == (
+        "alarms.subscribers must not repeat an endpoint, got "
+        "[('email', 'oncall@example.com'), ('email', 'oncall@example.com')]"
+    )
