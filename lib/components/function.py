@@ -10,7 +10,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -23,7 +22,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from lib.components.context import PlatformContext
-from lib.components.policies import statement
+from lib.components.policies import service_trust, statement
 from lib.lambda_sources import function_environment_names, function_source_dir
 
 LAMBDA_RUNTIME = "python3.12"
@@ -74,21 +73,7 @@ class PaymentFunction(Construct):
         return self._context.log_group(self, "log_group", name=f"/aws/lambda/{self.name}")
 
     def _build_role(self) -> IamRole:
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "assume_role",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["lambda.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-        )
+        assume = service_trust(self, "assume_role", "lambda.amazonaws.com")
         name = self._context.namer(f"{self.base_name}-role")
         return IamRole(self, "role", name=name, assume_role_policy=assume.json)
 
