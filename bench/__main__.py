@@ -1,4 +1,4 @@
-"""``python -m bench [--only batch,synth,cold,api,throughput] [--markdown FILE]``: run, print, exit 1 on a miss."""
+"""``python -m bench [--only batchmap,synth,cold,api,throughput] [--markdown FILE]``: run, print, exit 1 on a miss."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench import api_latency, batch, cold_start, emulator_throughput, synth
+from bench import api_latency, batch_map, cold_start, emulator_throughput, synth
 from bench.report import Figure, markdown, render
 
 SECTIONS: dict[str, tuple[str, Callable[[], list[Figure]]]] = {
-    "batch": ("AWS calls per 1,000 batch rows; batch_ingest memory and time", batch.run),
+    "batchmap": ("per-file workflow: calls per 1,000 rows, per-invocation rows and memory, timeout", batch_map.run),
     "synth": ("synth time and memory", synth.run),
     "cold": ("handler cold start (import time)", cold_start.run),
     "api": ("API latency against a moto server", api_latency.run),

@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         for check in tenant_checks:
             print(f"  {check.label:34} {check.answer:40} {'ok' if check.ok else 'NOT OK'}")
         print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")
+        run = client.map_run(job.job_id)
+        print(
+            f"  map run: {run['status']}, {run['batches']} batches ({run['succeeded']} succeeded, "
+            f"{run['failed']} failed), rows {job.rows}, rejected {job.rejected}"
+        )
         for payment_id in BATCH_EXPECTED_FINAL:
             print(f"  {payment_id:12} {(finals.get(payment_id) or {}).get('status', 'missing')}")
         print("  error report:")

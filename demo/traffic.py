@@ -125,8 +125,15 @@ class PlatformClient:
         return int(self.client("dynamodb").scan(TableName=self.outputs["payments_table_name"], Select="COUNT")["Count"])
 
     def batch_job(self, key: str) -> BatchJob | None:
-        items = self.client("dynamodb").scan(TableName=self.outputs["batch_jobs_table_name"])["Items"]
-        for raw in items:
+        """The job of ``key``'s first version found (one upload: its only job)."""
+        jobs = self.batch_jobs(key)
+        return jobs[0] if jobs else None
+
+    def batch_jobs(self, key: str) -> list[BatchJob]:
+        """Every job (one per object version) of ``key``; chunk records have no key."""
+        found = []
+        items = self.client("dynamodb").scan(TableName=self.outputs["batch_jobs_table_name"], ConsistentRead=True)
+        for raw in items["Items"]:
             item = _plain(raw)
             if item.get("key") == key:
                 report = None
@@ -135,15 +142,36 @@ class PlatformClient:
                         Bucket=self.outputs["batch_bucket_name"], Key=item["report_key"]
                     )
                     report = body["Body"].read().decode()
-                return BatchJob(
-                    job_id=str(item["job_id"]),
-                    state=str(item.get("state")),
-                    rows=int(item.get("rows", 0)),
-                    queued=int(item.get("queued", 0)),
-                    rejected=int(item.get("rejected", 0)),
-                    report=report,
+                found.append(
+                    BatchJob(
+                        job_id=str(item["job_id"]),
+                        state=str(item.get("state")),
+                        rows=int(item.get("rows", 0)),
+                        queued=int(item.get("queued", 0)),
+                        rejected=int(item.get("rejected", 0)),
+                        report=report,
+                    )
                 )
-        return None
+        return found
+
+    def map_run(self, job_id: str) -> dict[str, Any]:
+        """The Distributed Map run of a batch file's execution (named after its job id):
+        batches (chunks) by outcome, with the job's row counts beside them."""
+        sfn = self.client("stepfunctions")
+        machine = str(self.outputs["batch_state_machine_arn"])
+        execution_arn = machine.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        runs = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+        if not runs:
+            return {"status": "NONE", "batches": 0, "succeeded": 0, "failed": 0}
+        described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+        counts = described["itemCounts"]
+        return {
+            "status": described["status"],
+            "batches": counts["total"],
+            "succeeded": counts["succeeded"],
+            "failed": counts["failed"],
+            "max_concurrency": described["maxConcurrency"],
+        }
 
     def wait_for_batch(self, key: str, timeout: float = 120.0) -> BatchJob:
         deadline = time.monotonic() + timeout

@@ -76,6 +76,7 @@ class PaymentPlatform(Construct):
             "ingestion",
             context=context,
             queue_settings=config.queues,
+            workflow_settings=config.batch_workflow,
             storage=self.storage,
             queues=self.queues,
         )
@@ -106,6 +107,7 @@ class PaymentPlatform(Construct):
             state_machine=self.workflow.state_machine,
             business_error_functions=[self.workflow.workflow_function],
             workflow_starter=self.outbox.starter_function,
+            batch_files=self.ingestion,
         )
 
     @property

@@ -93,6 +93,7 @@ def create_tables(dynamodb: Any) -> None:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
     create_table(dynamodb, TABLES[contract.BATCH_JOBS_TABLE_NAME], [("job_id", "S", "HASH")])
+    create_table(dynamodb, TABLES[contract.BATCH_CLAIMS_TABLE_NAME], [("payment_id", "S", "HASH")])
     create_table(dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME], [("pk", "S", "HASH")])
 
 
@@ -110,6 +111,7 @@ class Account(AwsClients):
     topic_arn: str
     topic_probe_url: str  # a queue subscribed to the status topic
     state_machine_arn: str
+    batch_state_machine_arn: str
     page_token_key_id: str  # the HMAC_256 KMS key that signs list tokens
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
@@ -126,6 +128,7 @@ class Account(AwsClients):
             contract.PAYMENT_QUEUE_URL: self.queue_url,
             contract.STATUS_TOPIC_ARN: self.topic_arn,
             contract.STATE_MACHINE_ARN: self.state_machine_arn,
+            contract.BATCH_STATE_MACHINE_ARN: self.batch_state_machine_arn,
             contract.PAGE_TOKEN_KEY_ID: self.page_token_key_id,
         }
         if endpoint:
@@ -218,11 +221,15 @@ def create_account(clients: AwsClients) -> Account:
     probe_url = sqs.create_queue(QueueName="status-probe")["QueueUrl"]
     clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, probe_url))
     clients.s3.create_bucket(Bucket=BUCKET)
-    state_machine_arn = clients.stepfunctions.create_state_machine(
-        name="payment-workflow-test",
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/payment-workflow-test",
-    )["stateMachineArn"]
+    # Placeholders the handlers start executions of; tests drive the steps themselves.
+    state_machine_arn, batch_state_machine_arn = (
+        clients.stepfunctions.create_state_machine(
+            name=name,
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        )["stateMachineArn"]
+        for name in ("payment-workflow-test", "batch-file-test")
+    )
     page_token_key = clients.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     return Account(
         **vars(clients),
@@ -232,4 +239,5 @@ def create_account(clients: AwsClients) -> Account:
         topic_arn=topic_arn,
         topic_probe_url=probe_url,
         state_machine_arn=state_machine_arn,
+        batch_state_machine_arn=batch_state_machine_arn,
     )

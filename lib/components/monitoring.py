@@ -17,6 +17,7 @@ from constructs import Construct
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
+from lib.components.ingestion import BatchIngestion
 from lib.components.queues import Queues
 from lib.config import AlarmConfig
 from lib.lambda_sources import contract
@@ -38,6 +39,7 @@ class Monitoring(Construct):
         state_machine: SfnStateMachine,
         business_error_functions: Sequence[PaymentFunction],
         workflow_starter: PaymentFunction,
+        batch_files: BatchIngestion,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
@@ -50,6 +52,7 @@ class Monitoring(Construct):
         self._build_function_alarms(functions, business_error_functions)
         self._build_platform_alarms(queues, api_dimensions, state_machine)
         self._build_stalled_payment_alarms(state_machine, workflow_starter)
+        self._build_batch_file_alarms(batch_files)
         self.subscriptions: list[SnsTopicSubscription] = [
             SnsTopicSubscription(
                 self,
@@ -94,6 +97,12 @@ class Monitoring(Construct):
                 dimensions,
                 thresholds.lambda_throttle_threshold,
             )
+
+    def _build_batch_file_alarms(self, batch_files: BatchIngestion) -> None:
+        """The ingest side's own failure path: a file that failed, timed out or was stopped, and
+        an S3 event that never started one (its DLQ). Any one needs a human."""
+        self._unfinished_execution_alarms("batch-file", batch_files.file_state_machine, 1)
+        self._dead_letter_alarm("batch-file-dlq-not-empty", batch_files.file_dlq)
 
     def _build_platform_alarms(
         self, queues: Queues, api_dimensions: Mapping[str, str], state_machine: SfnStateMachine

@@ -48,7 +48,7 @@ from lib.lambda_sources import contract
 
 class Storage(Construct):
     """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
-    ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
+    ``batch_claims_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
 
     def __init__(
         self,
@@ -83,8 +83,13 @@ class Storage(Construct):
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
         )
+        # One claim per payment id queued from a batch file: what makes a row queued once
+        # across chunks, re-runs and files (docs/batch-files.md).
+        self.batch_claims_table: DynamodbTable = self._build_table(
+            "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
+        )
         # Merchants and the SHA-256 of their API keys (payment_core/merchants.py): data written
-        # by `make merchant`, read by the authorizer.
+        # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
             "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
         )
@@ -98,6 +103,7 @@ class Storage(Construct):
             contract.AUDIT_TABLE_NAME: self.audit_table.name,
             contract.IDEMPOTENCY_TABLE_NAME: self.idempotency_table.name,
             contract.BATCH_JOBS_TABLE_NAME: self.batch_jobs_table.name,
+            contract.BATCH_CLAIMS_TABLE_NAME: self.batch_claims_table.name,
             contract.MERCHANTS_TABLE_NAME: self.merchants_table.name,
         }
 

@@ -1,6 +1,7 @@
 """Per-environment configuration: the schema (``schema``), AWS's bounds (``limits``) and the
 three presets (``presets``). Import from here."""
 
+from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.presets import config_for
 from lib.config.schema import (
     ENVIRONMENTS,
@@ -25,6 +26,7 @@ __all__ = [
     "AlarmSubscriber",
     "ApiConfig",
     "BatchBucketConfig",
+    "BatchWorkflowConfig",
     "BillingMode",
     "EdgeConfig",
     "FunctionSettings",

@@ -26,6 +26,10 @@ SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA = 5
 KMS_DELETION_WINDOW_DAYS = (7, 30)
 # S3 refuses STANDARD_IA transitions sooner than this many days after creation.
 S3_STANDARD_IA_MIN_DAYS = 30
+# Step Functions: a Distributed Map runs at most this many child executions at once; a
+# retrier's MaxAttempts is at most this (ASL spec: "MaxAttempts … maximum of 99999999").
+SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY = (1, 10_000)
+SFN_RETRY_MAX_ATTEMPTS = (0, 99_999_999)
 # API Gateway: authorizerResultTtlInSeconds is 0 to 3600.
 AUTHORIZER_CACHE_TTL_SECONDS = (0, 3600)
 # WAFv2 rate-based statement limit (requests per 5 minutes per aggregation key).

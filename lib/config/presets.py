@@ -6,6 +6,7 @@ A difference between environments is a different value of the same knob; the sch
 
 from __future__ import annotations
 
+from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.schema import (
     AlarmConfig,
     ApiConfig,
@@ -44,6 +45,16 @@ DEV = PlatformConfig(
         transition_to_ia_days=30,
         expiration_days=90,
         noncurrent_version_expiration_days=7,
+    ),
+    batch_workflow=BatchWorkflowConfig(
+        records_per_chunk=500,
+        max_concurrency=1,
+        retry_interval_seconds=2,
+        retry_backoff_rate=2.0,
+        retry_max_delay_seconds=60,
+        retry_max_attempts=5,
+        chunk_progress_attempts=20,
+        time_reserve_ms=10_000,
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
@@ -89,7 +100,7 @@ STAGING = PlatformConfig(
     functions=FunctionsConfig(
         api=FunctionSettings(memory_mb=512, timeout_seconds=10, reserved_concurrency=20),
         workflow=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
-        batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=2),
+        batch_ingest=FunctionSettings(memory_mb=1_024, timeout_seconds=300, reserved_concurrency=4),
         queue_consumer=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=20),
         # One stream shard per invocation; a few more than the table's shards so a resharding
         # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
@@ -104,6 +115,16 @@ STAGING = PlatformConfig(
         transition_to_ia_days=30,
         expiration_days=180,
         noncurrent_version_expiration_days=30,
+    ),
+    batch_workflow=BatchWorkflowConfig(
+        records_per_chunk=500,
+        max_concurrency=3,
+        retry_interval_seconds=2,
+        retry_backoff_rate=2.0,
+        retry_max_delay_seconds=60,
+        retry_max_attempts=5,
+        chunk_progress_attempts=20,
+        time_reserve_ms=10_000,
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,
@@ -149,7 +170,7 @@ PROD = PlatformConfig(
     functions=FunctionsConfig(
         api=FunctionSettings(memory_mb=1_024, timeout_seconds=10, reserved_concurrency=100),
         workflow=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
-        batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=2),
+        batch_ingest=FunctionSettings(memory_mb=2_048, timeout_seconds=300, reserved_concurrency=20),
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
@@ -162,6 +183,16 @@ PROD = PlatformConfig(
         transition_to_ia_days=30,
         expiration_days=2_555,
         noncurrent_version_expiration_days=90,
+    ),
+    batch_workflow=BatchWorkflowConfig(
+        records_per_chunk=500,
+        max_concurrency=16,
+        retry_interval_seconds=2,
+        retry_backoff_rate=2.0,
+        retry_max_delay_seconds=60,
+        retry_max_attempts=5,
+        chunk_progress_attempts=20,
+        time_reserve_ms=10_000,
     ),
     queues=QueueConfig(
         visibility_timeout_seconds=180,

@@ -30,7 +30,9 @@ from lib.config.limits import (
 from lib.config.subscribers import AlarmSubscriber
 from lib.lambda_sources import FUNCTION_NAMES
 
-if TYPE_CHECKING:  # lib.config.tenancy imports this module's checks
+if TYPE_CHECKING:
+    # The slices import this module's checks; the dataclass only annotates with them.
+    from lib.config.batch_workflow import BatchWorkflowConfig
     from lib.config.tenancy import EdgeConfig, TenancyConfig
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -53,6 +55,10 @@ def require_environment(environment: str, field_name: str) -> None:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
+
+
+def _require_at_least(name: str, value: int, minimum: int) -> None:
+    _require(value >= minimum, f"{name} must be at least {minimum}, got {value}")
 
 
 def _require_between(name: str, value: int, bounds: tuple[int, int]) -> None:
@@ -138,10 +144,7 @@ class BatchBucketConfig:
             "expiration_days must be greater than transition_to_ia_days, "
             f"got {self.expiration_days} <= {self.transition_to_ia_days}",
         )
-        _require(
-            self.noncurrent_version_expiration_days >= 1,
-            f"noncurrent_version_expiration_days must be at least 1, got {self.noncurrent_version_expiration_days}",
-        )
+        _require_at_least("noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1)
 
 
 @dataclass(frozen=True)
@@ -200,10 +203,7 @@ class ApiConfig:
             self.throttle_rate_limit > 0,
             f"throttle_rate_limit must be positive, got {self.throttle_rate_limit}",
         )
-        _require(
-            self.throttle_burst_limit >= 1,
-            f"throttle_burst_limit must be at least 1, got {self.throttle_burst_limit}",
-        )
+        _require_at_least("throttle_burst_limit", self.throttle_burst_limit, 1)
 
 
 @dataclass(frozen=True)
@@ -221,10 +221,7 @@ class AlarmConfig:
     subscribers: tuple[AlarmSubscriber, ...] = ()
 
     def __post_init__(self) -> None:
-        _require(
-            self.evaluation_periods >= 1,
-            f"evaluation_periods must be at least 1, got {self.evaluation_periods}",
-        )
+        _require_at_least("evaluation_periods", self.evaluation_periods, 1)
         # CloudWatch accepts 10, 30 or any multiple of 60 seconds.
         _require(
             self.period_seconds in (10, 30) or (self.period_seconds % 60 == 0 and self.period_seconds > 0),
@@ -236,16 +233,9 @@ class AlarmConfig:
             "api_5xx_threshold",
             "state_machine_failed_threshold",
         ):
-            value = getattr(self, name)
-            _require(value >= 1, f"{name} must be at least 1, got {value}")
-        _require(
-            self.api_p99_latency_ms >= 1,
-            f"api_p99_latency_ms must be at least 1, got {self.api_p99_latency_ms}",
-        )
-        _require(
-            self.unstarted_payment_age_seconds >= 60,
-            f"unstarted_payment_age_seconds must be at least 60, got {self.unstarted_payment_age_seconds}",
-        )
+            _require_at_least(name, getattr(self, name), 1)
+        _require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
+        _require_at_least("unstarted_payment_age_seconds", self.unstarted_payment_age_seconds, 60)
         endpoints = [(subscriber.protocol, subscriber.endpoint) for subscriber in self.subscribers]
         _require(
             len(set(endpoints)) == len(endpoints),
@@ -296,6 +286,7 @@ class PlatformConfig:
     log_level: LogLevel
     tables: TableConfig
     batch_bucket: BatchBucketConfig
+    batch_workflow: BatchWorkflowConfig
     queues: QueueConfig
     api: ApiConfig
     alarms: AlarmConfig
@@ -315,10 +306,8 @@ class PlatformConfig:
             f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
         )
         _require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
-        _require(
-            self.idempotency_ttl_seconds >= 60,
-            f"idempotency_ttl_seconds must be at least 60, got {self.idempotency_ttl_seconds}",
-        )
+        _require_at_least("idempotency_ttl_seconds", self.idempotency_ttl_seconds, 60)
+        self.batch_workflow.check_fits(self.functions.batch_ingest)
         # AWS rejects an event source mapping whose queue hides messages for less time
         # than the function may run: a message could be delivered twice concurrently.
         consumer_timeout = self.functions.queue_consumer.timeout_seconds

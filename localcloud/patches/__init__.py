@@ -20,6 +20,7 @@ from localcloud.patches import (
     stepfunctions_api,
     stepfunctions_clients,
     stepfunctions_lambda_errors,
+    stepfunctions_map_run,
     terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
@@ -32,6 +33,7 @@ def apply_all(state_dir: Path) -> None:
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
+    stepfunctions_map_run.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()

@@ -11,6 +11,12 @@ This patch routes the notification through the async path of
 (``userIdentity``, ``requestParameters``, ``responseElements``, ``s3.object.sequencer``).
 It also fixes the key encoding: moto uses ``quote_plus(key)``, which turns ``/`` into
 ``%2F``; AWS form-encodes the key but keeps ``/`` (``incoming/day+1.csv``).
+
+And it adds ``s3.object.versionId``, which moto leaves out (``_get_s3_event`` writes only key,
+size and eTag). AWS: "versionId: object version if bucket is versioning-enabled, otherwise
+null" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html);
+the batch workflow names its execution after the object version, so an event without it would
+name a different job than AWS does.
 """
 
 from __future__ import annotations
@@ -51,7 +57,20 @@ def _invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name
     submit_async(fn, json.dumps(event_body))
 
 
+def _with_version_id(original: Any) -> Any:
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event: dict[str, Any] = original(event_name, bucket, key, notification_id)
+        version_id = getattr(key, "version_id", None)
+        if getattr(bucket, "is_versioned", False) and version_id and version_id != "null":
+            for record in event.get("Records", []):
+                record["s3"]["object"]["versionId"] = version_id
+        return event
+
+    return get_s3_event
+
+
 def apply() -> None:
     from moto.s3 import notifications
 
     notifications._invoke_awslambda = _invoke_awslambda
+    notifications._get_s3_event = _with_version_id(notifications._get_s3_event)

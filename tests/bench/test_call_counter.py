@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Iterator
 
 import boto3
@@ -13,12 +14,10 @@ from moto import mock_aws
 from payment_core import contract
 
 from bench import emulator
-from bench.batch_worker import Files
 from bench.counter import CallCounter
-from bench.naive_ingest import naive_ingest
-from testkit.account import BUCKET, AwsClients, create_account, create_table, setup_session
-from testkit.environment import HANDLER_ENVIRONMENT, REGION, TABLES
-from testkit.events import s3_event
+from testkit.account import BUCKET, AwsClients, create_account, setup_session
+from testkit.environment import HANDLER_ENVIRONMENT, REGION
+from testkit.events import CSV_HEADER, s3_event
 from testkit.handlers import FakeContext, load_handler, runtime_of
 
 
@@ -61,50 +60,43 @@ def test_counts_each_operation_sent_and_nothing_from_other_sessions(aws: boto3.S
     assert counter.total == 0
 
 
-def test_naive_design_makes_two_calls_a_row_plus_three(aws: boto3.Session, tmp_path) -> None:
-    counter = CallCounter().attach(boto3.DEFAULT_SESSION)
-    create_table(aws.client("dynamodb"), "naive-payments", [("payment_id", "S", "HASH")])
-    queue_url = aws.client("sqs").create_queue(QueueName="naive")["QueueUrl"]
-    key, _ = Files(aws.client("s3"), str(tmp_path)).upload(12, "naive")
-
-    queued = naive_ingest(
-        boto3.client("dynamodb"),
-        boto3.client("s3"),
-        boto3.client("sqs"),
-        bucket=BUCKET,
-        key=key,
-        jobs_table=TABLES[contract.BATCH_JOBS_TABLE_NAME],
-        payments_table="naive-payments",
-        queue_url=queue_url,
-    )
-
-    assert queued == 12
-    assert counter.take() == {
-        "dynamodb:PutItem": 13,
-        "s3:GetObject": 1,
-        "sqs:SendMessage": 12,
-        "dynamodb:UpdateItem": 1,
-    }
-    assert aws.client("dynamodb").scan(TableName="naive-payments", Select="COUNT")["Count"] == 12
-
-
-def test_batch_ingest_sends_rows_ten_to_a_call(aws: boto3.Session, tmp_path) -> None:
+def test_the_per_file_workflow_makes_the_calls_it_should(aws: boto3.Session) -> None:
+    """Counted through the handler, as S3 and the batch state machine call it: 25 rows in
+    chunks of 3 (the testkit's BATCH_RECORDS_PER_CHUNK), so 9 chunks."""
     counter = CallCounter().attach(boto3.DEFAULT_SESSION)
     ingest = load_handler(contract.BATCH_INGEST)
-    key, etag = Files(aws.client("s3"), str(tmp_path)).upload(25, "smoke")
+    s3 = aws.client("s3")
+    rows = "".join(f"p-{n},merchant-1,{n}.00,USD,c-{n}\n" for n in range(1, 26))
+    etag = s3.put_object(Bucket=BUCKET, Key="incoming/smoke.csv", Body=(CSV_HEADER + "\n" + rows).encode())["ETag"]
     runtime_of(ingest).reset()  # so its clients come from the session watched
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools' metrics line
-            result = ingest.handler(s3_event(BUCKET, key, etag), FakeContext())
+            [job] = ingest.handler(s3_event(BUCKET, "incoming/smoke.csv", etag.strip('"')), FakeContext())["jobs"]
+            sfn = aws.client("stepfunctions")
+            [execution] = sfn.list_executions(stateMachineArn=account_arn(aws))["executions"]
+            file_input = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+            plan = ingest.handler({"step": "plan", "file": file_input, "execution": job["job_id"]}, FakeContext())
+            manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=plan["manifest_key"])["Body"].read())
+            for item in manifest:
+                ingest.handler({"step": "chunk", "file": file_input, "chunk": item}, FakeContext())
+            summary = ingest.handler({"step": "finish", "file": file_input}, FakeContext())
     finally:
         runtime_of(ingest).reset()  # nothing bound to this moto account outlives it
 
-    assert result["jobs"][0]["queued"] == 25
+    assert (summary["queued"], summary["chunks"]) == (25, 9)
     assert counter.take() == {
-        "dynamodb:PutItem": 1,
-        "s3:GetObject": 1,
-        # The file's rows name merchant-0 .. merchant-6 (n % 7): each is checked ACTIVE once.
-        "dynamodb:GetItem": 7,
-        "sqs:SendMessageBatch": 3,
-        "dynamodb:UpdateItem": 1,
+        "stepfunctions:StartExecution": 1,  # the S3 event's one execution
+        # plan: claim the job record, set its chunk count; finish: COMPLETED
+        "dynamodb:UpdateItem": 3,
+        "s3:GetObject": 1 + 9,  # the file once, then each chunk's byte range
+        "s3:PutObject": 1,  # the chunk descriptors (no rejections: no report parts)
+        # each chunk's progress and its one merchant lookup (merchant-1); finish reads the job twice
+        "dynamodb:GetItem": 9 + 9 + 2,
+        "dynamodb:TransactWriteItems": 9 + 9,  # each chunk's claims, then its completion
+        "sqs:SendMessageBatch": 9,  # three rows or fewer per chunk: one call each
     }
+
+
+def account_arn(aws: boto3.Session) -> str:
+    machines = aws.client("stepfunctions").list_state_machines()["stateMachines"]
+    return next(m["stateMachineArn"] for m in machines if m["name"] == "batch-file-test")

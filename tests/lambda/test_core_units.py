@@ -11,8 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.api_requests import body_text, parse_list_payments
-from payment_core.batch import report_key_for, text_lines
-from payment_core.batch_jobs import BatchJob, BatchJobs
+from payment_core.batch import report_key_for
+from payment_core.batch_jobs import BatchFile, BatchFiles
+from payment_core.csv_chunks import BoundedLines
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import Payment, PaymentRequest, PaymentStatus
 from payment_core.money import parse_currencies
@@ -74,11 +75,11 @@ def test_report_key_for_unexpected_keys():
     assert report_key_for("elsewhere/x.txt") == "reports/elsewhere/x.txt.errors.csv"
 
 
-def test_text_lines_keeps_a_last_line_without_newline_and_splits_multibyte_chunks():
+def test_lines_keep_a_last_line_without_newline_and_split_multibyte_chunks():
     data = "\ufeffa,é\r\nb,ü".encode()
     chunks = [data[i : i + 1] for i in range(len(data))] + [b""]
     reads = iter(chunks)
-    assert list(text_lines(lambda _: next(reads))) == ["a,é\r\n", "b,ü"]
+    assert list(BoundedLines(lambda _: next(reads), chunk_size=1)) == ["a,é\r\n", "b,ü"]
 
 
 @pytest.mark.parametrize("raw", ["USD,XXX", " , "])
@@ -114,7 +115,7 @@ def test_aws_errors_other_than_condition_failures_propagate():
         lambda: repo.create(PAYMENT, "test"),
         lambda: repo.record_processor_attempt(PAYMENT),
         lambda: repo.transition(PAYMENT, PaymentStatus.VALIDATED, "test"),
-        lambda: BatchJobs(Throttled(), "jobs").begin(BatchJob("j", "b", "k", "e"), datetime.now(UTC)),
+        lambda: BatchFiles(Throttled(), "jobs").begin(BatchFile("b", "k", "e", None, "e"), datetime.now(UTC), "x"),
     ):
         with pytest.raises(ClientError, match="ThrottlingException"):
             action()

@@ -31,6 +31,8 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.MAX_PAYMENT_AMOUNT: "USD=100",
     contract.ALLOWED_CURRENCIES: "USD",
     contract.IDEMPOTENCY_TTL_SECONDS: "60",
+    contract.BATCH_RECORDS_PER_CHUNK: "500",
+    contract.BATCH_TIME_RESERVE_MS: "5000",
 }
 
 

@@ -46,10 +46,12 @@ def test_stage_and_state_machine_are_traced_and_logged(env_stack: SynthesizedSta
     settings = env_stack.only("aws_api_gateway_method_settings")["settings"]
     assert (settings["logging_level"], settings["metrics_enabled"]) == ("INFO", True)
     assert (settings["data_trace_enabled"], settings["caching_enabled"]) == (False, False)
-    machine = env_stack.only("aws_sfn_state_machine")
-    assert machine["tracing_configuration"] == {"enabled": True}
-    logging = machine["logging_configuration"]
-    assert (logging["level"], logging["include_execution_data"]) == ("ALL", True)
+    machines = env_stack.resources("aws_sfn_state_machine").values()
+    assert len(machines) == 2  # the payment workflow and the batch-file workflow
+    for machine in machines:
+        assert machine["tracing_configuration"] == {"enabled": True}
+        logging = machine["logging_configuration"]
+        assert (logging["level"], logging["include_execution_data"]) == ("ALL", True)
 
 
 def test_the_api_is_replaced_before_it_is_destroyed(env_stack: SynthesizedStack) -> None:

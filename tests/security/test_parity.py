@@ -33,6 +33,8 @@ KNOBS: dict[tuple[str, str], str] = {
     ): "batch_bucket.noncurrent_version_expiration_days",
     # max_receive_count is 5 in every preset now (a throttled batch counts as a receive).
     ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): "queues.consumer_maximum_concurrency",
+    # The batch-file map's MaxConcurrency, inside the state machine definition.
+    ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
     ("aws_api_gateway_method_settings", "settings.throttling_rate_limit"): "api.throttle_rate_limit",
     ("aws_api_gateway_method_settings", "settings.throttling_burst_limit"): "api.throttle_burst_limit",
     ("aws_api_gateway_usage_plan", "throttle_settings.rate_limit"): "tenancy.merchant_tiers[].rate_limit",
@@ -214,7 +216,11 @@ def test_each_knob_carries_its_config_value(stacks: dict[str, SynthesizedStack],
         assert synthesized, f"{resource_type}.{path} does not differ"
         allowed = {_rendered(v) for field in field_paths for v in _config_values(config_for(env), field)}
         # The value is the config's; the redrive policy is JSON built around it.
-        strays = [v for v in synthesized if not any(a == str(v) or f"= {a}}}" in str(v) for a in allowed)]
+        strays = [
+            v
+            for v in synthesized
+            if not any(a == str(v) or f"= {a}}}" in str(v) or f'"MaxConcurrency" = {a},' in str(v) for a in allowed)
+        ]
         assert strays == [], f"{env}: {resource_type}.{path} = {strays} is not from {KNOBS[(resource_type, path)]}"
 
 

@@ -30,8 +30,10 @@ def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
         function_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_function.<id>.arn}
         assert mapping["depends_on"] == [policy_of(functions[function_id]["role"])], mapping["event_source_arn"]
 
-    machine = stack.only("aws_sfn_state_machine")
-    assert machine["depends_on"] == [policy_of(machine["role_arn"])]
+    machines = stack.resources("aws_sfn_state_machine").values()
+    assert len(machines) == 2  # the payment workflow and the per-file batch workflow
+    for machine in machines:
+        assert machine["depends_on"] == [policy_of(machine["role_arn"])], machine["name"]
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])

@@ -75,7 +75,8 @@ def test_each_function_has_an_encrypted_log_group_and_its_own_role(env_stack: Sy
 
 
 def test_batch_ingest_dead_letters_failed_async_events(dev: SynthesizedStack) -> None:
-    dlq = dev.named("aws_sqs_queue", "name", "payment-processing-dlq-dev")
+    # The ingest side's own DLQ: a failed S3 event never lands in the payment DLQ.
+    dlq = dev.named("aws_sqs_queue", "name", "batch-file-dlq-dev")
     assert _function(dev, "batch_ingest")["dead_letter_config"] == {
         "target_arn": dev.reference_of("aws_sqs_queue", dlq, "arn")
     }

@@ -34,6 +34,11 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
             "payment-workflow-timed-out-dev",
             "payment-workflow-aborted-dev",
             "payment-workflow-start-lag-dev",
+            # the batch-file workflow's own failure path
+            "batch-file-failed-dev",
+            "batch-file-timed-out-dev",
+            "batch-file-aborted-dev",
+            "batch-file-dlq-not-empty-dev",
         }
     )
     assert set(_alarms(dev)) == expected

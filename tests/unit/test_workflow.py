@@ -107,9 +107,8 @@ def test_an_execution_has_room_for_its_retries() -> None:
 
 
 def test_state_machine_logs_everything_to_an_encrypted_group(env_stack: SynthesizedStack) -> None:
-    machine = env_stack.only("aws_sfn_state_machine")
     suffix = env_stack.stack.node.id.removeprefix("TapStack")
-    assert machine["name"] == f"payment-workflow-{suffix}"
+    machine = env_stack.named("aws_sfn_state_machine", "name", f"payment-workflow-{suffix}")
     assert machine["type"] == "STANDARD"
     assert machine["definition"].startswith("${jsonencode(")
     assert machine["logging_configuration"]["level"] == "ALL"

@@ -1,21 +1,18 @@
 """Batch CSV files: streaming, row validation and the rejection report.
 
-Nothing here holds the whole file: text is decoded chunk by chunk, rows are checked
-one at a time, seen payment ids live in a temporary on-disk SQLite table (bounded page
-cache) and the report spools to disk past 1 MiB.
+Nothing here holds the whole file: rows are checked one at a time and the report spools
+to disk past 1 MiB. Which row owns a payment id is decided by the claims
+(``batch_ledger``), not here.
 
 Row numbers count CSV records with the header as row 1, so the first data row is 2.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
-import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -27,7 +24,6 @@ from payment_core.validation import payment_id_field, payment_request
 
 EXPECTED_HEADER = ("payment_id", "merchant_id", "amount", "currency", "customer_ref")
 REPORT_HEADER = ("row_number", "reason")
-CHUNK_SIZE = 64 * 1024
 REPORT_SUFFIX = ".errors.csv"  # the report is CSV whatever the uploaded file's suffix
 
 
@@ -43,52 +39,10 @@ def report_key_for(key: str) -> str:
     return f"{contract.BATCH_REPORTS_PREFIX}{name}{REPORT_SUFFIX}"
 
 
-def text_lines(read: Callable[[int], bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
-    """Decode a byte stream (BOM-tolerant UTF-8) into lines that keep their endings.
-
-    Undecodable bytes become U+FFFD so one bad row cannot sink the whole file.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    pending = ""
-    while True:
-        chunk = read(chunk_size)
-        text = pending + decoder.decode(chunk, final=not chunk)
-        lines = text.split("\n")
-        pending = lines.pop()
-        for line in lines:
-            yield line + "\n"
-        if not chunk:
-            break
-    if pending:
-        yield pending
-
-
 @dataclass(frozen=True)
 class Rejection:
     row_number: int
     reason: str
-
-
-class SeenPaymentIds:
-    """Set of payment ids already accepted from this file, kept on disk, not in memory."""
-
-    def __init__(self) -> None:
-        # "" = private temporary on-disk database, deleted on close.
-        self._db = sqlite3.connect("")
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("CREATE TABLE seen (payment_id TEXT PRIMARY KEY, row_number INTEGER)")
-
-    def first_row(self, payment_id: str, row_number: int) -> int | None:
-        """Remember ``payment_id``; if it was already seen, return the row that had it."""
-        cursor = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (payment_id, row_number))
-        if cursor.rowcount == 1:
-            return None
-        found = self._db.execute("SELECT row_number FROM seen WHERE payment_id = ?", (payment_id,)).fetchone()
-        return int(found[0])
-
-    def close(self) -> None:
-        self._db.close()
 
 
 def check_header(record: list[str]) -> str | None:
@@ -102,10 +56,13 @@ def parse_row(
     record: list[str],
     row_number: int,
     rules: BusinessRules,
-    seen: SeenPaymentIds,
     batch_job_id: str,
 ) -> dict[str, Any] | Rejection:
-    """A queue message for a valid row, else the reason it was rejected."""
+    """A queue message for a valid row, else the reason it was rejected.
+
+    Duplicate payment ids are not decided here: which row owns an id is the caller's
+    question (``chunk_ingest`` answers it with the file's claims, for every row of the file).
+    """
     if len(record) != len(EXPECTED_HEADER):
         return Rejection(row_number, f"expected {len(EXPECTED_HEADER)} fields, got {len(record)}")
     fields = dict(zip(EXPECTED_HEADER, (value.strip() for value in record), strict=True))
@@ -116,9 +73,6 @@ def parse_row(
         request = payment_request(fields, rules)
     except InvalidRequest as error:
         return Rejection(row_number, f"{error.field}: {error.message}")
-    first = seen.first_row(payment_id, row_number)
-    if first is not None:
-        return Rejection(row_number, f"payment_id: duplicate of row {first}")
     return {
         "payment_id": payment_id,
         "merchant_id": request.merchant_id,

@@ -32,6 +32,10 @@ PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
 AUDIT_TABLE_NAME: Final = "AUDIT_TABLE_NAME"
 IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
 BATCH_JOBS_TABLE_NAME: Final = "BATCH_JOBS_TABLE_NAME"
+BATCH_CLAIMS_TABLE_NAME: Final = "BATCH_CLAIMS_TABLE_NAME"
+BATCH_STATE_MACHINE_ARN: Final = "BATCH_STATE_MACHINE_ARN"
+BATCH_RECORDS_PER_CHUNK: Final = "BATCH_RECORDS_PER_CHUNK"
+BATCH_TIME_RESERVE_MS: Final = "BATCH_TIME_RESERVE_MS"
 PAYMENT_QUEUE_URL: Final = "PAYMENT_QUEUE_URL"
 STATUS_TOPIC_ARN: Final = "STATUS_TOPIC_ARN"
 STATE_MACHINE_ARN: Final = "STATE_MACHINE_ARN"
@@ -76,6 +80,10 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     ),
     BATCH_INGEST: (
         BATCH_JOBS_TABLE_NAME,
+        BATCH_CLAIMS_TABLE_NAME,
+        BATCH_STATE_MACHINE_ARN,
+        BATCH_RECORDS_PER_CHUNK,
+        BATCH_TIME_RESERVE_MS,
         PAYMENT_QUEUE_URL,
         MERCHANTS_TABLE_NAME,
         MAX_PAYMENT_AMOUNT,
@@ -114,6 +122,8 @@ MERCHANT_TIME_INDEX: Final = "merchant-created-index"
 BATCH_INCOMING_PREFIX: Final = "incoming/"
 BATCH_REPORTS_PREFIX: Final = "reports/"
 BATCH_FILE_SUFFIX: Final = ".csv"
+# The per-file workflow's own objects (chunk descriptors, per-chunk rejections), per job id.
+BATCH_WORK_PREFIX: Final = "batch-work/"
 
 # --- Workflow errors ----------------------------------------------------------------------
 # Step Functions sees a Lambda error by the exception's class name: these are the names the
@@ -131,3 +141,13 @@ BUSINESS_ERRORS: Final[tuple[str, ...]] = (PAYMENT_REJECTED, PAYMENT_DECLINED, T
 # Business metrics the workflow function emits (Powertools, the platform's namespace) and the
 # dashboard plots: settled payments under this name, each business outcome under its error name.
 PAYMENT_SETTLED_METRIC: Final = "PaymentSettled"
+
+# --- Batch file workflow errors -------------------------------------------------------------
+# A chunk that saved its progress and wants another attempt, or whose claims met a concurrent
+# writer: the batch state machine retries these on the chunk (payment_core.chunk_ingest,
+# payment_core.batch_ledger name their exceptions so). A file that cannot complete fails with
+# BATCH_FILE_FAILED (its execution's error, alarmed).
+CHUNK_INCOMPLETE: Final = "ChunkIncomplete"
+CLAIM_CONTENTION: Final = "ClaimContention"
+BATCH_CHUNK_RETRY_ERRORS: Final[tuple[str, ...]] = (CHUNK_INCOMPLETE, CLAIM_CONTENTION)
+BATCH_FILE_FAILED: Final = "BatchFileFailed"

@@ -48,11 +48,3 @@ class PaymentDeclined(DomainError):
 
 class TransientProcessorError(DomainError):
     """The processor failed in a way worth retrying (Process step)."""
-
-
-class BatchEnqueueError(DomainError):
-    """Rows could not be queued even after retrying the failed entries."""
-
-
-class BatchJobInProgress(DomainError):
-    """Another invocation is processing the same S3 object right now."""

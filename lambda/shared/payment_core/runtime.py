@@ -46,10 +46,8 @@ if TYPE_CHECKING:
 
     # Only the function that uses one of these imports it (in its runtime's __init__): the
     # layer ships no bytecode, so every module a cold start imports is also compiled then.
-    from payment_core.batch_jobs import BatchJobs
-    from payment_core.merchants import MerchantDirectory
+    from payment_core.batch_file import BatchFileDeps
     from payment_core.notifications import SnsStatusPublisher
-    from payment_core.queue_sender import BatchingQueueSender
 
 T = TypeVar("T")
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
@@ -190,23 +188,30 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
 
 
 class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
-    """batch_ingest: the batch-jobs table that claims each file, and the queue its rows go to."""
+    """batch_ingest: starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
 
     def __init__(self) -> None:
-        from payment_core.batch_jobs import BatchJobs
-        from payment_core.merchants import MerchantDirectory
-        from payment_core.queue_sender import BatchingQueueSender
-
         super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
-        self.batch_jobs: Cached[BatchJobs] = self.cached(
-            lambda: BatchJobs(self.dynamodb(), self.environment().batch_jobs_table)
-        )
-        self._queue_sender = BatchingQueueSender
-        # Each row's merchant must be active (payment_core.merchants, the authorizer's table).
-        self.merchants: Cached[MerchantDirectory] = self.cached(
-            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
-        )
+        self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
 
-    def queue_sender(self) -> BatchingQueueSender:
-        """A new sender per file: it buffers and counts that file's messages."""
-        return self._queue_sender(self.sqs(), self.environment().payment_queue_url)
+    def _batch_file_deps(self) -> BatchFileDeps:
+        from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings
+        from payment_core.batch_jobs import BatchFiles, WorkLayout
+        from payment_core.batch_ledger import BatchLedger
+        from payment_core.merchants import MerchantDirectory
+
+        environment = self.environment()
+        layout = WorkLayout(contract.BATCH_WORK_PREFIX)
+        dynamodb, s3 = self.dynamodb(), self.s3()
+        ledger = BatchLedger(dynamodb, environment.batch_jobs_table, environment.batch_claims_table)
+        return BatchFileDeps(
+            s3=s3,
+            files=BatchFiles(dynamodb, environment.batch_jobs_table),
+            # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
+            chunk_clients=ChunkClients(
+                s3, self.sqs(), ledger, MerchantDirectory(dynamodb, environment.merchants_table)
+            ),
+            rules=environment.rules,
+            plan=PlanSettings(environment.records_per_chunk, layout),
+            chunk=ChunkSettings(environment.payment_queue_url, layout, environment.time_reserve_ms),
+        )

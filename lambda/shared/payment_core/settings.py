@@ -154,9 +154,13 @@ class WorkflowStarterEnvironment(FunctionEnvironment):
 
 @dataclass(frozen=True)
 class BatchIngestEnvironment(FunctionEnvironment):
-    """Checks batch rows and queues them; claims each file in the batch-jobs table."""
+    """Starts each batch file's execution; plans it, queues its chunks' rows once, reports."""
 
     batch_jobs_table: str = field(metadata=_variable(contract.BATCH_JOBS_TABLE_NAME))
+    batch_claims_table: str = field(metadata=_variable(contract.BATCH_CLAIMS_TABLE_NAME))
+    batch_state_machine_arn: str = field(metadata=_variable(contract.BATCH_STATE_MACHINE_ARN))
+    records_per_chunk: int = field(metadata=_positive_int(contract.BATCH_RECORDS_PER_CHUNK))
+    time_reserve_ms: int = field(metadata=_positive_int(contract.BATCH_TIME_RESERVE_MS))
     payment_queue_url: str = field(metadata=_variable(contract.PAYMENT_QUEUE_URL))
     merchants_table: str = field(metadata=_variable(contract.MERCHANTS_TABLE_NAME))
 

@@ -1,0 +1,284 @@
+"""The per-file batch workflow end to end in the emulator, with the shared package's real steps.
+
+S3 ObjectCreated → starter function (async, as S3 invokes) → one execution named by the object
+version → Plan → Distributed Map over the chunk descriptors → Finish. The functions here are
+thin wirings of ``payment_core.batch_file`` (the stack's handlers add Powertools around the
+same calls); what is under test is that the emulator runs this shape as AWS would: the S3
+trigger, the named execution, ItemReader from S3, the map's retries, and ranged GetObject of
+one object version.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "lambda" / "shared"))
+from payment_core.batch import job_id_for  # noqa: E402
+from payment_core.merchants import MerchantDirectory  # noqa: E402
+
+from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
+
+HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
+
+STEPS_HANDLER = """
+import os
+from datetime import UTC, datetime
+import boto3
+from payment_core import contract
+from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
+from payment_core.batch_jobs import BatchFiles, WorkLayout
+from payment_core.batch_ledger import BatchLedger
+from payment_core.merchants import MerchantDirectory
+from payment_core.settings import BusinessRules, FunctionVariables
+
+s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
+layout = WorkLayout(os.environ["WORK_PREFIX"])
+deps = BatchFileDeps(
+    s3=s3,
+    files=BatchFiles(dynamodb, os.environ["JOBS_TABLE"]),
+    chunk_clients=ChunkClients(
+        s3,
+        sqs,
+        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"]),
+        MerchantDirectory(dynamodb, os.environ["MERCHANTS_TABLE"]),
+    ),
+    rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
+    plan=PlanSettings(int(os.environ["RECORDS_PER_CHUNK"]), layout),
+    chunk=ChunkSettings(os.environ["QUEUE_URL"], layout, reserve_ms=1000),
+)
+
+def handler(event, context):
+    return run_step(event, deps, context.get_remaining_time_in_millis, lambda: datetime.now(UTC))
+"""
+
+STARTER_HANDLER = """
+import os
+import boto3
+from payment_core.batch_file import batch_file_from_s3_record, start_file
+
+sfn = boto3.client("stepfunctions")
+
+def handler(event, context):
+    return [start_file(sfn, os.environ["STATE_MACHINE_ARN"], batch_file_from_s3_record(r)) for r in event["Records"]]
+"""
+
+
+def package(handler: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("handler.py", handler)
+        for path in (ROOT / "lambda" / "shared" / "payment_core").glob("*.py"):
+            archive.write(path, f"payment_core/{path.name}")
+    return buffer.getvalue()
+
+
+def file_bytes(rows: list[str]) -> bytes:
+    return ("\ufeff" + HEADER + "\r\n" + "\r\n".join(rows) + "\r\n").encode()
+
+
+class Platform:
+    def __init__(self, aws: Callable[[str], Any], unique: str, role_arn: str, records_per_chunk: int = 4) -> None:
+        self.aws = aws
+        self.bucket = f"batch-wf-{unique}"
+        self.jobs = f"jobs-{unique}"
+        self.claims = f"claims-{unique}"
+        self.merchants = f"merchants-{unique}"
+        s3, ddb, sqs, lam, sfn = (aws(n) for n in ("s3", "dynamodb", "sqs", "lambda", "stepfunctions"))
+        s3.create_bucket(Bucket=self.bucket)
+        s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        for table, key in ((self.jobs, "job_id"), (self.claims, "payment_id"), (self.merchants, "pk")):
+            ddb.create_table(
+                TableName=table,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        # The rows name merchant-1: a batch row's merchant must be active (issue #11).
+        MerchantDirectory(ddb, self.merchants).onboard("merchant-1", "standard", "key-of-merchant-1-padded", "kid-1")
+        self.queue_url = sqs.create_queue(QueueName=f"payments-{unique}")["QueueUrl"]
+        steps = lam.create_function(
+            FunctionName=f"batch-steps-{unique}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="handler.handler",
+            Code={"ZipFile": package(STEPS_HANDLER)},
+            Timeout=20,
+            MemorySize=256,
+            Environment={
+                "Variables": {
+                    "WORK_PREFIX": "batch-work/",
+                    "JOBS_TABLE": self.jobs,
+                    "CLAIMS_TABLE": self.claims,
+                    "MERCHANTS_TABLE": self.merchants,
+                    "QUEUE_URL": self.queue_url,
+                    "RECORDS_PER_CHUNK": str(records_per_chunk),
+                    "MAX_PAYMENT_AMOUNT": "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
+                    "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
+                }
+            },
+        )["FunctionArn"]
+        spec = BatchFileWorkflowSpec(
+            function_arn=steps,
+            bucket=self.bucket,
+            max_concurrency=2,
+            retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
+            chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
+            chunk_progress_attempts=5,
+            file_failed_error="BatchFileFailed",
+            throttled_retry={
+                "ErrorEquals": ["Lambda.TooManyRequestsException"],
+                "IntervalSeconds": 1,
+                "BackoffRate": 1.5,
+                "MaxAttempts": 5,
+                "MaxDelaySeconds": 2,
+                "JitterStrategy": "FULL",
+            },
+        )
+        self.machine = sfn.create_state_machine(
+            name=f"batch-file-{unique}", definition=json.dumps(batch_file_definition(spec)), roleArn=role_arn
+        )["stateMachineArn"]
+        self.starter = lam.create_function(
+            FunctionName=f"batch-start-{unique}",
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="handler.handler",
+            Code={"ZipFile": package(STARTER_HANDLER)},
+            Timeout=10,
+            MemorySize=128,
+            Environment={"Variables": {"STATE_MACHINE_ARN": self.machine}},
+        )["FunctionArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {
+                        "LambdaFunctionArn": self.starter,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {
+                            "Key": {
+                                "FilterRules": [
+                                    {"Name": "prefix", "Value": "incoming/"},
+                                    {"Name": "suffix", "Value": ".csv"},
+                                ]
+                            }
+                        },
+                    }
+                ]
+            },
+        )
+
+    def executions(self) -> list[dict[str, Any]]:
+        return list(self.aws("stepfunctions").list_executions(stateMachineArn=self.machine)["executions"])
+
+    def wait_finished(self, count: int, timeout: float = 90) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = self.executions()
+            if len(runs) >= count and all(run["status"] != "RUNNING" for run in runs):
+                return runs
+            time.sleep(0.5)
+        pytest.fail(f"executions not finished within {timeout}s: {self.executions()}")
+
+    def failures(self, execution_arn: str) -> list[Any]:
+        events = self.aws("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+        return [
+            {k: v for k, v in event.items() if k.endswith("Details")} | {"type": event["type"]}
+            for event in events
+            if "Failed" in event["type"]
+        ]
+
+    def drain(self) -> list[dict[str, Any]]:
+        sqs = self.aws("sqs")
+        bodies = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return bodies
+            for message in batch:
+                bodies.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def job(self, job_id: str) -> dict[str, str]:
+        item = self.aws("dynamodb").get_item(TableName=self.jobs, Key={"job_id": {"S": job_id}})["Item"]
+        return {name: next(iter(value.values())) for name, value in item.items()}
+
+
+@pytest.fixture
+def platform(aws: Callable[[str], Any], unique: str, role_arn: str) -> Platform:
+    return Platform(aws, unique, role_arn)
+
+
+def test_an_upload_runs_one_execution_that_queues_each_row_once_and_reports(platform: Platform) -> None:
+    rows = [f"p-{n:03d},merchant-1,{n}.00,USD,cust-{n}" for n in range(1, 11)]
+    rows[4] = "p-005,merchant-1,-1.00,USD,cust-5"  # invalid amount
+    rows[8] = "p-002,merchant-1,9.00,USD,cust-9"  # duplicate of row 3, in another chunk
+    put = platform.aws("s3").put_object(Bucket=platform.bucket, Key="incoming/day 1.csv", Body=file_bytes(rows))
+
+    [execution] = platform.wait_finished(1)
+
+    assert execution["status"] == "SUCCEEDED", platform.failures(execution["executionArn"])
+    job_id = job_id_for(platform.bucket, "incoming/day 1.csv", put["VersionId"])
+    assert execution["name"] == job_id
+    queued = sorted(message["row_number"] for message in platform.drain())
+    assert queued == [2, 3, 4, 5, 7, 8, 9, 11]  # 10 rows, minus row 6 (amount) and row 10 (duplicate)
+    job = platform.job(job_id)
+    assert (job["state"], job["rows"], job["queued"], job["rejected"], job["chunks"]) == (
+        "COMPLETED",
+        "10",
+        "8",
+        "2",
+        "3",
+    )
+    report = platform.aws("s3").get_object(Bucket=platform.bucket, Key="reports/day 1.errors.csv")["Body"].read()
+    assert report.decode().splitlines() == [
+        "row_number,reason",
+        '6,"amount: amount must be a plain decimal string such as ""10.50"""',
+        "10,payment_id: duplicate of row 3",
+    ]
+    sfn = platform.aws("stepfunctions")
+    [map_run] = sfn.list_map_runs(executionArn=execution["executionArn"])["mapRuns"]
+    counts = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["itemCounts"]
+    assert (counts["total"], counts["succeeded"], counts["failed"]) == (3, 3, 0)
+
+    # S3 delivers the same event again (at-least-once): no second execution, nothing queued.
+    record_event = {
+        "Records": [
+            {
+                "s3": {
+                    "bucket": {"name": platform.bucket},
+                    "object": {"key": "incoming/day+1.csv", "versionId": put["VersionId"], "eTag": put["ETag"]},
+                }
+            }
+        ]
+    }
+    answer = platform.aws("lambda").invoke(FunctionName=platform.starter, Payload=json.dumps(record_event).encode())
+    assert json.loads(answer["Payload"].read()) == ["ALREADY_STARTED"]
+    assert len(platform.executions()) == 1
+    assert platform.drain() == []
+
+
+def test_a_bad_header_is_a_one_line_report_without_a_map_run(platform: Platform) -> None:
+    platform.aws("s3").put_object(Bucket=platform.bucket, Key="incoming/bad.csv", Body=b"id,amount\np-1,1\n")
+
+    [execution] = platform.wait_finished(1)
+
+    assert execution["status"] == "SUCCEEDED"
+    sfn = platform.aws("stepfunctions")
+    assert sfn.list_map_runs(executionArn=execution["executionArn"])["mapRuns"] == []
+    report = platform.aws("s3").get_object(Bucket=platform.bucket, Key="reports/bad.errors.csv")["Body"].read()
+    assert report.decode().splitlines() == [
+        "row_number,reason",
+        '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"',
+    ]
+    assert platform.drain() == []

@@ -1,0 +1,178 @@
+"""The per-file batch workflow in the synthesized stack: its state machine (a Distributed Map
+over chunk descriptors), its function's environment and grants, its own DLQ and alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.workflow import THROTTLED_RETRY
+from lib.config import config_for
+from lib.lambda_sources import contract
+from tests.unit.synth import SynthesizedStack
+
+
+def _suffix(stack: SynthesizedStack) -> str:
+    return str(stack.stack.node.id.removeprefix("TapStack"))
+
+
+def _definition(stack: SynthesizedStack) -> dict[str, Any]:
+    """The definition as built for this stack (the synthesized one is HCL inside jsonencode)."""
+    machine = stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(stack)}")
+    assert machine["definition"].startswith("${jsonencode(")
+    construct = stack.stack.platform.ingestion
+    settings = config_for(_suffix(stack)).batch_workflow
+    spec = BatchFileWorkflowSpec(
+        function_arn=construct.ingest_function.lambda_function.arn,
+        bucket=stack.stack.platform.storage.batch_bucket.bucket,
+        max_concurrency=settings.max_concurrency,
+        retry=BatchRetry(
+            settings.retry_interval_seconds,
+            settings.retry_backoff_rate,
+            settings.retry_max_delay_seconds,
+            settings.retry_max_attempts,
+        ),
+        chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
+        chunk_progress_attempts=settings.chunk_progress_attempts,
+        file_failed_error=contract.BATCH_FILE_FAILED,
+        throttled_retry=THROTTLED_RETRY,
+    )
+    # The synthesized HCL carries the same values: spot-check the ones config sets.
+    assert f'"MaxConcurrency" = {settings.max_concurrency}' in machine["definition"]
+    # No null survives synthesis (cdktf drops None), so the definition must not rely on one.
+    assert "null" not in machine["definition"]
+    assert '"Mode" = "DISTRIBUTED"' in machine["definition"]
+    return batch_file_definition(spec)
+
+
+def _ingest_function(stack: SynthesizedStack) -> dict[str, Any]:
+    return stack.named("aws_lambda_function", "function_name", f"payment-batch-ingest-{_suffix(stack)}")
+
+
+def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jittered_retries(
+    env_stack: SynthesizedStack,
+) -> None:
+    settings = config_for(_suffix(env_stack)).batch_workflow
+    states = _definition(env_stack)["States"]
+    assert list(states) == ["Plan", "Planned", "IngestChunks", "Finish", "Done", "RecordFailure", "FileFailed"]
+    ingest = states["IngestChunks"]
+    assert ingest["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    assert ingest["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
+    assert ingest["ItemReader"]["Parameters"]["Key.$"] == "$.plan.manifest_key"
+    assert ingest["MaxConcurrency"] == settings.max_concurrency
+    assert ingest["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    # The children's results stay out of the 256 KiB state: a marker each, replaced by one.
+    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"chunks_ingested": True}, "$.map")
+    assert ingest["ItemProcessor"]["States"]["IngestChunk"]["ResultSelector"] == {"done": True}
+    chunk = ingest["ItemProcessor"]["States"]["IngestChunk"]
+    progress, throttled, others = chunk["Retry"]
+    # Throttling retries as in the payment workflow, before the chunk's own attempts count.
+    assert throttled == THROTTLED_RETRY
+    assert progress == {
+        "ErrorEquals": ["ChunkIncomplete", "ClaimContention"],
+        "IntervalSeconds": settings.retry_interval_seconds,
+        "BackoffRate": settings.retry_backoff_rate,
+        "MaxDelaySeconds": settings.retry_max_delay_seconds,
+        "MaxAttempts": settings.chunk_progress_attempts,
+        "JitterStrategy": "FULL",
+    }
+    assert others["ErrorEquals"] == ["States.ALL"]
+    assert others["MaxAttempts"] == settings.retry_max_attempts
+    for name in ("Plan", "IngestChunks", "Finish"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+        ]
+    for name in ("Plan", "Finish", "RecordFailure"):
+        assert [retrier["ErrorEquals"] for retrier in states[name]["Retry"]] == [
+            ["Lambda.TooManyRequestsException"],
+            ["States.ALL"],
+        ]
+        assert states[name]["Retry"][0] == THROTTLED_RETRY
+    assert states["RecordFailure"]["Next"] == "FileFailed"
+    assert states["FileFailed"] == {"Type": "Fail", "Error": "BatchFileFailed", "Cause": "see the batch-jobs record"}
+    assert contract.BATCH_CHUNK_RETRY_ERRORS == ("ChunkIncomplete", "ClaimContention")
+
+
+def test_batch_ingest_is_told_the_chunking_and_its_state_machine(env_stack: SynthesizedStack) -> None:
+    settings = config_for(_suffix(env_stack)).batch_workflow
+    variables = _ingest_function(env_stack)["environment"]["variables"]
+    assert variables[contract.BATCH_RECORDS_PER_CHUNK] == str(settings.records_per_chunk)
+    assert variables[contract.BATCH_TIME_RESERVE_MS] == str(settings.time_reserve_ms)
+    assert variables[contract.BATCH_STATE_MACHINE_ARN].endswith(f":stateMachine:batch-file-{_suffix(env_stack)}")
+    claims = env_stack.named("aws_dynamodb_table", "name", f"batch-payment-claims-{_suffix(env_stack)}")
+    assert claims["hash_key"] == "payment_id"
+    assert claims["point_in_time_recovery"] == {"enabled": True}
+    assert variables[contract.BATCH_CLAIMS_TABLE_NAME] == env_stack.reference_of("aws_dynamodb_table", claims, "name")
+
+
+def test_the_file_path_has_its_own_alarms(dev: SynthesizedStack) -> None:
+    alarms = {a["alarm_name"]: a for a in dev.resources("aws_cloudwatch_metric_alarm").values()}
+    machine = dev.named("aws_sfn_state_machine", "name", "batch-file-dev")
+    for name, metric in (
+        ("batch-file-failed-dev", "ExecutionsFailed"),
+        ("batch-file-timed-out-dev", "ExecutionsTimedOut"),
+        ("batch-file-aborted-dev", "ExecutionsAborted"),
+    ):
+        assert alarms[name]["metric_name"] == metric
+        assert alarms[name]["dimensions"] == {
+            "StateMachineArn": dev.reference_of("aws_sfn_state_machine", machine, "arn")
+        }
+    dlq = dev.named("aws_sqs_queue", "name", "batch-file-dlq-dev")
+    assert alarms["batch-file-dlq-not-empty-dev"]["dimensions"] == {
+        "QueueName": dev.reference_of("aws_sqs_queue", dlq, "name")
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"max_concurrency": 4},
+            "batch_workflow.max_concurrency must be below the batch_ingest reserved_concurrency (4), got 4",
+        ),
+        (
+            {"time_reserve_ms": 300_000},
+            "batch_workflow.time_reserve_ms must be below the batch_ingest timeout (300000 ms), got 300000",
+        ),
+    ],
+)
+def test_the_workflow_must_fit_the_function(change: dict[str, int], message: str) -> None:
+    from dataclasses import replace
+
+    staging = config_for("staging")  # batch_ingest reserves 4
+    with pytest.raises(ValueError) as raised:
+        replace(staging, batch_workflow=replace(staging.batch_workflow, **change))
+    assert str(raised.value) == message
+
+
+def test_an_unreserved_ingest_function_bounds_no_concurrency() -> None:
+    from dataclasses import replace
+
+    dev = config_for("dev")
+    assert dev.functions.batch_ingest.reserved_concurrency is None  # dev/PR stacks reserve nothing
+    assert (
+        replace(dev, batch_workflow=replace(dev.batch_workflow, max_concurrency=40)).batch_workflow.max_concurrency
+        == 40
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"records_per_chunk": 0}, "records_per_chunk must be between 1 and 10000, got 0"),
+        ({"max_concurrency": 10_001}, "max_concurrency must be between 1 and 10000, got 10001"),
+        ({"retry_backoff_rate": 0.5}, "retry_backoff_rate must be at least 1.0, got 0.5"),
+        (
+            {"retry_max_delay_seconds": 1},
+            "retry_max_delay_seconds must be at least retry_interval_seconds (2), got 1",
+        ),
+    ],
+)
+def test_workflow_settings_are_checked_with_exact_messages(change: dict[str, Any], message: str) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError) as raised:
+        replace(config_for("dev").batch_workflow, **change)
+    assert str(raised.value) == message
