@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
 
         say("alarm delivery: a queue subscribed to the alarm topic, one alarm set to ALARM")
         inbox = subscribe_queue(client)
-        alarm_name = trip_alarm(client, f"dlq-not-empty-{deployment.suffix}", "make demo: testing the alarm wiring")
+        alarm_name = trip_alarm(
+            client, f"payment-dlq-not-empty-{deployment.suffix}", "make demo: testing the alarm wiring"
+        )
         delivered = wait_for_alarm(client, inbox, alarm_name)
         print(f"\nAlarm notification delivered to the subscribed queue: {delivered.subject}")
         print(f"  {delivered.alarm_name}: {delivered.new_state} ({delivered.reason})")

@@ -35,7 +35,7 @@ def test_the_account_stack_set_the_logging_role_and_the_quota_held(platform: Pla
 def test_an_alarm_reaches_a_subscribed_queue(platform: PlatformClient) -> None:
     inbox = subscribe_queue(platform)
 
-    alarm_name = trip_alarm(platform, "dlq-not-empty-e2e", "e2e: testing the alarm wiring")
+    alarm_name = trip_alarm(platform, "payment-dlq-not-empty-e2e", "e2e: testing the alarm wiring")
 
     delivered = wait_for_alarm(platform, inbox, alarm_name)
     assert delivered.subject == f'ALARM: "{alarm_name}" in US East (N. Virginia)'
