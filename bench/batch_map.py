@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -80,37 +81,28 @@ def run(log: Any = print) -> list[Figure]:
                 value_at_most(CALLS_TARGET),
             )
         )
+
+    def flat(what: str, unit: str, measure: Callable[[dict[str, Any]], float]) -> Figure:
+        """``what`` must stay flat from the small file to the large one (at most FLAT_TARGET x)."""
+        return Figure(
+            "batch map",
+            f"{what}, {LARGE:,} vs {SMALL:,} rows",
+            measure(large),
+            unit,
+            f"{SMALL:,} rows",
+            measure(small),
+            f"<= {FLAT_TARGET}x",
+            ratio_at_most(FLAT_TARGET),
+        )
+
     figures += [
-        Figure(
-            "batch map",
-            f"rows per chunk invocation, {LARGE:,} vs {SMALL:,} rows",
-            large["rows_per_invocation"],
-            "rows",
-            f"{SMALL:,} rows",
-            small["rows_per_invocation"],
-            f"<= {FLAT_TARGET}x",
-            ratio_at_most(FLAT_TARGET),
-        ),
-        Figure(
-            "batch map",
-            f"chunk invocation traced peak (max of {TRACED_CHUNKS} sampled), {LARGE:,} vs {SMALL:,} rows",
-            large["peaks_bytes"]["chunk"] / 1024,
+        flat("rows per chunk invocation", "rows", lambda result: result["rows_per_invocation"]),
+        flat(
+            f"chunk invocation traced peak (max of {TRACED_CHUNKS} sampled)",
             "KiB",
-            f"{SMALL:,} rows",
-            small["peaks_bytes"]["chunk"] / 1024,
-            f"<= {FLAT_TARGET}x",
-            ratio_at_most(FLAT_TARGET),
+            lambda result: result["peaks_bytes"]["chunk"] / 1024,
         ),
-        Figure(
-            "batch map",
-            f"plan invocation traced peak, {LARGE:,} vs {SMALL:,} rows",
-            large["peaks_bytes"]["plan"] / 1024,
-            "KiB",
-            f"{SMALL:,} rows",
-            small["peaks_bytes"]["plan"] / 1024,
-            f"<= {FLAT_TARGET}x",
-            ratio_at_most(FLAT_TARGET),
-        ),
+        flat("plan invocation traced peak", "KiB", lambda result: result["peaks_bytes"]["plan"] / 1024),
         Figure(
             "batch map",
             f"ingest work of a {TIMEOUT_SPEC.rows:,}-row file / function timeout (file completed)",

@@ -21,12 +21,12 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from lib.components.policies import service_trust
 from lib.settings import DeploymentSettings
 from lib.tap_stack import PROJECT_TAG, EmulatorProvider, TapStack, build_backend, build_provider, target_overrides
 from lib.target import ProviderOverrides
@@ -69,19 +69,7 @@ class ApiGatewayAccountLogging(Construct):
         )
 
     def _build_role(self, region: str) -> IamRole:
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[API_GATEWAY_PRINCIPAL])
-                    ],
-                )
-            ],
-        )
+        trust = service_trust(self, "trust", API_GATEWAY_PRINCIPAL)
         return IamRole(
             self,
             "role",

@@ -54,12 +54,12 @@ class PaymentPlatform(Construct):
             self, "storage", context=context, tables=config.tables, bucket=config.batch_bucket
         )
         self.queues: Queues = Queues(self, "queues", context=context, settings=config.queues)
+        # The functions built from here on may read the shared tables' and queues' variables.
+        context = context.with_environment(self.storage.environment, self.queues.environment)
         self.workflow: Workflow = Workflow(
             self,
             "workflow",
             context=context,
-            sizing=config.functions.workflow,
-            rules=config.payment_rules,
             storage=self.storage,
             queues=self.queues,
         )
@@ -67,7 +67,6 @@ class PaymentPlatform(Construct):
             self,
             "outbox",
             context=context,
-            sizing=config.functions.workflow_starter,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
             dead_letter_queue=self.queues.dlq,
@@ -76,8 +75,6 @@ class PaymentPlatform(Construct):
             self,
             "ingestion",
             context=context,
-            ingest_sizing=config.functions.batch_ingest,
-            consumer_sizing=config.functions.queue_consumer,
             queue_settings=config.queues,
             workflow_settings=config.batch_workflow,
             storage=self.storage,
@@ -88,12 +85,9 @@ class PaymentPlatform(Construct):
             "api",
             context=context,
             settings=config.api,
-            sizing=config.functions.api,
             stage_name=config.environment,
-            idempotency_ttl_seconds=config.idempotency_ttl_seconds,
             storage=self.storage,
             tenancy=config.tenancy,
-            authorizer_sizing=config.functions.authorizer,
             page_token_key=self.keys.page_token_key,
         )
         # The WAF web ACL on the stage, where the config turns it on (staging and prod).
@@ -156,7 +150,11 @@ class PaymentPlatform(Construct):
                 contract.POWERTOOLS_LOG_LEVEL: config.log_level,
                 contract.MAX_PAYMENT_AMOUNT: rules.max_amounts_setting,
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
+                contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
+                contract.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
+                contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
             },
+            function_sizing=config.functions.by_name(),
             log_retention_days=config.log_retention_days,
             xray_tracing=config.xray_tracing,
         )

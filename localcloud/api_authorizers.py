@@ -48,6 +48,14 @@ from localcloud.gateway_responses import GatewayError
 
 FUNCTION_IN_URI = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>.+?)/invocations$")
 
+
+def invoke_function(lambda_client: Any, uri_match: re.Match[str], event: dict[str, Any]) -> tuple[bytes, bool]:
+    """Invoke the function a ``FUNCTION_IN_URI`` match names, synchronously as API Gateway does
+    (an integration or an authorizer): its payload, and whether it ended in a function error."""
+    result = lambda_client.invoke(FunctionName=uri_match.group("arn"), Payload=json.dumps(event).encode())
+    return result["Payload"].read(), bool(result.get("FunctionError"))
+
+
 UNAUTHORIZED = GatewayError("UNAUTHORIZED", 401, "Unauthorized")
 CONFIGURATION_ERROR = GatewayError("AUTHORIZER_CONFIGURATION_ERROR", 500, None)
 EXPLICIT_DENY = GatewayError(
@@ -229,11 +237,10 @@ def _invoke(
     else:
         event = {"type": "REQUEST", "methodArn": request.method_arn, **request.event}
     try:
-        result = lambda_client.invoke(FunctionName=found.group("arn"), Payload=json.dumps(event).encode())
+        payload, failed = invoke_function(lambda_client, found, event)
     except Exception:
         return CONFIGURATION_ERROR
-    payload = result["Payload"].read()
-    if result.get("FunctionError"):
+    if failed:
         try:
             message = json.loads(payload).get("errorMessage")
         except (ValueError, AttributeError):

@@ -37,7 +37,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.api_authorizers import FUNCTION_IN_URI, Authorization, AuthorizerRequest, authorize, method_arn
+from localcloud.api_authorizers import (
+    FUNCTION_IN_URI,
+    Authorization,
+    AuthorizerRequest,
+    authorize,
+    invoke_function,
+    method_arn,
+)
 from localcloud.api_usage_plans import admit
 from localcloud.gateway_responses import ApiResponse, GatewayError, render_gateway_error
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
@@ -376,12 +383,11 @@ def _route_and_invoke(
         api_key=api_key,
     )
     try:
-        result = lambda_client.invoke(FunctionName=found.group("arn"), Payload=json.dumps(event).encode())
+        payload, failed = invoke_function(lambda_client, found, event)
     except ClientError:
         # "If the Lambda API rejects the invocation request, API Gateway returns a 500 error code"
         # (throttled 429 TooManyRequestsException, and any other refusal); no retry.
         return INVOCATION_REJECTED
-    payload = result["Payload"].read()
-    if result.get("FunctionError"):
+    if failed:
         return INTERNAL_ERROR
     return _proxy_response(payload)

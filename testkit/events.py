@@ -12,6 +12,25 @@ from payment_core.batch import EXPECTED_HEADER
 from testkit.environment import ACCOUNT_ID, REGION
 
 CSV_HEADER = ",".join(EXPECTED_HEADER)
+# A batch file with a row of each kind the ingest tells apart: good rows (p-001, p-003, p-009,
+# p-011: quoted fields with commas and a line break), bad amounts (p-002: a comma inside quotes,
+# p-004, p-010), a bad currency (p-005), a bad id, a repeated id (p-001 again), a short row
+# (p-008) and a blank line; with a BOM and CRLF line ends.
+MIXED_CSV = (
+    "\ufeff" + CSV_HEADER + "\r\n"
+    "p-001,merchant-1,10.00,USD,cust-1\r\n"
+    '"p-002","merchant-1","1,5",USD,cust-2\r\n'  # comma inside quotes -> bad amount
+    'p-003,merchant-2,7.5,EUR,"ref, with comma"\r\n'
+    "p-004,merchant-1,-3.00,USD,cust-4\r\n"
+    "p-005,merchant-1,3.00,XXX,cust-5\r\n"
+    "bad id!,merchant-1,3.00,USD,cust-6\r\n"
+    "p-001,merchant-1,99.00,USD,cust-7\r\n"
+    "p-008,merchant-1,3.00,USD\r\n"
+    "\r\n"
+    "p-009,merchant-1,1000,JPY,cust-9\r\n"
+    "p-010,merchant-1,10.123,USD,cust-10\r\n"
+    'p-011,merchant-1,12.00,GBP,"multi\r\nline"\r\n'
+)
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:payment-queue-test"
 

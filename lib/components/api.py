@@ -38,11 +38,12 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import Storage
-from lib.config import ApiConfig, FunctionSettings, TenancyConfig
+from lib.config import ApiConfig, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 from lib.lambda_sources import contract
 
@@ -85,7 +86,7 @@ ACCESS_LOG_FORMAT = {
 }
 
 
-class PaymentsApi(Construct):
+class PaymentsApi(PlatformConstruct):
     """The ``api`` function behind a REST API whose merchants authenticate with their own API key
     (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
 
@@ -96,21 +97,15 @@ class PaymentsApi(Construct):
         *,
         context: PlatformContext,
         settings: ApiConfig,
-        sizing: FunctionSettings,
         stage_name: str,
-        idempotency_ttl_seconds: int,
         storage: Storage,
         tenancy: TenancyConfig,
-        authorizer_sizing: FunctionSettings,
         page_token_key: KmsKey,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
+        super().__init__(scope, construct_id, context)
         self._settings = settings
-        self.api_function: PaymentFunction = self._build_api_function(
-            sizing, idempotency_ttl_seconds, storage, page_token_key
-        )
-        self.authorizer_function: PaymentFunction = self._build_authorizer_function(authorizer_sizing, storage)
+        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_key)
+        self.authorizer_function: PaymentFunction = self._build_authorizer_function(storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
         self._routes: list[Any] = [self.authorizer]
@@ -168,19 +163,10 @@ class PaymentsApi(Construct):
                 source_arn=source_arn,
             )
 
-    def _build_authorizer_function(self, sizing: FunctionSettings, storage: Storage) -> PaymentFunction:
+    def _build_authorizer_function(self, storage: Storage) -> PaymentFunction:
         merchants = storage.merchants_table
-        return PaymentFunction(
-            self,
-            "authorizer",
-            context=self._context,
-            spec=FunctionSpec(
-                name=contract.AUTHORIZER,
-                settings=sizing,
-                environment={**self._context.common_environment, contract.MERCHANTS_TABLE_NAME: merchants.name},
-                statements=[statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])],
-            ),
-        )
+        grant = statement("ResolveMerchantCredentials", ["dynamodb:GetItem"], [merchants.arn])
+        return self._function("authorizer", contract.AUTHORIZER, [grant])
 
     def _build_authorizer(self, tenancy: TenancyConfig) -> ApiGatewayAuthorizer:
         return ApiGatewayAuthorizer(
@@ -194,47 +180,28 @@ class PaymentsApi(Construct):
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 
-    def _build_api_function(
-        self,
-        sizing: FunctionSettings,
-        idempotency_ttl_seconds: int,
-        storage: Storage,
-        page_token_key: KmsKey,
-    ) -> PaymentFunction:
+    def _build_api_function(self, storage: Storage, page_token_key: KmsKey) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
-        return PaymentFunction(
-            self,
+        return self._function(
             "handler",
-            context=self._context,
-            spec=FunctionSpec(
-                name=contract.API,
-                settings=sizing,
-                environment={
-                    **self._context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: payments.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.IDEMPOTENCY_TABLE_NAME: storage.idempotency_table.name,
-                    contract.IDEMPOTENCY_TTL_SECONDS: str(idempotency_ttl_seconds),
-                    contract.PAGE_TOKEN_KEY_ID: page_token_key.arn,
-                },
-                statements=[
-                    statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
-                    statement(
-                        "ListPaymentsByMerchantAndTime",
-                        ["dynamodb:Query"],
-                        [f"{payments.arn}/index/{storage.merchant_time_index}"],
-                    ),
-                    statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
-                    statement(
-                        "RememberIdempotencyKeys",
-                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                        [storage.idempotency_table.arn],
-                    ),
-                    # No StartExecution: the payment's stream record starts its workflow (outbox).
-                    statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
-                ],
-            ),
+            contract.API,
+            [
+                statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
+                statement(
+                    "ListPaymentsByMerchantAndTime",
+                    ["dynamodb:Query"],
+                    [f"{payments.arn}/index/{storage.merchant_time_index}"],
+                ),
+                statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
+                statement(
+                    "RememberIdempotencyKeys",
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    [storage.idempotency_table.arn],
+                ),
+                # No StartExecution: the payment's stream record starts its workflow (outbox).
+                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+            ],
         )
 
     def _method(self, resource: ApiGatewayResource, route: str, http_method: str, **options: Any) -> None:

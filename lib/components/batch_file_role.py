@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from lib.components.context import PlatformContext
-from lib.components.policies import condition, state_machine_telemetry, statement
+from lib.components.policies import statement
+from lib.components.state_machine import state_machine_role
 from lib.lambda_sources import contract
 
 
@@ -18,21 +18,6 @@ def file_state_machine_role(
     """What the batch-file state machine may do: invoke its one function, read the chunk
     descriptors for its map, run the map's children, deliver logs and traces. Returns the role
     and its inline policy (the machine waits for the policy: CreateStateMachine checks it)."""
-    namer, account_id = context.namer, context.account_id
-    assume = DataAwsIamPolicyDocument(
-        scope,
-        "file_assume_role",
-        statement=[
-            statement(
-                "StepFunctionsAssumes",
-                ["sts:AssumeRole"],
-                [],
-                service_principals=["states.amazonaws.com"],
-                conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
-            )
-        ],
-    )
-    role = IamRole(scope, "file_role", name=namer("batch-file-state-machine-role"), assume_role_policy=assume.json)
     arn = state_machine_arn
     execution_arns = arn.replace(":stateMachine:", ":execution:") + "/*"
     statements = [
@@ -49,9 +34,4 @@ def file_state_machine_role(
         statement("RunMapChildren", ["states:StartExecution"], [arn]),
         statement("ManageMapChildren", ["states:DescribeExecution", "states:StopExecution"], [execution_arns]),
     ]
-    statements += state_machine_telemetry(context.xray_tracing)
-    document = DataAwsIamPolicyDocument(scope, "file_policy_document", statement=statements)
-    policy = IamRolePolicy(
-        scope, "file_policy", name=namer("batch-file-state-machine-policy"), role=role.id, policy=document.json
-    )
-    return role, policy
+    return state_machine_role(scope, context, "batch-file-state-machine", statements, id_prefix="file_")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -23,8 +22,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 from constructs import Construct
 
 from lib.components.context import PlatformContext
-from lib.components.policies import statement
-from lib.config import FunctionSettings
+from lib.components.policies import service_trust, statement
 from lib.lambda_sources import function_environment_names, function_source_dir
 
 LAMBDA_RUNTIME = "python3.12"
@@ -34,11 +32,27 @@ LAMBDA_RUNTIME = "python3.12"
 class FunctionSpec:
     """What differs between the platform's functions."""
 
-    name: str  # the contract's function name: its directory under lambda/ and the role it plays
-    settings: FunctionSettings
-    environment: Mapping[str, str]
+    name: str  # the contract's function name: its directory under lambda/, its sizing, the role it plays
     statements: Sequence[DataAwsIamPolicyDocumentStatement]
+    # Values only this function's construct knows; the rest come from the context.
+    environment: Mapping[str, str] = field(default_factory=dict)
     dead_letter_target_arn: str | None = None
+
+
+def function_environment(spec: FunctionSpec, common: Mapping[str, str]) -> dict[str, str]:
+    """Exactly the variables the contract lists for ``spec.name``, each from the spec's own values
+    or else the platform's; synth fails naming any listed one without a value, and any own one
+    the contract does not list."""
+    expected = function_environment_names(spec.name)
+    available = {**common, **spec.environment}
+    missing = set(expected) - set(available)
+    unexpected = set(spec.environment) - set(expected)
+    if missing or unexpected:
+        raise ValueError(
+            f"environment of {spec.name} must set exactly {sorted(expected)}; "
+            f"missing {sorted(missing)}, unexpected {sorted(unexpected)}"
+        )
+    return {name: available[name] for name in expected}
 
 
 class PaymentFunction(Construct):
@@ -46,8 +60,8 @@ class PaymentFunction(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, spec: FunctionSpec) -> None:
         super().__init__(scope, construct_id)
-        self._check_environment(spec)
         self._context = context
+        self.environment: dict[str, str] = function_environment(spec, context.common_environment)
         self.base_name: str = f"payment-{spec.name.replace('_', '-')}"
         self.name: str = context.namer(self.base_name)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
@@ -55,41 +69,11 @@ class PaymentFunction(Construct):
         self.policy: IamRolePolicy = self._build_policy(spec)
         self.lambda_function: LambdaFunction = self._build_function(spec)
 
-    @staticmethod
-    def _check_environment(spec: FunctionSpec) -> None:
-        expected = set(function_environment_names(spec.name))
-        given = set(spec.environment)
-        if given != expected:
-            raise ValueError(
-                f"environment of {spec.name} must set exactly {sorted(expected)}; "
-                f"missing {sorted(expected - given)}, unexpected {sorted(given - expected)}"
-            )
-
     def _build_log_group(self) -> CloudwatchLogGroup:
-        return CloudwatchLogGroup(
-            self,
-            "log_group",
-            name=f"/aws/lambda/{self.name}",
-            retention_in_days=self._context.log_retention_days,
-            kms_key_id=self._context.key.arn,
-        )
+        return self._context.log_group(self, "log_group", name=f"/aws/lambda/{self.name}")
 
     def _build_role(self) -> IamRole:
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "assume_role",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["lambda.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-        )
+        assume = service_trust(self, "assume_role", "lambda.amazonaws.com")
         name = self._context.namer(f"{self.base_name}-role")
         return IamRole(self, "role", name=name, assume_role_policy=assume.json)
 
@@ -114,6 +98,7 @@ class PaymentFunction(Construct):
 
     def _build_function(self, spec: FunctionSpec) -> LambdaFunction:
         context = self._context
+        sizing = context.function_sizing[spec.name]
         asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.name)), type=AssetType.ARCHIVE)
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
@@ -131,10 +116,10 @@ class PaymentFunction(Construct):
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             layers=[context.layer.arn],
-            memory_size=spec.settings.memory_mb,
-            timeout=spec.settings.timeout_seconds,
-            reserved_concurrent_executions=spec.settings.reserved_concurrency,
-            environment=LambdaFunctionEnvironment(variables=dict(spec.environment)),
+            memory_size=sizing.memory_mb,
+            timeout=sizing.timeout_seconds,
+            reserved_concurrent_executions=sizing.reserved_concurrency,
+            environment=LambdaFunctionEnvironment(variables=self.environment),
             kms_key_arn=context.key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active" if context.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,

@@ -4,7 +4,6 @@ report; docs/batch-files.md) → queue → ``queue_consumer``."""
 
 from __future__ import annotations
 
-from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
     LambdaEventSourceMapping,
@@ -15,29 +14,26 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
     S3BucketNotificationLambdaFunction,
 )
-from cdktf_cdktf_provider_aws.sfn_state_machine import (
-    SfnStateMachine,
-    SfnStateMachineLoggingConfiguration,
-    SfnStateMachineTracingConfiguration,
-)
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.base import PlatformConstruct
 from lib.components.batch_file_role import file_state_machine_role
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import condition, statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import THROTTLED_RETRY
-from lib.config import BatchWorkflowConfig, FunctionSettings, QueueConfig
+from lib.config import BatchWorkflowConfig, QueueConfig
 from lib.lambda_sources import contract
 
 BATCH_STATE_MACHINE = "batch-file"
 
 
-class BatchIngestion(Construct):
+class BatchIngestion(PlatformConstruct):
     """The ``batch_ingest`` function behind the bucket's trigger, and ``queue_consumer`` behind the queue's."""
 
     def __init__(
@@ -46,37 +42,27 @@ class BatchIngestion(Construct):
         construct_id: str,
         *,
         context: PlatformContext,
-        ingest_sizing: FunctionSettings,
-        consumer_sizing: FunctionSettings,
         queue_settings: QueueConfig,
         workflow_settings: BatchWorkflowConfig,
         storage: Storage,
         queues: Queues,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
+        super().__init__(scope, construct_id, context)
         # The ingest side's own failure path: an S3 event that fails Lambda's async retries
         # lands here, never in the payment DLQ (whose redrive feeds the payment consumer).
-        self.file_dlq: SqsQueue = SqsQueue(
+        self.file_dlq: SqsQueue = context.queue(
             self,
             "file_dlq",
-            name=context.namer("batch-file-dlq"),
+            context.namer("batch-file-dlq"),
             message_retention_seconds=queue_settings.dlq_retention_seconds,
-            kms_master_key_id=context.key.arn,
         )
-        self.ingest_function: PaymentFunction = self._build_ingest_function(
-            ingest_sizing, workflow_settings, storage, queues
-        )
+        self.ingest_function: PaymentFunction = self._build_ingest_function(workflow_settings, storage, queues)
         self._build_bucket_trigger(storage)
-        self.file_log_group: CloudwatchLogGroup = CloudwatchLogGroup(
-            self,
-            "file_log_group",
-            name=f"/aws/vendedlogs/states/{context.namer(BATCH_STATE_MACHINE)}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
+        self.file_log_group: CloudwatchLogGroup = context.log_group(
+            self, "file_log_group", name=f"/aws/vendedlogs/states/{context.namer(BATCH_STATE_MACHINE)}"
         )
         self.file_state_machine: SfnStateMachine = self._build_file_state_machine(workflow_settings, storage)
-        self.consumer_function: PaymentFunction = self._build_consumer_function(consumer_sizing, storage, queues)
+        self.consumer_function: PaymentFunction = self._build_consumer_function(storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
     def _state_machine_arn(self) -> str:
@@ -87,70 +73,57 @@ class BatchIngestion(Construct):
         return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{name}"
 
     def _build_ingest_function(
-        self, sizing: FunctionSettings, workflow: BatchWorkflowConfig, storage: Storage, queues: Queues
+        self, workflow: BatchWorkflowConfig, storage: Storage, queues: Queues
     ) -> PaymentFunction:
-        context = self._context
         bucket = storage.batch_bucket
         work = f"{bucket.arn}/{contract.BATCH_WORK_PREFIX}*"
-        return PaymentFunction(
-            self,
+        return self._function(
             "ingest",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.BATCH_INGEST,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.BATCH_JOBS_TABLE_NAME: storage.batch_jobs_table.name,
-                    contract.BATCH_CLAIMS_TABLE_NAME: storage.batch_claims_table.name,
-                    contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
-                    contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
-                    contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
-                    contract.MERCHANTS_TABLE_NAME: storage.merchants_table.name,
-                    contract.PAYMENT_QUEUE_URL: queues.queue.url,
-                },
-                statements=[
-                    # A versioned bucket's events carry a versionId, and reading by version is its own action.
-                    statement(
-                        "ReadIncomingFiles",
-                        ["s3:GetObject", "s3:GetObjectVersion"],
-                        [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
-                    ),
-                    statement(
-                        "WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]
-                    ),
-                    # Chunk descriptors and per-chunk rejections, per job.
-                    statement("UseWorkObjects", ["s3:GetObject", "s3:PutObject"], [work]),
-                    # finish joins a job's rejection parts: ListObjectsV2 is ListBucket on the bucket,
-                    # narrowed to the work prefix.
-                    statement(
-                        "ListWorkObjects",
-                        ["s3:ListBucket"],
-                        [bucket.arn],
-                        conditions=[condition("StringLike", "s3:prefix", [f"{contract.BATCH_WORK_PREFIX}*"])],
-                    ),
-                    statement(
-                        "TrackBatchJobs",
-                        ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                        [storage.batch_jobs_table.arn],
-                    ),
-                    # Claims are conditional Puts inside TransactWriteItems (each checked as PutItem).
-                    statement("ClaimPaymentIds", ["dynamodb:PutItem"], [storage.batch_claims_table.arn]),
-                    statement("StartFileExecutions", ["states:StartExecution"], [self._state_machine_arn()]),
-                    statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
-                    # Each row's merchant must be active (MerchantDirectory.is_active).
-                    statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
-                    # S3 is invoked asynchronously: an event that fails every retry lands here.
-                    statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [self.file_dlq.arn]),
-                    # Decrypt batch files, encrypt reports and queue messages with the CMK.
-                    statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [context.key.arn]),
-                ],
-                dead_letter_target_arn=self.file_dlq.arn,
-            ),
+            contract.BATCH_INGEST,
+            [
+                # A versioned bucket's events carry a versionId, and reading by version is its own action.
+                statement(
+                    "ReadIncomingFiles",
+                    ["s3:GetObject", "s3:GetObjectVersion"],
+                    [f"{bucket.arn}/{contract.BATCH_INCOMING_PREFIX}*"],
+                ),
+                statement("WriteErrorReports", ["s3:PutObject"], [f"{bucket.arn}/{contract.BATCH_REPORTS_PREFIX}*"]),
+                # Chunk descriptors and per-chunk rejections, per job.
+                statement("UseWorkObjects", ["s3:GetObject", "s3:PutObject"], [work]),
+                # finish joins a job's rejection parts: ListObjectsV2 is ListBucket on the bucket,
+                # narrowed to the work prefix.
+                statement(
+                    "ListWorkObjects",
+                    ["s3:ListBucket"],
+                    [bucket.arn],
+                    conditions=[condition("StringLike", "s3:prefix", [f"{contract.BATCH_WORK_PREFIX}*"])],
+                ),
+                statement(
+                    "TrackBatchJobs",
+                    ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    [storage.batch_jobs_table.arn],
+                ),
+                # Claims are conditional Puts inside TransactWriteItems (each checked as PutItem).
+                statement("ClaimPaymentIds", ["dynamodb:PutItem"], [storage.batch_claims_table.arn]),
+                statement("StartFileExecutions", ["states:StartExecution"], [self._state_machine_arn()]),
+                statement("QueueRows", ["sqs:SendMessage"], [queues.queue.arn]),
+                # Each row's merchant must be active (MerchantDirectory.is_active).
+                statement("CheckRowMerchants", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
+                # S3 is invoked asynchronously: an event that fails every retry lands here.
+                statement("DeadLetterFailedEvents", ["sqs:SendMessage"], [self.file_dlq.arn]),
+                # Decrypt batch files, encrypt reports and queue messages with the CMK.
+                statement("UseDataKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self._context.key.arn]),
+            ],
+            # What only this component knows: its state machine and the batch workflow's knobs.
+            environment={
+                contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
+                contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
+                contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
+            },
+            dead_letter_target_arn=self.file_dlq.arn,
         )
 
     def _build_file_state_machine(self, settings: BatchWorkflowConfig, storage: Storage) -> SfnStateMachine:
-        context = self._context
         function_arn = self.ingest_function.lambda_function.arn
         spec = BatchFileWorkflowSpec(
             function_arn=function_arn,
@@ -167,56 +140,31 @@ class BatchIngestion(Construct):
             file_failed_error=contract.BATCH_FILE_FAILED,
             throttled_retry=THROTTLED_RETRY,
         )
-        role, policy = file_state_machine_role(
-            self, context, function_arn, storage.batch_bucket.arn, self._state_machine_arn()
+        role = file_state_machine_role(
+            self, self._context, function_arn, storage.batch_bucket.arn, self._state_machine_arn()
         )
-        return SfnStateMachine(
-            self,
-            "file_state_machine",
-            name=context.namer(BATCH_STATE_MACHINE),
-            type="STANDARD",
-            role_arn=role.arn,
-            # CreateStateMachine checks the role can deliver the execution logs: its policy first.
-            depends_on=[policy],
-            definition=Fn.jsonencode(batch_file_definition(spec)),
-            logging_configuration=SfnStateMachineLoggingConfiguration(
-                log_destination=f"{self.file_log_group.arn}:*",
-                include_execution_data=True,
-                level="ALL",
-            ),
-            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=context.xray_tracing),
-        )
+        definition = batch_file_definition(spec)
+        return self._state_machine("file_state_machine", BATCH_STATE_MACHINE, role, definition, self.file_log_group)
 
-    def _build_consumer_function(self, sizing: FunctionSettings, storage: Storage, queues: Queues) -> PaymentFunction:
-        context = self._context
-        return PaymentFunction(
-            self,
+    def _build_consumer_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
+        return self._function(
             "consumer",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.QUEUE_CONSUMER,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                },
-                statements=[
-                    statement(
-                        "ConsumeQueue",
-                        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                        [queues.queue.arn],
-                    ),
-                    statement("DecryptMessages", ["kms:Decrypt"], [context.key.arn]),
-                    statement(
-                        "CreatePayments",
-                        ["dynamodb:GetItem", "dynamodb:PutItem"],
-                        [storage.payments_table.arn],
-                    ),
-                    statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    # No StartExecution: the payment's stream record starts its workflow (outbox).
-                ],
-            ),
+            contract.QUEUE_CONSUMER,
+            [
+                statement(
+                    "ConsumeQueue",
+                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    [queues.queue.arn],
+                ),
+                statement("DecryptMessages", ["kms:Decrypt"], [self._context.key.arn]),
+                statement(
+                    "CreatePayments",
+                    ["dynamodb:GetItem", "dynamodb:PutItem"],
+                    [storage.payments_table.arn],
+                ),
+                statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                # No StartExecution: the payment's stream record starts its workflow (outbox).
+            ],
         )
 
     def _build_queue_trigger(self, settings: QueueConfig, queues: Queues) -> None:

@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from lib.components.api import PaymentsApi
@@ -100,38 +101,15 @@ class Monitoring(Construct):
     def _build_batch_file_alarms(self, batch_files: BatchIngestion) -> None:
         """The ingest side's own failure path: a file that failed, timed out or was stopped, and
         an S3 event that never started one (its DLQ). Any one needs a human."""
-        namer = self._namer
-        dimensions = {"StateMachineArn": batch_files.file_state_machine.arn}
-        for metric, name in (
-            ("ExecutionsFailed", "batch-file-failed"),
-            ("ExecutionsTimedOut", "batch-file-timed-out"),
-            ("ExecutionsAborted", "batch-file-aborted"),
-        ):
-            self._alarm(namer(name), "AWS/States", metric, dimensions, 1)
-        self._alarm(
-            namer("batch-file-dlq-not-empty"),
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": batch_files.file_dlq.name},
-            0,
-            statistic="Maximum",
-            comparison="GreaterThanThreshold",
-        )
+        self._unfinished_execution_alarms("batch-file", batch_files.file_state_machine, 1)
+        self._dead_letter_alarm("batch-file-dlq-not-empty", batch_files.file_dlq)
 
     def _build_platform_alarms(
         self, queues: Queues, api_dimensions: Mapping[str, str], state_machine: SfnStateMachine
     ) -> None:
         namer, thresholds = self._namer, self._settings
-        # One message in the DLQ is one payment that needs a human: alarm on the first.
-        self._alarm(
-            namer("payment-dlq-not-empty"),
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": queues.dlq.name},
-            0,
-            statistic="Maximum",
-            comparison="GreaterThanThreshold",
-        )
+        # One message in the DLQ is one payment that needs a human.
+        self._dead_letter_alarm("payment-dlq-not-empty", queues.dlq)
         self._alarm(
             namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold
         )
@@ -147,15 +125,9 @@ class Monitoring(Construct):
     def _build_stalled_payment_alarms(self, state_machine: SfnStateMachine, workflow_starter: PaymentFunction) -> None:
         """Every way an accepted payment can stop short of SETTLED/FAILED raises one of these."""
         namer, thresholds = self._namer, self._settings
-        machine = {"StateMachineArn": state_machine.arn}
         # Retries exhausted on an infrastructure error (redrivable), the execution's own
         # timeout (a Catch cannot see it), or stopped by hand: the payment is left where it was.
-        for metric, name in (
-            ("ExecutionsFailed", "payment-workflow-failed"),
-            ("ExecutionsTimedOut", "payment-workflow-timed-out"),
-            ("ExecutionsAborted", "payment-workflow-aborted"),
-        ):
-            self._alarm(namer(name), "AWS/States", metric, machine, thresholds.state_machine_failed_threshold)
+        self._unfinished_execution_alarms("payment-workflow", state_machine, thresholds.state_machine_failed_threshold)
         # Not started yet: the age of the oldest payment insert the starter has not handled.
         self._alarm(
             namer("payment-workflow-start-lag"),
@@ -166,6 +138,28 @@ class Monitoring(Construct):
             statistic="Maximum",
         )
         # A start given up after every retry lands in the DLQ, whose alarm fires on one message.
+
+    def _unfinished_execution_alarms(self, name: str, state_machine: SfnStateMachine, threshold: int) -> None:
+        """``<name>-failed``, ``-timed-out`` and ``-aborted``: executions that ended without finishing."""
+        machine = {"StateMachineArn": state_machine.arn}
+        for metric, outcome in (
+            ("ExecutionsFailed", "failed"),
+            ("ExecutionsTimedOut", "timed-out"),
+            ("ExecutionsAborted", "aborted"),
+        ):
+            self._alarm(self._namer(f"{name}-{outcome}"), "AWS/States", metric, machine, threshold)
+
+    def _dead_letter_alarm(self, name: str, queue: SqsQueue) -> None:
+        """Alarm on the first message in a dead-letter queue: each is an item that needs a human."""
+        self._alarm(
+            self._namer(name),
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": queue.name},
+            0,
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+        )
 
     def _alarm(
         self,

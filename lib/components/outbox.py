@@ -23,10 +23,10 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
+from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.config import FunctionSettings
 from lib.lambda_sources import contract
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
@@ -40,7 +40,7 @@ STARTER_BATCH_SIZE = 10
 STARTER_MAXIMUM_RETRY_ATTEMPTS = 100
 
 
-class WorkflowOutbox(Construct):
+class WorkflowOutbox(PlatformConstruct):
     """The ``workflow_starter`` function and its mapping on the payments table's stream."""
 
     def __init__(
@@ -49,54 +49,43 @@ class WorkflowOutbox(Construct):
         construct_id: str,
         *,
         context: PlatformContext,
-        sizing: FunctionSettings,
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
         dead_letter_queue: SqsQueue,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
-        self.starter_function: PaymentFunction = self._build_starter(
-            sizing, payments_table, state_machine, dead_letter_queue
-        )
+        super().__init__(scope, construct_id, context)
+        self.starter_function: PaymentFunction = self._build_starter(payments_table, state_machine, dead_letter_queue)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(payments_table, dead_letter_queue)
 
     def _build_starter(
         self,
-        sizing: FunctionSettings,
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
         dead_letter_queue: SqsQueue,
     ) -> PaymentFunction:
-        context = self._context
-        return PaymentFunction(
-            self,
+        return self._function(
             "starter",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.WORKFLOW_STARTER,
-                settings=sizing,
-                environment={**context.common_environment, contract.STATE_MACHINE_ARN: state_machine.arn},
-                statements=[
-                    statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
-                    # What Lambda's poller needs on the function's role to read the stream, scoped
-                    # to the table's streams as the DynamoDB developer guide's example for Lambda does.
-                    statement(
-                        "ReadPaymentInserts",
-                        [
-                            "dynamodb:DescribeStream",
-                            "dynamodb:GetRecords",
-                            "dynamodb:GetShardIterator",
-                            "dynamodb:ListStreams",
-                        ],
-                        [f"{payments_table.arn}/stream/*"],
-                    ),
-                    # Lambda sends a batch given up on to the on-failure destination as the function.
-                    statement("GiveUpToDeadLetterQueue", ["sqs:SendMessage"], [dead_letter_queue.arn]),
-                    # The table's stream and the DLQ are encrypted with the CMK.
-                    statement("UseKey", ["kms:Decrypt", "kms:GenerateDataKey"], [context.key.arn]),
-                ],
-            ),
+            contract.WORKFLOW_STARTER,
+            [
+                statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                # What Lambda's poller needs on the function's role to read the stream, scoped
+                # to the table's streams as the DynamoDB developer guide's example for Lambda does.
+                statement(
+                    "ReadPaymentInserts",
+                    [
+                        "dynamodb:DescribeStream",
+                        "dynamodb:GetRecords",
+                        "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams",
+                    ],
+                    [f"{payments_table.arn}/stream/*"],
+                ),
+                # Lambda sends a batch given up on to the on-failure destination as the function.
+                statement("GiveUpToDeadLetterQueue", ["sqs:SendMessage"], [dead_letter_queue.arn]),
+                # The table's stream and the DLQ are encrypted with the CMK.
+                statement("UseKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self._context.key.arn]),
+            ],
+            environment={contract.STATE_MACHINE_ARN: state_machine.arn},
         )
 
     def _build_mapping(self, payments_table: DynamodbTable, dead_letter_queue: SqsQueue) -> LambdaEventSourceMapping:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from constructs import Construct
 
 
 def statement(
@@ -38,6 +40,21 @@ def statement(
         resources=list(resources) or None,
         principals=principals or None,
         condition=list(conditions) or None,
+    )
+
+
+def service_trust(scope: Construct, construct_id: str, service: str) -> DataAwsIamPolicyDocument:
+    """The trust policy of a role that the AWS ``service`` (``lambda.amazonaws.com``, ...) assumes."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        construct_id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                effect="Allow",
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+            )
+        ],
     )
 
 

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
+from lib.lambda_sources import contract
 
 
 class Queues(Construct):
@@ -18,20 +19,15 @@ class Queues(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, settings: QueueConfig) -> None:
         super().__init__(scope, construct_id)
         namer, key = context.namer, context.key
-        self.dlq: SqsQueue = SqsQueue(
-            self,
-            "dlq",
-            name=namer("payment-processing-dlq"),
-            message_retention_seconds=settings.dlq_retention_seconds,
-            kms_master_key_id=key.arn,
+        self.dlq: SqsQueue = context.queue(
+            self, "dlq", namer("payment-processing-dlq"), message_retention_seconds=settings.dlq_retention_seconds
         )
-        self.queue: SqsQueue = SqsQueue(
+        self.queue: SqsQueue = context.queue(
             self,
             "queue",
-            name=namer("payment-processing"),
+            namer("payment-processing"),
             visibility_timeout_seconds=settings.visibility_timeout_seconds,
             message_retention_seconds=settings.message_retention_seconds,
-            kms_master_key_id=key.arn,
             redrive_policy=Fn.jsonencode(
                 {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": settings.max_receive_count}
             ),
@@ -42,3 +38,8 @@ class Queues(Construct):
         self.alarm_topic: SnsTopic = SnsTopic(
             self, "alarm_topic", name=namer("payment-alarms"), kms_master_key_id=key.arn
         )
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The contract's variables for the queue and the status topic (each function gets those it reads)."""
+        return {contract.PAYMENT_QUEUE_URL: self.queue.url, contract.STATUS_TOPIC_ARN: self.status_topic.arn}

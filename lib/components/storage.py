@@ -95,6 +95,18 @@ class Storage(Construct):
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
+    @property
+    def environment(self) -> dict[str, str]:
+        """The contract's variable naming each table (each function gets those it reads)."""
+        return {
+            contract.PAYMENTS_TABLE_NAME: self.payments_table.name,
+            contract.AUDIT_TABLE_NAME: self.audit_table.name,
+            contract.IDEMPOTENCY_TABLE_NAME: self.idempotency_table.name,
+            contract.BATCH_JOBS_TABLE_NAME: self.batch_jobs_table.name,
+            contract.BATCH_CLAIMS_TABLE_NAME: self.batch_claims_table.name,
+            contract.MERCHANTS_TABLE_NAME: self.merchants_table.name,
+        }
+
     def _capacity(self) -> tuple[int | None, int | None]:
         """(read, write) capacity of a provisioned table and its indexes; on demand, neither."""
         tables = self._tables

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.sfn_state_machine import (
-    SfnStateMachine,
-    SfnStateMachineLoggingConfiguration,
-    SfnStateMachineTracingConfiguration,
-)
+from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 
+from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
-from lib.components.function import FunctionSpec, PaymentFunction
-from lib.components.policies import condition, state_machine_telemetry, statement
+from lib.components.function import PaymentFunction
+from lib.components.policies import statement
 from lib.components.queues import Queues
+from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
-from lib.config import FunctionSettings, PaymentRules
 from lib.lambda_sources import contract
 
 # Business outcomes go to Compensate at once; they are never retried.
@@ -124,7 +119,7 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
     }
 
 
-class Workflow(Construct):
+class Workflow(PlatformConstruct):
     """The ``workflow`` function, the state machine that calls it for every step, and its logs."""
 
     def __init__(
@@ -133,104 +128,44 @@ class Workflow(Construct):
         construct_id: str,
         *,
         context: PlatformContext,
-        sizing: FunctionSettings,
-        rules: PaymentRules,
         storage: Storage,
         queues: Queues,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
-        self.workflow_function: PaymentFunction = self._build_workflow_function(sizing, rules, storage, queues)
+        super().__init__(scope, construct_id, context)
+        self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         role, policy = self._build_role()
         self.state_machine_policy: IamRolePolicy = policy
         self.state_machine: SfnStateMachine = self._build_state_machine(role, policy)
 
     def _build_log_group(self) -> CloudwatchLogGroup:
-        context = self._context
-        return CloudwatchLogGroup(
-            self,
-            "log_group",
-            name=f"/aws/vendedlogs/states/{context.namer('payment-workflow')}",
-            retention_in_days=context.log_retention_days,
-            kms_key_id=context.key.arn,
-        )
+        name = f"/aws/vendedlogs/states/{self._context.namer('payment-workflow')}"
+        return self._context.log_group(self, "log_group", name=name)
 
     def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
-        return SfnStateMachine(
-            self,
-            "state_machine",
-            name=self._context.namer("payment-workflow"),
-            type="STANDARD",
-            role_arn=role.arn,
-            definition=Fn.jsonencode(workflow_definition(self.workflow_function.lambda_function.arn)),
-            logging_configuration=SfnStateMachineLoggingConfiguration(
-                log_destination=f"{self.log_group.arn}:*",
-                include_execution_data=True,
-                level="ALL",
-            ),
-            tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
-            # CreateStateMachine checks the role can deliver the execution logs: its policy first.
-            depends_on=[policy],
-        )
+        definition = workflow_definition(self.workflow_function.lambda_function.arn)
+        return self._state_machine("state_machine", "payment-workflow", (role, policy), definition, self.log_group)
 
-    def _build_workflow_function(
-        self, sizing: FunctionSettings, rules: PaymentRules, storage: Storage, queues: Queues
-    ) -> PaymentFunction:
-        context = self._context
+    def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
-        return PaymentFunction(
-            self,
+        return self._function(
             "step_function",
-            context=context,
-            spec=FunctionSpec(
-                name=contract.WORKFLOW,
-                settings=sizing,
-                environment={
-                    **context.common_environment,
-                    contract.PAYMENTS_TABLE_NAME: storage.payments_table.name,
-                    contract.AUDIT_TABLE_NAME: storage.audit_table.name,
-                    contract.STATUS_TOPIC_ARN: queues.status_topic.arn,
-                    contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
-                },
-                statements=[
-                    statement(
-                        "ReadAndTransitionPayments",
-                        # Transitions are TransactWriteItems of an Update here and a Put on the audit table.
-                        ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                        [storage.payments_table.arn],
-                    ),
-                    statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
-                    statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
-                    # SNS encrypts with the CMK on the publisher's behalf.
-                    statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [context.key.arn]),
-                ],
-            ),
+            contract.WORKFLOW,
+            [
+                statement(
+                    "ReadAndTransitionPayments",
+                    # Transitions are TransactWriteItems of an Update here and a Put on the audit table.
+                    ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    [storage.payments_table.arn],
+                ),
+                statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
+                # SNS encrypts with the CMK on the publisher's behalf.
+                statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
+            ],
         )
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
-        namer, account_id = self._context.namer, self._context.account_id
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "assume_role",
-            statement=[
-                statement(
-                    "StepFunctionsAssumes",
-                    ["sts:AssumeRole"],
-                    [],
-                    service_principals=["states.amazonaws.com"],
-                    conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
-                )
-            ],
-        )
-        role = IamRole(self, "role", name=namer("payment-state-machine-role"), assume_role_policy=assume.json)
         function_arn = self.workflow_function.lambda_function.arn
-        statements = [
-            statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
-        ]
-        statements += state_machine_telemetry(self._context.xray_tracing)
-        document = DataAwsIamPolicyDocument(self, "policy_document", statement=statements)
-        policy = IamRolePolicy(
-            self, "policy", name=namer("payment-state-machine-policy"), role=role.id, policy=document.json
-        )
-        return role, policy
+        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
+        return state_machine_role(self, self._context, "payment-state-machine", [invoke])

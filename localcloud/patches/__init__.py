@@ -46,11 +46,11 @@ def apply_all(state_dir: Path) -> None:
 
 def set_endpoint(endpoint: str) -> None:
     RUNTIME.endpoint = endpoint
-    sqs_event_source.start_poller()
-    dynamodb_streams.start_poller()
+    sqs_event_source.POLLER.start()
+    dynamodb_streams.POLLER.start()
 
 
 def stop_background_workers() -> None:
-    sqs_event_source.stop_poller()
-    dynamodb_streams.stop_poller()
+    sqs_event_source.POLLER.stop()
+    dynamodb_streams.POLLER.stop()
     lambda_runtime.kill_running_invocations()

@@ -26,22 +26,18 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from datetime import datetime
 from typing import Any
+
+from localcloud.patches.event_source_poller import EventSourcePoller, reported_failures
 
 POLL_INTERVAL_SECONDS = 0.2
 DEFAULT_BATCH_SIZE = 100
 RETRY_FIRST_DELAY_SECONDS = 0.5
 RETRY_MAX_DELAY_SECONDS = 30.0
 
-_stop = threading.Event()
-_wake = threading.Event()
 _positions: dict[str, int] = {}  # mapping uuid -> index of the next record in the shard
 _failures: dict[str, int] = {}  # mapping uuid -> consecutive failed attempts of its current batch
-_retry_at: dict[str, float] = {}
-_poller: threading.Thread | None = None
 
 
 def _is_stream_arn(arn: str) -> bool:
@@ -54,18 +50,6 @@ def _table_for(esm: Any) -> Any | None:
     _, _, _, region, account, resource = esm.event_source_arn.split(":", 5)
     table_name = resource.split("/")[1]
     return dynamodb_backends[account][region].tables.get(table_name)
-
-
-def _stream_mappings() -> list[tuple[Any, Any]]:
-    from moto.awslambda.models import lambda_backends
-
-    found = []
-    for account_backends in list(lambda_backends.values()):
-        for lambda_backend in list(account_backends.values()):
-            for esm in list(lambda_backend._event_source_mappings.values()):
-                if esm.enabled and _is_stream_arn(esm.event_source_arn):
-                    found.append((lambda_backend, esm))
-    return found
 
 
 def _record_json(record: Any, source_arn: str, region: str) -> dict[str, Any]:
@@ -106,21 +90,9 @@ def passes_filters(esm: Any, record: dict[str, Any]) -> bool:
 
 def _first_failed_index(payload: bytes, records: list[dict[str, Any]]) -> int | None:
     """With ReportBatchItemFailures: index of the first reported record (None: all succeeded)."""
-    try:
-        response = json.loads(payload or b"null")
-    except ValueError:
-        return None
-    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
-    if not failures:
-        return None
     sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
-    indexes = []
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if identifier not in sequence_numbers:
-            return 0  # malformed: the whole batch failed, as AWS treats it
-        indexes.append(sequence_numbers.index(identifier))
-    return min(indexes)
+    failed = reported_failures(payload, sequence_numbers)
+    return min(sequence_numbers.index(identifier) for identifier in failed) if failed else None
 
 
 def _send_to_on_failure_destination(esm: Any, records: list[dict[str, Any]], reason: str) -> None:
@@ -147,8 +119,6 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
     from localcloud.patches.dynamodb_isolation import DYNAMODB_LOCK
     from localcloud.patches.lambda_runtime import FunctionThrottled, invoke_and_record
 
-    if _retry_at.get(esm.uuid, 0.0) > time.monotonic():
-        return
     with DYNAMODB_LOCK:  # a consistent view: no transaction half applied
         table = _table_for(esm)
         if table is None or table.stream_shard is None:
@@ -164,7 +134,7 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
     kept = [(index, record) for index, record in enumerate(converted) if passes_filters(esm, record)]
     if not kept:
         _positions[esm.uuid] = position + len(batch)
-        _wake.set()
+        POLLER.wake()
         return
     records = [record for _, record in kept]
     fn = lambda_backend.get_function(esm.function_arn)
@@ -178,7 +148,7 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
     if failed_at is None:
         _positions[esm.uuid] = position + len(batch)
         _failures.pop(esm.uuid, None)
-        _wake.set()
+        POLLER.wake()
         return
     _positions[esm.uuid] = position + kept[failed_at][0]
     attempts = _failures.get(esm.uuid, 0) + 1
@@ -189,68 +159,27 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
         _failures.pop(esm.uuid, None)
         return
     _failures[esm.uuid] = attempts
-    delay = min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** (attempts - 1))
-    _retry_at[esm.uuid] = time.monotonic() + delay
+    POLLER.back_off(esm, min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** (attempts - 1)))
 
 
-def _poll_forever() -> None:
-    in_flight: dict[str, threading.Thread] = {}
-    while not _stop.is_set():
-        _wake.wait(POLL_INTERVAL_SECONDS)
-        _wake.clear()
-        try:
-            mappings = _stream_mappings()
-        except Exception as exc:
-            print(f"localcloud: stream poller scan failed: {exc!r}", file=sys.stderr)
-            continue
-        for lambda_backend, esm in mappings:
-            running = in_flight.get(esm.uuid)
-            if running is not None and running.is_alive():
-                continue  # one batch at a time per shard: records stay in order
+POLLER = EventSourcePoller(
+    label="stream",
+    interval=POLL_INTERVAL_SECONDS,
+    is_source=_is_stream_arn,
+    deliver=_deliver,
+    concurrency=lambda esm: 1,  # one batch at a time per shard: records stay in order
+)
 
-            def deliver(backend: Any = lambda_backend, mapping: Any = esm) -> None:
-                try:
-                    _deliver(backend, mapping)
-                except Exception as exc:
-                    print(f"localcloud: stream poller error for {mapping.uuid}: {exc!r}", file=sys.stderr)
 
-            thread = threading.Thread(target=deliver, daemon=True, name="ddb-stream-esm")
-            in_flight[esm.uuid] = thread
-            thread.start()
+def _detach(esm: Any) -> None:
+    table = _table_for(esm)
+    if table is not None:
+        table.lambda_event_source_mappings.pop(esm.function_arn, None)
+        items = table.stream_shard.items if table.stream_shard is not None else []
+        _positions[esm.uuid] = 0 if esm.starting_position == "TRIM_HORIZON" else len(items)
 
 
 def apply() -> None:
-    from moto.awslambda.models import LambdaBackend
     from moto.dynamodb.models.table import StreamShard
 
-    original_create = LambdaBackend.create_event_source_mapping
-    original_add = StreamShard.add
-
-    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
-        esm = original_create(self, spec)
-        if _is_stream_arn(esm.event_source_arn):
-            table = _table_for(esm)
-            if table is not None:
-                table.lambda_event_source_mappings.pop(esm.function_arn, None)
-                items = table.stream_shard.items if table.stream_shard is not None else []
-                _positions[esm.uuid] = 0 if esm.starting_position == "TRIM_HORIZON" else len(items)
-        return esm
-
-    def add(self: Any, old: Any, new: Any) -> None:
-        original_add(self, old, new)
-        _wake.set()
-
-    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
-    StreamShard.add = add  # type: ignore[method-assign]
-
-
-def start_poller() -> None:
-    global _poller
-    if _poller is None:
-        _poller = threading.Thread(target=_poll_forever, daemon=True, name="ddb-stream-poller")
-        _poller.start()
-
-
-def stop_poller() -> None:
-    _stop.set()
-    _wake.set()
+    POLLER.take_over(_detach, StreamShard, "add")

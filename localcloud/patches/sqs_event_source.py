@@ -39,22 +39,14 @@ the mapping scales up while the queue has messages, as the Lambda pollers do.
 from __future__ import annotations
 
 import json
-import sys
-import threading
-import time
 from typing import Any
+
+from localcloud.patches.event_source_poller import EventSourcePoller, reported_failures
 
 POLL_INTERVAL_SECONDS = 0.5
 MAX_BATCH = 10
 DEFAULT_MAXIMUM_CONCURRENCY = 1250
 THROTTLE_BACKOFF_SECONDS = 1.0
-
-_wake = threading.Event()
-_stop = threading.Event()
-_in_flight: dict[str, int] = {}
-_backoff_until: dict[str, float] = {}
-_in_flight_lock = threading.Lock()
-_poller: threading.Thread | None = None
 
 
 def _is_sqs_arn(arn: str) -> bool:
@@ -68,18 +60,6 @@ def _queue_for(esm: Any) -> tuple[Any, Any] | None:
     backend = sqs_backends[account][region]
     queue = backend.queues.get(name)
     return (backend, queue) if queue is not None else None
-
-
-def _sqs_mappings() -> list[tuple[Any, Any]]:
-    from moto.awslambda.models import lambda_backends
-
-    mappings = []
-    for account_backends in list(lambda_backends.values()):
-        for lambda_backend in list(account_backends.values()):
-            for esm in list(lambda_backend._event_source_mappings.values()):
-                if esm.enabled and _is_sqs_arn(esm.event_source_arn):
-                    mappings.append((lambda_backend, esm))
-    return mappings
 
 
 def _message_attributes(message: Any) -> dict[str, Any]:
@@ -129,23 +109,6 @@ def build_event(messages: list[Any], queue_arn: str, region: str) -> dict[str, A
     return {"Records": records}
 
 
-def failed_message_ids(payload: bytes, batch_ids: set[str]) -> set[str]:
-    """Message ids to keep on the queue after a successful ReportBatchItemFailures call."""
-    try:
-        response = json.loads(payload or b"null")
-    except ValueError:
-        return set()  # AWS: an unparsable response counts as complete success
-    if not isinstance(response, dict) or not response.get("batchItemFailures"):
-        return set()
-    failures = set()
-    for failure in response["batchItemFailures"]:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not identifier or identifier not in batch_ids:
-            return set(batch_ids)  # AWS treats a malformed failure list as a failed batch
-        failures.add(identifier)
-    return failures
-
-
 def maximum_concurrency(esm: Any) -> int:
     scaling = getattr(esm, "scaling_config", None) or {}
     return int(scaling.get("MaximumConcurrency") or DEFAULT_MAXIMUM_CONCURRENCY)
@@ -154,95 +117,55 @@ def maximum_concurrency(esm: Any) -> int:
 def _deliver(lambda_backend: Any, esm: Any) -> None:
     from localcloud.patches.lambda_runtime import FunctionThrottled, invoke_and_record
 
+    found = _queue_for(esm)
+    if found is None:
+        return
+    sqs_backend, queue = found
+    messages = sqs_backend.receive_message(
+        queue.name,
+        min(int(esm.batch_size or MAX_BATCH), MAX_BATCH),
+        0,
+        queue.visibility_timeout,
+        message_attribute_names=["All"],
+    )
+    if not messages:
+        return
+    POLLER.wake()  # there may be more: let the poller start another batch meanwhile
+    fn = lambda_backend.get_function(esm.function_arn)
+    event = build_event(messages, queue.queue_arn, queue.region)
     try:
-        found = _queue_for(esm)
-        if found is None:
-            return
-        sqs_backend, queue = found
-        messages = sqs_backend.receive_message(
-            queue.name,
-            min(int(esm.batch_size or MAX_BATCH), MAX_BATCH),
-            0,
-            queue.visibility_timeout,
-            message_attribute_names=["All"],
-        )
-        if not messages:
-            return
-        _wake.set()  # there may be more: let the poller start another batch meanwhile
-        fn = lambda_backend.get_function(esm.function_arn)
-        event = build_event(messages, queue.queue_arn, queue.region)
-        try:
-            result = invoke_and_record(fn, json.dumps(event))
-        except FunctionThrottled:
-            with _in_flight_lock:
-                _backoff_until[esm.uuid] = time.monotonic() + THROTTLE_BACKOFF_SECONDS
-            return  # the batch stays; visibility timeout → redelivery (receive count grew)
-        if result.function_error:
-            return  # whole batch stays; visibility timeout → redelivery → DLQ
-        keep: set[str] = set()
-        if "ReportBatchItemFailures" in (esm.function_response_types or []):
-            keep = failed_message_ids(result.payload, {m.id for m in messages})
-        for message in messages:
-            if message.id not in keep:
-                sqs_backend.delete_message(queue.name, message.receipt_handle)
-        _wake.set()  # there may be more messages waiting
-    except Exception as exc:
-        print(f"localcloud: SQS poller error for {esm.uuid}: {exc!r}", file=sys.stderr)
-    finally:
-        with _in_flight_lock:
-            _in_flight[esm.uuid] -= 1
+        result = invoke_and_record(fn, json.dumps(event))
+    except FunctionThrottled:
+        POLLER.back_off(esm, THROTTLE_BACKOFF_SECONDS)
+        return  # the batch stays; visibility timeout → redelivery (receive count grew)
+    if result.function_error:
+        return  # whole batch stays; visibility timeout → redelivery → DLQ
+    keep: set[str] = set()  # the batch item failures stay on the queue
+    if "ReportBatchItemFailures" in (esm.function_response_types or []):
+        keep = reported_failures(result.payload, {m.id for m in messages})
+    for message in messages:
+        if message.id not in keep:
+            sqs_backend.delete_message(queue.name, message.receipt_handle)
+    POLLER.wake()  # there may be more messages waiting
 
 
-def _poll_forever() -> None:
-    while not _stop.is_set():
-        _wake.wait(POLL_INTERVAL_SECONDS)
-        _wake.clear()
-        try:
-            mappings = _sqs_mappings()
-        except Exception as exc:
-            print(f"localcloud: SQS poller scan failed: {exc!r}", file=sys.stderr)
-            continue
-        now = time.monotonic()
-        for lambda_backend, esm in mappings:
-            with _in_flight_lock:
-                running = _in_flight.get(esm.uuid, 0)
-                if running >= maximum_concurrency(esm) or _backoff_until.get(esm.uuid, 0.0) > now:
-                    continue
-                _in_flight[esm.uuid] = running + 1
-            threading.Thread(target=_deliver, args=(lambda_backend, esm), daemon=True, name="sqs-esm").start()
+POLLER = EventSourcePoller(
+    label="SQS",
+    interval=POLL_INTERVAL_SECONDS,
+    is_source=_is_sqs_arn,
+    deliver=_deliver,
+    concurrency=maximum_concurrency,
+)
+
+
+def _detach(esm: Any) -> None:
+    found = _queue_for(esm)
+    if found is not None:
+        found[1].lambda_event_source_mappings.pop(esm.function_arn, None)
+    POLLER.wake()
 
 
 def apply() -> None:
-    from moto.awslambda.models import LambdaBackend
     from moto.sqs.models import Queue
 
-    original_create = LambdaBackend.create_event_source_mapping
-    original_add = Queue.add_message
-
-    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
-        esm = original_create(self, spec)
-        if _is_sqs_arn(esm.event_source_arn):
-            found = _queue_for(esm)
-            if found is not None:
-                found[1].lambda_event_source_mappings.pop(esm.function_arn, None)
-            _wake.set()
-        return esm
-
-    def add_message(self: Any, message: Any) -> None:
-        original_add(self, message)
-        _wake.set()
-
-    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
-    Queue.add_message = add_message  # type: ignore[method-assign]
-
-
-def start_poller() -> None:
-    global _poller
-    if _poller is None:
-        _poller = threading.Thread(target=_poll_forever, daemon=True, name="sqs-poller")
-        _poller.start()
-
-
-def stop_poller() -> None:
-    _stop.set()
-    _wake.set()
+    POLLER.take_over(_detach, Queue, "add_message")

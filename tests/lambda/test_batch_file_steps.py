@@ -99,6 +99,18 @@ def job(aws: Any, job_id: str) -> dict[str, str]:
     return {name: next(iter(value.values())) for name, value in item.items()}
 
 
+def completed(*, chunks: int, rows: int, queued: int, rejected: int, report: str) -> dict[str, Any]:
+    """What the finish step answers for a completed file whose report is ``reports/<report>.errors.csv``."""
+    return {
+        "state": "COMPLETED",
+        "chunks": chunks,
+        "rows": rows,
+        "queued": queued,
+        "rejected": rejected,
+        "report_key": f"reports/{report}.errors.csv",
+    }
+
+
 def file_of(rows: list[str]) -> bytes:
     return ("\ufeff" + HEADER + "\r\n" + "\r\n".join(rows) + "\r\n").encode()
 
@@ -111,14 +123,7 @@ def test_a_file_runs_through_plan_chunks_and_finish(aws: Any, deps: BatchFileDep
 
     summary = run_file(batch_file, deps, aws)
 
-    assert summary == {
-        "state": "COMPLETED",
-        "chunks": 3,
-        "rows": 8,
-        "queued": 6,
-        "rejected": 2,
-        "report_key": "reports/day 2.errors.csv",
-    }
+    assert summary == completed(chunks=3, rows=8, queued=6, rejected=2, report="day 2")
     assert queued_rows(aws) == [2, 4, 5, 6, 7, 9]
     report = aws.s3.get_object(Bucket=aws.bucket, Key="reports/day 2.errors.csv")["Body"].read().decode()
     assert report.splitlines() == [
@@ -163,14 +168,7 @@ def test_a_bad_header_is_a_one_line_report_and_no_map(aws: Any, deps: BatchFileD
 
     plan = run_file(batch_file, deps, aws)
 
-    assert plan == {
-        "state": "COMPLETED",
-        "chunks": 0,
-        "rows": 0,
-        "queued": 0,
-        "rejected": 1,
-        "report_key": "reports/bad.errors.csv",
-    }
+    assert plan == completed(chunks=0, rows=0, queued=0, rejected=1, report="bad")
     report = aws.s3.get_object(Bucket=aws.bucket, Key="reports/bad.errors.csv")["Body"].read().decode()
     assert report.splitlines()[1] == '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"'
 

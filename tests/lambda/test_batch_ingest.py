@@ -11,7 +11,7 @@ from payment_core import contract
 from payment_core.batch import job_id_for
 
 from testkit.events import CSV_HEADER as HEADER
-from testkit.events import s3_event
+from testkit.events import MIXED_CSV, s3_event
 
 
 def upload(aws, key: str, data: bytes) -> dict:
@@ -57,21 +57,7 @@ def job(aws, job_id: str) -> dict:
     ]
 
 
-MIXED = (
-    "\ufeff" + HEADER + "\r\n"
-    "p-001,merchant-1,10.00,USD,cust-1\r\n"
-    '"p-002","merchant-1","1,5",USD,cust-2\r\n'  # comma inside quotes -> bad amount
-    'p-003,merchant-2,7.5,EUR,"ref, with comma"\r\n'
-    "p-004,merchant-1,-3.00,USD,cust-4\r\n"
-    "p-005,merchant-1,3.00,XXX,cust-5\r\n"
-    "bad id!,merchant-1,3.00,USD,cust-6\r\n"
-    "p-001,merchant-1,99.00,USD,cust-7\r\n"
-    "p-008,merchant-1,3.00,USD\r\n"
-    "\r\n"
-    "p-009,merchant-1,1000,JPY,cust-9\r\n"
-    "p-010,merchant-1,10.123,USD,cust-10\r\n"
-    'p-011,merchant-1,12.00,GBP,"multi\r\nline"\r\n'
-)
+MIXED = MIXED_CSV
 
 
 def test_mixed_file_queues_good_rows_and_reports_the_rest(aws, context):

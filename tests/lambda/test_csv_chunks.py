@@ -26,6 +26,7 @@ from reference_ingest import ingest_csv
 
 from testkit.environment import HANDLER_ENVIRONMENT
 from testkit.events import CSV_HEADER as HEADER
+from testkit.events import MIXED_CSV
 
 RULES = BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT))
 JOB = "job-1"
@@ -99,20 +100,7 @@ def chunked(
 
 
 MIXED = (
-    "\ufeff" + HEADER + "\r\n"
-    "p-001,merchant-1,10.00,USD,cust-1\r\n"
-    '"p-002","merchant-1","1,5",USD,cust-2\r\n'
-    'p-003,merchant-2,7.5,EUR,"ref, with comma"\r\n'
-    "p-004,merchant-1,-3.00,USD,cust-4\r\n"
-    "p-005,merchant-1,3.00,XXX,cust-5\r\n"
-    "bad id!,merchant-1,3.00,USD,cust-6\r\n"
-    "p-001,merchant-1,99.00,USD,cust-7\r\n"
-    "p-008,merchant-1,3.00,USD\r\n"
-    "\r\n"
-    "p-009,merchant-1,1000,JPY,cust-9\r\n"
-    "p-010,merchant-1,10.123,USD,cust-10\r\n"
-    'p-011,merchant-1,12.00,GBP,"multi\r\nline"\r\n'
-    'p-012,merchant-1,12.00,GBP,"two\nlines, ""quoted"""\n'
+    MIXED_CSV + 'p-012,merchant-1,12.00,GBP,"two\nlines, ""quoted"""\n'
     "p-013,merchant-1,12.00,EUR,caf\u00e9 \u20ac\r\n"
     "p-014,m\u00fcnchen,1.00,EUR,\u65e5\u672c\r\n"
     "p-015,merchant-1,1.00,USD,last-no-newline"

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from localcloud import LocalCloud
+from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 
-REGION = "us-east-1"
+REGION = TEST_REGION
+# What a Lambda execution role trusts: the Lambda service assumes it for the function.
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def make_zip(files: dict[str, str]) -> bytes:
@@ -25,6 +34,13 @@ def make_zip(files: dict[str, str]) -> bytes:
         for name, content in files.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def run_command(
+    command: Sequence[str], *, cwd: Path, timeout: float, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to its end, its output captured as text; the test judges its exit status."""
+    return subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
@@ -39,6 +55,67 @@ def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: floa
         time.sleep(interval)
 
 
+def clients(endpoint: str, config: Config | None = None) -> Callable[[str], Any]:
+    """A client factory for the emulator at ``endpoint``, signed with the test credentials."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
+            config=config,
+        )
+
+    return client
+
+
+def create_items_table(dynamodb: Any, name: str, key: str = "pk") -> None:
+    """An on-demand table keyed by the string ``key``: the tests' generic store."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_python_function(
+    lambda_client: Any,
+    name: str,
+    role_arn: str,
+    code: bytes,
+    *,
+    environment: Mapping[str, str] | None = None,
+    layers: Sequence[str] = (),
+    timeout: int = 10,
+    memory_mb: int = 256,
+) -> str:
+    """A python3.12 function running ``handler.handler`` from the zip ``code``; returns its ARN."""
+    response = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": code},
+        Environment={"Variables": dict(environment or {})},
+        Layers=list(layers),
+        Timeout=timeout,
+        MemorySize=memory_mb,
+    )
+    return str(response["FunctionArn"])
+
+
+@contextmanager
+def cloud_with_faults(state_dir: Path, seed: int, rates: Mapping[str, float]) -> Iterator[LocalCloud]:
+    """An emulator of its own with LOCALCLOUD_FAULTS set: the switch is read once, at start."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": seed, "rates": dict(rates)}))
+        with LocalCloud(state_dir) as cloud:
+            yield cloud
+
+
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with LocalCloud(tmp_path_factory.mktemp("localcloud-state")) as running:
@@ -47,31 +124,12 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="session")
 def aws(cloud: LocalCloud) -> Callable[[str], Any]:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=cloud.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return client
+    return clients(cloud.endpoint)
 
 
 @pytest.fixture(scope="session")
 def role_arn(aws: Callable[[str], Any]) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = aws("iam").create_role(RoleName="localcloud-test", AssumeRolePolicyDocument=json.dumps(trust))
+    role = aws("iam").create_role(RoleName="localcloud-test", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
     return str(role["Role"]["Arn"])
 
 
@@ -83,12 +141,7 @@ def unique() -> str:
 @pytest.fixture
 def table(aws: Callable[[str], Any], unique: str) -> str:
     name = f"items-{unique}"
-    aws("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_items_table(aws("dynamodb"), name)
     return name
 
 
@@ -103,18 +156,15 @@ def create_function(aws: Callable[[str], Any], role_arn: str, unique: str) -> Ca
         layers: list[str] | None = None,
         timeout: int = 10,
     ) -> str:
-        response = aws("lambda").create_function(
-            FunctionName=name or f"fn-{unique}",
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="handler.handler",
-            Code={"ZipFile": make_zip(files)},
-            Environment={"Variables": environment or {}},
-            Layers=layers or [],
-            Timeout=timeout,
-            MemorySize=256,
+        return create_python_function(
+            aws("lambda"),
+            name or f"fn-{unique}",
+            role_arn,
+            make_zip(files),
+            environment=environment,
+            layers=layers or [],
+            timeout=timeout,
         )
-        return str(response["FunctionArn"])
 
     return create
 
@@ -122,6 +172,38 @@ def create_function(aws: Callable[[str], Any], role_arn: str, unique: str) -> Ca
 def item(aws: Callable[[str], Any], table: str, key: str) -> dict[str, Any] | None:
     found = aws("dynamodb").get_item(TableName=table, Key={"pk": {"S": key}})
     return found.get("Item")
+
+
+def notify_of_uploads(s3: Any, bucket: str, function_arn: str, prefix: str = "incoming/", suffix: str = ".csv") -> None:
+    """The bucket invokes the function for each object created under ``prefix`` ending in
+    ``suffix`` (the stack's batch trigger: contract.BATCH_INCOMING_PREFIX, BATCH_FILE_SUFFIX)."""
+    rules = {"FilterRules": [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]}
+    trigger = {"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": rules}}
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [trigger]}
+    )
+
+
+def lambda_uri(function_arn: str) -> str:
+    """What API Gateway calls to invoke ``function_arn`` (an integration's or authorizer's URI)."""
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def root_resource(apigw: Any, api_id: str) -> str:
+    return str(next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/"))
+
+
+def proxy_route(apigw: Any, api_id: str, resource: str, http_method: str, function_arn: str, **method: Any) -> None:
+    """``http_method`` on ``resource`` (``method`` adds to put_method), proxied to the function (AWS_PROXY)."""
+    apigw.put_method(restApiId=api_id, resourceId=resource, httpMethod=http_method, **method)
+    apigw.put_integration(
+        restApiId=api_id,
+        resourceId=resource,
+        httpMethod=http_method,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=lambda_uri(function_arn),
+    )
 
 
 FIXTURES = Path(__file__).parent / "fixtures"

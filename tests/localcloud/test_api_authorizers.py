@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from localcloud.triggers import invoke_rest_api
+from tests.localcloud.conftest import lambda_uri, proxy_route, root_resource
 
 # Decides by the x-api-key header: "allow-*" allows the whole API, "only-get-*" allows only
 # GET, "deny-*" denies explicitly, "boom" fails, "nope" raises Unauthorized, "nested" returns
@@ -82,34 +83,27 @@ def build_api(aws: Callable[[str], Any], create_function: Callable[..., str], un
         authorizer_fn = create_function({"handler.py": AUTHORIZER}, name=f"auth-{unique}")
         apigw = aws("apigateway")
         api_id = apigw.create_rest_api(name=f"auth-{unique}", apiKeySource=key_source)["id"]
-        root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+        root = root_resource(apigw, api_id)
         items = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
         item = apigw.create_resource(restApiId=api_id, parentId=items, pathPart="{id}")["id"]
-        prefix = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
         authorizer = apigw.create_authorizer(
             restApiId=api_id,
             name="merchants",
             type="REQUEST",
-            authorizerUri=f"{prefix}{authorizer_fn}/invocations",
+            authorizerUri=lambda_uri(authorizer_fn),
             identitySource="method.request.header.x-api-key",
             authorizerResultTtlInSeconds=ttl,
         )["id"]
         for verb in ("GET", "POST"):
-            apigw.put_method(
-                restApiId=api_id,
-                resourceId=item,
-                httpMethod=verb,
+            proxy_route(
+                apigw,
+                api_id,
+                item,
+                verb,
+                integration,
                 authorizationType="CUSTOM",
                 authorizerId=authorizer,
                 apiKeyRequired=api_key_required,
-            )
-            apigw.put_integration(
-                restApiId=api_id,
-                resourceId=item,
-                httpMethod=verb,
-                type="AWS_PROXY",
-                integrationHttpMethod="POST",
-                uri=f"{prefix}{integration}/invocations",
             )
         apigw.create_deployment(restApiId=api_id, stageName="v1")
         return Api(api_id, "v1")

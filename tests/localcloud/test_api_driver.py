@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from localcloud.execute_api import local_invoke_url
 from localcloud.triggers import invoke_rest_api
+from tests.localcloud.conftest import proxy_route, root_resource
 
 PROXY_HANDLER = """
 import json
@@ -43,7 +44,7 @@ def rest_api(aws: Callable[[str], Any], create_function: Callable[..., str], uni
     function_arn = create_function({"handler.py": PROXY_HANDLER})
     apigw = aws("apigateway")
     api_id = apigw.create_rest_api(name=f"api-{unique}")["id"]
-    root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    root = root_resource(apigw, api_id)
     payments = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="payments")["id"]
     payment = apigw.create_resource(restApiId=api_id, parentId=payments, pathPart="{payment_id}")["id"]
     apigw.create_model(
@@ -60,27 +61,12 @@ def rest_api(aws: Callable[[str], Any], create_function: Callable[..., str], uni
         ),
     )
     validator = apigw.create_request_validator(restApiId=api_id, name="body", validateRequestBody=True)["id"]
-    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
     for resource, method, extra in (
         (payments, "POST", {"requestValidatorId": validator, "requestModels": {"application/json": "CreatePayment"}}),
         (payment, "GET", {}),
     ):
-        apigw.put_method(
-            restApiId=api_id,
-            resourceId=resource,
-            httpMethod=method,
-            authorizationType="NONE",
-            apiKeyRequired=True,
-            **extra,
-        )
-        apigw.put_integration(
-            restApiId=api_id,
-            resourceId=resource,
-            httpMethod=method,
-            type="AWS_PROXY",
-            integrationHttpMethod="POST",
-            uri=uri,
-        )
+        options = {"authorizationType": "NONE", "apiKeyRequired": True, **extra}
+        proxy_route(apigw, api_id, resource, method, function_arn, **options)
     apigw.create_deployment(restApiId=api_id, stageName="v1")
     key = apigw.create_api_key(name=f"key-{unique}", enabled=True)
     plan = apigw.create_usage_plan(name=f"plan-{unique}", apiStages=[{"apiId": api_id, "stage": "v1"}])

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from localcloud import LocalCloud
 from testkit.fault_switch import fault_switch
+from tests.localcloud.conftest import clients, cloud_with_faults
 from tests.localcloud.test_batch_file_workflow import MerchantDirectory, Platform, file_bytes, job_id_for
 
 FAULT_RATES = {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3, "dynamodb:TransactWriteItems": 0.1}
@@ -20,20 +18,8 @@ FAULT_RATES = {"sqs:SendMessageBatch": 0.3, "s3:GetObject": 0.3, "dynamodb:Trans
 def faulty_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Any]]:
     """A server of its own: LOCALCLOUD_FAULTS is read once, at start. Only the functions'
     calls are faulted (never this test's, nor the Step Functions interpreter's)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": 12, "rates": FAULT_RATES}))
-        with LocalCloud(tmp_path_factory.mktemp("faulty-batch-state")) as cloud:
-
-            def client(service: str) -> Any:
-                return boto3.client(
-                    service,
-                    endpoint_url=cloud.endpoint,
-                    region_name="us-east-1",
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",
-                )
-
-            yield client
+    with cloud_with_faults(tmp_path_factory.mktemp("faulty-batch-state"), seed=12, rates=FAULT_RATES) as cloud:
+        yield clients(cloud.endpoint)
 
 
 def test_under_faults_every_valid_row_is_queued_exactly_once(faulty_aws: Callable[[str], Any]) -> None:

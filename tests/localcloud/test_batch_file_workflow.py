@@ -28,6 +28,7 @@ from payment_core.batch import job_id_for  # noqa: E402
 from payment_core.merchants import MerchantDirectory  # noqa: E402
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
+from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads  # noqa: E402
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
@@ -98,36 +99,27 @@ class Platform:
         s3.create_bucket(Bucket=self.bucket)
         s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
         for table, key in ((self.jobs, "job_id"), (self.claims, "payment_id"), (self.merchants, "pk")):
-            ddb.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_items_table(ddb, table, key)
         # The rows name merchant-1: a batch row's merchant must be active (issue #11).
         MerchantDirectory(ddb, self.merchants).onboard("merchant-1", "standard", "key-of-merchant-1-padded", "kid-1")
         self.queue_url = sqs.create_queue(QueueName=f"payments-{unique}")["QueueUrl"]
-        steps = lam.create_function(
-            FunctionName=f"batch-steps-{unique}",
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="handler.handler",
-            Code={"ZipFile": package(STEPS_HANDLER)},
-            Timeout=20,
-            MemorySize=256,
-            Environment={
-                "Variables": {
-                    "WORK_PREFIX": "batch-work/",
-                    "JOBS_TABLE": self.jobs,
-                    "CLAIMS_TABLE": self.claims,
-                    "MERCHANTS_TABLE": self.merchants,
-                    "QUEUE_URL": self.queue_url,
-                    "RECORDS_PER_CHUNK": str(records_per_chunk),
-                    "MAX_PAYMENT_AMOUNT": "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
-                    "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
-                }
+        steps = create_python_function(
+            lam,
+            f"batch-steps-{unique}",
+            role_arn,
+            package(STEPS_HANDLER),
+            timeout=20,
+            environment={
+                "WORK_PREFIX": "batch-work/",
+                "JOBS_TABLE": self.jobs,
+                "CLAIMS_TABLE": self.claims,
+                "MERCHANTS_TABLE": self.merchants,
+                "QUEUE_URL": self.queue_url,
+                "RECORDS_PER_CHUNK": str(records_per_chunk),
+                "MAX_PAYMENT_AMOUNT": "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
+                "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
             },
-        )["FunctionArn"]
+        )
         spec = BatchFileWorkflowSpec(
             function_arn=steps,
             bucket=self.bucket,
@@ -148,35 +140,15 @@ class Platform:
         self.machine = sfn.create_state_machine(
             name=f"batch-file-{unique}", definition=json.dumps(batch_file_definition(spec)), roleArn=role_arn
         )["stateMachineArn"]
-        self.starter = lam.create_function(
-            FunctionName=f"batch-start-{unique}",
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="handler.handler",
-            Code={"ZipFile": package(STARTER_HANDLER)},
-            Timeout=10,
-            MemorySize=128,
-            Environment={"Variables": {"STATE_MACHINE_ARN": self.machine}},
-        )["FunctionArn"]
-        s3.put_bucket_notification_configuration(
-            Bucket=self.bucket,
-            NotificationConfiguration={
-                "LambdaFunctionConfigurations": [
-                    {
-                        "LambdaFunctionArn": self.starter,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {
-                            "Key": {
-                                "FilterRules": [
-                                    {"Name": "prefix", "Value": "incoming/"},
-                                    {"Name": "suffix", "Value": ".csv"},
-                                ]
-                            }
-                        },
-                    }
-                ]
-            },
+        self.starter = create_python_function(
+            lam,
+            f"batch-start-{unique}",
+            role_arn,
+            package(STARTER_HANDLER),
+            memory_mb=128,
+            environment={"STATE_MACHINE_ARN": self.machine},
         )
+        notify_of_uploads(s3, self.bucket, self.starter)
 
     def executions(self) -> list[dict[str, Any]]:
         return list(self.aws("stepfunctions").list_executions(stateMachineArn=self.machine)["executions"])

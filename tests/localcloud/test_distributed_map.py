@@ -102,32 +102,50 @@ def bucket(aws: Callable[[str], Any], unique: str) -> str:
     return name
 
 
+@pytest.fixture
+def run_map(aws: Callable[[str], Any], role_arn: str, unique: str, bucket: str) -> Callable[..., dict[str, Any]]:
+    """Run ``definition`` as a new state machine over ``items`` (job ``job``'s chunk list in the
+    bucket), failing the first attempt of the chunks in ``fail_first``; the finished execution."""
+    sfn = aws("stepfunctions")
+
+    def run(definition: dict[str, Any], job: str, items: list[dict[str, int]], fail_first: list[int]) -> dict[str, Any]:
+        machine = sfn.create_state_machine(
+            name=f"batch-{job}-{unique}", definition=json.dumps(definition), roleArn=role_arn
+        )["stateMachineArn"]
+        key = f"work/{job}/chunks.json"
+        aws("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(items).encode())
+        return run_to_end(sfn, machine, {"job_id": f"{job}-{unique}", "manifest_key": key, "fail_first": fail_first})
+
+    return run
+
+
+@pytest.fixture
+def always_failing_map(create_function: Callable[..., str], bucket: str, tmp_path: Any) -> dict[str, Any]:
+    """The map over a chunk function that fails every attempt (its marks in ``tmp_path``)."""
+    always = CHUNK_HANDLER.replace("and attempts == 1", "")
+    function_arn = create_function({"handler.py": always}, environment={"MARK_DIR": str(tmp_path)})
+    return map_definition(function_arn, bucket)
+
+
 def test_a_distributed_map_reads_its_items_from_s3_and_retries_a_chunk(
     aws: Callable[[str], Any],
     create_function: Callable[..., str],
-    role_arn: str,
+    run_map: Callable[..., dict[str, Any]],
     unique: str,
     bucket: str,
     tmp_path: Any,
 ) -> None:
     function_arn = create_function({"handler.py": CHUNK_HANDLER}, environment={"MARK_DIR": str(tmp_path)})
-    sfn = aws("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"batch-{unique}", definition=json.dumps(map_definition(function_arn, bucket)), roleArn=role_arn
-    )["stateMachineArn"]
     chunks = [
         {"index": i, "start": i * 100, "end": i * 100 + 100, "first_row": 2 + i * 5, "records": 5} for i in range(5)
     ]
-    aws("s3").put_object(Bucket=bucket, Key="work/job-1/chunks.json", Body=json.dumps(chunks).encode())
 
-    result = run_to_end(
-        sfn, machine, {"job_id": f"job-{unique}", "manifest_key": "work/job-1/chunks.json", "fail_first": [3]}
-    )
+    result = run_map(map_definition(function_arn, bucket), "job-1", chunks, fail_first=[3])
 
     assert result["status"] == "SUCCEEDED", result
     # ResultPath null: the map's per-item results are not carried in the 256 KiB state payload.
     assert json.loads(result["output"]) == {
-        "job_id": f"job-{unique}",
+        "job_id": f"job-1-{unique}",
         "manifest_key": "work/job-1/chunks.json",
         "fail_first": [3],
     }
@@ -148,6 +166,7 @@ def test_a_distributed_map_reads_its_items_from_s3_and_retries_a_chunk(
     overlap = max(sum(1 for s, e in spans if s < t <= e) for _, t in spans)
     assert overlap <= 2, spans
 
+    sfn = aws("stepfunctions")
     map_runs = sfn.list_map_runs(executionArn=result["executionArn"])["mapRuns"]
     assert len(map_runs) == 1
     described = sfn.describe_map_run(mapRunArn=map_runs[0]["mapRunArn"])
@@ -158,36 +177,23 @@ def test_a_distributed_map_reads_its_items_from_s3_and_retries_a_chunk(
 
 def test_a_chunk_that_keeps_failing_fails_the_map_run_and_the_execution(
     aws: Callable[[str], Any],
-    create_function: Callable[..., str],
-    role_arn: str,
-    unique: str,
-    bucket: str,
+    run_map: Callable[..., dict[str, Any]],
+    always_failing_map: dict[str, Any],
     tmp_path: Any,
 ) -> None:
-    always = CHUNK_HANDLER.replace("and attempts == 1", "")
-    function_arn = create_function({"handler.py": always}, environment={"MARK_DIR": str(tmp_path)})
-    sfn = aws("stepfunctions")
-    definition = map_definition(function_arn, bucket)
+    definition = always_failing_map
     definition["States"]["IngestChunks"]["Catch"] = [
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}
     ]
     definition["States"]["Failed"] = {"Type": "Fail", "Error": "BatchFileFailed"}
-    machine = sfn.create_state_machine(
-        name=f"batch-fail-{unique}", definition=json.dumps(definition), roleArn=role_arn
-    )["stateMachineArn"]
-    aws("s3").put_object(
-        Bucket=bucket,
-        Key="work/job-2/chunks.json",
-        Body=json.dumps([{"index": 0, "start": 0, "end": 10, "first_row": 2, "records": 1}]).encode(),
-    )
 
-    result = run_to_end(
-        sfn, machine, {"job_id": f"job2-{unique}", "manifest_key": "work/job-2/chunks.json", "fail_first": [0]}
-    )
+    chunk = {"index": 0, "start": 0, "end": 10, "first_row": 2, "records": 1}
+    result = run_map(definition, "job-2", [chunk], fail_first=[0])
 
     assert result["status"] == "FAILED"
     assert result.get("error") == "BatchFileFailed"
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("ran-")]) == 4  # 1 + MaxAttempts 3 retries
+    sfn = aws("stepfunctions")
     history = sfn.get_execution_history(executionArn=result["executionArn"])["events"]
     [map_failed] = [e["mapRunFailedEventDetails"] for e in history if e["type"] == "MapRunFailed"]
     assert map_failed["error"] == "States.ExceedToleratedFailureThreshold"
@@ -197,29 +203,14 @@ def test_a_chunk_that_keeps_failing_fails_the_map_run_and_the_execution(
 
 
 def test_failures_within_the_tolerated_percentage_let_the_map_run_succeed(
-    aws: Callable[[str], Any],
-    create_function: Callable[..., str],
-    role_arn: str,
-    unique: str,
-    bucket: str,
-    tmp_path: Any,
+    run_map: Callable[..., dict[str, Any]], always_failing_map: dict[str, Any]
 ) -> None:
-    always = CHUNK_HANDLER.replace("and attempts == 1", "")
-    function_arn = create_function({"handler.py": always}, environment={"MARK_DIR": str(tmp_path)})
-    sfn = aws("stepfunctions")
-    definition = map_definition(function_arn, bucket)
+    definition = always_failing_map
     # moto's grammar takes only a decimal here ("50" is "no viable alternative"); AWS takes both.
     definition["States"]["IngestChunks"]["ToleratedFailurePercentage"] = 50.0
     definition["States"]["IngestChunks"]["ItemProcessor"]["States"]["IngestChunk"]["Retry"] = []
-    machine = sfn.create_state_machine(
-        name=f"batch-tolerant-{unique}", definition=json.dumps(definition), roleArn=role_arn
-    )["stateMachineArn"]
-    items = [{"index": i} for i in range(4)]
-    aws("s3").put_object(Bucket=bucket, Key="work/job-3/chunks.json", Body=json.dumps(items).encode())
 
-    result = run_to_end(
-        sfn, machine, {"job_id": f"job3-{unique}", "manifest_key": "work/job-3/chunks.json", "fail_first": [1, 2]}
-    )
+    result = run_map(definition, "job-3", [{"index": i} for i in range(4)], fail_first=[1, 2])
 
     assert result["status"] == "SUCCEEDED"  # 2 of 4 failed = 50 %, not more than tolerated
 

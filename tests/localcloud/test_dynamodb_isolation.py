@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.launcher import is_healthy
+from tests.localcloud.conftest import clients, create_items_table
 
 THREADS = 8
 ROUNDS_PER_THREAD = 15
@@ -42,23 +42,11 @@ class RaceOutcome:
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, max_pool_connections=THREADS * 2),
-    )
+    return clients(endpoint, Config(retries={"max_attempts": 1}, max_pool_connections=THREADS * 2))("dynamodb")
 
 
 def _create_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_items_table(dynamodb, name)
     for row in range(PRELOADED_ROWS):
         dynamodb.put_item(TableName=name, Item={"pk": {"S": f"pre-{row}"}, "pad": {"S": "x" * 200}})
     dynamodb.put_item(TableName=name, Item={"pk": {"S": "counter"}, "version": {"N": "0"}})

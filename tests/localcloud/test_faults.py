@@ -8,7 +8,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from localcloud import LocalCloud
@@ -21,7 +20,7 @@ from localcloud.faults import (
     parse,
     signer,
 )
-from tests.localcloud.conftest import make_zip
+from tests.localcloud.conftest import LAMBDA_TRUST, clients, cloud_with_faults, create_items_table, make_zip
 
 
 def test_an_unset_or_empty_switch_means_no_faults() -> None:
@@ -128,43 +127,21 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def faulty_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    """A server of its own: the switch is read once, at start."""
     rates = {
         "dynamodb:PutItem": 0.5,
         "sqs:SendMessage": 1.0,
         "states:StartExecution": 1.0,
         "lambda:Timeout:timing-out": 1.0,
     }
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCALCLOUD_FAULTS", json.dumps({"seed": 3, "rates": rates}))
-        with LocalCloud(tmp_path_factory.mktemp("faulty-state")) as cloud:
-            yield cloud
+    with cloud_with_faults(tmp_path_factory.mktemp("faulty-state"), seed=3, rates=rates) as cloud:
+        yield cloud
 
 
 @pytest.fixture(scope="module")
 def faulty_aws(faulty_cloud: LocalCloud) -> Callable[[str], Any]:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=faulty_cloud.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(trust))
-    client("dynamodb").create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client = clients(faulty_cloud.endpoint)
+    client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    create_items_table(client("dynamodb"), "t")
     return client
 
 

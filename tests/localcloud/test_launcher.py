@@ -11,19 +11,13 @@ import pytest
 
 from localcloud import LocalCloud, LocalCloudError, read_endpoint
 from localcloud.launcher import is_healthy
+from tests.localcloud.conftest import run_command
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "localcloud", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    return run_command([sys.executable, "-m", "localcloud", *args], cwd=REPO, timeout=90)
 
 
 def process_group_exists(pgid: int) -> bool:

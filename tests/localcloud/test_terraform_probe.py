@@ -1,4 +1,4 @@
-"""Real terraform + hashicorp/aws against the emulator: apply, then a plan shows no drift.
+"""Real terraform + hashicorp/aws against the emulator: apply, a plan shows no drift, destroy.
 
 Slow (~2 min: the provider itself waits ~25 s per SQS queue and ~55 s for the S3 lifecycle
 rules to be "stable"), so it only runs with LOCALCLOUD_TERRAFORM=1.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import LocalCloud, provider_settings
-from tests.localcloud.conftest import FIXTURES, make_zip
+from tests.localcloud.conftest import FIXTURES, make_zip, run_command
 
 REPO = Path(__file__).resolve().parents[2]
 MIRROR = Path("/opt/tf-plugins")
@@ -35,15 +35,7 @@ def terraform(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
     if MIRROR.is_dir():
         environment["TF_CLI_CONFIG_FILE"] = str(cli_config)
-    return subprocess.run(
-        ["terraform", *args, "-no-color", "-input=false"],
-        cwd=workdir,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_command(["terraform", *args, "-no-color", "-input=false"], cwd=workdir, env=environment, timeout=600)
 
 
 def test_apply_then_plan_reports_no_changes(tmp_path: Path) -> None:
@@ -62,9 +54,12 @@ def test_apply_then_plan_reports_no_changes(tmp_path: Path) -> None:
         assert init.returncode == 0, init.stderr
         apply = terraform(workdir, "apply", "-auto-approve", *variables)
         assert apply.returncode == 0, apply.stdout[-4000:] + apply.stderr[-4000:]
-        assert "Apply complete! Resources: 47 added" in apply.stdout
+        assert "Apply complete! Resources: 52 added" in apply.stdout
 
         plan = terraform(workdir, "plan", "-detailed-exitcode", *variables)
-
-        assert plan.returncode == 0, plan.stdout[-6000:]
+        assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr[-2000:]
         assert "No changes." in plan.stdout
+
+        destroy = terraform(workdir, "destroy", "-auto-approve", *variables)
+        assert destroy.returncode == 0, destroy.stdout[-4000:] + destroy.stderr[-4000:]
+        assert "Destroy complete! Resources: 52 destroyed" in destroy.stdout

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.localcloud.conftest import item, wait_for
+from tests.localcloud.conftest import item, notify_of_uploads, wait_for
 
 RECORD_S3_EVENT = """
 import json, os, boto3
@@ -54,25 +54,7 @@ def test_s3_object_created_invokes_the_function_with_the_aws_record(
     bucket = f"batch-{unique}"
     s3 = aws("s3")
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "LambdaFunctionConfigurations": [
-                {
-                    "LambdaFunctionArn": arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": "incoming/"},
-                                {"Name": "suffix", "Value": ".csv"},
-                            ]
-                        }
-                    },
-                }
-            ]
-        },
-    )
+    notify_of_uploads(s3, bucket, arn)
 
     s3.put_object(Bucket=bucket, Key="reports/ignored.csv", Body=b"x")
     s3.put_object(Bucket=bucket, Key="incoming/day 1.csv", Body=b"a,b\n")
@@ -104,16 +86,24 @@ def queues(aws: Callable[[str], Any], unique: str) -> tuple[str, str]:
     return work_url, dlq_url
 
 
-def connect_consumer(aws: Callable[[str], Any], create_function: Callable[..., str], table: str, work_url: str) -> None:
+def queue_arn(aws: Callable[[str], Any], url: str) -> str:
+    return str(aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+@pytest.fixture
+def consumed_queues(
+    aws: Callable[[str], Any], create_function: Callable[..., str], table: str, queues: tuple[str, str]
+) -> tuple[str, str]:
+    """``queues`` with SQS_CONSUMER mapped to the work queue, batch item failures reported."""
+    work_url, _ = queues
     arn = create_function({"handler.py": SQS_CONSUMER}, environment={"TABLE_NAME": table})
-    sqs = aws("sqs")
-    queue_arn = sqs.get_queue_attributes(QueueUrl=work_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     aws("lambda").create_event_source_mapping(
-        EventSourceArn=queue_arn,
+        EventSourceArn=queue_arn(aws, work_url),
         FunctionName=arn,
         BatchSize=10,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
+    return queues
 
 
 def dlq_bodies(aws: Callable[[str], Any], dlq_url: str) -> list[str]:
@@ -122,10 +112,9 @@ def dlq_bodies(aws: Callable[[str], Any], dlq_url: str) -> list[str]:
 
 
 def test_a_batch_is_delivered_once_and_deleted(
-    aws: Callable[[str], Any], create_function: Callable[..., str], table: str, queues: tuple[str, str]
+    aws: Callable[[str], Any], table: str, consumed_queues: tuple[str, str]
 ) -> None:
-    work_url, dlq_url = queues
-    connect_consumer(aws, create_function, table, work_url)
+    work_url, dlq_url = consumed_queues
 
     aws("sqs").send_message_batch(
         QueueUrl=work_url, Entries=[{"Id": str(i), "MessageBody": f"ok-{i}"} for i in range(3)]
@@ -149,10 +138,9 @@ def queue_is_empty(aws: Callable[[str], Any], url: str) -> bool:
 
 
 def test_batch_item_failures_are_redelivered_then_dead_lettered(
-    aws: Callable[[str], Any], create_function: Callable[..., str], table: str, queues: tuple[str, str]
+    aws: Callable[[str], Any], table: str, consumed_queues: tuple[str, str]
 ) -> None:
-    work_url, dlq_url = queues
-    connect_consumer(aws, create_function, table, work_url)
+    work_url, dlq_url = consumed_queues
 
     aws("sqs").send_message_batch(
         QueueUrl=work_url,
@@ -166,10 +154,9 @@ def test_batch_item_failures_are_redelivered_then_dead_lettered(
 
 
 def test_a_crashing_function_leaves_the_whole_batch_for_redelivery(
-    aws: Callable[[str], Any], create_function: Callable[..., str], table: str, queues: tuple[str, str]
+    aws: Callable[[str], Any], table: str, consumed_queues: tuple[str, str]
 ) -> None:
-    work_url, dlq_url = queues
-    connect_consumer(aws, create_function, table, work_url)
+    work_url, dlq_url = consumed_queues
 
     aws("sqs").send_message(QueueUrl=work_url, MessageBody="crash")
 
@@ -178,15 +165,12 @@ def test_a_crashing_function_leaves_the_whole_batch_for_redelivery(
 
 
 def test_a_deleted_mapping_stops_delivering(
-    aws: Callable[[str], Any], create_function: Callable[..., str], table: str, queues: tuple[str, str]
+    aws: Callable[[str], Any], table: str, consumed_queues: tuple[str, str]
 ) -> None:
-    work_url, _ = queues
-    connect_consumer(aws, create_function, table, work_url)
+    work_url, _ = consumed_queues
     lambda_client = aws("lambda")
-    queue_arn = aws("sqs").get_queue_attributes(QueueUrl=work_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    for mapping in lambda_client.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]:
+    mappings = lambda_client.list_event_source_mappings(EventSourceArn=queue_arn(aws, work_url))
+    for mapping in mappings["EventSourceMappings"]:
         lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
 
     aws("sqs").send_message(QueueUrl=work_url, MessageBody="ok-unconsumed")

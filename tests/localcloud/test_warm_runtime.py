@@ -7,12 +7,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import wait_for
+from tests.localcloud.conftest import clients, wait_for
 
 # Module state and the process id tell whether an invocation ran in a warm environment.
 COUNTING_HANDLER = """
@@ -36,14 +35,7 @@ def invoke(aws: Callable[[str], Any], arn: str, event: dict[str, Any]) -> tuple[
 
 def without_retries(cloud: Any) -> Callable[[str], Any]:
     """A client factory whose calls are tried once: botocore would retry a 429 by itself."""
-    return lambda service: boto3.client(
-        service,
-        endpoint_url=cloud.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    return clients(cloud.endpoint, Config(retries={"total_max_attempts": 1}))
 
 
 def test_module_state_carries_over_between_invocations_of_one_environment(

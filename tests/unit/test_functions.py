@@ -125,15 +125,23 @@ def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:
 
 
 def test_function_environment_must_match_the_contract_exactly() -> None:
-    from lib.components.function import FunctionSpec, PaymentFunction
+    from lib.components.function import FunctionSpec, function_environment
 
-    spec = FunctionSpec(
-        name="workflow",
-        settings=config_for("dev").functions.workflow,
-        environment={name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
-        | {"EXTRA": "y"},
-        statements=[],
-    )
+    # The platform has no value for STATUS_TOPIC_ARN yet; the function's own values add one the
+    # contract does not give it.
+    common = {name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
+    spec = FunctionSpec(name="workflow", statements=[], environment={"EXTRA": "y"})
     with pytest.raises(ValueError) as refused:
-        PaymentFunction._check_environment(spec)
+        function_environment(spec, common)
     assert str(refused.value).endswith("missing ['STATUS_TOPIC_ARN'], unexpected ['EXTRA']")
+
+
+def test_a_function_gets_only_the_variables_the_contract_lists_for_it() -> None:
+    from lib.components.function import FunctionSpec, function_environment
+
+    common = {name: f"common-{name}" for name in ("PAYMENTS_TABLE_NAME", "MERCHANTS_TABLE_NAME", "UNRELATED")}
+    common |= {name: "x" for name in function_environment_names("authorizer") if name != "MERCHANTS_TABLE_NAME"}
+    spec = FunctionSpec(name="authorizer", statements=[])
+    environment = function_environment(spec, common)
+    assert set(environment) == set(function_environment_names("authorizer"))
+    assert environment["MERCHANTS_TABLE_NAME"] == "common-MERCHANTS_TABLE_NAME"

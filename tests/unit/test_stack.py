@@ -60,11 +60,44 @@ def test_local_state_by_default(dev: SynthesizedStack) -> None:
     assert dev.document["terraform"]["backend"] == {"local": {"path": "terraform.TapStackdev.tfstate"}}
 
 
-def test_emulator_target_points_every_service_at_it(local: SynthesizedStack) -> None:
-    (provider,) = local.document["provider"]["aws"]
+# The service (Terraform endpoint name) each resource or data source type the stacks synthesize
+# calls; the longest matching prefix wins. The policy document data source is computed locally.
+ENDPOINT_OF_TYPE = {
+    "aws_api_gateway_": "apigateway",
+    "aws_caller_identity": "sts",
+    "aws_cloudwatch_": "cloudwatch",
+    "aws_cloudwatch_log_": "logs",
+    "aws_dynamodb_": "dynamodb",
+    "aws_iam_": "iam",
+    "aws_iam_policy_document": None,
+    "aws_kms_": "kms",
+    "aws_lambda_": "lambda",
+    "aws_s3_": "s3",
+    "aws_sfn_": "sfn",
+    "aws_sns_": "sns",
+    "aws_sqs_": "sqs",
+    "aws_wafv2_": "wafv2",
+}
+
+
+def endpoint_of(resource_type: str) -> str | None:
+    prefixes = [prefix for prefix in ENDPOINT_OF_TYPE if resource_type.startswith(prefix)]
+    assert prefixes, f"{resource_type}: which service does it call? (add it to ENDPOINT_OF_TYPE)"
+    return ENDPOINT_OF_TYPE[max(prefixes, key=len)]
+
+
+def test_emulator_target_points_every_service_at_it(stacks: dict[str, SynthesizedStack]) -> None:
+    # Every service any environment's stack calls (WAF only in staging and prod), and no other.
+    used = {
+        endpoint_of(resource_type)
+        for stack in stacks.values()
+        for block in ("resource", "data")
+        for resource_type in stack.document.get(block, {})
+    } - {None}
+    (provider,) = stacks["local"].document["provider"]["aws"]
     (endpoints,) = provider["endpoints"]
     assert set(endpoints.values()) == {"http://127.0.0.1:4566"}
-    assert {"apigateway", "dynamodb", "lambda", "sfn", "sqs", "sns", "s3", "kms", "iam", "sts"} <= set(endpoints)
+    assert set(endpoints) == used
     assert provider["skip_credentials_validation"] is True
     assert provider["skip_requesting_account_id"] is True
     assert provider["s3_use_path_style"] is True

@@ -70,6 +70,7 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
         account_id="123456789012",
         region="us-east-1",
         common_environment={},
+        function_sizing={},
         log_retention_days=14,
         xray_tracing=True,
     )

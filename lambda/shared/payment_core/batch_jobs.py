@@ -47,13 +47,8 @@ class BatchFile:
         return job_id_for(self.bucket, self.key, self.version)
 
     def to_input(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "bucket": self.bucket,
-            "key": self.key,
-            "version_id": self.version_id,
-            "etag": self.etag,
-        }
+        """The execution's input: the job id and what ``from_input`` reads back."""
+        return {name: getattr(self, name) for name in ("job_id", "bucket", "key", "version_id", "etag")}
 
     @classmethod
     def from_input(cls, data: dict[str, Any]) -> BatchFile:

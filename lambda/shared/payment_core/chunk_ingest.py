@@ -185,13 +185,8 @@ class ChunkResult:
     already_done: bool = False
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "rows": self.rows,
-            "queued": self.queued,
-            "rejected": self.rejected,
-            "already_done": self.already_done,
-        }
+        """Every field but the rejections (the report gets those)."""
+        return {name: getattr(self, name) for name in ("index", "rows", "queued", "rejected", "already_done")}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import contextlib
 import csv
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Final
 
 from payment_core.batch import EXPECTED_HEADER, check_header
@@ -197,17 +197,11 @@ class Chunk:
     records: int
 
     def to_item(self) -> dict[str, int]:
-        return {
-            "index": self.index,
-            "start": self.start,
-            "end": self.end,
-            "first_row": self.first_row,
-            "records": self.records,
-        }
+        return asdict(self)
 
     @classmethod
     def from_item(cls, item: dict[str, object]) -> Chunk:
-        values = {name: item.get(name) for name in ("index", "start", "end", "first_row", "records")}
+        values = {each.name: item.get(each.name) for each in fields(cls)}
         for name, value in values.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"chunk {name} must be a non-negative integer, got {value!r}")
