@@ -80,7 +80,6 @@ class BareCalls:
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         self.payments = TABLES[contract.PAYMENTS_TABLE_NAME]
         self.audit = TABLES[contract.AUDIT_TABLE_NAME]
-        self.idempotency = TABLES[contract.IDEMPOTENCY_TABLE_NAME]
 
     def put_item(self, payment_id: str) -> None:
         self.dynamodb.put_item(TableName=self.payments, Item=self._payment(payment_id))
@@ -89,28 +88,17 @@ class BareCalls:
         self.dynamodb.get_item(TableName=self.payments, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
 
     def post_calls(self, payment_id: str) -> None:
-        """What POST /payments sends: idempotency claim, payment + audit transaction, idempotency result.
+        """What POST /payments sends for a new key: one transaction, the payment and its first audit
+        entry, each put only if absent (the payment row is also the Idempotency-Key's record).
 
         No StartExecution: the payment's stream record starts its workflow (the outbox)."""
-        key = {"id": {"S": f"idem-{payment_id}"}}
-        self.dynamodb.put_item(
-            TableName=self.idempotency,
-            Item={**key, "status": {"S": "INPROGRESS"}},
-            ConditionExpression="attribute_not_exists(id)",
-        )
         audit = {"payment_id": {"S": payment_id}, "sequence": {"N": "1"}, "to_status": {"S": "PENDING"}}
+        absent = "attribute_not_exists(payment_id)"
         self.dynamodb.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.payments, "Item": self._payment(payment_id)}},
-                {"Put": {"TableName": self.audit, "Item": audit}},
+                {"Put": {"TableName": self.payments, "Item": self._payment(payment_id), "ConditionExpression": absent}},
+                {"Put": {"TableName": self.audit, "Item": audit, "ConditionExpression": absent}},
             ]
-        )
-        self.dynamodb.update_item(
-            TableName=self.idempotency,
-            Key=key,
-            UpdateExpression="SET #s = :done",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":done": {"S": "COMPLETED"}},
         )
 
     def get_calls(self, payment_id: str) -> None:
@@ -167,7 +155,7 @@ def run(requests: int = REQUESTS, log: Any = print) -> list[Figure]:
     for route, bare in (("post", "put_item"), ("get", "get_item")):
         label = "POST /payments" if route == "post" else "GET /payments/{id}"
         bare_label = "bare PutItem" if bare == "put_item" else "bare GetItem"
-        own_calls = f"its {calls[route]:.0f} calls, bare"
+        own_calls = f"its {calls[route]:.0f} call{'' if round(calls[route]) == 1 else 's'}, bare"
         figures += [
             Figure("api", f"{label} p50, {requests} requests", p[route][0], "ms", bare_label, p[bare][0]),
             Figure(

@@ -151,7 +151,6 @@ class PaymentPlatform(Construct):
                 contract.MAX_PAYMENT_AMOUNT: rules.max_amounts_setting,
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
                 contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
-                contract.IDEMPOTENCY_TTL_SECONDS: str(config.idempotency_ttl_seconds),
                 contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
             },
             function_sizing=config.functions.by_name(),

@@ -121,7 +121,6 @@ class TapStack(TerraformStack):
             "merchant_usage_plan_ids": {tier: plan.id for tier, plan in platform.api.usage_plans.items()},
             "payments_table_name": storage.payments_table.name,
             "audit_table_name": storage.audit_table.name,
-            "idempotency_table_name": storage.idempotency_table.name,
             "batch_jobs_table_name": storage.batch_jobs_table.name,
             "batch_claims_table_name": storage.batch_claims_table.name,
             "batch_state_machine_arn": platform.ingestion.file_state_machine.arn,

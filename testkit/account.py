@@ -87,11 +87,6 @@ def create_tables(dynamodb: Any) -> None:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
     create_table(dynamodb, TABLES[contract.AUDIT_TABLE_NAME], [("payment_id", "S", "HASH"), ("sequence", "N", "RANGE")])
-    create_table(dynamodb, TABLES[contract.IDEMPOTENCY_TABLE_NAME], [("id", "S", "HASH")])
-    dynamodb.update_time_to_live(
-        TableName=TABLES[contract.IDEMPOTENCY_TABLE_NAME],
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
-    )
     create_table(dynamodb, TABLES[contract.BATCH_JOBS_TABLE_NAME], [("job_id", "S", "HASH")])
     create_table(dynamodb, TABLES[contract.BATCH_CLAIMS_TABLE_NAME], [("payment_id", "S", "HASH")])
     create_table(dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME], [("pk", "S", "HASH")])

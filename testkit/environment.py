@@ -12,7 +12,6 @@ ACCOUNT_ID: Final = "123456789012"  # moto's default account
 TABLES: Final = {
     contract.PAYMENTS_TABLE_NAME: "payments-test",
     contract.AUDIT_TABLE_NAME: "payment-audit-test",
-    contract.IDEMPOTENCY_TABLE_NAME: "payment-idempotency-test",
     contract.BATCH_JOBS_TABLE_NAME: "batch-jobs-test",
     contract.BATCH_CLAIMS_TABLE_NAME: "batch-claims-test",
     contract.MERCHANTS_TABLE_NAME: "merchants-test",
@@ -38,7 +37,6 @@ HANDLER_ENVIRONMENT: Final = {
     contract.MAX_PAYMENT_AMOUNT: "EUR=10000.00,GBP=10000.00,JPY=10000,USD=10000.00",
     contract.ALLOWED_CURRENCIES: "USD,EUR,GBP,JPY",
     contract.BLOCKED_MERCHANT_IDS: "merchant-blocked,merchant-banned",
-    contract.IDEMPOTENCY_TTL_SECONDS: str(24 * 60 * 60),
     # Small chunks, so a few rows already make several: the chunking is exercised everywhere.
     contract.BATCH_RECORDS_PER_CHUNK: "3",
     contract.BATCH_TIME_RESERVE_MS: "1000",

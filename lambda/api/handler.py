@@ -11,67 +11,23 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment_core import contract
 from payment_core.api_errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api_requests import (
-    CreatePayment,
     parse_create_payment,
     parse_list_payments,
     parse_payment_id,
 )
 from payment_core.errors import PaymentNotFound
-from payment_core.models import Payment, format_timestamp, utc_now
 from payment_core.page_tokens import KmsMac, PageQuery, PageTokens
 from payment_core.runtime import IntakeRuntime
 from payment_core.settings import ApiEnvironment
-from payment_core.submission import submit
-from payment_core.tenancy import payment_id_for, verified_merchant
+from payment_core.submission import accept_api_payment
+from payment_core.tenancy import verified_merchant
 
 runtime = IntakeRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
-
-# The idempotency record is keyed by merchant and key: the same key from two merchants is two
-# requests (two payments), never a conflict.
-idempotency_config = runtime.cached(
-    lambda: IdempotencyConfig(
-        event_key_jmespath="[merchant_id, idempotency_key]",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=runtime.environment().idempotency_ttl_seconds,
-    )
-)
-
-
-def _accept_payment(idempotency_request: dict[str, Any], command: CreatePayment) -> dict[str, Any]:
-    """Runs once per Idempotency-Key; replays get this function's stored result."""
-    payment = Payment.create(
-        payment_id=payment_id_for(command.request.merchant_id, command.idempotency_key),
-        request=command.request,
-        source="api",
-        created_at=format_timestamp(utc_now()),
-    )
-    stored = submit(runtime.payment_repository(), payment, command.request, actor="api")
-    runtime.count("PaymentAccepted")
-    return {"payment_id": stored.payment_id, "status": stored.status.value}
-
-
-accept_payment = runtime.cached(
-    lambda: idempotent_function(
-        _accept_payment,
-        data_keyword_argument="idempotency_request",
-        persistence_store=DynamoDBPersistenceLayer(
-            table_name=runtime.environment().idempotency_table, boto3_client=runtime.dynamodb()
-        ),
-        config=idempotency_config(),
-    )
-)
-
 
 page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))
 
@@ -96,15 +52,10 @@ def create_payment() -> Response[dict[str, Any]]:
         event.body, bool(event.is_base64_encoded), event.headers, runtime.environment().rules, merchant_id
     )
     runtime.logger.append_keys(idempotency_key=command.idempotency_key)
-    result: dict[str, Any] = accept_payment()(
-        idempotency_request={
-            "merchant_id": merchant_id,
-            "idempotency_key": command.idempotency_key,
-            "body": command.body,
-        },
-        command=command,
-    )
-    return json_response(202, result)
+    acceptance = accept_api_payment(runtime.payment_repository(), merchant_id, command.idempotency_key, command.request)
+    if acceptance.first:
+        runtime.count("PaymentAccepted")
+    return json_response(202, acceptance.receipt())
 
 
 @app.get("/payments/<payment_id>")
@@ -153,5 +104,4 @@ app.exception_handler(list(HTTP_ERRORS))(answer_error)
 
 @runtime.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency_config().register_lambda_context(context)
     return app.resolve(event, context)

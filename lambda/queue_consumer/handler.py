@@ -38,9 +38,9 @@ def record_handler(record: SQSRecord) -> str:
         created_at=format_timestamp(utc_now()),
         batch_job_id=message.batch_job_id,
     )
-    stored = submit(runtime.payment_repository(), payment, message.request, actor="queue_consumer")
+    submit(runtime.payment_repository(), payment, message.request, actor="queue_consumer")
     runtime.count("BatchPaymentAccepted")
-    return stored.payment_id
+    return payment.payment_id
 
 
 @runtime.handler()

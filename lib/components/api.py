@@ -194,11 +194,6 @@ class PaymentsApi(PlatformConstruct):
                     [f"{payments.arn}/index/{storage.merchant_time_index}"],
                 ),
                 statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
-                statement(
-                    "RememberIdempotencyKeys",
-                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                    [storage.idempotency_table.arn],
-                ),
                 # No StartExecution: the payment's stream record starts its workflow (outbox).
                 statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
             ],

@@ -11,7 +11,6 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableGlobalSecondaryIndex,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
-    DynamodbTableTtl,
 )
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -47,7 +46,7 @@ from lib.lambda_sources import contract
 
 
 class Storage(Construct):
-    """Exposes ``payments_table``, ``audit_table``, ``idempotency_table``, ``batch_jobs_table``,
+    """Exposes ``payments_table``, ``audit_table``, ``batch_jobs_table``,
     ``batch_claims_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
 
     def __init__(
@@ -73,13 +72,6 @@ class Storage(Construct):
             hash_key="payment_id",
             range_key="sequence",
         )
-        self.idempotency_table: DynamodbTable = self._build_table(
-            "idempotency_table",
-            "payment-idempotency",
-            attributes=[("id", "S")],
-            hash_key="id",
-            ttl_attribute="expiration",
-        )
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
         )
@@ -101,7 +93,6 @@ class Storage(Construct):
         return {
             contract.PAYMENTS_TABLE_NAME: self.payments_table.name,
             contract.AUDIT_TABLE_NAME: self.audit_table.name,
-            contract.IDEMPOTENCY_TABLE_NAME: self.idempotency_table.name,
             contract.BATCH_JOBS_TABLE_NAME: self.batch_jobs_table.name,
             contract.BATCH_CLAIMS_TABLE_NAME: self.batch_claims_table.name,
             contract.MERCHANTS_TABLE_NAME: self.merchants_table.name,
@@ -122,7 +113,6 @@ class Storage(Construct):
         attributes: Sequence[tuple[str, str]],
         hash_key: str,
         range_key: str | None = None,
-        ttl_attribute: str | None = None,
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
         stream_view_type: str | None = None,
     ) -> DynamodbTable:
@@ -140,7 +130,6 @@ class Storage(Construct):
             global_secondary_index=list(indexes) or None,
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._key.arn),
-            ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
             stream_enabled=True if stream_view_type else None,
             stream_view_type=stream_view_type,
             deletion_protection_enabled=False,

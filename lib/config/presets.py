@@ -84,7 +84,6 @@ DEV = PlatformConfig(
     ),
     xray_tracing=True,
     kms_deletion_window_days=7,
-    idempotency_ttl_seconds=3_600,
     tenancy=TenancyConfig(
         merchant_tiers=(
             MerchantTier(name="standard", rate_limit=10, burst_limit=20, daily_quota=5_000),
@@ -154,7 +153,6 @@ STAGING = PlatformConfig(
     ),
     xray_tracing=True,
     kms_deletion_window_days=14,
-    idempotency_ttl_seconds=86_400,
     tenancy=TenancyConfig(
         merchant_tiers=(
             MerchantTier(name="standard", rate_limit=50, burst_limit=100, daily_quota=50_000),
@@ -225,7 +223,6 @@ PROD = PlatformConfig(
     ),
     xray_tracing=True,
     kms_deletion_window_days=30,
-    idempotency_ttl_seconds=86_400,
     tenancy=TenancyConfig(
         merchant_tiers=(
             MerchantTier(name="standard", rate_limit=200, burst_limit=400, daily_quota=500_000),

@@ -294,8 +294,6 @@ class PlatformConfig:
     xray_tracing: bool
     # Days a KMS key waits before deletion after destroy (within KMS_DELETION_WINDOW_DAYS).
     kms_deletion_window_days: int
-    # Seconds an idempotency record answers repeats of the same Idempotency-Key.
-    idempotency_ttl_seconds: int
     tenancy: TenancyConfig
     edge: EdgeConfig
 
@@ -306,7 +304,6 @@ class PlatformConfig:
             f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
         )
         _require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
-        _require_at_least("idempotency_ttl_seconds", self.idempotency_ttl_seconds, 60)
         self.batch_workflow.check_fits(self.functions.batch_ingest)
         # AWS rejects an event source mapping whose queue hides messages for less time
         # than the function may run: a message could be delivered twice concurrently.

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from payment_core import contract
+from payment_core.models import PaymentStatus
+from payment_core.repository import PaymentRepository
 
 from testkit.account import Account
 from testkit.api import VALID_BODY, call, post
@@ -78,6 +80,37 @@ def test_same_request_twenty_times_makes_one_payment_and_one_execution(aws, cont
     assert len(aws.audit(answers[0][1]["payment_id"])) == 1
 
 
+class RecordingClient:
+    """The real DynamoDB client, noting each operation the handler sends through it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.operations: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(self._client, name)
+        if not callable(operation) or name.startswith("get_paginator"):
+            return operation
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            self.operations.append(name)
+            return operation(*args, **kwargs)
+
+        return recorded
+
+
+def test_a_new_payment_costs_one_aws_call_and_a_replay_one_more_read(aws, context):
+    """The synchronous path sends only what it needs (issue #10): the transaction that stores
+    the payment and its audit entry is also the Idempotency-Key's claim."""
+    recording = RecordingClient(aws.dynamodb)
+    aws.handlers["api"].runtime.dynamodb.override(recording)
+
+    assert post(aws, context, VALID_BODY, key="once")[0] == 202
+    assert recording.operations == ["transact_write_items"]
+    assert post(aws, context, VALID_BODY, key="once")[0] == 202
+    assert recording.operations == ["transact_write_items", "transact_write_items", "get_item"]
+
+
 def test_same_key_different_body_is_409(aws, context):
     assert post(aws, context, VALID_BODY, key="k")[0] == 202
     status, body = post(aws, context, VALID_BODY | {"amount": "125.51"}, key="k")
@@ -115,17 +148,24 @@ def test_step_functions_being_down_cannot_fail_an_accepted_payment(aws, context)
     assert aws.outbox_inserts() == [body["payment_id"]]
 
 
-def test_key_reused_after_its_record_expired_with_other_terms_is_a_conflict(aws, context):
-    assert post(aws, context, VALID_BODY, key="old")[0] == 202
-    idempotency_table = aws.table(contract.IDEMPOTENCY_TABLE_NAME)
-    aws.dynamodb.delete_item(
-        TableName=idempotency_table,
-        Key={"id": aws.dynamodb.scan(TableName=idempotency_table)["Items"][0]["id"]},
+def test_the_payment_is_the_keys_record_for_as_long_as_it_exists(aws, context):
+    """No separate idempotency record to expire: after the payment moved on, a replay still gets
+    the first answer (GET shows where it is now), and other terms are still a conflict."""
+    first = post(aws, context, VALID_BODY, key="old")
+    payment_id = first[1]["payment_id"]
+    repository = PaymentRepository(
+        aws.dynamodb, aws.table(contract.PAYMENTS_TABLE_NAME), aws.table(contract.AUDIT_TABLE_NAME)
     )
+    pending = repository.get(payment_id)
+    assert pending is not None
+    repository.transition(pending, PaymentStatus.VALIDATED, actor="test")
+
+    assert post(aws, context, VALID_BODY, key="old") == first == (202, {"payment_id": payment_id, "status": "PENDING"})
+    assert get(aws, context, payment_id)[1]["status"] == "VALIDATED"
     status, body = post(aws, context, VALID_BODY | {"customer_ref": "other"}, key="old")
-    assert status == 409
-    assert body["error"]["code"] == "payment_conflict"
+    assert (status, body["error"]["code"]) == (409, "idempotency_conflict")
     assert len(aws.payments()) == 1
+    assert len(aws.audit(payment_id)) == 2  # created, validated: the replays wrote nothing
 
 
 @pytest.mark.parametrize(

@@ -21,15 +21,15 @@ def stored(aws, context, monkeypatch):
     from datetime import UTC, datetime
 
     import payment_core.models as models
+    import payment_core.submission as submission  # stamps created_at on accepted API payments
 
-    api = aws.handlers["api"]
     ids = []
     for minute in range(5):
         moment = datetime(2026, 1, 1, 10, minute, 0, 123000, tzinfo=UTC)
-        monkeypatch.setattr(api, "utc_now", lambda moment=moment: moment)
+        monkeypatch.setattr(submission, "utc_now", lambda moment=moment: moment)
         ids.append(post(aws, context, VALID_BODY, key=f"list-{minute}")[1]["payment_id"])
+    monkeypatch.setattr(submission, "utc_now", models.utc_now)
     post(aws, context, VALID_BODY | {"merchant_id": "merchant-2"}, key="other", merchant_id="merchant-2")
-    monkeypatch.setattr(api, "utc_now", models.utc_now)
     return ids
 
 

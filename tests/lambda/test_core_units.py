@@ -18,7 +18,7 @@ from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import Payment, PaymentRequest, PaymentStatus
 from payment_core.money import parse_currencies
 from payment_core.page_tokens import HmacSha256, PageTokens
-from payment_core.repository import PaymentRepository, condition_failed
+from payment_core.repository import PaymentRepository, condition_failed, transaction_conflict
 from payment_core.settings import BusinessRules, FunctionVariables
 
 from testkit.api import VALID_BODY, call
@@ -135,13 +135,38 @@ def test_condition_failed_reads_transaction_reasons():
     assert not condition_failed(error("ValidationException"))
 
 
+def test_condition_failed_and_transaction_conflict_tell_apart_the_cancellation_reasons():
+    def cancelled(*reasons):
+        response = {"Error": {"Code": "TransactionCanceledException"}}
+        return ClientError(response | {"CancellationReasons": [{"Code": r} for r in reasons]}, "TransactWriteItems")
+
+    # A transaction cancelled because another one is writing the item says nothing yet about
+    # whether the item exists: it is neither a condition failure nor an AWS error to propagate.
+    assert transaction_conflict(cancelled("TransactionConflict", "None"))
+    assert not condition_failed(cancelled("TransactionConflict", "None"))
+    assert not transaction_conflict(cancelled("None", "ConditionalCheckFailed"))
+    assert not transaction_conflict(ClientError({"Error": {"Code": "TransactionConflictException"}}, "PutItem"))
+
+
+class TransactionInProgressElsewhere:
+    """The real client, except that every TransactWriteItems meets another request's transaction
+    on the same payment: DynamoDB cancels it with reason TransactionConflict."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **request):
+        reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(request["TransactItems"]) - 1)
+        error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+        raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+
+
 def test_concurrent_use_of_a_key_in_progress_is_409(aws, context):
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
-    def in_progress(**_):
-        raise IdempotencyAlreadyInProgressError("busy")
-
-    aws.handlers["api"].accept_payment.override(in_progress)
+    runtime = aws.handlers["api"].runtime
+    runtime.dynamodb.override(TransactionInProgressElsewhere(aws.dynamodb))
     event = api_event("POST", "/payments", body=json.dumps(VALID_BODY), headers={"Idempotency-Key": "k"})
     assert call(aws, context, event) == (
         409,
@@ -153,3 +178,8 @@ def test_concurrent_use_of_a_key_in_progress_is_409(aws, context):
             }
         },
     )
+    assert aws.payments() == []
+    # Once the other transaction is over, the client's retry is answered from the table.
+    runtime.dynamodb.reset()
+    assert call(aws, context, event)[0] == 202
+    assert len(aws.payments()) == 1

@@ -30,7 +30,6 @@ ENVIRONMENTS = {
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
     contract.MAX_PAYMENT_AMOUNT: "USD=100",
     contract.ALLOWED_CURRENCIES: "USD",
-    contract.IDEMPOTENCY_TTL_SECONDS: "60",
     contract.BATCH_RECORDS_PER_CHUNK: "500",
     contract.BATCH_TIME_RESERVE_MS: "5000",
 }
@@ -65,11 +64,11 @@ def test_a_variable_outside_the_contract_is_refused():
 
 
 @pytest.mark.parametrize("raw", ["", "0", "-5", "1.5", "ten", "٣"])
-def test_idempotency_ttl_must_be_a_positive_integer(raw):
-    environment = ENVIRONMENT | {contract.IDEMPOTENCY_TTL_SECONDS: raw}
+def test_records_per_chunk_must_be_a_positive_integer(raw):
+    environment = ENVIRONMENT | {contract.BATCH_RECORDS_PER_CHUNK: raw}
     expected = "is not set" if raw == "" else "must be a positive integer"
-    with pytest.raises((RuntimeError, ValueError), match=f"IDEMPOTENCY_TTL_SECONDS {expected}"):
-        read_environment(ApiEnvironment, FunctionVariables(contract.API, environment))
+    with pytest.raises((RuntimeError, ValueError), match=f"BATCH_RECORDS_PER_CHUNK {expected}"):
+        read_environment(BatchIngestEnvironment, FunctionVariables(contract.BATCH_INGEST, environment))
 
 
 def test_blocked_merchants_may_be_empty_and_only_the_workflow_reads_them():

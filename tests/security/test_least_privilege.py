@@ -45,7 +45,6 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     payments = _arn(stack, "aws_dynamodb_table", "name", f"payments-{s}")
     audit = _arn(stack, "aws_dynamodb_table", "name", f"payment-audit-{s}")
-    idempotency = _arn(stack, "aws_dynamodb_table", "name", f"payment-idempotency-{s}")
     batch_jobs = _arn(stack, "aws_dynamodb_table", "name", f"batch-jobs-{s}")
     merchants = _arn(stack, "aws_dynamodb_table", "name", f"merchants-{s}")
     mac_key = next(
@@ -73,17 +72,13 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # PaymentRepository.create: TransactWriteItems of two conditional Puts.
             ("dynamodb:PutItem", payments),
             ("dynamodb:PutItem", audit),
-            # PaymentRepository.get (GET /payments/{id}, and submit's duplicate check).
+            # PaymentRepository.get (GET /payments/{id}, and a replayed Idempotency-Key's check).
             ("dynamodb:GetItem", payments),
             # PaymentRepository.history (the audit trail in GET /payments/{id}).
             ("dynamodb:Query", audit),
             # PaymentRepository.list_by_merchant (GET /payments) queries the GSI only.
             ("dynamodb:Query", f"{payments}/index/merchant-created-index"),
-            # Powertools DynamoDBPersistenceLayer: get_item, put_item, update_item, delete_item.
-            ("dynamodb:GetItem", idempotency),
-            ("dynamodb:PutItem", idempotency),
-            ("dynamodb:UpdateItem", idempotency),
-            ("dynamodb:DeleteItem", idempotency),
+            # No idempotency table: the payment row is the Idempotency-Key's record.
             # No StartExecution: the payment's stream record starts its workflow (the outbox).
             # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).
             ("kms:GenerateMac", mac_key),

@@ -23,7 +23,6 @@ KNOBS: dict[tuple[str, str], str] = {
         "payment_rules.max_amounts_setting|payment_rules.max_amounts"
     ),
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
-    ("aws_lambda_function", "environment.variables.IDEMPOTENCY_TTL_SECONDS"): "idempotency_ttl_seconds",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
     ("aws_kms_key", "deletion_window_in_days"): "kms_deletion_window_days",
     ("aws_s3_bucket_lifecycle_configuration", "rule[].expiration[].days"): "batch_bucket.expiration_days",
@@ -274,9 +273,3 @@ def test_every_config_difference_reaches_the_stack() -> None:
         path for path in unexplained if not path.startswith(tuple(f"{knob}[]" for knob in LIST_KNOBS.values()))
     }
     assert sorted(unexplained) == []
-
-
-def test_the_idempotency_ttl_knob_reaches_the_api_function(stacks: dict[str, SynthesizedStack]) -> None:
-    for env in ENVIRONMENTS:
-        api = stacks[env].named("aws_lambda_function", "function_name", f"payment-api-{env}")
-        assert str(config_for(env).idempotency_ttl_seconds) in api["environment"]["variables"].values()

@@ -161,7 +161,6 @@ def test_invalid_knob_is_refused_with_its_name(build, message: str) -> None:  # 
         ({"environment": "qa"}, "environment must be one of dev, staging, prod, got 'qa'"),
         ({"log_retention_days": 10}, "log_retention_days must be one of CloudWatch's retention periods, got 10"),
         ({"kms_deletion_window_days": 5}, "kms_deletion_window_days must be between 7 and 30, got 5"),
-        ({"idempotency_ttl_seconds": 10}, "idempotency_ttl_seconds must be at least 60, got 10"),
     ],
 )
 def test_invalid_platform_knob_is_refused(change: dict[str, object], message: str) -> None:

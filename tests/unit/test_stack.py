@@ -20,7 +20,6 @@ OUTPUTS = {
     "authorizer_function_name",
     "payments_table_name",
     "audit_table_name",
-    "idempotency_table_name",
     "batch_jobs_table_name",
     "batch_claims_table_name",
     "batch_state_machine_arn",

@@ -11,8 +11,9 @@ from tests.unit.synth import SynthesizedStack, key_arn
 
 def test_every_table_has_pitr_and_cmk_encryption(env_stack: SynthesizedStack) -> None:
     tables = env_stack.resources("aws_dynamodb_table")
-    # payments, audit trail, idempotency records, batch jobs, batch payment-id claims, merchants
-    assert len(tables) == 6
+    # payments (also each Idempotency-Key's record), audit trail, batch jobs, batch payment-id
+    # claims, merchants
+    assert len(tables) == 5
     for table in tables.values():
         assert table["point_in_time_recovery"] == {"enabled": True}
         assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": key_arn(env_stack)}
@@ -43,12 +44,6 @@ def test_audit_trail_orders_transitions_per_payment(dev: SynthesizedStack) -> No
     audit = dev.named("aws_dynamodb_table", "name", "payment-audit-dev")
     assert (audit["hash_key"], audit["range_key"]) == ("payment_id", "sequence")
     assert {"name": "sequence", "type": "N"} in audit["attribute"]
-
-
-def test_idempotency_records_expire(dev: SynthesizedStack) -> None:
-    table = dev.named("aws_dynamodb_table", "name", "payment-idempotency-dev")
-    assert table["hash_key"] == "id"
-    assert table["ttl"] == {"attribute_name": "expiration", "enabled": True}
 
 
 def test_provisioned_tables_size_the_table_and_its_index() -> None:

@@ -2,9 +2,9 @@
 
 An exception answers with the entry of the nearest class in its MRO; ``Exception`` is the
 catch-all 500, which names the request id and nothing of the internals. The message and
-field are the exception's own unless the entry fixes them (Powertools' errors, whose text is
-not written for clients). Anything listed here reaches no other layer: domain exceptions
-carry no HTTP.
+field are the exception's own unless the entry fixes them (Powertools' not-found error, and
+the Idempotency-Key answers, which speak of the key rather than of the payment id). Anything
+listed here reaches no other layer: domain exceptions carry no HTTP.
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from payment_core.api_requests import IDEMPOTENCY_HEADER
 from payment_core.errors import (
     DomainError,
+    IdempotencyConflict,
     InvalidRequest,
     InvalidTransition,
     PayloadTooLarge,
     PaymentConflict,
+    PaymentInProgress,
     PaymentNotFound,
 )
 from payment_core.tenancy import CardholderDataRefused, MerchantMismatch
@@ -51,13 +49,13 @@ HTTP_ERRORS: Final = MappingProxyType(
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched
         PaymentConflict: HttpError(409, "payment_conflict"),
         InvalidTransition: HttpError(409, "invalid_transition"),
-        IdempotencyValidationError: HttpError(
+        IdempotencyConflict: HttpError(
             409,
             "idempotency_conflict",
             "this Idempotency-Key was already used with a different request body",
             IDEMPOTENCY_HEADER,
         ),
-        IdempotencyAlreadyInProgressError: HttpError(
+        PaymentInProgress: HttpError(
             409,
             "idempotency_in_progress",
             "a request with this Idempotency-Key is still being processed; retry later",

@@ -7,7 +7,6 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.models import PaymentRequest, format_timestamp
@@ -35,7 +34,6 @@ LATEST = "9999-12-31T23:59:59.999Z"
 @dataclass(frozen=True)
 class CreatePayment:
     idempotency_key: str
-    body: dict[str, Any]  # the JSON object as sent, for the idempotency payload check
     request: PaymentRequest
 
 
@@ -103,7 +101,7 @@ def parse_create_payment(
     claimed = merchant_id_field(data["merchant_id"]) if "merchant_id" in data else None
     bound = {**data, "merchant_id": bind_merchant(claimed, merchant_id)}
     check_fields(bound, PAYMENT_FIELDS, ("description",))
-    return CreatePayment(idempotency_key=key, body=data, request=payment_request(bound, rules))
+    return CreatePayment(idempotency_key=key, request=payment_request(bound, rules))
 
 
 def parse_payment_id(raw: str) -> str:

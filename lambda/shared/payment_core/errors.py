@@ -34,6 +34,14 @@ class PaymentConflict(DomainError):
     """A payment with this id already exists with different data."""
 
 
+class IdempotencyConflict(PaymentConflict):
+    """An Idempotency-Key already used for a payment with other terms (the id is derived from the key)."""
+
+
+class PaymentInProgress(DomainError):
+    """Another request is storing this same payment at this moment (DynamoDB ``TransactionConflict``)."""
+
+
 class InvalidTransition(DomainError):
     """A status change the lifecycle forbids, or one that lost a race."""
 

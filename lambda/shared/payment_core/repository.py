@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from payment_core import contract
-from payment_core.errors import InvalidTransition
+from payment_core.errors import InvalidTransition, PaymentInProgress
 from payment_core.models import (
     NO_STATUS,
     AuditEntry,
@@ -52,6 +52,17 @@ def condition_failed(error: ClientError) -> bool:
     return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
 
 
+def transaction_conflict(error: ClientError) -> bool:
+    """True when a transaction was cancelled because another one was writing the same item.
+
+    DynamoDB cancels it with reason ``TransactionConflict`` and does not wait: the other
+    transaction may still commit, so the caller cannot yet say whether the item exists."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
+
+
 class PaymentRepository:
     def __init__(self, client: DynamoDBClient, payments_table: str, audit_table: str) -> None:
         self._client = client
@@ -59,7 +70,9 @@ class PaymentRepository:
         self._audit_table = audit_table
 
     def create(self, payment: Payment, actor: str) -> bool:
-        """Store a new PENDING payment and its first audit entry; False if the id exists."""
+        """Store a new PENDING payment and its first audit entry in one call; False if the id exists.
+
+        Raises ``PaymentInProgress`` while another request's transaction is storing the same id."""
         audit = AuditEntry(
             payment_id=payment.payment_id,
             sequence=payment.version,
@@ -85,6 +98,8 @@ class PaymentRepository:
         except ClientError as error:
             if condition_failed(error):
                 return False
+            if transaction_conflict(error):
+                raise PaymentInProgress(f"payment {payment.payment_id} is being stored by another request") from error
             raise
         return True
 

@@ -125,10 +125,8 @@ class IntakeEnvironment(PaymentsEnvironment):
 
 @dataclass(frozen=True)
 class ApiEnvironment(IntakeEnvironment):
-    """The intake function behind API Gateway: also the idempotency store and its records' lifetime."""
+    """The intake function behind API Gateway: also the key that signs list page tokens."""
 
-    idempotency_table: str = field(metadata=_variable(contract.IDEMPOTENCY_TABLE_NAME))
-    idempotency_ttl_seconds: int = field(metadata=_positive_int(contract.IDEMPOTENCY_TTL_SECONDS))
     page_token_key_id: str = field(metadata=_variable(contract.PAGE_TOKEN_KEY_ID))
 
 
