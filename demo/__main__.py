@@ -9,11 +9,9 @@ anything did not reach its expected state.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 
 from demo.alarms import subscribe_queue, trip_alarm, wait_for_alarm
@@ -29,6 +27,7 @@ from demo.scenarios import (
 from demo.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
 from demo.traffic import PlatformClient
 from localcloud import LocalCloud
+from testkit.fault_switch import fault_switch
 
 STARTED = time.monotonic()
 
@@ -136,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in (job.report or "").splitlines():
             print(f"    {line}")
         if os.environ.get("LOCALCLOUD_FAULTS"):
-            with urllib.request.urlopen(f"{endpoint}/localcloud/faults", timeout=30) as answer:
-                injected = json.loads(answer.read())
+            injected = fault_switch(endpoint)
             print(f"\nFaults injected (LOCALCLOUD_FAULTS, seed {injected['seed']}):")
             for key, calls in sorted(injected["calls"].items()):
                 print(f"  {key:40} {injected['failed'].get(key, 0)} of {calls} calls failed")

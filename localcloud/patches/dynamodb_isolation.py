@@ -140,7 +140,8 @@ def apply_item_rollback() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
 
-    if not isinstance(models.copy, _TablesNotCopied):
+    # moto.dynamodb.models uses ``copy`` without exporting it: the patch is exactly that module global.
+    if not isinstance(models.copy, _TablesNotCopied):  # type: ignore[attr-defined]
         models.copy = _TablesNotCopied(copy)  # type: ignore[assignment,attr-defined]
         DynamoDBBackend.transact_write_items = _transact_with_item_rollback(  # type: ignore[method-assign]
             DynamoDBBackend.transact_write_items

@@ -52,7 +52,8 @@ def _failure(env: Any, cause: str) -> Exception:
         env=env,
         error_name=error_name,
         event_type=HistoryEventType.MapRunFailed,
-        event_details=EventDetails(
+        # moto's EventDetails is a total TypedDict of every kind of detail; an event carries one.
+        event_details=EventDetails(  # type: ignore[typeddict-item]
             mapRunFailedEventDetails=MapRunFailedEventDetails(error=error_name.error_name, cause=cause)
         ),
     )

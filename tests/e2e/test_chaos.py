@@ -19,9 +19,7 @@ emulator CPU). That is twice the intended ~5 minutes on this loaded machine: see
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -34,6 +32,7 @@ from demo.deployment import StackDeployment
 from demo.traffic import FINAL_STATUSES, PlatformClient
 from lib.lambda_sources import contract
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
+from testkit.fault_switch import fault_switch
 
 CLIENTS = 8
 API_PAYMENTS = 104  # 13 rounds of 8 concurrent clients
@@ -55,13 +54,6 @@ RATES = {
 WORKFLOW_TIMEOUT_RATE = 0.02
 
 
-def _post_faults(endpoint: str, plan: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(f"{endpoint}/localcloud/faults", data=json.dumps(plan).encode(), method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        status: dict[str, Any] = json.loads(response.read())
-    return status
-
-
 @pytest.fixture
 def chaos(deployment: StackDeployment, platform: PlatformClient) -> Iterator[str]:
     workflow_function = f"payment-workflow-{deployment.suffix}"
@@ -78,14 +70,13 @@ def chaos(deployment: StackDeployment, platform: PlatformClient) -> Iterator[str
     lambda_client.put_function_concurrency(
         FunctionName=workflow_function, ReservedConcurrentExecutions=WORKFLOW_RESERVATION
     )
-    _post_faults(deployment.endpoint, {"seed": 7, "rates": rates})
+    fault_switch(deployment.endpoint, {"seed": 7, "rates": rates})
     try:
         yield workflow_function
     finally:
-        with urllib.request.urlopen(f"{deployment.endpoint}/localcloud/faults", timeout=30) as response:
-            status = json.loads(response.read())
+        status = fault_switch(deployment.endpoint)
         print(f"\nchaos: faults injected, failed of calls per key: {status['failed']} of {status['calls']}")
-        _post_faults(deployment.endpoint, {})
+        fault_switch(deployment.endpoint, {})
         lambda_client.delete_function_concurrency(FunctionName=workflow_function)
 
 
