@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -16,9 +15,9 @@ from boto3.dynamodb.conditions import Key
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
+from ops.merchant import Target, onboard
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
-_INVOKE_URL = re.compile(r"^https?://(?P<api_id>[^.]+)\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,10 @@ class PlatformClient:
     def __init__(self, endpoint: str, outputs: Mapping[str, Any]) -> None:
         self.endpoint = endpoint
         self.outputs = outputs
-        match = _INVOKE_URL.match(str(outputs["api_endpoint_url"]))
-        if match is None:
-            raise ValueError(f"unexpected api_endpoint_url: {outputs['api_endpoint_url']}")
-        self.api_id, self.stage = match.group("api_id"), match.group("stage")
+        # The stack as `make merchant` sees it: merchants are onboarded through it, and its reading
+        # of the api_endpoint_url output (the one parser) names the API and stage requests go to.
+        self._target = Target(outputs=outputs, endpoint=endpoint)
+        self.api_id, self.stage = self._target.api_and_stage()
         self._api_keys: dict[str, str] = {}  # merchant id -> API key, as `make merchant` issued it
         # One client per service: building one costs ~25 ms of CPU, and waiting for a few hundred
         # payments reads each of them every second. botocore clients are thread-safe.
@@ -61,12 +60,9 @@ class PlatformClient:
 
     def onboard(self, *merchant_ids: str) -> dict[str, str]:
         """``make merchant`` for each merchant not yet onboarded; merchant id -> API key."""
-        from ops.merchant import Target, onboard
-
-        target = Target(self.outputs, self.endpoint)
         for merchant_id in merchant_ids:
             if merchant_id not in self._api_keys:
-                self._api_keys[merchant_id] = onboard(target, merchant_id)["api_key"]
+                self._api_keys[merchant_id] = onboard(self._target, merchant_id)["api_key"]
         return dict(self._api_keys)
 
     def api_key(self, merchant_id: str | None = None) -> str:

@@ -66,6 +66,11 @@ class Target:
     def region(self) -> str:
         return self._invoke_url().group("region")
 
+    def api_and_stage(self) -> tuple[str, str]:
+        """The REST API's id and its stage, as the invoke URL names them (what a request is routed by)."""
+        invoke_url = self._invoke_url()
+        return invoke_url.group("api_id"), invoke_url.group("stage")
+
     def _invoke_url(self) -> re.Match[str]:
         match = _INVOKE_URL.match(str(self.outputs.get("api_endpoint_url", "")))
         if match is None:

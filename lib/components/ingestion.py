@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.batch_file_definition import BatchFileWorkflowSpec, batch_file_definition
 from lib.components.base import PlatformConstruct
 from lib.components.batch_file_role import file_state_machine_role
 from lib.components.context import PlatformContext
@@ -61,7 +61,9 @@ class BatchIngestion(PlatformConstruct):
         self.file_log_group: CloudwatchLogGroup = context.log_group(
             self, "file_log_group", name=f"/aws/vendedlogs/states/{context.namer(BATCH_STATE_MACHINE)}"
         )
-        self.file_state_machine: SfnStateMachine = self._build_file_state_machine(workflow_settings, storage)
+        # What the file state machine's definition is built from (once synthesized it is HCL).
+        self.file_workflow_spec: BatchFileWorkflowSpec = self._file_workflow_spec(workflow_settings, storage)
+        self.file_state_machine: SfnStateMachine = self._build_file_state_machine(storage)
         self.consumer_function: PaymentFunction = self._build_consumer_function(storage, queues)
         self._build_queue_trigger(queue_settings, queues)
 
@@ -123,27 +125,27 @@ class BatchIngestion(PlatformConstruct):
             dead_letter_target_arn=self.file_dlq.arn,
         )
 
-    def _build_file_state_machine(self, settings: BatchWorkflowConfig, storage: Storage) -> SfnStateMachine:
-        function_arn = self.ingest_function.lambda_function.arn
-        spec = BatchFileWorkflowSpec(
-            function_arn=function_arn,
+    def _file_workflow_spec(self, settings: BatchWorkflowConfig, storage: Storage) -> BatchFileWorkflowSpec:
+        return BatchFileWorkflowSpec(
+            function_arn=self.ingest_function.lambda_function.arn,
             bucket=storage.batch_bucket.bucket,
             max_concurrency=settings.max_concurrency,
-            retry=BatchRetry(
-                interval_seconds=settings.retry_interval_seconds,
-                backoff_rate=settings.retry_backoff_rate,
-                max_delay_seconds=settings.retry_max_delay_seconds,
-                max_attempts=settings.retry_max_attempts,
-            ),
+            retry=settings.retry,
             chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,
             throttled_retry=THROTTLED_RETRY,
         )
+
+    def _build_file_state_machine(self, storage: Storage) -> SfnStateMachine:
         role = file_state_machine_role(
-            self, self._context, function_arn, storage.batch_bucket.arn, self._state_machine_arn()
+            self,
+            self._context,
+            self.file_workflow_spec.function_arn,
+            storage.batch_bucket.arn,
+            self._state_machine_arn(),
         )
-        definition = batch_file_definition(spec)
+        definition = batch_file_definition(self.file_workflow_spec)
         return self._state_machine("file_state_machine", BATCH_STATE_MACHINE, role, definition, self.file_log_group)
 
     def _build_consumer_function(self, storage: Storage, queues: Queues) -> PaymentFunction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.batch_file_definition import BatchRetry
 from lib.config.limits import SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY, SFN_RETRY_MAX_ATTEMPTS
 from lib.config.schema import FunctionSettings, _require, _require_between
 
@@ -47,6 +48,16 @@ class BatchWorkflowConfig:
         _require_between("retry_max_attempts", self.retry_max_attempts, SFN_RETRY_MAX_ATTEMPTS)
         _require_between("chunk_progress_attempts", self.chunk_progress_attempts, SFN_RETRY_MAX_ATTEMPTS)
         _require(self.time_reserve_ms >= 1, f"time_reserve_ms must be at least 1, got {self.time_reserve_ms}")
+
+    @property
+    def retry(self) -> BatchRetry:
+        """The retry_* knobs as the batch-file state machine takes them."""
+        return BatchRetry(
+            interval_seconds=self.retry_interval_seconds,
+            backoff_rate=self.retry_backoff_rate,
+            max_delay_seconds=self.retry_max_delay_seconds,
+            max_attempts=self.retry_max_attempts,
+        )
 
     def check_fits(self, ingest: FunctionSettings) -> None:
         """The workflow within the batch_ingest function that runs it."""

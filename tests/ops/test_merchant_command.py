@@ -85,6 +85,16 @@ def test_refusals_name_the_problem(stack: dict[str, Any], action: Any, message: 
     assert str(refused.value) == message
 
 
+def test_the_invoke_url_output_names_the_region_api_and_stage() -> None:
+    # The demo's and the e2e tests' PlatformClient route requests by what this reads.
+    target = Target({"api_endpoint_url": "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod/"}, endpoint=None)
+    assert (target.region, target.api_and_stage()) == ("eu-west-1", ("a1b2c3", "prod"))
+
+    with pytest.raises(OnboardingError) as refused:
+        Target({"api_endpoint_url": "https://example.com/prod"}, endpoint=None).api_and_stage()
+    assert str(refused.value) == "unexpected api_endpoint_url: 'https://example.com/prod'"
+
+
 def test_a_second_onboarding_leaves_no_orphan_key(stack: dict[str, Any]) -> None:
     target = Target(stack, endpoint=None)
     onboard(target, "m-1")

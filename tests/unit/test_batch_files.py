@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.batch_file_definition import batch_file_definition
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
 from lib.lambda_sources import contract
@@ -19,26 +19,12 @@ def _suffix(stack: SynthesizedStack) -> str:
 
 
 def _definition(stack: SynthesizedStack) -> dict[str, Any]:
-    """The definition as built for this stack (the synthesized one is HCL inside jsonencode)."""
+    """The definition as built for this stack (the synthesized one is HCL inside jsonencode),
+    from the spec the stack built it from; the tests compare it with the config."""
     machine = stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(stack)}")
     assert machine["definition"].startswith("${jsonencode(")
-    construct = stack.stack.platform.ingestion
+    spec = stack.stack.platform.ingestion.file_workflow_spec
     settings = config_for(_suffix(stack)).batch_workflow
-    spec = BatchFileWorkflowSpec(
-        function_arn=construct.ingest_function.lambda_function.arn,
-        bucket=stack.stack.platform.storage.batch_bucket.bucket,
-        max_concurrency=settings.max_concurrency,
-        retry=BatchRetry(
-            settings.retry_interval_seconds,
-            settings.retry_backoff_rate,
-            settings.retry_max_delay_seconds,
-            settings.retry_max_attempts,
-        ),
-        chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
-        chunk_progress_attempts=settings.chunk_progress_attempts,
-        file_failed_error=contract.BATCH_FILE_FAILED,
-        throttled_retry=THROTTLED_RETRY,
-    )
     # The synthesized HCL carries the same values: spot-check the ones config sets.
     assert f'"MaxConcurrency" = {settings.max_concurrency}' in machine["definition"]
     # No null survives synthesis (cdktf drops None), so the definition must not rely on one.

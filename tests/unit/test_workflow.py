@@ -29,39 +29,79 @@ def test_happy_path_runs_in_order(states: dict) -> None:  # type: ignore[type-ar
 
 
 BUSINESS_NOT_RETRIED = {"ErrorEquals": ["PaymentRejected", "PaymentDeclined"], "MaxAttempts": 0}
-THROTTLED = {
-    "ErrorEquals": ["Lambda.TooManyRequestsException"],
-    "IntervalSeconds": 1,
-    "BackoffRate": 2.0,
-    "MaxAttempts": 1000,  # the 900 s execution timeout is the bound, not the count
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
-INFRASTRUCTURE = {
-    "ErrorEquals": ["States.ALL"],
-    "IntervalSeconds": 1,
-    "BackoffRate": 2.0,
-    "MaxAttempts": 10,
-    "MaxDelaySeconds": 20,
-    "JitterStrategy": "FULL",
-}
+THROTTLED = ["Lambda.TooManyRequestsException"]
+EVERYTHING_ELSE = ["States.ALL"]
+
+
+def retried_errors(state: dict) -> list[list[str]]:  # type: ignore[type-arg]
+    return [retrier["ErrorEquals"] for retrier in state["Retry"]]
+
+
+def longest_waits(retrier: dict) -> list[float]:  # type: ignore[type-arg]
+    """The longest wait before each retry: IntervalSeconds times BackoffRate per retry, capped at
+    MaxDelaySeconds. With FULL jitter Step Functions waits a random time up to it: half on average."""
+    interval, rate, cap = retrier["IntervalSeconds"], retrier["BackoffRate"], retrier["MaxDelaySeconds"]
+    return [min(interval * rate**retry, cap) for retry in range(retrier["MaxAttempts"])]
+
+
+def tasks_on_longest_path(states: dict, name: str) -> int:  # type: ignore[type-arg]
+    """How many task states the longest run from ``name`` goes through, caught errors included."""
+    state = states[name]
+    following = [state.get("Next")] + [catcher["Next"] for catcher in state.get("Catch", [])]
+    longest_after = max((tasks_on_longest_path(states, after) for after in following if after), default=0)
+    return (state["Type"] == "Task") + longest_after
+
+
+def shared_retrier(states: dict, errors: list[str]) -> dict:  # type: ignore[type-arg]
+    """The one retrier every task state has for ``errors`` (they must all have the same)."""
+    tasks = [state for state in states.values() if state["Type"] == "Task"]
+    retriers = [retrier for state in tasks for retrier in state["Retry"] if retrier["ErrorEquals"] == errors]
+    assert len(retriers) == len(tasks), f"not every task retries {errors}"
+    assert all(retrier == retriers[0] for retrier in retriers), f"tasks retry {errors} differently"
+    return retriers[0]
 
 
 def test_transient_processor_errors_are_retried_with_backoff(states: dict) -> None:  # type: ignore[type-arg]
-    assert states["Process"]["Retry"] == [
-        BUSINESS_NOT_RETRIED,
-        {"ErrorEquals": ["TransientProcessorError"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+    assert retried_errors(states["Process"]) == [
+        BUSINESS_NOT_RETRIED["ErrorEquals"],
+        ["TransientProcessorError"],
         THROTTLED,
-        INFRASTRUCTURE,
+        EVERYTHING_ELSE,
     ]
+    assert states["Process"]["Retry"][0] == BUSINESS_NOT_RETRIED
+    assert states["Process"]["Retry"][1] == {
+        "ErrorEquals": ["TransientProcessorError"],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2.0,
+    }
 
 
 @pytest.mark.parametrize("state", ["Validate", "Record"])
-def test_infrastructure_errors_are_retried_with_capped_jittered_backoff(states: dict, state: str) -> None:  # type: ignore[type-arg]
-    # Declines and rejections are never retried; everything else (throttling, Sandbox.Timedout,
-    # a failed AWS call) backs off exponentially, capped at 20 s, with full jitter.
-    # A throttled invoke (nothing ran) gets many short waits of its own before the general policy.
-    assert states[state]["Retry"] == [BUSINESS_NOT_RETRIED, THROTTLED, INFRASTRUCTURE]
+def test_steps_never_retry_business_outcomes(states: dict, state: str) -> None:  # type: ignore[type-arg]
+    # Declines and rejections are never retried; a throttled invoke (nothing ran) gets its own
+    # policy before the general one for everything else (Sandbox.Timedout, a failed AWS call).
+    assert retried_errors(states[state]) == [BUSINESS_NOT_RETRIED["ErrorEquals"], THROTTLED, EVERYTHING_ELSE]
+    assert states[state]["Retry"][0] == BUSINESS_NOT_RETRIED
+
+
+def test_infrastructure_errors_back_off_exponentially_capped_with_full_jitter(states: dict) -> None:  # type: ignore[type-arg]
+    infrastructure = shared_retrier(states, EVERYTHING_ELSE)
+    # Full jitter, so throttled executions do not retry in lockstep.
+    assert infrastructure["JitterStrategy"] == "FULL"
+    # Waits double from 1 s and stop growing at 20 s: 1+2+4+8+16+5x20, up to 131 s in all.
+    assert longest_waits(infrastructure)[:6] == [1, 2, 4, 8, 16, 20]
+    assert sum(longest_waits(infrastructure)) == 131
+
+
+def test_a_throttled_invoke_is_bounded_by_the_execution_timeout_not_a_count(states: dict) -> None:  # type: ignore[type-arg]
+    throttled = shared_retrier(states, THROTTLED)
+    assert throttled["JitterStrategy"] == "FULL"
+    assert longest_waits(throttled)[:6] == [1, 2, 4, 8, 16, 20]
+    # Even waiting half the longest wait on average (FULL jitter), the attempts outlast the
+    # execution: a burst bigger than the reservation drains at its pace, and only the
+    # execution's timeout (alarmed, redrivable) stops a step waiting for a slot.
+    assert sum(longest_waits(throttled)) / 2 > workflow_definition(ARN)["TimeoutSeconds"]
 
 
 @pytest.mark.parametrize("state", ["Validate", "Process", "Record"])
@@ -79,7 +119,7 @@ def test_only_business_outcomes_compensate(states: dict, state: str) -> None:  #
 
 @pytest.mark.parametrize("state", ["Compensate", "Notify", "NotifyFailure"])
 def test_compensation_and_notifications_ride_out_infrastructure_errors(states: dict, state: str) -> None:  # type: ignore[type-arg]
-    assert states[state]["Retry"] == [THROTTLED, INFRASTRUCTURE]
+    assert retried_errors(states[state]) == [THROTTLED, EVERYTHING_ELSE]
     assert "Catch" not in states[state]
 
 
@@ -101,9 +141,15 @@ def test_settled_payment_is_never_compensated(states: dict) -> None:  # type: ig
     assert states["Notify"]["Retry"][-1]["ErrorEquals"] == ["States.ALL"]
 
 
-def test_an_execution_has_room_for_its_retries() -> None:
-    # Four steps each retrying for up to ~131 s fit in the execution timeout.
-    assert workflow_definition(ARN)["TimeoutSeconds"] == 900
+def test_an_execution_has_room_for_its_retries(states: dict) -> None:  # type: ignore[type-arg]
+    # Every step on the longest path may wait out its whole infrastructure retry policy and the
+    # execution still has not timed out: exhausted retries fail it (ExecutionsFailed), not the clock.
+    # The longest path: Validate, Process, Record, then a business outcome: Compensate, NotifyFailure.
+    assert tasks_on_longest_path(states, "Validate") == 5
+    infrastructure = shared_retrier(states, EVERYTHING_ELSE)
+    timeout = workflow_definition(ARN)["TimeoutSeconds"]
+    assert timeout == 900
+    assert tasks_on_longest_path(states, "Validate") * sum(longest_waits(infrastructure)) <= timeout
 
 
 def test_state_machine_logs_everything_to_an_encrypted_group(env_stack: SynthesizedStack) -> None:
