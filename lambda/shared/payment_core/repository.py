@@ -41,15 +41,18 @@ def from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
+def _cancelled_because(error: ClientError, reason: str) -> bool:
+    """True when ``error`` is a cancelled transaction and any of its items failed for ``reason``."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons", [])
+    return any(each.get("Code") == reason for each in reasons)
+
+
 def condition_failed(error: ClientError) -> bool:
     """True when a write (or any part of a transaction) failed only on its condition."""
     code = error.response.get("Error", {}).get("Code", "")
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons", [])
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)
+    return code == "ConditionalCheckFailedException" or _cancelled_because(error, "ConditionalCheckFailed")
 
 
 def transaction_conflict(error: ClientError) -> bool:
@@ -57,10 +60,7 @@ def transaction_conflict(error: ClientError) -> bool:
 
     DynamoDB cancels it with reason ``TransactionConflict`` and does not wait: the other
     transaction may still commit, so the caller cannot yet say whether the item exists."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons", [])
-    return any(reason.get("Code") == "TransactionConflict" for reason in reasons)
+    return _cancelled_because(error, "TransactionConflict")
 
 
 class PaymentRepository:
