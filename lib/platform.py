@@ -101,13 +101,8 @@ class PaymentPlatform(Construct):
             "monitoring",
             context=context,
             settings=config.alarms,
-            functions=self.functions,
-            queues=self.queues,
-            api=self.api,
-            state_machine=self.workflow.state_machine,
-            business_error_functions=[self.workflow.workflow_function],
-            workflow_starter=self.outbox.starter_function,
-            batch_files=self.ingestion,
+            alarm_topic=self.queues.alarm_topic,
+            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.queues],
         )
 
     @property
@@ -144,6 +139,8 @@ class PaymentPlatform(Construct):
             layer=self.layer,
             account_id=account_id,
             region=region,
+            metrics_namespace=METRICS_NAMESPACE,
+            service_name=POWERTOOLS_SERVICE,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedFunction, WatchedStateMachine
 from lib.components.base import PlatformConstruct
 from lib.components.batch_file_role import file_state_machine_role
 from lib.components.context import PlatformContext
@@ -216,4 +217,15 @@ class BatchIngestion(PlatformConstruct):
                 )
             ],
             depends_on=[permission],
+        )
+
+    def alarm_sources(self) -> AlarmSources:
+        """The ingest side's own failure path: a file that failed, timed out or was stopped, and
+        an S3 event that never started one (its DLQ). Any one needs a human."""
+        return AlarmSources(
+            functions=(WatchedFunction(self.ingest_function), WatchedFunction(self.consumer_function)),
+            state_machines=(
+                WatchedStateMachine("batch-file", self.file_state_machine, alarm_on_first=True, on_dashboard=False),
+            ),
+            dead_letter_queues=(WatchedDeadLetterQueue("batch-file-dlq-not-empty", self.file_dlq),),
         )
