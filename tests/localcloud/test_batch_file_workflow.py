@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "lambda" / "shared"))
 from payment_core.batch import job_id_for  # noqa: E402
 from payment_core.merchants import MerchantDirectory  # noqa: E402
 
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
+from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
 from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads  # noqa: E402
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lib.batch_file_definition import batch_file_definition
+from lib.components.batch_file_workflow import batch_file_definition
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
 from lib.lambda_sources import contract
