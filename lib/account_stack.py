@@ -15,6 +15,8 @@ the role, and with it the logs of every API of the region (the account setting i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cdktf import App, TerraformOutput
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -30,7 +32,6 @@ from lib.components.policies import service_trust
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
 from lib.tap_stack import TapStack
-from lib.target import ProviderOverrides
 
 ACCOUNT_STACK_NAME = "TapAccount"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -107,24 +108,19 @@ class AccountStack(PlatformStack):
     Exposes ``logging: ApiGatewayAccountLogging``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        stack_id: str = ACCOUNT_STACK_NAME,
-        *,
-        settings: DeploymentSettings,
-        provider_overrides: ProviderOverrides | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            stack_id,
-            settings=settings,
-            provider_overrides=provider_overrides,
-            # No environment tags: the stack serves every environment of the region.
-            tags=PROJECT_TAGS,
-            # One state per account and region, whichever environment's deploy applies it.
-            state_key=f"account/{settings.region}/{stack_id}.tfstate",
-        )
+    @classmethod
+    def _default_id(cls, settings: DeploymentSettings) -> str:
+        return ACCOUNT_STACK_NAME
+
+    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
+        # No environment tags: the stack serves every environment of the region.
+        return PROJECT_TAGS
+
+    def _state_key(self, settings: DeploymentSettings) -> str:
+        # One state per account and region, whichever environment's deploy applies it.
+        return f"account/{settings.region}/{self.node.id}.tfstate"
+
+    def _build(self, settings: DeploymentSettings) -> None:
         account_id = DataAwsCallerIdentity(self, "account").account_id
         self.logging: ApiGatewayAccountLogging = ApiGatewayAccountLogging(
             self, "api_gateway_logging", account_id=account_id, region=settings.region

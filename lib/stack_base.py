@@ -69,39 +69,52 @@ def target_overrides(
 
 
 class PlatformStack(TerraformStack):
-    """A stack with the settings' AWS provider (tagging every resource with ``tags``) and its
-    state: local (``terraform.<stack>.tfstate``) or the settings' S3 bucket at ``state_key``."""
+    """A stack with the settings' AWS provider and state: local (``terraform.<stack>.tfstate``) or
+    the settings' S3 bucket. Each stack says what is its own: its default id, its tags, its state
+    key and its resources (``_build``)."""
 
     def __init__(
         self,
         scope: Construct,
-        stack_id: str,
+        stack_id: str | None = None,
         *,
         settings: DeploymentSettings,
-        provider_overrides: ProviderOverrides | None,
-        tags: Mapping[str, str],
-        state_key: str,
+        provider_overrides: ProviderOverrides | None = None,
     ) -> None:
-        super().__init__(scope, stack_id)
-        self._build_provider(settings, provider_overrides, tags)
-        self._build_backend(settings, state_key)
+        super().__init__(scope, stack_id or self._default_id(settings))
+        self._build_provider(settings, provider_overrides)
+        self._build_backend(settings)
+        self._build(settings)
 
-    def _build_provider(
-        self, settings: DeploymentSettings, overrides: ProviderOverrides | None, tags: Mapping[str, str]
-    ) -> None:
+    @classmethod
+    def _default_id(cls, settings: DeploymentSettings) -> str:
+        raise NotImplementedError
+
+    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
+        """On every resource of the stack (the provider's default tags)."""
+        raise NotImplementedError
+
+    def _state_key(self, settings: DeploymentSettings) -> str:
+        """Where the stack's state lives in the settings' S3 bucket."""
+        raise NotImplementedError
+
+    def _build(self, settings: DeploymentSettings) -> None:
+        raise NotImplementedError
+
+    def _build_provider(self, settings: DeploymentSettings, overrides: ProviderOverrides | None) -> None:
         AwsProvider(
             self,
             "aws",
             region=settings.region,
-            default_tags=[AwsProviderDefaultTags(tags=dict(tags))],
+            default_tags=[AwsProviderDefaultTags(tags=dict(self._tags(settings)))],
             **_provider_arguments(overrides),
         )
 
-    def _build_backend(self, settings: DeploymentSettings, state_key: str) -> None:
+    def _build_backend(self, settings: DeploymentSettings) -> None:
         state = settings.state_backend
         if state is None:
             LocalBackend(self, path=f"terraform.{self.node.id}.tfstate")
             return
-        S3Backend(self, bucket=state.bucket, key=state_key, region=state.region, encrypt=True)
+        S3Backend(self, bucket=state.bucket, key=self._state_key(settings), region=state.region, encrypt=True)
         # S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field.
         self.add_override("terraform.backend.s3.use_lockfile", True)

@@ -5,39 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cdktf import App, TerraformOutput
-from constructs import Construct
 
 from lib.naming import Namer
 from lib.platform import PaymentPlatform
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
-from lib.target import ProviderOverrides
 
 
 class TapStack(PlatformStack):
     """The platform and its outputs, tagged with the environment (provider and state: ``PlatformStack``)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        stack_id: str,
-        *,
-        settings: DeploymentSettings,
-        provider_overrides: ProviderOverrides | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            stack_id,
-            settings=settings,
-            provider_overrides=provider_overrides,
-            tags={
-                "Environment": settings.config.environment,
-                "EnvironmentSuffix": settings.environment_suffix,
-                **PROJECT_TAGS,
-                **settings.ci_tags,
-            },
-            state_key=f"{settings.environment_suffix}/{stack_id}.tfstate",
-        )
+    @classmethod
+    def _default_id(cls, settings: DeploymentSettings) -> str:
+        return settings.stack_name
+
+    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
+        return {
+            "Environment": settings.config.environment,
+            "EnvironmentSuffix": settings.environment_suffix,
+            **PROJECT_TAGS,
+            **settings.ci_tags,
+        }
+
+    def _state_key(self, settings: DeploymentSettings) -> str:
+        return f"{settings.environment_suffix}/{self.node.id}.tfstate"
+
+    def _build(self, settings: DeploymentSettings) -> None:
         self.platform: PaymentPlatform = PaymentPlatform(
             self,
             "platform",

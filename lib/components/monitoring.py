@@ -50,8 +50,7 @@ class Monitoring(Construct):
         self._build_function_alarms()
         self._build_api_alarms()
         self._build_state_machine_alarms()
-        self._build_dead_letter_alarms()
-        self._build_stream_lag_alarms()
+        self._build_backlog_alarms()
         self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
         self.dashboard: CloudwatchDashboard = self._build_dashboard()
 
@@ -101,28 +100,29 @@ class Monitoring(Construct):
             for metric, outcome in _UNFINISHED_EXECUTIONS:
                 self._alarm(f"{watched.name}-{outcome}", "AWS/States", metric, machine, threshold)
 
-    def _build_dead_letter_alarms(self) -> None:
-        for watched in self._sources.dead_letter_queues:
-            self._alarm(
+    def _build_backlog_alarms(self) -> None:
+        """Work left waiting, by its largest (Maximum) value: a message in a dead-letter queue (each
+        is an item that needs a human), or a stream record older than the config allows."""
+        sources, settings = self._sources, self._settings
+        backlogs = [
+            (
                 watched.alarm_name,
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                {"QueueName": watched.queue.name},
+                ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": watched.queue.name}),
                 0,
-                statistic="Maximum",
-                comparison="GreaterThanThreshold",
+                "GreaterThanThreshold",
             )
-
-    def _build_stream_lag_alarms(self) -> None:
-        for watched in self._sources.stream_consumers:
-            self._alarm(
+            for watched in sources.dead_letter_queues
+        ] + [
+            (
                 watched.alarm_name,
-                "AWS/Lambda",
-                "IteratorAge",
-                {"FunctionName": watched.function.lambda_function.function_name},
-                self._settings.unstarted_payment_age_seconds * 1000,
-                statistic="Maximum",
+                ("AWS/Lambda", "IteratorAge", {"FunctionName": watched.function.lambda_function.function_name}),
+                settings.unstarted_payment_age_seconds * 1000,
+                "GreaterThanOrEqualToThreshold",
             )
+            for watched in sources.stream_consumers
+        ]
+        for name, (namespace, metric, dimensions), threshold, comparison in backlogs:
+            self._alarm(name, namespace, metric, dimensions, threshold, statistic="Maximum", comparison=comparison)
 
     def _build_subscriptions(self, alarm_topic: SnsTopic) -> list[SnsTopicSubscription]:
         return [
