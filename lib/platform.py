@@ -22,7 +22,7 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import Workflow
 from lib.config import PlatformConfig
-from lib.lambda_sources import contract
+from payment_core import contract
 from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
@@ -128,7 +128,7 @@ class PaymentPlatform(Construct):
             self,
             "layer",
             layer_name=namer("payment-shared"),
-            description="Powertools and the payment_core domain package",
+            description="Powertools and the other third-party packages the functions import",
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             compatible_runtimes=[LAMBDA_RUNTIME],

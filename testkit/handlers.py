@@ -1,34 +1,32 @@
-"""Load the handlers as Lambda does (each ``handler.py`` under its own name), and drive them."""
+"""Import the handlers as Lambda does (``payment_core.handlers.<function>``), and drive them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from payment_core import contract
+from payment_core.handlers import api, authorizer, batch_ingest, queue_consumer, workflow, workflow_starter
 from payment_core.runtime import FunctionRuntime
 
-from testkit import LAMBDA_DIR
 from testkit.account import AwsClients
 from testkit.environment import ACCOUNT_ID, REGION
 
 FUNCTIONS = contract.FUNCTION_NAMES
+HANDLER_MODULES: dict[str, ModuleType] = {
+    contract.API: api,
+    contract.AUTHORIZER: authorizer,
+    contract.BATCH_INGEST: batch_ingest,
+    contract.QUEUE_CONSUMER: queue_consumer,
+    contract.WORKFLOW: workflow,
+    contract.WORKFLOW_STARTER: workflow_starter,
+}
 
 
 def load_handler(function: str) -> ModuleType:
-    """Each function's module is called handler.py; import each under its own name, once."""
-    name = f"{function}_handler"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, LAMBDA_DIR / function / "handler.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The module of ``function``'s handler string (``payment_core.handlers.<function>``)."""
+    return HANDLER_MODULES[function]
 
 
 def runtime_of(handler: ModuleType) -> FunctionRuntime[Any]:

@@ -45,7 +45,7 @@ from lib.components.policies import statement
 from lib.components.storage import Storage
 from lib.config import ApiConfig, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
-from lib.lambda_sources import contract
+from payment_core import contract
 
 # The credential: a merchant's API key, read by the authorizer (and by the usage plans).
 API_KEY_HEADER = "x-api-key"

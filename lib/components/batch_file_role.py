@@ -9,7 +9,7 @@ from constructs import Construct
 from lib.components.context import PlatformContext
 from lib.components.policies import statement
 from lib.components.state_machine import state_machine_role
-from lib.lambda_sources import contract
+from payment_core import contract
 
 
 def file_state_machine_role(

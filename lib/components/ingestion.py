@@ -28,7 +28,7 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import BatchWorkflowConfig, QueueConfig
-from lib.lambda_sources import contract
+from payment_core import contract
 
 BATCH_STATE_MACHINE = "batch-file"
 

@@ -20,7 +20,7 @@ from lib.components.function import PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.queues import Queues
 from lib.config import AlarmConfig
-from lib.lambda_sources import contract
+from payment_core import contract
 
 
 class Monitoring(Construct):

@@ -27,7 +27,7 @@ from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.lambda_sources import contract
+from payment_core import contract
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
 INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
-from lib.lambda_sources import contract
+from payment_core import contract
 
 
 class Queues(Construct):

@@ -21,7 +21,7 @@ from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
-from lib.lambda_sources import contract
+from payment_core import contract
 
 # Business outcomes go to Compensate at once; they are never retried.
 _BUSINESS_NO_RETRY: dict[str, Any] = {

@@ -28,7 +28,7 @@ from lib.config.limits import (
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
 from lib.config.subscribers import AlarmSubscriber
-from lib.lambda_sources import FUNCTION_NAMES
+from payment_core.contract import FUNCTION_NAMES
 
 if TYPE_CHECKING:
     # The slices import this module's checks; the dataclass only annotates with them.

@@ -30,7 +30,7 @@ import pytest
 
 from demo.deployment import StackDeployment
 from demo.traffic import FINAL_STATUSES, PlatformClient
-from lib.lambda_sources import contract
+from payment_core import contract
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.fault_switch import fault_switch
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from payment_core.batch import (
+from payment_core.batch.rows import (
     EXPECTED_HEADER,
     Rejection,
     RejectionReport,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from payment_core import contract, errors
-from payment_core.api_errors import HTTP_ERRORS, http_error_for
+from payment_core.api.errors import HTTP_ERRORS, http_error_for
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import (
     ApiEnvironment,

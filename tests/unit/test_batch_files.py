@@ -10,7 +10,7 @@ import pytest
 from lib.batch_file_definition import batch_file_definition
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
-from lib.lambda_sources import contract
+from payment_core import contract
 from tests.unit.synth import SynthesizedStack
 
 

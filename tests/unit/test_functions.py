@@ -6,7 +6,7 @@ import pytest
 from cdktf import Testing
 
 from lib.config import config_for
-from lib.lambda_sources import FUNCTION_NAMES, function_environment_names
+from payment_core.contract import FUNCTION_ENVIRONMENT, FUNCTION_NAMES
 from tests.unit.synth import SynthesizedStack, key_arn
 
 FUNCTION_BASE_NAMES = {
@@ -46,7 +46,7 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_function_environment_is_exactly_the_contract(dev: SynthesizedStack, function: str) -> None:
     variables = _function(dev, function)["environment"]["variables"]
-    assert sorted(variables) == sorted(function_environment_names(function))
+    assert sorted(variables) == sorted(FUNCTION_ENVIRONMENT[function])
     assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
     assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
     assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
@@ -129,7 +129,7 @@ def test_function_environment_must_match_the_contract_exactly() -> None:
 
     # The platform has no value for STATUS_TOPIC_ARN yet; the function's own values add one the
     # contract does not give it.
-    common = {name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
+    common = {name: "x" for name in FUNCTION_ENVIRONMENT["workflow"] if name != "STATUS_TOPIC_ARN"}
     spec = FunctionSpec(name="workflow", statements=[], environment={"EXTRA": "y"})
     with pytest.raises(ValueError) as refused:
         function_environment(spec, common)
@@ -140,8 +140,8 @@ def test_a_function_gets_only_the_variables_the_contract_lists_for_it() -> None:
     from lib.components.function import FunctionSpec, function_environment
 
     common = {name: f"common-{name}" for name in ("PAYMENTS_TABLE_NAME", "MERCHANTS_TABLE_NAME", "UNRELATED")}
-    common |= {name: "x" for name in function_environment_names("authorizer") if name != "MERCHANTS_TABLE_NAME"}
+    common |= {name: "x" for name in FUNCTION_ENVIRONMENT["authorizer"] if name != "MERCHANTS_TABLE_NAME"}
     spec = FunctionSpec(name="authorizer", statements=[])
     environment = function_environment(spec, common)
-    assert set(environment) == set(function_environment_names("authorizer"))
+    assert set(environment) == set(FUNCTION_ENVIRONMENT["authorizer"])
     assert environment["MERCHANTS_TABLE_NAME"] == "common-MERCHANTS_TABLE_NAME"
