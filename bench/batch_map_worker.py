@@ -117,7 +117,8 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     from payment_core.batch.ledger import BatchLedger
     from payment_core.batch.chunk_ingest import ChunkIncomplete
     from payment_core.tenancy.merchants import MerchantDirectory
-    from payment_core.settings import BusinessRules, FunctionVariables
+    from payment_core.rules import BusinessRules
+    from payment_core.settings import FunctionVariables
 
     s3: Any = handlers.client("s3")
     sqs: Any = handlers.client("sqs")

@@ -2,13 +2,13 @@
 
 Every fact that both sides must agree on lives here and nowhere else: the function names,
 the environment variables each function reads, the table index names, the S3 prefixes
-(which also scope IAM), and the error names the state machine matches on. The stack loads
-this file by path at synth time (``lambda`` is a Python keyword, so the tree is not a
-package) and builds names, environments, IAM scopes and the state machine from it; the
-handlers import it from the shared layer at run time. Adding a function or a variable is a
-change here, which the synth-time checks then enforce on both sides.
+(which also scope IAM), and the error names the state machine matches on. The stack imports
+it at synth time (``payment_core`` is installed in the project's environment) and builds
+names, environments, IAM scopes and the state machine from it; the handlers import it from
+their own code asset at run time. Adding a function or a variable is a change here, which
+the synth-time checks then enforce on both sides.
 
-It must stay dependency-free (stdlib only): it is loaded outside the layer's packages.
+It must stay dependency-free (stdlib only): the stack imports it without the layer's packages.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 # --- Functions ----------------------------------------------------------------------------
-# The logical name of each function: its directory under ``lambda/``, its config slice,
+# The logical name of each function: its module under ``payment_core.handlers``, its config slice,
 # its deployed name's stem (``<name>-<suffix>`` with ``_`` → ``-``) and its output name.
 API: Final = "api"
 WORKFLOW: Final = "workflow"
@@ -96,14 +96,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     # api and queue_consumer only store payments; the starter alone calls StartExecution.
     WORKFLOW_STARTER: (
         STATE_MACHINE_ARN,
-        MAX_PAYMENT_AMOUNT,
-        ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    # The payment rules (MAX_PAYMENT_AMOUNT, ALLOWED_CURRENCIES) only where a function checks
+    # payments (payment_core.rules): not the authorizer, not the starter.
     AUTHORIZER: (
         MERCHANTS_TABLE_NAME,
-        MAX_PAYMENT_AMOUNT,  # every function reads the payment rules (FunctionEnvironment)
-        ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
     ),
 }

@@ -1,7 +1,9 @@
 """A function's runtime: Powertools, typed environment, AWS clients and repositories, built once.
 
-Each handler module holds one runtime. Everything in it is built on first use and kept for
-the life of the execution environment (building clients at import would bind them to
+Each handler module (``payment_core.handlers.<function>``) holds one runtime: the pieces
+here plus its own, so a function imports only what it uses and one function's wiring never
+slows another's cold start. Everything in it is built on first use and kept for the life of
+the execution environment (building clients at import would bind them to
 whatever endpoint and credentials exist then). Tests replace a piece with ``override`` and
 drop everything with ``reset``: a replaced or dropped piece also drops every piece built
 before it, so a repository never keeps a client a test has replaced.
@@ -22,19 +24,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment_core import contract
-from payment_core.payments.repository import PaymentRepository
-from payment_core.settings import (
-    BatchIngestEnvironment,
-    FunctionEnvironment,
-    FunctionVariables,
-    IntakeEnvironment,
-    PaymentsEnvironment,
-    WorkflowEnvironment,
-    WorkflowStarterEnvironment,
-    read_environment,
-)
-from payment_core.payments.submission import StepFunctionsStarter
+from payment_core.settings import FunctionEnvironment, FunctionVariables, read_environment
 from payment_core.tracing import TRACED_MODULES
 
 if TYPE_CHECKING:
@@ -43,11 +33,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
-
-    # Only the function that uses one of these imports it (in its runtime's __init__): the
-    # layer ships no bytecode, so every module a cold start imports is also compiled then.
-    from payment_core.batch.workflow import BatchFileDeps
-    from payment_core.payments.notifications import SnsStatusPublisher
 
 T = TypeVar("T")
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
@@ -143,75 +128,3 @@ class FunctionRuntime(Generic[Environment]):
             return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
-
-
-Payments = TypeVar("Payments", bound=PaymentsEnvironment)
-Intake = TypeVar("Intake", bound=IntakeEnvironment)
-
-
-class PaymentsRuntime(FunctionRuntime[Payments]):
-    """A function that reads and writes payments."""
-
-    def __init__(self, function: str, environment: type[Payments]) -> None:
-        super().__init__(function, environment)
-        self.payment_repository: Cached[PaymentRepository] = self.cached(self._payment_repository)
-
-    def _payment_repository(self) -> PaymentRepository:
-        tables = self.environment().payment_tables
-        return PaymentRepository(self.dynamodb(), tables.payments, tables.audit)
-
-
-class IntakeRuntime(PaymentsRuntime[Intake]):
-    """A function that accepts payments (``api``, ``queue_consumer``); the outbox starts their workflows."""
-
-
-class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
-    """workflow_starter: StartExecution for each new payment on the payments table's stream."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
-        self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
-            lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
-        )
-
-
-class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
-    """The workflow's steps: payments, and the status topic the Notify step publishes to."""
-
-    def __init__(self) -> None:
-        from payment_core.payments.notifications import SnsStatusPublisher
-
-        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
-        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
-            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
-        )
-
-
-class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
-    """batch_ingest: starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
-        self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
-
-    def _batch_file_deps(self) -> BatchFileDeps:
-        from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings
-        from payment_core.batch.jobs import BatchFiles, WorkLayout
-        from payment_core.batch.ledger import BatchLedger
-        from payment_core.tenancy.merchants import MerchantDirectory
-
-        environment = self.environment()
-        layout = WorkLayout(contract.BATCH_WORK_PREFIX)
-        dynamodb, s3 = self.dynamodb(), self.s3()
-        ledger = BatchLedger(dynamodb, environment.batch_jobs_table, environment.batch_claims_table)
-        return BatchFileDeps(
-            s3=s3,
-            files=BatchFiles(dynamodb, environment.batch_jobs_table),
-            # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
-            chunk_clients=ChunkClients(
-                s3, self.sqs(), ledger, MerchantDirectory(dynamodb, environment.merchants_table)
-            ),
-            rules=environment.rules,
-            plan=PlanSettings(environment.records_per_chunk, layout),
-            chunk=ChunkSettings(environment.payment_queue_url, layout, environment.time_reserve_ms),
-        )

@@ -18,7 +18,7 @@ from payment_core.batch.rows import (
     check_header,
     parse_row,
 )
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 
 
 @dataclass(frozen=True)

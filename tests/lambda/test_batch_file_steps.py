@@ -23,7 +23,8 @@ from payment_core.batch.jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED,
 from payment_core.batch.ledger import BatchLedger
 from payment_core.batch.chunk_ingest import ChunkIncomplete
 from payment_core.tenancy.merchants import MerchantDirectory
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
 from testkit.events import CSV_HEADER as HEADER

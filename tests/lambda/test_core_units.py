@@ -19,7 +19,8 @@ from payment_core.payments.models import Payment, PaymentRequest, PaymentStatus
 from payment_core.payments.money import parse_currencies
 from payment_core.api.page_tokens import HmacSha256, PageTokens
 from payment_core.payments.repository import PaymentRepository, condition_failed, transaction_conflict
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 from testkit.api import VALID_BODY, call
 from testkit.environment import HANDLER_ENVIRONMENT

@@ -21,7 +21,8 @@ from payment_core.batch.rows import Rejection, RejectionReport
 from payment_core.batch.ledger import ClaimOwner
 from payment_core.batch.chunk_ingest import claiming_rows, owned_rows, validate_chunk
 from payment_core.batch.csv_chunks import MAX_LINE_BYTES, BoundedLines, Chunk, plan_chunks
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 from reference_ingest import ingest_csv
 
 from testkit.environment import HANDLER_ENVIRONMENT

@@ -15,7 +15,8 @@ from payment_core.api.requests import parse_create_payment, parse_list_payments
 from payment_core.errors import DomainError
 from payment_core.payments.money import MINOR_UNITS, format_amount, parse_amount
 from payment_core.api.page_tokens import HmacSha256, PageTokens
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 from testkit.api import VALID_BODY
 from testkit.environment import HANDLER_ENVIRONMENT

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 from payment_core import contract, errors
 from payment_core.api.errors import HTTP_ERRORS, http_error_for
+from payment_core.handlers.api import ApiEnvironment
+from payment_core.handlers.authorizer import AuthorizerEnvironment
+from payment_core.handlers.batch_ingest import BatchIngestEnvironment
+from payment_core.handlers.queue_consumer import QueueConsumerEnvironment
+from payment_core.handlers.workflow import WorkflowEnvironment
+from payment_core.handlers.workflow_starter import WorkflowStarterEnvironment
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import (
-    ApiEnvironment,
-    AuthorizerEnvironment,
-    BatchIngestEnvironment,
-    FunctionVariables,
-    QueueConsumerEnvironment,
-    WorkflowEnvironment,
-    WorkflowStarterEnvironment,
-    read_environment,
-)
+from payment_core.settings import FunctionVariables, read_environment
 
 from testkit.handlers import FUNCTIONS, load_handler
 

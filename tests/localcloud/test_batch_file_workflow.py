@@ -38,7 +38,8 @@ from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettin
 from payment_core.batch.jobs import BatchFiles, WorkLayout
 from payment_core.batch.ledger import BatchLedger
 from payment_core.tenancy.merchants import MerchantDirectory
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
 layout = WorkLayout(os.environ["WORK_PREFIX"])

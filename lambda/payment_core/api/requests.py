@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.payments.models import PaymentRequest, format_timestamp
 from payment_core.api.page_tokens import PageQuery, PageTokens
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import bind_merchant
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,

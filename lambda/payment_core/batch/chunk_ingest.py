@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from payment_core.batch.rows import Rejection, parse_row
 from payment_core.batch.ledger import MAX_TRANSACTION_ITEMS, BatchLedger, ChunkCounts, ClaimOwner
 from payment_core.batch.csv_chunks import BoundedLines, Chunk, read_records
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient

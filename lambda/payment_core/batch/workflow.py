@@ -44,7 +44,7 @@ from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_
 from payment_core.batch.csv_chunks import Chunk, ChunkPlanner
 from payment_core.tenancy.merchants import MerchantDirectory
 from payment_core.payments.repository import condition_failed
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

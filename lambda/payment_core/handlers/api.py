@@ -7,6 +7,7 @@ them to API Gateway.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -21,12 +22,24 @@ from payment_core.api.requests import (
 )
 from payment_core.errors import PaymentNotFound
 from payment_core.api.page_tokens import KmsMac, PageQuery, PageTokens
-from payment_core.runtime import IntakeRuntime
-from payment_core.settings import ApiEnvironment
+from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.rules import BusinessRules
+from payment_core.settings import reads, variable
 from payment_core.payments.submission import accept_api_payment
 from payment_core.tenancy.callers import verified_merchant
 
-runtime = IntakeRuntime(contract.API, ApiEnvironment)
+
+
+@dataclass(frozen=True)
+class ApiEnvironment(PaymentsEnvironment):
+    """Stores new payments (their stream records start the workflows), checked against the rules;
+    also the key that signs list page tokens."""
+
+    rules: BusinessRules = field(metadata=reads(BusinessRules.read))
+    page_token_key_id: str = field(metadata=variable(contract.PAGE_TOKEN_KEY_ID))
+
+
+runtime = PaymentsRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
 page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))

@@ -9,13 +9,23 @@ docs/design.md), so a disabled merchant is refused on its next request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory, authorizer_response
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import AuthorizerEnvironment
+from payment_core.settings import FunctionEnvironment, variable
+
+
+
+@dataclass(frozen=True)
+class AuthorizerEnvironment(FunctionEnvironment):
+    """Resolves API keys in the merchants table (and reads no payment rules)."""
+
+    merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
+
 
 runtime = FunctionRuntime(contract.AUTHORIZER, AuthorizerEnvironment)
 merchant_directory = runtime.cached(

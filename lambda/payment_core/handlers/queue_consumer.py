@@ -7,6 +7,7 @@ moves it to the DLQ. Nothing is skipped silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -19,11 +20,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment_core import contract
 from payment_core.payments.models import Payment, format_timestamp, utc_now
 from payment_core.payments.queue_messages import parse_queue_message
-from payment_core.runtime import IntakeRuntime
-from payment_core.settings import QueueConsumerEnvironment
+from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.rules import BusinessRules
+from payment_core.settings import reads
 from payment_core.payments.submission import submit
 
-runtime = IntakeRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment)
+
+
+@dataclass(frozen=True)
+class QueueConsumerEnvironment(PaymentsEnvironment):
+    """Stores each batch row's payment (its stream record starts the workflow), re-checked against the rules."""
+
+    rules: BusinessRules = field(metadata=reads(BusinessRules.read))
+
+
+runtime = PaymentsRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment)
 # A whole failed batch is still a partial response (every id listed), not an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -9,6 +9,8 @@ Domain errors propagate unchanged so Step Functions sees their class names
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,8 +18,33 @@ from payment_core import contract
 from payment_core.payments import workflow
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import Payment, PaymentStatus
-from payment_core.runtime import WorkflowRuntime
+from payment_core.payments.notifications import SnsStatusPublisher
+from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.rules import BusinessRules
+from payment_core.runtime import Cached
+from payment_core.settings import reads, variable
 from payment_core.payments.validation import payment_id_field
+
+
+
+@dataclass(frozen=True)
+class WorkflowEnvironment(PaymentsEnvironment):
+    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants;
+    Notify publishes to the status topic."""
+
+    rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
+    status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
+
+
+class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
+    """Payments, and the status topic the Notify step publishes to."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
+        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
+            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
+        )
+
 
 runtime = WorkflowRuntime()
 

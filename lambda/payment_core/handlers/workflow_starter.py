@@ -9,6 +9,7 @@ on, in order, until it succeeds or its retries run out (then the DLQ, which is a
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -18,8 +19,30 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payment_core.runtime import WorkflowStarterRuntime
+from payment_core import contract
+from payment_core.payments.submission import StepFunctionsStarter
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, variable
 from payment_core.payments.validation import payment_id_field
+
+
+
+@dataclass(frozen=True)
+class WorkflowStarterEnvironment(FunctionEnvironment):
+    """The state machine it starts (and no payment rules: it only relays new payments)."""
+
+    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
+
+
+class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
+    """StartExecution for each new payment on the payments table's stream."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
+        self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
+            lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
+        )
+
 
 runtime = WorkflowStarterRuntime()
 # A whole failed batch is still a partial response (every sequence number listed).

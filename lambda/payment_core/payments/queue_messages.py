@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import PaymentRequest
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
     check_fields,

@@ -10,7 +10,7 @@ from typing import Any
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import MERCHANT_ID_PATTERN, PaymentRequest, is_valid_payment_id
 from payment_core.payments.money import parse_amount, parse_currency
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import refuse_cardholder_data
 
 MAX_CUSTOMER_REF_LENGTH = 128

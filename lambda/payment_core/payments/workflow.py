@@ -15,7 +15,7 @@ from payment_core.payments import processor
 from payment_core.errors import InvalidTransition, PaymentNotFound, PaymentRejected
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.repository import PaymentRepository
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 
 ACTOR = "workflow"
 MAX_REASON_LENGTH = 500
