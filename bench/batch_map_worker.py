@@ -112,13 +112,20 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     handlers = emulator.handler_session()
     counter = CallCounter().attach(handlers)
     from payment_core import contract
-    from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step, start_file
+    from payment_core.batch.chunk_ingest import ChunkIncomplete
     from payment_core.batch.jobs import BatchFile, BatchFiles, WorkLayout
     from payment_core.batch.ledger import BatchLedger
-    from payment_core.batch.chunk_ingest import ChunkIncomplete
-    from payment_core.tenancy.merchants import MerchantDirectory
+    from payment_core.batch.workflow import (
+        BatchFileDeps,
+        ChunkClients,
+        ChunkSettings,
+        PlanSettings,
+        run_step,
+        start_file,
+    )
     from payment_core.rules import BusinessRules
     from payment_core.settings import FunctionVariables
+    from payment_core.tenancy.merchants import MerchantDirectory
 
     s3: Any = handlers.client("s3")
     sqs: Any = handlers.client("sqs")

@@ -1,7 +1,8 @@
 """Figure 4: importing each handler in a fresh interpreter vs a fresh ``import boto3``.
 
 Each run is a new ``python -S`` process whose ``sys.path`` is what Lambda gives a
-function: its code (``build/function``, the ``payment_core`` package every function ships), the layer's ``python/`` (``build/layer``, as built), then
+function: its code (``build/function``, the ``payment_core`` package every function ships),
+the layer's ``python/`` (``build/layer``, as built), then
 only what the python3.12 runtime provides (boto3, botocore, s3transfer, jmespath, dateutil,
 six, urllib3: linked from the venv), so a dependency missing from the layer would fail here
 as it would in Lambda. The environment is a function's

@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-
-ROOT = Path(__file__).resolve().parent.parent
 from payment_core.tenancy.merchants import (
     MerchantDirectory,
     MerchantExists,
@@ -41,6 +39,8 @@ from payment_core.tenancy.merchants import (
     UnknownMerchant,
     valid_merchant_id,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DEMO_STATE_DIR = ROOT / ".localcloud" / "demo"
 DEMO_STACK_DIR = DEMO_STATE_DIR / "cdktf.out" / "stacks" / "TapStackdemo"

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from payment_core import contract
-from payment_core.handlers import api, authorizer, batch_ingest, queue_consumer, workflow, workflow_starter
 from payment_core.runtime import FunctionRuntime
 
 from testkit.account import AwsClients
 from testkit.environment import ACCOUNT_ID, REGION
 
 FUNCTIONS = contract.FUNCTION_NAMES
-HANDLER_MODULES: dict[str, ModuleType] = {
-    contract.API: api,
-    contract.AUTHORIZER: authorizer,
-    contract.BATCH_INGEST: batch_ingest,
-    contract.QUEUE_CONSUMER: queue_consumer,
-    contract.WORKFLOW: workflow,
-    contract.WORKFLOW_STARTER: workflow_starter,
-}
 
 
 def load_handler(function: str) -> ModuleType:
-    """The module of ``function``'s handler string (``payment_core.handlers.<function>``)."""
-    return HANDLER_MODULES[function]
+    """The module of ``function``'s handler string (``payment_core.handlers.<function>``), imported
+    on first use as Lambda imports it: its Powertools read the environment the caller has set."""
+    if function not in FUNCTIONS:
+        raise ValueError(f"{function!r} is not one of the contract's functions {FUNCTIONS}")
+    return importlib.import_module(f"payment_core.handlers.{function}")  # by name: the handler string's module
 
 
 def runtime_of(handler: ModuleType) -> FunctionRuntime[Any]:

@@ -76,6 +76,7 @@ class FunctionRuntime(Generic[Environment]):
 
     def __init__(self, function: str, environment: type[Environment]) -> None:
         self.function = function
+        self.environment_type = environment
         self.logger = Logger()
         self.tracer = Tracer(patch_modules=TRACED_MODULES)
         self.metrics = Metrics()

@@ -9,7 +9,7 @@ from it, and names a missing or malformed one in its error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from payment_core import contract

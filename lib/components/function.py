@@ -20,12 +20,12 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
 )
 from constructs import Construct
+from payment_core.contract import FUNCTION_ENVIRONMENT
 
 from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
 from lib.lambda_sources import handler_for
 from lib.layer import function_code_dir
-from payment_core.contract import FUNCTION_ENVIRONMENT
 
 LAMBDA_RUNTIME = "python3.12"
 
@@ -58,7 +58,8 @@ def function_environment(spec: FunctionSpec, common: Mapping[str, str]) -> dict[
 
 
 class PaymentFunction(Construct):
-    """A python3.12 function running ``payment_core.handlers.<name>``, with its own least-privilege role and log group."""
+    """A python3.12 function running ``payment_core.handlers.<name>``, with its own least-privilege
+    role and log group."""
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, spec: FunctionSpec) -> None:
         super().__init__(scope, construct_id)

@@ -38,11 +38,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.context import PlatformContext
 from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
-from payment_core import contract
 
 
 class Storage(Construct):

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
-from payment_core.batch.rows import Rejection, RejectionReport
-from payment_core.batch.ledger import ClaimOwner
 from payment_core.batch.chunk_ingest import claiming_rows, owned_rows, validate_chunk
 from payment_core.batch.csv_chunks import MAX_LINE_BYTES, BoundedLines, Chunk, plan_chunks
+from payment_core.batch.ledger import ClaimOwner
+from payment_core.batch.rows import Rejection, RejectionReport
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables
 from reference_ingest import ingest_csv

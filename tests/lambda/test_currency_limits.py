@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from payment_core.payments.currency_limits import CurrencyLimits
 from payment_core.errors import InvalidRequest
+from payment_core.payments.currency_limits import CurrencyLimits
 
 SETTING = "USD=10000,EUR=10000,JPY=1500000,KWD=3000"
 

@@ -11,8 +11,8 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from payment_core.errors import InvalidRequest
 from payment_core.api.page_tokens import EXPIRED, INVALID, HmacSha256, PageQuery, PageTokens
+from payment_core.errors import InvalidRequest
 
 QUERY = PageQuery("m-1", "2026-01-01T00:00:00.000000Z", "2026-12-31T23:59:59.999999Z")
 KEY = {"payment_id": "pay_1", "merchant_id": "m-1", "created_at": "2026-06-01T00:00:00.000000Z"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import time
 import zipfile
 from collections.abc import Callable

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from payment_core import contract
+
 from tests.unit.synth import SynthesizedStack
 
 ROOT = Path(__file__).resolve().parents[2]

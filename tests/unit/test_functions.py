@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from cdktf import Testing
+from payment_core.contract import FUNCTION_ENVIRONMENT, FUNCTION_NAMES
 
 from lib.config import config_for
-from payment_core.contract import FUNCTION_ENVIRONMENT, FUNCTION_NAMES
 from tests.unit.synth import SynthesizedStack, key_arn
 
 FUNCTION_BASE_NAMES = {

@@ -8,11 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from payment_core.api.page_tokens import PageQuery, PageTokens
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.payments.models import PaymentRequest, format_timestamp
-from payment_core.api.page_tokens import PageQuery, PageTokens
-from payment_core.rules import BusinessRules
-from payment_core.tenancy.callers import bind_merchant
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
     check_fields,
@@ -21,6 +19,8 @@ from payment_core.payments.validation import (
     payment_id_field,
     payment_request,
 )
+from payment_core.rules import BusinessRules
+from payment_core.tenancy.callers import bind_merchant
 
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"

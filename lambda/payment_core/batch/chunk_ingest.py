@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from payment_core.batch.rows import Rejection, parse_row
-from payment_core.batch.ledger import MAX_TRANSACTION_ITEMS, BatchLedger, ChunkCounts, ClaimOwner
 from payment_core.batch.csv_chunks import BoundedLines, Chunk, read_records
+from payment_core.batch.ledger import MAX_TRANSACTION_ITEMS, BatchLedger, ChunkCounts, ClaimOwner
+from payment_core.batch.rows import Rejection, parse_row
 from payment_core.rules import BusinessRules
 
 if TYPE_CHECKING:

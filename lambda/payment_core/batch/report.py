@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from payment_core.batch.rows import REPORT_HEADER, Rejection, RejectionReport, report_key_for
 from payment_core.batch.jobs import COMPLETED, BatchFile, BatchFiles, WorkLayout
+from payment_core.batch.rows import REPORT_HEADER, Rejection, RejectionReport, report_key_for
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

@@ -19,8 +19,8 @@ from typing import IO, Any
 from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.payments.money import format_amount
-from payment_core.rules import BusinessRules
 from payment_core.payments.validation import payment_id_field, payment_request
+from payment_core.rules import BusinessRules
 
 EXPECTED_HEADER = ("payment_id", "merchant_id", "amount", "currency", "customer_ref")
 REPORT_HEADER = ("row_number", "reason")

@@ -26,7 +26,8 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from payment_core.batch.rows import report_key_for
+from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
+from payment_core.batch.csv_chunks import Chunk, ChunkPlanner
 from payment_core.batch.jobs import (
     ALREADY_COMPLETED,
     ALREADY_STARTED,
@@ -40,11 +41,10 @@ from payment_core.batch.jobs import (
 )
 from payment_core.batch.ledger import BatchLedger
 from payment_core.batch.report import join_reports, refuse_file, write_rejections
-from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
-from payment_core.batch.csv_chunks import Chunk, ChunkPlanner
-from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.batch.rows import report_key_for
 from payment_core.payments.repository import condition_failed
 from payment_core.rules import BusinessRules
+from payment_core.tenancy.merchants import MerchantDirectory
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

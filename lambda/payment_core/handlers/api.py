@@ -13,21 +13,21 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
+from payment_core.api.page_tokens import KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
     parse_create_payment,
     parse_list_payments,
     parse_payment_id,
 )
 from payment_core.errors import PaymentNotFound
-from payment_core.api.page_tokens import KmsMac, PageQuery, PageTokens
+from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.settings import reads, variable
-from payment_core.payments.submission import accept_api_payment
 from payment_core.tenancy.callers import verified_merchant
-
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
-from payment_core.tenancy.merchants import MerchantDirectory, authorizer_response
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, variable
-
+from payment_core.tenancy.merchants import MerchantDirectory, authorizer_response
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
 from payment_core.batch.jobs import ALREADY_STARTED, BatchFiles, WorkLayout
 from payment_core.batch.ledger import BatchLedger
@@ -32,7 +33,6 @@ from payment_core.rules import BusinessRules
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, reads, variable
 from payment_core.tenancy.merchants import MerchantDirectory
-
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
 from payment_core.payments.models import Payment, format_timestamp, utc_now
 from payment_core.payments.queue_messages import parse_queue_message
+from payment_core.payments.submission import submit
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.settings import reads
-from payment_core.payments.submission import submit
-
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,17 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
-from payment_core.payments import workflow
 from payment_core.errors import InvalidRequest
+from payment_core.payments import workflow
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
+from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.runtime import Cached
 from payment_core.settings import reads, variable
-from payment_core.payments.validation import payment_id_field
-
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from payment_core import contract
 from payment_core.payments.submission import StepFunctionsStarter
+from payment_core.payments.validation import payment_id_field
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionEnvironment, variable
-from payment_core.payments.validation import payment_id_field
-
 
 
 @dataclass(frozen=True)

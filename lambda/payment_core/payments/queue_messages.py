@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import PaymentRequest
-from payment_core.rules import BusinessRules
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
     check_fields,
@@ -15,6 +14,7 @@ from payment_core.payments.validation import (
     payment_request,
     text_field,
 )
+from payment_core.rules import BusinessRules
 
 MESSAGE_FIELDS = ("payment_id", *PAYMENT_FIELDS, "batch_job_id", "row_number")
 

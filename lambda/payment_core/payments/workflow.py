@@ -11,8 +11,8 @@ import json
 from typing import Any, Protocol
 
 from payment_core import contract
-from payment_core.payments import processor
 from payment_core.errors import InvalidTransition, PaymentNotFound, PaymentRejected
+from payment_core.payments import processor
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.repository import PaymentRepository
 from payment_core.rules import BusinessRules

@@ -15,8 +15,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from payment_core.payments.cardholder_data import find_pan
 from payment_core.errors import DomainError, InvalidRequest
+from payment_core.payments.cardholder_data import find_pan
 
 # Not the namespace of the unscoped ids: a scoped id can never equal an id issued before.
 _MERCHANT_PAYMENT_ID_NAMESPACE = uuid.UUID("0b8f6c52-8a7e-4f0c-b1d3-6e2a9c4d7f15")
