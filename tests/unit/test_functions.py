@@ -18,6 +18,9 @@ FUNCTION_BASE_NAMES = {
     "authorizer": "payment-authorizer",
 }
 
+# The functions that check payments against the business rules (payment_core.rules).
+RULE_CHECKERS = ("api", "queue_consumer", "batch_ingest", "workflow")
+
 
 def _function(stack: SynthesizedStack, function: str) -> dict:  # type: ignore[type-arg]
     suffix = stack.stack.node.id.removeprefix("TapStack")
@@ -30,7 +33,7 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
     settings = config.functions.by_name()[function]
     resource = _function(env_stack, function)
     assert resource["runtime"] == "python3.12"
-    assert resource["handler"] == "handler.handler"
+    assert resource["handler"] == f"payment_core.handlers.{function}.handler"
     assert resource["memory_size"] == settings.memory_mb
     assert resource["timeout"] == settings.timeout_seconds
     # No reservation (dev/PR): the attribute is absent, not 0 or -1 (the preflight reads it).
@@ -47,9 +50,17 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
 def test_function_environment_is_exactly_the_contract(dev: SynthesizedStack, function: str) -> None:
     variables = _function(dev, function)["environment"]["variables"]
     assert sorted(variables) == sorted(FUNCTION_ENVIRONMENT[function])
-    assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
-    assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
+    if function in RULE_CHECKERS:
+        assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
+        assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
+    else:  # the payment rules go only where payments are checked
+        assert "MAX_PAYMENT_AMOUNT" not in variables and "ALLOWED_CURRENCIES" not in variables
     assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+
+
+def test_every_function_ships_the_same_code(dev: SynthesizedStack) -> None:
+    hashes = {_function(dev, function)["source_code_hash"] for function in FUNCTION_NAMES}
+    assert len(hashes) == 1
 
 
 def test_prod_logs_less_and_keeps_logs_longer(prod: SynthesizedStack) -> None:
