@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedFunction, WatchedStateMachine
 from lib.components.base import PlatformConstruct
@@ -34,7 +35,6 @@ from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import BatchWorkflowConfig
-from lib.lambda_sources import contract
 
 BATCH_STATE_MACHINE = "batch-file"
 

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotificationLambdaFunction,
 )
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction
 from lib.components.batch_file_workflow import BatchFileWorkflow
@@ -24,7 +25,6 @@ from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.config import BatchWorkflowConfig, QueueConfig
-from lib.lambda_sources import contract
 
 
 class BatchIngestion(BatchFileWorkflow):

@@ -19,11 +19,11 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, Monitored, WatchedApi, WatchedFunction
 from lib.components.context import PlatformContext
 from lib.config import AlarmConfig
-from lib.lambda_sources import FUNCTION_NAMES, contract
 
 
 class Monitoring(Construct):
@@ -243,4 +243,4 @@ def _api_dimensions(api: WatchedApi) -> dict[str, str]:
 
 
 def _contract_order(watched: WatchedFunction) -> int:
-    return FUNCTION_NAMES.index(watched.function.contract_name)
+    return contract.FUNCTION_NAMES.index(watched.function.contract_name)
