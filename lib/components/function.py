@@ -24,8 +24,7 @@ from constructs import Construct
 from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
 from lib.lambda_sources import function_environment_names, function_source_dir
-
-LAMBDA_RUNTIME = "python3.12"
+from lib.python_runtime import LAMBDA_RUNTIME as LAMBDA_RUNTIME  # re-exported: platform.py's layer uses it
 
 
 @dataclass(frozen=True)
