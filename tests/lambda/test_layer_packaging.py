@@ -1,5 +1,6 @@
 """The layer built by scripts/build_layer.py is enough, with the runtime's own packages,
-to import every handler in a clean interpreter."""
+to import every handler in a clean interpreter of the runtime's Python (3.12), and ships
+bytecode for it that is deterministic and valid inside the zip."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from lib.python_runtime import LAMBDA_RUNTIME, find_interpreter
+from localcloud.lambda_runtimes import runtime_sdk
 from testkit import LAMBDA_DIR, ROOT
 from testkit.handlers import FUNCTIONS
 
-RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six.py")
+UNCHECKED_HASH_PYC = 0b01  # PEP 552 flags: hash-based, source not checked
 
 
 def _builder():
@@ -44,16 +45,12 @@ def layer(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runtime_dir(tmp_path_factory) -> Path:
-    """Only what the python3.12 Lambda runtime ships besides the standard library."""
-    site = Path(sysconfig.get_paths()["purelib"])
-    target = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_PACKAGES:
-        (target / name).symlink_to(site / name)
-    return target
+def runtime_dir() -> Path:
+    """Only what the python3.12 Lambda runtime ships besides the standard library: its SDK."""
+    return runtime_sdk(LAMBDA_RUNTIME)
 
 
-def test_layer_holds_the_pins_and_payment_core_without_bytecode(layer):
+def test_layer_holds_the_pins_and_payment_core_with_bytecode_for_the_runtime(layer):
     python = layer / "python"
     names = sorted(p.name for p in python.iterdir())
     assert "payment_core" in names
@@ -61,10 +58,19 @@ def test_layer_holds_the_pins_and_payment_core_without_bytecode(layer):
         assert f"{dist}.dist-info" in names
     for runtime_only in ("boto3", "botocore", "jmespath", "urllib3", "pydantic"):
         assert runtime_only not in names
-    assert not list(python.rglob("__pycache__")) and not list(python.rglob("*.pyc"))
     assert sorted(p.name for p in (python / "payment_core").iterdir() if p.suffix == ".py") == sorted(
         p.name for p in (LAMBDA_DIR / "shared/payment_core").glob("*.py")
     )
+    sources = sorted(python.rglob("*.py"))
+    compiled = sorted(python.rglob("*.pyc"))
+    assert {p.parent / "__pycache__" / f"{p.stem}.cpython-312.pyc" for p in sources} == set(compiled)
+    for pyc in compiled:
+        header = pyc.read_bytes()[:16]
+        assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH_PYC, pyc
+    # Source paths are where Lambda mounts the layer, not this machine's build directory.
+    init = (python / "payment_core/__pycache__/__init__.cpython-312.pyc").read_bytes()
+    assert b"/opt/python/payment_core/__init__.py" in init
+    assert str(layer).encode() not in init
 
 
 def test_every_handler_imports_in_a_clean_interpreter(layer, runtime_dir, tmp_path):
@@ -85,6 +91,7 @@ def passthrough(wrapped, instance, args, kwargs):
     return wrapped(*args, **kwargs)
 assert passthrough(lambda: 41)() == 41
 print(json.dumps({
+    "python": list(sys.version_info[:2]),
     "callable": callable(module.handler),
     "powertools": aws_lambda_powertools.__file__,
     "payment_core": payment_core.__file__,
@@ -94,10 +101,11 @@ print(json.dumps({
 """
     )
     env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", "HOME": str(tmp_path)}
+    python312 = find_interpreter(LAMBDA_RUNTIME)
     for function in FUNCTIONS:
         completed = subprocess.run(
             [
-                sys.executable,
+                str(python312),
                 "-I",
                 "-S",
                 str(script),
@@ -114,9 +122,18 @@ print(json.dumps({
         assert completed.returncode == 0, completed.stderr
         report = json.loads(completed.stdout.strip().splitlines()[-1])
         assert report["callable"] is True, function
+        assert report["python"] == [3, 12]
         assert report["site_loaded"] is False
         for module in ("powertools", "payment_core", "wrapt"):
             assert report[module].startswith(str(layer / "python")), (function, report)
+
+
+def _asset_hash(directory: Path) -> str:
+    """The hash the stack's TerraformAsset gives the layer: what decides a redeploy."""
+    from cdktf import AssetType, TerraformAsset, TerraformStack, Testing
+
+    stack = TerraformStack(Testing.app(), "layer")
+    return TerraformAsset(stack, "code", path=str(directory), type=AssetType.ARCHIVE).asset_hash
 
 
 def test_rebuild_skips_pip_recopies_payment_core_and_is_deterministic(tmp_path, monkeypatch):
@@ -138,19 +155,36 @@ def test_rebuild_skips_pip_recopies_payment_core_and_is_deterministic(tmp_path, 
     layer_dir = builder.build_layer(root)
     assert layer_dir == root / "build/layer"
     first = _tree_digest(layer_dir)
+    first_asset_hash = _asset_hash(layer_dir)
     assert builder.build_layer(root) == layer_dir
     assert _tree_digest(layer_dir) == first
     assert len(installs) == 1
     assert not (layer_dir / "python/bin").exists()
-    assert not list(layer_dir.rglob("__pycache__"))
+    # pip's bytecode is replaced by the runtime's, compiled for 3.12.
+    assert sorted(p.name for p in (layer_dir / "python/pinned_pkg/__pycache__").iterdir()) == [
+        "__init__.cpython-312.pyc"
+    ]
 
+    # From scratch (a fresh clone, or CI) the bytes, and so the asset hash, are the same.
+    shutil.rmtree(root / "build")
+    builder.build_layer(root)
+    assert len(installs) == 2
+    assert _tree_digest(layer_dir) == first
+    assert _asset_hash(layer_dir) == first_asset_hash
+    # ... and built elsewhere: no path of the build machine is in the bytecode.
+    elsewhere = builder.build_layer(root, tmp_path / "elsewhere/layer")
+    assert _tree_digest(elsewhere) == first
+
+    money_pyc = layer_dir / "python/payment_core/__pycache__/money.cpython-312.pyc"
+    before = money_pyc.read_bytes()
     (root / "lambda/shared/payment_core/money.py").write_text("CHANGED = True\n")
     builder.build_layer(root)
     assert (layer_dir / "python/payment_core/money.py").read_text() == "CHANGED = True\n"
-    assert len(installs) == 1
+    assert money_pyc.read_bytes() != before
+    assert len(installs) == 3
 
     (root / "lambda/requirements.txt").write_text("wrapt==2.5.2\n")
     builder.build_layer(root)
-    assert len(installs) == 2
+    assert len(installs) == 4
     assert builder.main(["build_layer.py", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out/python/payment_core").is_dir()
