@@ -1,29 +1,38 @@
-"""Figure 4: importing each handler in a fresh interpreter vs a fresh ``import boto3``.
+"""Figure 4: importing each handler in a fresh python3.12 interpreter vs a fresh ``import boto3``.
 
-Each run is a new ``python -S`` process whose ``sys.path`` is what Lambda gives a
-function: its own directory, the layer's ``python/`` (``build/layer``, as built), then
-only what the python3.12 runtime provides (boto3, botocore, s3transfer, jmespath, dateutil,
-six, urllib3: linked from the venv), so a dependency missing from the layer would fail here
-as it would in Lambda. The environment is a function's
-(``LAMBDA_TASK_ROOT`` set, so Powertools' Tracer is live as in Lambda). Bytecode is
-neither written nor found for the layer and function code, as on Lambda's read-only /opt,
-because the layer ships none; the venv's boto3 has its bytecode, as the runtime's has.
+Each run is a new ``python3.12 -S`` process (the interpreter of the functions' runtime, found
+by ``lib.python_runtime``) whose ``sys.path`` is what Lambda gives a function: its own
+directory, the layer's ``python/`` (``build/layer``, as built and shipped, bytecode included),
+then only the SDK the python3.12 runtime bundles (boto3/botocore at the runtime's version,
+with its bytecode, as the runtime has it), so a dependency missing from the layer would fail
+here as it would in Lambda. The environment is a function's (``LAMBDA_TASK_ROOT`` set, so
+Powertools' Tracer is live as in Lambda). Nothing writes bytecode, as on Lambda's read-only
+/opt and /var/task.
+
+Two variants are measured in the same interleaved rounds, for the record (no target):
+
+* the layer without its bytecode (what shipped before the layer was compiled);
+* boto3/botocore pinned in the layer (the versions the tests run with, compiled, ahead of the
+  runtime's on the path): the question of issue #18 item 6, decided in docs/lambda-runtime.md.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench.report import Figure, ratio_at_most
+from lib.layer import LAYER_MOUNT
+from lib.python_runtime import LAMBDA_RUNTIME, find_interpreter, runtime_sdk_dir
+from localcloud.lambda_runtimes import runtime_sdk
 from testkit import ROOT
 from testkit.environment import HANDLER_ENVIRONMENT
 from testkit.handlers import FUNCTIONS
@@ -31,6 +40,7 @@ from testkit.handlers import FUNCTIONS
 RUNS = 10
 TARGET = 1.5
 TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+PINNED_SDK = ("boto3", "botocore")
 
 
 def _environment(function: str | None, paths: list[str]) -> dict[str, str]:
@@ -47,22 +57,9 @@ def _environment(function: str | None, paths: list[str]) -> dict[str, str]:
     return env
 
 
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-
-
-def runtime_dir(workdir: Path) -> Path:
-    """What Lambda's runtime puts on the path: these packages and nothing else from the venv."""
-    runtime = workdir / "runtime"
-    runtime.mkdir()
-    site_packages = Path(sysconfig.get_paths()["purelib"])
-    for name in RUNTIME_PACKAGES:
-        (runtime / name).symlink_to(site_packages / name)
-    return runtime
-
-
 def import_seconds(module: str, function: str | None, paths: list[str]) -> float:
     completed = subprocess.run(
-        [sys.executable, "-S", "-c", TIMED_IMPORT.format(module=module)],
+        [str(find_interpreter(LAMBDA_RUNTIME)), "-S", "-c", TIMED_IMPORT.format(module=module)],
         env=_environment(function, paths),
         check=True,
         capture_output=True,
@@ -75,7 +72,7 @@ def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> l
     """Where ``import handler`` spends its time (``-X importtime`` self times summed per
     top-level package), heaviest first, in ms."""
     completed = subprocess.run(
-        [sys.executable, "-S", "-X", "importtime", "-c", "import handler"],
+        [str(find_interpreter(LAMBDA_RUNTIME)), "-S", "-X", "importtime", "-c", "import handler"],
         env=_environment(function, paths),
         check=True,
         capture_output=True,
@@ -90,19 +87,24 @@ def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> l
     return sorted(costs.items(), key=lambda item: -item[1])[:count]
 
 
-def _paths(function: str, layer: Path, functions_root: Path, runtime: Path) -> list[str]:
-    return [str(functions_root / function), str(layer), str(runtime)]
+def _without_bytecode(layer: Path, workdir: Path) -> Path:
+    copy = workdir / "layer-without-bytecode"
+    shutil.copytree(layer, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
 
 
-def _compiled_copy(workdir: Path) -> tuple[Path, Path]:
-    """The layer and the functions with bytecode, to show what shipping it would save."""
-    layer = workdir / "layer"
-    functions = workdir / "functions"
-    shutil.copytree(Path(ROOT, "build/layer/python"), layer)
-    for function in FUNCTIONS:
-        shutil.copytree(Path(ROOT, "lambda", function), functions / function)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(workdir)], check=True)
-    return layer, functions
+def _pinned_sdk() -> Path:
+    """boto3/botocore at the versions the tests run with, built for 3.12 as the layer would ship them."""
+    pins = tuple(f"{name}=={importlib.metadata.version(name)}" for name in PINNED_SDK)
+    return runtime_sdk_dir(LAMBDA_RUNTIME, Path(ROOT, "build", "bench-sdk"), pins=pins, mount=LAYER_MOUNT)
+
+
+def _megabytes(tree: Path) -> float:
+    return sum(path.stat().st_size for path in tree.rglob("*") if path.is_file()) / 1e6
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
 
 
 def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
@@ -110,44 +112,56 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
     if not layer.is_dir():
         subprocess.run([sys.executable, "scripts/build_layer.py"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     functions_root = Path(ROOT, "lambda")
-    samples: dict[str, list[float]] = {name: [] for name in ("boto3", *FUNCTIONS)}
-    compiled: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
-    figures = []
+    sdk = runtime_sdk(LAMBDA_RUNTIME)
+    pinned = _pinned_sdk()
+    variants = ("shipped", "without bytecode", "sdk pinned in layer")
+    samples: dict[tuple[str, str], list[float]] = {}
+    boto3_samples: list[float] = []
     with tempfile.TemporaryDirectory() as workdir:
-        runtime = runtime_dir(Path(workdir))
-        compiled_layer, compiled_functions = _compiled_copy(Path(workdir))
+        bare_layer = _without_bytecode(layer, Path(workdir))
+
+        def paths(function: str, variant: str) -> list[str]:
+            chosen = bare_layer if variant == "without bytecode" else layer
+            extra = [pinned] if variant == "sdk pinned in layer" else []
+            return [str(p) for p in (functions_root / function, chosen, *extra, sdk)]
+
         for _ in range(runs):  # interleaved, so load elsewhere hits every subject alike
-            samples["boto3"].append(import_seconds("boto3", None, [str(runtime)]))
+            boto3_samples.append(import_seconds("boto3", None, [str(sdk)]))
             for function in FUNCTIONS:
-                shipped = _paths(function, layer, functions_root, runtime)
-                samples[function].append(import_seconds("handler", function, shipped))
-                with_bytecode = _paths(function, compiled_layer, compiled_functions, runtime)
-                compiled[function].append(import_seconds("handler", function, with_bytecode))
-        boto3_ms = statistics.median(samples["boto3"]) * 1000
+                for variant in variants:
+                    seconds = import_seconds("handler", function, paths(function, variant))
+                    samples.setdefault((function, variant), []).append(seconds)
+        boto3_ms = _median_ms(boto3_samples)
+        log(
+            f"  python3.12 runtime SDK {sdk.name}; layer {_megabytes(layer):.1f} MB unzipped, "
+            f"{_megabytes(layer) + _megabytes(pinned):.1f} MB with {pinned.name.split('-', 1)[1]} pinned in it"
+        )
+        figures = []
         for function in FUNCTIONS:
             figure = Figure(
                 "cold start",
-                f"import {function}/handler.py, median of {runs}",
-                statistics.median(samples[function]) * 1000,
+                f"import {function}/handler.py on 3.12, median of {runs}",
+                _median_ms(samples[(function, "shipped")]),
                 "ms",
                 "import boto3",
                 boto3_ms,
                 f"<= {TARGET}x",
                 ratio_at_most(TARGET),
             )
-            figures += [
-                figure,
-                Figure(
-                    "cold start",
-                    f"import {function}/handler.py, bytecode shipped",
-                    statistics.median(compiled[function]) * 1000,
-                    "ms",
-                    "import boto3",
-                    boto3_ms,
-                ),
-            ]
+            figures.append(figure)
+            for variant in variants[1:]:
+                figures.append(
+                    Figure(
+                        "cold start",
+                        f"import {function}/handler.py, {variant}",
+                        _median_ms(samples[(function, variant)]),
+                        "ms",
+                        "import boto3",
+                        boto3_ms,
+                    )
+                )
             if not figure.passed:
-                costs = import_cost_by_package(function, _paths(function, layer, functions_root, runtime))
+                costs = import_cost_by_package(function, paths(function, "shipped"))
                 heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in costs)
                 log(f"  {function} misses; import time by package (-X importtime, self ms): {heaviest}")
     return figures

@@ -15,6 +15,7 @@ to another version, because code that passed on 3.11 may not import on Lambda's 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -168,20 +169,31 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def runtime_sdk_dir(runtime: str, cache_root: Path, search: InterpreterSearch | None = None) -> Path:
+def runtime_sdk_dir(
+    runtime: str,
+    cache_root: Path,
+    search: InterpreterSearch | None = None,
+    *,
+    pins: tuple[str, ...] | None = None,
+    mount: str | None = None,
+) -> Path:
     """A directory holding exactly the SDK the Lambda ``runtime`` bundles, with its bytecode.
 
     Built once with pip for the runtime's platform (never from the dev venv, whose boto3 is
-    newer than Lambda's) under ``cache_root/<runtime>-<pins>``; the directory name carries the
-    pins, so changing them builds a new one.
+    newer than Lambda's) under ``cache_root/<runtime>-<pins>-<digest>``, so changing the pins
+    builds a new one. ``pins`` and ``mount`` (the source path in its bytecode) default to the
+    runtime's own SDK in /var/lang/lib/pythonX.Y/site-packages; the cold-start benchmark passes
+    other pins mounted at /opt/python to measure an SDK shipped in the layer.
     """
-    pins = RUNTIME_SDK.get(runtime)
+    version = python_version(runtime)
+    pins = pins if pins is not None else RUNTIME_SDK.get(runtime)
     if pins is None:
         raise ValueError(f"runtime: no bundled SDK recorded for {runtime!r} (RUNTIME_SDK)")
-    target = cache_root / f"{runtime}-{'-'.join(pin.replace('==', '-') for pin in pins)}"
+    mount = mount or f"/var/lang/lib/python{version[0]}.{version[1]}/site-packages"
+    settings = hashlib.sha256("\0".join((*pins, mount, INVALIDATION_MODE)).encode()).hexdigest()[:8]
+    target = cache_root / f"{runtime}-{'-'.join(pin.replace('==', '-') for pin in pins)}-{settings}"
     if (target / _SDK_STAMP).is_file():
         return target
-    version = python_version(runtime)
     with _exclusive(cache_root / f".{runtime}.lock"):
         if (target / _SDK_STAMP).is_file():
             return target
@@ -202,9 +214,7 @@ def runtime_sdk_dir(runtime: str, cache_root: Path, search: InterpreterSearch | 
                 raise RuntimeError(f"installing the {runtime} SDK ({' '.join(pins)}) failed:\n{installed.stderr}")
             shutil.rmtree(staging / "bin", ignore_errors=True)
             # As in the runtime, the SDK's bytecode is there: its import cost is the baseline.
-            compile_for_runtime(
-                staging, runtime, f"/var/lang/lib/python{version[0]}.{version[1]}/site-packages", search
-            )
+            compile_for_runtime(staging, runtime, mount, search)
             (staging / _SDK_STAMP).touch()
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
