@@ -3,9 +3,7 @@ a machine without that Python fails the invocation, naming the runtime and where
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,19 +39,15 @@ def handler(event, context):
 
 
 def _wrapt_layer() -> bytes:
-    """wrapt exactly as the stack's layer ships it: the cp312 wheel, C extension included."""
+    """wrapt exactly as the stack's layer ships it: the cp312 wheel, C extension and 3.12 bytecode included."""
     python = shared_layer_dir() / "python"
     files = {
-        str(path.relative_to(python.parent)): path
+        str(path.relative_to(python.parent)): path.read_bytes()
         for path in sorted((python / "wrapt").rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file()
     }
     assert any(name.endswith(".cpython-312-x86_64-linux-gnu.so") for name in files), sorted(files)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path in files.items():
-            archive.write(path, name)
-    return buffer.getvalue()
+    return make_zip(files)
 
 
 def test_a_python312_function_loads_a_cp312_extension_from_its_layer_with_the_runtime_sdk(
