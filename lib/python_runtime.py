@@ -38,9 +38,10 @@ RUNTIME_SDK: dict[str, tuple[str, ...]] = {
 }
 # Lambda's x86_64 functions run on manylinux2014-compatible Amazon Linux 2023.
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
-# Bytecode inside a zip whose file times are pinned: a timestamp-checked .pyc would be judged
-# stale (source mtime != recorded mtime) and recompiled on every cold start, in memory only
-# because /opt and /var/task are read-only. An unchecked hash .pyc is used as is.
+# A timestamp .pyc is used only if its source's mtime on Lambda equals the one recorded at
+# build time; a zip keeps DOS times (2 s resolution, no time zone), so any drift would mean a
+# recompile in memory at every cold start (/opt and /var/task are read-only). An unchecked
+# hash .pyc (PEP 552) does not look at the source at all, and its bytes hold no time.
 INVALIDATION_MODE = "unchecked-hash"
 _PROBE = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"
 _PROBE_TIMEOUT_SECONDS = 20
