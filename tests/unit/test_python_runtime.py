@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,8 @@ def test_pyenv_versions_are_searched_newest_first(python312: Path, tmp_path: Pat
 
 
 def test_a_wrong_version_under_the_right_name_is_refused_with_where_it_looked(tmp_path: Path) -> None:
-    other = find_interpreter("python3.11")
+    other = Path(sys.executable)  # the app's 3.11
+    assert _version_of(other) != "3.12"
     misnamed = _fake_interpreter(tmp_path / "bin", "python3.12", other)
     pyenv = tmp_path / "pyenv"
     _fake_interpreter(pyenv / "versions/3.11.7/bin", "python3.11", other)
