@@ -1,8 +1,9 @@
 """Figure 4: importing each handler in a fresh python3.12 interpreter vs a fresh ``import boto3``.
 
 Each run is a new ``python3.12 -S`` process (the interpreter of the functions' runtime, found
-by ``lib.python_runtime``) whose ``sys.path`` is what Lambda gives a function: its own
-directory, the layer's ``python/`` (``build/layer``, as built and shipped, bytecode included),
+by ``lib.python_runtime``) whose ``sys.path`` is what Lambda gives a function: its code
+(``build/function``, the ``payment_core`` package every function ships), the layer's ``python/``
+(``build/layer``), both as built and shipped, bytecode included,
 then only the SDK the python3.12 runtime bundles (boto3/botocore at the runtime's version,
 with its bytecode, as the runtime has it), so a dependency missing from the layer would fail
 here as it would in Lambda. The environment is a function's (``LAMBDA_TASK_ROOT`` set, so
@@ -11,7 +12,7 @@ Powertools' Tracer is live as in Lambda). Nothing writes bytecode, as on Lambda'
 
 Two variants are measured in the same interleaved rounds, for the record (no target):
 
-* the layer without its bytecode (what shipped before the layer was compiled);
+* code and layer without their bytecode (what shipped before they were compiled);
 * boto3/botocore pinned in the layer (the versions the tests run with, compiled, ahead of the
   runtime's on the path): the question of issue #18 item 6, decided in docs/lambda-runtime.md.
 """
@@ -30,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Figure, ratio_at_most
-from lib.layer import LAYER_MOUNT
+from lib.lambda_sources import handler_for
+from lib.layer import LAYER_MOUNT, function_code_dir
 from lib.python_runtime import LAMBDA_RUNTIME, find_interpreter, runtime_sdk_dir
 from localcloud.lambda_runtimes import runtime_sdk
 from testkit import ROOT
@@ -69,10 +71,10 @@ def import_seconds(module: str, function: str | None, paths: list[str]) -> float
 
 
 def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> list[tuple[str, float]]:
-    """Where ``import handler`` spends its time (``-X importtime`` self times summed per
+    """Where importing the handler module spends its time (``-X importtime`` self times summed per
     top-level package), heaviest first, in ms."""
     completed = subprocess.run(
-        [str(find_interpreter(LAMBDA_RUNTIME)), "-S", "-X", "importtime", "-c", "import handler"],
+        [str(find_interpreter(LAMBDA_RUNTIME)), "-S", "-X", "importtime", "-c", f"import {handler_module(function)}"],
         env=_environment(function, paths),
         check=True,
         capture_output=True,
@@ -87,9 +89,13 @@ def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> l
     return sorted(costs.items(), key=lambda item: -item[1])[:count]
 
 
-def _without_bytecode(layer: Path, workdir: Path) -> Path:
-    copy = workdir / "layer-without-bytecode"
-    shutil.copytree(layer, copy, ignore=shutil.ignore_patterns("__pycache__"))
+def handler_module(function: str) -> str:
+    """The module of the function's handler string."""
+    return handler_for(function).rpartition(".")[0]
+
+
+def _without_bytecode(tree: Path, copy: Path) -> Path:
+    shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
@@ -110,26 +116,27 @@ def _median_ms(samples: list[float]) -> float:
 def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
     layer = Path(ROOT, "build/layer/python")
     if not layer.is_dir():
-        subprocess.run([sys.executable, "scripts/build_layer.py"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    functions_root = Path(ROOT, "lambda")
+        subprocess.run([sys.executable, "-m", "lib.layer"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    code = function_code_dir()
     sdk = runtime_sdk(LAMBDA_RUNTIME)
     pinned = _pinned_sdk()
     variants = ("shipped", "without bytecode", "sdk pinned in layer")
     samples: dict[tuple[str, str], list[float]] = {}
     boto3_samples: list[float] = []
     with tempfile.TemporaryDirectory() as workdir:
-        bare_layer = _without_bytecode(layer, Path(workdir))
+        bare_layer = _without_bytecode(layer, Path(workdir, "layer"))
+        bare_code = _without_bytecode(code, Path(workdir, "function"))
 
-        def paths(function: str, variant: str) -> list[str]:
-            chosen = bare_layer if variant == "without bytecode" else layer
+        def paths(variant: str) -> list[str]:
+            bare = variant == "without bytecode"
             extra = [pinned] if variant == "sdk pinned in layer" else []
-            return [str(p) for p in (functions_root / function, chosen, *extra, sdk)]
+            return [str(p) for p in (bare_code if bare else code, bare_layer if bare else layer, *extra, sdk)]
 
         for _ in range(runs):  # interleaved, so load elsewhere hits every subject alike
             boto3_samples.append(import_seconds("boto3", None, [str(sdk)]))
             for function in FUNCTIONS:
                 for variant in variants:
-                    seconds = import_seconds("handler", function, paths(function, variant))
+                    seconds = import_seconds(handler_module(function), function, paths(variant))
                     samples.setdefault((function, variant), []).append(seconds)
         boto3_ms = _median_ms(boto3_samples)
         log(
@@ -140,7 +147,7 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
         for function in FUNCTIONS:
             figure = Figure(
                 "cold start",
-                f"import {function}/handler.py on 3.12, median of {runs}",
+                f"import {handler_module(function)} on 3.12, median of {runs}",
                 _median_ms(samples[(function, "shipped")]),
                 "ms",
                 "import boto3",
@@ -153,7 +160,7 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
                 figures.append(
                     Figure(
                         "cold start",
-                        f"import {function}/handler.py, {variant}",
+                        f"import {handler_module(function)}, {variant}",
                         _median_ms(samples[(function, variant)]),
                         "ms",
                         "import boto3",
@@ -161,7 +168,7 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
                     )
                 )
             if not figure.passed:
-                costs = import_cost_by_package(function, paths(function, "shipped"))
+                costs = import_cost_by_package(function, paths("shipped"))
                 heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in costs)
                 log(f"  {function} misses; import time by package (-X importtime, self ms): {heaviest}")
     return figures

@@ -1,14 +1,18 @@
-"""Build the shared Lambda layer: ``<out>/python/`` = pinned packages + ``payment_core``.
+"""Build what the functions deploy: the shared layer and the one code asset they all ship.
 
-Called by the stack at synth time (``shared_layer_dir()``) and by hand through the thin
-CLI ``python scripts/build_layer.py [OUT_DIR]``. The pip step (and compiling what it
-installed) is skipped while a stamp holding the sha256 of ``lambda/requirements.txt`` (and
-the pip and compile settings) still matches; ``payment_core`` is re-copied and recompiled
-when one of its files changed (``copy_compiled``). Bytecode is compiled by the runtime's own
-Python (``lib.python_runtime``): without it most of a cold start is compiling sources, which
-Lambda redoes in every new environment because /opt and /var/task are read-only. The output
-is deterministic (hash-based pycs, source paths rewritten to /opt/python, fixed file times)
-because the stack hashes it into a TerraformAsset.
+* The layer, ``<out>/python/``: the pinned third-party packages only (``lambda/requirements.txt``).
+  The pip step, and compiling what it installed, is skipped while a stamp holding the sha256 of
+  that file (and the pip and compile settings) still matches.
+* The function code, ``<out>/payment_core/``: the package's sources with their bytecode,
+  re-copied and recompiled when one of its files changed (``copy_compiled``). Every function
+  ships this same tree; its handler string picks its module.
+
+Bytecode is compiled by the runtime's own Python (``lib.python_runtime``): without it most of
+a cold start is compiling sources, which Lambda redoes in every new environment because /opt
+and /var/task are read-only. Called by the stack at synth time (``shared_layer_dir()``,
+``function_code_dir()``) and by hand with ``python -m lib.layer [OUT_DIR]``. Both outputs are
+deterministic (hash-based pycs, source paths rewritten to where Lambda mounts them, fixed file
+times) because the stack hashes them into TerraformAssets.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from lib.lambda_sources import PROJECT_ROOT
+from lib.lambda_sources import PACKAGE_NAME, PROJECT_ROOT
 from lib.python_runtime import INVALIDATION_MODE, LAMBDA_PLATFORM, LAMBDA_RUNTIME, compile_for_runtime, python_version
 
-LAYER_MOUNT = "/opt/python"  # where Lambda mounts a layer's python/: the source paths in its bytecode
+# Where Lambda mounts a layer's python/ and the function code: the source paths in their bytecode.
+LAYER_MOUNT = "/opt/python"
+FUNCTION_MOUNT = "/var/task"
 PIP_TARGET_ARGS = (
     "--platform",
     LAMBDA_PLATFORM,
@@ -129,20 +135,41 @@ def build_layer(
         shutil.rmtree(python_dir / "bin", ignore_errors=True)  # console scripts: nothing runs them
         _drop_bytecode(python_dir)
         compile_for_runtime(python_dir, LAMBDA_RUNTIME, LAYER_MOUNT)
+        _pin_times(python_dir)
         stamp.write_text(digest + "\n")
-
-    core_stamp = layer_dir.parent / f"{layer_dir.name}.payment_core.sha256"
-    copy_compiled(
-        root / "lambda" / "shared" / "payment_core",
-        python_dir / "payment_core",
-        f"{LAYER_MOUNT}/payment_core",
-        core_stamp,
-    )
-    _pin_times(python_dir)
     return layer_dir
+
+
+def build_function_code(root: Path, out_dir: Path | None = None) -> Path:
+    """The one code asset of every function: ``<out>/payment_core/``, the package's sources and their bytecode."""
+    root = Path(root).resolve()
+    code_dir = Path(out_dir).resolve() if out_dir is not None else root / "build" / "function"
+    code_dir.mkdir(parents=True, exist_ok=True)
+    stamp = code_dir.parent / f"{code_dir.name}.sha256"  # beside the asset, not in it
+    package_mount = f"{FUNCTION_MOUNT}/{PACKAGE_NAME}"
+    copy_compiled(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, package_mount, stamp)
+    _pin_times(code_dir)
+    return code_dir
 
 
 @cache
 def shared_layer_dir() -> Path:
     """The project's layer, built (or reused) once per process under build/layer."""
     return build_layer(PROJECT_ROOT)
+
+
+@cache
+def function_code_dir() -> Path:
+    """The project's function code, refreshed once per process under build/function."""
+    return build_function_code(PROJECT_ROOT)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m lib.layer [OUT_DIR]``: build the layer (default build/layer); print its directory."""
+    out_dir = Path(argv[1]) if len(argv) > 1 else None
+    print(build_layer(PROJECT_ROOT, out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
