@@ -14,9 +14,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from demo.alarms import subscribe_queue, trip_alarm, wait_for_alarm
-from demo.deployment import ROOT, StackDeployment
-from demo.scenarios import (
+from localcloud import LocalCloud
+from testkit.alarms import subscribe_queue, trip_alarm, wait_for_alarm
+from testkit.deployment import ROOT, StackDeployment
+from testkit.fault_switch import fault_switch
+from testkit.scenarios import (
     API_SCENARIOS,
     BATCH_EXPECTED_FINAL,
     BATCH_EXPECTED_REJECTED,
@@ -24,10 +26,8 @@ from demo.scenarios import (
     BATCH_ROWS,
     ApiScenario,
 )
-from demo.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
-from demo.traffic import PlatformClient
-from localcloud import LocalCloud
-from testkit.fault_switch import fault_switch
+from testkit.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
+from testkit.traffic import PlatformClient
 
 STARTED = time.monotonic()
 
