@@ -9,6 +9,7 @@ anything did not reach its expected state.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     # The emulator is the account as a newcomer gets it: no API Gateway logging role (TapAccount
     # sets it), and the Lambda quota of LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT (default 1000).
     cloud = LocalCloud(state_dir)
+    outputs_file = state_dir / "outputs.json"
     problems: list[str] = []
     say("starting the emulator")
     endpoint = cloud.start()
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         deployment.synth()
         deployment.preflight()
         deployment.apply()
+        # `make merchant` reads this file (and the emulator's endpoint file) to reach this stack.
+        outputs_file.write_text(json.dumps(deployment.outputs, indent=2, sort_keys=True))
         client = PlatformClient(endpoint, deployment.outputs)
         say(f"deployed: API {deployment.outputs['api_endpoint_url']}, bucket {deployment.outputs['batch_bucket_name']}")
 
@@ -157,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep:
             say(f"--keep: emulator left at {endpoint}; stack in {deployment.stack_dir}")
+            say(f"onboard a merchant on it: make merchant MERCHANT=<id> (outputs in {outputs_file})")
         else:
             try:
                 deployment.destroy()
+                outputs_file.unlink(missing_ok=True)
             except Exception as error:
                 problems.append(f"destroy failed: {error}")
             cloud.stop()
