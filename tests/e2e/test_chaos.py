@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from payment_core import contract
 
-from lib.lambda_sources import contract
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
