@@ -1,7 +1,8 @@
 """README's layout table against the tree: it cannot name a file that is gone or miss one that came.
 
 Every path in the table's first column exists; every top-level entry of the repository, every
-module of ``lib/`` and every function's handler module has a row. Paths are written out in full
+module of ``lib/``, every function's handler module and every module and feature package of the
+Lambda package has a row. Paths are written out in full
 (no ``<function>`` placeholders), so a count like "the four handlers" has nothing to hide behind.
 """
 
@@ -12,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from lib.lambda_sources import FUNCTION_NAMES
+from payment_core.contract import FUNCTION_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -73,11 +73,24 @@ def test_every_module_of_lib_is_listed(listed: set[str]) -> None:
 
 
 def test_every_function_handler_is_listed(listed: set[str]) -> None:
-    handlers = {f"lambda/{function}/handler.py" for function in FUNCTION_NAMES}
-    on_disk = {path for path in tracked_files() if re.fullmatch(r"lambda/[^/]+/handler\.py", path)}
+    handlers = {f"lambda/payment_core/handlers/{function}.py" for function in FUNCTION_NAMES}
+    on_disk = {
+        path
+        for path in tracked_files()
+        if re.fullmatch(r"lambda/payment_core/handlers/[^/]+\.py", path) and not path.endswith("/__init__.py")
+    }
 
-    assert on_disk == handlers, "a handler without a function in the contract, or the other way round"
+    assert on_disk == handlers, "a handler module without a function in the contract, or the other way round"
     assert sorted(handlers - listed) == []
+
+
+def test_every_module_and_feature_of_the_lambda_package_is_listed(listed: set[str]) -> None:
+    package = "lambda/payment_core/"
+    inside = [path[len(package) :] for path in tracked_files() if path.startswith(package)]
+    modules = {package + path for path in inside if "/" not in path and path.endswith(".py") and path != "__init__.py"}
+    features = {package + path.split("/")[0] + "/" for path in inside if "/" in path} - {package + "handlers/"}
+
+    assert sorted((modules | features) - listed) == []
 
 
 def test_the_table_is_read_as_written() -> None:
