@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
 
+from payment_core import contract
 from payment_core.contract import FUNCTION_NAMES
 
 from lib.config.limits import (
@@ -41,8 +42,8 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-_CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
-_MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CURRENCY_PATTERN = re.compile(contract.CURRENCY_PATTERN)
+_MERCHANT_ID_PATTERN = re.compile(contract.MERCHANT_ID_PATTERN)
 
 
 def require_environment(environment: str, field_name: str) -> None:
