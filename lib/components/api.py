@@ -62,11 +62,11 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     # merchant_id is refused by the handler with 403).
     "required": ["amount", "currency", "customer_ref"],
     "properties": {
-        "merchant_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-        "amount": {"type": "string", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,3})?$"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "customer_ref": {"type": "string", "minLength": 1, "maxLength": 128},
-        "description": {"type": "string", "maxLength": 512},
+        "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
+        "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
+        "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
+        "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
+        "description": {"type": "string", "maxLength": contract.MAX_DESCRIPTION_LENGTH},
     },
 }
 
@@ -259,7 +259,7 @@ class PaymentsApi(PlatformConstruct):
             "POST",
             request_validator_id=validator.id,
             request_models={"application/json": model.name},
-            request_parameters={"method.request.header.Idempotency-Key": True},
+            request_parameters={f"method.request.header.{contract.IDEMPOTENCY_KEY_HEADER}": True},
         )
         self._method(payments, "payments", "GET", request_validator_id=validator.id)
         self._method(

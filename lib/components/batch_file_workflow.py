@@ -106,7 +106,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
         "StartAt": "Plan",
         "States": {
             "Plan": {
-                **task("plan", {"execution.$": "$$.Execution.Name"}),
+                **task(contract.BATCH_STEP_PLAN, {"execution.$": "$$.Execution.Name"}),
                 "ResultPath": "$.plan",
                 "Catch": catch_all,
                 "Next": "Planned",
@@ -123,7 +123,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": spec.bucket, "Key.$": "$.plan.manifest_key"},
                 },
-                "ItemSelector": {"step": "chunk", "file.$": "$", "chunk.$": "$$.Map.Item.Value"},
+                "ItemSelector": {"step": contract.BATCH_STEP_CHUNK, "file.$": "$", "chunk.$": "$$.Map.Item.Value"},
                 "MaxConcurrency": spec.max_concurrency,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -138,9 +138,18 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
                 "Catch": catch_all,
                 "Next": "Finish",
             },
-            "Finish": {**task("finish"), "ResultPath": "$.result", "Catch": catch_all, "Next": "Done"},
+            "Finish": {
+                **task(contract.BATCH_STEP_FINISH),
+                "ResultPath": "$.result",
+                "Catch": catch_all,
+                "Next": "Done",
+            },
             "Done": {"Type": "Succeed"},
-            "RecordFailure": {**task("fail", {"error.$": "$.error"}), "ResultPath": "$.recorded", "Next": "FileFailed"},
+            "RecordFailure": {
+                **task(contract.BATCH_STEP_FAIL, {"error.$": "$.error"}),
+                "ResultPath": "$.recorded",
+                "Next": "FileFailed",
+            },
             "FileFailed": {"Type": "Fail", "Error": spec.file_failed_error, "Cause": "see the batch-jobs record"},
         },
     }

@@ -26,6 +26,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
+from payment_core import contract
 from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
 from payment_core.batch.csv_chunks import Chunk, ChunkPlanner
 from payment_core.batch.jobs import (
@@ -250,16 +251,26 @@ def batch_file_from_s3_record(record: dict[str, Any]) -> BatchFile:
 def run_step(
     event: dict[str, Any], deps: BatchFileDeps, remaining_ms: Callable[[], int], now: Callable[[], datetime]
 ) -> dict[str, Any]:
-    """One state of the batch state machine: ``{"step": plan|chunk|finish|fail, "file": ...}``."""
+    """One state of the batch state machine: ``{"step": <contract.BATCH_FILE_STEPS>, "file": ...}``."""
     step = event.get("step")
-    batch_file = BatchFile.from_input(event["file"])
-    if step == "plan":
-        return plan_file(batch_file, deps.s3, deps.files, deps.plan, now, str(event["execution"]))
-    if step == "chunk":
-        chunk = Chunk.from_item(event["chunk"])
-        return ingest_chunk_step(batch_file, chunk, deps.chunk_clients, deps.rules, deps.chunk, remaining_ms, now)
-    if step == "finish":
-        return finish_file(batch_file, deps.s3, deps.files, deps.plan.layout, now)
-    if step == "fail":
-        return fail_file(batch_file, deps.files, dict(event.get("error") or {}), now)
-    raise ValueError(f"unknown batch step {step!r}")
+    if not isinstance(step, str) or step not in STEPS:
+        raise ValueError(f"unknown batch step {step!r}")
+    return STEPS[step](event, BatchFile.from_input(event["file"]), deps, remaining_ms, now)
+
+
+Step = Callable[[dict[str, Any], BatchFile, BatchFileDeps, Callable[[], int], Callable[[], datetime]], dict[str, Any]]
+# One entry per contract.BATCH_FILE_STEPS (tests/unit/test_batch_files.py holds them equal).
+STEPS: Final[dict[str, Step]] = {
+    contract.BATCH_STEP_PLAN: lambda event, batch_file, deps, remaining_ms, now: plan_file(
+        batch_file, deps.s3, deps.files, deps.plan, now, str(event["execution"])
+    ),
+    contract.BATCH_STEP_CHUNK: lambda event, batch_file, deps, remaining_ms, now: ingest_chunk_step(
+        batch_file, Chunk.from_item(event["chunk"]), deps.chunk_clients, deps.rules, deps.chunk, remaining_ms, now
+    ),
+    contract.BATCH_STEP_FINISH: lambda event, batch_file, deps, remaining_ms, now: finish_file(
+        batch_file, deps.s3, deps.files, deps.plan.layout, now
+    ),
+    contract.BATCH_STEP_FAIL: lambda event, batch_file, deps, remaining_ms, now: fail_file(
+        batch_file, deps.files, dict(event.get("error") or {}), now
+    ),
+}
