@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
+from payment_core import contract
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
@@ -90,7 +91,7 @@ class PlatformClient:
 
     def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:
         """As the merchant the body names (the first onboarded one for a body that is not JSON)."""
-        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        headers = {"Content-Type": "application/json", contract.IDEMPOTENCY_KEY_HEADER: idempotency_key}
         merchant_id = body.get("merchant_id") if isinstance(body, dict) else None
         return self.request("POST", "/payments", body=body, headers=headers, merchant_id=merchant_id)
 
