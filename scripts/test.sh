@@ -105,7 +105,7 @@ types() {
 }
 phase types types
 
-# The stack and handler suites (CPU-bound: both cores). The session synth writes every
+# The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs. The session synth writes every
 # environment's cdk.tf.json (and the account stack's) into $SYNTH_OUT for checkov.
 rm -rf "$SYNTH_OUT"
 COVERAGE_FILE=.coverage.suites TEST_SYNTH_OUT="$SYNTH_OUT" phase "pytest unit+handlers" \
