@@ -1,4 +1,4 @@
-"""The account the handlers touch, per docs/design.md: tables (keys and index from the
+"""The account the handlers touch, per docs/architecture.md: tables (keys and index from the
 contract), the processing queue and its DLQ, the status topic, the batch bucket and a
 state machine. Built through any clients: in-process moto (``mock_aws``) or an endpoint.
 """

@@ -4,7 +4,7 @@ The key's SHA-256 is looked up in the merchants table (``payment_core.merchants`
 active merchant is allowed on the whole stage with ``context.merchant_id``, anything else is
 denied (API Gateway answers 403 with the API's ``ACCESS_DENIED`` gateway response). The key is
 never logged. API Gateway's result cache is off (``authorizer_cache_ttl_seconds`` = 0, see
-docs/design.md), so a disabled merchant is refused on its next request.
+docs/architecture.md), so a disabled merchant is refused on its next request.
 """
 
 from __future__ import annotations

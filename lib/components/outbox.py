@@ -4,7 +4,7 @@ The write that accepts a payment also records it on the table's stream (atomical
 same write), so a payment can no longer be stored without its workflow being started: the
 ``workflow_starter`` function calls ``StartExecution(name=<payment_id>)`` for each ``INSERT``
 record, and a failed start fails that record, which the mapping retries in order. Why a
-stream rather than a scheduled reconciler: docs/design.md, "Durability".
+stream rather than a scheduled reconciler: docs/architecture.md, "Starting the workflow".
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ INFRASTRUCTURE_RETRY: dict[str, Any] = {
 # Waits double from 1 s to MaxDelaySeconds 20 with full jitter (10 s on average), so 1,000 attempts
 # outlast the 900 s timeout; a timed-out execution is alarmed and redrivable, its payment untouched.
 # (Measured with the workflow reserved at 2: 50 attempts of at most 10 s ran out after ~4 minutes
-# and failed executions whose payments were fine; see docs/design.md, "Concurrency".)
+# and failed executions whose payments were fine; see docs/architecture.md, "Concurrency".)
 THROTTLED_RETRY: dict[str, Any] = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
     "IntervalSeconds": 1,

@@ -28,11 +28,11 @@ from typing import Any
 
 import pytest
 
-from demo.deployment import StackDeployment
-from demo.traffic import FINAL_STATUSES, PlatformClient
 from lib.lambda_sources import contract
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
+from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
+from testkit.traffic import FINAL_STATUSES, PlatformClient
 
 CLIENTS = 8
 API_PAYMENTS = 104  # 13 rounds of 8 concurrent clients

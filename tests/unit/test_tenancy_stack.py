@@ -20,7 +20,7 @@ def test_every_method_is_authorized_by_the_merchant_authorizer(env_stack: Synthe
     authorizer = env_stack.only("aws_api_gateway_authorizer")
     assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.x-api-key")
     assert authorizer["authorizer_result_ttl_in_seconds"] == _config(env_stack).tenancy.authorizer_cache_ttl_seconds
-    assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/design.md)
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/architecture.md)
     authorizer_ref = env_stack.reference_of("aws_api_gateway_authorizer", authorizer, "id")
     for method in env_stack.resources("aws_api_gateway_method").values():
         assert (method["authorization"], method["authorizer_id"], method["api_key_required"]) == (

@@ -1,6 +1,6 @@
 """One chunk of a batch file: validate its rows, claim their payment ids, queue them once.
 
-Order of work, and why each row is queued once (``docs/design.md`` → "Batch files"):
+Order of work, and why each row is queued once (``docs/batch-files.md``):
 
 1. read the chunk's records (``csv_chunks``) and validate them as a whole-file read would;
 2. claim the payment id of each id's first valid row in the chunk (``BatchLedger.claim``)

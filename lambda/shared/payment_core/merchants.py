@@ -11,7 +11,7 @@ Items (one table, partition key ``pk``):
 
 The status lives on the merchant item only: the authorizer reads the credential, then the
 merchant, both strongly consistent, so a disabled merchant is refused on its next request
-(with the authorizer's result cache off, see docs/design.md). A batch row's merchant is
+(with the authorizer's result cache off, see docs/architecture.md). A batch row's merchant is
 checked with the second read alone. Merchants are data written by ``make merchant``
 (``scripts/merchant.py``), not Terraform resources: a stack holds thousands without a
 re-apply.

@@ -15,9 +15,14 @@ from boto3.dynamodb.conditions import Key
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Target, onboard
+from ops.merchant import Credentials, Target, onboard
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
+
+
+def emulator_target(endpoint: str, outputs: Mapping[str, Any]) -> Target:
+    """The stack on the emulator as ``make merchant`` is told it: outputs, endpoint, region, test credentials."""
+    return Target(outputs, endpoint, TEST_REGION, Credentials(TEST_ACCESS_KEY, TEST_SECRET_KEY))
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class PlatformClient:
         self.outputs = outputs
         # The stack as `make merchant` sees it: merchants are onboarded through it, and its reading
         # of the api_endpoint_url output (the one parser) names the API and stage requests go to.
-        self._target = Target(outputs=outputs, endpoint=endpoint)
+        self._target = emulator_target(endpoint, outputs)
         self.api_id, self.stage = self._target.api_and_stage()
         self._api_keys: dict[str, str] = {}  # merchant id -> API key, as `make merchant` issued it
         # One client per service: building one costs ~25 ms of CPU, and waiting for a few hundred

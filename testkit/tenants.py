@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Target, disable, onboard
+from ops.merchant import disable, onboard
+from testkit.traffic import emulator_target
 
 MERCHANT_A = "tenant-a"
 MERCHANT_B = "tenant-b"
@@ -44,7 +45,7 @@ class TenantApi:
 
 def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:
     """``make merchant`` for each id (the demo's own stack): merchant id → API key."""
-    target = Target(outputs, endpoint)
+    target = emulator_target(endpoint, outputs)
     return {merchant_id: onboard(target, merchant_id)["api_key"] for merchant_id in merchant_ids}
 
 
@@ -100,7 +101,7 @@ def run_tenant_checks(
         a.create("tenant-key-3", customer_ref=f"card {CARD_NUMBER}"),
         lambda r: r.status_code == 400 and "4111 1111" not in r.body,
     )
-    disable(Target(outputs, endpoint), MERCHANT_B)
+    disable(emulator_target(endpoint, outputs), MERCHANT_B)
     check("B after DISABLE=1", b.request("GET", f"/payments/{b_id}"), lambda r: r.status_code == 403)
     check("A still works", a.request("GET", f"/payments/{a_id}"), lambda r: r.status_code == 200)
     return checks
