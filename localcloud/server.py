@@ -40,6 +40,15 @@ def _configure_moto_environment() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+def keep_alive() -> None:
+    """Keep-alive, as botocore gets from AWS: moto's dev server answers HTTP/1.0, so every
+    request cost a new connection and a new server thread (the Lambda runtime, the Step
+    Functions interpreter and every client call back into this server hundreds of times a second)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    MotoRequestHandler.protocol_version = "HTTP/1.1"
+
+
 def serve(state_dir: Path) -> None:
     _configure_moto_environment()
     from moto.core.config import default_user_config
@@ -54,6 +63,8 @@ def serve(state_dir: Path) -> None:
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     patches.apply_all(state_dir)
+    # The access log stays: server.log's request lines are evidence (e.g. a 429 an Invoke got).
+    keep_alive()
 
     from localcloud.control import ControlMiddleware
     from localcloud.execute_api import ExecuteApiMiddleware
