@@ -37,11 +37,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda" / "shared"))
-
-from payment_core.merchants import (  # noqa: E402 - the layer's package, from the source tree
+from payment_core.tenancy.merchants import (
     MerchantDirectory,
     MerchantExists,
     MerchantStatus,

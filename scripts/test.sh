@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test run (what CI runs): lint, types, checkov on every environment's
 # synthesized stack, then every test suite with coverage enforced separately for the stack
-# (lib/) and the handlers (lambda/). Extra arguments go to every pytest run.
+# (lib/) and the Lambda package (lambda/payment_core). Extra arguments go to every pytest run.
 #
 # Where the time goes (2 cores): the e2e suite deploys to the emulator and spends much of its
 # time waiting on it, so it starts first, in the background, and every other phase runs beside
@@ -90,20 +90,11 @@ lint() {
 }
 phase lint lint
 
-types() {
-  # The stack, the checkov gate, the package shipped in the layer, the shared test harness and the emulator.
-  # Incremental: .mypy_cache stays between runs in a clone.
-  $PY -m mypy --strict lib security
-  $PY -m mypy --strict lambda/shared/payment_core
-  MYPYPATH=lambda/shared $PY -m mypy --strict testkit bench
-  # The emulator: its patches lean on moto's internals, where a moto upgrade breaks them first.
-  MYPYPATH=lambda/shared $PY -m mypy --strict localcloud
-  # Every handler is a module named "handler": one run each, so the four do not clash.
-  for handler in lambda/*/handler.py; do
-    MYPYPATH=lambda/shared $PY -m mypy --strict "$handler"
-  done
-}
-phase types types
+# One run: the stack, the checkov gate, the Lambda package (installed editable, so lib/ and the
+# harness see its real types), the shared test harness, the benchmarks and the emulator (its
+# patches lean on moto's internals, where a moto upgrade breaks them first). Incremental:
+# .mypy_cache stays between runs in a clone.
+phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud
 
 # The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs. The session synth writes every
 # environment's cdk.tf.json (and the account stack's) into $SYNTH_OUT for checkov.

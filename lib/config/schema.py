@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
 
+from payment_core.contract import FUNCTION_NAMES
+
 from lib.config.limits import (
     KMS_DELETION_WINDOW_DAYS,
     LAMBDA_MEMORY_MB,
@@ -28,7 +30,6 @@ from lib.config.limits import (
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
 from lib.config.subscribers import AlarmSubscriber
-from lib.lambda_sources import FUNCTION_NAMES
 
 if TYPE_CHECKING:
     # The slices import this module's checks; the dataclass only annotates with them.

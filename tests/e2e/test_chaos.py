@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from payment_core import contract
 
-from lib.lambda_sources import contract
 from lib.settings import preset_settings
 from localcloud.patches.dynamodb_streams import RETRY_MAX_DELAY_SECONDS
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
