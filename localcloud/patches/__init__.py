@@ -22,6 +22,7 @@ from localcloud.patches import (
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
     terraform_fidelity,
+    xray_encryption,
 )
 from localcloud.patches.runtime_state import RUNTIME
 
@@ -42,6 +43,7 @@ def apply_all(state_dir: Path) -> None:
     s3_notifications.apply()
     s3_bucket_policy.apply()
     terraform_fidelity.apply()
+    xray_encryption.apply()
 
 
 def set_endpoint(endpoint: str) -> None:
