@@ -42,6 +42,8 @@ class BatchRetry:
 class BatchFileWorkflowSpec:
     function_arn: str
     bucket: str
+    # The ARN partition the S3 integration's resource is named in (arn:<partition>:states:::s3:getObject).
+    partition: str
     max_concurrency: int
     retry: BatchRetry
     # Errors that mean "progress saved, try the chunk again" (chunk_ingest's exception names).
@@ -98,7 +100,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
             "IngestChunks": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Resource": f"arn:{spec.partition}:states:::s3:getObject",
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": spec.bucket, "Key.$": "$.plan.manifest_key"},
                 },

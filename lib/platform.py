@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 
@@ -39,16 +40,18 @@ class PaymentPlatform(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
         self.keys: PlatformKey = PlatformKey(
             self,
             "keys",
             namer=namer,
             account_id=account_id,
             region=region,
+            partition=partition,
             deletion_window_days=config.kms_deletion_window_days,
         )
         self.layer: LambdaLayerVersion = self._build_layer(namer)
-        context = self._build_context(namer, account_id, region)
+        context = self._build_context(namer, account_id, region, partition)
         self.context: PlatformContext = context
         self.storage: Storage = Storage(
             self, "storage", context=context, tables=config.tables, bucket=config.batch_bucket
@@ -135,7 +138,7 @@ class PaymentPlatform(Construct):
             compatible_architectures=["x86_64"],
         )
 
-    def _build_context(self, namer: Namer, account_id: str, region: str) -> PlatformContext:
+    def _build_context(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformContext:
         config = self._config
         rules = config.payment_rules
         return PlatformContext(
@@ -144,6 +147,7 @@ class PaymentPlatform(Construct):
             layer=self.layer,
             account_id=account_id,
             region=region,
+            partition=partition,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -72,7 +72,7 @@ class BatchIngestion(PlatformConstruct):
         this function, so the function cannot also depend on the state machine."""
         context = self._context
         name = context.namer(BATCH_STATE_MACHINE)
-        return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{name}"
+        return f"arn:{context.partition}:states:{context.region}:{context.account_id}:stateMachine:{name}"
 
     def _build_ingest_function(
         self, workflow: BatchWorkflowConfig, storage: Storage, queues: Queues
@@ -129,6 +129,7 @@ class BatchIngestion(PlatformConstruct):
         return BatchFileWorkflowSpec(
             function_arn=self.ingest_function.lambda_function.arn,
             bucket=storage.batch_bucket.bucket,
+            partition=self._context.partition,
             max_concurrency=settings.max_concurrency,
             retry=settings.retry,
             chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,

@@ -64,6 +64,7 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
         layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
         account_id="123456789012",
         region="us-east-1",
+        partition="aws",
         common_environment={},
         function_sizing={},
         log_retention_days=14,
