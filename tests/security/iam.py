@@ -28,6 +28,8 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "logs:PutResourcePolicy",
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
+        # DynamoDB ListStreams (Lambda's stream event source): no resource type, "*" only.
+        "dynamodb:ListStreams",
     }
 )
 
