@@ -49,6 +49,9 @@ from lib.lambda_sources import contract
 
 # The credential: a merchant's API key, read by the authorizer (and by the usage plans).
 API_KEY_HEADER = "x-api-key"
+# Every header that may carry a credential, kept out of WAF's logs and samples: the API key, and
+# ``authorization`` for the merchant secret key that is to replace it (issue #21).
+CREDENTIAL_HEADERS: tuple[str, ...] = (API_KEY_HEADER, "authorization")
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
 # validates the same body again with exact messages; this stops junk at the edge.
