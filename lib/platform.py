@@ -22,7 +22,7 @@ from lib.components.outbox import WorkflowOutbox
 from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import Workflow
-from lib.config import PlatformConfig
+from lib.config import CustomDomain, PlatformConfig
 from lib.lambda_sources import contract
 from lib.layer import shared_layer_dir
 from lib.naming import Namer
@@ -35,7 +35,14 @@ class PaymentPlatform(Construct):
     """Key, layer, storage, queues, workflow, outbox, ingestion, API and monitoring, in dependency order."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: PlatformConfig, namer: Namer, region: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        region: str,
+        custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -92,6 +99,7 @@ class PaymentPlatform(Construct):
             storage=self.storage,
             tenancy=config.tenancy,
             page_token_key=self.keys.page_token_key,
+            custom_domain=custom_domain,
         )
         # The WAF web ACL on the stage, where the config turns it on (staging and prod).
         self.edge: ApiEdge | None = (

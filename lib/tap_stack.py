@@ -108,6 +108,7 @@ class TapStack(TerraformStack):
             config=settings.config,
             namer=Namer(settings.environment_suffix),
             region=settings.region,
+            custom_domain=settings.custom_domain,
         )
         self._build_outputs()
 
@@ -138,6 +139,11 @@ class TapStack(TerraformStack):
             "queue_consumer_function_name": platform.ingestion.consumer_function.lambda_function.function_name,
             "authorizer_function_name": platform.api.authorizer_function.lambda_function.function_name,
         }
+        domain = platform.api.domain
+        if domain is not None:
+            # What the domain's DNS record aliases (the record lives with the domain's zone).
+            outputs["api_domain_target"] = domain.regional_domain_name
+            outputs["api_domain_zone_id"] = domain.regional_zone_id
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 
