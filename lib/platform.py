@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
@@ -23,7 +24,6 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import Workflow
 from lib.config import CustomDomain, PlatformConfig
-from lib.lambda_sources import contract
 from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
@@ -139,7 +139,7 @@ class PaymentPlatform(Construct):
             self,
             "layer",
             layer_name=namer("payment-shared"),
-            description="Powertools and the payment_core domain package",
+            description="Powertools and the other third-party packages the functions import",
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             compatible_runtimes=[LAMBDA_RUNTIME],
