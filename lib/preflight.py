@@ -74,16 +74,9 @@ class StackFacts:
         stage_logging = any(stage.get("access_log_settings") for stage in stages) or any(
             str(setting.get("settings", {}).get("logging_level", "OFF")).upper() != "OFF" for setting in method_settings
         )
-        domains = [
-            (str(domain["domain_name"]), str(domain["regional_certificate_arn"]))
-            for domain in resources.get("aws_api_gateway_domain_name", {}).values()
-        ]
-        return cls(
-            region=str(provider["region"]),
-            reservations=reservations,
-            stage_logging=stage_logging,
-            custom_domain=domains[0] if domains else None,
-        )
+        domain = next(iter(resources.get("aws_api_gateway_domain_name", {}).values()), None)
+        custom_domain = (str(domain["domain_name"]), str(domain["regional_certificate_arn"])) if domain else None
+        return cls(str(provider["region"]), reservations, stage_logging, custom_domain)
 
 
 def _error_code(error: Exception) -> str:
@@ -213,12 +206,8 @@ def check_state_bucket(settings: DeploymentSettings, clients: ClientFactory) -> 
 
 def certificate_covers(names: Sequence[str], domain: str) -> bool:
     """A certificate name covers ``domain`` exactly, or as a wildcard for one leftmost label."""
-    for name in names:
-        if name == domain:
-            return True
-        if name.startswith("*.") and "." in domain and domain.split(".", 1)[1] == name[2:]:
-            return True
-    return False
+    parent = domain.split(".", 1)[1] if "." in domain else ""
+    return any(name == domain or (name.startswith("*.") and name[2:] == parent) for name in names)
 
 
 def check_certificate(facts: StackFacts, clients: ClientFactory) -> Check:
@@ -228,9 +217,7 @@ def check_certificate(facts: StackFacts, clients: ClientFactory) -> Check:
     domain, arn = facts.custom_domain
     arn_region = arn.split(":")[3] if arn.count(":") >= 5 else ""
     if arn_region != facts.region:
-        return Check(
-            name, "FAIL", f"{arn} is in {arn_region or 'no region'}; a regional domain needs one in {facts.region}"
-        )
+        return Check(name, "FAIL", f"{arn} is in {arn_region}; a regional domain needs one in {facts.region}")
     try:
         certificate = clients("acm").describe_certificate(CertificateArn=arn)["Certificate"]
     except Exception as error:

@@ -32,6 +32,8 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "dynamodb:ListStreams",
     }
 )
+# The "*"-only actions a state machine role needs (ListStreams is the stream reader's).
+STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams"}
 
 
 def role_id(reference: str) -> str:

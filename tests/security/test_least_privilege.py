@@ -12,7 +12,7 @@ import pytest
 
 from lib.config import config_for
 from tests.security.iam import (
-    WILDCARD_RESOURCE_ACTIONS,
+    STATE_MACHINE_WILDCARD_ACTIONS,
     grants,
     identity_policy_violations,
     managed_policy_arns,
@@ -24,10 +24,6 @@ from tests.unit.synth import SynthesizedStack, platform_key
 
 LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")  # Lambda writing its own log group
 LAMBDA_XRAY = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # active tracing
-
-# The "*"-only actions a state machine's role needs (log delivery and X-Ray; ListStreams is the
-# stream reader's, not theirs).
-STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams"}
 
 
 def _suffix(stack: SynthesizedStack) -> str:
@@ -144,8 +140,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
                 (action, f"{payments}/stream/*")
                 for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
             },
-            # ListStreams takes no resource: "*" is the only grant that means anything.
-            ("dynamodb:ListStreams", "*"),
+            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
             # A batch given up on goes to the on-failure destination (the DLQ) as this role.
             ("sqs:SendMessage", dlq),
             # The table (and so its stream) and the DLQ are encrypted with the CMK.
@@ -160,8 +155,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
 
 
 def _partition(stack: SynthesizedStack) -> str:
-    """The ARN partition the stack reads from its data source (aws, aws-us-gov, aws-cn)."""
-    (partition,) = stack.document["data"]["aws_partition"]
+    (partition,) = stack.document["data"]["aws_partition"]  # aws, aws-us-gov or aws-cn
     return f"${{data.aws_partition.{partition}.partition}}"
 
 
@@ -189,8 +183,7 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         # The map's ItemReader reads the chunk descriptors (SSE-KMS).
         ("s3:GetObject", f"{bucket}/batch-work/*"),
         ("kms:Decrypt", key),
-        # The machine's own data (definition, executions) is encrypted with the key.
-        ("kms:GenerateDataKey", key),
+        ("kms:GenerateDataKey", key),  # the machine's own data is encrypted with the key
         # A Distributed Map runs each item as a child execution of the same state machine.
         ("states:StartExecution", machine),
         ("states:DescribeExecution", executions),
@@ -203,9 +196,8 @@ def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
     invoke = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
-    # The machine's own data (definition, executions) is encrypted with the key.
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
-    encryption = {("kms:Decrypt", key), ("kms:GenerateDataKey", key)}
+    encryption = {("kms:Decrypt", key), ("kms:GenerateDataKey", key)}  # the machine's own data is encrypted
     # A state machine role is the one that needs the "*"-only actions: log delivery and X-Ray.
     return invoke | encryption | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
 
