@@ -63,6 +63,8 @@ class BatchRetry:
 class BatchFileWorkflowSpec:
     function_arn: str
     bucket: str
+    # The ARN partition the S3 integration's resource is named in (arn:<partition>:states:::s3:getObject).
+    partition: str
     max_concurrency: int
     retry: BatchRetry
     # Errors that mean "progress saved, try the chunk again" (chunk_ingest's exception names).
@@ -119,7 +121,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
             "IngestChunks": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Resource": f"arn:{spec.partition}:states:::s3:getObject",
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": spec.bucket, "Key.$": "$.plan.manifest_key"},
                 },
@@ -182,7 +184,7 @@ class BatchFileWorkflow(PlatformConstruct):
         this function, so the function cannot also depend on the state machine."""
         context = self._context
         name = context.namer(BATCH_STATE_MACHINE)
-        return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{name}"
+        return f"arn:{context.partition}:states:{context.region}:{context.account_id}:stateMachine:{name}"
 
     def _build_ingest_function(
         self, workflow: BatchWorkflowConfig, storage: Storage, queues: Queues
@@ -239,6 +241,7 @@ class BatchFileWorkflow(PlatformConstruct):
         return BatchFileWorkflowSpec(
             function_arn=self.ingest_function.lambda_function.arn,
             bucket=storage.batch_bucket.bucket,
+            partition=self._context.partition,
             max_concurrency=settings.max_concurrency,
             retry=BatchRetry(
                 interval_seconds=settings.retry_interval_seconds,

@@ -17,11 +17,13 @@ from localcloud.patches import (
     s3_bucket_policy,
     s3_notifications,
     sqs_event_source,
+    state_machine_encryption,
     stepfunctions_api,
     stepfunctions_clients,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
     terraform_fidelity,
+    xray_encryption,
 )
 from localcloud.patches.runtime_state import RUNTIME
 
@@ -29,6 +31,7 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_api.apply()
+    state_machine_encryption.apply()
     dynamodb_isolation.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
@@ -42,6 +45,7 @@ def apply_all(state_dir: Path) -> None:
     s3_notifications.apply()
     s3_bucket_policy.apply()
     terraform_fidelity.apply()
+    xray_encryption.apply()
 
 
 def set_endpoint(endpoint: str) -> None:

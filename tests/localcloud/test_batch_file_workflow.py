@@ -120,6 +120,7 @@ class Platform:
         spec = BatchFileWorkflowSpec(
             function_arn=steps,
             bucket=self.bucket,
+            partition="aws",
             max_concurrency=2,
             retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),

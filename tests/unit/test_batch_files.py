@@ -44,7 +44,14 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     states = _definition(env_stack)["States"]
     assert list(states) == ["Plan", "Planned", "IngestChunks", "Finish", "Done", "RecordFailure", "FileFailed"]
     ingest = states["IngestChunks"]
-    assert ingest["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    # The S3 integration's ARN in the stack's partition (the data source's, a token here).
+    assert ingest["ItemReader"]["Resource"] == f"arn:{env_stack.stack.platform.context.partition}:states:::s3:getObject"
+    (partition,) = env_stack.document["data"]["aws_partition"]
+    machine = env_stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(env_stack)}")
+    assert (
+        f'"Resource" = "arn:${{data.aws_partition.{partition}.partition}}:states:::s3:getObject"'
+        in (machine["definition"])
+    )
     assert ingest["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
     assert ingest["ItemReader"]["Parameters"]["Key.$"] == "$.plan.manifest_key"
     assert ingest["MaxConcurrency"] == settings.max_concurrency
