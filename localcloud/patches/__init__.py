@@ -21,6 +21,8 @@ from localcloud.patches import (
     stepfunctions_clients,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
+    stepfunctions_payload,
+    stepfunctions_result_writer,
     terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
@@ -34,6 +36,8 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
     stepfunctions_map_run.apply()
+    stepfunctions_payload.apply()
+    stepfunctions_result_writer.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()
