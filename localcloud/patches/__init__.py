@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
     cloudwatch_alarm_actions,
@@ -23,6 +24,7 @@ from localcloud.patches import (
     stepfunctions_map_run,
     stepfunctions_payload,
     stepfunctions_result_writer,
+    stepfunctions_throttling,
     terraform_fidelity,
 )
 from localcloud.patches.runtime_state import RUNTIME
@@ -30,6 +32,7 @@ from localcloud.patches.runtime_state import RUNTIME
 
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
+    stepfunctions_quotas.load_from_environment()
     stepfunctions_api.apply()
     dynamodb_isolation.apply()
     dynamodb_streams.apply()
@@ -38,6 +41,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_map_run.apply()
     stepfunctions_payload.apply()
     stepfunctions_result_writer.apply()
+    stepfunctions_throttling.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()
