@@ -1,0 +1,45 @@
+"""The alarms' slice of the config: thresholds, periods and who hears the alarm topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lib.config.checks import require, require_at_least
+from lib.config.subscribers import AlarmSubscriber
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    evaluation_periods: int
+    period_seconds: int
+    lambda_error_threshold: int
+    lambda_throttle_threshold: int
+    api_5xx_threshold: int
+    api_p99_latency_ms: int
+    state_machine_failed_threshold: int
+    # Alarm when the oldest payment whose workflow has not started is older than this.
+    unstarted_payment_age_seconds: int = 300
+    # Who hears the alarm topic; none means alarms reach only the console and the dashboard.
+    subscribers: tuple[AlarmSubscriber, ...] = ()
+
+    def __post_init__(self) -> None:
+        require_at_least("evaluation_periods", self.evaluation_periods, 1)
+        # CloudWatch accepts 10, 30 or any multiple of 60 seconds.
+        require(
+            self.period_seconds in (10, 30) or (self.period_seconds % 60 == 0 and self.period_seconds > 0),
+            f"period_seconds must be 10, 30 or a multiple of 60, got {self.period_seconds}",
+        )
+        for name in (
+            "lambda_error_threshold",
+            "lambda_throttle_threshold",
+            "api_5xx_threshold",
+            "state_machine_failed_threshold",
+        ):
+            require_at_least(name, getattr(self, name), 1)
+        require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
+        require_at_least("unstarted_payment_age_seconds", self.unstarted_payment_age_seconds, 60)
+        endpoints = [(subscriber.protocol, subscriber.endpoint) for subscriber in self.subscribers]
+        require(
+            len(set(endpoints)) == len(endpoints),
+            f"alarms.subscribers must not repeat an endpoint, got {sorted(endpoints)}",
+        )
