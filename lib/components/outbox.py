@@ -22,12 +22,12 @@ from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.lambda_sources import contract
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
 INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})
