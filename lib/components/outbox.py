@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedStreamConsumer
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
@@ -107,4 +108,12 @@ class WorkflowOutbox(PlatformConstruct):
             ),
             # CreateEventSourceMapping checks the function's role may read the stream: policy first.
             depends_on=[self.starter_function.policy],
+        )
+
+    def alarm_sources(self) -> AlarmSources:
+        # Not started yet: the age of the oldest payment insert the starter has not handled. A
+        # start given up after every retry lands in the payment DLQ (alarmed on one message).
+        return AlarmSources(
+            functions=(WatchedFunction(self.starter_function),),
+            stream_consumers=(WatchedStreamConsumer("payment-workflow-start-lag", self.starter_function),),
         )

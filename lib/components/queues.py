@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
 
@@ -43,3 +44,10 @@ class Queues(Construct):
     def environment(self) -> dict[str, str]:
         """The contract's variables for the queue and the status topic (each function gets those it reads)."""
         return {contract.PAYMENT_QUEUE_URL: self.queue.url, contract.STATUS_TOPIC_ARN: self.status_topic.arn}
+
+    def alarm_sources(self) -> AlarmSources:
+        # One message in the DLQ is one payment that needs a human.
+        return AlarmSources(
+            dead_letter_queues=(WatchedDeadLetterQueue("payment-dlq-not-empty", self.dlq),),
+            queue_depths=(self.queue, self.dlq),
+        )

@@ -68,6 +68,8 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
         function_sizing={},
         log_retention_days=14,
         xray_tracing=True,
+        metrics_namespace="PaymentPlatform",
+        service_name="payment-platform",
     )
     tables = TableConfig("PROVISIONED", read_capacity=50, write_capacity=40)
     Storage(stack, "storage", context=context, tables=tables, bucket=config_for("prod").batch_bucket)
