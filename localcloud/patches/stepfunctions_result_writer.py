@@ -24,6 +24,12 @@ moto 5.2.5 parses ``ResultWriter`` and writes ``manifest.json`` (``result_writer
 resource_eval/resource_eval_s3.py``), but with ``ResultFiles`` always empty ("TODO: generate
 result files"): the children's results are dropped, so nothing downstream could read them.
 
+moto also evaluates the writer's ``Parameters`` (``"Prefix.$": "$.x"``) against the collected
+results (the top of its stack) instead of the Map state's input, so a path that names
+the state input fails with ``NoSuchJsonPathError`` (AWS resolves ``Bucket``/``Prefix`` paths
+against the state input, as for ``ItemReader``'s ``Key.$``; AWS CDK's ``ResultWriterV2`` renders
+``bucketNamePath``/JSONPath prefixes that way).
+
 The patch records each child of a Distributed Map (its input after ``ItemSelector``, output or
 error, status, start and stop times) on the Map Run's record while it runs, and the writer
 puts ``SUCCEEDED_0.json`` / ``FAILED_0.json`` / ``PENDING_0.json`` (only the statuses that
@@ -49,6 +55,7 @@ PENDING: Final = "PENDING"
 RESULT_GROUPS: Final = (FAILED, PENDING, SUCCEEDED)
 _CHILDREN: Final = "_localcloud_children"
 _CHILD_INPUT: Final = "_localcloud_child_input"
+_MAP_INPUT: Final = "_localcloud_map_input"
 
 
 @dataclass(frozen=True)
@@ -210,9 +217,11 @@ def apply() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
         distributed_item_processor_worker,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import result_writer_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
         resource_eval_s3,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 
     DistributedItemProcessorWorker = distributed_item_processor_worker.DistributedItemProcessorWorker
 
@@ -236,6 +245,28 @@ def apply() -> None:
         )
         _remember(self._map_run_record, child)
 
+    map_execution = StateMap._eval_execution
+    write = result_writer_decl.ResultWriter._eval_body
+
+    def _eval_execution(self: Any, env: Any) -> None:
+        setattr(env, _MAP_INPUT, env.states.get_input())
+        map_execution(self, env)
+
+    def _write(self: Any, env: Any) -> None:
+        # moto's ResultWriter evaluates its Parameters against the top of the stack, the
+        # collected results; they must see the Map state's input, with the results left below.
+        if not hasattr(env, _MAP_INPUT):
+            write(self, env)
+            return
+        env.stack.append(getattr(env, _MAP_INPUT))
+        self.parargs.eval(env=env)
+        parameters = env.stack.pop()
+        env.stack.pop()  # the Map state's input
+        env.stack.append(parameters)
+        self.resource_eval.eval_resource(env=env)
+
+    StateMap._eval_execution = _eval_execution  # type: ignore[method-assign]
+    result_writer_decl.ResultWriter._eval_body = _write  # type: ignore[method-assign]
     _eval_job._localcloud_results = True  # type: ignore[attr-defined]
     DistributedItemProcessorWorker._eval_input = _eval_input  # type: ignore[method-assign]
     DistributedItemProcessorWorker._eval_job = _eval_job  # type: ignore[method-assign]

@@ -170,9 +170,10 @@ def test_a_result_writer_keeps_the_results_out_of_the_state_and_writes_them_as_a
 ) -> None:
     bucket = f"results-{unique}"
     aws("s3").create_bucket(Bucket=bucket)
-    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "jobs/7/results"}}
+    # The prefix is a path into the Map state's input, as the batch workflow gives it.
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix.$": "$.prefix"}}
     state = map_state(LIMIT + 1, ResultWriter=writer, ResultSelector={"manifest.$": "$.ResultWriterDetails"})
-    described = run(map_machine(state), ITEMS)
+    described = run(map_machine(state), {**ITEMS, "prefix": "jobs/7/results"})
 
     assert described["status"] == "SUCCEEDED"
     output = json.loads(described["output"])
