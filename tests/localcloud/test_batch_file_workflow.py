@@ -175,7 +175,7 @@ class Platform:
 
     def drain(self) -> list[dict[str, Any]]:
         sqs = self.aws("sqs")
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         while True:
             batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:
