@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
     cloudwatch_alarm_actions,
@@ -22,6 +23,9 @@ from localcloud.patches import (
     stepfunctions_clients,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
+    stepfunctions_payload,
+    stepfunctions_result_writer,
+    stepfunctions_throttling,
     terraform_fidelity,
     xray_encryption,
 )
@@ -30,6 +34,7 @@ from localcloud.patches.runtime_state import RUNTIME
 
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
+    stepfunctions_quotas.load_from_environment()
     stepfunctions_api.apply()
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
@@ -37,6 +42,9 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
     stepfunctions_map_run.apply()
+    stepfunctions_payload.apply()
+    stepfunctions_result_writer.apply()
+    stepfunctions_throttling.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()

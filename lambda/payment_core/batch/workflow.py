@@ -5,9 +5,11 @@
     state machine:
       Plan      plan_file:        claim the job record, read the file once, write chunk descriptors
       Chunks?   no chunks → Finish (an empty file or a bad header is a 1-row report)
-      Ingest    Distributed Map over the descriptors (ItemReader, MaxConcurrency, Retry):
+      Ingest    Distributed Map over the descriptors (ItemReader, MaxConcurrency, Retry), its
+                results written to S3 under the plan's results_prefix (ResultWriter):
                   ingest_chunk_step: validate, claim, queue, count (chunk_ingest)
-      Finish    finish_file:      join the chunks' rejections into the report, COMPLETED + counts
+      Finish    finish_file:      join the chunks' rejections into the report, COMPLETED + the
+                                  counts the chunks added to the job record (not the map's results)
       (Catch)   fail_file:        FAILED + the error, then the execution fails (alarmed)
 
 Nothing here holds a whole file: the planner streams it (bounded lines), a chunk reads its own
@@ -111,7 +113,13 @@ def plan_file(
     state = RUNNING if chunks else COMPLETED
     if not chunks:  # a header and nothing else: nothing to map over
         files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 0}, None, now())
-    return {"state": state, "chunks": chunks, "manifest_key": manifest_key, "bytes": planner.bytes_read}
+    return {
+        "state": state,
+        "chunks": chunks,
+        "manifest_key": manifest_key,
+        "results_prefix": settings.layout.results_prefix(batch_file.job_id),
+        "bytes": planner.bytes_read,
+    }
 
 
 def _write_manifest(chunks: Iterator[Chunk], out: IO[bytes]) -> int:
