@@ -140,7 +140,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
                 # where (the manifest). Not "ResultPath": null: cdktf drops None from a
                 # definition (Fn.jsonencode).
                 "ResultWriter": {
-                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Resource": f"arn:{spec.partition}:states:::s3:putObject",
                     "Parameters": {"Bucket": spec.bucket, "Prefix.$": "$.plan.results_prefix"},
                 },
                 "ResultSelector": {"results.$": "$.ResultWriterDetails"},

@@ -60,7 +60,7 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     # state (collected results count before ResultSelector): the state keeps the manifest.
     spec = env_stack.stack.platform.ingestion.file_workflow_spec
     assert ingest["ResultWriter"] == {
-        "Resource": "arn:aws:states:::s3:putObject",
+        "Resource": f"arn:{spec.partition}:states:::s3:putObject",
         "Parameters": {"Bucket": spec.bucket, "Prefix.$": "$.plan.results_prefix"},
     }
     assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"results.$": "$.ResultWriterDetails"}, "$.map")
