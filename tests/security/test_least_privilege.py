@@ -182,6 +182,10 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         ("lambda:InvokeFunction", f"{function}:*"),
         # The map's ItemReader reads the chunk descriptors (SSE-KMS).
         ("s3:GetObject", f"{bucket}/batch-work/*"),
+        # The map's ResultWriter writes the children's results there (multipart for large ones).
+        ("s3:PutObject", f"{bucket}/batch-work/*"),
+        ("s3:ListMultipartUploadParts", f"{bucket}/batch-work/*"),
+        ("s3:AbortMultipartUpload", f"{bucket}/batch-work/*"),
         ("kms:Decrypt", key),
         ("kms:GenerateDataKey", key),  # the machine's own data is encrypted with the key
         # A Distributed Map runs each item as a child execution of the same state machine.

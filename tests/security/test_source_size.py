@@ -14,8 +14,18 @@ LONGER_FOR_A_REASON = {
     "deployment fingerprint that redeploys the stage when any of them changes",
     "localcloud/patches/lambda_runtime.py": "the Lambda service in one place: warm environments, the concurrency "
     "accounting that throttles them, and the sync/async invoke paths that answer a throttle differently",
+    "tests/security/test_least_privilege.py": "one table of every role's exact (action, resource) grants, each "
+    "pair beside the call that needs it: split, the roles could no longer be checked as one set",
     "localcloud/triggers.py": "the API Gateway REST front end moto lacks in server mode (routing, API keys, "
     "request validation, the proxy event), each step citing the moto behaviour it replaces",
+    "lib/components/batch_file_workflow.py": "the batch-file workflow's definition, role and construct together, as "
+    "the payment workflow's are: the role's grants are read against the states they serve",
+    "lambda/payment_core/batch/ledger.py": "every conditional write that makes a row queued once: claims, their "
+    "takeover from a failed run and their expiry, progress and counters, each condition beside the others it races",
+    "tests/lambda/test_chunk_ingest.py": "one chunk's exactly-once cases (claims, progress, crashes, re-uploads) share "
+    "one moto account and fixtures; split, each file would rebuild them",
+    "tests/localcloud/test_batch_file_workflow.py": "one emulator and one deployed batch-file state machine serve "
+    "every case; split, each file would start its own emulator",
 }
 
 
