@@ -30,7 +30,7 @@ from lib.lambda_sources import PACKAGE_DIR
 from localcloud import LocalCloud
 from localcloud.patches.stepfunctions_payload import payload_bytes
 from localcloud.stepfunctions_quotas import ROUTE
-from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads
+from tests.localcloud.conftest import create_items_table, create_python_function, execution_result, notify_of_uploads
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
@@ -305,10 +305,7 @@ def test_a_file_whose_map_results_outgrow_the_payload_limit_completes_through_th
         started = sfn.start_execution(
             stateMachineArn=machine, name=batch_file.job_id, input=json.dumps(batch_file.to_input())
         )
-        deadline = time.monotonic() + 180
-        while (described := sfn.describe_execution(executionArn=started["executionArn"]))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "execution still running"
-            time.sleep(0.5)
+        described = execution_result(sfn, started["executionArn"], timeout=180)
         assert (described["status"], described["error"]) == ("FAILED", "BatchFileFailed")
         failed = platform.job(batch_file.job_id)
         assert (failed["state"], failed["error"], failed["chunks_done"]) == ("FAILED", "States.DataLimitExceeded", "40")
