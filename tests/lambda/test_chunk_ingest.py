@@ -204,12 +204,19 @@ def already_queued(rows: range, key: str = "incoming/a.csv") -> list[tuple[int, 
     return [(n, f"payment_id: already queued from {key} row {n}") for n in rows]
 
 
-def test_a_reuploaded_failed_file_queues_exactly_the_rows_its_run_never_sent(aws: Any, ledger: BatchLedger) -> None:
-    data = rows_file(25)
+def interrupted_after_ten_rows(aws: Any, ledger: BatchLedger, rows: int) -> tuple[bytes, Chunk]:
+    """job-a's run of a one-chunk file of ``rows`` rows, stopped by throttling after its first
+    batch of 10 (rows 2 to 11 queued): the file's bytes and its chunk."""
+    data = rows_file(rows)
     [chunk] = only_chunk(data)
     start_job(aws, "job-a")
-    with pytest.raises(ChunkIncomplete, match="10 of 25 rows queued"):
+    with pytest.raises(ChunkIncomplete, match=f"10 of {rows} rows queued"):
         run(aws, ledger, data, chunk, sqs=FlakySqs(aws.sqs, ["ok", "throttle"]))
+    return data, chunk
+
+
+def test_a_reuploaded_failed_file_queues_exactly_the_rows_its_run_never_sent(aws: Any, ledger: BatchLedger) -> None:
+    data, chunk = interrupted_after_ten_rows(aws, ledger, 25)
     fail_job(aws, "job-a")  # its retries ran out: the execution failed
     assert queued_rows(aws) == list(range(2, 12))
 
@@ -231,11 +238,7 @@ def test_a_reuploaded_failed_file_queues_exactly_the_rows_its_run_never_sent(aws
 
 
 def test_rows_of_a_run_that_has_not_failed_are_left_to_it(aws: Any, ledger: BatchLedger) -> None:
-    data = rows_file(12)
-    [chunk] = only_chunk(data)
-    start_job(aws, "job-a")
-    with pytest.raises(ChunkIncomplete, match="10 of 12 rows queued"):
-        run(aws, ledger, data, chunk, sqs=FlakySqs(aws.sqs, ["ok", "throttle"]))
+    data, chunk = interrupted_after_ten_rows(aws, ledger, 12)
 
     # job-a is still RUNNING (its chunk will be retried and send rows 12 and 13 itself).
     start_job(aws, "job-b")
