@@ -51,7 +51,12 @@ class PaymentPlatform(Construct):
         context = self._build_context(namer, account_id, region)
         self.context: PlatformContext = context
         self.storage: Storage = Storage(
-            self, "storage", context=context, tables=config.tables, bucket=config.batch_bucket
+            self,
+            "storage",
+            context=context,
+            tables=config.tables,
+            bucket=config.batch_bucket,
+            throttle_alarm_threshold=config.alarms.dynamodb_throttle_threshold,
         )
         self.queues: Queues = Queues(self, "queues", context=context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
@@ -69,7 +74,7 @@ class PaymentPlatform(Construct):
             context=context,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
-            dead_letter_queue=self.queues.dlq,
+            give_up_retention_days=config.queues.start_give_up_retention_days,
         )
         self.ingestion: BatchIngestion = BatchIngestion(
             self,
@@ -108,6 +113,7 @@ class PaymentPlatform(Construct):
             business_error_functions=[self.workflow.workflow_function],
             workflow_starter=self.outbox.starter_function,
             batch_files=self.ingestion,
+            alarm_sources=[self.storage, self.queues, self.outbox],
         )
 
     @property

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lib.config import ENVIRONMENTS, PlatformConfig, config_for
+from lib.config.subscribers import SUBSCRIBERS_VARIABLE, parse_subscribers
 from lib.naming import validate_suffix
 from lib.target import EmulatorTarget
 
@@ -68,7 +69,11 @@ def _region(value: str, variable: str) -> str:
 
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
-    config = config_for(environment)
+    preset = config_for(environment)
+    # Who is paged is the deploying environment's business (a CI variable per environment), not
+    # the repository's: an address committed here would page whoever owns it in every fork.
+    alarms = preset.alarms.for_deployment(parse_subscribers(environ.get(SUBSCRIBERS_VARIABLE, "")), environment)
+    config = replace(preset, alarms=alarms)
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
@@ -104,6 +109,15 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     )
 
 
-def preset_settings() -> dict[str, DeploymentSettings]:
-    """dev, staging and prod as CI deploys them (suffix = environment name), by environment."""
-    return {env: read_settings({"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env}) for env in ENVIRONMENTS}
+# What tests, scans and benchmarks synthesize with as ALARM_SUBSCRIBERS (staging and prod refuse
+# none): names of a private network (.internal) that page nobody. A deploy sets its own.
+SYNTH_ONLY_SUBSCRIBERS = "payments-oncall@alerts.payments.internal https://pager.payments.internal/hooks/payments"
+
+
+def preset_settings(alarm_subscribers: str) -> dict[str, DeploymentSettings]:
+    """dev, staging and prod as CI deploys them (suffix = environment name), by environment, each
+    with ``alarm_subscribers`` as its ALARM_SUBSCRIBERS (a scan or a test says whom it would page)."""
+    return {
+        env: read_settings({"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env, SUBSCRIBERS_VARIABLE: alarm_subscribers})
+        for env in ENVIRONMENTS
+    }

@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from lib.components.alarms import AlarmSource, AlarmSpec, step_functions_throttle_specs
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
@@ -40,6 +41,7 @@ class Monitoring(Construct):
         business_error_functions: Sequence[PaymentFunction],
         workflow_starter: PaymentFunction,
         batch_files: BatchIngestion,
+        alarm_sources: Sequence[AlarmSource] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
@@ -53,6 +55,12 @@ class Monitoring(Construct):
         self._build_platform_alarms(queues, api_dimensions, state_machine)
         self._build_stalled_payment_alarms(state_machine, workflow_starter)
         self._build_batch_file_alarms(batch_files)
+        throttles = step_functions_throttle_specs(
+            {"payment-workflow": state_machine, "batch-file": batch_files.file_state_machine},
+            settings.step_functions_throttle_threshold,
+        )
+        for spec in [*throttles, *(spec for source in alarm_sources for spec in source.alarm_specs)]:
+            self._alarm_from(spec)
         self.subscriptions: list[SnsTopicSubscription] = [
             SnsTopicSubscription(
                 self,
@@ -137,7 +145,21 @@ class Monitoring(Construct):
             thresholds.unstarted_payment_age_seconds * 1000,
             statistic="Maximum",
         )
-        # A start given up after every retry lands in the DLQ, whose alarm fires on one message.
+        # A start given up after every retry is written to the outbox's give-up bucket, which
+        # alarms on its own (WorkflowOutbox.alarm_specs): the payment DLQ holds only batch rows.
+
+    def _alarm_from(self, spec: AlarmSpec) -> None:
+        self._alarm(
+            self._namer(spec.stem),
+            spec.namespace,
+            spec.metric,
+            spec.dimensions,
+            spec.threshold,
+            statistic=spec.statistic,
+            comparison=spec.comparison,
+            period_seconds=spec.period_seconds,
+            description=spec.description or None,
+        )
 
     def _unfinished_execution_alarms(self, name: str, state_machine: SfnStateMachine, threshold: int) -> None:
         """``<name>-failed``, ``-timed-out`` and ``-aborted``: executions that ended without finishing."""
@@ -172,6 +194,8 @@ class Monitoring(Construct):
         statistic: str | None = "Sum",
         extended_statistic: str | None = None,
         comparison: str = "GreaterThanOrEqualToThreshold",
+        period_seconds: int | None = None,
+        description: str | None = None,
     ) -> None:
         construct_id = name.removesuffix(f"-{self._namer.suffix}").replace("-", "_")
         self.alarms[name] = CloudwatchMetricAlarm(
@@ -183,11 +207,12 @@ class Monitoring(Construct):
             dimensions=dict(dimensions),
             statistic=None if extended_statistic else statistic,
             extended_statistic=extended_statistic,
-            period=self._settings.period_seconds,
+            period=period_seconds or self._settings.period_seconds,
             evaluation_periods=self._settings.evaluation_periods,
             threshold=threshold,
             comparison_operator=comparison,
             treat_missing_data="notBreaching",
+            alarm_description=description,
             alarm_actions=self._alarm_actions,
             ok_actions=self._alarm_actions,
         )

@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from lib.components.alarms import AlarmSpec
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
 from lib.lambda_sources import contract
@@ -18,6 +19,7 @@ class Queues(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, settings: QueueConfig) -> None:
         super().__init__(scope, construct_id)
+        self._settings = settings
         namer, key = context.namer, context.key
         self.dlq: SqsQueue = context.queue(
             self, "dlq", namer("payment-processing-dlq"), message_retention_seconds=settings.dlq_retention_seconds
@@ -43,3 +45,21 @@ class Queues(Construct):
     def environment(self) -> dict[str, str]:
         """The contract's variables for the queue and the status topic (each function gets those it reads)."""
         return {contract.PAYMENT_QUEUE_URL: self.queue.url, contract.STATUS_TOPIC_ARN: self.status_topic.arn}
+
+    @property
+    def alarm_specs(self) -> list[AlarmSpec]:
+        """The processing queue's oldest message ageing: its consumer mapping stopped (disabled,
+        throttled to nothing, failing every batch). SQS deletes a message at the end of its
+        retention without a trace, so this fires well before: one accepted row is never lost.
+        (The DLQ's alarm fires on its first message: Monitoring's dead-letter alarms.)"""
+        return [
+            AlarmSpec(
+                "payment-processing-oldest-message-age",
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                {"QueueName": self.queue.name},
+                self._settings.oldest_message_alarm_age_seconds,
+                statistic="Maximum",
+                description="Batch rows not consumed: docs/operations.md, The processing queue is not drained",
+            )
+        ]

@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -39,6 +40,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from lib.components.alarms import AlarmSpec
 from lib.components.context import PlatformContext
 from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
@@ -57,9 +59,13 @@ class Storage(Construct):
         context: PlatformContext,
         tables: TableConfig,
         bucket: BatchBucketConfig,
+        throttle_alarm_threshold: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self._tables = tables
+        self._throttle_threshold = throttle_alarm_threshold
+        # name before the suffix -> (table, its indexes' names): what the throttle alarms watch.
+        self._tables_by_stem: dict[str, tuple[DynamodbTable, list[str]]] = {}
         self._bucket = bucket
         self._namer = context.namer
         self._key = context.key
@@ -86,6 +92,31 @@ class Storage(Construct):
             "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
+
+    @property
+    def alarm_specs(self) -> list[AlarmSpec]:
+        """Throttled reads and writes of every table and of each index, apart: on demand too, a
+        table or index throttles past its partitions' limits (a hot key) or the account's, and
+        an index throttled on writes throttles the base table's writes with it. The table's
+        own metric excludes its indexes' (``TableName`` alone), so each index has its own."""
+        specs = []
+        for stem, (table, indexes) in self._tables_by_stem.items():
+            scopes = [(stem, {"TableName": table.name})] + [
+                (f"{stem}-{index}", {"TableName": table.name, "GlobalSecondaryIndexName": index}) for index in indexes
+            ]
+            for scope_stem, dimensions in scopes:
+                for operation, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents")):
+                    specs.append(
+                        AlarmSpec(
+                            f"{scope_stem}-{operation}-throttled",
+                            "AWS/DynamoDB",
+                            metric,
+                            dimensions,
+                            self._throttle_threshold,
+                            description="docs/operations.md, A DynamoDB table or index throttled",
+                        )
+                    )
+        return specs
 
     @property
     def environment(self) -> dict[str, str]:
@@ -117,7 +148,7 @@ class Storage(Construct):
         stream_view_type: str | None = None,
     ) -> DynamodbTable:
         read_capacity, write_capacity = self._capacity()
-        return DynamodbTable(
+        table = DynamodbTable(
             self,
             construct_id,
             name=self._namer(name),
@@ -134,6 +165,8 @@ class Storage(Construct):
             stream_view_type=stream_view_type,
             deletion_protection_enabled=False,
         )
+        self._tables_by_stem[name] = (table, [index.name for index in indexes])
+        return table
 
     def _build_payments_table(self) -> DynamodbTable:
         # Time-range listings are per merchant: partitioning by merchant spreads writes,
@@ -159,94 +192,97 @@ class Storage(Construct):
         )
 
     def _build_batch_bucket(self, account_id: str) -> S3Bucket:
-        bucket = S3Bucket(
+        settings = self._bucket
+        return private_bucket(
             self,
             "batch_bucket",
-            bucket=self._namer(f"payment-batch-{account_id}"),
-            force_destroy=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "batch_bucket_ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "batch_bucket_public_access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "batch_bucket_encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=self._key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "batch_bucket_versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(
-                status="Enabled" if self._bucket.versioning else "Suspended"
+            self._namer(f"payment-batch-{account_id}"),
+            key=self._key,
+            versioning=settings.versioning,
+            lifecycle=S3BucketLifecycleConfigurationRule(
+                id="age-out-batch-files",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                transition=[
+                    S3BucketLifecycleConfigurationRuleTransition(
+                        days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
+                    )
+                ],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=settings.noncurrent_version_expiration_days
+                    )
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                ],
             ),
         )
-        self._build_lifecycle(bucket)
-        self._build_tls_only_policy(bucket)
-        return bucket
 
-    def _build_lifecycle(self, bucket: S3Bucket) -> None:
-        settings = self._bucket
-        S3BucketLifecycleConfiguration(
-            self,
-            "batch_bucket_lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="age-out-batch-files",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
-                        )
-                    ],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=settings.noncurrent_version_expiration_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
-        )
 
-    def _build_tls_only_policy(self, bucket: S3Bucket) -> None:
-        document = DataAwsIamPolicyDocument(
-            self,
-            "batch_bucket_policy_document",
-            statement=[
-                statement(
-                    "DenyInsecureTransport",
-                    ["s3:*"],
-                    [bucket.arn, f"{bucket.arn}/*"],
-                    effect="Deny",
-                    any_principal=True,
-                    conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
-                )
-            ],
-        )
-        S3BucketPolicy(self, "batch_bucket_policy", bucket=bucket.id, policy=document.json)
+def private_bucket(
+    scope: Construct,
+    construct_id: str,
+    name: str,
+    *,
+    key: KmsKey,
+    versioning: bool,
+    lifecycle: S3BucketLifecycleConfigurationRule,
+) -> S3Bucket:
+    """A bucket as every one of the platform's: owner-enforced, never public, SSE-KMS with the
+    platform key (bucket key on), TLS only, and ``lifecycle`` (each bucket says how its objects age)."""
+    bucket = S3Bucket(scope, construct_id, bucket=name, force_destroy=True)
+    S3BucketOwnershipControls(
+        scope,
+        f"{construct_id}_ownership",
+        bucket=bucket.id,
+        rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+    )
+    S3BucketPublicAccessBlock(
+        scope,
+        f"{construct_id}_public_access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    S3BucketServerSideEncryptionConfigurationA(
+        scope,
+        f"{construct_id}_encryption",
+        bucket=bucket.id,
+        rule=[
+            S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    )
+    S3BucketVersioningA(
+        scope,
+        f"{construct_id}_versioning",
+        bucket=bucket.id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(
+            status="Enabled" if versioning else "Suspended"
+        ),
+    )
+    S3BucketLifecycleConfiguration(scope, f"{construct_id}_lifecycle", bucket=bucket.id, rule=[lifecycle])
+    document = DataAwsIamPolicyDocument(
+        scope,
+        f"{construct_id}_policy_document",
+        statement=[
+            statement(
+                "DenyInsecureTransport",
+                ["s3:*"],
+                [bucket.arn, f"{bucket.arn}/*"],
+                effect="Deny",
+                any_principal=True,
+                conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
+            )
+        ],
+    )
+    S3BucketPolicy(scope, f"{construct_id}_policy", bucket=bucket.id, policy=document.json)
+    return bucket

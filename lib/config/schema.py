@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
 
@@ -27,7 +27,7 @@ from lib.config.limits import (
     SQS_RETENTION_SECONDS,
     SQS_VISIBILITY_TIMEOUT_SECONDS,
 )
-from lib.config.subscribers import AlarmSubscriber
+from lib.config.subscribers import SUBSCRIBERS_VARIABLE, AlarmSubscriber, is_placeholder, subscriber_domain
 from lib.lambda_sources import FUNCTION_NAMES
 
 if TYPE_CHECKING:
@@ -159,6 +159,11 @@ class QueueConfig:
     # Batches the event source mapping runs at once (ScalingConfig.MaximumConcurrency): without
     # it Lambda's pollers outrun a reservation and throttled batches burn their receive count.
     consumer_maximum_concurrency: int
+    # Alarm when the processing queue's oldest message is older than this: SQS deletes it, without
+    # a trace, at message_retention_seconds, so this must leave the on-call time to act.
+    oldest_message_alarm_age_seconds: int = 21_600
+    # Days the outbox keeps a stream batch it gave up on (the S3 on-failure record) for a redrive.
+    start_give_up_retention_days: int = 90
 
     def __post_init__(self) -> None:
         _require_between(
@@ -188,6 +193,14 @@ class QueueConfig:
         _require_between(
             "consumer_maximum_concurrency", self.consumer_maximum_concurrency, SQS_LAMBDA_MAXIMUM_CONCURRENCY
         )
+        _require_at_least("oldest_message_alarm_age_seconds", self.oldest_message_alarm_age_seconds, 60)
+        _require(
+            self.oldest_message_alarm_age_seconds <= self.message_retention_seconds // 2,
+            "queues.oldest_message_alarm_age_seconds must be at most half of message_retention_seconds "
+            f"({self.message_retention_seconds // 2}), got {self.oldest_message_alarm_age_seconds}",
+        )
+        # A week at least: a give-up found after a long weekend must still be there to redrive.
+        _require_at_least("start_give_up_retention_days", self.start_give_up_retention_days, 7)
 
 
 @dataclass(frozen=True)
@@ -217,8 +230,23 @@ class AlarmConfig:
     state_machine_failed_threshold: int
     # Alarm when the oldest payment whose workflow has not started is older than this.
     unstarted_payment_age_seconds: int = 300
-    # Who hears the alarm topic; none means alarms reach only the console and the dashboard.
+    # Throttled DynamoDB events (per table and index) and Step Functions throttles per period.
+    dynamodb_throttle_threshold: int = 1
+    step_functions_throttle_threshold: int = 1
+    # Whether a deployment must name who is paged (ALARM_SUBSCRIBERS): synth refuses one without.
+    subscribers_required: bool = False
+    # Who hears the alarm topic: the deploying environment's ALARM_SUBSCRIBERS (lib/settings.py),
+    # never the repository; none means alarms reach only the console and the dashboard.
     subscribers: tuple[AlarmSubscriber, ...] = ()
+
+    def for_deployment(self, subscribers: tuple[AlarmSubscriber, ...], environment: str) -> AlarmConfig:
+        """This config with the deploying environment's subscribers, refused when it needs some."""
+        _require(
+            bool(subscribers) or not self.subscribers_required,
+            f"{SUBSCRIBERS_VARIABLE} must name at least one alarm subscriber for {environment} "
+            "(alarms.subscribers_required), got none",
+        )
+        return replace(self, subscribers=subscribers)
 
     def __post_init__(self) -> None:
         _require_at_least("evaluation_periods", self.evaluation_periods, 1)
@@ -232,6 +260,8 @@ class AlarmConfig:
             "lambda_throttle_threshold",
             "api_5xx_threshold",
             "state_machine_failed_threshold",
+            "dynamodb_throttle_threshold",
+            "step_functions_throttle_threshold",
         ):
             _require_at_least(name, getattr(self, name), 1)
         _require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
@@ -241,6 +271,13 @@ class AlarmConfig:
             len(set(endpoints)) == len(endpoints),
             f"alarms.subscribers must not repeat an endpoint, got {sorted(endpoints)}",
         )
+        for subscriber in self.subscribers:
+            domain = subscriber_domain(subscriber)
+            _require(
+                not is_placeholder(domain),
+                f"alarms.subscribers endpoint {subscriber.endpoint!r} is a placeholder ({domain} is reserved "
+                f"for examples and reaches nobody): set {SUBSCRIBERS_VARIABLE} to a real address",
+            )
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,18 @@ def synthesize_all() -> dict[str, SynthesizedStack]:
     fixtures gets its own fixture definitions, and would otherwise synthesize everything again."""
     from cdktf import Testing
 
-    from lib.settings import preset_settings, read_settings
+    from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings, read_settings
     from lib.tap_stack import synth_environments
     from localcloud.provider import provider_overrides
 
-    environments = preset_settings()
+    environments = preset_settings(alarm_subscribers=SYNTH_ONLY_SUBSCRIBERS)
     environments["local"] = read_settings(
-        {"ENVIRONMENT": "dev", "ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT}
+        {
+            "ENVIRONMENT": "dev",
+            "ENVIRONMENT_SUFFIX": "local",
+            "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT,
+            "ALARM_SUBSCRIBERS": SYNTH_ONLY_SUBSCRIBERS,
+        }
     )
     stacks = synth_environments(Testing.app(), environments, emulator_provider=provider_overrides)
     return {name: SynthesizedStack(stack=stack, text=Testing.synth(stack)) for name, stack in stacks.items()}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from lib.config import config_for
 from lib.preflight import (
     StackFacts,
     check_api_gateway_role,
@@ -22,7 +23,7 @@ from tests.unit.synth import SynthesizedStack
 def test_facts_of_each_synthesized_environment_match_its_config(stacks: dict[str, SynthesizedStack]) -> None:
     for environment in ("dev", "staging", "prod"):
         stack = stacks[environment]
-        config = read_settings({"ENVIRONMENT": environment}).config
+        config = config_for(environment)
         facts = StackFacts.from_document(stack.document)
         functions = stack.resources("aws_lambda_function").values()
         expected = {

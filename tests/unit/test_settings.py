@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lib.config import config_for
+from lib.config import AlarmSubscriber, config_for
 from lib.settings import StateBackend, read_settings
 from lib.target import EmulatorTarget
 
@@ -31,6 +32,7 @@ def test_full_environment_is_read() -> None:
         {
             "ENVIRONMENT": "prod",
             "ENVIRONMENT_SUFFIX": "pr42",
+            "ALARM_SUBSCRIBERS": "payments-oncall@alerts.payments.internal",
             "AWS_REGION": "eu-west-1",
             "TERRAFORM_STATE_BUCKET": "tf-state.example",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
@@ -52,7 +54,9 @@ def test_full_environment_is_read() -> None:
         "Team": "payments",
     }
     assert settings.emulator == EmulatorTarget("http://127.0.0.1:5000")
-    assert settings.config == config_for("prod")  # the target is not part of the preset
+    # The target is not part of the preset; whom alarms page is the deploy's (ALARM_SUBSCRIBERS).
+    assert settings.config.alarms.subscribers == (AlarmSubscriber("email", "payments-oncall@alerts.payments.internal"),)
+    assert replace(settings.config, alarms=config_for("prod").alarms) == config_for("prod")
 
 
 def test_state_bucket_region_defaults_to_the_stack_region() -> None:

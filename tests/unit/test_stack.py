@@ -146,6 +146,7 @@ def test_s3_backend_with_ci_tags_when_configured() -> None:
         {
             "ENVIRONMENT": "staging",
             "ENVIRONMENT_SUFFIX": "pr7",
+            "ALARM_SUBSCRIBERS": "payments-oncall@alerts.payments.internal",
             "TERRAFORM_STATE_BUCKET": "tf-state",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
             "PR_NUMBER": "7",
