@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
-from lib.batch_file_definition import BatchFileWorkflowSpec, batch_file_definition
+from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
 from lib.components.base import PlatformConstruct
 from lib.components.batch_file_role import file_state_machine_role
 from lib.components.context import PlatformContext
@@ -130,7 +130,12 @@ class BatchIngestion(PlatformConstruct):
             function_arn=self.ingest_function.lambda_function.arn,
             bucket=storage.batch_bucket.bucket,
             max_concurrency=settings.max_concurrency,
-            retry=settings.retry,
+            retry=BatchRetry(
+                interval_seconds=settings.retry_interval_seconds,
+                backoff_rate=settings.retry_backoff_rate,
+                max_delay_seconds=settings.retry_max_delay_seconds,
+                max_attempts=settings.retry_max_attempts,
+            ),
             chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,

@@ -1,24 +1,26 @@
-"""Per-environment configuration: the schema (``schema``), AWS's bounds (``limits``) and the
-three presets (``presets``). Import from here."""
+"""Per-environment configuration. Import from here.
 
+A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
+helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
+``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
+``payment_rules``, ``tenancy``, ``edge``) <- ``platform_config`` (``PlatformConfig``, the checks
+that span slices) <- ``presets`` (dev, staging, prod).
+"""
+
+from lib.config.alarms import AlarmConfig
+from lib.config.api import ApiConfig
+from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
+from lib.config.checks import ENVIRONMENTS
+from lib.config.edge import EdgeConfig
+from lib.config.functions import FunctionsConfig, FunctionSettings
+from lib.config.payment_rules import PaymentRules
+from lib.config.platform_config import LogLevel, PlatformConfig
 from lib.config.presets import config_for
-from lib.config.schema import (
-    ENVIRONMENTS,
-    AlarmConfig,
-    ApiConfig,
-    BatchBucketConfig,
-    BillingMode,
-    FunctionsConfig,
-    FunctionSettings,
-    LogLevel,
-    PaymentRules,
-    PlatformConfig,
-    QueueConfig,
-    TableConfig,
-)
+from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
-from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
+from lib.config.tables import BillingMode, TableConfig
+from lib.config.tenancy import MerchantTier, TenancyConfig
 
 __all__ = [
     "ENVIRONMENTS",

@@ -1,25 +1,24 @@
 """The three presets, each written out in full so it can be read (and reviewed) on its own.
 
-A difference between environments is a different value of the same knob; the schema
-(``lib/config/schema.py``) validates every preset when this module is imported.
+A difference between environments is a different value of the same knob; the slices and
+``PlatformConfig`` (``lib/config/platform_config.py``) validate every preset when this module is
+imported.
 """
 
 from __future__ import annotations
 
+from lib.config.alarms import AlarmConfig
+from lib.config.api import ApiConfig
+from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
-from lib.config.schema import (
-    AlarmConfig,
-    ApiConfig,
-    BatchBucketConfig,
-    FunctionsConfig,
-    FunctionSettings,
-    PaymentRules,
-    PlatformConfig,
-    QueueConfig,
-    TableConfig,
-    require_environment,
-)
-from lib.config.tenancy import EdgeConfig, MerchantTier, TenancyConfig
+from lib.config.checks import require_environment
+from lib.config.edge import EdgeConfig
+from lib.config.functions import FunctionsConfig, FunctionSettings
+from lib.config.payment_rules import PaymentRules
+from lib.config.platform_config import PlatformConfig
+from lib.config.queues import QueueConfig
+from lib.config.tables import TableConfig
+from lib.config.tenancy import MerchantTier, TenancyConfig
 
 DEV = PlatformConfig(
     environment="dev",

@@ -1,12 +1,12 @@
-"""Configuration of merchants as tenants and of the API's edge (issue #11)."""
+"""The tenancy slice of the config: merchants' usage-plan tiers and the authorizer's cache."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from lib.config.limits import AUTHORIZER_CACHE_TTL_SECONDS, WAF_RATE_LIMIT
-from lib.config.schema import _require, _require_between
+from lib.config.checks import require, require_between
+from lib.config.limits import AUTHORIZER_CACHE_TTL_SECONDS
 
 _TIER_NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
 
@@ -22,15 +22,15 @@ class MerchantTier:
     daily_quota: int
 
     def __post_init__(self) -> None:
-        _require(
+        require(
             bool(_TIER_NAME_PATTERN.fullmatch(self.name)),
             f"merchant tier name must match [a-z0-9-]{{1,32}}, got {self.name!r}",
         )
-        _require(self.rate_limit > 0, f"merchant tier {self.name}: rate_limit must be positive, got {self.rate_limit}")
-        _require(
+        require(self.rate_limit > 0, f"merchant tier {self.name}: rate_limit must be positive, got {self.rate_limit}")
+        require(
             self.burst_limit >= 1, f"merchant tier {self.name}: burst_limit must be at least 1, got {self.burst_limit}"
         )
-        _require(
+        require(
             self.daily_quota >= 1, f"merchant tier {self.name}: daily_quota must be at least 1, got {self.daily_quota}"
         )
 
@@ -44,20 +44,6 @@ class TenancyConfig:
 
     def __post_init__(self) -> None:
         names = [tier.name for tier in self.merchant_tiers]
-        _require(len(names) >= 1, "merchant_tiers must not be empty")
-        _require(len(set(names)) == len(names), f"merchant tier names must be unique, got {names}")
-        _require_between(
-            "authorizer_cache_ttl_seconds", self.authorizer_cache_ttl_seconds, AUTHORIZER_CACHE_TTL_SECONDS
-        )
-
-
-@dataclass(frozen=True)
-class EdgeConfig:
-    """The WAFv2 web ACL in front of the stage (PCI DSS v4.0 6.4.2)."""
-
-    waf_enabled: bool
-    # Requests per source IP in any 5-minute window before the rate-based rule blocks it.
-    rate_limit_per_5_minutes: int
-
-    def __post_init__(self) -> None:
-        _require_between("rate_limit_per_5_minutes", self.rate_limit_per_5_minutes, WAF_RATE_LIMIT)
+        require(len(names) >= 1, "merchant_tiers must not be empty")
+        require(len(set(names)) == len(names), f"merchant tier names must be unique, got {names}")
+        require_between("authorizer_cache_ttl_seconds", self.authorizer_cache_ttl_seconds, AUTHORIZER_CACHE_TTL_SECONDS)

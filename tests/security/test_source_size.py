@@ -12,9 +12,6 @@ SOURCE_SUFFIXES = {".py", ".sh"}
 LONGER_FOR_A_REASON = {
     "lib/components/api.py": "one REST API: routes, model, gateway responses, stage and usage plan feed the one "
     "deployment fingerprint that redeploys the stage when any of them changes",
-    "lib/config/schema.py": "the whole configuration schema in one module: each knob's AWS bounds and the "
-    "relations between knobs (reservations, mapping concurrency, visibility) that only the whole config can check "
-    "(already split: limits, presets, tenancy and alarm-subscriber slices live in their own modules)",
     "localcloud/patches/lambda_runtime.py": "the Lambda service in one place: warm environments, the concurrency "
     "accounting that throttles them, and the sync/async invoke paths that answer a throttle differently",
     "localcloud/triggers.py": "the API Gateway REST front end moto lacks in server mode (routing, API keys, "

@@ -1,0 +1,32 @@
+"""The checks every config slice validates with: each raises ``ValueError`` with the message given
+(or built here), so a bad preset fails at synth time naming the field.
+
+The bottom of ``lib/config``'s one-way chain: ``checks`` and ``limits`` <- the slices <-
+``platform_config`` (``PlatformConfig``) <- ``presets``. Nothing here imports a slice.
+"""
+
+from __future__ import annotations
+
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def require_at_least(name: str, value: int, minimum: int) -> None:
+    require(value >= minimum, f"{name} must be at least {minimum}, got {value}")
+
+
+def require_between(name: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    require(low <= value <= high, f"{name} must be between {low} and {high}, got {value}")
+
+
+def require_environment(environment: str, field_name: str) -> None:
+    """The one check of an environment's name; ``field_name`` is what the message names."""
+    require(
+        environment in ENVIRONMENTS,
+        f"{field_name} must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}",
+    )

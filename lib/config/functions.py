@@ -1,0 +1,42 @@
+"""The Lambda functions' slice of the config: each function's sizing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lib.config.checks import require, require_between
+from lib.config.limits import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS
+from lib.lambda_sources import FUNCTION_NAMES
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """Sizing of one Lambda function role."""
+
+    memory_mb: int
+    timeout_seconds: int
+    # None: the function draws on the account's unreserved pool (dev/PR stacks: a new account's
+    # limit of 10 or 50 cannot hold a reservation per stack). A number reserves (and caps) it.
+    reserved_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        require_between("memory_mb", self.memory_mb, LAMBDA_MEMORY_MB)
+        require_between("timeout_seconds", self.timeout_seconds, LAMBDA_TIMEOUT_SECONDS)
+        require(
+            self.reserved_concurrency is None or self.reserved_concurrency >= 1,
+            f"reserved_concurrency must be None or at least 1, got {self.reserved_concurrency}",
+        )
+
+
+@dataclass(frozen=True)
+class FunctionsConfig:
+    api: FunctionSettings
+    workflow: FunctionSettings
+    batch_ingest: FunctionSettings
+    queue_consumer: FunctionSettings
+    workflow_starter: FunctionSettings
+    authorizer: FunctionSettings
+
+    def by_name(self) -> dict[str, FunctionSettings]:
+        """Sizing by the contract's function name (the fields are named alike)."""
+        return {name: getattr(self, name) for name in FUNCTION_NAMES}

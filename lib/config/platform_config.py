@@ -1,0 +1,93 @@
+"""The whole configuration: every difference between dev, staging and prod is a knob here.
+
+Constructs never branch on the environment's name; they read these fields. Each slice is a
+frozen dataclass that validates itself in ``__post_init__`` (its own module), so a bad preset
+fails at synth time with a ``ValueError`` naming the field; ``PlatformConfig`` holds the slices
+and checks what spans two of them. The presets themselves are in ``lib/config/presets.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from lib.config.alarms import AlarmConfig
+from lib.config.api import ApiConfig
+from lib.config.batch_bucket import BatchBucketConfig
+from lib.config.batch_workflow import BatchWorkflowConfig
+from lib.config.checks import require, require_between, require_environment
+from lib.config.edge import EdgeConfig
+from lib.config.functions import FunctionsConfig
+from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS
+from lib.config.payment_rules import PaymentRules
+from lib.config.queues import QueueConfig
+from lib.config.tables import TableConfig
+from lib.config.tenancy import TenancyConfig
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    environment: str
+    functions: FunctionsConfig
+    log_retention_days: int
+    log_level: LogLevel
+    tables: TableConfig
+    batch_bucket: BatchBucketConfig
+    batch_workflow: BatchWorkflowConfig
+    queues: QueueConfig
+    api: ApiConfig
+    alarms: AlarmConfig
+    payment_rules: PaymentRules
+    xray_tracing: bool
+    # Days a KMS key waits before deletion after destroy (within KMS_DELETION_WINDOW_DAYS).
+    kms_deletion_window_days: int
+    tenancy: TenancyConfig
+    edge: EdgeConfig
+
+    def __post_init__(self) -> None:
+        require_environment(self.environment, "environment")
+        require(
+            self.log_retention_days in LOG_RETENTION_DAYS,
+            f"log_retention_days must be one of CloudWatch's retention periods, got {self.log_retention_days}",
+        )
+        require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
+        self._check_batch_workflow_fits_its_function()
+        self._check_queue_fits_its_functions()
+
+    def _check_batch_workflow_fits_its_function(self) -> None:
+        workflow, ingest = self.batch_workflow, self.functions.batch_ingest
+        # Chunks beyond a reservation would be throttled, and S3's starts need a slot too.
+        # Unreserved (None), the function shares the account's pool, which the chunks cannot
+        # exhaust by themselves.
+        require(
+            ingest.reserved_concurrency is None or workflow.max_concurrency < ingest.reserved_concurrency,
+            "batch_workflow.max_concurrency must be below the batch_ingest reserved_concurrency "
+            f"({ingest.reserved_concurrency}), got {workflow.max_concurrency}",
+        )
+        require(
+            workflow.time_reserve_ms < ingest.timeout_seconds * 1000,
+            "batch_workflow.time_reserve_ms must be below the batch_ingest timeout "
+            f"({ingest.timeout_seconds * 1000} ms), got {workflow.time_reserve_ms}",
+        )
+
+    def _check_queue_fits_its_functions(self) -> None:
+        # AWS rejects an event source mapping whose queue hides messages for less time
+        # than the function may run: a message could be delivered twice concurrently.
+        consumer_timeout = self.functions.queue_consumer.timeout_seconds
+        require(
+            self.queues.visibility_timeout_seconds >= 6 * consumer_timeout,
+            "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout "
+            f"({6 * consumer_timeout}), got {self.queues.visibility_timeout_seconds}",
+        )
+        # The mapping may run consumer_maximum_concurrency batches at once: a reserved consumer
+        # must hold them all (else batches are throttled), and every batch's payments become
+        # workflow executions whose steps a reserved workflow function must be able to run.
+        for function in ("queue_consumer", "workflow"):
+            reserved = getattr(self.functions, function).reserved_concurrency
+            require(
+                reserved is None or self.queues.consumer_maximum_concurrency <= reserved,
+                f"queues.consumer_maximum_concurrency must be at most functions.{function}.reserved_concurrency "
+                f"({reserved}), got {self.queues.consumer_maximum_concurrency}",
+            )
