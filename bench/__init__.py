@@ -4,5 +4,3 @@ Run with ``make bench`` (or ``python -m bench``). Every figure is printed beside
 measured in the same run; the process exits non-zero when a target is missed. Not part of
 ``make test``: the figures depend on the machine and its load.
 """
-
-import testkit  # noqa: F401  (puts lambda/shared on sys.path: the handlers' payment_core, as in the layer)

@@ -1,6 +1,6 @@
 """One per-file workflow measurement in a fresh process: ``python -m bench.batch_map_worker SPEC ENDPOINT``.
 
-The workflow's steps (``payment_core.batch_file``) run here against a shimmed moto server in
+The workflow's steps (``payment_core.batch.workflow``) run here against a shimmed moto server in
 another process; this driver plays Step Functions: plan, then every chunk descriptor in order
 (a chunk that raises ``ChunkIncomplete`` is invoked again, as the map's Retry does), then finish.
 Each step call is one "invocation": its own time budget (``remaining_ms`` counts down from the
@@ -112,12 +112,20 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     handlers = emulator.handler_session()
     counter = CallCounter().attach(handlers)
     from payment_core import contract
-    from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step, start_file
-    from payment_core.batch_jobs import BatchFile, BatchFiles, WorkLayout
-    from payment_core.batch_ledger import BatchLedger
-    from payment_core.chunk_ingest import ChunkIncomplete
-    from payment_core.merchants import MerchantDirectory
-    from payment_core.settings import BusinessRules, FunctionVariables
+    from payment_core.batch.chunk_ingest import ChunkIncomplete
+    from payment_core.batch.jobs import BatchFile, BatchFiles, WorkLayout
+    from payment_core.batch.ledger import BatchLedger
+    from payment_core.batch.workflow import (
+        BatchFileDeps,
+        ChunkClients,
+        ChunkSettings,
+        PlanSettings,
+        run_step,
+        start_file,
+    )
+    from payment_core.rules import BusinessRules
+    from payment_core.settings import FunctionVariables
+    from payment_core.tenancy.merchants import MerchantDirectory
 
     s3: Any = handlers.client("s3")
     sqs: Any = handlers.client("sqs")

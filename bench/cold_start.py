@@ -1,7 +1,8 @@
 """Figure 4: importing each handler in a fresh interpreter vs a fresh ``import boto3``.
 
 Each run is a new ``python -S`` process whose ``sys.path`` is what Lambda gives a
-function: its own directory, the layer's ``python/`` (``build/layer``, as built), then
+function: its code (``build/function``, the ``payment_core`` package every function ships),
+the layer's ``python/`` (``build/layer``, as built), then
 only what the python3.12 runtime provides (boto3, botocore, s3transfer, jmespath, dateutil,
 six, urllib3: linked from the venv), so a dependency missing from the layer would fail here
 as it would in Lambda. The environment is a function's
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Figure, ratio_at_most
+from lib.lambda_sources import handler_for
+from lib.layer import function_code_dir
 from testkit import ROOT
 from testkit.environment import HANDLER_ENVIRONMENT
 from testkit.handlers import FUNCTIONS
@@ -72,10 +75,10 @@ def import_seconds(module: str, function: str | None, paths: list[str]) -> float
 
 
 def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> list[tuple[str, float]]:
-    """Where ``import handler`` spends its time (``-X importtime`` self times summed per
+    """Where importing the handler module spends its time (``-X importtime`` self times summed per
     top-level package), heaviest first, in ms."""
     completed = subprocess.run(
-        [sys.executable, "-S", "-X", "importtime", "-c", "import handler"],
+        [sys.executable, "-S", "-X", "importtime", "-c", f"import {handler_module(function)}"],
         env=_environment(function, paths),
         check=True,
         capture_output=True,
@@ -90,44 +93,48 @@ def import_cost_by_package(function: str, paths: list[str], count: int = 7) -> l
     return sorted(costs.items(), key=lambda item: -item[1])[:count]
 
 
-def _paths(function: str, layer: Path, functions_root: Path, runtime: Path) -> list[str]:
-    return [str(functions_root / function), str(layer), str(runtime)]
+def handler_module(function: str) -> str:
+    """The module of the function's handler string."""
+    return handler_for(function).rpartition(".")[0]
+
+
+def _paths(layer: Path, code: Path, runtime: Path) -> list[str]:
+    return [str(code), str(layer), str(runtime)]
 
 
 def _compiled_copy(workdir: Path) -> tuple[Path, Path]:
-    """The layer and the functions with bytecode, to show what shipping it would save."""
+    """The layer and the function code with bytecode, to show what shipping it would save."""
     layer = workdir / "layer"
-    functions = workdir / "functions"
+    code = workdir / "function"
     shutil.copytree(Path(ROOT, "build/layer/python"), layer)
-    for function in FUNCTIONS:
-        shutil.copytree(Path(ROOT, "lambda", function), functions / function)
+    shutil.copytree(function_code_dir(), code)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(workdir)], check=True)
-    return layer, functions
+    return layer, code
 
 
 def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
     layer = Path(ROOT, "build/layer/python")
     if not layer.is_dir():
-        subprocess.run([sys.executable, "scripts/build_layer.py"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    functions_root = Path(ROOT, "lambda")
+        subprocess.run([sys.executable, "-m", "lib.layer"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    code = function_code_dir()
     samples: dict[str, list[float]] = {name: [] for name in ("boto3", *FUNCTIONS)}
     compiled: dict[str, list[float]] = {name: [] for name in FUNCTIONS}
     figures = []
     with tempfile.TemporaryDirectory() as workdir:
         runtime = runtime_dir(Path(workdir))
-        compiled_layer, compiled_functions = _compiled_copy(Path(workdir))
+        compiled_layer, compiled_code = _compiled_copy(Path(workdir))
         for _ in range(runs):  # interleaved, so load elsewhere hits every subject alike
             samples["boto3"].append(import_seconds("boto3", None, [str(runtime)]))
             for function in FUNCTIONS:
-                shipped = _paths(function, layer, functions_root, runtime)
-                samples[function].append(import_seconds("handler", function, shipped))
-                with_bytecode = _paths(function, compiled_layer, compiled_functions, runtime)
-                compiled[function].append(import_seconds("handler", function, with_bytecode))
+                shipped = _paths(layer, code, runtime)
+                samples[function].append(import_seconds(handler_module(function), function, shipped))
+                with_bytecode = _paths(compiled_layer, compiled_code, runtime)
+                compiled[function].append(import_seconds(handler_module(function), function, with_bytecode))
         boto3_ms = statistics.median(samples["boto3"]) * 1000
         for function in FUNCTIONS:
             figure = Figure(
                 "cold start",
-                f"import {function}/handler.py, median of {runs}",
+                f"import {handler_module(function)}, median of {runs}",
                 statistics.median(samples[function]) * 1000,
                 "ms",
                 "import boto3",
@@ -139,7 +146,7 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
                 figure,
                 Figure(
                     "cold start",
-                    f"import {function}/handler.py, bytecode shipped",
+                    f"import {handler_module(function)}, bytecode shipped",
                     statistics.median(compiled[function]) * 1000,
                     "ms",
                     "import boto3",
@@ -147,7 +154,7 @@ def run(runs: int = RUNS, log: Any = print) -> list[Figure]:
                 ),
             ]
             if not figure.passed:
-                costs = import_cost_by_package(function, _paths(function, layer, functions_root, runtime))
+                costs = import_cost_by_package(function, _paths(layer, code, runtime))
                 heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in costs)
                 log(f"  {function} misses; import time by package (-X importtime, self ms): {heaviest}")
     return figures

@@ -52,7 +52,7 @@ def synth_stacks(outdir: str) -> None:
 
 def build_layer_first() -> None:
     """What the stack's synth would otherwise do on its first run (pip into build/layer)."""
-    subprocess.run([sys.executable, "scripts/build_layer.py"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "lib.layer"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,22 @@
-"""Where the Lambda code lives, and the stack↔handler contract the stack is built from.
+"""Where the Lambda code lives and how each function names its entry point.
 
-``lambda`` is a Python keyword, so the handlers' tree cannot be imported as a package:
-``lambda/shared/payment_core/contract.py`` (stdlib only) is loaded by file path instead.
-Every function name, environment variable, index name, S3 prefix and workflow error name
-the stack synthesizes comes from that module, so a rename on one side moves both.
+All Lambda code is the installable package ``payment_core`` (``lambda/pyproject.toml``,
+installed editable into the project's environment), so the stack imports its contract like
+any other module: ``from payment_core import contract``. Every function ships the same code
+asset (the package, built by ``lib.layer.function_code_dir``) and differs only in its
+handler string.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ROOT = PROJECT_ROOT / "lambda"
-CONTRACT_PATH = LAMBDA_ROOT / "shared" / "payment_core" / "contract.py"
+PACKAGE_NAME = "payment_core"
+PACKAGE_DIR = LAMBDA_ROOT / PACKAGE_NAME
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only if the file is missing
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Loaded once at import: a dozen constants, no dependencies.
-contract: ModuleType = _load("payment_core_contract", CONTRACT_PATH)
-FUNCTION_NAMES: tuple[str, ...] = contract.FUNCTION_NAMES
-
-
-def function_environment_names(function: str) -> tuple[str, ...]:
-    """Exactly the variables ``function`` reads (the contract's FUNCTION_ENVIRONMENT)."""
-    names: tuple[str, ...] = contract.FUNCTION_ENVIRONMENT[function]
-    return names
-
-
-def function_source_dir(function: str) -> Path:
-    return LAMBDA_ROOT / function
+def handler_for(function: str) -> str:
+    """The Lambda handler string of ``function``: its module under ``payment_core.handlers``."""
+    return f"{PACKAGE_NAME}.handlers.{function}.handler"

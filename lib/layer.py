@@ -1,10 +1,14 @@
-"""Build the shared Lambda layer: ``<out>/python/`` = pinned packages + ``payment_core``.
+"""Build what the functions deploy: the shared layer and the one code asset they all ship.
 
-Called by the stack at synth time (``shared_layer_dir()``) and by hand through the thin
-CLI ``python scripts/build_layer.py [OUT_DIR]``. The pip step is skipped while a stamp
-holding the sha256 of ``lambda/requirements.txt`` (and the pip arguments) still
-matches; ``payment_core`` is re-copied every time. The output is deterministic (no
-bytecode, fixed file times) because the stack hashes it into a TerraformAsset.
+* The layer, ``<out>/python/``: the pinned third-party packages only (``lambda/requirements.txt``).
+  The pip step is skipped while a stamp holding the sha256 of that file (and the pip arguments)
+  still matches.
+* The function code, ``<out>/payment_core/``: the package's sources, re-copied every time.
+  Every function ships this same tree; its handler string picks its module.
+
+Called by the stack at synth time (``shared_layer_dir()``, ``function_code_dir()``) and by hand
+with ``python -m lib.layer [OUT_DIR]``. Both outputs are deterministic (no bytecode, fixed
+file times) because the stack hashes them into TerraformAssets.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from lib.lambda_sources import PROJECT_ROOT
+from lib.lambda_sources import PACKAGE_NAME, PROJECT_ROOT
 
 PIP_TARGET_ARGS = (
     "--platform",
@@ -96,14 +100,39 @@ def build_layer(
         install(requirements, python_dir)
         stamp.write_text(digest + "\n")
 
-    core_target = python_dir / "payment_core"
-    shutil.rmtree(core_target, ignore_errors=True)
-    shutil.copytree(root / "lambda" / "shared" / "payment_core", core_target, ignore=_IGNORED)
     _normalise(python_dir)
     return layer_dir
+
+
+def build_function_code(root: Path, out_dir: Path | None = None) -> Path:
+    """The one code asset of every function: ``<out>/payment_core/``, the package's sources only."""
+    root = Path(root).resolve()
+    code_dir = Path(out_dir).resolve() if out_dir is not None else root / "build" / "function"
+    shutil.rmtree(code_dir, ignore_errors=True)
+    code_dir.mkdir(parents=True)
+    shutil.copytree(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, ignore=_IGNORED)
+    _normalise(code_dir)
+    return code_dir
 
 
 @cache
 def shared_layer_dir() -> Path:
     """The project's layer, built (or reused) once per process under build/layer."""
     return build_layer(PROJECT_ROOT)
+
+
+@cache
+def function_code_dir() -> Path:
+    """The project's function code, rebuilt once per process under build/function."""
+    return build_function_code(PROJECT_ROOT)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m lib.layer [OUT_DIR]``: build the layer (default build/layer); print its directory."""
+    out_dir = Path(argv[1]) if len(argv) > 1 else None
+    print(build_layer(PROJECT_ROOT, out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

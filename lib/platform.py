@@ -9,6 +9,7 @@ from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
@@ -22,7 +23,6 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import Workflow
 from lib.config import PlatformConfig
-from lib.lambda_sources import contract
 from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
@@ -134,7 +134,7 @@ class PaymentPlatform(Construct):
             self,
             "layer",
             layer_name=namer("payment-shared"),
-            description="Powertools and the payment_core domain package",
+            description="Powertools and the other third-party packages the functions import",
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             compatible_runtimes=[LAMBDA_RUNTIME],

@@ -32,17 +32,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda" / "shared"))
-
-from payment_core.merchants import (  # noqa: E402 - the layer's package, from the source tree
+from payment_core.tenancy.merchants import (
     MerchantDirectory,
     MerchantExists,
     MerchantStatus,
     UnknownMerchant,
     valid_merchant_id,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DEMO_STATE_DIR = ROOT / ".localcloud" / "demo"
 DEMO_STACK_DIR = DEMO_STATE_DIR / "cdktf.out" / "stacks" / "TapStackdemo"

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 from payment_core import contract
-from payment_core.repository import from_attributes
+from payment_core.payments.repository import from_attributes
 
 from testkit.environment import ACCOUNT_ID, AWS_CREDENTIALS, HANDLER_ENVIRONMENT, REGION, TABLES
 
@@ -196,7 +196,7 @@ class Account(AwsClients):
 
 
 def onboard_merchants(clients: AwsClients, merchant_ids: tuple[str, ...]) -> None:
-    from payment_core.merchants import MerchantDirectory
+    from payment_core.tenancy.merchants import MerchantDirectory
 
     directory = MerchantDirectory(clients.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME])
     for merchant_id in merchant_ids:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
-from payment_core.batch import EXPECTED_HEADER
+from payment_core.batch.rows import EXPECTED_HEADER
 
 from testkit.environment import ACCOUNT_ID, REGION
 

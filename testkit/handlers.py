@@ -1,9 +1,8 @@
-"""Load the handlers as Lambda does (each ``handler.py`` under its own name), and drive them."""
+"""Import the handlers as Lambda does (``payment_core.handlers.<function>``), and drive them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 from payment_core import contract
 from payment_core.runtime import FunctionRuntime
 
-from testkit import LAMBDA_DIR
 from testkit.account import AwsClients
 from testkit.environment import ACCOUNT_ID, REGION
 
@@ -19,16 +17,11 @@ FUNCTIONS = contract.FUNCTION_NAMES
 
 
 def load_handler(function: str) -> ModuleType:
-    """Each function's module is called handler.py; import each under its own name, once."""
-    name = f"{function}_handler"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, LAMBDA_DIR / function / "handler.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The module of ``function``'s handler string (``payment_core.handlers.<function>``), imported
+    on first use as Lambda imports it: its Powertools read the environment the caller has set."""
+    if function not in FUNCTIONS:
+        raise ValueError(f"{function!r} is not one of the contract's functions {FUNCTIONS}")
+    return importlib.import_module(f"payment_core.handlers.{function}")  # by name: the handler string's module
 
 
 def runtime_of(handler: ModuleType) -> FunctionRuntime[Any]:

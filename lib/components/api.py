@@ -37,6 +37,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
@@ -45,7 +46,6 @@ from lib.components.policies import statement
 from lib.components.storage import Storage
 from lib.config import ApiConfig, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
-from lib.lambda_sources import contract
 
 # The credential: a merchant's API key, read by the authorizer (and by the usage plans).
 API_KEY_HEADER = "x-api-key"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.context import PlatformContext
 from lib.components.policies import statement
 from lib.components.state_machine import state_machine_role
-from lib.lambda_sources import contract
 
 
 def file_state_machine_role(

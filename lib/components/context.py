@@ -22,7 +22,7 @@ class PlatformContext:
 
     namer: Namer
     key: KmsKey  # the platform's CMK: every store, queue, topic and log group uses it
-    layer: LambdaLayerVersion  # Powertools + payment_core, on every function
+    layer: LambdaLayerVersion  # Powertools and the other pinned third-party packages, on every function
     account_id: str
     region: str
     # The value of every environment variable the platform has built so far (Powertools', the

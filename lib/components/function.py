@@ -20,10 +20,12 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
 )
 from constructs import Construct
+from payment_core.contract import FUNCTION_ENVIRONMENT
 
 from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
-from lib.lambda_sources import function_environment_names, function_source_dir
+from lib.lambda_sources import handler_for
+from lib.layer import function_code_dir
 
 LAMBDA_RUNTIME = "python3.12"
 
@@ -32,7 +34,7 @@ LAMBDA_RUNTIME = "python3.12"
 class FunctionSpec:
     """What differs between the platform's functions."""
 
-    name: str  # the contract's function name: its directory under lambda/, its sizing, the role it plays
+    name: str  # the contract's function name: its handler module, its sizing, the role it plays
     statements: Sequence[DataAwsIamPolicyDocumentStatement]
     # Values only this function's construct knows; the rest come from the context.
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -43,7 +45,7 @@ def function_environment(spec: FunctionSpec, common: Mapping[str, str]) -> dict[
     """Exactly the variables the contract lists for ``spec.name``, each from the spec's own values
     or else the platform's; synth fails naming any listed one without a value, and any own one
     the contract does not list."""
-    expected = function_environment_names(spec.name)
+    expected = FUNCTION_ENVIRONMENT[spec.name]
     available = {**common, **spec.environment}
     missing = set(expected) - set(available)
     unexpected = set(spec.environment) - set(expected)
@@ -56,7 +58,8 @@ def function_environment(spec: FunctionSpec, common: Mapping[str, str]) -> dict[
 
 
 class PaymentFunction(Construct):
-    """A python3.12 function from ``lambda/<name>/`` with its own least-privilege role and log group."""
+    """A python3.12 function running ``payment_core.handlers.<name>``, with its own least-privilege
+    role and log group."""
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, spec: FunctionSpec) -> None:
         super().__init__(scope, construct_id)
@@ -99,7 +102,8 @@ class PaymentFunction(Construct):
     def _build_function(self, spec: FunctionSpec) -> LambdaFunction:
         context = self._context
         sizing = context.function_sizing[spec.name]
-        asset = TerraformAsset(self, "code", path=str(function_source_dir(spec.name)), type=AssetType.ARCHIVE)
+        # Every function ships the same package (one asset per function keeps its construct id).
+        asset = TerraformAsset(self, "code", path=str(function_code_dir()), type=AssetType.ARCHIVE)
         dead_letter = (
             LambdaFunctionDeadLetterConfig(target_arn=spec.dead_letter_target_arn)
             if spec.dead_letter_target_arn
@@ -112,7 +116,7 @@ class PaymentFunction(Construct):
             role=self.role.arn,
             runtime=LAMBDA_RUNTIME,
             architectures=["x86_64"],
-            handler="handler.handler",
+            handler=handler_for(spec.name),
             filename=asset.path,
             source_code_hash=asset.asset_hash,
             layers=[context.layer.arn],

@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
+from payment_core import contract
 
 from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
 from lib.components.base import PlatformConstruct
@@ -28,7 +29,6 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import BatchWorkflowConfig, QueueConfig
-from lib.lambda_sources import contract
 
 BATCH_STATE_MACHINE = "batch-file"
 

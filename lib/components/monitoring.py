@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarms import AlarmSource, AlarmSpec, step_functions_throttle_specs
 from lib.components.api import PaymentsApi
@@ -21,7 +22,6 @@ from lib.components.function import PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.queues import Queues
 from lib.config import AlarmConfig
-from lib.lambda_sources import contract
 
 
 class Monitoring(Construct):

@@ -35,6 +35,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_metric import S3BucketMetric, S3BucketMetricFilter
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarms import AlarmSpec
 from lib.components.base import PlatformConstruct
@@ -42,7 +43,6 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import private_bucket
-from lib.lambda_sources import contract
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
 INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})

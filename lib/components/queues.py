@@ -6,11 +6,11 @@ from cdktf import Fn
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarms import AlarmSpec
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
-from lib.lambda_sources import contract
 
 
 class Queues(Construct):

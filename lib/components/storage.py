@@ -39,12 +39,12 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.alarms import AlarmSpec
 from lib.components.context import PlatformContext
 from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
-from lib.lambda_sources import contract
 
 
 class Storage(Construct):
@@ -86,7 +86,7 @@ class Storage(Construct):
         self.batch_claims_table: DynamodbTable = self._build_table(
             "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
         )
-        # Merchants and the SHA-256 of their API keys (payment_core/merchants.py): data written
+        # Merchants and the SHA-256 of their API keys (payment_core/tenancy/merchants.py): data written
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
             "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
@@ -21,7 +22,6 @@ from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
-from lib.lambda_sources import contract
 
 # Business outcomes go to Compensate at once; they are never retried.
 _BUSINESS_NO_RETRY: dict[str, Any] = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from payment_core.contract import FUNCTION_NAMES
+
 from lib.config.checks import require, require_between
 from lib.config.limits import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS
-from lib.lambda_sources import FUNCTION_NAMES
 
 
 @dataclass(frozen=True)

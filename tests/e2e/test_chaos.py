@@ -27,10 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from payment_core import contract
 
 from demo.deployment import StackDeployment
 from demo.traffic import FINAL_STATUSES, PlatformClient
-from lib.lambda_sources import contract
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.fault_switch import fault_switch
 

@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from payment_core.batch import (
+from payment_core.batch.rows import (
     EXPECTED_HEADER,
     Rejection,
     RejectionReport,
     check_header,
     parse_row,
 )
-from payment_core.settings import BusinessRules
+from payment_core.rules import BusinessRules
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from payment_core import contract
-from payment_core.models import PaymentStatus
-from payment_core.repository import PaymentRepository
+from payment_core.payments.models import PaymentStatus
+from payment_core.payments.repository import PaymentRepository
 
 from testkit.account import Account
 from testkit.api import VALID_BODY, call, post

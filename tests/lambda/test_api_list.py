@@ -20,8 +20,8 @@ def stored(aws, context, monkeypatch):
     """Five payments for merchant-1 at known times, one for merchant-2."""
     from datetime import UTC, datetime
 
-    import payment_core.models as models
-    import payment_core.submission as submission  # stamps created_at on accepted API payments
+    import payment_core.payments.models as models
+    import payment_core.payments.submission as submission  # stamps created_at on accepted API payments
 
     ids = []
     for minute in range(5):

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
-from payment_core.batch_file import (
+from payment_core.batch.chunk_ingest import ChunkIncomplete
+from payment_core.batch.jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, BatchFiles, WorkLayout
+from payment_core.batch.ledger import BatchLedger
+from payment_core.batch.workflow import (
     BatchFileDeps,
     ChunkClients,
     ChunkSettings,
@@ -19,11 +22,9 @@ from payment_core.batch_file import (
     run_step,
     start_file,
 )
-from payment_core.batch_jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, BatchFiles, WorkLayout
-from payment_core.batch_ledger import BatchLedger
-from payment_core.chunk_ingest import ChunkIncomplete
-from payment_core.merchants import MerchantDirectory
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
+from payment_core.tenancy.merchants import MerchantDirectory
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
 from testkit.events import CSV_HEADER as HEADER

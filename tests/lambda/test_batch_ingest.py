@@ -8,7 +8,7 @@ import json
 
 import pytest
 from payment_core import contract
-from payment_core.batch import job_id_for
+from payment_core.batch.rows import job_id_for
 
 from testkit.events import CSV_HEADER as HEADER
 from testkit.events import MIXED_CSV, s3_event
@@ -205,7 +205,7 @@ def test_rows_must_name_an_active_merchant_and_carry_no_card_number(aws, context
     """Batch files are an operator path (issue #11): unknown or disabled merchants and card
     numbers are reported, never queued; the report names only a card's last four digits.
     Five rows in chunks of 3: the rules hold in every chunk worker, not only the first."""
-    from payment_core.merchants import MerchantDirectory, MerchantStatus
+    from payment_core.tenancy.merchants import MerchantDirectory, MerchantStatus
 
     MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME)).set_status(
         "merchant-3", MerchantStatus.DISABLED

@@ -1,11 +1,11 @@
-"""payment_core.cardholder_data: Luhn-valid 13-19 digit runs in free text (issue #11)."""
+"""payment_core.payments.cardholder_data: Luhn-valid 13-19 digit runs in free text (issue #11)."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from payment_core.cardholder_data import contains_pan, find_pan, luhn_valid, mask
+from payment_core.payments.cardholder_data import contains_pan, find_pan, luhn_valid, mask
 
 # Test PANs published by the card networks (Luhn-valid), 13 to 19 digits.
 VISA_16 = "4111111111111111"

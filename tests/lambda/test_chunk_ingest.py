@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
-from payment_core.batch_ledger import BatchLedger, ChunkCounts, ClaimContention, chunk_record_id
-from payment_core.chunk_ingest import AcceptedRowSender, ChunkIncomplete, ChunkJob, ingest_chunk
-from payment_core.csv_chunks import Chunk, plan_chunks
-from payment_core.merchants import MerchantDirectory
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkIncomplete, ChunkJob, ingest_chunk
+from payment_core.batch.csv_chunks import Chunk, plan_chunks
+from payment_core.batch.ledger import BatchLedger, ChunkCounts, ClaimContention, chunk_record_id
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
+from payment_core.tenancy.merchants import MerchantDirectory
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
 from testkit.events import CSV_HEADER as HEADER

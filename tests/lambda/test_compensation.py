@@ -21,7 +21,7 @@ step, payment = workflow_step, stored_payment
 def test_an_infrastructure_error_never_fails_the_payment(aws, context, error):
     # The state machine routes only business outcomes here; anything else is refused, so the
     # execution fails (alarmed, redrivable) and FAILED always carries a business reason.
-    from payment_core.workflow import NotABusinessOutcome
+    from payment_core.payments.workflow import NotABusinessOutcome
 
     payment_id = create(aws, context)
     with pytest.raises(NotABusinessOutcome, match="is not a business outcome"):
@@ -32,7 +32,7 @@ def test_an_infrastructure_error_never_fails_the_payment(aws, context, error):
 def test_an_authorization_whose_status_write_failed_is_still_voided(aws, context, monkeypatch):
     """The processor authorized, then the VALIDATED -> AUTHORIZED write failed: the recorded
     attempt (written before the call) is the intent compensation voids by."""
-    from payment_core import processor, workflow
+    from payment_core.payments import processor, workflow
 
     payment_id = create(aws, context)
     step(aws, context, "validate", payment_id)

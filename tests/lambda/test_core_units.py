@@ -10,16 +10,17 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
-from payment_core.api_requests import body_text, parse_list_payments
-from payment_core.batch import report_key_for
-from payment_core.batch_jobs import BatchFile, BatchFiles
-from payment_core.csv_chunks import BoundedLines
+from payment_core.api.page_tokens import HmacSha256, PageTokens
+from payment_core.api.requests import body_text, parse_list_payments
+from payment_core.batch.csv_chunks import BoundedLines
+from payment_core.batch.jobs import BatchFile, BatchFiles
+from payment_core.batch.rows import report_key_for
 from payment_core.errors import InvalidRequest, PayloadTooLarge
-from payment_core.models import Payment, PaymentRequest, PaymentStatus
-from payment_core.money import parse_currencies
-from payment_core.page_tokens import HmacSha256, PageTokens
-from payment_core.repository import PaymentRepository, condition_failed, transaction_conflict
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.payments.models import Payment, PaymentRequest, PaymentStatus
+from payment_core.payments.money import parse_currencies
+from payment_core.payments.repository import PaymentRepository, condition_failed, transaction_conflict
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 from testkit.api import VALID_BODY, call
 from testkit.environment import HANDLER_ENVIRONMENT

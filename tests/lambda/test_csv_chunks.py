@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
-from payment_core.batch import Rejection, RejectionReport
-from payment_core.batch_ledger import ClaimOwner
-from payment_core.chunk_ingest import claiming_rows, owned_rows, validate_chunk
-from payment_core.csv_chunks import MAX_LINE_BYTES, BoundedLines, Chunk, plan_chunks
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.batch.chunk_ingest import claiming_rows, owned_rows, validate_chunk
+from payment_core.batch.csv_chunks import MAX_LINE_BYTES, BoundedLines, Chunk, plan_chunks
+from payment_core.batch.ledger import ClaimOwner
+from payment_core.batch.rows import Rejection, RejectionReport
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 from reference_ingest import ingest_csv
 
 from testkit.environment import HANDLER_ENVIRONMENT
@@ -154,7 +155,7 @@ def test_a_chunk_read_from_other_bytes_is_refused() -> None:
     plan = plan_chunks(io.BytesIO(MIXED).read, 4)
     second = plan.chunks[1]
     shifted = Chunk(second.index, second.start, second.end + 5, second.first_row, second.records)
-    from payment_core.chunk_ingest import ChunkMismatch
+    from payment_core.batch.chunk_ingest import ChunkMismatch
 
     with pytest.raises(ChunkMismatch, match="expected 4 records"):
         validate_chunk(io.BytesIO(MIXED[shifted.start : shifted.end]).read, shifted, RULES, JOB, every_merchant_active)

@@ -1,12 +1,12 @@
-"""payment_core.currency_limits: one maximum per currency, checked at configuration time."""
+"""payment_core.payments.currency_limits: one maximum per currency, checked at configuration time."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from payment_core.currency_limits import CurrencyLimits
 from payment_core.errors import InvalidRequest
+from payment_core.payments.currency_limits import CurrencyLimits
 
 SETTING = "USD=10000,EUR=10000,JPY=1500000,KWD=3000"
 

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
-from payment_core.api_errors import error_body, http_error_for
-from payment_core.api_requests import parse_create_payment, parse_list_payments
+from payment_core.api.errors import error_body, http_error_for
+from payment_core.api.page_tokens import HmacSha256, PageTokens
+from payment_core.api.requests import parse_create_payment, parse_list_payments
 from payment_core.errors import DomainError
-from payment_core.money import MINOR_UNITS, format_amount, parse_amount
-from payment_core.page_tokens import HmacSha256, PageTokens
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.payments.money import MINOR_UNITS, format_amount, parse_amount
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 from testkit.api import VALID_BODY
 from testkit.environment import HANDLER_ENVIRONMENT

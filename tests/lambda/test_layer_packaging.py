@@ -1,10 +1,10 @@
-"""The layer built by scripts/build_layer.py is enough, with the runtime's own packages,
-to import every handler in a clean interpreter."""
+"""What every function deploys (the ``payment_core`` code asset and the layer built by
+``lib/layer.py``) is enough, with the runtime's own packages, to import every handler string
+in a clean interpreter, as Lambda does."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -15,17 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from testkit import LAMBDA_DIR, ROOT
+from lib import layer as layer_builder
+from lib.lambda_sources import LAMBDA_ROOT, PACKAGE_DIR, PROJECT_ROOT, handler_for
 from testkit.handlers import FUNCTIONS
 
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six.py")
-
-
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_layer_under_test", ROOT / "scripts/build_layer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _tree_digest(tree: Path) -> str:
@@ -40,7 +34,12 @@ def _tree_digest(tree: Path) -> str:
 
 @pytest.fixture(scope="module")
 def layer(tmp_path_factory) -> Path:
-    return _builder().build_layer(ROOT, tmp_path_factory.mktemp("layer") / "layer")
+    return layer_builder.build_layer(PROJECT_ROOT, tmp_path_factory.mktemp("layer") / "layer")
+
+
+@pytest.fixture(scope="module")
+def function_code(tmp_path_factory) -> Path:
+    return layer_builder.build_function_code(PROJECT_ROOT, tmp_path_factory.mktemp("function") / "function")
 
 
 @pytest.fixture(scope="module")
@@ -53,30 +52,38 @@ def runtime_dir(tmp_path_factory) -> Path:
     return target
 
 
-def test_layer_holds_the_pins_and_payment_core_without_bytecode(layer):
+def test_layer_holds_the_pins_only_without_bytecode(layer):
     python = layer / "python"
     names = sorted(p.name for p in python.iterdir())
-    assert "payment_core" in names
+    assert "payment_core" not in names  # the functions' own code is their asset, not the layer
     for dist in ("aws_lambda_powertools-3.37.0", "aws_xray_sdk-2.15.0", "fastjsonschema-2.22.3", "wrapt-2.5.2"):
         assert f"{dist}.dist-info" in names
     for runtime_only in ("boto3", "botocore", "jmespath", "urllib3", "pydantic"):
         assert runtime_only not in names
     assert not list(python.rglob("__pycache__")) and not list(python.rglob("*.pyc"))
-    assert sorted(p.name for p in (python / "payment_core").iterdir() if p.suffix == ".py") == sorted(
-        p.name for p in (LAMBDA_DIR / "shared/payment_core").glob("*.py")
+
+
+def test_function_code_is_the_package_sources_only(function_code):
+    assert sorted(p.name for p in function_code.iterdir()) == ["payment_core"]
+    shipped = sorted(str(p.relative_to(function_code)) for p in function_code.rglob("*") if p.is_file())
+    sources = sorted(
+        str(Path(PACKAGE_DIR.name, p.relative_to(PACKAGE_DIR)))
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".typed")
     )
+    assert shipped == sources
+    assert {p.stat().st_mtime for p in function_code.rglob("*")} == {layer_builder.FIXED_MTIME}
 
 
-def test_every_handler_imports_in_a_clean_interpreter(layer, runtime_dir, tmp_path):
+def test_every_handler_string_imports_in_a_clean_interpreter(layer, function_code, runtime_dir, tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(
         """
-import importlib.util, json, sys
-function_dir, layer_dir, runtime_dir = sys.argv[1:4]
-sys.path[:0] = [function_dir, layer_dir, runtime_dir]
-spec = importlib.util.spec_from_file_location("handler", function_dir + "/handler.py")
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+import importlib, json, sys
+function_dir, layer_dir, runtime_dir, handler_string = sys.argv[1:5]
+sys.path[:0] = [function_dir, layer_dir, runtime_dir]  # LAMBDA_TASK_ROOT, /opt/python, the runtime's
+module_name, _, handler_name = handler_string.rpartition(".")
+module = importlib.import_module(module_name)
 import aws_lambda_powertools, aws_xray_sdk.core, fastjsonschema, payment_core, wrapt
 from aws_lambda_powertools.utilities.validation import validate
 validate(event={"a": 1}, schema={"type": "object", "required": ["a"]})
@@ -85,7 +92,7 @@ def passthrough(wrapped, instance, args, kwargs):
     return wrapped(*args, **kwargs)
 assert passthrough(lambda: 41)() == 41
 print(json.dumps({
-    "callable": callable(module.handler),
+    "callable": callable(getattr(module, handler_name)),
     "powertools": aws_lambda_powertools.__file__,
     "payment_core": payment_core.__file__,
     "wrapt": wrapt.__file__,
@@ -101,9 +108,10 @@ print(json.dumps({
                 "-I",
                 "-S",
                 str(script),
-                str(LAMBDA_DIR / function),
+                str(function_code),
                 str(layer / "python"),
                 str(runtime_dir),
+                handler_for(function),
             ],
             capture_output=True,
             text=True,
@@ -115,15 +123,15 @@ print(json.dumps({
         report = json.loads(completed.stdout.strip().splitlines()[-1])
         assert report["callable"] is True, function
         assert report["site_loaded"] is False
-        for module in ("powertools", "payment_core", "wrapt"):
+        for module in ("powertools", "wrapt"):
             assert report[module].startswith(str(layer / "python")), (function, report)
+        assert report["payment_core"].startswith(str(function_code)), (function, report)
 
 
-def test_rebuild_skips_pip_recopies_payment_core_and_is_deterministic(tmp_path, monkeypatch):
+def test_rebuild_skips_pip_and_both_builds_are_deterministic(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(LAMBDA_DIR / "shared/payment_core", root / "lambda/shared/payment_core")
-    shutil.copy(LAMBDA_DIR / "requirements.txt", root / "lambda/requirements.txt")
-    builder = _builder()
+    shutil.copytree(PACKAGE_DIR, root / "lambda/payment_core", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(LAMBDA_ROOT / "requirements.txt", root / "lambda/requirements.txt")
     installs: list[Path] = []
 
     def fake_pip(requirements: Path, target: Path) -> None:
@@ -134,23 +142,28 @@ def test_rebuild_skips_pip_recopies_payment_core_and_is_deterministic(tmp_path, 
         (target / "pinned_pkg/__pycache__/x.pyc").write_bytes(b"\0")
         (target / "bin").mkdir()
 
-    monkeypatch.setattr(builder, "_pip_install", fake_pip)
-    layer_dir = builder.build_layer(root)
+    layer_dir = layer_builder.build_layer(root, install=fake_pip)
     assert layer_dir == root / "build/layer"
     first = _tree_digest(layer_dir)
-    assert builder.build_layer(root) == layer_dir
+    assert layer_builder.build_layer(root, install=fake_pip) == layer_dir
     assert _tree_digest(layer_dir) == first
     assert len(installs) == 1
     assert not (layer_dir / "python/bin").exists()
     assert not list(layer_dir.rglob("__pycache__"))
 
-    (root / "lambda/shared/payment_core/money.py").write_text("CHANGED = True\n")
-    builder.build_layer(root)
-    assert (layer_dir / "python/payment_core/money.py").read_text() == "CHANGED = True\n"
-    assert len(installs) == 1
+    code_dir = layer_builder.build_function_code(root)
+    assert code_dir == root / "build/function"
+    code_digest = _tree_digest(code_dir)
+    (root / "lambda/payment_core/payments/__pycache__").mkdir(exist_ok=True)
+    (root / "lambda/payment_core/payments/__pycache__/money.cpython-311.pyc").write_bytes(b"\0")
+    assert _tree_digest(layer_builder.build_function_code(root)) == code_digest  # bytecode is not shipped
+
+    (root / "lambda/payment_core/payments/money.py").write_text("CHANGED = True\n")
+    layer_builder.build_function_code(root)
+    assert (code_dir / "payment_core/payments/money.py").read_text() == "CHANGED = True\n"
+    layer_builder.build_layer(root, install=fake_pip)
+    assert len(installs) == 1  # the layer does not depend on the package
 
     (root / "lambda/requirements.txt").write_text("wrapt==2.5.2\n")
-    builder.build_layer(root)
+    layer_builder.build_layer(root, install=fake_pip)
     assert len(installs) == 2
-    assert builder.main(["build_layer.py", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out/python/payment_core").is_dir()

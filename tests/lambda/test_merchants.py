@@ -1,4 +1,4 @@
-"""payment_core.merchants: the directory behind the authorizer and the onboarding command."""
+"""payment_core.tenancy.merchants: the directory behind the authorizer and the onboarding command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from payment_core.merchants import (
+from payment_core.tenancy.merchants import (
     MerchantDirectory,
     MerchantExists,
     MerchantStatus,

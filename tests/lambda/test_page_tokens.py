@@ -1,4 +1,4 @@
-"""payment_core.page_tokens: opaque, tamper-evident list tokens (issue #11).
+"""payment_core.api.page_tokens: opaque, tamper-evident list tokens (issue #11).
 
 Every refusal is ``InvalidRequest`` on ``next_token`` (400), never a key handed to DynamoDB.
 """
@@ -11,8 +11,8 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from payment_core.api.page_tokens import EXPIRED, INVALID, HmacSha256, PageQuery, PageTokens
 from payment_core.errors import InvalidRequest
-from payment_core.page_tokens import EXPIRED, INVALID, HmacSha256, PageQuery, PageTokens
 
 QUERY = PageQuery("m-1", "2026-01-01T00:00:00.000000Z", "2026-12-31T23:59:59.999999Z")
 KEY = {"payment_id": "pay_1", "merchant_id": "m-1", "created_at": "2026-06-01T00:00:00.000000Z"}
@@ -105,7 +105,7 @@ def test_no_text_is_ever_anything_but_a_400(token: str) -> None:
 def test_kms_mac_signs_and_verifies_with_an_hmac_key() -> None:
     import boto3
     from moto import mock_aws
-    from payment_core.page_tokens import KmsMac
+    from payment_core.api.page_tokens import KmsMac
 
     with mock_aws():
         kms = boto3.client("kms", region_name="us-east-1")

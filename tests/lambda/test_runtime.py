@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from payment_core import contract, errors
-from payment_core.api_errors import HTTP_ERRORS, http_error_for
+from payment_core.api.errors import HTTP_ERRORS, http_error_for
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import (
-    ApiEnvironment,
-    AuthorizerEnvironment,
-    BatchIngestEnvironment,
-    FunctionVariables,
-    QueueConsumerEnvironment,
-    WorkflowEnvironment,
-    WorkflowStarterEnvironment,
-    read_environment,
-)
+from payment_core.settings import FunctionVariables, read_environment
 
 from testkit.handlers import FUNCTIONS, load_handler
 
-ENVIRONMENTS = {
-    contract.API: ApiEnvironment,
-    contract.WORKFLOW: WorkflowEnvironment,
-    contract.BATCH_INGEST: BatchIngestEnvironment,
-    contract.QUEUE_CONSUMER: QueueConsumerEnvironment,
-    contract.WORKFLOW_STARTER: WorkflowStarterEnvironment,
-    contract.AUTHORIZER: AuthorizerEnvironment,
-}
+
+def environment_type(function: str) -> type[Any]:
+    """The environment class ``function``'s handler module declares (imported within a test, after
+    the autouse fixture set the environment its Powertools read)."""
+    kind: type[Any] = load_handler(function).runtime.environment_type
+    return kind
+
+
 ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONMENT.values() for name in names} | {
     contract.MAX_PAYMENT_AMOUNT: "USD=100",
     contract.ALLOWED_CURRENCIES: "USD",
@@ -46,7 +39,7 @@ def test_the_exception_names_the_state_machine_matches_are_the_contracts():
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_reads_exactly_the_variables_the_contract_gives_it(function):
     variables = FunctionVariables(function, ENVIRONMENT)
-    read_environment(ENVIRONMENTS[function], variables)
+    read_environment(environment_type(function), variables)
     expected = set(contract.FUNCTION_ENVIRONMENT[function]) - set(contract.POWERTOOLS_ENVIRONMENT)
     assert sorted(variables.names_read) == sorted(expected)
 
@@ -68,14 +61,14 @@ def test_records_per_chunk_must_be_a_positive_integer(raw):
     environment = ENVIRONMENT | {contract.BATCH_RECORDS_PER_CHUNK: raw}
     expected = "is not set" if raw == "" else "must be a positive integer"
     with pytest.raises((RuntimeError, ValueError), match=f"BATCH_RECORDS_PER_CHUNK {expected}"):
-        read_environment(BatchIngestEnvironment, FunctionVariables(contract.BATCH_INGEST, environment))
+        read_environment(environment_type(contract.BATCH_INGEST), FunctionVariables(contract.BATCH_INGEST, environment))
 
 
 def test_blocked_merchants_may_be_empty_and_only_the_workflow_reads_them():
     environment = ENVIRONMENT | {contract.BLOCKED_MERCHANT_IDS: ""}
 
     def blocked(function, environment):
-        kind = ENVIRONMENTS[function]
+        kind = environment_type(function)
         return read_environment(kind, FunctionVariables(function, environment)).rules.blocked_merchant_ids
 
     assert blocked(contract.WORKFLOW, environment) == frozenset()

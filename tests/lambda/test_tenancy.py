@@ -1,10 +1,10 @@
-"""payment_core.tenancy: the verified merchant, mismatches, scoped ids, no card numbers."""
+"""payment_core.tenancy.callers: the verified merchant, mismatches, scoped ids, no card numbers."""
 
 from __future__ import annotations
 
 import pytest
 from payment_core.errors import InvalidRequest
-from payment_core.tenancy import (
+from payment_core.tenancy.callers import (
     CardholderDataRefused,
     MerchantMismatch,
     MerchantUnidentified,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
-from payment_core.merchants import MerchantDirectory, MerchantStatus
+from payment_core.tenancy.merchants import MerchantDirectory, MerchantStatus
 
 from testkit.api import VALID_BODY, call, post
 from testkit.events import api_event, get_payment_event

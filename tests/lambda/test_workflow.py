@@ -208,7 +208,7 @@ def test_compensate_records_a_reason_for_any_error_shape(aws, context, error, re
 
 
 def test_compensate_retries_when_the_payment_moves_underneath(aws, context, monkeypatch):
-    from payment_core import workflow
+    from payment_core.payments import workflow
 
     payment_id = create(aws, context)
     real_transition = workflow.PaymentRepository.transition
@@ -233,8 +233,8 @@ def test_compensate_retries_when_the_payment_moves_underneath(aws, context, monk
 
 
 def test_stale_writer_cannot_overwrite_a_newer_state(aws, context):
-    from payment_core.models import PaymentStatus
-    from payment_core.repository import PaymentRepository
+    from payment_core.payments.models import PaymentStatus
+    from payment_core.payments.repository import PaymentRepository
 
     payment_id = create(aws, context)
     repo = PaymentRepository(

@@ -2,7 +2,7 @@
 
 S3 ObjectCreated → starter function (async, as S3 invokes) → one execution named by the object
 version → Plan → Distributed Map over the chunk descriptors → Finish. The functions here are
-thin wirings of ``payment_core.batch_file`` (the stack's handlers add Powertools around the
+thin wirings of ``payment_core.batch.workflow`` (the stack's handlers add Powertools around the
 same calls); what is under test is that the emulator runs this shape as AWS would: the S3
 trigger, the named execution, ItemReader from S3, the map's retries, and ranged GetObject of
 one object version.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import time
 import zipfile
 from collections.abc import Callable
@@ -20,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from payment_core.batch.rows import job_id_for
+from payment_core.tenancy.merchants import MerchantDirectory
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "lambda" / "shared"))
-from payment_core.batch import job_id_for  # noqa: E402
-from payment_core.merchants import MerchantDirectory  # noqa: E402
-
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition  # noqa: E402
-from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads  # noqa: E402
+from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.lambda_sources import PACKAGE_DIR
+from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
@@ -37,11 +33,12 @@ import os
 from datetime import UTC, datetime
 import boto3
 from payment_core import contract
-from payment_core.batch_file import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
-from payment_core.batch_jobs import BatchFiles, WorkLayout
-from payment_core.batch_ledger import BatchLedger
-from payment_core.merchants import MerchantDirectory
-from payment_core.settings import BusinessRules, FunctionVariables
+from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
+from payment_core.batch.jobs import BatchFiles, WorkLayout
+from payment_core.batch.ledger import BatchLedger
+from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.rules import BusinessRules
+from payment_core.settings import FunctionVariables
 
 s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
 layout = WorkLayout(os.environ["WORK_PREFIX"])
@@ -66,7 +63,7 @@ def handler(event, context):
 STARTER_HANDLER = """
 import os
 import boto3
-from payment_core.batch_file import batch_file_from_s3_record, start_file
+from payment_core.batch.workflow import batch_file_from_s3_record, start_file
 
 sfn = boto3.client("stepfunctions")
 
@@ -79,8 +76,8 @@ def package(handler: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("handler.py", handler)
-        for path in (ROOT / "lambda" / "shared" / "payment_core").glob("*.py"):
-            archive.write(path, f"payment_core/{path.name}")
+        for path in sorted(PACKAGE_DIR.rglob("*.py")):
+            archive.write(path, str(Path(PACKAGE_DIR.name, path.relative_to(PACKAGE_DIR))))
     return buffer.getvalue()
 
 

@@ -45,7 +45,7 @@ def _bucket_arn(stack: SynthesizedStack, prefix: str) -> str:
 
 
 def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, str]]:
-    """Exactly what ``lambda/<function>/handler.py`` (and payment_core under it) calls."""
+    """Exactly what ``payment_core.handlers.<function>`` (and the modules it uses) calls."""
     s = _suffix(stack)
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     payments = _arn(stack, "aws_dynamodb_table", "name", f"payments-{s}")

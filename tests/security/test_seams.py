@@ -8,7 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from lib.lambda_sources import CONTRACT_PATH
+from payment_core import contract
+
 from tests.unit.synth import SynthesizedStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def test_shared_facts_are_literals_of_the_contract_only(dev: SynthesizedStack) -
     # merchant-created-index; incoming/ and .csv (trigger); incoming/, reports/ and batch-work/
     # (IAM scopes).
     assert len(facts) == 5, facts
-    assert facts <= _string_literals(CONTRACT_PATH)
+    assert facts <= _string_literals(Path(contract.__file__))
     in_lib = {
         str(path.relative_to(ROOT)): sorted(facts & _string_literals(path)) for path in (ROOT / "lib").rglob("*.py")
     }

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from payment_core import contract
 
 from lib.batch_file_definition import batch_file_definition
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
-from lib.lambda_sources import contract
 from tests.unit.synth import SynthesizedStack
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from cdktf import Testing
+from payment_core.contract import FUNCTION_ENVIRONMENT, FUNCTION_NAMES
 
 from lib.config import config_for
-from lib.lambda_sources import FUNCTION_NAMES, function_environment_names
 from tests.unit.synth import SynthesizedStack, key_arn
 
 FUNCTION_BASE_NAMES = {
@@ -17,6 +17,9 @@ FUNCTION_BASE_NAMES = {
     "workflow_starter": "payment-workflow-starter",
     "authorizer": "payment-authorizer",
 }
+
+# The functions that check payments against the business rules (payment_core.rules).
+RULE_CHECKERS = ("api", "queue_consumer", "batch_ingest", "workflow")
 
 
 def _function(stack: SynthesizedStack, function: str) -> dict:  # type: ignore[type-arg]
@@ -30,7 +33,7 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
     settings = config.functions.by_name()[function]
     resource = _function(env_stack, function)
     assert resource["runtime"] == "python3.12"
-    assert resource["handler"] == "handler.handler"
+    assert resource["handler"] == f"payment_core.handlers.{function}.handler"
     assert resource["memory_size"] == settings.memory_mb
     assert resource["timeout"] == settings.timeout_seconds
     # No reservation (dev/PR): the attribute is absent, not 0 or -1 (the preflight reads it).
@@ -46,10 +49,18 @@ def test_function_is_sized_from_config(env_stack: SynthesizedStack, function: st
 @pytest.mark.parametrize("function", FUNCTION_NAMES)
 def test_function_environment_is_exactly_the_contract(dev: SynthesizedStack, function: str) -> None:
     variables = _function(dev, function)["environment"]["variables"]
-    assert sorted(variables) == sorted(function_environment_names(function))
-    assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
-    assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
+    assert sorted(variables) == sorted(FUNCTION_ENVIRONMENT[function])
+    if function in RULE_CHECKERS:
+        assert variables["MAX_PAYMENT_AMOUNT"] == "EUR=10000.00,GBP=8000.00,JPY=1500000,USD=10000.00"
+        assert variables["ALLOWED_CURRENCIES"] == "USD,EUR,GBP,JPY"
+    else:  # the payment rules go only where payments are checked
+        assert "MAX_PAYMENT_AMOUNT" not in variables and "ALLOWED_CURRENCIES" not in variables
     assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+
+
+def test_every_function_ships_the_same_code(dev: SynthesizedStack) -> None:
+    hashes = {_function(dev, function)["source_code_hash"] for function in FUNCTION_NAMES}
+    assert len(hashes) == 1
 
 
 def test_prod_logs_less_and_keeps_logs_longer(prod: SynthesizedStack) -> None:
@@ -126,7 +137,7 @@ def test_function_environment_must_match_the_contract_exactly() -> None:
 
     # The platform has no value for STATUS_TOPIC_ARN yet; the function's own values add one the
     # contract does not give it.
-    common = {name: "x" for name in function_environment_names("workflow") if name != "STATUS_TOPIC_ARN"}
+    common = {name: "x" for name in FUNCTION_ENVIRONMENT["workflow"] if name != "STATUS_TOPIC_ARN"}
     spec = FunctionSpec(name="workflow", statements=[], environment={"EXTRA": "y"})
     with pytest.raises(ValueError) as refused:
         function_environment(spec, common)
@@ -137,8 +148,8 @@ def test_a_function_gets_only_the_variables_the_contract_lists_for_it() -> None:
     from lib.components.function import FunctionSpec, function_environment
 
     common = {name: f"common-{name}" for name in ("PAYMENTS_TABLE_NAME", "MERCHANTS_TABLE_NAME", "UNRELATED")}
-    common |= {name: "x" for name in function_environment_names("authorizer") if name != "MERCHANTS_TABLE_NAME"}
+    common |= {name: "x" for name in FUNCTION_ENVIRONMENT["authorizer"] if name != "MERCHANTS_TABLE_NAME"}
     spec = FunctionSpec(name="authorizer", statements=[])
     environment = function_environment(spec, common)
-    assert set(environment) == set(function_environment_names("authorizer"))
+    assert set(environment) == set(FUNCTION_ENVIRONMENT["authorizer"])
     assert environment["MERCHANTS_TABLE_NAME"] == "common-MERCHANTS_TABLE_NAME"

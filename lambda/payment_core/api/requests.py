@@ -1,0 +1,154 @@
+"""Pure parsing of the REST API's requests: everything malformed becomes ``InvalidRequest``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from payment_core.api.page_tokens import PageQuery, PageTokens
+from payment_core.errors import InvalidRequest, PayloadTooLarge
+from payment_core.payments.models import PaymentRequest, format_timestamp
+from payment_core.payments.validation import (
+    PAYMENT_FIELDS,
+    check_fields,
+    load_json_object,
+    merchant_id_field,
+    payment_id_field,
+    payment_request,
+)
+from payment_core.rules import BusinessRules
+from payment_core.tenancy.callers import bind_merchant
+
+MAX_BODY_BYTES = 16 * 1024
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+EARLIEST = "0000-01-01T00:00:00.000Z"
+LATEST = "9999-12-31T23:59:59.999Z"
+
+
+@dataclass(frozen=True)
+class CreatePayment:
+    idempotency_key: str
+    request: PaymentRequest
+
+
+@dataclass(frozen=True)
+class ListPayments:
+    merchant_id: str
+    created_from: str
+    created_to: str
+    limit: int
+    start_key: dict[str, str] | None
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """Case-insensitive header lookup (API Gateway passes names as the client wrote them)."""
+    wanted = name.lower()
+    for key, value in (headers or {}).items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def idempotency_key(headers: Mapping[str, str] | None) -> str:
+    key = header(headers, IDEMPOTENCY_HEADER)
+    if key is None:
+        raise InvalidRequest(f"the {IDEMPOTENCY_HEADER} header is required", IDEMPOTENCY_HEADER)
+    valid_chars = all("!" <= char <= "~" for char in key)
+    if not (1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH and valid_chars):
+        raise InvalidRequest(
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters",
+            IDEMPOTENCY_HEADER,
+        )
+    return key
+
+
+def body_text(body: str | None, is_base64: bool) -> str:
+    if body is None or body == "":
+        raise InvalidRequest("a JSON body is required")
+    if len(body) > MAX_BODY_BYTES * 2:
+        raise PayloadTooLarge(f"the body must not exceed {MAX_BODY_BYTES} bytes")
+    if is_base64:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequest("the body is not valid base64") from exc
+    else:
+        raw = body.encode("utf-8", errors="surrogatepass")
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body must not exceed {MAX_BODY_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("the body is not valid UTF-8") from exc
+
+
+def parse_create_payment(
+    body: str | None,
+    is_base64: bool,
+    headers: Mapping[str, str] | None,
+    rules: BusinessRules,
+    merchant_id: str,
+) -> CreatePayment:
+    key = idempotency_key(headers)
+    data = load_json_object(body_text(body, is_base64))
+    # The merchant is the verified one; a merchant_id in the body may only repeat it.
+    claimed = merchant_id_field(data["merchant_id"]) if "merchant_id" in data else None
+    bound = {**data, "merchant_id": bind_merchant(claimed, merchant_id)}
+    check_fields(bound, PAYMENT_FIELDS, ("description",))
+    return CreatePayment(idempotency_key=key, request=payment_request(bound, rules))
+
+
+def parse_payment_id(raw: str) -> str:
+    return payment_id_field(raw)
+
+
+def _timestamp(raw: str, field: str) -> str:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"{field} must be an ISO-8601 timestamp", field) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return format_timestamp(moment)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidRequest(f"{field} is out of range", field) from exc
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+        raise InvalidRequest(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}", "limit")
+    limit = int(raw)
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}", "limit")
+    return limit
+
+
+def parse_list_payments(params: Mapping[str, str] | None, merchant_id: str, tokens: PageTokens) -> ListPayments:
+    """The verified merchant's list query; ``next_token`` must be one ``tokens`` issued for it."""
+    query = dict(params or {})
+    unexpected = sorted(set(query) - {"merchant_id", "from", "to", "limit", "next_token"})
+    if unexpected:
+        raise InvalidRequest(f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100])
+    if "merchant_id" in query:
+        bind_merchant(merchant_id_field(query["merchant_id"]), merchant_id)
+    created_from = _timestamp(query["from"], "from") if "from" in query else EARLIEST
+    created_to = _timestamp(query["to"], "to") if "to" in query else LATEST
+    if created_from > created_to:
+        raise InvalidRequest("from must not be after to", "from")
+    token = query.get("next_token")
+    return ListPayments(
+        merchant_id=merchant_id,
+        created_from=created_from,
+        created_to=created_to,
+        limit=_limit(query.get("limit")),
+        start_key=tokens.read(token, PageQuery(merchant_id, created_from, created_to)) if token is not None else None,
+    )

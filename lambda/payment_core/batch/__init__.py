@@ -1,0 +1,1 @@
+"""Batch files: rows, chunks, the claims ledger, job records, reports and the file's workflow steps."""

@@ -1,0 +1,120 @@
+"""REST API: create, fetch and list payments.
+
+Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
+and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
+them to API Gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment_core import contract
+from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
+from payment_core.api.page_tokens import KmsMac, PageQuery, PageTokens
+from payment_core.api.requests import (
+    parse_create_payment,
+    parse_list_payments,
+    parse_payment_id,
+)
+from payment_core.errors import PaymentNotFound
+from payment_core.payments.submission import accept_api_payment
+from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.rules import BusinessRules
+from payment_core.settings import reads, variable
+from payment_core.tenancy.callers import verified_merchant
+
+
+@dataclass(frozen=True)
+class ApiEnvironment(PaymentsEnvironment):
+    """Stores new payments (their stream records start the workflows), checked against the rules;
+    also the key that signs list page tokens."""
+
+    rules: BusinessRules = field(metadata=reads(BusinessRules.read))
+    page_token_key_id: str = field(metadata=variable(contract.PAGE_TOKEN_KEY_ID))
+
+
+runtime = PaymentsRuntime(contract.API, ApiEnvironment)
+app = APIGatewayRestResolver()
+
+page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))
+
+
+def caller() -> str:
+    """The merchant the authorizer verified for this request (never what the client wrote)."""
+    merchant_id = verified_merchant(app.current_event.raw_event.get("requestContext"))
+    runtime.logger.append_keys(merchant_id=merchant_id)
+    return merchant_id
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/payments")
+@runtime.tracer.capture_method
+def create_payment() -> Response[dict[str, Any]]:
+    event = app.current_event
+    merchant_id = caller()
+    command = parse_create_payment(
+        event.body, bool(event.is_base64_encoded), event.headers, runtime.environment().rules, merchant_id
+    )
+    runtime.logger.append_keys(idempotency_key=command.idempotency_key)
+    acceptance = accept_api_payment(runtime.payment_repository(), merchant_id, command.idempotency_key, command.request)
+    if acceptance.first:
+        runtime.count("PaymentAccepted")
+    return json_response(202, acceptance.receipt())
+
+
+@app.get("/payments/<payment_id>")
+@runtime.tracer.capture_method
+def get_payment(payment_id: str) -> Response[dict[str, Any]]:
+    merchant_id = caller()
+    payment_id = parse_payment_id(payment_id)
+    repository = runtime.payment_repository()
+    payment = repository.get(payment_id)
+    # Another merchant's payment is answered exactly like one that does not exist.
+    if payment is None or payment.merchant_id != merchant_id:
+        raise PaymentNotFound(f"payment {payment_id} does not exist")
+    history = [entry.to_public() for entry in repository.history(payment_id)]
+    return json_response(200, payment.to_public() | {"history": history})
+
+
+@app.get("/payments")
+@runtime.tracer.capture_method
+def list_payments() -> Response[dict[str, Any]]:
+    query = parse_list_payments(app.current_event.query_string_parameters, caller(), page_tokens())
+    payments, last_key = runtime.payment_repository().list_by_merchant(
+        query.merchant_id, query.created_from, query.created_to, query.limit, query.start_key
+    )
+    bound = PageQuery(query.merchant_id, query.created_from, query.created_to)
+    return json_response(
+        200,
+        {
+            "items": [payment.to_public() for payment in payments],
+            "next_token": page_tokens().issue(bound, last_key) if last_key else None,
+        },
+    )
+
+
+def answer_error(error: Exception) -> Response[dict[str, Any]]:
+    """Every error a route raises (and "no route"), answered from the one table."""
+    answer = http_error_for(error)
+    if answer.status >= 500:
+        runtime.logger.exception("unhandled error")
+        return json_response(answer.status, error_body(error, answer, app.lambda_context.aws_request_id))
+    runtime.logger.info("request refused", extra={"code": answer.code, "reason": str(error)})
+    return json_response(answer.status, error_body(error, answer))
+
+
+app.exception_handler(list(HTTP_ERRORS))(answer_error)
+
+
+@runtime.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,98 @@
+"""Batch files, one Step Functions execution each (docs/batch-files.md).
+
+Two callers, one function:
+
+* S3 ObjectCreated on ``incoming/*.csv`` (asynchronous; a failed event lands in the ingest DLQ
+  after Lambda's retries): start the batch-file execution named after the object version;
+  a re-delivered event starts nothing.
+* The batch-file state machine, one task per step: ``{"step": "plan" | "chunk" | "finish" |
+  "fail", "file": ...}`` (``payment_core.batch_file.run_step``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment_core import contract
+from payment_core.batch.jobs import ALREADY_STARTED, BatchFiles, WorkLayout
+from payment_core.batch.ledger import BatchLedger
+from payment_core.batch.workflow import (
+    BatchFileDeps,
+    ChunkClients,
+    ChunkSettings,
+    PlanSettings,
+    batch_file_from_s3_record,
+    run_step,
+    start_file,
+)
+from payment_core.payments.models import utc_now
+from payment_core.rules import BusinessRules
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, positive_int, reads, variable
+from payment_core.tenancy.merchants import MerchantDirectory
+
+
+@dataclass(frozen=True)
+class BatchIngestEnvironment(FunctionEnvironment):
+    """Starts each batch file's execution; plans it, queues its chunks' rows once (each checked
+    against the rules), reports."""
+
+    rules: BusinessRules = field(metadata=reads(BusinessRules.read))
+    batch_jobs_table: str = field(metadata=variable(contract.BATCH_JOBS_TABLE_NAME))
+    batch_claims_table: str = field(metadata=variable(contract.BATCH_CLAIMS_TABLE_NAME))
+    batch_state_machine_arn: str = field(metadata=variable(contract.BATCH_STATE_MACHINE_ARN))
+    records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
+    time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
+    payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
+    merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
+
+
+class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
+    """Starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
+        self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
+
+    def _batch_file_deps(self) -> BatchFileDeps:
+        environment = self.environment()
+        layout = WorkLayout(contract.BATCH_WORK_PREFIX)
+        dynamodb, s3 = self.dynamodb(), self.s3()
+        ledger = BatchLedger(dynamodb, environment.batch_jobs_table, environment.batch_claims_table)
+        return BatchFileDeps(
+            s3=s3,
+            files=BatchFiles(dynamodb, environment.batch_jobs_table),
+            # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
+            chunk_clients=ChunkClients(
+                s3, self.sqs(), ledger, MerchantDirectory(dynamodb, environment.merchants_table)
+            ),
+            rules=environment.rules,
+            plan=PlanSettings(environment.records_per_chunk, layout),
+            chunk=ChunkSettings(environment.payment_queue_url, layout, environment.time_reserve_ms),
+        )
+
+
+runtime = BatchIngestRuntime()
+
+
+def start(record: dict[str, Any]) -> dict[str, str]:
+    batch_file = batch_file_from_s3_record(record)
+    runtime.logger.append_keys(batch_job_id=batch_file.job_id, s3_key=batch_file.key)
+    outcome = start_file(runtime.stepfunctions(), runtime.environment().batch_state_machine_arn, batch_file)
+    if outcome == ALREADY_STARTED:
+        runtime.logger.info("batch file already started; ignoring the re-delivered event")
+    return {"job_id": batch_file.job_id, "key": batch_file.key, "state": outcome}
+
+
+@runtime.handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return {"jobs": [start(record) for record in event["Records"]]}
+    result = run_step(event, runtime.batch_file_deps(), context.get_remaining_time_in_millis, utc_now)
+    if event.get("step") == "chunk":
+        runtime.count("BatchRowsQueued", int(result.get("queued", 0)))
+        runtime.count("BatchRowsRejected", int(result.get("rejected", 0)))
+    return result

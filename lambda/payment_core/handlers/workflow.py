@@ -1,0 +1,81 @@
+"""Step Functions task: run one workflow step, named by the event's ``step``.
+
+Event: ``{"step": "validate"|"process"|"record"|"notify"|"compensate",
+"payment_id": ..., "error"?: {"Error", "Cause"}}``. Returns ``{"payment_id", "status"}``.
+Domain errors propagate unchanged so Step Functions sees their class names
+(``PaymentRejected``, ``PaymentDeclined``, ``TransientProcessorError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment_core import contract
+from payment_core.errors import InvalidRequest
+from payment_core.payments import workflow
+from payment_core.payments.models import Payment, PaymentStatus
+from payment_core.payments.notifications import SnsStatusPublisher
+from payment_core.payments.validation import payment_id_field
+from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.rules import BusinessRules
+from payment_core.runtime import Cached
+from payment_core.settings import reads, variable
+
+
+@dataclass(frozen=True)
+class WorkflowEnvironment(PaymentsEnvironment):
+    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants;
+    Notify publishes to the status topic."""
+
+    rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
+    status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
+
+
+class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
+    """Payments, and the status topic the Notify step publishes to."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
+        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
+            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
+        )
+
+
+runtime = WorkflowRuntime()
+
+STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
+    "validate": lambda event, payment_id: workflow.validate(
+        runtime.payment_repository(), runtime.environment().rules, payment_id
+    ),
+    "process": lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
+    "record": lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
+    "notify": lambda event, payment_id: workflow.notify(
+        runtime.payment_repository(), runtime.status_publisher(), payment_id
+    ),
+    "compensate": lambda event, payment_id: workflow.compensate(
+        runtime.payment_repository(), payment_id, event.get("error")
+    ),
+}
+
+
+@runtime.handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = event.get("step")
+    if not isinstance(step, str) or step not in STEPS:
+        raise InvalidRequest(f"unknown workflow step {step!r}", "step")
+    payment_id = payment_id_field(event.get("payment_id"))
+    runtime.logger.append_keys(step=step, payment_id=payment_id)
+    payment = STEPS[step](event, payment_id)
+    runtime.logger.info("step finished", extra={"status": payment.status.value})
+    runtime.count(f"Step_{step}")
+    # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
+    if step == "record" and payment.status is PaymentStatus.SETTLED:
+        runtime.count(contract.PAYMENT_SETTLED_METRIC)
+    elif step == "compensate" and payment.status is PaymentStatus.FAILED:
+        runtime.count(workflow.describe_failure(event.get("error"))[0])
+    return workflow.state_of(payment)

@@ -1,0 +1,218 @@
+"""Payment model, lifecycle and identifiers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeGuard
+
+from payment_core.payments.money import format_amount
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    VALIDATED = "VALIDATED"
+    AUTHORIZED = "AUTHORIZED"
+    SETTLED = "SETTLED"
+    FAILED = "FAILED"
+
+
+# The audit entry of the creation uses this as its from_status.
+NO_STATUS = "NONE"
+
+ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    PaymentStatus.PENDING: frozenset({PaymentStatus.VALIDATED, PaymentStatus.FAILED}),
+    PaymentStatus.VALIDATED: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.FAILED}),
+    PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED}),
+    PaymentStatus.SETTLED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+}
+
+TERMINAL_STATUSES = frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED})
+
+# Ids double as Step Functions execution names, so keep to a safe alphabet.
+PAYMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MERCHANT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Derived payment ids: one idempotency key always maps to one payment id, so a retry
+# after a half-finished request converges on the same payment instead of a new one.
+_PAYMENT_ID_NAMESPACE = uuid.UUID("6f1c2b0e-5d1a-4b8e-9a57-3c2d8e4f0a11")
+
+
+def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+def payment_id_for_idempotency_key(idempotency_key: str) -> str:
+    return "pay_" + uuid.uuid5(_PAYMENT_ID_NAMESPACE, idempotency_key).hex
+
+
+def is_valid_payment_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and PAYMENT_ID_PATTERN.fullmatch(value) is not None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds, ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (sorts as text)."""
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """A payment as submitted, before it exists (API body or batch row)."""
+
+    merchant_id: str
+    amount: Decimal
+    currency: str
+    customer_ref: str
+    description: str | None = None
+
+    def same_terms_as(self, payment: Payment) -> bool:
+        return (
+            self.merchant_id == payment.merchant_id
+            and self.amount == payment.amount
+            and self.currency == payment.currency
+            and self.customer_ref == payment.customer_ref
+            and self.description == payment.description
+        )
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: str
+    merchant_id: str
+    amount: Decimal
+    currency: str
+    customer_ref: str
+    status: PaymentStatus
+    version: int
+    created_at: str
+    updated_at: str
+    source: str
+    processor_attempts: int = 0
+    description: str | None = None
+    batch_job_id: str | None = None
+    processor_ref: str | None = None
+    failure_reason: str | None = None
+
+    @classmethod
+    def create(
+        cls,
+        payment_id: str,
+        request: PaymentRequest,
+        source: str,
+        created_at: str,
+        batch_job_id: str | None = None,
+    ) -> Payment:
+        return cls(
+            payment_id=payment_id,
+            merchant_id=request.merchant_id,
+            amount=request.amount,
+            currency=request.currency,
+            customer_ref=request.customer_ref,
+            description=request.description,
+            status=PaymentStatus.PENDING,
+            version=1,
+            created_at=created_at,
+            updated_at=created_at,
+            source=source,
+            batch_job_id=batch_job_id,
+        )
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Payment:
+        return cls(
+            payment_id=str(item["payment_id"]),
+            merchant_id=str(item["merchant_id"]),
+            amount=Decimal(item["amount"]),
+            currency=str(item["currency"]),
+            customer_ref=str(item["customer_ref"]),
+            status=PaymentStatus(item["status"]),
+            version=int(item["version"]),
+            created_at=str(item["created_at"]),
+            updated_at=str(item["updated_at"]),
+            source=str(item["source"]),
+            processor_attempts=int(item.get("processor_attempts", 0)),
+            description=item.get("description"),
+            batch_job_id=item.get("batch_job_id"),
+            processor_ref=item.get("processor_ref"),
+            failure_reason=item.get("failure_reason"),
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "payment_id": self.payment_id,
+            "merchant_id": self.merchant_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "customer_ref": self.customer_ref,
+            "status": self.status.value,
+            "version": self.version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "source": self.source,
+            "processor_attempts": self.processor_attempts,
+        }
+        optional = {
+            "description": self.description,
+            "batch_job_id": self.batch_job_id,
+            "processor_ref": self.processor_ref,
+            "failure_reason": self.failure_reason,
+        }
+        item.update({key: value for key, value in optional.items() if value is not None})
+        return item
+
+    def to_public(self) -> dict[str, Any]:
+        """JSON-ready view for API responses and notifications (amount as a string)."""
+        public = self.to_item()
+        public["amount"] = format_amount(self.amount, self.currency)
+        return public
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    payment_id: str
+    sequence: int
+    from_status: str
+    to_status: str
+    at: str
+    actor: str
+    detail: dict[str, Any] | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        """Every field as stored (the field names are the attribute names); no empty ``detail``."""
+        item = asdict(self)
+        if not self.detail:
+            del item["detail"]
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> AuditEntry:
+        def text(name: str) -> str:
+            return str(item[name])
+
+        return cls(
+            payment_id=text("payment_id"),
+            sequence=int(item["sequence"]),
+            from_status=text("from_status"),
+            to_status=text("to_status"),
+            at=text("at"),
+            actor=text("actor"),
+            detail=item.get("detail"),
+        )
+
+    def to_public(self) -> dict[str, Any]:
+        public = self.to_item()
+        del public["payment_id"]
+        return public

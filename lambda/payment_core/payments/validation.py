@@ -1,0 +1,102 @@
+"""Field-level checks shared by the API, batch rows and queue messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from payment_core.errors import InvalidRequest
+from payment_core.payments.models import MERCHANT_ID_PATTERN, PaymentRequest, is_valid_payment_id
+from payment_core.payments.money import parse_amount, parse_currency
+from payment_core.rules import BusinessRules
+from payment_core.tenancy.callers import refuse_cardholder_data
+
+MAX_CUSTOMER_REF_LENGTH = 128
+MAX_DESCRIPTION_LENGTH = 255
+
+PAYMENT_FIELDS = ("merchant_id", "amount", "currency", "customer_ref")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def load_json_object(text: str, what: str = "body") -> dict[str, Any]:
+    """Strict JSON: an object, no duplicate keys, no NaN/Infinity, numbers as Decimal."""
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_constant=_reject_constant,
+            parse_float=Decimal,
+        )
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(f"{what} is not valid JSON: {exc}"[:200]) from exc
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{what} must be a JSON object")
+    return value
+
+
+def check_fields(data: Mapping[str, Any], required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+    unexpected = sorted(set(data) - set(required) - set(optional))
+    if unexpected:
+        name = unexpected[0]
+        raise InvalidRequest(f"unexpected field {name!r}"[:200], name[:100])
+    for name in required:
+        if name not in data:
+            raise InvalidRequest(f"{name} is required", name)
+
+
+def text_field(value: object, field: str, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{field} must be a string", field)
+    if not 1 <= len(value) <= max_length:
+        raise InvalidRequest(f"{field} must be 1 to {max_length} characters", field)
+    if not value.isprintable() or value != value.strip():
+        raise InvalidRequest(f"{field} must be printable text without surrounding whitespace", field)
+    return value
+
+
+def merchant_id_field(value: object, field: str = "merchant_id") -> str:
+    if not isinstance(value, str) or MERCHANT_ID_PATTERN.fullmatch(value) is None:
+        raise InvalidRequest(f"{field} must be 1 to 64 characters of A-Z a-z 0-9 _ -", field)
+    return value
+
+
+def payment_id_field(value: object, field: str = "payment_id") -> str:
+    if not is_valid_payment_id(value):
+        raise InvalidRequest(f"{field} must be 1 to 64 characters of A-Z a-z 0-9 _ -", field)
+    return value
+
+
+def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentRequest:
+    """Build a request from already shape-checked fields, validating each in a fixed order."""
+    merchant_id = merchant_id_field(data["merchant_id"])
+    currency = parse_currency(data["currency"], rules.allowed_currencies)
+    amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
+    customer_ref = refuse_cardholder_data(
+        text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
+    )
+    description = None
+    if "description" in data:
+        description = refuse_cardholder_data(
+            text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
+        )
+    return PaymentRequest(
+        merchant_id=merchant_id,
+        amount=amount,
+        currency=currency,
+        customer_ref=customer_ref,
+        description=description,
+    )

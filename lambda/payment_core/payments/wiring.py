@@ -1,0 +1,50 @@
+"""What every function that reads and writes payments adds to its runtime: the tables, the repository.
+
+``api`` and ``queue_consumer`` store new payments (their stream records start the workflows
+through the outbox), ``workflow`` moves them through their lifecycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from payment_core import contract
+from payment_core.payments.repository import PaymentRepository
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, FunctionVariables, reads
+
+
+@dataclass(frozen=True)
+class PaymentTables:
+    payments: str
+    audit: str
+
+    @classmethod
+    def read(cls, variables: FunctionVariables) -> PaymentTables:
+        return cls(
+            payments=variables.required(contract.PAYMENTS_TABLE_NAME),
+            audit=variables.required(contract.AUDIT_TABLE_NAME),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentsEnvironment(FunctionEnvironment):
+    """A function that reads and writes payments and their audit trail."""
+
+    payment_tables: PaymentTables = field(metadata=reads(PaymentTables.read))
+
+
+Payments = TypeVar("Payments", bound=PaymentsEnvironment)
+
+
+class PaymentsRuntime(FunctionRuntime[Payments]):
+    """A function that reads and writes payments."""
+
+    def __init__(self, function: str, environment: type[Payments]) -> None:
+        super().__init__(function, environment)
+        self.payment_repository: Cached[PaymentRepository] = self.cached(self._payment_repository)
+
+    def _payment_repository(self) -> PaymentRepository:
+        tables = self.environment().payment_tables
+        return PaymentRepository(self.dynamodb(), tables.payments, tables.audit)
