@@ -15,7 +15,9 @@ the role, and with it the logs of every API of the region (the account setting i
 
 from __future__ import annotations
 
-from cdktf import App, TerraformOutput, TerraformStack
+from collections.abc import Mapping
+
+from cdktf import App, TerraformOutput
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -28,8 +30,8 @@ from constructs import Construct
 
 from lib.components.policies import service_trust
 from lib.settings import DeploymentSettings
-from lib.tap_stack import PROJECT_TAG, EmulatorProvider, TapStack, build_backend, build_provider, target_overrides
-from lib.target import ProviderOverrides
+from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
+from lib.tap_stack import TapStack
 
 ACCOUNT_STACK_NAME = "TapAccount"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -100,25 +102,25 @@ class ApiGatewayAccountLogging(Construct):
         return IamRolePolicy(self, "policy", name="write-api-gateway-logs", role=self.role.id, policy=document.json)
 
 
-class AccountStack(TerraformStack):
-    """``TapAccount``: what one account and region hold once, with a provider and state like TapStack's.
+class AccountStack(PlatformStack):
+    """``TapAccount``: what one account and region hold once, on the same stack base as TapStack.
 
     Exposes ``logging: ApiGatewayAccountLogging``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        stack_id: str = ACCOUNT_STACK_NAME,
-        *,
-        settings: DeploymentSettings,
-        provider_overrides: ProviderOverrides | None = None,
-    ) -> None:
-        super().__init__(scope, stack_id)
+    @classmethod
+    def _default_id(cls, settings: DeploymentSettings) -> str:
+        return ACCOUNT_STACK_NAME
+
+    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
         # No environment tags: the stack serves every environment of the region.
-        build_provider(self, settings, provider_overrides, {"Project": PROJECT_TAG, "ManagedBy": "cdktf"})
+        return PROJECT_TAGS
+
+    def _state_key(self, settings: DeploymentSettings) -> str:
         # One state per account and region, whichever environment's deploy applies it.
-        build_backend(self, settings, f"account/{settings.region}/{stack_id}.tfstate")
+        return f"account/{settings.region}/{self.node.id}.tfstate"
+
+    def _build(self, settings: DeploymentSettings) -> None:
         account_id = DataAwsCallerIdentity(self, "account").account_id
         self.logging: ApiGatewayAccountLogging = ApiGatewayAccountLogging(
             self, "api_gateway_logging", account_id=account_id, region=settings.region

@@ -39,53 +39,56 @@ class PaymentPlatform(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        self.keys: PlatformKey = PlatformKey(
+        self.keys: PlatformKey = self._build_keys(namer, account_id, region)
+        self.layer: LambdaLayerVersion = self._build_layer(namer)
+        self.context: PlatformContext = self._build_context(namer, account_id, region)
+        self.storage: Storage = Storage(
+            self, "storage", context=self.context, tables=config.tables, bucket=config.batch_bucket
+        )
+        self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
+        # The functions built from here on may read the shared tables' and queues' variables.
+        context = self.context.with_environment(self.storage.environment, self.queues.environment)
+        self.workflow: Workflow = Workflow(self, "workflow", context=context, storage=self.storage, queues=self.queues)
+        self.outbox: WorkflowOutbox = self._build_outbox(context)
+        self.ingestion: BatchIngestion = self._build_ingestion(context)
+        self.api: PaymentsApi = self._build_api(context)
+        self.edge: ApiEdge | None = self._build_edge(context)
+        self.monitoring: Monitoring = self._build_monitoring(context)
+
+    def _build_keys(self, namer: Namer, account_id: str, region: str) -> PlatformKey:
+        return PlatformKey(
             self,
             "keys",
             namer=namer,
             account_id=account_id,
             region=region,
-            deletion_window_days=config.kms_deletion_window_days,
+            deletion_window_days=self._config.kms_deletion_window_days,
         )
-        self.layer: LambdaLayerVersion = self._build_layer(namer)
-        context = self._build_context(namer, account_id, region)
-        self.context: PlatformContext = context
-        self.storage: Storage = Storage(
-            self,
-            "storage",
-            context=context,
-            tables=config.tables,
-            bucket=config.batch_bucket,
-            throttle_alarm_threshold=config.alarms.dynamodb_throttle_threshold,
-        )
-        self.queues: Queues = Queues(self, "queues", context=context, settings=config.queues)
-        # The functions built from here on may read the shared tables' and queues' variables.
-        context = context.with_environment(self.storage.environment, self.queues.environment)
-        self.workflow: Workflow = Workflow(
-            self,
-            "workflow",
-            context=context,
-            storage=self.storage,
-            queues=self.queues,
-        )
-        self.outbox: WorkflowOutbox = WorkflowOutbox(
+
+    def _build_outbox(self, context: PlatformContext) -> WorkflowOutbox:
+        return WorkflowOutbox(
             self,
             "outbox",
             context=context,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
-            give_up_retention_days=config.queues.start_give_up_retention_days,
+            give_up_retention_days=self._config.queues.start_give_up_retention_days,
         )
-        self.ingestion: BatchIngestion = BatchIngestion(
+
+    def _build_ingestion(self, context: PlatformContext) -> BatchIngestion:
+        return BatchIngestion(
             self,
             "ingestion",
             context=context,
-            queue_settings=config.queues,
-            workflow_settings=config.batch_workflow,
+            queue_settings=self._config.queues,
+            workflow_settings=self._config.batch_workflow,
             storage=self.storage,
             queues=self.queues,
         )
-        self.api: PaymentsApi = PaymentsApi(
+
+    def _build_api(self, context: PlatformContext) -> PaymentsApi:
+        config = self._config
+        return PaymentsApi(
             self,
             "api",
             context=context,
@@ -95,25 +98,20 @@ class PaymentPlatform(Construct):
             tenancy=config.tenancy,
             page_token_key=self.keys.page_token_key,
         )
-        # The WAF web ACL on the stage, where the config turns it on (staging and prod).
-        self.edge: ApiEdge | None = (
-            ApiEdge(self, "edge", context=context, config=config.edge, stage=self.api.stage)
-            if config.edge.waf_enabled
-            else None
-        )
-        self.monitoring: Monitoring = Monitoring(
+
+    def _build_edge(self, context: PlatformContext) -> ApiEdge | None:
+        """The WAF web ACL on the stage, where the config turns it on (staging and prod)."""
+        edge = self._config.edge
+        return ApiEdge(self, "edge", context=context, config=edge, stage=self.api.stage) if edge.waf_enabled else None
+
+    def _build_monitoring(self, context: PlatformContext) -> Monitoring:
+        return Monitoring(
             self,
             "monitoring",
             context=context,
-            settings=config.alarms,
-            functions=self.functions,
-            queues=self.queues,
-            api=self.api,
-            state_machine=self.workflow.state_machine,
-            business_error_functions=[self.workflow.workflow_function],
-            workflow_starter=self.outbox.starter_function,
-            batch_files=self.ingestion,
-            alarm_sources=[self.storage, self.queues, self.outbox],
+            settings=self._config.alarms,
+            alarm_topic=self.queues.alarm_topic,
+            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.queues, self.storage],
         )
 
     @property
@@ -150,6 +148,8 @@ class PaymentPlatform(Construct):
             layer=self.layer,
             account_id=account_id,
             region=region,
+            metrics_namespace=METRICS_NAMESPACE,
+            service_name=POWERTOOLS_SERVICE,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -1,107 +1,36 @@
-"""TapStack: the one place that owns the provider, the backend, default tags and outputs."""
+"""TapStack: one environment's stack (the platform and its outputs) on the shared stack base."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TypedDict
+from collections.abc import Mapping
 
-from cdktf import App, LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
-from constructs import Construct
+from cdktf import App, TerraformOutput
 
 from lib.naming import Namer
 from lib.platform import PaymentPlatform
 from lib.settings import DeploymentSettings
-from lib.target import ProviderOverrides
-
-# Endpoint url -> provider overrides for the emulator (``localcloud.provider.provider_overrides``).
-EmulatorProvider = Callable[[str], ProviderOverrides]
+from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
 
 
-class _ProviderArguments(TypedDict, total=False):
-    """The AwsProvider keyword arguments overrides set (typed, so mypy checks the call)."""
+class TapStack(PlatformStack):
+    """The platform and its outputs, tagged with the environment (provider and state: ``PlatformStack``)."""
 
-    access_key: str
-    secret_key: str
-    skip_credentials_validation: bool
-    skip_requesting_account_id: bool
-    skip_metadata_api_check: str
-    skip_region_validation: bool
-    s3_use_path_style: bool
-    max_retries: int
-    endpoints: list[AwsProviderEndpoints]
+    @classmethod
+    def _default_id(cls, settings: DeploymentSettings) -> str:
+        return settings.stack_name
 
-
-def _provider_arguments(overrides: ProviderOverrides | None) -> _ProviderArguments:
-    if overrides is None:
-        return {}
-    return {
-        "access_key": overrides.access_key,
-        "secret_key": overrides.secret_key,
-        "skip_credentials_validation": overrides.skip_credentials_validation,
-        "skip_requesting_account_id": overrides.skip_requesting_account_id,
-        # A string in the provider's schema ("true"/"false").
-        "skip_metadata_api_check": str(overrides.skip_metadata_api_check).lower(),
-        "skip_region_validation": overrides.skip_region_validation,
-        "s3_use_path_style": overrides.s3_use_path_style,
-        "max_retries": overrides.max_retries,
-        # ``lambda`` is a Python keyword: the binding's argument is ``lambda_``.
-        "endpoints": [
-            AwsProviderEndpoints(
-                **{("lambda_" if service == "lambda" else service): url for service, url in overrides.endpoints.items()}
-            )
-        ],
-    }
-
-
-PROJECT_TAG = "payment-platform"
-
-
-def build_provider(
-    stack: TerraformStack, settings: DeploymentSettings, overrides: ProviderOverrides | None, tags: Mapping[str, str]
-) -> AwsProvider:
-    """The stack's AWS provider: the settings' region, default tags, and the target's overrides."""
-    return AwsProvider(
-        stack,
-        "aws",
-        region=settings.region,
-        default_tags=[AwsProviderDefaultTags(tags=dict(tags))],
-        **_provider_arguments(overrides),
-    )
-
-
-def build_backend(stack: TerraformStack, settings: DeploymentSettings, state_key: str) -> None:
-    """Local state (``terraform.<stack>.tfstate``) or the settings' S3 bucket at ``state_key``."""
-    state = settings.state_backend
-    if state is None:
-        LocalBackend(stack, path=f"terraform.{stack.node.id}.tfstate")
-        return
-    S3Backend(stack, bucket=state.bucket, key=state_key, region=state.region, encrypt=True)
-    # S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field.
-    stack.add_override("terraform.backend.s3.use_lockfile", True)
-
-
-class TapStack(TerraformStack):
-    """The provider, the state backend, default tags, the platform and its outputs."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        stack_id: str,
-        *,
-        settings: DeploymentSettings,
-        provider_overrides: ProviderOverrides | None = None,
-    ) -> None:
-        super().__init__(scope, stack_id)
-        tags = {
+    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
+        return {
             "Environment": settings.config.environment,
             "EnvironmentSuffix": settings.environment_suffix,
-            "Project": PROJECT_TAG,
-            "ManagedBy": "cdktf",
+            **PROJECT_TAGS,
             **settings.ci_tags,
         }
-        build_provider(self, settings, provider_overrides, tags)
-        build_backend(self, settings, f"{settings.environment_suffix}/{stack_id}.tfstate")
+
+    def _state_key(self, settings: DeploymentSettings) -> str:
+        return f"{settings.environment_suffix}/{self.node.id}.tfstate"
+
+    def _build(self, settings: DeploymentSettings) -> None:
         self.platform: PaymentPlatform = PaymentPlatform(
             self,
             "platform",
@@ -164,14 +93,3 @@ def synth_environments(
         )
         for key, settings in environments.items()
     }
-
-
-def target_overrides(
-    settings: DeploymentSettings, emulator_provider: EmulatorProvider | None
-) -> ProviderOverrides | None:
-    """The provider overrides of the settings' target: None for AWS, the emulator's for the emulator."""
-    if settings.emulator is None:
-        return None
-    if emulator_provider is None:
-        raise ValueError(f"{settings.stack_name} targets the emulator but no emulator_provider was given")
-    return emulator_provider(settings.emulator.endpoint_url)

@@ -39,6 +39,7 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import AlarmSources, WatchedApi, WatchedFunction
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
@@ -350,3 +351,9 @@ class PaymentsApi(PlatformConstruct):
             )
             for tier in tenancy.merchant_tiers
         }
+
+    def alarm_sources(self) -> AlarmSources:
+        return AlarmSources(
+            functions=(WatchedFunction(self.api_function), WatchedFunction(self.authorizer_function)),
+            apis=(WatchedApi(api_name=self.rest_api.name, stage_name=self.stage.stage_name),),
+        )

@@ -34,6 +34,9 @@ class PlatformContext:
     # Platform-wide telemetry knobs, applied alike by every construct that logs or traces.
     log_retention_days: int
     xray_tracing: bool
+    # Where the functions' custom metrics go (Powertools' namespace and "service" dimension).
+    metrics_namespace: str
+    service_name: str
 
     def with_environment(self, *values: Mapping[str, str]) -> PlatformContext:
         """This context, with more variables' values for the functions built from here on."""

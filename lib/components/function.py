@@ -65,6 +65,7 @@ class PaymentFunction(Construct):
         super().__init__(scope, construct_id)
         self._context = context
         self.environment: dict[str, str] = function_environment(spec, context.common_environment)
+        self.contract_name: str = spec.name
         self.base_name: str = f"payment-{spec.name.replace('_', '-')}"
         self.name: str = context.namer(self.base_name)
         self.log_group: CloudwatchLogGroup = self._build_log_group()

@@ -1,26 +1,29 @@
-"""Alarms to the alarm topic, the topic's subscribers, and one dashboard for the platform."""
+"""Alarms to the alarm topic, the topic's subscribers, and one dashboard for the platform.
+
+Built from what the components offer (``alarm_sources()``, lib/components/alarm_sources.py):
+this module knows the thresholds and the dashboard's layout, not the components.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import reduce
+from operator import add
 from typing import Any
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarms import AlarmSource, AlarmSpec, step_functions_throttle_specs
-from lib.components.api import PaymentsApi
+from lib.components.alarm_sources import AlarmSources, Monitored, WatchedApi, WatchedFunction
 from lib.components.context import PlatformContext
-from lib.components.function import PaymentFunction
-from lib.components.ingestion import BatchIngestion
-from lib.components.queues import Queues
+from lib.components.resource_alarms import give_up_alarms, throttle_alarms
 from lib.config import AlarmConfig
 
 
@@ -34,158 +37,126 @@ class Monitoring(Construct):
         *,
         context: PlatformContext,
         settings: AlarmConfig,
-        functions: Sequence[PaymentFunction],
-        queues: Queues,
-        api: PaymentsApi,
-        state_machine: SfnStateMachine,
-        business_error_functions: Sequence[PaymentFunction],
-        workflow_starter: PaymentFunction,
-        batch_files: BatchIngestion,
-        alarm_sources: Sequence[AlarmSource] = (),
+        alarm_topic: SnsTopic,
+        watched: Sequence[Monitored],
     ) -> None:
         super().__init__(scope, construct_id)
+        self._context = context
         self._settings = settings
-        self._namer = context.namer
-        self._alarm_actions = [queues.alarm_topic.arn]
-        self._metrics_namespace = context.common_environment[contract.POWERTOOLS_METRICS_NAMESPACE]
-        self._service = context.common_environment[contract.POWERTOOLS_SERVICE_NAME]
+        self._alarm_actions = [alarm_topic.arn]
+        sources: AlarmSources = reduce(add, (component.alarm_sources() for component in watched), AlarmSources())
+        # The dashboard lists functions in the contract's order, whichever component offers them.
+        self._sources = replace(sources, functions=tuple(sorted(sources.functions, key=_contract_order)))
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        api_dimensions = {"ApiName": api.rest_api.name, "Stage": api.stage.stage_name}
-        self._build_function_alarms(functions, business_error_functions)
-        self._build_platform_alarms(queues, api_dimensions, state_machine)
-        self._build_stalled_payment_alarms(state_machine, workflow_starter)
-        self._build_batch_file_alarms(batch_files)
-        throttles = step_functions_throttle_specs(
-            {"payment-workflow": state_machine, "batch-file": batch_files.file_state_machine},
-            settings.step_functions_throttle_threshold,
-        )
-        for spec in [*throttles, *(spec for source in alarm_sources for spec in source.alarm_specs)]:
-            self._alarm_from(spec)
-        self.subscriptions: list[SnsTopicSubscription] = [
-            SnsTopicSubscription(
-                self,
-                # Named by the endpoint, not its position: reordering the list replaces nothing.
-                f"alarm_subscriber_{hashlib.sha256(f'{s.protocol}:{s.endpoint}'.encode()).hexdigest()[:12]}",
-                topic_arn=queues.alarm_topic.arn,
-                protocol=s.protocol,
-                endpoint=s.endpoint,
-            )
-            for s in settings.subscribers
-        ]
-        self.dashboard: CloudwatchDashboard = CloudwatchDashboard(
-            self,
-            "dashboard",
-            dashboard_name=context.namer("payment-platform"),
-            dashboard_body=Fn.jsonencode(
-                self._dashboard_body(context.region, functions, queues, api_dimensions, state_machine)
-            ),
-        )
+        self._build_function_alarms()
+        self._build_api_alarms()
+        self._build_state_machine_alarms()
+        self._build_backlog_alarms()
+        for alarm in (*throttle_alarms(self._sources, settings), *give_up_alarms(self._sources)):
+            self._alarm(*alarm[:5], comparison=alarm.comparison, description=alarm.description)
+        self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
+        self.dashboard: CloudwatchDashboard = self._build_dashboard()
 
-    def _build_function_alarms(
-        self, functions: Sequence[PaymentFunction], business_error_functions: Sequence[PaymentFunction]
-    ) -> None:
-        namer, thresholds = self._namer, self._settings
-        for function in functions:
+    def _build_function_alarms(self) -> None:
+        thresholds = self._settings
+        for watched in self._sources.functions:
+            function = watched.function
             dimensions = {"FunctionName": function.lambda_function.function_name}
-            # The workflow function raises declines and rejections on purpose (the state machine
-            # routes them to Compensate): its Errors are business outcomes, on the dashboard;
-            # its infrastructure failures surface as failed executions instead.
-            if function not in business_error_functions:
+            # A function's business outcomes are on the dashboard; its infrastructure failures
+            # surface elsewhere (the workflow's as failed executions).
+            if not watched.errors_are_outcomes:
                 self._alarm(
-                    namer(f"{function.base_name}-errors"),
+                    f"{function.base_name}-errors",
                     "AWS/Lambda",
                     "Errors",
                     dimensions,
                     thresholds.lambda_error_threshold,
                 )
             self._alarm(
-                namer(f"{function.base_name}-throttles"),
+                f"{function.base_name}-throttles",
                 "AWS/Lambda",
                 "Throttles",
                 dimensions,
                 thresholds.lambda_throttle_threshold,
             )
 
-    def _build_batch_file_alarms(self, batch_files: BatchIngestion) -> None:
-        """The ingest side's own failure path: a file that failed, timed out or was stopped, and
-        an S3 event that never started one (its DLQ). Any one needs a human."""
-        self._unfinished_execution_alarms("batch-file", batch_files.file_state_machine, 1)
-        self._dead_letter_alarm("batch-file-dlq-not-empty", batch_files.file_dlq)
+    def _build_api_alarms(self) -> None:
+        thresholds = self._settings
+        for api in self._sources.apis:
+            dimensions = _api_dimensions(api)
+            self._alarm("payments-api-5xx", "AWS/ApiGateway", "5XXError", dimensions, thresholds.api_5xx_threshold)
+            self._alarm(
+                "payments-api-p99-latency",
+                "AWS/ApiGateway",
+                "Latency",
+                dimensions,
+                thresholds.api_p99_latency_ms,
+                extended_statistic="p99",
+            )
 
-    def _build_platform_alarms(
-        self, queues: Queues, api_dimensions: Mapping[str, str], state_machine: SfnStateMachine
-    ) -> None:
-        namer, thresholds = self._namer, self._settings
-        # One message in the DLQ is one payment that needs a human.
-        self._dead_letter_alarm("payment-dlq-not-empty", queues.dlq)
-        self._alarm(
-            namer("payments-api-5xx"), "AWS/ApiGateway", "5XXError", api_dimensions, thresholds.api_5xx_threshold
-        )
-        self._alarm(
-            namer("payments-api-p99-latency"),
-            "AWS/ApiGateway",
-            "Latency",
-            api_dimensions,
-            thresholds.api_p99_latency_ms,
-            extended_statistic="p99",
-        )
+    def _build_state_machine_alarms(self) -> None:
+        """``<name>-failed``, ``-timed-out`` and ``-aborted``: executions that ended without finishing
+        (retries exhausted, the execution's own timeout a Catch cannot see, or stopped by hand)."""
+        for watched in self._sources.state_machines:
+            threshold = 1 if watched.alarm_on_first else self._settings.state_machine_failed_threshold
+            machine = {"StateMachineArn": watched.state_machine.arn}
+            for metric, outcome in _UNFINISHED_EXECUTIONS:
+                self._alarm(f"{watched.name}-{outcome}", "AWS/States", metric, machine, threshold)
 
-    def _build_stalled_payment_alarms(self, state_machine: SfnStateMachine, workflow_starter: PaymentFunction) -> None:
-        """Every way an accepted payment can stop short of SETTLED/FAILED raises one of these."""
-        namer, thresholds = self._namer, self._settings
-        # Retries exhausted on an infrastructure error (redrivable), the execution's own
-        # timeout (a Catch cannot see it), or stopped by hand: the payment is left where it was.
-        self._unfinished_execution_alarms("payment-workflow", state_machine, thresholds.state_machine_failed_threshold)
-        # Not started yet: the age of the oldest payment insert the starter has not handled.
-        self._alarm(
-            namer("payment-workflow-start-lag"),
-            "AWS/Lambda",
-            "IteratorAge",
-            {"FunctionName": workflow_starter.lambda_function.function_name},
-            thresholds.unstarted_payment_age_seconds * 1000,
-            statistic="Maximum",
+    def _build_backlog_alarms(self) -> None:
+        """Work left waiting, by its largest (Maximum) value: a message in a dead-letter queue (each
+        is an item that needs a human), or a stream record older than the config allows."""
+        sources, settings = self._sources, self._settings
+        backlogs = (
+            [
+                (
+                    watched.alarm_name,
+                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": watched.queue.name}),
+                    0,
+                    "GreaterThanThreshold",
+                )
+                for watched in sources.dead_letter_queues
+            ]
+            + [
+                (
+                    watched.alarm_name,
+                    ("AWS/Lambda", "IteratorAge", {"FunctionName": watched.function.lambda_function.function_name}),
+                    settings.unstarted_payment_age_seconds * 1000,
+                    "GreaterThanOrEqualToThreshold",
+                )
+                for watched in sources.stream_consumers
+            ]
+            + [
+                # SQS deletes a message at the end of its retention without a trace: a queue whose
+                # consumer stopped (mapping disabled, every batch failing) alarms well before.
+                (
+                    watched.alarm_name,
+                    ("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": watched.queue.name}),
+                    settings.queue_oldest_message_age_seconds,
+                    "GreaterThanOrEqualToThreshold",
+                )
+                for watched in sources.queue_ages
+            ]
         )
-        # A start given up after every retry is written to the outbox's give-up bucket, which
-        # alarms on its own (WorkflowOutbox.alarm_specs): the payment DLQ holds only batch rows.
+        for name, (namespace, metric, dimensions), threshold, comparison in backlogs:
+            self._alarm(name, namespace, metric, dimensions, threshold, statistic="Maximum", comparison=comparison)
 
-    def _alarm_from(self, spec: AlarmSpec) -> None:
-        self._alarm(
-            self._namer(spec.stem),
-            spec.namespace,
-            spec.metric,
-            spec.dimensions,
-            spec.threshold,
-            statistic=spec.statistic,
-            comparison=spec.comparison,
-            period_seconds=spec.period_seconds,
-            description=spec.description or None,
-        )
-
-    def _unfinished_execution_alarms(self, name: str, state_machine: SfnStateMachine, threshold: int) -> None:
-        """``<name>-failed``, ``-timed-out`` and ``-aborted``: executions that ended without finishing."""
-        machine = {"StateMachineArn": state_machine.arn}
-        for metric, outcome in (
-            ("ExecutionsFailed", "failed"),
-            ("ExecutionsTimedOut", "timed-out"),
-            ("ExecutionsAborted", "aborted"),
-        ):
-            self._alarm(self._namer(f"{name}-{outcome}"), "AWS/States", metric, machine, threshold)
-
-    def _dead_letter_alarm(self, name: str, queue: SqsQueue) -> None:
-        """Alarm on the first message in a dead-letter queue: each is an item that needs a human."""
-        self._alarm(
-            self._namer(name),
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": queue.name},
-            0,
-            statistic="Maximum",
-            comparison="GreaterThanThreshold",
-        )
+    def _build_subscriptions(self, alarm_topic: SnsTopic) -> list[SnsTopicSubscription]:
+        return [
+            SnsTopicSubscription(
+                self,
+                # Named by the endpoint, not its position: reordering the list replaces nothing.
+                f"alarm_subscriber_{hashlib.sha256(f'{s.protocol}:{s.endpoint}'.encode()).hexdigest()[:12]}",
+                topic_arn=alarm_topic.arn,
+                protocol=s.protocol,
+                endpoint=s.endpoint,
+            )
+            for s in self._settings.subscribers
+        ]
 
     def _alarm(
         self,
-        name: str,
+        base_name: str,
         namespace: str,
         metric: str,
         dimensions: Mapping[str, str],
@@ -194,20 +165,19 @@ class Monitoring(Construct):
         statistic: str | None = "Sum",
         extended_statistic: str | None = None,
         comparison: str = "GreaterThanOrEqualToThreshold",
-        period_seconds: int | None = None,
         description: str | None = None,
     ) -> None:
-        construct_id = name.removesuffix(f"-{self._namer.suffix}").replace("-", "_")
+        name = self._context.namer(base_name)
         self.alarms[name] = CloudwatchMetricAlarm(
             self,
-            construct_id,
+            base_name.replace("-", "_"),
             alarm_name=name,
             namespace=namespace,
             metric_name=metric,
             dimensions=dict(dimensions),
             statistic=None if extended_statistic else statistic,
             extended_statistic=extended_statistic,
-            period=period_seconds or self._settings.period_seconds,
+            period=self._settings.period_seconds,
             evaluation_periods=self._settings.evaluation_periods,
             threshold=threshold,
             comparison_operator=comparison,
@@ -217,26 +187,24 @@ class Monitoring(Construct):
             ok_actions=self._alarm_actions,
         )
 
-    def _dashboard_body(
-        self,
-        region: str,
-        functions: Sequence[PaymentFunction],
-        queues: Queues,
-        api_dimensions: Mapping[str, str],
-        state_machine: SfnStateMachine,
-    ) -> dict[str, Any]:
-        def widget(title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum") -> dict[str, Any]:
-            return {
-                "type": "metric",
-                "x": x,
-                "y": y,
-                "width": 12,
-                "height": 6,
-                "properties": {"title": title, "region": region, "stat": stat, "period": 300, "metrics": metrics},
-            }
+    def _build_dashboard(self) -> CloudwatchDashboard:
+        return CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=self._context.namer("payment-platform"),
+            dashboard_body=Fn.jsonencode(self._dashboard_body()),
+        )
 
-        names = [f.lambda_function.function_name for f in functions]
-        api_dims = ["ApiName", api_dimensions["ApiName"], "Stage", api_dimensions["Stage"]]
+    def _dashboard_body(self) -> dict[str, Any]:
+        context, sources = self._context, self._sources
+
+        def widget(title: str, metrics: list[list[Any]], x: int, y: int, stat: str = "Sum") -> dict[str, Any]:
+            properties = {"title": title, "region": context.region, "stat": stat, "period": 300, "metrics": metrics}
+            return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+
+        names = [watched.function.lambda_function.function_name for watched in sources.functions]
+        api_dims = [item for api in sources.apis for pair in _api_dimensions(api).items() for item in pair]
+        machines = [watched.state_machine.arn for watched in sources.state_machines if watched.on_dashboard]
         return {
             "widgets": [
                 widget(
@@ -251,14 +219,9 @@ class Monitoring(Construct):
                 widget(
                     "Workflow executions",
                     [
-                        ["AWS/States", m, "StateMachineArn", state_machine.arn]
-                        for m in (
-                            "ExecutionsStarted",
-                            "ExecutionsSucceeded",
-                            "ExecutionsFailed",
-                            "ExecutionsTimedOut",
-                            "ExecutionsAborted",
-                        )
+                        ["AWS/States", m, "StateMachineArn", arn]
+                        for arn in machines
+                        for m in ("ExecutionsStarted", "ExecutionsSucceeded", *(m for m, _ in _UNFINISHED_EXECUTIONS))
                     ],
                     0,
                     12,
@@ -267,7 +230,7 @@ class Monitoring(Construct):
                 widget(
                     "Payment outcomes",
                     [
-                        [self._metrics_namespace, name, "service", self._service]
+                        [context.metrics_namespace, name, "service", context.service_name]
                         for name in (contract.PAYMENT_SETTLED_METRIC, *contract.BUSINESS_ERRORS)
                     ],
                     0,
@@ -276,8 +239,8 @@ class Monitoring(Construct):
                 widget(
                     "Queue depth",
                     [
-                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queues.queue.name],
-                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queues.dlq.name],
+                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue.name]
+                        for queue in sources.queue_depths
                     ],
                     12,
                     12,
@@ -285,3 +248,18 @@ class Monitoring(Construct):
                 ),
             ]
         }
+
+
+_UNFINISHED_EXECUTIONS = (
+    ("ExecutionsFailed", "failed"),
+    ("ExecutionsTimedOut", "timed-out"),
+    ("ExecutionsAborted", "aborted"),
+)
+
+
+def _api_dimensions(api: WatchedApi) -> dict[str, str]:
+    return {"ApiName": api.api_name, "Stage": api.stage_name}
+
+
+def _contract_order(watched: WatchedFunction) -> int:
+    return contract.FUNCTION_NAMES.index(watched.function.contract_name)

@@ -37,7 +37,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarms import AlarmSpec
+from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedGiveUps, WatchedStreamConsumer
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
@@ -78,33 +78,6 @@ class WorkflowOutbox(PlatformConstruct):
         self.give_up_bucket: S3Bucket = self._build_give_up_bucket(give_up_retention_days)
         self.starter_function: PaymentFunction = self._build_starter(payments_table, state_machine)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(payments_table)
-
-    @property
-    def alarm_specs(self) -> list[AlarmSpec]:
-        """A batch given up (its record written to the bucket), and a give-up Lambda could not write."""
-        return [
-            # S3 request metrics count each PutObject under the filter's prefix, per minute.
-            AlarmSpec(
-                "payment-workflow-start-given-up",
-                "AWS/S3",
-                "PutRequests",
-                {"BucketName": self.give_up_bucket.bucket, "FilterId": GIVE_UP_METRICS_FILTER},
-                0,
-                comparison="GreaterThanThreshold",
-                description="Payments accepted but never started: docs/operations.md, A workflow start given up",
-            ),
-            # The record could not be written (permissions, key): the payments are then known
-            # only from the table (non-final, no execution); the sweep finds them.
-            AlarmSpec(
-                "payment-workflow-start-give-up-undelivered",
-                "AWS/Lambda",
-                "DestinationDeliveryFailures",
-                {"FunctionName": self.starter_function.lambda_function.function_name},
-                0,
-                comparison="GreaterThanThreshold",
-                description="A give-up record was lost: docs/operations.md, A give-up record not delivered",
-            ),
-        ]
 
     def _build_give_up_bucket(self, retention_days: int) -> S3Bucket:
         context = self._context
@@ -189,4 +162,21 @@ class WorkflowOutbox(PlatformConstruct):
             ),
             # CreateEventSourceMapping checks the function's role may read the stream: policy first.
             depends_on=[self.starter_function.policy],
+        )
+
+    def alarm_sources(self) -> AlarmSources:
+        # Not started yet: the age of the oldest payment insert the starter has not handled. A
+        # start given up after every retry is written to the give-up bucket, alarmed on the first
+        # record (and on a record Lambda could not write).
+        give_ups = WatchedGiveUps(
+            "payment-workflow-start-given-up",
+            self.give_up_bucket,
+            GIVE_UP_METRICS_FILTER,
+            "payment-workflow-start-give-up-undelivered",
+            self.starter_function,
+        )
+        return AlarmSources(
+            functions=(WatchedFunction(self.starter_function),),
+            stream_consumers=(WatchedStreamConsumer("payment-workflow-start-lag", self.starter_function),),
+            give_ups=(give_ups,),
         )

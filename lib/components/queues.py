@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarms import AlarmSpec
+from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedQueueAge
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
 
@@ -19,7 +19,6 @@ class Queues(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, settings: QueueConfig) -> None:
         super().__init__(scope, construct_id)
-        self._settings = settings
         namer, key = context.namer, context.key
         self.dlq: SqsQueue = context.queue(
             self, "dlq", namer("payment-processing-dlq"), message_retention_seconds=settings.dlq_retention_seconds
@@ -46,20 +45,11 @@ class Queues(Construct):
         """The contract's variables for the queue and the status topic (each function gets those it reads)."""
         return {contract.PAYMENT_QUEUE_URL: self.queue.url, contract.STATUS_TOPIC_ARN: self.status_topic.arn}
 
-    @property
-    def alarm_specs(self) -> list[AlarmSpec]:
-        """The processing queue's oldest message ageing: its consumer mapping stopped (disabled,
-        throttled to nothing, failing every batch). SQS deletes a message at the end of its
-        retention without a trace, so this fires well before: one accepted row is never lost.
-        (The DLQ's alarm fires on its first message: Monitoring's dead-letter alarms.)"""
-        return [
-            AlarmSpec(
-                "payment-processing-oldest-message-age",
-                "AWS/SQS",
-                "ApproximateAgeOfOldestMessage",
-                {"QueueName": self.queue.name},
-                self._settings.oldest_message_alarm_age_seconds,
-                statistic="Maximum",
-                description="Batch rows not consumed: docs/operations.md, The processing queue is not drained",
-            )
-        ]
+    def alarm_sources(self) -> AlarmSources:
+        # One message in the DLQ is one payment that needs a human.
+        # Rows waiting too long: the consumer's mapping stopped, and SQS expires them silently.
+        return AlarmSources(
+            dead_letter_queues=(WatchedDeadLetterQueue("payment-dlq-not-empty", self.dlq),),
+            queue_ages=(WatchedQueueAge("payment-processing-oldest-message-age", self.queue),),
+            queue_depths=(self.queue, self.dlq),
+        )

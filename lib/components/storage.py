@@ -41,7 +41,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarms import AlarmSpec
+from lib.components.alarm_sources import AlarmSources, WatchedTable
 from lib.components.context import PlatformContext
 from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
@@ -59,11 +59,9 @@ class Storage(Construct):
         context: PlatformContext,
         tables: TableConfig,
         bucket: BatchBucketConfig,
-        throttle_alarm_threshold: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self._tables = tables
-        self._throttle_threshold = throttle_alarm_threshold
         # name before the suffix -> (table, its indexes' names): what the throttle alarms watch.
         self._tables_by_stem: dict[str, tuple[DynamodbTable, list[str]]] = {}
         self._bucket = bucket
@@ -93,30 +91,13 @@ class Storage(Construct):
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
-    @property
-    def alarm_specs(self) -> list[AlarmSpec]:
-        """Throttled reads and writes of every table and of each index, apart: on demand too, a
-        table or index throttles past its partitions' limits (a hot key) or the account's, and
-        an index throttled on writes throttles the base table's writes with it. The table's
-        own metric excludes its indexes' (``TableName`` alone), so each index has its own."""
-        specs = []
-        for stem, (table, indexes) in self._tables_by_stem.items():
-            scopes = [(stem, {"TableName": table.name})] + [
-                (f"{stem}-{index}", {"TableName": table.name, "GlobalSecondaryIndexName": index}) for index in indexes
-            ]
-            for scope_stem, dimensions in scopes:
-                for operation, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents")):
-                    specs.append(
-                        AlarmSpec(
-                            f"{scope_stem}-{operation}-throttled",
-                            "AWS/DynamoDB",
-                            metric,
-                            dimensions,
-                            self._throttle_threshold,
-                            description="docs/operations.md, A DynamoDB table or index throttled",
-                        )
-                    )
-        return specs
+    def alarm_sources(self) -> AlarmSources:
+        """Every table and index, for its throttled reads and writes."""
+        return AlarmSources(
+            tables=tuple(
+                WatchedTable(stem, table, tuple(indexes)) for stem, (table, indexes) in self._tables_by_stem.items()
+            )
+        )
 
     @property
     def environment(self) -> dict[str, str]:

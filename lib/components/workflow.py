@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedStateMachine
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
@@ -169,3 +170,13 @@ class Workflow(PlatformConstruct):
         function_arn = self.workflow_function.lambda_function.arn
         invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
         return state_machine_role(self, self._context, "payment-state-machine", [invoke])
+
+    def alarm_sources(self) -> AlarmSources:
+        return AlarmSources(
+            # Declines and rejections are raised on purpose (the state machine routes them to
+            # Compensate); the function's infrastructure failures surface as failed executions.
+            functions=(WatchedFunction(self.workflow_function, errors_are_outcomes=True),),
+            state_machines=(
+                WatchedStateMachine("payment-workflow", self.state_machine, alarm_on_first=False, on_dashboard=True),
+            ),
+        )

@@ -19,6 +19,9 @@ class AlarmConfig:
     state_machine_failed_threshold: int
     # Alarm when the oldest payment whose workflow has not started is older than this.
     unstarted_payment_age_seconds: int = 300
+    # Alarm when the processing queue's oldest message is older than this: SQS deletes it, without
+    # a trace, at queues.message_retention_seconds, so this must leave the on-call time to act.
+    queue_oldest_message_age_seconds: int = 21_600
     # Throttled DynamoDB events (per table and index) and Step Functions throttles per period.
     dynamodb_throttle_threshold: int = 1
     step_functions_throttle_threshold: int = 1
@@ -55,6 +58,7 @@ class AlarmConfig:
             require_at_least(name, getattr(self, name), 1)
         require_at_least("api_p99_latency_ms", self.api_p99_latency_ms, 1)
         require_at_least("unstarted_payment_age_seconds", self.unstarted_payment_age_seconds, 60)
+        require_at_least("queue_oldest_message_age_seconds", self.queue_oldest_message_age_seconds, 60)
         endpoints = [(subscriber.protocol, subscriber.endpoint) for subscriber in self.subscribers]
         require(
             len(set(endpoints)) == len(endpoints),

@@ -55,6 +55,14 @@ class PlatformConfig:
         require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
         self._check_batch_workflow_fits_its_function()
         self._check_queue_fits_its_functions()
+        # The queue-age alarm must fire while the on-call can still act: SQS expires the message
+        # at its retention, silently.
+        retention = self.queues.message_retention_seconds
+        require(
+            self.alarms.queue_oldest_message_age_seconds <= retention // 2,
+            "alarms.queue_oldest_message_age_seconds must be at most half of queues.message_retention_seconds "
+            f"({retention // 2}), got {self.alarms.queue_oldest_message_age_seconds}",
+        )
 
     def _check_batch_workflow_fits_its_function(self) -> None:
         workflow, ingest = self.batch_workflow, self.functions.batch_ingest

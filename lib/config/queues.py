@@ -28,9 +28,6 @@ class QueueConfig:
     # Batches the event source mapping runs at once (ScalingConfig.MaximumConcurrency): without
     # it Lambda's pollers outrun a reservation and throttled batches burn their receive count.
     consumer_maximum_concurrency: int
-    # Alarm when the processing queue's oldest message is older than this: SQS deletes it, without
-    # a trace, at message_retention_seconds, so this must leave the on-call time to act.
-    oldest_message_alarm_age_seconds: int = 21_600
     # Days the outbox keeps a stream batch it gave up on (the S3 on-failure record) for a redrive.
     start_give_up_retention_days: int = 90
 
@@ -61,12 +58,6 @@ class QueueConfig:
         )
         require_between(
             "consumer_maximum_concurrency", self.consumer_maximum_concurrency, SQS_LAMBDA_MAXIMUM_CONCURRENCY
-        )
-        require_at_least("oldest_message_alarm_age_seconds", self.oldest_message_alarm_age_seconds, 60)
-        require(
-            self.oldest_message_alarm_age_seconds <= self.message_retention_seconds // 2,
-            "queues.oldest_message_alarm_age_seconds must be at most half of message_retention_seconds "
-            f"({self.message_retention_seconds // 2}), got {self.oldest_message_alarm_age_seconds}",
         )
         # A week at least: a give-up found after a long weekend must still be there to redrive.
         require_at_least("start_give_up_retention_days", self.start_give_up_retention_days, 7)

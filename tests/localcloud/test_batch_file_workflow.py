@@ -22,7 +22,7 @@ import pytest
 from payment_core.batch.rows import job_id_for
 from payment_core.tenancy.merchants import MerchantDirectory
 
-from lib.batch_file_definition import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
 from lib.lambda_sources import PACKAGE_DIR
 from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads
 

@@ -17,13 +17,15 @@ def synthesized() -> tuple[SynthesizedStack, Any, Any]:
     """TapAccount and the environment stack that depends on it, with S3 state."""
     from cdktf import Testing
 
-    from lib.account_stack import synth_with_account_stack
-    from lib.tap_stack import synth_environments
+    from lib.account_stack import AccountStack
+    from lib.app import build_app
+    from lib.tap_stack import TapStack
 
     settings = read_settings({"AWS_REGION": REGION, "TERRAFORM_STATE_BUCKET": "team-state"})
-    app = Testing.app()
-    environment = synth_environments(app, {"dev": settings})["dev"]
-    account = synth_with_account_stack(app, environment, settings)
+    # The app tap.py synthesizes: the environment stack and TapAccount, nothing else.
+    stacks = build_app(settings, app=Testing.app()).node.children
+    assert [type(stack) for stack in stacks] == [TapStack, AccountStack]
+    environment, account = stacks
     return SynthesizedStack(stack=account, text=Testing.synth(account)), account, environment
 
 

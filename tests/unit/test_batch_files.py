@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from payment_core import contract
 
-from lib.batch_file_definition import batch_file_definition
+from lib.components.batch_file_workflow import batch_file_definition
 from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
 from tests.unit.synth import SynthesizedStack

@@ -129,9 +129,80 @@ def test_dashboard_is_named_and_built_from_references(dev: SynthesizedStack) -> 
     assert "ExecutionsFailed" in dashboard["dashboard_body"]
 
 
+def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> None:
+    # A component Monitoring has never heard of: it offers a state machine whose first unfinished
+    # execution needs a human, and a dead-letter queue. The metric namespace and service come
+    # from the context (the functions' variables are empty here, so nothing can be read back).
+    import json
+    from dataclasses import replace
+
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.kms_key import KmsKey
+    from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+    from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+    from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+    from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+
+    from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedStateMachine
+    from lib.components.context import PlatformContext
+    from lib.components.monitoring import Monitoring
+    from lib.naming import Namer
+
+    stack = TerraformStack(Testing.app(), "watched")
+    machine = SfnStateMachine(stack, "machine", name="m", role_arn="arn:aws:iam::123456789012:role/r", definition="{}")
+    queue = SqsQueue(stack, "queue", name="q")
+
+    class Component:
+        def alarm_sources(self) -> AlarmSources:
+            return AlarmSources(
+                state_machines=(WatchedStateMachine("reports", machine, alarm_on_first=True, on_dashboard=True),),
+                dead_letter_queues=(WatchedDeadLetterQueue("reports-dlq-not-empty", queue),),
+            )
+
+    context = PlatformContext(
+        namer=Namer("t1"),
+        key=KmsKey(stack, "key"),
+        layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
+        account_id="123456789012",
+        region="eu-west-1",
+        common_environment={},
+        function_sizing={},
+        log_retention_days=14,
+        xray_tracing=False,
+        metrics_namespace="Reports",
+        service_name="reports-service",
+    )
+    # The component's machine alarms on its first failure whatever the config's threshold says.
+    settings = replace(config_for("prod").alarms, state_machine_failed_threshold=3)
+    monitoring = Monitoring(
+        stack,
+        "monitoring",
+        context=context,
+        settings=settings,
+        alarm_topic=SnsTopic(stack, "topic", name="alarms"),
+        watched=[Component()],
+    )
+    assert sorted(monitoring.alarms) == [
+        "reports-aborted-t1",
+        "reports-dlq-not-empty-t1",
+        "reports-failed-t1",
+        "reports-throttled-t1",
+        "reports-timed-out-t1",
+        # Any state machine: the account's Step Functions token buckets.
+        "step-functions-start-execution-throttled-t1",
+        "step-functions-state-transitions-throttled-t1",
+    ]
+    synthesized = json.loads(Testing.synth(stack))["resource"]
+    alarms = {a["alarm_name"]: a for a in synthesized["aws_cloudwatch_metric_alarm"].values()}
+    assert {alarms[f"reports-{outcome}-t1"]["threshold"] for outcome in ("failed", "timed-out", "aborted")} == {1}
+    assert alarms["reports-dlq-not-empty-t1"]["comparison_operator"] == "GreaterThanThreshold"
+    (dashboard,) = (each["dashboard_body"] for each in synthesized["aws_cloudwatch_dashboard"].values())
+    assert '"Reports"' in dashboard and '"reports-service"' in dashboard
+
+
 def test_an_undrained_processing_queue_alarms_long_before_sqs_expires_its_messages(env_stack: SynthesizedStack) -> None:
     suffix = env_stack.stack.node.id.removeprefix("TapStack")
-    queues = config_for(suffix).queues
+    alarms = config_for(suffix).alarms
     alarm = _alarms(env_stack)[f"payment-processing-oldest-message-age-{suffix}"]
     queue = env_stack.named("aws_sqs_queue", "name", f"payment-processing-{suffix}")
     assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (
@@ -140,7 +211,7 @@ def test_an_undrained_processing_queue_alarms_long_before_sqs_expires_its_messag
         "Maximum",
     )
     assert alarm["dimensions"] == {"QueueName": env_stack.reference_of("aws_sqs_queue", queue, "name")}
-    assert alarm["threshold"] == queues.oldest_message_alarm_age_seconds
+    assert alarm["threshold"] == alarms.queue_oldest_message_age_seconds
     assert alarm["threshold"] <= queue["message_retention_seconds"] // 2
 
 

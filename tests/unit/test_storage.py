@@ -69,6 +69,8 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
         function_sizing={},
         log_retention_days=14,
         xray_tracing=True,
+        metrics_namespace="PaymentPlatform",
+        service_name="payment-platform",
     )
     tables = TableConfig("PROVISIONED", read_capacity=50, write_capacity=40)
     Storage(
@@ -77,7 +79,6 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
         context=context,
         tables=tables,
         bucket=config_for("prod").batch_bucket,
-        throttle_alarm_threshold=1,
     )
     tables = json.loads(Testing.synth(stack))["resource"]["aws_dynamodb_table"]
     payments = next(t for t in tables.values() if t["name"] == "payments-prod")
