@@ -25,7 +25,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import emulator
@@ -139,7 +139,9 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         chunk_clients=ChunkClients(
             s3,
             sqs,
-            BatchLedger(dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME)),
+            BatchLedger(
+                dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME), rerun_window=timedelta(days=90)
+            ),
             MerchantDirectory(dynamodb, account.table(contract.MERCHANTS_TABLE_NAME)),
         ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),

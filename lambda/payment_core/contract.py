@@ -35,6 +35,7 @@ BATCH_CLAIMS_TABLE_NAME: Final = "BATCH_CLAIMS_TABLE_NAME"
 BATCH_STATE_MACHINE_ARN: Final = "BATCH_STATE_MACHINE_ARN"
 BATCH_RECORDS_PER_CHUNK: Final = "BATCH_RECORDS_PER_CHUNK"
 BATCH_TIME_RESERVE_MS: Final = "BATCH_TIME_RESERVE_MS"
+BATCH_RERUN_WINDOW_DAYS: Final = "BATCH_RERUN_WINDOW_DAYS"
 PAYMENT_QUEUE_URL: Final = "PAYMENT_QUEUE_URL"
 STATUS_TOPIC_ARN: Final = "STATUS_TOPIC_ARN"
 STATE_MACHINE_ARN: Final = "STATE_MACHINE_ARN"
@@ -80,6 +81,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BATCH_STATE_MACHINE_ARN,
         BATCH_RECORDS_PER_CHUNK,
         BATCH_TIME_RESERVE_MS,
+        BATCH_RERUN_WINDOW_DAYS,
         PAYMENT_QUEUE_URL,
         MERCHANTS_TABLE_NAME,
         MAX_PAYMENT_AMOUNT,
@@ -109,6 +111,11 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
 # --- Tables -------------------------------------------------------------------------------
 # Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection ALL.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
+
+# Batch claims table: the TTL attribute (epoch seconds) after which a claim has expired. The
+# stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
+# expired claim as absent until TTL deletes it.
+BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both

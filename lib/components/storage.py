@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableGlobalSecondaryIndex,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
 )
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -82,7 +83,12 @@ class Storage(Construct):
         # One claim per payment id queued from a batch file: what makes a row queued once
         # across chunks, re-runs and files (docs/batch-files.md).
         self.batch_claims_table: DynamodbTable = self._build_table(
-            "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
+            "batch_claims_table",
+            "batch-payment-claims",
+            attributes=[("payment_id", "S")],
+            hash_key="payment_id",
+            # A claim expires after the re-run window (the ledger writes the attribute).
+            ttl_attribute=contract.BATCH_CLAIM_EXPIRES_AT,
         )
         # Merchants and the SHA-256 of their API keys (payment_core/tenancy/merchants.py): data written
         # by `make merchant`, read by the authorizer and the batch chunk workers.
@@ -127,6 +133,7 @@ class Storage(Construct):
         range_key: str | None = None,
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
         stream_view_type: str | None = None,
+        ttl_attribute: str | None = None,
     ) -> DynamodbTable:
         read_capacity, write_capacity = self._capacity()
         table = DynamodbTable(
@@ -145,6 +152,7 @@ class Storage(Construct):
             stream_enabled=True if stream_view_type else None,
             stream_view_type=stream_view_type,
             deletion_protection_enabled=False,
+            ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
         )
         self._tables_by_stem[name] = (table, [index.name for index in indexes])
         return table

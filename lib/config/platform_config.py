@@ -18,7 +18,7 @@ from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
 from lib.config.edge import EdgeConfig
 from lib.config.functions import FunctionsConfig
-from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS
+from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
 from lib.config.queues import QueueConfig
 from lib.config.tables import TableConfig
@@ -78,6 +78,12 @@ class PlatformConfig:
             workflow.time_reserve_ms < ingest.timeout_seconds * 1000,
             "batch_workflow.time_reserve_ms must be below the batch_ingest timeout "
             f"({ingest.timeout_seconds * 1000} ms), got {workflow.time_reserve_ms}",
+        )
+        timeout = workflow.execution_timeout_seconds(ingest.timeout_seconds)
+        require(
+            timeout <= SFN_STANDARD_MAX_SECONDS,
+            f"batch_workflow.max_file_bytes {workflow.max_file_bytes} needs a batch execution timeout of {timeout} s "
+            f"at max_concurrency {workflow.max_concurrency}, above Step Functions' {SFN_STANDARD_MAX_SECONDS} s",
         )
 
     def _check_queue_fits_its_functions(self) -> None:

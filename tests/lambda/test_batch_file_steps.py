@@ -4,7 +4,7 @@ plan, every chunk, finish; a failed file recorded, then re-run without queueing 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,7 +65,7 @@ def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
         chunk_clients=ChunkClients(
             aws.s3,
             sqs,
-            BatchLedger(aws.dynamodb, JOBS, CLAIMS),
+            BatchLedger(aws.dynamodb, JOBS, CLAIMS, rerun_window=timedelta(days=90)),
             MerchantDirectory(aws.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME]),
         ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT)),

@@ -30,7 +30,7 @@ HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
 STEPS_HANDLER = """
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import boto3
 from payment_core import contract
 from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
@@ -48,7 +48,7 @@ deps = BatchFileDeps(
     chunk_clients=ChunkClients(
         s3,
         sqs,
-        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"]),
+        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"], rerun_window=timedelta(days=90)),
         MerchantDirectory(dynamodb, os.environ["MERCHANTS_TABLE"]),
     ),
     rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
@@ -125,6 +125,7 @@ class Platform:
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
             file_failed_error="BatchFileFailed",
+            timeout_seconds=600,
             throttled_retry={
                 "ErrorEquals": ["Lambda.TooManyRequestsException"],
                 "IntervalSeconds": 1,

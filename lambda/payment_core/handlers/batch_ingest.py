@@ -12,6 +12,7 @@ Two callers, one function:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -46,6 +47,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
     batch_state_machine_arn: str = field(metadata=variable(contract.BATCH_STATE_MACHINE_ARN))
     records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
     time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
+    rerun_window_days: int = field(metadata=positive_int(contract.BATCH_RERUN_WINDOW_DAYS))
     payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
@@ -61,7 +63,12 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
         environment = self.environment()
         layout = WorkLayout(contract.BATCH_WORK_PREFIX)
         dynamodb, s3 = self.dynamodb(), self.s3()
-        ledger = BatchLedger(dynamodb, environment.batch_jobs_table, environment.batch_claims_table)
+        ledger = BatchLedger(
+            dynamodb,
+            environment.batch_jobs_table,
+            environment.batch_claims_table,
+            rerun_window=timedelta(days=environment.rerun_window_days),
+        )
         return BatchFileDeps(
             s3=s3,
             files=BatchFiles(dynamodb, environment.batch_jobs_table),
