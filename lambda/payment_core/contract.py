@@ -73,6 +73,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         BLOCKED_MERCHANT_IDS,
+        # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
+        MERCHANTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (

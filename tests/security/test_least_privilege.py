@@ -95,6 +95,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:UpdateItem", payments),
             # PaymentRepository.transition: TransactWriteItems of an Update and an audit Put.
             ("dynamodb:PutItem", audit),
+            ("dynamodb:GetItem", merchants),  # validate: MerchantDirectory.get, the status now
             # SnsStatusPublisher.publish to the CMK-encrypted topic: SNS asks for a data key.
             ("sns:Publish", topic),
             ("kms:GenerateDataKey", key),
@@ -151,8 +152,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
                 )
             },
             # A given-up batch is written to the S3 on-failure destination as this role (as documented).
-            ("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"),
-            ("s3:ListBucket", give_up_bucket),
+            *{("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"), ("s3:ListBucket", give_up_bucket)},
             # The table (and so its stream) and the bucket are encrypted with the CMK.
             ("kms:GenerateDataKey", key),
         },
