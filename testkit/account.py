@@ -80,7 +80,7 @@ def create_tables(dynamodb: Any) -> None:
                     {"AttributeName": "merchant_id", "KeyType": "HASH"},
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "KEYS_ONLY"},  # as the stack's (lib/components/storage.py)
             }
         ],
         # The outbox, as the stack declares it: new payments' keys start their workflows.

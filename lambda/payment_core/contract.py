@@ -111,7 +111,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
 }
 
 # --- Tables -------------------------------------------------------------------------------
-# Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection ALL.
+# Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection KEYS_ONLY
+# (a listing reads the items from the table).
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
 
 # Batch claims table: the TTL attribute (epoch seconds) after which a claim has expired. The

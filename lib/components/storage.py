@@ -165,7 +165,11 @@ class Storage(Construct):
             name=self.merchant_time_index,
             hash_key="merchant_id",
             range_key="created_at",
-            projection_type="ALL",
+            # Keys only: a listing reads the items from the table (BatchGetItem), so a status
+            # change, which rewrites the item, writes nothing to the index (an index write happens
+            # only when a key or projected attribute changes): one merchant's burst of
+            # transitions no longer doubles its writes onto the index's one partition key.
+            projection_type="KEYS_ONLY",
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )

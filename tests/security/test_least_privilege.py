@@ -81,8 +81,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:GetItem", payments),
             # PaymentRepository.history (the audit trail in GET /payments/{id}).
             ("dynamodb:Query", audit),
-            # PaymentRepository.list_by_merchant (GET /payments) queries the GSI only.
-            ("dynamodb:Query", f"{payments}/index/merchant-created-index"),
+            # PaymentRepository.list_by_merchant (GET /payments): the keys-only GSI, then the items.
+            *{("dynamodb:Query", f"{payments}/index/merchant-created-index"), ("dynamodb:BatchGetItem", payments)},
             # No idempotency table: the payment row is the Idempotency-Key's record.
             # No StartExecution: the payment's stream record starts its workflow (the outbox).
             # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).

@@ -34,7 +34,7 @@ def test_payments_table_serves_time_ranges_per_merchant(dev: SynthesizedStack) -
                     "name": "merchant-created-index",
                     "hash_key": "merchant_id",
                     "range_key": "created_at",
-                    "projection_type": "ALL",
+                    "projection_type": "KEYS_ONLY",
                 }
             ],
         },
