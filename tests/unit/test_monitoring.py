@@ -137,16 +137,13 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
     from dataclasses import replace
 
     from cdktf import TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.kms_key import KmsKey
-    from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
     from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
     from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
     from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedStateMachine
-    from lib.components.context import PlatformContext
     from lib.components.monitoring import Monitoring
-    from lib.naming import Namer
+    from tests.unit.component_stack import bare_context
 
     stack = TerraformStack(Testing.app(), "watched")
     machine = SfnStateMachine(stack, "machine", name="m", role_arn="arn:aws:iam::123456789012:role/r", definition="{}")
@@ -159,19 +156,7 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
                 dead_letter_queues=(WatchedDeadLetterQueue("reports-dlq-not-empty", queue),),
             )
 
-    context = PlatformContext(
-        namer=Namer("t1"),
-        key=KmsKey(stack, "key"),
-        layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
-        account_id="123456789012",
-        region="eu-west-1",
-        common_environment={},
-        function_sizing={},
-        log_retention_days=14,
-        xray_tracing=False,
-        metrics_namespace="Reports",
-        service_name="reports-service",
-    )
+    context = bare_context(stack, "t1", xray_tracing=False, metrics_namespace="Reports", service_name="reports-service")
     # The component's machine alarms on its first failure whatever the config's threshold says.
     settings = replace(config_for("prod").alarms, state_machine_failed_threshold=3)
     monitoring = Monitoring(

@@ -50,28 +50,13 @@ def test_audit_trail_orders_transitions_per_payment(dev: SynthesizedStack) -> No
 def test_provisioned_tables_size_the_table_and_its_index() -> None:
     # No preset is provisioned; the knob still has to size the index along with the table.
     from cdktf import TerraformStack
-    from cdktf_cdktf_provider_aws.kms_key import KmsKey
-    from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 
-    from lib.components.context import PlatformContext
     from lib.components.storage import Storage
     from lib.config import TableConfig, config_for
-    from lib.naming import Namer
+    from tests.unit.component_stack import bare_context
 
     stack = TerraformStack(Testing.app(), "provisioned")
-    context = PlatformContext(
-        namer=Namer("prod"),
-        key=KmsKey(stack, "key"),
-        layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
-        account_id="123456789012",
-        region="us-east-1",
-        common_environment={},
-        function_sizing={},
-        log_retention_days=14,
-        xray_tracing=True,
-        metrics_namespace="PaymentPlatform",
-        service_name="payment-platform",
-    )
+    context = bare_context(stack, "prod")
     tables = TableConfig("PROVISIONED", read_capacity=50, write_capacity=40)
     Storage(
         stack,
