@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate preflight deploy demo bench snapshots clean merchant
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -12,12 +12,26 @@ bootstrap:  ## install Python (and Node) dependencies from the lock files
 test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
 
+# The suites that need no emulator, on both cores (pytest-xdist). The stack and handler
+# tests, the security gates (not checkov itself) and the tools' tests; no coverage gate.
+FAST_SUITES := tests/unit tests/security tests/lambda tests/ops tests/bench
+
+test-fast:  ## the inner loop (< 3 min): ruff, then unit + handler tests on both cores; nothing deployed, no emulator
+	bash scripts/bootstrap.sh
+	$(RUN) .venv/bin/python -m ruff check . && .venv/bin/python -m pytest -q -n $${TEST_WORKERS:-2} $(FAST_SUITES)
+
 demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running; FAULTS='<json>' sets LOCALCLOUD_FAULTS)
 	bash scripts/bootstrap.sh
 	$(RUN) LOCALCLOUD_FAULTS='$(FAULTS)' .venv/bin/python -m demo --environment $(ENVIRONMENT) $(if $(KEEP),--keep,)
 
-merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] on a deployed stack (DISABLE=1 revokes; OUTPUTS=<cdktf outputs file> for a real one)
-	$(RUN) .venv/bin/python -m ops.merchant --merchant "$(MERCHANT)" $(if $(TIER),--tier $(TIER),) $(if $(DISABLE),--disable,) $(if $(OUTPUTS),--outputs $(OUTPUTS),)
+# Without OUTPUTS: the stack `make demo KEEP=1` left running (its outputs file, the emulator's endpoint, test credentials).
+DEMO_STATE := .localcloud/demo
+merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] (DISABLE=1 revokes); a real stack: OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=]
+	@test -n "$(OUTPUTS)" -o -f $(DEMO_STATE)/outputs.json || { echo 'no stack from `make demo KEEP=1` is running: give OUTPUTS=<cdktf outputs file>'; exit 1; }
+	$(RUN) $(if $(OUTPUTS),,AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing) .venv/bin/python -m ops.merchant \
+	  --merchant "$(MERCHANT)" --outputs "$(or $(OUTPUTS),$(DEMO_STATE)/outputs.json)" \
+	  $(if $(OUTPUTS),$(if $(ENDPOINT),--endpoint "$(ENDPOINT)",),--endpoint "$$(cat $(DEMO_STATE)/endpoint 2>/dev/null)") \
+	  $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",) $(if $(TIER),--tier "$(TIER)",) $(if $(DISABLE),--disable,)
 
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh

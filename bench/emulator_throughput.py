@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Figure, ratio_at_least
-from demo.deployment import StackDeployment
-from demo.traffic import PlatformClient
 from localcloud import LocalCloud
+from testkit.deployment import StackDeployment
+from testkit.traffic import PlatformClient
 
 CLIENTS = 8
 # prod: its reservations (100) leave room for 8 clients; dev reserves the api function at 5.

@@ -9,14 +9,17 @@ anything did not reach its expected state.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from dataclasses import dataclass
 
-from demo.alarms import subscribe_queue, trip_alarm, wait_for_alarm
-from demo.deployment import ROOT, StackDeployment
-from demo.scenarios import (
+from localcloud import LocalCloud
+from testkit.alarms import subscribe_queue, trip_alarm, wait_for_alarm
+from testkit.deployment import ROOT, StackDeployment
+from testkit.fault_switch import fault_switch
+from testkit.scenarios import (
     API_SCENARIOS,
     BATCH_EXPECTED_FINAL,
     BATCH_EXPECTED_REJECTED,
@@ -24,10 +27,8 @@ from demo.scenarios import (
     BATCH_ROWS,
     ApiScenario,
 )
-from demo.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
-from demo.traffic import PlatformClient
-from localcloud import LocalCloud
-from testkit.fault_switch import fault_switch
+from testkit.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
+from testkit.traffic import PlatformClient
 
 STARTED = time.monotonic()
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     # The emulator is the account as a newcomer gets it: no API Gateway logging role (TapAccount
     # sets it), and the Lambda quota of LOCALCLOUD_LAMBDA_CONCURRENCY_LIMIT (default 1000).
     cloud = LocalCloud(state_dir)
+    outputs_file = state_dir / "outputs.json"
     problems: list[str] = []
     say("starting the emulator")
     endpoint = cloud.start()
@@ -85,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         deployment.synth()
         deployment.preflight()
         deployment.apply()
+        # `make merchant` reads this file (and the emulator's endpoint file) to reach this stack.
+        outputs_file.write_text(json.dumps(deployment.outputs, indent=2, sort_keys=True))
         client = PlatformClient(endpoint, deployment.outputs)
         say(f"deployed: API {deployment.outputs['api_endpoint_url']}, bucket {deployment.outputs['batch_bucket_name']}")
 
@@ -157,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep:
             say(f"--keep: emulator left at {endpoint}; stack in {deployment.stack_dir}")
+            say(f"onboard a merchant on it: make merchant MERCHANT=<id> (outputs in {outputs_file})")
         else:
             try:
                 deployment.destroy()
+                outputs_file.unlink(missing_ok=True)
             except Exception as error:
                 problems.append(f"destroy failed: {error}")
             cloud.stop()

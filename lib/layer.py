@@ -1,14 +1,18 @@
 """Build what the functions deploy: the shared layer and the one code asset they all ship.
 
 * The layer, ``<out>/python/``: the pinned third-party packages only (``lambda/requirements.txt``).
-  The pip step is skipped while a stamp holding the sha256 of that file (and the pip arguments)
-  still matches.
-* The function code, ``<out>/payment_core/``: the package's sources, re-copied every time.
-  Every function ships this same tree; its handler string picks its module.
+  The pip step, and compiling what it installed, is skipped while a stamp holding the sha256 of
+  that file (and the pip and compile settings) still matches.
+* The function code, ``<out>/payment_core/``: the package's sources with their bytecode,
+  re-copied and recompiled when one of its files changed (``copy_compiled``). Every function
+  ships this same tree; its handler string picks its module.
 
-Called by the stack at synth time (``shared_layer_dir()``, ``function_code_dir()``) and by hand
-with ``python -m lib.layer [OUT_DIR]``. Both outputs are deterministic (no bytecode, fixed
-file times) because the stack hashes them into TerraformAssets.
+Bytecode is compiled by the runtime's own Python (``lib.python_runtime``): without it most of
+a cold start is compiling sources, which Lambda redoes in every new environment because /opt
+and /var/task are read-only. Called by the stack at synth time (``shared_layer_dir()``,
+``function_code_dir()``) and by hand with ``python -m lib.layer [OUT_DIR]``. Both outputs are
+deterministic (hash-based pycs, source paths rewritten to where Lambda mounts them, fixed file
+times) because the stack hashes them into TerraformAssets.
 """
 
 from __future__ import annotations
@@ -23,12 +27,16 @@ from functools import cache
 from pathlib import Path
 
 from lib.lambda_sources import PACKAGE_NAME, PROJECT_ROOT
+from lib.python_runtime import INVALIDATION_MODE, LAMBDA_PLATFORM, LAMBDA_RUNTIME, compile_for_runtime, python_version
 
+# Where Lambda mounts a layer's python/ and the function code: the source paths in their bytecode.
+LAYER_MOUNT = "/opt/python"
+FUNCTION_MOUNT = "/var/task"
 PIP_TARGET_ARGS = (
     "--platform",
-    "manylinux2014_x86_64",
+    LAMBDA_PLATFORM,
     "--python-version",
-    "3.12",
+    "{}.{}".format(*python_version(LAMBDA_RUNTIME)),
     "--implementation",
     "cp",
     "--only-binary=:all:",
@@ -42,7 +50,7 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 def _requirements_digest(requirements: Path) -> str:
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update("\0".join(PIP_TARGET_ARGS).encode())
+    digest.update("\0".join((*PIP_TARGET_ARGS, LAMBDA_RUNTIME, INVALIDATION_MODE)).encode())
     return digest.hexdigest()
 
 
@@ -66,16 +74,42 @@ def pip_install(requirements: Path, target: Path) -> None:
     )
 
 
-def _normalise(tree: Path) -> None:
-    """Drop bytecode and console scripts, pin every file time."""
+def _drop_bytecode(tree: Path) -> None:
+    """Drop any bytecode not compiled by ``compile_for_runtime`` (pip's, a developer's)."""
     for bytecode_dir in sorted(tree.rglob("__pycache__"), reverse=True):
         shutil.rmtree(bytecode_dir)
     for compiled in tree.rglob("*.py[co]"):
         compiled.unlink()
-    shutil.rmtree(tree / "bin", ignore_errors=True)
+
+
+def _pin_times(tree: Path) -> None:
     for path in sorted(tree.rglob("*"), reverse=True):
         os.utime(path, (FIXED_MTIME, FIXED_MTIME), follow_symlinks=False)
     os.utime(tree, (FIXED_MTIME, FIXED_MTIME))
+
+
+def _source_digest(source: Path, prefix: str) -> str:
+    digest = hashlib.sha256("\0".join((LAMBDA_RUNTIME, INVALIDATION_MODE, prefix)).encode())
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def copy_compiled(source: Path, target: Path, prefix: str, stamp: Path) -> None:
+    """``target`` = ``source`` (bytecode left out) + bytecode for the runtime with paths under ``prefix``.
+
+    Redone only when a source file changed (``stamp`` holds the digest; keep it outside any
+    hashed asset): starting the runtime's Python costs ~1 s, which every synth would pay.
+    """
+    digest = _source_digest(source, prefix)
+    if target.is_dir() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return
+    stamp.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=_IGNORED)
+    compile_for_runtime(target, LAMBDA_RUNTIME, prefix)
+    stamp.write_text(digest + "\n")
 
 
 def build_layer(
@@ -98,20 +132,23 @@ def build_layer(
         stamp.unlink(missing_ok=True)
         python_dir.mkdir(parents=True)
         install(requirements, python_dir)
+        shutil.rmtree(python_dir / "bin", ignore_errors=True)  # console scripts: nothing runs them
+        _drop_bytecode(python_dir)
+        compile_for_runtime(python_dir, LAMBDA_RUNTIME, LAYER_MOUNT)
+        _pin_times(python_dir)
         stamp.write_text(digest + "\n")
-
-    _normalise(python_dir)
     return layer_dir
 
 
 def build_function_code(root: Path, out_dir: Path | None = None) -> Path:
-    """The one code asset of every function: ``<out>/payment_core/``, the package's sources only."""
+    """The one code asset of every function: ``<out>/payment_core/``, the package's sources and their bytecode."""
     root = Path(root).resolve()
     code_dir = Path(out_dir).resolve() if out_dir is not None else root / "build" / "function"
-    shutil.rmtree(code_dir, ignore_errors=True)
-    code_dir.mkdir(parents=True)
-    shutil.copytree(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, ignore=_IGNORED)
-    _normalise(code_dir)
+    code_dir.mkdir(parents=True, exist_ok=True)
+    stamp = code_dir.parent / f"{code_dir.name}.sha256"  # beside the asset, not in it
+    package_mount = f"{FUNCTION_MOUNT}/{PACKAGE_NAME}"
+    copy_compiled(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, package_mount, stamp)
+    _pin_times(code_dir)
     return code_dir
 
 
@@ -123,7 +160,7 @@ def shared_layer_dir() -> Path:
 
 @cache
 def function_code_dir() -> Path:
-    """The project's function code, rebuilt once per process under build/function."""
+    """The project's function code, refreshed once per process under build/function."""
     return build_function_code(PROJECT_ROOT)
 
 

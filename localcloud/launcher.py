@@ -6,7 +6,10 @@ State directory layout (default ``.localcloud``):
                    so ``stop`` ends the Lambda subprocesses it spawned together with it)
 * ``endpoint``   - ``http://127.0.0.1:<port>``, written by the server once it is listening
 * ``server.log`` - server output, including every Lambda invocation's logs
-* ``lambda-cache/``, ``lambda-runtime/`` - unpacked function code and layers
+* ``lambda-cache/``  - unpacked function code and layers
+
+The SDK each Lambda runtime bundles is built once per checkout under ``build/lambda-runtime``
+(``lambda_runtimes.prepare_runtime_sdks``), before the server starts.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from types import TracebackType
 from typing import Self
 
 from localcloud.account import LAMBDA_CONCURRENCY_LIMIT_VARIABLE
+from localcloud.lambda_runtimes import prepare_runtime_sdks
 
 PID_FILE = "pid"
 ENDPOINT_FILE = "endpoint"
@@ -111,6 +115,9 @@ class LocalCloud:
             raise LocalCloudError(f"a localcloud server (pid {existing}) already uses {self.state_dir}")
         for stale in (PID_FILE, ENDPOINT_FILE):
             (self.state_dir / stale).unlink(missing_ok=True)
+        # Here rather than inside a first Invoke, whose client would time out on a fresh checkout.
+        for problem in prepare_runtime_sdks():
+            print(f"localcloud: {problem}", file=sys.stderr)
 
         environment = dict(os.environ)
         environment["PYTHONPATH"] = os.pathsep.join(

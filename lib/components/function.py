@@ -26,8 +26,7 @@ from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
 from lib.lambda_sources import handler_for
 from lib.layer import function_code_dir
-
-LAMBDA_RUNTIME = "python3.12"
+from lib.python_runtime import LAMBDA_RUNTIME as LAMBDA_RUNTIME  # re-exported: platform.py's layer uses it
 
 
 @dataclass(frozen=True)

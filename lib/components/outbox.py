@@ -4,7 +4,7 @@ The write that accepts a payment also records it on the table's stream (atomical
 same write), so a payment can no longer be stored without its workflow being started: the
 ``workflow_starter`` function calls ``StartExecution(name=<payment_id>)`` for each ``INSERT``
 record, and a failed start fails that record, which the mapping retries in order. Why a
-stream rather than a scheduled reconciler: docs/design.md, "Durability".
+stream rather than a scheduled reconciler: docs/architecture.md, "Starting the workflow".
 
 When the mapping gives a batch up, Lambda writes the *whole* invocation record (the stream
 records, not just their sequence range) to the starter's own bucket: stream records expire
@@ -122,14 +122,13 @@ class WorkflowOutbox(PlatformConstruct):
                 # to the table's streams as the DynamoDB developer guide's example for Lambda does.
                 statement(
                     "ReadPaymentInserts",
-                    [
-                        "dynamodb:DescribeStream",
-                        "dynamodb:GetRecords",
-                        "dynamodb:GetShardIterator",
-                        "dynamodb:ListStreams",
-                    ],
+                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                     [f"{payments_table.arn}/stream/*"],
                 ),
+                # ListStreams is among the permissions Lambda's documentation lists for a DynamoDB
+                # event source, and it has no resource type (Service Authorization Reference,
+                # DynamoDB): scoped to a stream ARN it grants nothing, so "*" is the only grant.
+                statement("FindPaymentStreams", ["dynamodb:ListStreams"], ["*"]),
                 # Lambda writes a batch given up on to the S3 on-failure destination as the
                 # function: s3:PutObject and s3:ListBucket (Lambda developer guide, DynamoDB
                 # on-failure destinations), the objects only under Lambda's own prefix.

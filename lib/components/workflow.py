@@ -57,7 +57,7 @@ INFRASTRUCTURE_RETRY: dict[str, Any] = {
 # Waits double from 1 s to MaxDelaySeconds 20 with full jitter (10 s on average), so 1,000 attempts
 # outlast the 900 s timeout; a timed-out execution is alarmed and redrivable, its payment untouched.
 # (Measured with the workflow reserved at 2: 50 attempts of at most 10 s ran out after ~4 minutes
-# and failed executions whose payments were fine; see docs/design.md, "Concurrency".)
+# and failed executions whose payments were fine; see docs/architecture.md, "Concurrency".)
 THROTTLED_RETRY: dict[str, Any] = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
     "IntervalSeconds": 1,
@@ -95,25 +95,27 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
     step_retry = [_BUSINESS_NO_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
     # Compensation and notifications are retried like any infrastructure error; a settled payment
     # is never compensated because its notification failed.
-    compensate = task("compensate", "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False)
-    compensate["Parameters"] = {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
+    compensate = task(
+        contract.STEP_COMPENSATE, "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+    )
+    compensate["Parameters"] = {"step": contract.STEP_COMPENSATE, "payment_id.$": "$.payment_id", "error.$": "$.error"}
     return {
         "Comment": "Payment lifecycle: validate, process, record, notify; compensate business outcomes.",
         "StartAt": "Validate",
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "States": {
-            "Validate": task("validate", "Process", retry=step_retry, catch=True),
+            "Validate": task(contract.STEP_VALIDATE, "Process", retry=step_retry, catch=True),
             "Process": task(
-                "process",
+                contract.STEP_PROCESS,
                 "Record",
                 retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY],
                 catch=True,
             ),
-            "Record": task("record", "Notify", retry=step_retry, catch=True),
-            "Notify": task("notify", None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
+            "Record": task(contract.STEP_RECORD, "Notify", retry=step_retry, catch=True),
+            "Notify": task(contract.STEP_NOTIFY, None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
             "Compensate": compensate,
             "NotifyFailure": task(
-                "notify", "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+                contract.STEP_NOTIFY, "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
             ),
             "FailureHandled": {"Type": "Succeed"},
         },

@@ -39,7 +39,7 @@ class MerchantTier:
 class TenancyConfig:
     merchant_tiers: tuple[MerchantTier, ...]
     # Seconds API Gateway caches the authorizer's answer per API key. 0 in every preset: a
-    # cached Allow would outlive ``make merchant DISABLE=1`` by up to this long (design.md).
+    # cached Allow would outlive ``make merchant DISABLE=1`` by up to this long (docs/architecture.md).
     authorizer_cache_ttl_seconds: int
 
     def __post_init__(self) -> None:

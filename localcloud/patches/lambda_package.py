@@ -3,8 +3,11 @@
 * the function zip goes to ``<state>/lambda-cache/<digest>/task`` and every layer zip to
   ``.../opt`` in the function's layer order, so a layer's ``python/`` is ``opt/python``,
   where AWS mounts ``/opt/python``;
-* the import path is task root, ``opt/python``, ``opt/python/lib/pythonX.Y/site-packages``
-  and a directory exposing only what the AWS python runtime bundles (boto3 and friends);
+* the interpreter is the function's runtime's (``python3.12`` -> a 3.12 found by
+  ``lib.python_runtime``), never the emulator's own; none on the machine is a runtime error;
+* the import path is task root, ``opt/python/lib/pythonX.Y/site-packages``, ``opt/python``
+  and the SDK the runtime bundles (``lib.python_runtime.RUNTIME_SDK``, built once for that
+  Python, see ``localcloud.lambda_runtimes``; never the dev venv's newer boto3);
 * the environment is clean: the function's variables, the variables the AWS runtime sets,
   test credentials and ``AWS_ENDPOINT_URL`` = the emulator.
 """
@@ -15,7 +18,6 @@ import hashlib
 import io
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -24,13 +26,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from lib.python_runtime import python_version
 from localcloud.faults import LAMBDA_ACCESS_KEY_ID
+from localcloud.lambda_runtimes import runtime_sdk
 from localcloud.patches.runtime_state import RUNTIME
 
 BOOTSTRAP = Path(__file__).resolve().parent.parent / "lambda_bootstrap.py"
-# What the AWS python runtime ships besides the standard library.
-RUNTIME_BUNDLED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-
 _prepare_lock = threading.Lock()
 
 
@@ -79,28 +80,6 @@ def prepare_code(fn: Any) -> Path:
     return root
 
 
-def _bundled_runtime_dir() -> Path:
-    """A directory exposing only the packages the AWS python runtime bundles."""
-    target = RUNTIME.state_dir / "lambda-runtime"
-    with _prepare_lock:
-        if (target / ".complete").exists():
-            return target
-        target.mkdir(parents=True, exist_ok=True)
-        import importlib.util
-
-        for name in RUNTIME_BUNDLED:
-            spec = importlib.util.find_spec(name)
-            if spec is None or spec.origin is None:
-                continue
-            origin = Path(spec.origin)
-            source = origin.parent if origin.name == "__init__.py" else origin
-            link = target / source.name
-            if not link.exists():
-                link.symlink_to(source)
-        (target / ".complete").touch()
-    return target
-
-
 def trace_header() -> str:
     root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
     return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0;Lineage=localcloud"
@@ -109,12 +88,14 @@ def trace_header() -> str:
 def build_environment(fn: Any, environment_id: str, code_root: Path) -> dict[str, str]:
     """The environment of one execution environment (per-invocation values travel with each request)."""
     task, opt = code_root / "task", code_root / "opt"
-    python_dir = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    major, minor = python_version(str(fn.run_time))
+    # The python3.12 runtime's order: /var/task, /opt/python/lib/python3.12/site-packages,
+    # /opt/python, then /var/lang/lib/python3.12/site-packages where its boto3 lives.
     sys_path = [
         task,
+        opt / "python" / "lib" / f"python{major}.{minor}" / "site-packages",
         opt / "python",
-        opt / "python" / "lib" / python_dir / "site-packages",
-        _bundled_runtime_dir(),
+        runtime_sdk(str(fn.run_time)),
     ]
     started = time.gmtime()
     log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{environment_id.replace('-', '')}"

@@ -8,11 +8,14 @@ S3/SNS notifications and our SQS poller) with a local runtime:
 * the function zip is unpacked to ``<state>/lambda-cache/<digest>/task`` and every layer zip
   to ``.../opt`` in the function's layer order, so a layer's ``python/`` lands in
   ``opt/python`` exactly as AWS mounts it at ``/opt/python``;
-* an *execution environment* is a ``sys.executable -I -S localcloud/lambda_bootstrap.py``
-  process with a clean environment (the function's variables, the variables the AWS runtime
-  sets, credentials of its own and ``AWS_ENDPOINT_URL`` = the emulator). It imports the
-  handler on its first invocation and then serves invocations one at a time, so module state
-  carries over between invocations as on AWS. An environment is reused while the function's
+* an *execution environment* is a ``<runtime's python> -I -S localcloud/lambda_bootstrap.py``
+  process (``python3.12`` runs on a 3.12 found on the machine, see ``lib.python_runtime``;
+  none found fails the invocation with ``Runtime.Unknown`` naming the runtime and where it
+  looked, never a silent run on another version) with a clean environment (the function's
+  variables, the variables the AWS runtime sets, credentials of its own and
+  ``AWS_ENDPOINT_URL`` = the emulator). It imports the handler on its first invocation and
+  then serves invocations one at a time, so module state carries over between invocations
+  as on AWS. An environment is reused while the function's
   code and configuration are unchanged, is discarded after a timeout or a crash (AWS resets
   the environment then) and after ``LOCALCLOUD_LAMBDA_IDLE_SECONDS`` (default 300) unused;
 * concurrency: a function runs at most ``ReservedConcurrentExecutions`` environments at once,
@@ -23,10 +26,9 @@ S3/SNS notifications and our SQS poller) with a local runtime:
   ``ReservedFunctionConcurrentInvocationLimitExceeded``), an asynchronous event goes back to
   the internal queue and is retried with exponential backoff, and the SQS poller leaves the
   batch on the queue (see ``sqs_event_source``), as the Lambda service does;
-* the import path is the one AWS gives (task root, /opt/python,
-  /opt/python/lib/pythonX.Y/site-packages) plus a directory that holds only what the AWS
-  python runtime bundles (boto3, botocore and their dependencies);
-* the interpreter is the launcher's (3.11 here) while the stack deploys python3.12;
+* the import path is the one AWS gives (task root, /opt/python/lib/pythonX.Y/site-packages,
+  /opt/python) plus a directory that holds only the SDK the runtime bundles (boto3, botocore
+  and their dependencies at the runtime's versions, built for its Python);
 * an exception comes back as AWS reports it: header ``X-Amz-Function-Error: Unhandled``
   and ``{"errorType": <class name>, "errorMessage", "requestId", "stackTrace"}``;
 * the function timeout is enforced in the environment (``Sandbox.Timedout``) with a hard kill
@@ -58,6 +60,7 @@ from typing import Any
 
 from localcloud import faults
 from localcloud.lambda_bootstrap import RESULT_SENTINEL
+from localcloud.lambda_runtimes import RuntimeUnavailable, runtime_interpreter
 from localcloud.patches import lambda_account
 from localcloud.patches.lambda_package import BOOTSTRAP, build_environment, prepare_code, trace_header
 
@@ -109,10 +112,11 @@ class ExecutionEnvironment:
         self.function_name = fn.function_name
         self.initialized = False
         self.last_used = time.monotonic()
+        interpreter = runtime_interpreter(str(fn.run_time))
         code_root = prepare_code(fn)
         environment = build_environment(fn, str(uuid.uuid4()), code_root)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(BOOTSTRAP), fn.handler],
+            [str(interpreter), "-I", "-S", str(BOOTSTRAP), fn.handler],
             cwd=code_root / "task",
             env=environment,
             stdin=subprocess.PIPE,
@@ -175,6 +179,7 @@ def _fingerprint(fn: Any) -> str:
     """Code + configuration an environment was built for; a change means new environments."""
     parts = [
         fn.code_sha_256,
+        str(fn.run_time),
         fn.handler,
         str(fn.timeout),
         str(fn.memory_size),
@@ -298,6 +303,8 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
     environment = POOL.acquire(fn)
     reusable = False
     started = time.monotonic()
+    unavailable: RuntimeUnavailable | None = None
+    logs, document, killed = "", None, False
     try:
         if environment is None:
             environment = POOL.track(ExecutionEnvironment(fn, _fingerprint(fn)))
@@ -310,11 +317,17 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
             logs += f"localcloud: fault switch timed out {request_id}\n"
         if document is not None and b'"errorType": "Sandbox.Timedout"' in document:
             reusable = False
+    except RuntimeUnavailable as exc:
+        unavailable = exc  # nothing started: the runtime itself could not (AWS's Runtime.Unknown)
     finally:
         POOL.release(fn, environment, reusable)
     duration_ms = (time.monotonic() - started) * 1000
 
-    if killed:
+    if unavailable is not None:
+        payload = _error_document(request_id, "Runtime.Unknown", str(unavailable))
+        function_error = True
+        logs = f"localcloud: {unavailable}\n"
+    elif killed:
         payload = _error_document(request_id, "Sandbox.Timedout", f"Task timed out after {fn.timeout:.2f} seconds")
         function_error = True
     elif document is None:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from demo.deployment import StackDeployment
-from demo.scenarios import BATCH_ROWS
-from demo.traffic import PlatformClient
 from localcloud import LocalCloud
 from localcloud.account import NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT
+from testkit.deployment import StackDeployment
+from testkit.scenarios import BATCH_ROWS
+from testkit.traffic import PlatformClient
 
 _STARTED: list[float] = []
 PREFLIGHT: list[str] = []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from demo.alarms import subscribe_queue, trip_alarm, wait_for_alarm
-from demo.traffic import PlatformClient
+from testkit.alarms import subscribe_queue, trip_alarm, wait_for_alarm
+from testkit.traffic import PlatformClient
 
 
 def test_preflight_passed_on_a_new_account_and_warned_about_the_role(preflight_lines: list[str]) -> None:

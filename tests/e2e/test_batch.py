@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 
-from demo.deployment import StackDeployment
-from demo.scenarios import BATCH_EXPECTED_FINAL, BATCH_EXPECTED_REJECTED, BATCH_ROWS
-from demo.traffic import PlatformClient
+from testkit.deployment import StackDeployment
 from testkit.events import s3_event
 from testkit.fault_switch import fault_switch
+from testkit.scenarios import BATCH_EXPECTED_FINAL, BATCH_EXPECTED_REJECTED, BATCH_ROWS
+from testkit.traffic import PlatformClient
 
 
 def test_batch_file_is_queued_reported_and_settled(platform: PlatformClient) -> None:

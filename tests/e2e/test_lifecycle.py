@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from demo.deployment import StackDeployment
-from demo.traffic import PlatformClient
+from testkit.deployment import StackDeployment
+from testkit.traffic import PlatformClient
 
 pytestmark = pytest.mark.lifecycle
 

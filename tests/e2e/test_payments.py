@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from demo.traffic import PlatformClient
+from testkit.traffic import PlatformClient
 
 
 def _body(

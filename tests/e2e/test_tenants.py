@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from demo.deployment import StackDeployment
-from demo.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
-from demo.traffic import PlatformClient
+from testkit.deployment import StackDeployment
+from testkit.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
+from testkit.traffic import PlatformClient
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
 """Fixtures for the handler tests: the handler environment, a Lambda context and a moto
-account holding every resource of docs/design.md, all from the testkit."""
+account holding every resource of docs/architecture.md, all from the testkit."""
 
 from __future__ import annotations
 

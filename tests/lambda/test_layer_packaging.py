@@ -1,6 +1,7 @@
 """What every function deploys (the ``payment_core`` code asset and the layer built by
 ``lib/layer.py``) is enough, with the runtime's own packages, to import every handler string
-in a clean interpreter, as Lambda does."""
+in a clean interpreter of the runtime's Python (3.12), as Lambda does; both ship bytecode for it
+that is deterministic and valid inside the zip."""
 
 from __future__ import annotations
 
@@ -9,17 +10,30 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
 from lib import layer as layer_builder
 from lib.lambda_sources import LAMBDA_ROOT, PACKAGE_DIR, PROJECT_ROOT, handler_for
+from lib.python_runtime import LAMBDA_RUNTIME, find_interpreter
+from localcloud.lambda_runtimes import runtime_sdk
 from testkit.handlers import FUNCTIONS
 
-RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six.py")
+UNCHECKED_HASH_PYC = 0b01  # PEP 552 flags: hash-based, source not checked
+
+
+def _assert_compiled_for_the_runtime(tree: Path, mount: str) -> None:
+    """Every module has its 3.12 unchecked-hash pyc, whose source paths are where Lambda mounts it."""
+    sources = sorted(tree.rglob("*.py"))
+    compiled = sorted(tree.rglob("*.pyc"))
+    assert {p.parent / "__pycache__" / f"{p.stem}.cpython-312.pyc" for p in sources} == set(compiled)
+    for pyc in compiled:
+        assert int.from_bytes(pyc.read_bytes()[4:8], "little") == UNCHECKED_HASH_PYC, pyc
+    package = sources[0].relative_to(tree).parts[0]
+    init = (tree / package / "__pycache__/__init__.cpython-312.pyc").read_bytes()
+    assert f"{mount}/{package}/__init__.py".encode() in init
+    assert str(tree).encode() not in init  # no path of the build machine
 
 
 def _tree_digest(tree: Path) -> str:
@@ -43,16 +57,20 @@ def function_code(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def runtime_dir(tmp_path_factory) -> Path:
-    """Only what the python3.12 Lambda runtime ships besides the standard library."""
-    site = Path(sysconfig.get_paths()["purelib"])
-    target = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_PACKAGES:
-        (target / name).symlink_to(site / name)
-    return target
+def runtime_dir() -> Path:
+    """Only what the python3.12 Lambda runtime ships besides the standard library: its SDK."""
+    return runtime_sdk(LAMBDA_RUNTIME)
 
 
-def test_layer_holds_the_pins_only_without_bytecode(layer):
+def _asset_hash(directory: Path) -> str:
+    """The hash the stack's TerraformAsset gives a directory: what decides a redeploy."""
+    from cdktf import AssetType, TerraformAsset, TerraformStack, Testing
+
+    stack = TerraformStack(Testing.app(), "asset")
+    return TerraformAsset(stack, "code", path=str(directory), type=AssetType.ARCHIVE).asset_hash
+
+
+def test_layer_holds_the_pins_only_with_bytecode_for_the_runtime(layer):
     python = layer / "python"
     names = sorted(p.name for p in python.iterdir())
     assert "payment_core" not in names  # the functions' own code is their asset, not the layer
@@ -60,12 +78,15 @@ def test_layer_holds_the_pins_only_without_bytecode(layer):
         assert f"{dist}.dist-info" in names
     for runtime_only in ("boto3", "botocore", "jmespath", "urllib3", "pydantic"):
         assert runtime_only not in names
-    assert not list(python.rglob("__pycache__")) and not list(python.rglob("*.pyc"))
+    _assert_compiled_for_the_runtime(python, layer_builder.LAYER_MOUNT)
 
 
-def test_function_code_is_the_package_sources_only(function_code):
+def test_function_code_is_the_package_sources_and_their_bytecode(function_code):
     assert sorted(p.name for p in function_code.iterdir()) == ["payment_core"]
-    shipped = sorted(str(p.relative_to(function_code)) for p in function_code.rglob("*") if p.is_file())
+    _assert_compiled_for_the_runtime(function_code, layer_builder.FUNCTION_MOUNT)
+    shipped = sorted(
+        str(p.relative_to(function_code)) for p in function_code.rglob("*") if p.is_file() and p.suffix != ".pyc"
+    )
     sources = sorted(
         str(Path(PACKAGE_DIR.name, p.relative_to(PACKAGE_DIR)))
         for p in PACKAGE_DIR.rglob("*")
@@ -92,6 +113,7 @@ def passthrough(wrapped, instance, args, kwargs):
     return wrapped(*args, **kwargs)
 assert passthrough(lambda: 41)() == 41
 print(json.dumps({
+    "python": list(sys.version_info[:2]),
     "callable": callable(getattr(module, handler_name)),
     "powertools": aws_lambda_powertools.__file__,
     "payment_core": payment_core.__file__,
@@ -101,10 +123,11 @@ print(json.dumps({
 """
     )
     env = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1", "HOME": str(tmp_path)}
+    python312 = find_interpreter(LAMBDA_RUNTIME)
     for function in FUNCTIONS:
         completed = subprocess.run(
             [
-                sys.executable,
+                str(python312),
                 "-I",
                 "-S",
                 str(script),
@@ -122,6 +145,7 @@ print(json.dumps({
         assert completed.returncode == 0, completed.stderr
         report = json.loads(completed.stdout.strip().splitlines()[-1])
         assert report["callable"] is True, function
+        assert report["python"] == [3, 12]
         assert report["site_loaded"] is False
         for module in ("powertools", "wrapt"):
             assert report[module].startswith(str(layer / "python")), (function, report)
@@ -149,21 +173,51 @@ def test_rebuild_skips_pip_and_both_builds_are_deterministic(tmp_path):
     assert _tree_digest(layer_dir) == first
     assert len(installs) == 1
     assert not (layer_dir / "python/bin").exists()
-    assert not list(layer_dir.rglob("__pycache__"))
+    # pip's bytecode is replaced by the runtime's.
+    assert sorted(p.name for p in (layer_dir / "python/pinned_pkg/__pycache__").iterdir()) == [
+        "__init__.cpython-312.pyc"
+    ]
 
     code_dir = layer_builder.build_function_code(root)
     assert code_dir == root / "build/function"
     code_digest = _tree_digest(code_dir)
+    asset_hashes = (_asset_hash(layer_dir), _asset_hash(code_dir))
     (root / "lambda/payment_core/payments/__pycache__").mkdir(exist_ok=True)
     (root / "lambda/payment_core/payments/__pycache__/money.cpython-311.pyc").write_bytes(b"\0")
-    assert _tree_digest(layer_builder.build_function_code(root)) == code_digest  # bytecode is not shipped
+    assert _tree_digest(layer_builder.build_function_code(root)) == code_digest  # the dev's bytecode is not shipped
 
+    # From scratch (a fresh clone, CI) the bytes, and so the asset hashes, are the same ...
+    shutil.rmtree(root / "build")
+    layer_builder.build_layer(root, install=fake_pip)
+    layer_builder.build_function_code(root)
+    assert len(installs) == 2
+    assert (_tree_digest(layer_dir), _tree_digest(code_dir)) == (first, code_digest)
+    assert (_asset_hash(layer_dir), _asset_hash(code_dir)) == asset_hashes
+    # ... and built elsewhere: no path of the build machine is in the bytecode.
+    assert _tree_digest(layer_builder.build_function_code(root, tmp_path / "elsewhere/function")) == code_digest
+
+    money_pyc = code_dir / "payment_core/payments/__pycache__/money.cpython-312.pyc"
+    before = money_pyc.read_bytes()
     (root / "lambda/payment_core/payments/money.py").write_text("CHANGED = True\n")
     layer_builder.build_function_code(root)
     assert (code_dir / "payment_core/payments/money.py").read_text() == "CHANGED = True\n"
+    assert money_pyc.read_bytes() != before
     layer_builder.build_layer(root, install=fake_pip)
-    assert len(installs) == 1  # the layer does not depend on the package
+    assert len(installs) == 2  # the layer does not depend on the package
 
     (root / "lambda/requirements.txt").write_text("wrapt==2.5.2\n")
     layer_builder.build_layer(root, install=fake_pip)
-    assert len(installs) == 2
+    assert len(installs) == 3
+
+
+def test_the_cli_builds_the_layer_where_asked_and_prints_it(tmp_path, monkeypatch, capsys):
+    built: list[tuple[Path, Path | None]] = []
+
+    def fake_build(root: Path, out_dir: Path | None = None) -> Path:
+        built.append((root, out_dir))
+        return tmp_path / "out"
+
+    monkeypatch.setattr(layer_builder, "build_layer", fake_build)
+    assert layer_builder.main(["lib.layer", str(tmp_path / "out")]) == 0
+    assert built == [(PROJECT_ROOT, tmp_path / "out")]
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out")

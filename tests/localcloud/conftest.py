@@ -28,7 +28,7 @@ LAMBDA_TRUST = {
 }
 
 
-def make_zip(files: dict[str, str]) -> bytes:
+def make_zip(files: Mapping[str, str | bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():

@@ -20,7 +20,7 @@ def test_every_method_is_authorized_by_the_merchant_authorizer(env_stack: Synthe
     authorizer = env_stack.only("aws_api_gateway_authorizer")
     assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.x-api-key")
     assert authorizer["authorizer_result_ttl_in_seconds"] == _config(env_stack).tenancy.authorizer_cache_ttl_seconds
-    assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/design.md)
+    assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/architecture.md)
     authorizer_ref = env_stack.reference_of("aws_api_gateway_authorizer", authorizer, "id")
     for method in env_stack.resources("aws_api_gateway_method").values():
         assert (method["authorization"], method["authorizer_id"], method["api_key_required"]) == (
@@ -56,17 +56,29 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     acl = env_stack.only("aws_wafv2_web_acl")
     assert acl["scope"] == "REGIONAL"
     rules = {rule["name"]: rule for rule in acl["rule"]}
-    assert sorted(rules) == [
-        "AWSManagedRulesCommonRuleSet",
-        "AWSManagedRulesKnownBadInputsRuleSet",
-        "rate-per-source-ip",
+    assert [(rule["name"], rule["priority"]) for rule in acl["rule"]] == [
+        ("AWSManagedRulesCommonRuleSet", 10),
+        ("AWSManagedRulesKnownBadInputsRuleSet", 20),
+        ("rate-per-credential", 30),
+        ("rate-per-source-ip", 40),
     ]
     for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
         assert rules[group]["statement"] == {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}}
         assert rules[group]["override_action"] == {"none": {}}
+    # A merchant's requests are counted together whatever IP they come from (its key), and a
+    # flood of made-up keys from one address by its IP; both limits sit above every tier's plan.
+    assert rules["rate-per-credential"]["statement"] == {
+        "rate_based_statement": {
+            "limit": edge.rate_limit_per_5_minutes,
+            "aggregate_key_type": "CUSTOM_KEYS",
+            "custom_key": [{"header": {"name": "x-api-key", "text_transformation": [{"priority": 0, "type": "NONE"}]}}],
+        }
+    }
     assert rules["rate-per-source-ip"]["statement"] == {
         "rate_based_statement": {"limit": edge.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}
     }
+    for name in ("rate-per-credential", "rate-per-source-ip"):
+        assert rules[name]["action"] == {"block": {}}
     logging = env_stack.only("aws_wafv2_web_acl_logging_configuration")
     log_group = env_stack.named(
         "aws_cloudwatch_log_group", "name", f"aws-waf-logs-payments-api-edge-{edge_suffix(env_stack)}"

@@ -4,7 +4,7 @@ The key's SHA-256 is looked up in the merchants table (``payment_core.tenancy.me
 active merchant is allowed on the whole stage with ``context.merchant_id``, anything else is
 denied (API Gateway answers 403 with the API's ``ACCESS_DENIED`` gateway response). The key is
 never logged. API Gateway's result cache is off (``authorizer_cache_ttl_seconds`` = 0, see
-docs/design.md), so a disabled merchant is refused on its next request.
+docs/architecture.md), so a disabled merchant is refused on its next request.
 """
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ def _api_key(event: dict[str, Any]) -> str:
     return next((str(value) for name, value in headers.items() if name.lower() == "x-api-key" and value), "")
 
 
-@runtime.handler()
+# No response in the traces: the answer names the merchant and its tier (the event, never
+# traced, carries the key itself).
+@runtime.handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     api_key = _api_key(event)
     merchant = merchant_directory().by_api_key(api_key) if api_key else None
-    response = authorizer_response(merchant, str(event["methodArn"]), api_key)
+    response = authorizer_response(merchant, str(event["methodArn"]))
     allowed = response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     runtime.logger.info(
         "credential allowed" if allowed else "credential refused",

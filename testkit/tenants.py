@@ -10,8 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from payment_core import contract
+
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Target, disable, onboard
+from ops.merchant import disable, onboard
+from testkit.traffic import emulator_target
 
 MERCHANT_A = "tenant-a"
 MERCHANT_B = "tenant-b"
@@ -39,12 +42,12 @@ class TenantApi:
 
     def create(self, idempotency_key: str, **fields: str) -> ApiResponse:
         body = {"amount": "12.00", "currency": "USD", "customer_ref": "cust-t1", **fields}
-        return self.request("POST", "/payments", body, {"Idempotency-Key": idempotency_key})
+        return self.request("POST", "/payments", body, {contract.IDEMPOTENCY_KEY_HEADER: idempotency_key})
 
 
 def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:
     """``make merchant`` for each id (the demo's own stack): merchant id → API key."""
-    target = Target(outputs, endpoint)
+    target = emulator_target(endpoint, outputs)
     return {merchant_id: onboard(target, merchant_id)["api_key"] for merchant_id in merchant_ids}
 
 
@@ -100,7 +103,7 @@ def run_tenant_checks(
         a.create("tenant-key-3", customer_ref=f"card {CARD_NUMBER}"),
         lambda r: r.status_code == 400 and "4111 1111" not in r.body,
     )
-    disable(Target(outputs, endpoint), MERCHANT_B)
+    disable(emulator_target(endpoint, outputs), MERCHANT_B)
     check("B after DISABLE=1", b.request("GET", f"/payments/{b_id}"), lambda r: r.status_code == 403)
     check("A still works", a.request("GET", f"/payments/{a_id}"), lambda r: r.status_code == 200)
     return checks

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from demo.traffic import PlatformClient
+from testkit.traffic import PlatformClient
 
 
 @dataclass(frozen=True)
