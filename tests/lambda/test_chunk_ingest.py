@@ -324,16 +324,16 @@ def test_the_exceptions_carry_the_names_the_state_machine_retries() -> None:
 
 
 def test_a_claim_expires_after_the_rerun_window_and_then_no_longer_owns_its_id(aws: Any, ledger: BatchLedger) -> None:
-    ledger.claim("job-a", "a.csv", [("p-1", 2)], NOW)
+    ledger.claim("job-a", "a.csv", [("p-1", 2)], NOW, chunk=0)
     stored = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-1"}})["Item"]
     # The claims table's TTL attribute: epoch seconds, the re-run window after the claim.
     assert stored[contract.BATCH_CLAIM_EXPIRES_AT] == {"N": str(int((NOW + RERUN_WINDOW).timestamp()))}
 
-    within = ledger.claim("job-b", "b.csv", [("p-1", 7)], NOW + RERUN_WINDOW - timedelta(seconds=1))
+    within = ledger.claim("job-b", "b.csv", [("p-1", 7)], NOW + RERUN_WINDOW - timedelta(seconds=1), chunk=0)
     # TTL deletes an expired item only eventually: until then it is there, and counts as absent.
-    after = ledger.claim("job-c", "c.csv", [("p-1", 9)], NOW + RERUN_WINDOW + timedelta(seconds=1))
+    after = ledger.claim("job-c", "c.csv", [("p-1", 9)], NOW + RERUN_WINDOW + timedelta(seconds=1), chunk=0)
 
-    assert within.others == {"p-1": ClaimOwner("job-a", 2, "a.csv")}
+    assert within.others == {"p-1": ClaimOwner("job-a", 2, "a.csv", 0)}
     assert (after.others, after.earlier) == ({}, set())
     owner = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-1"}})["Item"]["batch_job_id"]
     assert owner == {"S": "job-c"}

@@ -188,8 +188,13 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         ("lambda:InvokeFunction", f"{function}:*"),
         # The map's ItemReader reads the chunk descriptors (SSE-KMS).
         ("s3:GetObject", f"{bucket}/batch-work/*"),
+        # The map's ResultWriter writes the children's results under the same prefix (multipart).
+        *{
+            (action, f"{bucket}/batch-work/*")
+            for action in ("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")
+        },
         ("kms:Decrypt", key),
-        ("kms:GenerateDataKey", key),  # the machine's own data is encrypted with the key
+        ("kms:GenerateDataKey", key),  # the machine's own data (and the map's results) are encrypted with the key
         # A Distributed Map runs each item as a child execution of the same state machine.
         ("states:StartExecution", machine),
         ("states:DescribeExecution", executions),

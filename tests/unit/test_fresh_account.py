@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib.config import AlarmConfig, AlarmSubscriber, config_for
-from lib.settings import SYNTH_ONLY_SUBSCRIBERS, read_settings
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack, key_arn
 
 
@@ -113,13 +113,11 @@ def test_placeholder_subscribers_are_refused_exactly(environment: str, endpoint:
 
 
 def test_subscribers_are_read_from_the_deploy_in_each_form() -> None:
-    settings = read_settings(
-        {
-            "ENVIRONMENT": "prod",
-            "ALARM_SUBSCRIBERS": "oncall@acme-payments.com, https://events.pagerduty.com/integration/abc/enqueue "
-            "arn:aws:sqs:us-east-1:123456789012:payments-alerts",
-        }
+    subscribers = (
+        "oncall@acme-payments.com, https://events.pagerduty.com/integration/abc/enqueue "
+        "arn:aws:sqs:us-east-1:123456789012:payments-alerts"
     )
+    settings = read_settings(preset_environ("prod", subscribers))
     assert [(s.protocol, s.endpoint) for s in settings.config.alarms.subscribers] == [
         ("email", "oncall@acme-payments.com"),
         ("https", "https://events.pagerduty.com/integration/abc/enqueue"),

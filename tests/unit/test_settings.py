@@ -98,12 +98,16 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
             "endpoint_url must look like http://host:port, got 'localhost:4566'",
         ),
         (
-            {"ENVIRONMENT": "staging"},
+            {"ENVIRONMENT": "staging", "ALARM_SUBSCRIBERS": "oncall@payments.internal"},
             "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set: the staging preset serves the API only on a "
             "custom domain with TLS 1.2 (edge.custom_domain_required)",
         ),
         (
-            {"ENVIRONMENT": "prod", "API_DOMAIN_NAME": "api.pay.example.com"},
+            {
+                "ENVIRONMENT": "prod",
+                "ALARM_SUBSCRIBERS": "oncall@payments.internal",
+                "API_DOMAIN_NAME": "api.pay.example.com",
+            },
             "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set together, API_CERTIFICATE_ARN is missing",
         ),
         (
