@@ -25,7 +25,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import emulator
@@ -136,6 +136,7 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         queue_url=account.queue_url,
         reserve_ms=spec.reserve_ms,
         layout=WorkLayout(contract.BATCH_WORK_PREFIX),
+        rerun_window=timedelta(days=90),
     )
 
     def now() -> datetime:

@@ -4,7 +4,7 @@ plan, every chunk, finish; a failed file recorded, then re-run without queueing 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -66,6 +66,7 @@ def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
         queue_url=aws.queue_url,
         reserve_ms=1_000,
         layout=LAYOUT,
+        rerun_window=timedelta(days=90),
     )
 
 

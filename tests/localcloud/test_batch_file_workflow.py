@@ -36,7 +36,7 @@ HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
 STEPS_HANDLER = """
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import boto3
 from payment_core import contract
 from payment_core.batch.workflow import BatchTables, run_step, wire_batch_file_deps
@@ -54,6 +54,7 @@ deps = wire_batch_file_deps(
     queue_url=os.environ["QUEUE_URL"],
     reserve_ms=1000,
     layout=WorkLayout(os.environ["WORK_PREFIX"]),
+    rerun_window=timedelta(days=90),
 )
 
 def handler(event, context):
@@ -126,6 +127,7 @@ class Platform:
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
             file_failed_error="BatchFileFailed",
+            timeout_seconds=600,
             throttled_retry={
                 "ErrorEquals": ["Lambda.TooManyRequestsException"],
                 "IntervalSeconds": 1,

@@ -22,7 +22,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_plus
 
@@ -268,6 +268,7 @@ def wire_batch_file_deps(
     queue_url: str,
     reserve_ms: int,
     layout: WorkLayout,
+    rerun_window: timedelta,
 ) -> BatchFileDeps:
     """The steps' dependencies on these clients and tables, as the handler and its tests build them."""
     return BatchFileDeps(
@@ -275,7 +276,10 @@ def wire_batch_file_deps(
         files=BatchFiles(dynamodb, tables.jobs),
         # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
         chunk_clients=ChunkClients(
-            s3, sqs, BatchLedger(dynamodb, tables.jobs, tables.claims), MerchantDirectory(dynamodb, tables.merchants)
+            s3,
+            sqs,
+            BatchLedger(dynamodb, tables.jobs, tables.claims, rerun_window=rerun_window),
+            MerchantDirectory(dynamodb, tables.merchants),
         ),
         rules=rules,
         plan=PlanSettings(records_per_chunk, layout),

@@ -12,6 +12,7 @@ Two callers, one function:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -43,6 +44,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
     batch_state_machine_arn: str = field(metadata=variable(contract.BATCH_STATE_MACHINE_ARN))
     records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
     time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
+    rerun_window_days: int = field(metadata=positive_int(contract.BATCH_RERUN_WINDOW_DAYS))
     payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
@@ -68,6 +70,7 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
             queue_url=environment.payment_queue_url,
             reserve_ms=environment.time_reserve_ms,
             layout=WorkLayout(contract.BATCH_WORK_PREFIX),
+            rerun_window=timedelta(days=environment.rerun_window_days),
         )
 
 
