@@ -114,7 +114,8 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     from payment_core import contract
     from payment_core.batch.chunk_ingest import ChunkIncomplete
     from payment_core.batch.jobs import BatchFile, WorkLayout
-    from payment_core.batch.workflow import BatchTables, run_step, start_file, wire_batch_file_deps
+    from payment_core.batch.wiring import BatchTables, wire_batch_file_deps
+    from payment_core.batch.workflow import run_step, start_file
     from payment_core.rules import BusinessRules
     from payment_core.settings import FunctionVariables
 

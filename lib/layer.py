@@ -17,12 +17,14 @@ times) because the stack hashes them into TerraformAssets.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -96,6 +98,19 @@ def _source_digest(source: Path, prefix: str) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """One builder at a time for an output dir: pytest-xdist workers and the e2e suite synthesize at
+    once (scripts/test.sh), and two copies into one tree leave it half-written (copytree fails)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def copy_compiled(source: Path, target: Path, prefix: str, stamp: Path) -> None:
     """``target`` = ``source`` (bytecode left out) + bytecode for the runtime with paths under ``prefix``.
 
@@ -127,16 +142,17 @@ def build_layer(
     stamp = layer_dir.parent / f"{layer_dir.name}{_STAMP_NAME}"
     digest = _requirements_digest(requirements)
 
-    if not python_dir.is_dir() or not stamp.is_file() or stamp.read_text().strip() != digest:
-        shutil.rmtree(python_dir, ignore_errors=True)
-        stamp.unlink(missing_ok=True)
-        python_dir.mkdir(parents=True)
-        install(requirements, python_dir)
-        shutil.rmtree(python_dir / "bin", ignore_errors=True)  # console scripts: nothing runs them
-        _drop_bytecode(python_dir)
-        compile_for_runtime(python_dir, LAMBDA_RUNTIME, LAYER_MOUNT)
-        _pin_times(python_dir)
-        stamp.write_text(digest + "\n")
+    with _exclusive(layer_dir.parent / f"{layer_dir.name}.lock"):
+        if not python_dir.is_dir() or not stamp.is_file() or stamp.read_text().strip() != digest:
+            shutil.rmtree(python_dir, ignore_errors=True)
+            stamp.unlink(missing_ok=True)
+            python_dir.mkdir(parents=True)
+            install(requirements, python_dir)
+            shutil.rmtree(python_dir / "bin", ignore_errors=True)  # console scripts: nothing runs them
+            _drop_bytecode(python_dir)
+            compile_for_runtime(python_dir, LAMBDA_RUNTIME, LAYER_MOUNT)
+            _pin_times(python_dir)
+            stamp.write_text(digest + "\n")
     return layer_dir
 
 
@@ -147,8 +163,9 @@ def build_function_code(root: Path, out_dir: Path | None = None) -> Path:
     code_dir.mkdir(parents=True, exist_ok=True)
     stamp = code_dir.parent / f"{code_dir.name}.sha256"  # beside the asset, not in it
     package_mount = f"{FUNCTION_MOUNT}/{PACKAGE_NAME}"
-    copy_compiled(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, package_mount, stamp)
-    _pin_times(code_dir)
+    with _exclusive(code_dir.parent / f"{code_dir.name}.lock"):
+        copy_compiled(root / "lambda" / PACKAGE_NAME, code_dir / PACKAGE_NAME, package_mount, stamp)
+        _pin_times(code_dir)
     return code_dir
 
 

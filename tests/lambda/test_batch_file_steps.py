@@ -12,13 +12,12 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.batch.chunk_ingest import ChunkIncomplete
 from payment_core.batch.jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, WorkLayout
+from payment_core.batch.wiring import BatchTables, wire_batch_file_deps
 from payment_core.batch.workflow import (
     BatchFileDeps,
-    BatchTables,
     batch_file_from_s3_record,
     run_step,
     start_file,
-    wire_batch_file_deps,
 )
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables

@@ -39,7 +39,8 @@ import os
 from datetime import UTC, datetime, timedelta
 import boto3
 from payment_core import contract
-from payment_core.batch.workflow import BatchTables, run_step, wire_batch_file_deps
+from payment_core.batch.wiring import BatchTables, wire_batch_file_deps
+from payment_core.batch.workflow import run_step
 from payment_core.batch.jobs import WorkLayout
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables

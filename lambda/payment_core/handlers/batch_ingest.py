@@ -19,13 +19,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.batch.jobs import ALREADY_STARTED, WorkLayout
+from payment_core.batch.wiring import BatchTables, wire_batch_file_deps
 from payment_core.batch.workflow import (
     BatchFileDeps,
-    BatchTables,
     batch_file_from_s3_record,
     run_step,
     start_file,
-    wire_batch_file_deps,
 )
 from payment_core.payments.models import utc_now
 from payment_core.rules import BusinessRules
