@@ -106,6 +106,15 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+# --- Payment request fields -----------------------------------------------------------------
+# The limits of a payment's fields, checked twice with the same numbers: by the API's request
+# model at the edge (lib/components/api.py) and by the handlers' validation (API, batch rows,
+# queue messages), so nothing the edge lets through is refused later for a different limit.
+# A merchant id (and a batch row's payment id): 1 to 64 of these characters (a regex body).
+IDENTIFIER_PATTERN: Final = "[A-Za-z0-9_-]{1,64}"
+CUSTOMER_REF_MAX_LENGTH: Final = 128
+DESCRIPTION_MAX_LENGTH: Final = 255
+
 # --- Tables -------------------------------------------------------------------------------
 # Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection ALL.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"

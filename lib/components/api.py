@@ -52,7 +52,8 @@ from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 API_KEY_HEADER = "x-api-key"
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
-# validates the same body again with exact messages; this stops junk at the edge.
+# validates the same body again with exact messages and the same limits (contract); this stops
+# junk at the edge.
 CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-04/schema#",
     "title": "CreatePayment",
@@ -62,11 +63,11 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     # merchant_id is refused by the handler with 403).
     "required": ["amount", "currency", "customer_ref"],
     "properties": {
-        "merchant_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "merchant_id": {"type": "string", "pattern": f"^{contract.IDENTIFIER_PATTERN}$"},
         "amount": {"type": "string", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,3})?$"},
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "customer_ref": {"type": "string", "minLength": 1, "maxLength": 128},
-        "description": {"type": "string", "maxLength": 512},
+        "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.CUSTOMER_REF_MAX_LENGTH},
+        "description": {"type": "string", "minLength": 1, "maxLength": contract.DESCRIPTION_MAX_LENGTH},
     },
 }
 

@@ -20,6 +20,10 @@ A, B = "merchant-a", "merchant-b"
 BODY = {k: v for k, v in VALID_BODY.items() if k != "merchant_id"}  # the authorizer names the merchant
 
 
+# Full-width forms (U+FF01-FF5E) are ASCII + 0xFEE0: written so, the source stays ASCII.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
 def create(aws, context, merchant: str, key: str, **fields: Any) -> tuple[int, dict[str, Any]]:
     return post(aws, context, BODY | fields, key=key, merchant_id=merchant)
 
@@ -64,6 +68,42 @@ def test_a_card_number_in_free_text_is_400_and_never_logged(aws, context, capsys
     assert digits[:6] not in json.dumps(body)
     assert digits[:6] not in capsys.readouterr().out.replace(" ", "").replace("-", "")
     assert aws.payments() == []
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111111111111111".translate(FULL_WIDTH),  # full-width digits
+        "card " + "4111-1111-1111-1111".translate(FULL_WIDTH),
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111 . 1111 / 1111 _ 1111",
+    ],
+)
+def test_a_card_number_written_to_dodge_the_screen_is_refused_all_the_same(aws, context, card):
+    status, body = create(aws, context, A, "k1", customer_ref=card)
+
+    assert (status, body) == (
+        400,
+        {
+            "error": {
+                "code": "cardholder_data",
+                "message": "customer_ref looks like a card number (ending 1111); send a tokenized reference instead",
+                "field": "customer_ref",
+            }
+        },
+    )
+    assert aws.payments() == []
+
+
+def test_text_with_digits_that_are_no_card_number_is_accepted(aws, context):
+    fields = {"customer_ref": "invoice 2024/118", "description": "order 55, 3 items, ref A4111B1111C1111"}
+
+    status, _ = create(aws, context, A, "k1", **fields)
+
+    assert status == 202
+    [payment] = aws.payments()
+    assert {name: payment[name] for name in fields} == fields
 
 
 def test_no_verified_merchant_is_a_500_not_a_guess(aws, context):

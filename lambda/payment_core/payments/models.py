@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeGuard
 
+from payment_core import contract
 from payment_core.payments.money import format_amount
 
 
@@ -35,8 +36,8 @@ ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 TERMINAL_STATUSES = frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED})
 
 # Ids double as Step Functions execution names, so keep to a safe alphabet.
-PAYMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-MERCHANT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PAYMENT_ID_PATTERN = re.compile(contract.IDENTIFIER_PATTERN)
+MERCHANT_ID_PATTERN = re.compile(contract.IDENTIFIER_PATTERN)
 
 # Derived payment ids: one idempotency key always maps to one payment id, so a retry
 # after a half-finished request converges on the same payment instead of a new one.

@@ -7,14 +7,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import MERCHANT_ID_PATTERN, PaymentRequest, is_valid_payment_id
 from payment_core.payments.money import parse_amount, parse_currency
 from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import refuse_cardholder_data
-
-MAX_CUSTOMER_REF_LENGTH = 128
-MAX_DESCRIPTION_LENGTH = 255
 
 PAYMENT_FIELDS = ("merchant_id", "amount", "currency", "customer_ref")
 
@@ -86,12 +84,12 @@ def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentReq
     currency = parse_currency(data["currency"], rules.allowed_currencies)
     amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
     customer_ref = refuse_cardholder_data(
-        text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
+        text_field(data["customer_ref"], "customer_ref", contract.CUSTOMER_REF_MAX_LENGTH), "customer_ref"
     )
     description = None
     if "description" in data:
         description = refuse_cardholder_data(
-            text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
+            text_field(data["description"], "description", contract.DESCRIPTION_MAX_LENGTH), "description"
         )
     return PaymentRequest(
         merchant_id=merchant_id,
