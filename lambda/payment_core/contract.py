@@ -115,6 +115,12 @@ IDENTIFIER_PATTERN: Final = "[A-Za-z0-9_-]{1,64}"
 CUSTOMER_REF_MAX_LENGTH: Final = 128
 DESCRIPTION_MAX_LENGTH: Final = 255
 
+# --- Credentials --------------------------------------------------------------------------
+# Merchants authenticate with ``<CREDENTIAL_HEADER>: Bearer sk_...`` (payment_core.tenancy.
+# secret_keys): the authorizer reads it and API Gateway takes it as the authorizer's identity
+# source (a request without it is answered 401 before any Lambda runs).
+CREDENTIAL_HEADER: Final = "Authorization"
+
 # --- Tables -------------------------------------------------------------------------------
 # Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection ALL.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"

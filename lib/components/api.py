@@ -48,7 +48,9 @@ from lib.components.storage import Storage
 from lib.config import ApiConfig, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 
-# The credential: a merchant's API key, read by the authorizer (and by the usage plans).
+# API Gateway API keys meter merchants and authenticate nothing: the authorizer returns the
+# merchant's key as ``usageIdentifierKey`` (key source AUTHORIZER), so a client's own
+# ``x-api-key`` header is ignored. The credential is a secret key in ``contract.CREDENTIAL_HEADER``.
 API_KEY_HEADER = "x-api-key"
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
@@ -89,8 +91,8 @@ ACCESS_LOG_FORMAT = {
 
 
 class PaymentsApi(PlatformConstruct):
-    """The ``api`` function behind a REST API whose merchants authenticate with their own API key
-    (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
+    """The ``api`` function behind a REST API whose merchants authenticate with their own secret
+    key (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
 
     def __init__(
         self,
@@ -127,7 +129,7 @@ class PaymentsApi(PlatformConstruct):
             name=self._context.namer("payments-api"),
             description="Payment platform REST API",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
-            api_key_source="HEADER",
+            api_key_source="AUTHORIZER",
             # A replacement API is up before the old one goes, so clients never see a gap.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
@@ -174,11 +176,11 @@ class PaymentsApi(PlatformConstruct):
         return ApiGatewayAuthorizer(
             self,
             "merchant_authorizer",
-            name="merchant-api-key",
+            name="merchant-secret-key",
             rest_api_id=self.rest_api.id,
             type="REQUEST",
             authorizer_uri=self.authorizer_function.lambda_function.invoke_arn,
-            identity_source=f"method.request.header.{API_KEY_HEADER}",
+            identity_source=f"method.request.header.{contract.CREDENTIAL_HEADER}",
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 

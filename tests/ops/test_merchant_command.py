@@ -1,4 +1,5 @@
-"""``make merchant``: onboarding and revoking merchants as data on a deployed stack.
+"""``make merchant``: onboarding merchants, rotating and revoking their secret keys, disabling
+them, as data on a deployed stack.
 
 moto stands in for the deployed stack's API Gateway and merchants table: in-process, or as a
 server behind an endpoint where the command's ``--endpoint`` is what is tested.
@@ -15,8 +16,21 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
+from payment_core.payments.models import utc_now
+from payment_core.tenancy.secret_keys import CredentialCheck, bearer_secret
 
-from ops.merchant import Credentials, OnboardingError, Target, disable, main, onboard, read_outputs
+from ops.merchant import (
+    Credentials,
+    KeyPolicy,
+    OnboardingError,
+    Target,
+    disable,
+    main,
+    onboard,
+    read_outputs,
+    revoke,
+    rotate,
+)
 
 REGION = "eu-west-1"
 
@@ -64,20 +78,85 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         server.stop()
 
 
-def test_onboarding_creates_a_key_in_the_tier_plan_and_a_merchant(stack: dict[str, Any]) -> None:
+def test_onboarding_creates_a_metering_key_in_the_tier_plan_and_a_secret_key(stack: dict[str, Any]) -> None:
     target = Target(stack, endpoint=None)
 
     line = onboard(target, "m-1", "premium")
 
     apigw = boto3.client("apigateway", region_name=REGION)
     key = apigw.get_api_key(apiKey=line["api_key_id"], includeValue=True)
-    assert (key["value"], key["enabled"]) == (line["api_key"], True)
-    assert len(line["api_key"]) == 40 and line["api_key"].isalnum()
+    assert key["enabled"] is True and key["value"] != line["secret_key"]
     plan_keys = apigw.get_usage_plan_keys(usagePlanId=stack["merchant_usage_plan_ids"]["premium"])["items"]
     assert [k["id"] for k in plan_keys] == [line["api_key_id"]]
-    merchant = target.directory().by_api_key(line["api_key"])
-    assert merchant is not None and (merchant.merchant_id, merchant.tier, merchant.active) == ("m-1", "premium", True)
+    assert line["secret_key"].startswith("sk_") and bearer_secret({"authorization": f"Bearer {line['secret_key']}"})
+    found = target.directory().authenticate(line["secret_key"], utc_now())
+    assert found.allowed and found.merchant is not None
+    assert (found.merchant.merchant_id, found.merchant.tier, found.merchant.usage_key) == (
+        "m-1",
+        "premium",
+        key["value"],
+    )
     assert (line["merchant_id"], line["tier"], line["status"]) == ("m-1", "premium", "ACTIVE")
+
+
+def test_nothing_api_gateway_holds_authenticates(stack: dict[str, Any]) -> None:
+    """What ``get-api-keys --include-values`` hands anyone with apigateway:GET: metering ids only."""
+    target = Target(stack, endpoint=None)
+    onboard(target, "m-1")
+    onboard(target, "m-2")
+
+    values = [
+        k["value"] for k in boto3.client("apigateway", region_name=REGION).get_api_keys(includeValues=True)["items"]
+    ]
+
+    assert len(values) == 2
+    for value in values:
+        assert bearer_secret({"Authorization": f"Bearer {value}"}) is None  # refused before any read
+        assert target.directory().authenticate(value, utc_now()).check is CredentialCheck.UNKNOWN
+
+
+def test_rotate_keeps_the_previous_key_for_the_overlap_and_revoke_ends_it(stack: dict[str, Any]) -> None:
+    target = Target(stack, endpoint=None)
+    first = onboard(target, "m-1")
+
+    second = rotate(target, "m-1", KeyPolicy(overlap_hours=6))
+
+    directory = target.directory()
+    now = utc_now()
+    assert directory.authenticate(first["secret_key"], now).allowed
+    assert directory.authenticate(second["secret_key"], now).allowed
+    merchant = directory.get("m-1")
+    assert merchant is not None
+    old = merchant.secret_key(first["key_id"])
+    assert old is not None and old.retires_at is not None
+    assert second["previous_keys_valid_until"] == old.to_item()["retires_at"]
+    assert 6 * 3600 - 60 < (old.retires_at - now).total_seconds() <= 6 * 3600
+
+    revoked = revoke(target, "m-1", first["key_id"])
+
+    assert directory.authenticate(first["secret_key"], utc_now()).check is CredentialCheck.REVOKED
+    assert directory.authenticate(second["secret_key"], utc_now()).allowed
+    assert [(k["key_id"], "revoked_at" in k) for k in revoked["secret_keys"]] == sorted(
+        [(first["key_id"], True), (second["key_id"], False)]
+    )
+    assert first["secret_key"] not in json.dumps(revoked) and "digest" not in json.dumps(revoked)
+    revoke(target, "m-1", "all")
+    assert directory.authenticate(second["secret_key"], utc_now()).check is CredentialCheck.REVOKED
+
+
+def test_a_merchant_onboarded_before_secret_keys_gets_its_first_one_by_rotating(stack: dict[str, Any]) -> None:
+    """The migration (docs/operations.md): its API key's value becomes its metering id."""
+    target = Target(stack, endpoint=None)
+    apigw = boto3.client("apigateway", region_name=REGION)
+    legacy = apigw.create_api_key(name="merchant-old", enabled=True, value="legacy-api-key-value-0000000000")
+    target.directory().onboard("m-old", "standard", "", legacy["id"])  # as the old command left it: no secret key
+
+    line = rotate(target, "m-old")
+
+    found = target.directory().authenticate(line["secret_key"], utc_now())
+    assert found.allowed and found.merchant is not None
+    assert found.merchant.usage_key == "legacy-api-key-value-0000000000"
+    assert line["previous_keys_valid_until"] == ""
 
 
 def test_disable_revokes_the_merchant_and_its_key(stack: dict[str, Any]) -> None:
@@ -98,6 +177,15 @@ def test_disable_revokes_the_merchant_and_its_key(stack: dict[str, Any]) -> None
         (lambda t: onboard(t, "bad id!"), "merchant id must be 1-64 letters, digits, '_' or '-'"),
         (lambda t: onboard(t, "m-1", "gold"), "unknown tier 'gold'; the stack has premium, standard"),
         (lambda t: disable(t, "m-404"), "merchant m-404 does not exist"),
+        (lambda t: rotate(t, "m-404"), "merchant m-404 does not exist"),
+        (lambda t: revoke(t, "m-404", "all"), "merchant m-404 does not exist"),
+        (lambda t: revoke(t, onboard(t, "m-1")["merchant_id"], "key_404"), "merchant m-1 has no secret key key_404"),
+        (lambda t: KeyPolicy(expires_days=0), "expires-days must be 1 to 730, got 0"),
+        (lambda t: KeyPolicy(overlap_hours=721), "overlap-hours must be 0 to 720, got 721"),
+        (
+            lambda t: KeyPolicy(expires_days=1, overlap_hours=24),
+            "overlap-hours (24) must be shorter than a key's life (expires-days 1)",
+        ),
     ],
 )
 def test_refusals_name_the_problem(stack: dict[str, Any], action: Any, message: str) -> None:
@@ -136,13 +224,19 @@ def test_the_command_prints_one_json_line_from_a_cdktf_outputs_file(
 
     assert main(["--merchant", "m-7", "--outputs", str(outputs)]) == 0
     created = json.loads(capsys.readouterr().out.strip())
+    assert main(["--merchant", "m-7", "--outputs", str(outputs), "--rotate", "--overlap-hours", "1"]) == 0
+    rotated = json.loads(capsys.readouterr().out.strip())
+    assert main(["--merchant", "m-7", "--outputs", str(outputs), "--revoke", created["key_id"]]) == 0
+    revoked_key = json.loads(capsys.readouterr().out.strip())
     assert main(["--merchant", "m-7", "--outputs", str(outputs), "--disable"]) == 0
     revoked = json.loads(capsys.readouterr().out.strip())
     assert main(["--merchant", "m-7", "--outputs", str(outputs), "--disable", "--tier", "x"]) == 0
     capsys.readouterr()
     assert main(["--merchant", "m-8", "--outputs", str(outputs), "--tier", "gold"]) == 1
 
-    assert set(created) == {"merchant_id", "tier", "status", "api_key", "api_key_id"}
+    assert set(created) == {"merchant_id", "tier", "status", "secret_key", "key_id", "api_key_id", "expires_at"}
+    assert set(rotated) == set(created) | {"previous_keys_valid_until"} and rotated["key_id"] != created["key_id"]
+    assert [k["key_id"] for k in revoked_key["secret_keys"] if "revoked_at" in k] == [created["key_id"]]
     assert (revoked["merchant_id"], revoked["status"]) == ("m-7", "DISABLED")
     assert json.loads(capsys.readouterr().out) == {
         "error": "unknown tier 'gold'; the stack has premium, standard",

@@ -18,7 +18,9 @@ def _config(stack: SynthesizedStack):  # type: ignore[no-untyped-def]
 
 def test_every_method_is_authorized_by_the_merchant_authorizer(env_stack: SynthesizedStack) -> None:
     authorizer = env_stack.only("aws_api_gateway_authorizer")
-    assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.x-api-key")
+    assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.Authorization")
+    # API keys meter and authenticate nothing: API Gateway takes the one the authorizer names.
+    assert env_stack.only("aws_api_gateway_rest_api")["api_key_source"] == "AUTHORIZER"
     assert authorizer["authorizer_result_ttl_in_seconds"] == _config(env_stack).tenancy.authorizer_cache_ttl_seconds
     assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/architecture.md)
     authorizer_ref = env_stack.reference_of("aws_api_gateway_authorizer", authorizer, "id")
