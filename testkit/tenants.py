@@ -16,7 +16,8 @@ from payment_core import contract
 from payment_core.tenancy.merchants import Merchant
 
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Target, disable, onboard, revoke, rotate
+from ops.merchant import disable, onboard, revoke, rotate
+from ops.stack_target import Target
 from testkit.traffic import bearer, emulator_target
 
 MERCHANT_A = "tenant-a"

@@ -16,7 +16,8 @@ from payment_core import contract
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Credentials, Target, onboard
+from ops.merchant import onboard
+from ops.stack_target import Credentials, Target
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
 

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from payment_core.tenancy.authorizer_policy import authorizer_response, stage_resource
 from payment_core.tenancy.merchants import (
     MAX_LIVE_SECRET_KEYS,
     Authentication,
@@ -18,8 +19,6 @@ from payment_core.tenancy.merchants import (
     MerchantStatus,
     SecretKeyRefused,
     UnknownMerchant,
-    authorizer_response,
-    stage_resource,
 )
 from payment_core.tenancy.secret_keys import CredentialCheck, SecretKey, new_secret_key, secret_digest
 

@@ -8,74 +8,17 @@ server behind an endpoint where the command's ``--endpoint`` is what is tested.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-from moto.server import ThreadedMotoServer
 from payment_core.payments.models import utc_now
 from payment_core.tenancy.secret_keys import CredentialCheck, bearer_secret
 
-from ops.merchant import (
-    Credentials,
-    KeyPolicy,
-    OnboardingError,
-    Target,
-    disable,
-    main,
-    onboard,
-    read_outputs,
-    revoke,
-    rotate,
-)
-
-REGION = "eu-west-1"
-
-
-def deploy_stack(region: str, endpoint: str | None = None, url_region: str | None = None) -> dict[str, Any]:
-    """A stack's merchant resources in ``region``; its outputs (the invoke URL naming ``url_region``)."""
-    clients = {"region_name": region, "endpoint_url": endpoint}
-    apigw = boto3.client("apigateway", **clients)  # type: ignore[call-overload]
-    api_id = apigw.create_rest_api(name="payments")["id"]
-    plans = {
-        tier: apigw.create_usage_plan(name=f"plan-{tier}", apiStages=[{"apiId": api_id, "stage": "prod"}])["id"]
-        for tier in ("standard", "premium")
-    }
-    boto3.client("dynamodb", **clients).create_table(  # type: ignore[call-overload]
-        TableName="merchants-prod",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return {
-        "api_endpoint_url": f"https://{api_id}.execute-api.{url_region or region}.amazonaws.com/prod",
-        "merchants_table_name": "merchants-prod",
-        "merchant_usage_plan_ids": plans,
-    }
-
-
-@pytest.fixture
-def stack() -> Iterator[dict[str, Any]]:
-    """What a deployed stack's outputs say, backed by moto in-process."""
-    with mock_aws():
-        yield deploy_stack(REGION)
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An AWS-compatible endpoint (moto as a server), with test credentials in the default chain."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+from ops.merchant import KeyPolicy, disable, main, onboard, revoke, rotate
+from ops.stack_target import OnboardingError, Target, read_outputs
+from tests.ops.stacks import REGION, deploy_stack
 
 
 def test_onboarding_creates_a_metering_key_in_the_tier_plan_and_a_secret_key(stack: dict[str, Any]) -> None:
@@ -195,16 +138,6 @@ def test_refusals_name_the_problem(stack: dict[str, Any], action: Any, message: 
     assert str(refused.value) == message
 
 
-def test_the_invoke_url_output_names_the_region_api_and_stage() -> None:
-    # The demo's and the e2e tests' PlatformClient route requests by what this reads.
-    target = Target({"api_endpoint_url": "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod/"}, endpoint=None)
-    assert (target.region, target.api_and_stage()) == ("eu-west-1", ("a1b2c3", "prod"))
-
-    with pytest.raises(OnboardingError) as refused:
-        Target({"api_endpoint_url": "https://example.com/prod"}, endpoint=None).api_and_stage()
-    assert str(refused.value) == "unexpected api_endpoint_url: 'https://example.com/prod'"
-
-
 def test_a_second_onboarding_leaves_no_orphan_key(stack: dict[str, Any]) -> None:
     target = Target(stack, endpoint=None)
     onboard(target, "m-1")
@@ -244,76 +177,6 @@ def test_the_command_prints_one_json_line_from_a_cdktf_outputs_file(
     }
 
 
-def test_a_cdktf_outputs_file_of_a_deploy_gives_the_platform_stack(tmp_path: Path) -> None:
-    # `make deploy` runs `cdktf deploy TapAccount TapStack<suffix> --outputs-file`: both stacks' outputs.
-    platform = {"api_endpoint_url": "https://a1.execute-api.eu-west-1.amazonaws.com/prod", "x": {"k": "v"}}
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"TapAccount": {"api_gateway_cloudwatch_role_arn": "arn"}, "TapStackpr7": platform}))
-
-    assert read_outputs(outputs) == platform
-    assert read_outputs(outputs, "TapAccount") == {"api_gateway_cloudwatch_role_arn": "arn"}
-    with pytest.raises(OnboardingError) as unknown:
-        read_outputs(outputs, "TapStackpr8")
-    assert str(unknown.value) == f"outputs file {outputs} has no stack 'TapStackpr8'; it has TapAccount, TapStackpr7"
-
-    outputs.write_text(json.dumps({"TapStackpr7": platform, "TapStackpr8": platform}))
-    assert read_outputs(outputs, "TapStackpr8") == platform
-    with pytest.raises(OnboardingError) as ambiguous:
-        read_outputs(outputs)
-    assert str(ambiguous.value) == (
-        f"outputs file {outputs}: give --stack, stacks with an api_endpoint_url: TapStackpr7, TapStackpr8"
-    )
-
-
-def test_terraform_output_json_and_flat_maps_are_read_as_they_are(tmp_path: Path) -> None:
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps({"api_endpoint_url": {"value": "u", "type": "string"}, "plans": {"value": {"a": "1"}}})
-    )
-    assert read_outputs(outputs) == {"api_endpoint_url": "u", "plans": {"a": "1"}}
-
-    outputs.write_text(json.dumps({"api_endpoint_url": "u", "plans": {"a": "1"}}))
-    assert read_outputs(outputs) == {"api_endpoint_url": "u", "plans": {"a": "1"}}
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (None, "outputs file {path} does not exist"),
-        (
-            "{not json",
-            "outputs file {path} is not JSON: Expecting property name enclosed in double quotes: "
-            "line 1 column 2 (char 1)",
-        ),
-        ("[1]", "outputs file {path} is not a JSON object"),
-    ],
-)
-def test_an_unreadable_outputs_file_is_named(tmp_path: Path, content: str | None, message: str) -> None:
-    path = tmp_path / "outputs.json"
-    if content is not None:
-        path.write_text(content)
-
-    with pytest.raises(OnboardingError) as refused:
-        read_outputs(path)
-
-    assert str(refused.value) == message.format(path=path)
-
-
-@pytest.mark.parametrize(
-    ("endpoint", "region", "message"),
-    [
-        ("127.0.0.1:4566", None, "endpoint must be an http(s) URL such as http://127.0.0.1:4566, got '127.0.0.1:4566'"),
-        ("", None, "endpoint must be an http(s) URL such as http://127.0.0.1:4566, got ''"),
-        ("http://127.0.0.1:4566", "Europe", "region must be an AWS region such as eu-west-1, got 'Europe'"),
-    ],
-)
-def test_a_bad_endpoint_or_region_is_refused_before_any_call(endpoint: str, region: str | None, message: str) -> None:
-    with pytest.raises(OnboardingError) as refused:
-        Target({}, endpoint, region)
-
-    assert str(refused.value) == message
-
-
 def test_the_command_onboards_on_the_stack_at_the_endpoint_and_region_given(
     moto_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -335,16 +198,3 @@ def test_the_command_onboards_on_the_stack_at_the_endpoint_and_region_given(
     target = Target(stack, moto_server, "ap-southeast-2")
     assert target.directory().is_active("m-1")
     assert target.client("apigateway").get_api_keys()["items"][0]["id"] == created["api_key_id"]
-
-
-def test_given_credentials_sign_every_request_to_the_endpoint(moto_server: str) -> None:
-    stack = deploy_stack(REGION, endpoint=moto_server)
-    target = Target(stack, moto_server, credentials=Credentials("AKIDLOCALEXAMPLE", "local-secret"))
-    signed: list[bytes] = []
-    client = target.client("dynamodb")
-    client.meta.events.register("before-send", lambda request, **_: signed.append(request.headers["Authorization"]))
-
-    client.describe_table(TableName="merchants-prod")
-
-    assert client.meta.endpoint_url == moto_server
-    assert len(signed) == 1 and b"Credential=AKIDLOCALEXAMPLE/" in signed[0]

@@ -21,7 +21,8 @@ from payment_core import contract
 from payment_core.payments.models import utc_now
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, variable
-from payment_core.tenancy.merchants import Authentication, MerchantDirectory, authorizer_response
+from payment_core.tenancy.authorizer_policy import authorizer_response
+from payment_core.tenancy.merchants import Authentication, MerchantDirectory
 from payment_core.tenancy.secret_keys import CredentialCheck, bearer_secret
 
 
