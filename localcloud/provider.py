@@ -29,6 +29,7 @@ PROVIDER_ENDPOINT_SERVICES = (
     "sqs",
     "sts",
     "wafv2",
+    "xray",
 )
 
 TEST_REGION = "us-east-1"

@@ -46,7 +46,7 @@ class TenantApi:
 
     def create(self, idempotency_key: str, **fields: str) -> ApiResponse:
         body = {"amount": "12.00", "currency": "USD", "customer_ref": "cust-t1", **fields}
-        return self.request("POST", "/payments", body, {"Idempotency-Key": idempotency_key})
+        return self.request("POST", "/payments", body, {contract.IDEMPOTENCY_KEY_HEADER: idempotency_key})
 
 
 def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:

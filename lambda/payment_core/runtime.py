@@ -111,9 +111,13 @@ class FunctionRuntime(Generic[Environment]):
         self.metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
 
     def handler(
-        self, correlation_id_path: str | None = None
+        self, correlation_id_path: str | None = None, *, capture_response: bool = True
     ) -> Callable[[Handler[Event, Result]], Handler[Event, Result]]:
-        """Logger context, tracing and metrics around a handler, which first checks the environment."""
+        """Logger context, tracing and metrics around a handler, which first checks the environment.
+
+        ``capture_response=False``: the trace keeps no copy of what the handler returns (the
+        Tracer records it as segment metadata by default), for answers that carry credentials
+        or customer data."""
 
         def decorate(handle: Handler[Event, Result]) -> Handler[Event, Result]:
             @functools.wraps(handle)
@@ -121,7 +125,9 @@ class FunctionRuntime(Generic[Environment]):
                 self.environment()  # read and checked once; a missing variable fails here, named
                 return handle(event, context)
 
-            traced = self.tracer.capture_lambda_handler(self.metrics.log_metrics(configured))
+            traced = self.tracer.capture_lambda_handler(
+                self.metrics.log_metrics(configured), capture_response=capture_response
+            )
             # clear_state: keys a request appended (an Idempotency-Key, a merchant) must not
             # reach the logs of the next invocation of this warm execution environment.
             if correlation_id_path is None:

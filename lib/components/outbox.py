@@ -73,14 +73,13 @@ class WorkflowOutbox(PlatformConstruct):
                 # to the table's streams as the DynamoDB developer guide's example for Lambda does.
                 statement(
                     "ReadPaymentInserts",
-                    [
-                        "dynamodb:DescribeStream",
-                        "dynamodb:GetRecords",
-                        "dynamodb:GetShardIterator",
-                        "dynamodb:ListStreams",
-                    ],
+                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                     [f"{payments_table.arn}/stream/*"],
                 ),
+                # ListStreams is among the permissions Lambda's documentation lists for a DynamoDB
+                # event source, and it has no resource type (Service Authorization Reference,
+                # DynamoDB): scoped to a stream ARN it grants nothing, so "*" is the only grant.
+                statement("FindPaymentStreams", ["dynamodb:ListStreams"], ["*"]),
                 # Lambda sends a batch given up on to the on-failure destination as the function.
                 statement("GiveUpToDeadLetterQueue", ["sqs:SendMessage"], [dead_letter_queue.arn]),
                 # The table's stream and the DLQ are encrypted with the CMK.

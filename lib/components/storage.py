@@ -68,22 +68,20 @@ class Storage(Construct):
         self.audit_table: DynamodbTable = self._build_table(
             "audit_table",
             "payment-audit",
-            attributes=[("payment_id", "S"), ("sequence", "N")],
-            hash_key="payment_id",
-            range_key="sequence",
+            contract.AUDIT_TABLE_KEY,
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
-            "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
+            "batch_jobs_table", "batch-jobs", contract.BATCH_JOBS_TABLE_KEY
         )
         # One claim per payment id queued from a batch file: what makes a row queued once
         # across chunks, re-runs and files (docs/batch-files.md).
         self.batch_claims_table: DynamodbTable = self._build_table(
-            "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
+            "batch_claims_table", "batch-payment-claims", contract.BATCH_CLAIMS_TABLE_KEY
         )
         # Merchants and the SHA-256 of their API keys (payment_core/tenancy/merchants.py): data written
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
-            "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
+            "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
@@ -109,10 +107,9 @@ class Storage(Construct):
         self,
         construct_id: str,
         name: str,
+        key: contract.KeySchema,
         *,
-        attributes: Sequence[tuple[str, str]],
-        hash_key: str,
-        range_key: str | None = None,
+        index_keys: Sequence[contract.KeySchema] = (),
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
         stream_view_type: str | None = None,
     ) -> DynamodbTable:
@@ -124,9 +121,15 @@ class Storage(Construct):
             billing_mode=self._tables.billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
-            hash_key=hash_key,
-            range_key=range_key,
-            attribute=[DynamodbTableAttribute(name=n, type=t) for n, t in attributes],
+            hash_key=key.hash_key.name,
+            range_key=key.range_key_name,
+            # Every key attribute of the table and its indexes, once each (DynamoDB refuses others).
+            attribute=[
+                DynamodbTableAttribute(name=name, type=kind)
+                for name, kind in dict.fromkeys(
+                    (each.name, each.type) for schema in (key, *index_keys) for each in schema.attributes
+                )
+            ],
             global_secondary_index=list(indexes) or None,
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._key.arn),
@@ -141,8 +144,8 @@ class Storage(Construct):
         read_capacity, write_capacity = self._capacity()
         by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
             name=self.merchant_time_index,
-            hash_key="merchant_id",
-            range_key="created_at",
+            hash_key=contract.MERCHANT_TIME_INDEX_KEY.hash_key.name,
+            range_key=contract.MERCHANT_TIME_INDEX_KEY.range_key_name,
             projection_type="ALL",
             read_capacity=read_capacity,
             write_capacity=write_capacity,
@@ -150,8 +153,8 @@ class Storage(Construct):
         return self._build_table(
             "payments_table",
             "payments",
-            attributes=[("payment_id", "S"), ("merchant_id", "S"), ("created_at", "S")],
-            hash_key="payment_id",
+            contract.PAYMENTS_TABLE_KEY,
+            index_keys=[contract.MERCHANT_TIME_INDEX_KEY],
             indexes=[by_merchant_and_time],
             # The transactional outbox: every new payment's INSERT record starts its workflow
             # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.

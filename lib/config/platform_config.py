@@ -8,6 +8,7 @@ and checks what spans two of them. The presets themselves are in ``lib/config/pr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,12 @@ from lib.config.tables import TableConfig
 from lib.config.tenancy import TenancyConfig
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# WAF rate-based rules count over a 5-minute window.
+WAF_WINDOW_SECONDS = 300
+# Margin above what a merchant at its plan can send: WAF's counts are estimates and act some
+# seconds late, and a merchant must never meet WAF before its own usage plan.
+WAF_RATE_HEADROOM = 1.25
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,23 @@ class PlatformConfig:
         require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
         self._check_batch_workflow_fits_its_function()
         self._check_queue_fits_its_functions()
+        self._check_waf_lets_every_tier_reach_its_plan()
+
+    def _check_waf_lets_every_tier_reach_its_plan(self) -> None:
+        """WAF counts one merchant's requests together (its secret key; or one egress IP): its limit
+        must clear the most any tier's usage plan lets a merchant send in the window, a full burst
+        bucket plus its rate for the whole window, with the headroom above."""
+        if not self.edge.waf_enabled:
+            return
+        top = max(self.tenancy.merchant_tiers, key=lambda tier: tier.burst_limit + tier.rate_limit * WAF_WINDOW_SECONDS)
+        needed = math.ceil((top.burst_limit + top.rate_limit * WAF_WINDOW_SECONDS) * WAF_RATE_HEADROOM)
+        require(
+            self.edge.rate_limit_per_5_minutes >= needed,
+            f"edge.rate_limit_per_5_minutes must be at least {needed} so WAF never blocks a merchant within its "
+            f"plan (tenancy.merchant_tiers {top.name}: rate_limit {top.rate_limit:g}/s over {WAF_WINDOW_SECONDS} s "
+            f"plus burst_limit {top.burst_limit}, with {WAF_RATE_HEADROOM:g}x headroom), "
+            f"got {self.edge.rate_limit_per_5_minutes}",
+        )
 
     def _check_batch_workflow_fits_its_function(self) -> None:
         workflow, ingest = self.batch_workflow, self.functions.batch_ingest

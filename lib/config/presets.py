@@ -90,7 +90,9 @@ DEV = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=1_000),
+    # Off (dev and PR stacks hold synthetic data); the limit still clears the premium plan:
+    # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
+    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
 )
 
 STAGING = PlatformConfig(
@@ -159,7 +161,8 @@ STAGING = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=2_000),
+    # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
 )
 
 PROD = PlatformConfig(
@@ -229,7 +232,8 @@ PROD = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=10_000),
+    # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -86,6 +86,8 @@ def run_file(batch_file: BatchFile, deps: BatchFileDeps, aws: Any, execution: st
     if plan["state"] != "RUNNING":
         return plan
     manifest = json.loads(aws.s3.get_object(Bucket=aws.bucket, Key=plan["manifest_key"])["Body"].read())
+    # The map's ResultWriter writes beside the descriptors, under the job's own prefix.
+    assert plan["results_prefix"] == f"batch-work/{batch_file.job_id}/results/"
     for item in manifest:
         run_step({"step": "chunk", "file": file_input, "chunk": item}, deps, lambda: 60_000, now)
     return run_step({"step": "finish", "file": file_input}, deps, lambda: 60_000, now)

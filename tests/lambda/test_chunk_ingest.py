@@ -44,6 +44,17 @@ def start_job(aws: Any, job_id: str) -> None:
     aws.dynamodb.put_item(TableName=JOBS, Item={"job_id": {"S": job_id}, "state": {"S": "RUNNING"}})
 
 
+def fail_job(aws: Any, job_id: str) -> None:
+    """What RecordFailure does when a file's execution gives up."""
+    aws.dynamodb.update_item(
+        TableName=JOBS,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET #state = :failed",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={":failed": {"S": "FAILED"}},
+    )
+
+
 def job_record(aws: Any, job_id: str) -> dict[str, str]:
     item = aws.dynamodb.get_item(TableName=JOBS, Key={"job_id": {"S": job_id}})["Item"]
     return {name: next(iter(value.values())) for name, value in item.items()}
@@ -189,6 +200,53 @@ def test_duplicates_across_chunks_and_files_are_reported_and_queued_once(aws: An
     assert (record["rows"], record["queued"], record["rejected"]) == ("6", "3", "3")
 
 
+def already_queued(rows: range, key: str = "incoming/a.csv") -> list[tuple[int, str]]:
+    return [(n, f"payment_id: already queued from {key} row {n}") for n in rows]
+
+
+def test_a_reuploaded_failed_file_queues_exactly_the_rows_its_run_never_sent(aws: Any, ledger: BatchLedger) -> None:
+    data = rows_file(25)
+    [chunk] = only_chunk(data)
+    start_job(aws, "job-a")
+    with pytest.raises(ChunkIncomplete, match="10 of 25 rows queued"):
+        run(aws, ledger, data, chunk, sqs=FlakySqs(aws.sqs, ["ok", "throttle"]))
+    fail_job(aws, "job-a")  # its retries ran out: the execution failed
+    assert queued_rows(aws) == list(range(2, 12))
+
+    # The same file uploaded again: a new object version, so a new job.
+    start_job(aws, "job-b")
+    result = run(aws, ledger, data, chunk, job_id="job-b")
+
+    assert queued_rows(aws) == list(range(12, 27))  # exactly the 15 rows never sent
+    assert (result.queued, result.rejected) == (15, 10)
+    assert [(r.row_number, r.reason) for r in result.rejections] == already_queued(range(2, 12))
+    claim = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-00011"}})["Item"]
+    assert (claim["batch_job_id"], claim["row_number"], claim["chunk"]) == ({"S": "job-b"}, {"N": "12"}, {"N": "0"})
+
+    # The failed run redriven afterwards: its unsent rows now belong to the re-upload.
+    start_job(aws, "job-a")
+    again = run(aws, ledger, data, chunk)
+    assert queued_rows(aws) == []  # nothing queued twice
+    assert [(r.row_number, r.reason) for r in again.rejections] == already_queued(range(12, 27))
+
+
+def test_rows_of_a_run_that_has_not_failed_are_left_to_it(aws: Any, ledger: BatchLedger) -> None:
+    data = rows_file(12)
+    [chunk] = only_chunk(data)
+    start_job(aws, "job-a")
+    with pytest.raises(ChunkIncomplete, match="10 of 12 rows queued"):
+        run(aws, ledger, data, chunk, sqs=FlakySqs(aws.sqs, ["ok", "throttle"]))
+
+    # job-a is still RUNNING (its chunk will be retried and send rows 12 and 13 itself).
+    start_job(aws, "job-b")
+    result = run(aws, ledger, data, chunk, job_id="job-b")
+
+    assert (result.queued, result.rejected) == (0, 12)
+    assert queued_rows(aws) == list(range(2, 12))
+    assert run(aws, ledger, data, chunk).queued == 12  # job-a's retry queues the last two
+    assert queued_rows(aws) == [12, 13]
+
+
 def test_a_repeated_id_in_a_later_chunk_is_a_duplicate_of_the_row_that_owns_it(aws: Any, ledger: BatchLedger) -> None:
     """Rows 3, 4 and 5 hold one id; 4 and 5 share the second chunk: both name row 3, the
     claim's owner, as a whole-file read would (not row 4, the chunk's own first)."""
@@ -229,9 +287,9 @@ def test_claims_are_transactions_of_at_most_100(aws: Any, ledger: BatchLedger) -
 
     counting = BatchLedger(Counting(), JOBS, CLAIMS)  # type: ignore[arg-type]
     pairs = [(f"p-{n}", n + 2) for n in range(250)]
-    assert counting.claim("job-a", "k", pairs, NOW).others == {}
+    assert counting.claim("job-a", "k", pairs, NOW, chunk=0).others == {}
     # 250 fresh ids: three transactions; repeating them: each group cancelled once, nothing left.
-    again = counting.claim("job-a", "k", pairs, NOW)
+    again = counting.claim("job-a", "k", pairs, NOW, chunk=0)
     assert calls == [100, 100, 50, 100, 100, 50]
     assert again.others == {} and len(again.earlier) == 250
 
@@ -246,7 +304,7 @@ def test_a_claim_cancelled_by_contention_is_an_error_not_a_duplicate(aws: Any, l
             )
 
     with pytest.raises(ClaimContention):
-        BatchLedger(Contended(), JOBS, CLAIMS).claim("job-a", "k", [("p-1", 2)], NOW)  # type: ignore[arg-type]
+        BatchLedger(Contended(), JOBS, CLAIMS).claim("job-a", "k", [("p-1", 2)], NOW, chunk=0)  # type: ignore[arg-type]
 
 
 def test_completing_a_chunk_twice_counts_it_once(aws: Any, ledger: BatchLedger) -> None:

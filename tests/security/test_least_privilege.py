@@ -12,7 +12,7 @@ import pytest
 
 from lib.config import config_for
 from tests.security.iam import (
-    WILDCARD_RESOURCE_ACTIONS,
+    STATE_MACHINE_WILDCARD_ACTIONS,
     grants,
     identity_policy_violations,
     managed_policy_arns,
@@ -138,13 +138,9 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # The stream event source mapping reads the payments table's stream as this role.
             *{
                 (action, f"{payments}/stream/*")
-                for action in (
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
-                )
+                for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
             },
+            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
             # A batch given up on goes to the on-failure destination (the DLQ) as this role.
             ("sqs:SendMessage", dlq),
             # The table (and so its stream) and the DLQ are encrypted with the CMK.
@@ -158,12 +154,19 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     return common | specific[function]
 
 
+def _partition(stack: SynthesizedStack) -> str:
+    (partition,) = stack.document["data"]["aws_partition"]  # aws, aws-us-gov or aws-cn
+    return f"${{data.aws_partition.{partition}.partition}}"
+
+
 def _batch_state_machine_arn(stack: SynthesizedStack) -> str:
     """Built from the state machine's name in the stack (its definition names batch_ingest, so
     batch_ingest cannot reference the resource); checked to be exactly that name's ARN."""
     ingest = stack.named("aws_lambda_function", "function_name", _function_name(stack, "batch_ingest"))
     arn = str(ingest["environment"]["variables"]["BATCH_STATE_MACHINE_ARN"])
-    assert arn.endswith(f":stateMachine:batch-file-{_suffix(stack)}") and arn.startswith("arn:aws:states:")
+    assert arn.endswith(f":stateMachine:batch-file-{_suffix(stack)}") and arn.startswith(
+        f"arn:{_partition(stack)}:states:"
+    )
     return arn
 
 
@@ -180,20 +183,23 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         # The map's ItemReader reads the chunk descriptors (SSE-KMS).
         ("s3:GetObject", f"{bucket}/batch-work/*"),
         ("kms:Decrypt", key),
+        ("kms:GenerateDataKey", key),  # the machine's own data is encrypted with the key
         # A Distributed Map runs each item as a child execution of the same state machine.
         ("states:StartExecution", machine),
         ("states:DescribeExecution", executions),
         ("states:StopExecution", executions),
     }
-    return expected | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
+    return expected | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
     invoke = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
-    # A state machine role is the one that needs every "*"-only action: log delivery and X-Ray.
-    return invoke | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
+    key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
+    encryption = {("kms:Decrypt", key), ("kms:GenerateDataKey", key)}  # the machine's own data is encrypted
+    # A state machine role is the one that needs the "*"-only actions: log delivery and X-Ray.
+    return invoke | encryption | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _function_name(stack: SynthesizedStack, function: str) -> str:
@@ -270,7 +276,7 @@ def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) 
 def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: SynthesizedStack) -> None:
     policy = env_stack.policy_document(platform_key(env_stack)["policy"])
     (caller_identity,) = env_stack.document["data"]["aws_caller_identity"]
-    account_root = f"arn:aws:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
+    account_root = f"arn:{_partition(env_stack)}:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
     for statement in statements(policy):
         assert not {"*", "kms:*"} & set(statement["actions"]), statement["sid"]
         for principal in statement["principals"]:

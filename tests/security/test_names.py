@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.naming import SUFFIX_PATTERN, SUFFIX_RULE, validate_suffix
-from lib.settings import read_settings
+from lib.settings import preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack
 
 LONGEST_SUFFIX = "a" * 20
@@ -156,4 +156,5 @@ def test_empty_is_refused_and_unset_means_the_environment() -> None:
     _assert_refused_naming_the_rule("")
     # A pattern's "$" also matches before a final newline; the rule must not.
     _assert_refused_naming_the_rule("pr42\n")
-    assert read_settings({"ENVIRONMENT": "staging"}).environment_suffix == "staging"
+    unset_suffix = {name: value for name, value in preset_environ("staging").items() if name != "ENVIRONMENT_SUFFIX"}
+    assert read_settings(unset_suffix).environment_suffix == "staging"

@@ -44,14 +44,27 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     states = _definition(env_stack)["States"]
     assert list(states) == ["Plan", "Planned", "IngestChunks", "Finish", "Done", "RecordFailure", "FileFailed"]
     ingest = states["IngestChunks"]
-    assert ingest["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    # The S3 integration's ARN in the stack's partition (the data source's, a token here).
+    assert ingest["ItemReader"]["Resource"] == f"arn:{env_stack.stack.platform.context.partition}:states:::s3:getObject"
+    (partition,) = env_stack.document["data"]["aws_partition"]
+    machine = env_stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(env_stack)}")
+    assert (
+        f'"Resource" = "arn:${{data.aws_partition.{partition}.partition}}:states:::s3:getObject"'
+        in (machine["definition"])
+    )
     assert ingest["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
     assert ingest["ItemReader"]["Parameters"]["Key.$"] == "$.plan.manifest_key"
     assert ingest["MaxConcurrency"] == settings.max_concurrency
     assert ingest["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-    # The children's results stay out of the 256 KiB state: a marker each, replaced by one.
-    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"chunks_ingested": True}, "$.map")
-    assert ingest["ItemProcessor"]["States"]["IngestChunk"]["ResultSelector"] == {"done": True}
+    # The children's results go to S3 under the job's work prefix, never into the 256 KiB
+    # state (collected results count before ResultSelector): the state keeps the manifest.
+    spec = env_stack.stack.platform.ingestion.file_workflow_spec
+    assert ingest["ResultWriter"] == {
+        "Resource": f"arn:{spec.partition}:states:::s3:putObject",
+        "Parameters": {"Bucket": spec.bucket, "Prefix.$": "$.plan.results_prefix"},
+    }
+    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"results.$": "$.ResultWriterDetails"}, "$.map")
+    assert "ResultSelector" not in ingest["ItemProcessor"]["States"]["IngestChunk"]
     chunk = ingest["ItemProcessor"]["States"]["IngestChunk"]
     progress, throttled, others = chunk["Retry"]
     # Throttling retries as in the payment workflow, before the chunk's own attempts count.
@@ -162,3 +175,17 @@ def test_workflow_settings_are_checked_with_exact_messages(change: dict[str, Any
     with pytest.raises(ValueError) as raised:
         replace(config_for("dev").batch_workflow, **change)
     assert str(raised.value) == message
+
+
+def test_the_file_machine_may_write_its_map_results_only_under_the_work_prefix(dev: SynthesizedStack) -> None:
+    policy = dev.named("aws_iam_role_policy", "name", "batch-file-state-machine-policy-dev")
+    statements = {s["sid"]: s for s in dev.policy_document(policy["policy"])["statement"]}
+    writes = statements["WriteMapResults"]
+    assert writes["actions"] == ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    [resource] = writes["resources"]
+    assert (
+        resource.endswith(f"/{contract.BATCH_WORK_PREFIX}*")
+        and resource == statements["ReadChunkDescriptors"]["resources"][0]
+    )
+    assert statements["EncryptMapResults"]["actions"] == ["kms:GenerateDataKey"]
+    assert statements["EncryptMapResults"]["resources"] == statements["DecryptChunkDescriptors"]["resources"]

@@ -5,8 +5,8 @@ Two callers, one function:
 * S3 ObjectCreated on ``incoming/*.csv`` (asynchronous; a failed event lands in the ingest DLQ
   after Lambda's retries): start the batch-file execution named after the object version;
   a re-delivered event starts nothing.
-* The batch-file state machine, one task per step: ``{"step": "plan" | "chunk" | "finish" |
-  "fail", "file": ...}`` (``payment_core.batch_file.run_step``).
+* The batch-file state machine, one task per step: ``{"step": <contract.BATCH_FILE_STEPS>,
+  "file": ...}`` (``payment_core.batch.workflow.run_step``).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return {"jobs": [start(record) for record in event["Records"]]}
     result = run_step(event, runtime.batch_file_deps(), context.get_remaining_time_in_millis, utc_now)
-    if event.get("step") == "chunk":
+    if event.get("step") == contract.BATCH_STEP_CHUNK:
         runtime.count("BatchRowsQueued", int(result.get("queued", 0)))
         runtime.count("BatchRowsRejected", int(result.get("rejected", 0)))
     return result

@@ -1,6 +1,6 @@
 """Step Functions task: run one workflow step, named by the event's ``step``.
 
-Event: ``{"step": "validate"|"process"|"record"|"notify"|"compensate",
+Event: ``{"step": <one of contract.WORKFLOW_STEPS>,
 "payment_id": ..., "error"?: {"Error", "Cause"}}``. Returns ``{"payment_id", "status"}``.
 Domain errors propagate unchanged so Step Functions sees their class names
 (``PaymentRejected``, ``PaymentDeclined``, ``TransientProcessorError``).
@@ -49,15 +49,15 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
 runtime = WorkflowRuntime()
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
-    "validate": lambda event, payment_id: workflow.validate(
+    contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
         runtime.payment_repository(), runtime.environment().rules, payment_id
     ),
-    "process": lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
-    "record": lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
-    "notify": lambda event, payment_id: workflow.notify(
+    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
+    contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
+    contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
         runtime.payment_repository(), runtime.status_publisher(), payment_id
     ),
-    "compensate": lambda event, payment_id: workflow.compensate(
+    contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
         runtime.payment_repository(), payment_id, event.get("error")
     ),
 }
@@ -74,8 +74,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
-    if step == "record" and payment.status is PaymentStatus.SETTLED:
+    if step == contract.STEP_RECORD and payment.status is PaymentStatus.SETTLED:
         runtime.count(contract.PAYMENT_SETTLED_METRIC)
-    elif step == "compensate" and payment.status is PaymentStatus.FAILED:
+    elif step == contract.STEP_COMPENSATE and payment.status is PaymentStatus.FAILED:
         runtime.count(workflow.describe_failure(event.get("error"))[0])
     return workflow.state_of(payment)

@@ -14,6 +14,10 @@ from payment_core.payments.money import parse_amount, parse_currency
 from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import refuse_cardholder_data
 
+# The API model's limits too (lib/components/api.py): one constant each, in the contract.
+MAX_CUSTOMER_REF_LENGTH = contract.MAX_CUSTOMER_REF_LENGTH
+MAX_DESCRIPTION_LENGTH = contract.MAX_DESCRIPTION_LENGTH
+
 PAYMENT_FIELDS = ("merchant_id", "amount", "currency", "customer_ref")
 
 
@@ -84,12 +88,12 @@ def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentReq
     currency = parse_currency(data["currency"], rules.allowed_currencies)
     amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
     customer_ref = refuse_cardholder_data(
-        text_field(data["customer_ref"], "customer_ref", contract.CUSTOMER_REF_MAX_LENGTH), "customer_ref"
+        text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
     )
     description = None
     if "description" in data:
         description = refuse_cardholder_data(
-            text_field(data["description"], "description", contract.DESCRIPTION_MAX_LENGTH), "description"
+            text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
         )
     return PaymentRequest(
         merchant_id=merchant_id,

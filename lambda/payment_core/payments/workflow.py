@@ -22,9 +22,9 @@ MAX_REASON_LENGTH = 500
 _COMPENSATE_ATTEMPTS = 3
 
 _DONE_AFTER: dict[str, frozenset[PaymentStatus]] = {
-    "validate": frozenset({PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
-    "process": frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
-    "record": frozenset({PaymentStatus.SETTLED}),
+    contract.STEP_VALIDATE: frozenset({PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
+    contract.STEP_PROCESS: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
+    contract.STEP_RECORD: frozenset({PaymentStatus.SETTLED}),
 }
 
 
@@ -67,7 +67,7 @@ def rule_breach(payment: Payment, rules: BusinessRules) -> str | None:
 
 def validate(repository: PaymentRepository, rules: BusinessRules, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
-    if _already_done("validate", payment, PaymentStatus.PENDING):
+    if _already_done(contract.STEP_VALIDATE, payment, PaymentStatus.PENDING):
         return payment
     breach = rule_breach(payment, rules)
     if breach is not None:
@@ -77,7 +77,7 @@ def validate(repository: PaymentRepository, rules: BusinessRules, payment_id: st
 
 def process(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
-    if _already_done("process", payment, PaymentStatus.VALIDATED):
+    if _already_done(contract.STEP_PROCESS, payment, PaymentStatus.VALIDATED):
         return payment
     attempt = repository.record_processor_attempt(payment)
     authorization = processor.authorize(payment, attempt)
@@ -92,7 +92,7 @@ def process(repository: PaymentRepository, payment_id: str) -> Payment:
 
 def record(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
-    if _already_done("record", payment, PaymentStatus.AUTHORIZED):
+    if _already_done(contract.STEP_RECORD, payment, PaymentStatus.AUTHORIZED):
         return payment
     return repository.transition(payment, PaymentStatus.SETTLED, ACTOR)
 
