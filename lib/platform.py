@@ -83,7 +83,7 @@ class PaymentPlatform(Construct):
             context=context,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
-            dead_letter_queue=self.queues.dlq,
+            give_up_retention_days=self._config.queues.start_give_up_retention_days,
         )
 
     def _build_ingestion(self, context: PlatformContext) -> BatchIngestion:
@@ -123,7 +123,7 @@ class PaymentPlatform(Construct):
             context=context,
             settings=self._config.alarms,
             alarm_topic=self.queues.alarm_topic,
-            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.queues],
+            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.queues, self.storage],
         )
 
     @property

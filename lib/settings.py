@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lib.config import ENVIRONMENTS, CustomDomain, PlatformConfig, config_for
+from lib.config.subscribers import SUBSCRIBERS_VARIABLE, parse_subscribers
 from lib.naming import validate_suffix
 from lib.target import EmulatorTarget
 
@@ -113,7 +114,11 @@ def _custom_domain(environ: Mapping[str, str], config: PlatformConfig, region: s
 
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
-    config = config_for(environment)
+    preset = config_for(environment)
+    # Who is paged is the deploying environment's business (a CI variable per environment), not
+    # the repository's: an address committed here would page whoever owns it in every fork.
+    alarms = preset.alarms.for_deployment(parse_subscribers(environ.get(SUBSCRIBERS_VARIABLE, "")), environment)
+    config = replace(preset, alarms=alarms)
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
@@ -150,15 +155,21 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     )
 
 
-def preset_settings() -> dict[str, DeploymentSettings]:
-    """dev, staging and prod as CI deploys them (suffix = environment name), by environment; the
-    presets that require a custom domain get the example one (``EXAMPLE_CUSTOM_DOMAIN``)."""
-    return {env: read_settings(preset_environ(env)) for env in ENVIRONMENTS}
+# What tests, scans and benchmarks synthesize with as ALARM_SUBSCRIBERS (staging and prod refuse
+# none): names of a private network (.internal) that page nobody. A deploy sets its own.
+SYNTH_ONLY_SUBSCRIBERS = "payments-oncall@alerts.payments.internal https://pager.payments.internal/hooks/payments"
 
 
-def preset_environ(environment: str) -> dict[str, str]:
+def preset_settings(alarm_subscribers: str) -> dict[str, DeploymentSettings]:
+    """dev, staging and prod as CI deploys them (suffix = environment name), by environment, each
+    with ``alarm_subscribers`` as its ALARM_SUBSCRIBERS (a scan or a test says whom it would page);
+    the presets that require a custom domain get the example one (``EXAMPLE_CUSTOM_DOMAIN``)."""
+    return {env: read_settings(preset_environ(env, alarm_subscribers)) for env in ENVIRONMENTS}
+
+
+def preset_environ(environment: str, alarm_subscribers: str) -> dict[str, str]:
     """The variables ``preset_settings`` synthesizes ``environment`` with."""
-    environ = {"ENVIRONMENT": environment, "ENVIRONMENT_SUFFIX": environment}
+    environ = {"ENVIRONMENT": environment, "ENVIRONMENT_SUFFIX": environment, SUBSCRIBERS_VARIABLE: alarm_subscribers}
     if config_for(environment).edge.custom_domain_required:
         environ |= {name: value.format(environment=environment) for name, value in EXAMPLE_CUSTOM_DOMAIN.items()}
     return environ

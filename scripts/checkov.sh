@@ -46,11 +46,11 @@ import sys
 from cdktf import App
 
 from lib.account_stack import AccountStack
-from lib.settings import preset_settings
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from lib.tap_stack import synth_environments
 
 outdir, environments = sys.argv[1], sys.argv[2:]
-presets = preset_settings()
+presets = preset_settings(alarm_subscribers=SYNTH_ONLY_SUBSCRIBERS)
 app = App(outdir=outdir)
 synth_environments(app, {environment: presets[environment] for environment in environments})
 # The account stack (TapAccount) is the same for every environment: scanned once, as "account".

@@ -61,16 +61,21 @@ def key_schema(key: contract.KeySchema) -> list[dict[str, str]]:
 
 
 def create_table(
-    dynamodb: Any, variable: str, *, indexes: dict[str, contract.KeySchema] | None = None, **extra: Any
+    dynamodb: Any,
+    variable: str,
+    *,
+    indexes: dict[str, tuple[contract.KeySchema, str]] | None = None,
+    **extra: Any,
 ) -> None:
-    """The table the contract's ``variable`` names, keyed as the contract (and so the stack) keys it."""
+    """The table the contract's ``variable`` names, keyed as the contract (and so the stack) keys it;
+    ``indexes`` maps each GSI's name to its key and projection type."""
     key = contract.TABLE_KEYS[variable]
-    schemas = [key, *(indexes or {}).values()]
+    schemas = [key, *(index for index, _ in (indexes or {}).values())]
     attributes = dict.fromkeys((each.name, each.type) for schema in schemas for each in schema.attributes)
     if indexes:
         extra["GlobalSecondaryIndexes"] = [
-            {"IndexName": name, "KeySchema": key_schema(index), "Projection": {"ProjectionType": "ALL"}}
-            for name, index in indexes.items()
+            {"IndexName": name, "KeySchema": key_schema(index), "Projection": {"ProjectionType": projection}}
+            for name, (index, projection) in indexes.items()
         ]
     dynamodb.create_table(
         TableName=TABLES[variable],
@@ -85,7 +90,9 @@ def create_tables(dynamodb: Any) -> None:
     create_table(
         dynamodb,
         contract.PAYMENTS_TABLE_NAME,
-        indexes={contract.MERCHANT_TIME_INDEX: contract.MERCHANT_TIME_INDEX_KEY},
+        indexes={
+            contract.MERCHANT_TIME_INDEX: (contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION)
+        },
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )

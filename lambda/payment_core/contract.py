@@ -37,6 +37,7 @@ BATCH_CLAIMS_TABLE_NAME: Final = "BATCH_CLAIMS_TABLE_NAME"
 BATCH_STATE_MACHINE_ARN: Final = "BATCH_STATE_MACHINE_ARN"
 BATCH_RECORDS_PER_CHUNK: Final = "BATCH_RECORDS_PER_CHUNK"
 BATCH_TIME_RESERVE_MS: Final = "BATCH_TIME_RESERVE_MS"
+BATCH_RERUN_WINDOW_DAYS: Final = "BATCH_RERUN_WINDOW_DAYS"
 PAYMENT_QUEUE_URL: Final = "PAYMENT_QUEUE_URL"
 STATUS_TOPIC_ARN: Final = "STATUS_TOPIC_ARN"
 STATE_MACHINE_ARN: Final = "STATE_MACHINE_ARN"
@@ -74,6 +75,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         BLOCKED_MERCHANT_IDS,
+        # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
+        MERCHANTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (
@@ -82,6 +85,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BATCH_STATE_MACHINE_ARN,
         BATCH_RECORDS_PER_CHUNK,
         BATCH_TIME_RESERVE_MS,
+        BATCH_RERUN_WINDOW_DAYS,
         PAYMENT_QUEUE_URL,
         MERCHANTS_TABLE_NAME,
         MAX_PAYMENT_AMOUNT,
@@ -115,8 +119,15 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
 CREDENTIAL_HEADER: Final = "Authorization"
 
 # --- Tables -------------------------------------------------------------------------------
-# Payments GSI: keys MERCHANT_TIME_INDEX_KEY below, projection ALL.
+# Payments GSI: keys MERCHANT_TIME_INDEX_KEY below. Keys only: a listing reads the items from
+# the table (BatchGetItem), so the index holds no attribute a status change rewrites.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
+MERCHANT_TIME_INDEX_PROJECTION: Final = "KEYS_ONLY"
+
+# Batch claims table: the TTL attribute (epoch seconds) after which a claim has expired. The
+# stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
+# expired claim as absent until TTL deletes it.
+BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both
@@ -219,7 +230,7 @@ AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute
 BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
 BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
-# Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time. Projection ALL.
+# Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time.
 MERCHANT_TIME_INDEX_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("created_at", "S"))
 # Each table's key, by the variable that names the table.
 TABLE_KEYS: Final[dict[str, KeySchema]] = {

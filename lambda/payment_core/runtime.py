@@ -28,6 +28,7 @@ from payment_core.settings import FunctionEnvironment, FunctionVariables, read_e
 from payment_core.tracing import TRACED_MODULES
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import EventType
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
@@ -135,3 +136,24 @@ class FunctionRuntime(Generic[Environment]):
             return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
+
+    def partial_batch_handler(
+        self, event_type: EventType, record_handler: Callable[[Any], str]
+    ) -> Handler[dict[str, Any], dict[str, Any]]:
+        """The handler of an event source mapping that reports each record ``record_handler``
+        raised for in ``batchItemFailures`` (a partial batch response), so only those are retried."""
+        # Imported here: only the stream and queue consumers pay for loading the batch utility.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+
+        # A whole failed batch is still a partial response (every record listed), not an exception.
+        processor = BatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
+
+        @self.handler()
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return dict(
+                process_partial_response(
+                    event=event, record_handler=record_handler, processor=processor, context=context
+                )
+            )
+
+        return handler

@@ -216,6 +216,8 @@ class PaymentsApi(PlatformConstruct):
             contract.API,
             [
                 statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
+                # Listing reads the payments the keys-only index names (BatchGetItem).
+                statement("ReadListedPayments", ["dynamodb:BatchGetItem"], [payments.arn]),
                 statement(
                     "ListPaymentsByMerchantAndTime",
                     ["dynamodb:Query"],

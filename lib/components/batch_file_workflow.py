@@ -80,6 +80,9 @@ class BatchFileWorkflowSpec:
     # step retries it with many short jittered waits before its own retries count (the payment
     # workflow's policy, lib.components.workflow.THROTTLED_RETRY).
     throttled_retry: dict[str, Any]
+    # The execution's TimeoutSeconds (BatchWorkflowConfig.execution_timeout_seconds): past it the
+    # execution times out, which a Catch cannot see but the timed-out alarm does.
+    timeout_seconds: int
 
 
 def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
@@ -109,6 +112,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
     return {
         "Comment": "One execution per uploaded batch file version: plan, ingest chunks on a Distributed Map, report.",
         "StartAt": "Plan",
+        "TimeoutSeconds": spec.timeout_seconds,
         "States": {
             "Plan": {
                 **task(contract.BATCH_STEP_PLAN, {"execution.$": "$$.Execution.Name"}),
@@ -241,6 +245,7 @@ class BatchFileWorkflow(PlatformConstruct):
                 contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
                 contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
                 contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
+                contract.BATCH_RERUN_WINDOW_DAYS: str(workflow.rerun_window_days),
             },
             dead_letter_target_arn=self.file_dlq.arn,
         )
@@ -261,6 +266,9 @@ class BatchFileWorkflow(PlatformConstruct):
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,
             throttled_retry=THROTTLED_RETRY,
+            timeout_seconds=settings.execution_timeout_seconds(
+                self._context.function_sizing[contract.BATCH_INGEST].timeout_seconds
+            ),
         )
 
     def _build_file_state_machine(self, storage: Storage) -> SfnStateMachine:

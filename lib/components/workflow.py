@@ -162,6 +162,9 @@ class Workflow(PlatformConstruct):
                     [storage.payments_table.arn],
                 ),
                 statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                # Validate re-reads the merchant (MerchantDirectory.get): disabled after acceptance
+                # means rejected, not settled.
+                statement("ReadMerchantStatus", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
                 statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
                 # SNS encrypts with the CMK on the publisher's behalf.
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),

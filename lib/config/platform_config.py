@@ -19,7 +19,7 @@ from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
 from lib.config.edge import EdgeConfig
 from lib.config.functions import FunctionsConfig
-from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS
+from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
 from lib.config.queues import QueueConfig
 from lib.config.tables import TableConfig
@@ -62,7 +62,18 @@ class PlatformConfig:
         require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
         self._check_batch_workflow_fits_its_function()
         self._check_queue_fits_its_functions()
+        self._check_queue_age_alarm_fires_before_expiry()
         self._check_waf_lets_every_tier_reach_its_plan()
+
+    def _check_queue_age_alarm_fires_before_expiry(self) -> None:
+        # The queue-age alarm must fire while the on-call can still act: SQS expires the message
+        # at its retention, silently.
+        retention = self.queues.message_retention_seconds
+        require(
+            self.alarms.queue_oldest_message_age_seconds <= retention // 2,
+            "alarms.queue_oldest_message_age_seconds must be at most half of queues.message_retention_seconds "
+            f"({retention // 2}), got {self.alarms.queue_oldest_message_age_seconds}",
+        )
 
     def _check_waf_lets_every_tier_reach_its_plan(self) -> None:
         """WAF counts one merchant's requests together (its secret key; or one egress IP): its limit
@@ -94,6 +105,12 @@ class PlatformConfig:
             workflow.time_reserve_ms < ingest.timeout_seconds * 1000,
             "batch_workflow.time_reserve_ms must be below the batch_ingest timeout "
             f"({ingest.timeout_seconds * 1000} ms), got {workflow.time_reserve_ms}",
+        )
+        timeout = workflow.execution_timeout_seconds(ingest.timeout_seconds)
+        require(
+            timeout <= SFN_STANDARD_MAX_SECONDS,
+            f"batch_workflow.max_file_bytes {workflow.max_file_bytes} needs a batch execution timeout of {timeout} s "
+            f"at max_concurrency {workflow.max_concurrency}, above Step Functions' {SFN_STANDARD_MAX_SECONDS} s",
         )
 
     def _check_queue_fits_its_functions(self) -> None:

@@ -17,7 +17,6 @@ from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
 from lib.config.queues import QueueConfig
-from lib.config.subscribers import AlarmSubscriber
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
 
@@ -73,8 +72,9 @@ DEV = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
-        # Dev and PR stacks page nobody; `make demo` subscribes a queue to show delivery.
-        subscribers=(),
+        # Dev and PR stacks page nobody unless the deploy names someone; `make demo` subscribes
+        # a queue to show delivery.
+        subscribers_required=False,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "10000.00", "EUR": "10000.00", "GBP": "8000.00", "JPY": "1500000"},
@@ -144,8 +144,8 @@ STAGING = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
-        # The team's address (stays "pending confirmation" until someone confirms it).
-        subscribers=(AlarmSubscriber("email", "payments-alerts@example.com"),),
+        # Someone is paged: the deploy names whom (ALARM_SUBSCRIBERS), or synth refuses it.
+        subscribers_required=True,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "50000.00", "EUR": "50000.00", "GBP": "40000.00", "JPY": "7500000"},
@@ -212,11 +212,8 @@ PROD = PlatformConfig(
         api_5xx_threshold=1,
         api_p99_latency_ms=1_500,
         state_machine_failed_threshold=1,
-        # The on-call team's address and its paging webhook (both confirm their subscription).
-        subscribers=(
-            AlarmSubscriber("email", "payments-oncall@example.com"),
-            AlarmSubscriber("https", "https://pager.example.com/hooks/payments"),
-        ),
+        # The on-call team's address and its paging webhook, from the deploy (ALARM_SUBSCRIBERS).
+        subscribers_required=True,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "100000.00", "EUR": "100000.00", "GBP": "80000.00", "JPY": "15000000"},

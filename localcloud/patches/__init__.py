@@ -15,6 +15,7 @@ from localcloud.patches import (
     dynamodb_streams,
     lambda_account,
     lambda_runtime,
+    s3_bucket_metrics,
     s3_bucket_policy,
     s3_notifications,
     sqs_event_source,
@@ -52,6 +53,7 @@ def apply_all(state_dir: Path) -> None:
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()
+    s3_bucket_metrics.apply()
     terraform_fidelity.apply()
     xray_encryption.apply()
 

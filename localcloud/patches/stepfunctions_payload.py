@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from localcloud.stepfunctions_failures import task_failed
 from localcloud.stepfunctions_quotas import QUOTAS
 
 
@@ -60,34 +61,6 @@ def within_payload_limit(value: Any) -> bool:
 
 def data_limit_exceeded_cause(name: str) -> str:
     return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
-
-
-def _map_results_too_large(env: Any, state_name: str) -> Exception:
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
-    error_name = StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded)
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=error_name,
-            event_type=HistoryEventType.TaskFailed,
-            # moto's EventDetails is a total TypedDict of every kind of detail; an event carries one.
-            event_details=EventDetails(  # type: ignore[typeddict-item]
-                taskFailedEventDetails=TaskFailedEventDetails(
-                    error=error_name.error_name, cause=data_limit_exceeded_cause(state_name)
-                )
-            ),
-        )
-    )
 
 
 def apply() -> None:
@@ -119,7 +92,7 @@ def apply() -> None:
         # Without a ResultWriter the collected results are the state's result (top of the
         # stack), measured before ResultSelector and ResultPath are applied.
         if self.result_writer is None and env.stack and not within_payload_limit(env.stack[-1]):
-            raise _map_results_too_large(env, self.name)
+            raise task_failed(env, "StatesStatesDataLimitExceeded", data_limit_exceeded_cause(self.name))
 
     _eval_execution._localcloud_payload = True  # type: ignore[attr-defined]
     StateMap._eval_execution = _eval_execution  # type: ignore[method-assign]

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from localcloud.stepfunctions_failures import task_failed
+
 SUCCEEDED: Final = "SUCCEEDED"
 FAILED: Final = "FAILED"
 PENDING: Final = "PENDING"
@@ -182,34 +184,9 @@ def _write_results(env: Any, resource_runtime_part: Any, state_credentials: Any)
         s3.put_object(Bucket=bucket, Key=manifest_key, Body=_compact(manifest).encode("utf-8"))
     except (ClientError, BotoCoreError) as error:
         cause = f"Could not write the Map Run results to s3://{bucket}/{prefix}: {error}"
-        raise _result_writer_failed(env, cause) from error
+        raise task_failed(env, "StatesResultWriterFailed", cause) from error
     env.stack.append(
         {"MapRunArn": map_run_record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
-    )
-
-
-def _result_writer_failed(env: Any, cause: str) -> Exception:
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
-    error_name = StatesErrorName(typ=StatesErrorNameType.StatesResultWriterFailed)
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=error_name,
-            event_type=HistoryEventType.TaskFailed,
-            event_details=EventDetails(  # type: ignore[typeddict-item]
-                taskFailedEventDetails=TaskFailedEventDetails(error=error_name.error_name, cause=cause)
-            ),
-        )
     )
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from payment_core import contract
 
-from lib.settings import preset_settings
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from localcloud.patches.dynamodb_streams import RETRY_MAX_DELAY_SECONDS
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.deployment import StackDeployment
@@ -48,7 +48,11 @@ SETTLE_TIMEOUT_SECONDS = 900
 # The wait is bounded by its own progress: it ends early once no payment has become final for
 # longer than a failed message takes to come back (the queue's visibility timeout) plus the
 # stream poller's longest retry delay; a stuck payment then fails the test at once.
-STALLED_AFTER_SECONDS = preset_settings()["dev"].config.queues.visibility_timeout_seconds + RETRY_MAX_DELAY_SECONDS + 30
+STALLED_AFTER_SECONDS = (
+    preset_settings(SYNTH_ONLY_SUBSCRIBERS)["dev"].config.queues.visibility_timeout_seconds
+    + RETRY_MAX_DELAY_SECONDS
+    + 30
+)
 MERCHANT = "merchant-chaos"
 # Every rate the issue asks for, plus a few workflow-step timeouts.
 RATES = {

@@ -25,6 +25,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.ALLOWED_CURRENCIES: "USD",
     contract.BATCH_RECORDS_PER_CHUNK: "500",
     contract.BATCH_TIME_RESERVE_MS: "5000",
+    contract.BATCH_RERUN_WINDOW_DAYS: "90",
 }
 
 

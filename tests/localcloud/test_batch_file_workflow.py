@@ -30,36 +30,31 @@ from lib.lambda_sources import PACKAGE_DIR
 from localcloud import LocalCloud
 from localcloud.patches.stepfunctions_payload import payload_bytes
 from localcloud.stepfunctions_quotas import ROUTE
-from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads
+from tests.localcloud.conftest import create_items_table, create_python_function, execution_result, notify_of_uploads
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
 STEPS_HANDLER = """
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import boto3
 from payment_core import contract
-from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
-from payment_core.batch.jobs import BatchFiles, WorkLayout
-from payment_core.batch.ledger import BatchLedger
-from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.batch.workflow import BatchTables, run_step, wire_batch_file_deps
+from payment_core.batch.jobs import WorkLayout
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables
 
-s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
-layout = WorkLayout(os.environ["WORK_PREFIX"])
-deps = BatchFileDeps(
-    s3=s3,
-    files=BatchFiles(dynamodb, os.environ["JOBS_TABLE"]),
-    chunk_clients=ChunkClients(
-        s3,
-        sqs,
-        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"]),
-        MerchantDirectory(dynamodb, os.environ["MERCHANTS_TABLE"]),
-    ),
+deps = wire_batch_file_deps(
+    dynamodb=boto3.client("dynamodb"),
+    s3=boto3.client("s3"),
+    sqs=boto3.client("sqs"),
+    tables=BatchTables(os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"], os.environ["MERCHANTS_TABLE"]),
     rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
-    plan=PlanSettings(int(os.environ["RECORDS_PER_CHUNK"]), layout),
-    chunk=ChunkSettings(os.environ["QUEUE_URL"], layout, reserve_ms=1000),
+    records_per_chunk=int(os.environ["RECORDS_PER_CHUNK"]),
+    queue_url=os.environ["QUEUE_URL"],
+    reserve_ms=1000,
+    layout=WorkLayout(os.environ["WORK_PREFIX"]),
+    rerun_window=timedelta(days=90),
 )
 
 def handler(event, context):
@@ -132,6 +127,7 @@ class Platform:
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
             file_failed_error="BatchFileFailed",
+            timeout_seconds=600,
             throttled_retry={
                 "ErrorEquals": ["Lambda.TooManyRequestsException"],
                 "IntervalSeconds": 1,
@@ -311,10 +307,7 @@ def test_a_file_whose_map_results_outgrow_the_payload_limit_completes_through_th
         started = sfn.start_execution(
             stateMachineArn=machine, name=batch_file.job_id, input=json.dumps(batch_file.to_input())
         )
-        deadline = time.monotonic() + 180
-        while (described := sfn.describe_execution(executionArn=started["executionArn"]))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "execution still running"
-            time.sleep(0.5)
+        described = execution_result(sfn, started["executionArn"], timeout=180)
         assert (described["status"], described["error"]) == ("FAILED", "BatchFileFailed")
         failed = platform.job(batch_file.job_id)
         assert (failed["state"], failed["error"], failed["chunks_done"]) == ("FAILED", "States.DataLimitExceeded", "40")

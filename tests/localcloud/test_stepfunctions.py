@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.localcloud.conftest import execution_result
+
 WORKFLOW_HANDLER = """
 import os
 
@@ -93,13 +95,7 @@ def state_machine(
 def run(aws: Callable[[str], Any], machine: str, payload: dict[str, Any]) -> dict[str, Any]:
     sfn = aws("stepfunctions")
     execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.25)
-    pytest.fail("execution still running after 30s")
+    return execution_result(sfn, execution["executionArn"], timeout=30)
 
 
 def test_validate_state_machine_definition_answers(aws: Callable[[str], Any], unique: str) -> None:

@@ -10,7 +10,6 @@ with a ``ResultWriter`` the same Map succeeds and its results are in S3 as AWS l
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -21,19 +20,14 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.patches.stepfunctions_payload import payload_bytes
 from localcloud.stepfunctions_quotas import AWS_PAYLOAD_LIMIT_BYTES, ROUTE
+from tests.localcloud.conftest import execution_result
 
 LIMIT = AWS_PAYLOAD_LIMIT_BYTES
 
 
 def finished(sfn: Any, machine_arn: str, payload: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
     execution = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(payload or {}))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.2)
-    pytest.fail(f"execution still running after {timeout}s")
+    return execution_result(sfn, execution["executionArn"], timeout)
 
 
 @pytest.fixture
@@ -233,6 +227,19 @@ def test_failed_children_go_to_the_failed_file(
     assert (failed["Status"], failed["Error"], failed["Cause"]) == ("FAILED", "BadItem", "refused")
     assert json.loads(failed["Input"]) == {"pad": "bad"} and "Output" not in failed
     assert json.loads(succeeded["Output"]) == {"pad": "good"}
+
+
+def test_a_result_writer_that_cannot_write_fails_the_state_with_result_writer_failed(
+    run: Callable[..., dict[str, Any]], unique: str
+) -> None:
+    bucket = f"missing-{unique}"  # never created: S3 refuses every put
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": bucket, "Prefix": "out"}}
+    described = run(map_machine(map_state(100, ResultWriter=writer)), ITEMS)
+
+    assert described["status"] == "SUCCEEDED"  # caught by the Map's Catch
+    error = json.loads(described["output"])["error"]
+    assert error["Error"] == "States.ResultWriterFailed"
+    assert error["Cause"].startswith(f"Could not write the Map Run results to s3://{bucket}/out/: ")
 
 
 def post_quotas(cloud: LocalCloud, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from localcloud.stepfunctions_quotas import ROUTE, BucketQuota, QuotaConfigError, StepFunctionsQuotas, TokenBucket
-from tests.localcloud.conftest import clients, wait_for
+from tests.localcloud.conftest import clients, execution_result, wait_for
 
 HANDLER = "def handler(event, context):\n    return {'ran': True}\n"
 
@@ -53,12 +53,7 @@ def test_a_throttled_step_is_retried_with_capped_jittered_backoff_then_caught(
     )
     started = time.monotonic()
     execution = aws("stepfunctions").start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
-
-    def finished() -> Any:
-        described = aws("stepfunctions").describe_execution(executionArn=execution["executionArn"])
-        return described if described["status"] != "RUNNING" else None
-
-    described = wait_for(finished, timeout=30)
+    described = execution_result(aws("stepfunctions"), execution["executionArn"], timeout=30)
     elapsed = time.monotonic() - started
 
     assert described["status"] == "SUCCEEDED"

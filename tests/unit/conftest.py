@@ -29,13 +29,18 @@ def synthesize_all() -> dict[str, SynthesizedStack]:
     fixtures gets its own fixture definitions, and would otherwise synthesize everything again."""
     from cdktf import Testing
 
-    from lib.settings import preset_settings, read_settings
+    from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings, read_settings
     from lib.tap_stack import synth_environments
     from localcloud.provider import provider_overrides
 
-    environments = preset_settings()
+    environments = preset_settings(alarm_subscribers=SYNTH_ONLY_SUBSCRIBERS)
     environments["local"] = read_settings(
-        {"ENVIRONMENT": "dev", "ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT}
+        {
+            "ENVIRONMENT": "dev",
+            "ENVIRONMENT_SUFFIX": "local",
+            "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT,
+            "ALARM_SUBSCRIBERS": SYNTH_ONLY_SUBSCRIBERS,
+        }
     )
     app = Testing.app()
     stacks = synth_environments(app, environments, emulator_provider=provider_overrides)
@@ -53,9 +58,9 @@ def _write_for_checkov(out: Path, app: App, synthesized: dict[str, SynthesizedSt
 
     from lib.account_stack import AccountStack
     from lib.config import ENVIRONMENTS
-    from lib.settings import preset_settings
+    from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 
-    account = AccountStack(app, settings=preset_settings()[ENVIRONMENTS[0]])
+    account = AccountStack(app, settings=preset_settings(SYNTH_ONLY_SUBSCRIBERS)[ENVIRONMENTS[0]])
     texts = {stack.stack.node.id: stack.text for name, stack in synthesized.items() if name in ENVIRONMENTS}
     texts[account.node.id] = Testing.synth(account)
     for stack_name, text in texts.items():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lib.config import CustomDomain, config_for
+from lib.config import AlarmSubscriber, CustomDomain, config_for
 from lib.settings import StateBackend, read_settings
 from lib.target import EmulatorTarget
 
@@ -34,6 +35,7 @@ def test_full_environment_is_read() -> None:
         {
             "ENVIRONMENT": "prod",
             "ENVIRONMENT_SUFFIX": "pr42",
+            "ALARM_SUBSCRIBERS": "payments-oncall@alerts.payments.internal",
             "AWS_REGION": "eu-west-1",
             "TERRAFORM_STATE_BUCKET": "tf-state.example",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
@@ -58,7 +60,9 @@ def test_full_environment_is_read() -> None:
     }
     assert settings.emulator == EmulatorTarget("http://127.0.0.1:5000")
     assert settings.custom_domain == CustomDomain("api.pay.example.com", EU_CERTIFICATE)
-    assert settings.config == config_for("prod")  # the target is not part of the preset
+    # The target is not part of the preset; whom alarms page is the deploy's (ALARM_SUBSCRIBERS).
+    assert settings.config.alarms.subscribers == (AlarmSubscriber("email", "payments-oncall@alerts.payments.internal"),)
+    assert replace(settings.config, alarms=config_for("prod").alarms) == config_for("prod")
 
 
 def test_dev_may_opt_into_a_custom_domain() -> None:
@@ -94,12 +98,16 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
             "endpoint_url must look like http://host:port, got 'localhost:4566'",
         ),
         (
-            {"ENVIRONMENT": "staging"},
+            {"ENVIRONMENT": "staging", "ALARM_SUBSCRIBERS": "oncall@payments.internal"},
             "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set: the staging preset serves the API only on a "
             "custom domain with TLS 1.2 (edge.custom_domain_required)",
         ),
         (
-            {"ENVIRONMENT": "prod", "API_DOMAIN_NAME": "api.pay.example.com"},
+            {
+                "ENVIRONMENT": "prod",
+                "ALARM_SUBSCRIBERS": "oncall@payments.internal",
+                "API_DOMAIN_NAME": "api.pay.example.com",
+            },
             "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set together, API_CERTIFICATE_ARN is missing",
         ),
         (

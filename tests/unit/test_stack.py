@@ -160,7 +160,7 @@ def test_s3_backend_with_ci_tags_when_configured() -> None:
 
     settings = read_settings(
         {
-            **preset_environ("staging"),
+            **preset_environ("staging", "payments-oncall@alerts.payments.internal"),
             "ENVIRONMENT_SUFFIX": "pr7",
             "TERRAFORM_STATE_BUCKET": "tf-state",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from payment_core import contract
 from payment_core.batch.jobs import FAILED
 from payment_core.payments.models import format_timestamp
 from payment_core.payments.repository import from_attributes, to_attributes
@@ -86,10 +87,14 @@ def chunk_record_id(batch_job_id: str, index: int) -> str:
 
 
 class BatchLedger:
-    def __init__(self, client: DynamoDBClient, jobs_table: str, claims_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, jobs_table: str, claims_table: str, *, rerun_window: timedelta) -> None:
         self._client = client
         self._jobs = jobs_table
         self._claims = claims_table
+        # A claim expires (the table's TTL, contract.BATCH_CLAIM_EXPIRES_AT) once no re-run of its
+        # file can come: past it a row is no longer reported as a duplicate, and the queue
+        # consumer's conditional put on payment_id still creates each payment once.
+        self._rerun_window = rerun_window
 
     # --- claims -----------------------------------------------------------------------------
     def claim(
@@ -161,9 +166,14 @@ class BatchLedger:
                     "key": key,
                     "chunk": chunk,
                     "claimed_at": format_timestamp(now),
+                    contract.BATCH_CLAIM_EXPIRES_AT: int((now + self._rerun_window).timestamp()),
                 }
             ),
-            "ConditionExpression": "attribute_not_exists(payment_id)",
+            # TTL deletes an expired item only eventually (typically within days): until then
+            # the item is still there, and expired counts as absent.
+            "ConditionExpression": "attribute_not_exists(payment_id) OR #expires < :now",
+            "ExpressionAttributeNames": {"#expires": contract.BATCH_CLAIM_EXPIRES_AT},
+            "ExpressionAttributeValues": {":now": {"N": str(int(now.timestamp()))}},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
 

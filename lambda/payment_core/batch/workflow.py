@@ -22,7 +22,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_plus
 
@@ -50,6 +50,7 @@ from payment_core.rules import BusinessRules
 from payment_core.tenancy.merchants import MerchantDirectory
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
@@ -245,6 +246,45 @@ class BatchFileDeps:
     rules: BusinessRules
     plan: PlanSettings
     chunk: ChunkSettings
+
+
+@dataclass(frozen=True)
+class BatchTables:
+    """The tables the steps use: the files' jobs, the rows' claims, the merchants."""
+
+    jobs: str
+    claims: str
+    merchants: str
+
+
+def wire_batch_file_deps(
+    *,
+    dynamodb: DynamoDBClient,
+    s3: S3Client,
+    sqs: SQSClient,
+    tables: BatchTables,
+    rules: BusinessRules,
+    records_per_chunk: int,
+    queue_url: str,
+    reserve_ms: int,
+    layout: WorkLayout,
+    rerun_window: timedelta,
+) -> BatchFileDeps:
+    """The steps' dependencies on these clients and tables, as the handler and its tests build them."""
+    return BatchFileDeps(
+        s3=s3,
+        files=BatchFiles(dynamodb, tables.jobs),
+        # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
+        chunk_clients=ChunkClients(
+            s3,
+            sqs,
+            BatchLedger(dynamodb, tables.jobs, tables.claims, rerun_window=rerun_window),
+            MerchantDirectory(dynamodb, tables.merchants),
+        ),
+        rules=rules,
+        plan=PlanSettings(records_per_chunk, layout),
+        chunk=ChunkSettings(queue_url, layout, reserve_ms),
+    )
 
 
 def batch_file_from_s3_record(record: dict[str, Any]) -> BatchFile:

@@ -25,15 +25,17 @@ from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.runtime import Cached
 from payment_core.settings import reads, variable
+from payment_core.tenancy.merchants import MerchantDirectory
 
 
 @dataclass(frozen=True)
 class WorkflowEnvironment(PaymentsEnvironment):
-    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants;
-    Notify publishes to the status topic."""
+    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants
+    and merchants no longer active (the merchants table); Notify publishes to the status topic."""
 
     rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
     status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
+    merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
 
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
@@ -44,13 +46,16 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
         self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
             lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
         )
+        self.merchants: Cached[MerchantDirectory] = self.cached(
+            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
+        )
 
 
 runtime = WorkflowRuntime()
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
-        runtime.payment_repository(), runtime.environment().rules, payment_id
+        runtime.payment_repository(), runtime.environment().rules, runtime.merchants(), payment_id
     ),
     contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
     contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),

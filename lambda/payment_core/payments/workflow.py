@@ -32,6 +32,10 @@ class StatusPublisher(Protocol):
     def publish(self, payment: Payment) -> str: ...
 
 
+class MerchantStatus(Protocol):
+    def is_active(self, merchant_id: str) -> bool: ...
+
+
 def state_of(payment: Payment) -> dict[str, Any]:
     """What each step hands back to the state machine."""
     return {"payment_id": payment.payment_id, "status": payment.status.value}
@@ -65,11 +69,17 @@ def rule_breach(payment: Payment, rules: BusinessRules) -> str | None:
     return None
 
 
-def validate(repository: PaymentRepository, rules: BusinessRules, payment_id: str) -> Payment:
+def validate(
+    repository: PaymentRepository, rules: BusinessRules, merchants: MerchantStatus, payment_id: str
+) -> Payment:
+    """PENDING -> VALIDATED, or PaymentRejected: a rule breach, or a merchant that is no longer
+    active (disabled after the payment was accepted: the status is read now, strongly consistent)."""
     payment = _load(repository, payment_id)
     if _already_done(contract.STEP_VALIDATE, payment, PaymentStatus.PENDING):
         return payment
     breach = rule_breach(payment, rules)
+    if breach is None and not merchants.is_active(payment.merchant_id):
+        breach = f"merchant {payment.merchant_id} is not active"
     if breach is not None:
         raise PaymentRejected(breach)
     return repository.transition(payment, PaymentStatus.VALIDATED, ACTOR)
