@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'request':34} {'payment_id':38} {'answer':24} final")
         for row in api_rows:
             print(f"  {row.scenario.label:34} {row.payment_id or '-':38} {row.answer:24} {row.final}")
-        print("\nMerchants as tenants (each request with the merchant's own API key)")
+        print("\nMerchants as tenants (each request with one of the merchant's own secret keys)")
         for check in tenant_checks:
             print(f"  {check.label:34} {check.answer:40} {'ok' if check.ok else 'NOT OK'}")
         print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from payment_core import contract
+
 
 @dataclass(frozen=True)
 class GatewayAnswer:
@@ -32,9 +34,14 @@ GATEWAY_ANSWERS: Final = MappingProxyType(
         "BAD_REQUEST_PARAMETERS": GatewayAnswer(
             "invalid_request", "a required request parameter is missing (Idempotency-Key header on POST)"
         ),
-        "UNAUTHORIZED": GatewayAnswer("unauthorized", "send your merchant API key in the x-api-key header"),
-        "ACCESS_DENIED": GatewayAnswer("forbidden", "this API key is not valid or its merchant is disabled"),
-        "INVALID_API_KEY": GatewayAnswer("forbidden", "this API key is not valid or its merchant is disabled"),
+        "UNAUTHORIZED": GatewayAnswer(
+            "unauthorized", f"send your merchant secret key as {contract.CREDENTIAL_HEADER}: Bearer sk_..."
+        ),
+        "ACCESS_DENIED": GatewayAnswer(
+            "forbidden", "this secret key is not valid (unknown, revoked or expired) or its merchant is disabled"
+        ),
+        # With the key source AUTHORIZER, only a merchant whose metering key left its usage plan.
+        "INVALID_API_KEY": GatewayAnswer("forbidden", "this merchant has no usage plan on this API"),
         "THROTTLED": GatewayAnswer("throttled", "too many requests; retry with exponential backoff"),
         "QUOTA_EXCEEDED": GatewayAnswer("quota_exceeded", "the merchant's request quota for the period is used up"),
         "WAF_FILTERED": GatewayAnswer("blocked", "the request was blocked by the web application firewall"),

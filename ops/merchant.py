@@ -1,13 +1,19 @@
-"""Onboard or revoke a merchant on a deployed stack, given that stack's outputs.
+"""Onboard a merchant, rotate or revoke its secret keys, or disable it, on a deployed stack.
 
 ``python -m ops.merchant --merchant <id> --outputs <file> [--stack <name>] [--endpoint <url>]
-[--region <region>] [--tier <tier>] [--disable]`` prints one JSON line:
+[--region <region>] [--tier <tier>] [--rotate | --revoke <key id>|all | --disable]
+[--overlap-hours <h>] [--expires-days <d>]`` prints one JSON line:
 
-* onboarding: creates the merchant's API Gateway API key (a random 40-character value),
-  puts it in the usage plan of the merchant's tier (API Gateway throttles and meters each
-  merchant on its own key), and writes the merchant and the key's SHA-256 to the merchants
-  table; prints ``{"merchant_id", "tier", "status": "ACTIVE", "api_key", "api_key_id"}``.
-  The key is shown once, here; the platform keeps only its digest.
+* onboarding: creates the merchant's API Gateway API key (a metering identifier in the usage
+  plan of its tier: API Gateway throttles and meters each merchant on it, and it authenticates
+  nothing) and its first secret key (``sk_...``, valid ``--expires-days``), and writes the
+  merchant, the key's SHA-256 and the metering id to the merchants table; prints
+  ``{"merchant_id", "tier", "status": "ACTIVE", "secret_key", "key_id", "api_key_id", "expires_at"}``. The
+  secret key is shown once, here; the platform keeps only its digest.
+* ``--rotate``: a new secret key, printed once; the merchant's other live keys stay valid for
+  ``--overlap-hours`` more, then are refused. A merchant onboarded before secret keys gets its
+  first one this way (its API key's value becomes its metering id; see docs/operations.md).
+* ``--revoke <key id>`` or ``--revoke all``: refused from the next request on.
 * ``--disable``: marks the merchant DISABLED (the authorizer refuses it on its next request)
   and disables its API key; prints ``{"merchant_id", "status": "DISABLED", ...}``.
 
@@ -25,137 +31,83 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import secrets
 import string
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from payment_core.payments.models import format_timestamp, utc_now
 from payment_core.tenancy.merchants import (
-    MerchantDirectory,
+    ConcurrentChange,
+    Merchant,
     MerchantExists,
     MerchantStatus,
+    SecretKeyRefused,
     UnknownMerchant,
     valid_merchant_id,
 )
+from payment_core.tenancy.secret_keys import SecretKey, new_key_id, new_secret_key, secret_digest
 
-_INVOKE_URL = re.compile(r"^https?://(?P<api_id>[^.]+)\.execute-api\.(?P<region>[^.]+)\.[^/]+/(?P<stage>[^/]+)/?$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+from ops.stack_target import OnboardingError, Target, read_outputs
+
 API_KEY_ALPHABET = string.ascii_letters + string.digits
-API_KEY_LENGTH = 40  # ~238 bits; API Gateway wants at least 20 characters
-
-
-class OnboardingError(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Static credentials for an endpoint that needs no real ones (the local emulator)."""
-
-    access_key_id: str
-    secret_access_key: str
+API_KEY_LENGTH = 40  # API Gateway wants at least 20 characters; random so two merchants never share one
+# How long a rotated-out secret key still authenticates, and how long any secret key lives.
+DEFAULT_OVERLAP_HOURS = 24
+MAX_OVERLAP_HOURS = 30 * 24
+DEFAULT_EXPIRES_DAYS = 365
+MAX_EXPIRES_DAYS = 2 * 365
 
 
 @dataclass(frozen=True)
-class Target:
-    """A deployed stack: what its outputs say, and where and how to reach its AWS APIs."""
+class KeyPolicy:
+    """How long a new secret key lives and how long the keys it replaces stay valid."""
 
-    outputs: Mapping[str, Any]
-    endpoint: str | None = None  # None: AWS's own endpoints
-    region_name: str | None = None  # None: the region the api_endpoint_url output names
-    credentials: Credentials | None = None  # None: boto3's default chain
+    expires_days: int = DEFAULT_EXPIRES_DAYS
+    overlap_hours: int = DEFAULT_OVERLAP_HOURS
 
     def __post_init__(self) -> None:
-        if self.endpoint is not None:
-            parts = urlsplit(self.endpoint)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise OnboardingError(
-                    f"endpoint must be an http(s) URL such as http://127.0.0.1:4566, got {self.endpoint!r}"
-                )
-        if self.region_name is not None and not _REGION.match(self.region_name):
-            raise OnboardingError(f"region must be an AWS region such as eu-west-1, got {self.region_name!r}")
+        if not 1 <= self.expires_days <= MAX_EXPIRES_DAYS:
+            raise OnboardingError(f"expires-days must be 1 to {MAX_EXPIRES_DAYS}, got {self.expires_days}")
+        if not 0 <= self.overlap_hours <= MAX_OVERLAP_HOURS:
+            raise OnboardingError(f"overlap-hours must be 0 to {MAX_OVERLAP_HOURS}, got {self.overlap_hours}")
+        if self.overlap_hours >= self.expires_days * 24:
+            raise OnboardingError(
+                f"overlap-hours ({self.overlap_hours}) must be shorter than a key's life"
+                f" (expires-days {self.expires_days})"
+            )
 
-    @property
-    def region(self) -> str:
-        return self.region_name or self._invoke_url().group("region")
-
-    def api_and_stage(self) -> tuple[str, str]:
-        """The REST API's id and its stage, as the invoke URL names them (what a request is routed by)."""
-        invoke_url = self._invoke_url()
-        return invoke_url.group("api_id"), invoke_url.group("stage")
-
-    def _invoke_url(self) -> re.Match[str]:
-        match = _INVOKE_URL.match(str(self.outputs.get("api_endpoint_url", "")))
-        if match is None:
-            raise OnboardingError(f"unexpected api_endpoint_url: {self.outputs.get('api_endpoint_url')!r}")
-        return match
-
-    def client(self, service: str) -> Any:
-        keys = (
-            {}
-            if self.credentials is None
-            else {
-                "aws_access_key_id": self.credentials.access_key_id,
-                "aws_secret_access_key": self.credentials.secret_access_key,
-            }
-        )
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **keys)  # type: ignore[call-overload]
-
-    def output(self, name: str) -> Any:
-        if name not in self.outputs:
-            raise OnboardingError(f"the stack has no output {name!r} (deployed before merchants existed?)")
-        return self.outputs[name]
-
-    def directory(self) -> MerchantDirectory:
-        return MerchantDirectory(self.client("dynamodb"), str(self.output("merchants_table_name")))
-
-    def usage_plans(self) -> dict[str, str]:
-        plans = self.output("merchant_usage_plan_ids")
-        return dict(json.loads(plans) if isinstance(plans, str) else plans)
-
-
-def read_outputs(path: Path, stack: str | None = None) -> dict[str, Any]:
-    """The outputs of one stack from a cdktf ``--outputs-file`` (``{stack: {name: value}}``, one
-    entry per deployed stack: ``make deploy`` writes ``TapAccount``'s beside the environment's),
-    ``terraform output -json`` (``{name: {"value": ...}}``) or a flat ``{name: value}``.
-
-    Without ``stack``, a cdktf file's stack is the one with an ``api_endpoint_url`` output."""
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError as missing:
-        raise OnboardingError(f"outputs file {path} does not exist") from missing
-    except json.JSONDecodeError as error:
-        raise OnboardingError(f"outputs file {path} is not JSON: {error}") from error
-    if not isinstance(raw, dict):
-        raise OnboardingError(f"outputs file {path} is not a JSON object")
-    stacks = {name: value for name, value in raw.items() if isinstance(value, dict) and "value" not in value}
-    if stack is not None:
-        if stack not in stacks:
-            raise OnboardingError(f"outputs file {path} has no stack {stack!r}; it has {', '.join(sorted(stacks))}")
-        raw = stacks[stack]
-    elif stacks and len(stacks) == len(raw):
-        platforms = sorted(name for name, outputs in stacks.items() if "api_endpoint_url" in outputs)
-        if len(platforms) != 1:
-            found = ", ".join(platforms) or "none"
-            raise OnboardingError(f"outputs file {path}: give --stack, stacks with an api_endpoint_url: {found}")
-        raw = stacks[platforms[0]]
-    return {
-        name: (value["value"] if isinstance(value, dict) and "value" in value else value) for name, value in raw.items()
-    }
+    def new_key(self, now: datetime) -> tuple[str, SecretKey]:
+        """A new secret key (shown once) and what the table keeps of it."""
+        secret = new_secret_key()
+        key = SecretKey(new_key_id(), secret_digest(secret), now, now + timedelta(days=self.expires_days))
+        return secret, key
 
 
 def new_api_key_value() -> str:
     return "".join(secrets.choice(API_KEY_ALPHABET) for _ in range(API_KEY_LENGTH))
 
 
-def onboard(target: Target, merchant_id: str, tier: str | None = None) -> dict[str, str]:
+def _issued(merchant: Merchant, secret: str, key: SecretKey) -> dict[str, str]:
+    return {
+        "merchant_id": merchant.merchant_id,
+        "tier": merchant.tier,
+        "status": merchant.status.value,
+        "secret_key": secret,
+        "key_id": key.key_id,
+        "api_key_id": merchant.api_key_id,
+        "expires_at": format_timestamp(key.expires_at),
+    }
+
+
+def onboard(
+    target: Target, merchant_id: str, tier: str | None = None, policy: KeyPolicy | None = None
+) -> dict[str, str]:
     if not valid_merchant_id(merchant_id):
         raise OnboardingError("merchant id must be 1-64 letters, digits, '_' or '-'")
     plans = target.usage_plans()
@@ -166,28 +118,68 @@ def onboard(target: Target, merchant_id: str, tier: str | None = None) -> dict[s
     if directory.get(merchant_id) is not None:
         raise OnboardingError(f"merchant {merchant_id} already exists")
     apigw = target.client("apigateway")
-    value = new_api_key_value()
+    usage_key = new_api_key_value()
     key = apigw.create_api_key(
         name=f"merchant-{merchant_id}-{plans[chosen]}",
-        description=f"credential of merchant {merchant_id}",
+        description=f"metering identifier of merchant {merchant_id} (authenticates nothing)",
         enabled=True,
-        value=value,
+        value=usage_key,
         tags={"merchant_id": merchant_id},
     )
+    secret, first_key = (policy or KeyPolicy()).new_key(utc_now())
     try:
         apigw.create_usage_plan_key(usagePlanId=plans[chosen], keyId=key["id"], keyType="API_KEY")
-        directory.onboard(merchant_id, chosen, value, key["id"])
+        merchant = directory.onboard(merchant_id, chosen, usage_key, str(key["id"]), first_key)
     except Exception as error:
-        apigw.delete_api_key(apiKey=key["id"])  # no orphan credential
+        apigw.delete_api_key(apiKey=key["id"])  # no orphan metering key
         if isinstance(error, MerchantExists):
             raise OnboardingError(f"merchant {merchant_id} already exists") from error
         raise
+    return _issued(merchant, secret, first_key)
+
+
+def rotate(target: Target, merchant_id: str, policy: KeyPolicy | None = None) -> dict[str, str]:
+    """A new secret key; the merchant's other live keys stay valid for the overlap."""
+    policy = policy or KeyPolicy()
+    directory = target.directory()
+    merchant = directory.get(merchant_id)
+    if merchant is None:
+        raise OnboardingError(f"merchant {merchant_id} does not exist")
+    # Onboarded before secret keys: its API key's value becomes its metering identifier (read
+    # once here, where the operator may read API Gateway; it authenticates nothing any more).
+    usage_key = None
+    if not merchant.usage_key:
+        found = target.client("apigateway").get_api_key(apiKey=merchant.api_key_id, includeValue=True)
+        usage_key = str(found["value"])
+    secret, key = policy.new_key(utc_now())
+    try:
+        rotated = directory.rotate(merchant_id, key, timedelta(hours=policy.overlap_hours), usage_key)
+    except SecretKeyRefused as error:
+        raise OnboardingError(str(error)) from error
+    except ConcurrentChange as error:
+        raise OnboardingError(f"merchant {merchant_id} changed while rotating: run it again") from error
+    return _issued(rotated, secret, key) | {"previous_keys_valid_until": _previous_valid_until(rotated, key)}
+
+
+def _previous_valid_until(merchant: Merchant, new_key: SecretKey) -> str:
+    ends = [k.retires_at for k in merchant.secret_keys if k.key_id != new_key.key_id and k.retires_at is not None]
+    return format_timestamp(max(ends)) if ends else ""
+
+
+def revoke(target: Target, merchant_id: str, key_id: str) -> dict[str, Any]:
+    """Revoke one secret key, or every one with ``key_id`` ``all``."""
+    try:
+        merchant = target.directory().revoke(merchant_id, None if key_id == "all" else key_id, utc_now())
+    except UnknownMerchant as error:
+        raise OnboardingError(f"merchant {merchant_id} does not exist") from error
+    except SecretKeyRefused as error:
+        raise OnboardingError(str(error)) from error
+    except ConcurrentChange as error:
+        raise OnboardingError(f"merchant {merchant_id} changed while revoking: run it again") from error
     return {
         "merchant_id": merchant_id,
-        "tier": chosen,
-        "status": MerchantStatus.ACTIVE.value,
-        "api_key": value,
-        "api_key_id": str(key["id"]),
+        "status": merchant.status.value,
+        "secret_keys": [key.public() for key in merchant.secret_keys],
     }
 
 
@@ -213,15 +205,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--merchant", required=True)
     parser.add_argument("--tier", default=None, help="usage-plan tier (default: standard, else the first by name)")
-    parser.add_argument("--disable", action="store_true", help="revoke the merchant and its API key")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--disable", action="store_true", help="disable the merchant (every key refused)")
+    action.add_argument("--rotate", action="store_true", help="issue a new secret key (printed once)")
+    action.add_argument("--revoke", metavar="KEY_ID", default=None, help="revoke one secret key, or 'all'")
+    parser.add_argument("--overlap-hours", type=int, default=DEFAULT_OVERLAP_HOURS, help="rotated-out keys stay valid")
+    parser.add_argument("--expires-days", type=int, default=DEFAULT_EXPIRES_DAYS, help="a new secret key's life")
     parser.add_argument("--outputs", type=Path, required=True, help="the stack's outputs (cdktf --outputs-file, ...)")
     parser.add_argument("--stack", default=None, help="the stack in a cdktf outputs file holding several")
     parser.add_argument("--endpoint", default=None, help="AWS-compatible endpoint URL (default: AWS)")
     parser.add_argument("--region", default=None, help="AWS region (default: the api_endpoint_url's)")
     args = parser.parse_args(argv)
     try:
+        policy = KeyPolicy(expires_days=args.expires_days, overlap_hours=args.overlap_hours)
         target = Target(read_outputs(args.outputs, args.stack), args.endpoint, args.region)
-        line = disable(target, args.merchant) if args.disable else onboard(target, args.merchant, args.tier)
+        line: Mapping[str, Any]
+        if args.disable:
+            line = disable(target, args.merchant)
+        elif args.rotate:
+            line = rotate(target, args.merchant, policy)
+        elif args.revoke is not None:
+            line = revoke(target, args.merchant, args.revoke)
+        else:
+            line = onboard(target, args.merchant, args.tier, policy)
     except (OnboardingError, ClientError, BotoCoreError) as error:
         # AWS's refusal (no such table in that region, no credentials...) as the command's error line.
         print(json.dumps({"error": str(error), "merchant_id": args.merchant}))

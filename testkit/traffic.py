@@ -16,7 +16,8 @@ from payment_core import contract
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
-from ops.merchant import Credentials, Target, onboard
+from ops.merchant import onboard
+from ops.stack_target import Credentials, Target
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
 # BatchGetItem's limit: "up to 100 items" per request (DynamoDB API reference).
@@ -39,6 +40,11 @@ class BatchJob:
     report: str | None
 
 
+def bearer(secret_key: str) -> dict[str, str]:
+    """The header a merchant authenticates with (none for an empty key: a request without one)."""
+    return {contract.CREDENTIAL_HEADER: f"Bearer {secret_key}"} if secret_key else {}
+
+
 class PlatformClient:
     """Talks to one deployed stack through the emulator, using only the stack's outputs."""
 
@@ -49,7 +55,7 @@ class PlatformClient:
         # of the api_endpoint_url output (the one parser) names the API and stage requests go to.
         self._target = emulator_target(endpoint, outputs)
         self.api_id, self.stage = self._target.api_and_stage()
-        self._api_keys: dict[str, str] = {}  # merchant id -> API key, as `make merchant` issued it
+        self._secret_keys: dict[str, str] = {}  # merchant id -> secret key, as `make merchant` issued it
         # One client per service: building one costs ~25 ms of CPU. botocore clients are thread-safe.
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -67,17 +73,17 @@ class PlatformClient:
             return self._clients[service]
 
     def onboard(self, *merchant_ids: str) -> dict[str, str]:
-        """``make merchant`` for each merchant not yet onboarded; merchant id -> API key."""
+        """``make merchant`` for each merchant not yet onboarded; merchant id -> secret key."""
         for merchant_id in merchant_ids:
-            if merchant_id not in self._api_keys:
-                self._api_keys[merchant_id] = onboard(self._target, merchant_id)["api_key"]
-        return dict(self._api_keys)
+            if merchant_id not in self._secret_keys:
+                self._secret_keys[merchant_id] = onboard(self._target, merchant_id)["secret_key"]
+        return dict(self._secret_keys)
 
-    def api_key(self, merchant_id: str | None = None) -> str:
-        """The merchant's key (default: the first merchant onboarded)."""
-        if not self._api_keys:
+    def secret_key(self, merchant_id: str | None = None) -> str:
+        """The merchant's secret key (default: the first merchant onboarded)."""
+        if not self._secret_keys:
             raise RuntimeError("no merchant onboarded: call onboard() first")
-        return self._api_keys[merchant_id or next(iter(self._api_keys))]
+        return self._secret_keys[merchant_id or next(iter(self._secret_keys))]
 
     def request(
         self,
@@ -88,7 +94,7 @@ class PlatformClient:
         merchant_id: str | None = None,
     ) -> ApiResponse:
         """What API Gateway does for the request (the emulator cannot front a REST API itself)."""
-        all_headers = {"x-api-key": self.api_key(merchant_id), **(headers or {})}
+        all_headers = {**bearer(self.secret_key(merchant_id)), **(headers or {})}
         return invoke_rest_api(self.endpoint, self.api_id, self.stage, method, path, body=body, headers=all_headers)
 
     def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:

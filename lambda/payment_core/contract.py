@@ -112,6 +112,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+# --- Credentials --------------------------------------------------------------------------
+# Merchants authenticate with ``<CREDENTIAL_HEADER>: Bearer sk_...`` (payment_core.tenancy.
+# secret_keys): the authorizer reads it and API Gateway takes it as the authorizer's identity
+# source (a request without it is answered 401 before any Lambda runs).
+CREDENTIAL_HEADER: Final = "Authorization"
+
 # --- Tables -------------------------------------------------------------------------------
 # Payments GSI: keys MERCHANT_TIME_INDEX_KEY below. Keys only: a listing reads the items from
 # the table (BatchGetItem), so the index holds no attribute a status change rewrites.

@@ -53,14 +53,19 @@ from lib.components.storage import Storage
 from lib.config import ApiConfig, CustomDomain, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 
-# The credential: a merchant's API key, read by the authorizer (and by the usage plans).
+# API Gateway API keys meter merchants and authenticate nothing: the authorizer returns the
+# merchant's key as ``usageIdentifierKey`` (key source AUTHORIZER), so a client's own
+# ``x-api-key`` header is ignored. The credential is a secret key in ``contract.CREDENTIAL_HEADER``.
 API_KEY_HEADER = "x-api-key"
-# Every header that may carry a credential, kept out of WAF's logs and samples: the API key, and
-# ``authorization`` for the merchant secret key that is to replace it (issue #21).
-CREDENTIAL_HEADERS: tuple[str, ...] = (API_KEY_HEADER, "authorization")
+# The header that carries the merchant's secret key, as WAF names headers (lower case).
+CREDENTIAL_HEADER = contract.CREDENTIAL_HEADER.lower()
+# Every header that may carry a credential, kept out of WAF's logs and samples: the secret key's,
+# and the API key's (a metering id now, but a client that still sends it must not have it stored).
+CREDENTIAL_HEADERS: tuple[str, ...] = (API_KEY_HEADER, CREDENTIAL_HEADER)
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
-# validates the same body again with exact messages; this stops junk at the edge.
+# validates the same body again with exact messages and the same limits (contract); this stops
+# junk at the edge.
 CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-04/schema#",
     "title": "CreatePayment",
@@ -74,7 +79,7 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
         "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
         "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
         "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
-        "description": {"type": "string", "maxLength": contract.MAX_DESCRIPTION_LENGTH},
+        "description": {"type": "string", "minLength": 1, "maxLength": contract.MAX_DESCRIPTION_LENGTH},
     },
 }
 
@@ -100,8 +105,8 @@ ACCESS_LOG_FORMAT = {
 
 
 class PaymentsApi(PlatformConstruct):
-    """The ``api`` function behind a REST API whose merchants authenticate with their own API key
-    (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
+    """The ``api`` function behind a REST API whose merchants authenticate with their own secret
+    key (Lambda REQUEST authorizer) and are throttled by their tier's usage plan."""
 
     def __init__(
         self,
@@ -145,7 +150,7 @@ class PaymentsApi(PlatformConstruct):
             name=self._context.namer("payments-api"),
             description="Payment platform REST API",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
-            api_key_source="HEADER",
+            api_key_source="AUTHORIZER",
             # With a custom domain, the default endpoint (TLS 1.0 and up) answers nothing: every
             # client goes through the domain's TLS 1.2 policy.
             disable_execute_api_endpoint=self._custom_domain is not None,
@@ -195,11 +200,11 @@ class PaymentsApi(PlatformConstruct):
         return ApiGatewayAuthorizer(
             self,
             "merchant_authorizer",
-            name="merchant-api-key",
+            name="merchant-secret-key",
             rest_api_id=self.rest_api.id,
             type="REQUEST",
             authorizer_uri=self.authorizer_function.lambda_function.invoke_arn,
-            identity_source=f"method.request.header.{API_KEY_HEADER}",
+            identity_source=f"method.request.header.{contract.CREDENTIAL_HEADER}",
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 

@@ -3,10 +3,10 @@
 AWS managed rule groups (the common rule set: OWASP-style bad requests; known bad inputs:
 Log4j/Java deserialization and similar exploit patterns) plus two rate-based rules, each blocking
 what sends more than ``rate_limit_per_5_minutes`` requests in any 5-minute window: one counts per
-credential (the merchant's key header, whatever IP it comes from), one per source IP (a flood of
-made-up keys from one address). The config keeps the limit above the highest merchant tier's plan
-(``lib/config``), so WAF never blocks a merchant its usage plan would still serve. Requests the
-ACL blocks answer 403 with the API's ``WAF_FILTERED`` gateway response.
+credential (the merchant's secret key header, ``Authorization``, whatever IP it comes from), one
+per source IP (a flood of made-up keys from one address). The config keeps the limit above the
+highest merchant tier's plan (``lib/config``), so WAF never blocks a merchant its usage plan would
+still serve. Requests the ACL blocks answer 403 with the API's ``WAF_FILTERED`` gateway response.
 
 The credential headers never reach WAF's stored data: the web ACL's data protection substitutes
 them in logs and sampled requests alike, the logging configuration redacts them as well, and
@@ -41,7 +41,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from lib.components.api import API_KEY_HEADER, CREDENTIAL_HEADERS
+from lib.components.api import CREDENTIAL_HEADER, CREDENTIAL_HEADERS
 from lib.components.context import PlatformContext
 from lib.config import EdgeConfig
 
@@ -145,7 +145,7 @@ class ApiEdge(Construct):
             "limit": config.rate_limit_per_5_minutes,
             "aggregate_key_type": "CUSTOM_KEYS",
             "custom_key": [
-                {"header": {"name": API_KEY_HEADER, "text_transformation": [{"priority": 0, "type": "NONE"}]}}
+                {"header": {"name": CREDENTIAL_HEADER, "text_transformation": [{"priority": 0, "type": "NONE"}]}}
             ],
         }
         per_source_ip = {"limit": config.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}

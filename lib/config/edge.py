@@ -14,7 +14,8 @@ class EdgeConfig:
 
     waf_enabled: bool
     # Requests in any 5-minute window before a rate-based rule blocks: counted per credential
-    # (the API key header) and per source IP. PlatformConfig keeps it above every tier's plan.
+    # (the secret key's Authorization header) and per source IP. PlatformConfig keeps it above
+    # every tier's plan.
     rate_limit_per_5_minutes: int
     # The API only on a custom domain with a TLS 1.2 security policy, the execute-api endpoint
     # (TLS 1.0 and up for regional APIs) disabled. The domain and its ACM certificate differ per

@@ -76,8 +76,8 @@ class PlatformConfig:
         )
 
     def _check_waf_lets_every_tier_reach_its_plan(self) -> None:
-        """WAF counts one merchant's requests together (its key; or one egress IP): its limit must
-        clear the most any tier's usage plan lets a merchant send in the window, a full burst
+        """WAF counts one merchant's requests together (its secret key; or one egress IP): its limit
+        must clear the most any tier's usage plan lets a merchant send in the window, a full burst
         bucket plus its rate for the whole window, with the headroom above."""
         if not self.edge.waf_enabled:
             return

@@ -1,5 +1,6 @@
-"""Merchants as tenants on the deployed stack (issue #11), through the API driver, the real
-Lambda authorizer and `make merchant`: the same checks `make demo` prints."""
+"""Merchants as tenants on the deployed stack, through the API driver, the real Lambda authorizer
+and `make merchant`: isolation, secret-key rotation and revocation, and API Gateway's key values
+authenticating nothing: the same checks `make demo` prints."""
 
 from __future__ import annotations
 
@@ -29,15 +30,24 @@ def test_two_merchants_see_only_their_own(deployment: StackDeployment, platform:
         "card number in customer_ref",
         "B after DISABLE=1",
         "A still works",
+        "A, new key after ROTATE=1",
+        "A, old key in the overlap",
+        "A, old key after REVOKE",
+        "A, new key still works",
+        "API Gateway's key as x-api-key",
+        "API Gateway's key as bearer",
     ]
 
 
 def test_no_key_or_an_unknown_key_is_refused_in_json(deployment: StackDeployment, platform: PlatformClient) -> None:
+    from payment_core.tenancy.secret_keys import new_secret_key
+
     from localcloud.triggers import invoke_rest_api
+    from testkit.traffic import bearer
 
     missing = invoke_rest_api(deployment.endpoint, platform.api_id, platform.stage, "GET", "/payments")
     unknown = invoke_rest_api(
-        deployment.endpoint, platform.api_id, platform.stage, "GET", "/payments", headers={"x-api-key": "x" * 40}
+        deployment.endpoint, platform.api_id, platform.stage, "GET", "/payments", headers=bearer(new_secret_key())
     )
 
     assert (missing.status_code, missing.json()["error"]["code"]) == (401, "unauthorized")

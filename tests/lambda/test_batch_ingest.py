@@ -13,6 +13,9 @@ from payment_core.batch.rows import job_id_for
 from testkit.events import CSV_HEADER as HEADER
 from testkit.events import MIXED_CSV, s3_event
 
+# Full-width forms (U+FF01-FF5E) are ASCII + 0xFEE0: written so, the source stays ASCII.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
 
 def upload(aws, key: str, data: bytes) -> dict:
     etag = aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data)["ETag"].strip('"')
@@ -229,4 +232,24 @@ def test_rows_must_name_an_active_merchant_and_carry_no_card_number(aws, context
         "4,merchant_id: merchant-3 is not an active merchant",
         "5,customer_ref: customer_ref looks like a card number (ending 1111); send a tokenized reference instead",
         "6,merchant_id: merchant-3 is not an active merchant",
+    ]
+
+
+def test_card_numbers_in_rows_are_found_however_they_are_written(aws, context):
+    rows = [
+        "t-1,merchant-1,10.00,USD," + "4111111111111111".translate(FULL_WIDTH),
+        "t-2,merchant-1,10.00,USD,4111.1111.1111.1111",
+        "t-3,merchant-1,10.00,USD,4111/1111/1111/1111",
+        "t-4,merchant-1,10.00,USD,invoice 2024/118",
+    ]
+    event = upload(aws, "incoming/dodges.csv", "\n".join([HEADER, *rows]).encode())
+
+    [result] = ingest(aws, context, event)
+
+    assert (result["queued"], result["rejected"]) == (1, 3)
+    assert [(m["payment_id"], m["customer_ref"]) for m in queued(aws)] == [("t-4", "invoice 2024/118")]
+    reason = "customer_ref: customer_ref looks like a card number (ending 1111); send a tokenized reference instead"
+    assert report(aws, "reports/dodges.errors.csv").splitlines() == [
+        "row_number,reason",
+        *(f"{row},{reason}" for row in (2, 3, 4)),
     ]

@@ -1,6 +1,9 @@
-"""payment_core.payments.cardholder_data: Luhn-valid 13-19 digit runs in free text (issue #11)."""
+"""payment_core.payments.cardholder_data: Luhn-valid 13-19 digit runs in free text, however the
+digits are written or separated."""
 
 from __future__ import annotations
+
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -13,9 +16,18 @@ VISA_13 = "4222222222222"
 AMEX_15 = "378282246310005"
 
 
+# Full-width forms (U+FF01-FF5E) are ASCII + 0xFEE0: written so, the source stays ASCII.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+
+
 def with_check_digit(body: str) -> str:
     """``body`` plus the digit that makes it Luhn-valid."""
     return next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
+
+
+def digits_of(text: str) -> str:
+    """The ASCII digits a reader sees in ``text``."""
+    return "".join(str(unicodedata.decimal(c)) for c in unicodedata.normalize("NFKC", text) if c.isdecimal())
 
 
 def test_known_test_numbers_are_luhn_valid_and_neighbours_are_not() -> None:
@@ -36,13 +48,24 @@ def test_known_test_numbers_are_luhn_valid_and_neighbours_are_not() -> None:
         "4111 1111 1111 1111 exp 12",  # and after it
         with_check_digit("675964982643845300"),  # 19 digits
         "3782-822463-10005",  # Amex grouping
+        "4111111111111111".translate(FULL_WIDTH),  # full-width digits
+        "4111-1111-1111-1111".translate(FULL_WIDTH),  # and full-width dashes
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111  1111  1111  1111",  # any run of separators joins groups
+        "4111_1111_1111_1111",
+        "4111 / 1111 / 1111 / 1111",
+        "(4111) 1111,1111;1111",
+        "④①①① 1111 1111 1111",  # circled digits: NFKC makes them ASCII
+        "٤١١١ 1111 1111 1111",  # Arabic-Indic digits count by their value
     ],
 )
 def test_a_pan_in_free_text_is_found(text: str) -> None:
     found = find_pan(text)
 
     assert found is not None
-    assert text[found.start : found.end].replace(" ", "").replace("-", "")[-4:] == found.last_four
+    assert digits_of(text[found.start : found.end])[-4:] == found.last_four
+    assert len(digits_of(text[found.start : found.end])) in range(13, 20)
 
 
 @pytest.mark.parametrize(
@@ -51,8 +74,9 @@ def test_a_pan_in_free_text_is_found(text: str) -> None:
         "4111111111111112",  # Luhn fails
         "411111111111",  # 12 digits: too short even though a prefix of a PAN
         "cust-000123",
-        "4111  1111  1111  1111",  # two spaces do not join groups: no single run of 13+ digits
-        "4111_1111_1111_1111",  # neither does an underscore
+        "invoice 2024/118 for order 55",
+        "A4111B1111C1111D1111",  # letters end a run: an alphanumeric reference
+        "4111111111111112".translate(FULL_WIDTH),  # full-width, but Luhn fails
         "12345678901234567890123",  # one unbroken 23-digit reference: not a PAN
         "",
     ],
@@ -69,7 +93,7 @@ def test_mask_keeps_only_the_last_four_digits() -> None:
     assert "411111" not in masked.replace("-", "")
 
 
-@given(st.text(alphabet="0123456789 -abc", max_size=60))
+@given(st.text(alphabet="0123456789 -./abc" + "4".translate(FULL_WIDTH), max_size=60))
 def test_mask_leaves_no_pan_behind(text: str) -> None:
     assert find_pan(mask(text)) is None
 

@@ -1,25 +1,36 @@
-"""payment_core.tenancy.merchants: the directory behind the authorizer and the onboarding command."""
+"""payment_core.tenancy.merchants: the directory behind the authorizer and the onboarding command:
+secret keys kept as digests, rotation with an overlap, revocation, expiry."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from payment_core.tenancy.authorizer_policy import authorizer_response, stage_resource
 from payment_core.tenancy.merchants import (
+    MAX_LIVE_SECRET_KEYS,
+    Authentication,
     MerchantDirectory,
     MerchantExists,
     MerchantStatus,
+    SecretKeyRefused,
     UnknownMerchant,
-    api_key_digest,
-    authorizer_response,
-    stage_resource,
 )
+from payment_core.tenancy.secret_keys import CredentialCheck, SecretKey, new_secret_key, secret_digest
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/payments/pay_1"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+USAGE_KEY = "usage-key-of-m-1-0000000000"
+
+
+def issue(key_id: str, at: datetime = T0, days: int = 365) -> tuple[str, SecretKey]:
+    secret = new_secret_key()
+    return secret, SecretKey(key_id, secret_digest(secret), at, at + timedelta(days=days))
 
 
 @pytest.fixture
@@ -35,43 +46,117 @@ def directory() -> Iterator[tuple[MerchantDirectory, Any]]:
         yield MerchantDirectory(client, "merchants"), client
 
 
-def test_onboarded_merchant_is_found_by_its_key_and_the_table_never_holds_the_key(
+def test_a_secret_key_authenticates_its_merchant_and_the_table_holds_only_its_digest(
     directory: tuple[MerchantDirectory, Any],
 ) -> None:
     merchants, client = directory
+    secret, key = issue("key_1")
 
-    merchants.onboard("m-1", "standard", "secret-key-value-000000001", "kid1")
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
 
-    found = merchants.by_api_key("secret-key-value-000000001")
-    assert found is not None and (found.merchant_id, found.tier, found.active) == ("m-1", "standard", True)
-    assert merchants.by_api_key("secret-key-value-000000002") is None
+    found = merchants.authenticate(secret, T0 + timedelta(days=1))
+    assert found.check is CredentialCheck.ALLOWED and found.merchant is not None
+    assert (found.merchant.merchant_id, found.merchant.tier, found.merchant.usage_key) == ("m-1", "standard", USAGE_KEY)
+    assert merchants.authenticate(new_secret_key(), T0).check is CredentialCheck.UNKNOWN
     stored = str(client.scan(TableName="merchants")["Items"])
-    assert "secret-key-value" not in stored
-    assert api_key_digest("secret-key-value-000000001") in stored
+    assert secret not in stored and secret[3:] not in stored
+    assert secret_digest(secret) in stored
 
 
 def test_onboarding_twice_is_refused_and_disable_is_visible_at_once(directory: tuple[MerchantDirectory, Any]) -> None:
     merchants, _ = directory
-    merchants.onboard("m-1", "standard", "secret-key-value-000000001", "kid1")
+    secret, key = issue("key_1")
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+    refused_secret, refused_key = issue("key_9")
 
     with pytest.raises(MerchantExists):
-        merchants.onboard("m-1", "premium", "secret-key-value-000000009", "kid9")
+        merchants.onboard("m-1", "premium", "usage-key-9-000000000000", "kid9", refused_key)
     disabled = merchants.set_status("m-1", MerchantStatus.DISABLED)
 
     assert disabled.status is MerchantStatus.DISABLED
     assert not merchants.is_active("m-1")
-    found = merchants.by_api_key("secret-key-value-000000001")
-    assert found is not None and not found.active
-    assert merchants.by_api_key("secret-key-value-000000009") is None  # the refused onboarding wrote nothing
+    assert merchants.authenticate(secret, T0).check is CredentialCheck.MERCHANT_DISABLED
+    assert merchants.authenticate(refused_secret, T0).check is CredentialCheck.UNKNOWN  # nothing written
     with pytest.raises(UnknownMerchant):
         merchants.set_status("m-404", MerchantStatus.DISABLED)
 
 
-def test_authorizer_allows_an_active_merchant_on_the_whole_stage(directory: tuple[MerchantDirectory, Any]) -> None:
+def test_a_rotation_keeps_the_previous_key_for_the_overlap_then_refuses_it(
+    directory: tuple[MerchantDirectory, Any],
+) -> None:
     merchants, _ = directory
-    merchant = merchants.onboard("m-1", "standard", "secret-key-value-000000001", "kid1")
+    old_secret, old_key = issue("key_old")
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", old_key)
+    rotated_at = T0 + timedelta(days=10)
+    new_secret, new_key = issue("key_new", at=rotated_at)
 
-    response = authorizer_response(merchant, METHOD_ARN)
+    merchants.rotate("m-1", new_key, timedelta(hours=24))
+
+    in_overlap = rotated_at + timedelta(hours=23)
+    after = rotated_at + timedelta(hours=24)
+    assert merchants.authenticate(old_secret, in_overlap).check is CredentialCheck.ALLOWED
+    assert merchants.authenticate(new_secret, in_overlap).check is CredentialCheck.ALLOWED
+    assert merchants.authenticate(old_secret, after).check is CredentialCheck.OVERLAP_ENDED
+    assert merchants.authenticate(new_secret, after).check is CredentialCheck.ALLOWED
+
+
+def test_each_key_expires_on_its_own(directory: tuple[MerchantDirectory, Any]) -> None:
+    merchants, _ = directory
+    secret, key = issue("key_1", days=30)
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+
+    assert merchants.authenticate(secret, T0 + timedelta(days=30) - timedelta(seconds=1)).allowed
+    assert merchants.authenticate(secret, T0 + timedelta(days=30)).check is CredentialCheck.EXPIRED
+
+
+def test_revoking_one_key_or_all_of_them(directory: tuple[MerchantDirectory, Any]) -> None:
+    merchants, _ = directory
+    first_secret, first = issue("key_1")
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", first)
+    second_secret, second = issue("key_2", at=T0 + timedelta(hours=1))
+    merchants.rotate("m-1", second, timedelta(days=7))
+    now = T0 + timedelta(hours=2)
+
+    merchants.revoke("m-1", "key_1", now)
+    assert merchants.authenticate(first_secret, now).check is CredentialCheck.REVOKED
+    assert merchants.authenticate(second_secret, now).allowed
+
+    merchants.revoke("m-1", None, now)
+    assert merchants.authenticate(second_secret, now).check is CredentialCheck.REVOKED
+    with pytest.raises(SecretKeyRefused) as refused:
+        merchants.revoke("m-1", "key_404", now)
+    assert str(refused.value) == "merchant m-1 has no secret key key_404"
+
+
+def test_a_rotation_drops_dead_keys_and_refuses_more_live_keys_than_the_limit(
+    directory: tuple[MerchantDirectory, Any],
+) -> None:
+    merchants, client = directory
+    dead_secret, dead = issue("key_dead", days=1)
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", dead)
+    at = T0 + timedelta(days=2)  # the first key has expired
+
+    for n in range(MAX_LIVE_SECRET_KEYS):
+        merchants.rotate("m-1", issue(f"key_{n}", at=at)[1], timedelta(days=1))
+
+    merchant = merchants.get("m-1")
+    assert merchant is not None and [k.key_id for k in merchant.secret_keys] == [
+        f"key_{n}" for n in range(MAX_LIVE_SECRET_KEYS)
+    ]
+    assert secret_digest(dead_secret) not in str(client.scan(TableName="merchants")["Items"])
+    with pytest.raises(SecretKeyRefused) as refused:
+        merchants.rotate("m-1", issue("key_x", at=at)[1], timedelta(days=1))
+    assert str(refused.value) == "merchant m-1 has 5 live secret keys, the most it may hold: revoke one first"
+
+
+def test_the_authorizer_allows_a_live_key_on_the_whole_stage_with_the_metering_key(
+    directory: tuple[MerchantDirectory, Any],
+) -> None:
+    merchants, _ = directory
+    secret, key = issue("key_1")
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+
+    response = authorizer_response(merchants.authenticate(secret, T0), METHOD_ARN)
 
     assert response == {
         "principalId": "m-1",
@@ -86,19 +171,17 @@ def test_authorizer_allows_an_active_merchant_on_the_whole_stage(directory: tupl
             ],
         },
         "context": {"merchant_id": "m-1", "tier": "standard"},
+        "usageIdentifierKey": USAGE_KEY,
     }
-    assert "secret-key-value-000000001" not in json.dumps(response)
+    assert secret not in json.dumps(response)
 
 
-def test_authorizer_denies_unknown_and_disabled_merchants(directory: tuple[MerchantDirectory, Any]) -> None:
-    merchants, _ = directory
-    merchants.onboard("m-1", "standard", "secret-key-value-000000001", "kid1")
-    disabled = merchants.set_status("m-1", MerchantStatus.DISABLED)
+@pytest.mark.parametrize("check", [c for c in CredentialCheck if c is not CredentialCheck.ALLOWED])
+def test_the_authorizer_denies_every_refusal_without_context_or_metering_key(check: CredentialCheck) -> None:
+    response = authorizer_response(Authentication(check), METHOD_ARN)
 
-    for merchant in (None, disabled):
-        response = authorizer_response(merchant, METHOD_ARN)
-        assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
-        assert "context" not in response and "usageIdentifierKey" not in response
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in response and "usageIdentifierKey" not in response
 
 
 def test_stage_resource_covers_every_method_and_path() -> None:

@@ -5,6 +5,7 @@ authorizer's decisions, and log context that does not outlive an invocation."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,12 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory, MerchantStatus
+from payment_core.tenancy.secret_keys import SecretKey, new_secret_key, secret_digest
 
 from testkit.api import VALID_BODY, call, post
 from testkit.events import api_event, get_payment_event
 
 A, B = "merchant-a", "merchant-b"
 BODY = {k: v for k, v in VALID_BODY.items() if k != "merchant_id"}  # the authorizer names the merchant
+
+
+# Full-width forms (U+FF01-FF5E) are ASCII + 0xFEE0: written so, the source stays ASCII.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
 
 
 def create(aws, context, merchant: str, key: str, **fields: Any) -> tuple[int, dict[str, Any]]:
@@ -66,6 +72,42 @@ def test_a_card_number_in_free_text_is_400_and_never_logged(aws, context, capsys
     assert aws.payments() == []
 
 
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111111111111111".translate(FULL_WIDTH),  # full-width digits
+        "card " + "4111-1111-1111-1111".translate(FULL_WIDTH),
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111 . 1111 / 1111 _ 1111",
+    ],
+)
+def test_a_card_number_written_to_dodge_the_screen_is_refused_all_the_same(aws, context, card):
+    status, body = create(aws, context, A, "k1", customer_ref=card)
+
+    assert (status, body) == (
+        400,
+        {
+            "error": {
+                "code": "cardholder_data",
+                "message": "customer_ref looks like a card number (ending 1111); send a tokenized reference instead",
+                "field": "customer_ref",
+            }
+        },
+    )
+    assert aws.payments() == []
+
+
+def test_text_with_digits_that_are_no_card_number_is_accepted(aws, context):
+    fields = {"customer_ref": "invoice 2024/118", "description": "order 55, 3 items, ref A4111B1111C1111"}
+
+    status, _ = create(aws, context, A, "k1", **fields)
+
+    assert status == 202
+    [payment] = aws.payments()
+    assert {name: payment[name] for name in fields} == fields
+
+
 def test_no_verified_merchant_is_a_500_not_a_guess(aws, context):
     event = api_event("POST", "/payments", body=json.dumps(VALID_BODY), headers={"Idempotency-Key": "k"})
     event["requestContext"].pop("authorizer")
@@ -92,28 +134,53 @@ def test_log_keys_of_one_invocation_do_not_reach_the_next(aws, context):
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/GET/payments/p1"
 
 
-def authorize(aws, context, api_key: str | None) -> dict[str, Any]:
-    headers = {"x-api-key": api_key} if api_key is not None else {}
+def authorize(aws, context, authorization: str | None) -> dict[str, Any]:
+    headers = {contract.CREDENTIAL_HEADER: authorization} if authorization is not None else {}
     event = {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": headers}
     return aws.handlers["authorizer"].handler(event, context)
 
 
-def test_the_authorizer_allows_an_active_merchant_and_denies_the_rest(aws, context):
+def effect(response: dict[str, Any]) -> str:
+    return response["policyDocument"]["Statement"][0]["Effect"]
+
+
+def test_the_authorizer_allows_a_live_secret_key_and_denies_the_rest(aws, context):
     directory = MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME))
-    directory.onboard(A, "standard", "key-of-merchant-a-000000000", "kid-a")
-    directory.onboard(B, "standard", "key-of-merchant-b-000000000", "kid-b")
+    now = datetime.now(UTC)
+    live, expired, revoked, retired, disabled = (new_secret_key() for _ in range(5))
+
+    def key(secret: str, key_id: str, days: int = 30) -> SecretKey:
+        return SecretKey(key_id, secret_digest(secret), now - timedelta(days=1), now + timedelta(days=days))
+
+    directory.onboard(A, "standard", "usage-key-of-merchant-a-0000", "kid-a", key(expired, "key_expired", days=0))
+    directory.rotate(A, key(retired, "key_retired"), timedelta(0))  # ends the overlap of nothing live
+    directory.rotate(A, key(revoked, "key_revoked"), timedelta(0))  # retires key_retired at once
+    directory.rotate(A, key(live, "key_live"), timedelta(days=1))  # key_revoked stays live a day...
+    directory.revoke(A, "key_revoked", now)  # ...but is revoked
+    directory.onboard(B, "standard", "usage-key-of-merchant-b-0000", "kid-b", key(disabled, "key_b"))
     directory.set_status(B, MerchantStatus.DISABLED)
 
-    allowed = authorize(aws, context, "key-of-merchant-a-000000000")
-    disabled = authorize(aws, context, "key-of-merchant-b-000000000")
-    unknown = authorize(aws, context, "key-of-nobody-0000000000000")
-    missing = authorize(aws, context, None)
+    allowed = authorize(aws, context, f"Bearer {live}")
+    lower_case_scheme = authorize(aws, context, f"bearer {live}")
+    refused = {
+        "expired": authorize(aws, context, f"Bearer {expired}"),
+        "overlap ended": authorize(aws, context, f"Bearer {retired}"),
+        "revoked": authorize(aws, context, f"Bearer {revoked}"),
+        "merchant disabled": authorize(aws, context, f"Bearer {disabled}"),
+        "unknown": authorize(aws, context, f"Bearer {new_secret_key()}"),
+        "no scheme": authorize(aws, context, live),
+        "basic scheme": authorize(aws, context, f"Basic {live}"),
+        "not a secret key": authorize(aws, context, "Bearer usage-key-of-merchant-a-0000"),
+        "truncated": authorize(aws, context, f"Bearer {live[:-1]}"),
+        "missing": authorize(aws, context, None),
+    }
 
-    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert (effect(allowed), effect(lower_case_scheme)) == ("Allow", "Allow")
     assert allowed["context"] == {"merchant_id": A, "tier": "standard"}
-    for refused in (disabled, unknown, missing):
-        assert refused["policyDocument"]["Statement"][0]["Effect"] == "Deny"
-        assert "context" not in refused
+    assert allowed["usageIdentifierKey"] == "usage-key-of-merchant-a-0000"
+    assert {reason: effect(r) for reason, r in refused.items()} == dict.fromkeys(refused, "Deny")
+    assert all("context" not in r and "usageIdentifierKey" not in r for r in refused.values())
+    assert not any(secret[3:] in json.dumps(refused) for secret in (live, expired, revoked, retired, disabled))
 
 
 # --- isolation, property-based --------------------------------------------------------------

@@ -8,17 +8,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.tenancy.secret_keys import SecretKey, new_secret_key, secret_digest
 
 from testkit.api import VALID_BODY, call, post
 from testkit.events import get_payment_event
 from testkit.handlers import runtime_of
 
-API_KEY = "key-of-merchant-traced-00000"
+USAGE_KEY = "usage-key-of-merchant-traced-0"  # API Gateway's metering id, in the answer
 MERCHANT = "merchant-1"  # the testkit account's merchant, for the api
 TRACED = "merchant-traced"  # onboarded here, for the authorizer
 
@@ -74,16 +76,20 @@ def test_the_recording_provider_sees_what_the_tracer_records_by_default(aws: Any
 def test_the_authorizer_traces_neither_the_key_nor_its_answer(
     aws: Any, context: Any, traces: RecordingProvider
 ) -> None:
+    secret, now = new_secret_key(), datetime.now(UTC)
+    key = SecretKey("key_1", secret_digest(secret), now, now + timedelta(days=1))
     MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME)).onboard(
-        TRACED, "premium", API_KEY, "kid-traced"
+        TRACED, "premium", USAGE_KEY, "kid-traced", key
     )
     event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:1:api/prod/GET/payments", "headers": {}}
-    response = aws.handlers[contract.AUTHORIZER].handler(event | {"headers": {"x-api-key": API_KEY}}, context)
+    headers = {contract.CREDENTIAL_HEADER: f"Bearer {secret}"}
+    response = aws.handlers[contract.AUTHORIZER].handler(event | {"headers": headers}, context)
 
+    # The answer names the merchant and its metering id (key source AUTHORIZER), never the key.
     assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert "usageIdentifierKey" not in response and API_KEY not in json.dumps(response)
+    assert response["usageIdentifierKey"] == USAGE_KEY and secret not in json.dumps(response)
     assert traces.recorded, "the handler ran inside a traced segment"
-    assert API_KEY not in traces.text()
+    assert secret not in traces.text() and USAGE_KEY not in traces.text()
     assert "premium" not in traces.text() and TRACED not in traces.text()
 
 

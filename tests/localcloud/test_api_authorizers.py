@@ -248,3 +248,17 @@ def test_api_key_source_authorizer_takes_the_usage_identifier_key(
 
     assert (with_key.status_code, with_key.json()["apiKeyId"]) == (200, key_id)
     assert (without.status_code, without.json()) == (403, {"message": "Forbidden"})
+
+
+def test_with_key_source_authorizer_the_x_api_key_header_is_no_plan_key(
+    aws: Callable[[str], Any], cloud: Any, build_api: Callable[..., Api], unique: str
+) -> None:
+    """The platform's API: API Gateway's key values meter, and a client holding one gets nothing.
+    The authorizer (here: allowing any header value) names no usage key, so the plan key sent
+    as ``x-api-key`` itself is refused, exactly as API Gateway does with the AUTHORIZER source."""
+    api = build_api(api_key_required=True, key_source="AUTHORIZER")
+    _plan(aws, api, unique, f"metering-key-{unique}")
+
+    header_only = api.call(cloud, "GET", "/items/1", f"metering-key-{unique}")
+
+    assert (header_only.status_code, header_only.json()) == (403, {"message": "Forbidden"})

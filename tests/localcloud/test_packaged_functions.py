@@ -8,11 +8,13 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.tenancy.secret_keys import SecretKey, new_secret_key, secret_digest
 
 from lib.lambda_sources import handler_for
 from lib.layer import function_code_dir, shared_layer_dir
@@ -31,8 +33,9 @@ def test_the_authorizer_runs_from_the_shared_code_asset_and_the_layer(
     aws: Callable[[str], Any], role_arn: str, table: str, unique: str
 ) -> None:
     # The test table's key is the merchants table's ("pk", a string): the authorizer reads it.
-    api_key = "k" * 40
-    MerchantDirectory(aws("dynamodb"), table).onboard("m-1", "standard", api_key, "key-id-1")
+    secret, now = new_secret_key(), datetime.now(UTC)
+    key = SecretKey("key_1", secret_digest(secret), now, now + timedelta(days=1))
+    MerchantDirectory(aws("dynamodb"), table).onboard("m-1", "standard", "u" * 40, "key-id-1", key)
     layer = aws("lambda").publish_layer_version(
         LayerName=f"shared-{unique}",
         Content={"ZipFile": zip_tree(shared_layer_dir())},
@@ -58,15 +61,16 @@ def test_the_authorizer_runs_from_the_shared_code_asset_and_the_layer(
     )
     method_arn = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/payments"
 
-    def authorize(key: str | None) -> dict[str, Any]:
-        event = {"type": "REQUEST", "methodArn": method_arn, "headers": {"x-api-key": key} if key else {}}
+    def authorize(key: str) -> dict[str, Any]:
+        headers = {contract.CREDENTIAL_HEADER: f"Bearer {key}"}
+        event = {"type": "REQUEST", "methodArn": method_arn, "headers": headers}
         response = aws("lambda").invoke(FunctionName=function["FunctionArn"], Payload=json.dumps(event).encode())
         assert "FunctionError" not in response, response["Payload"].read()
         answer: dict[str, Any] = json.loads(response["Payload"].read())
         return answer
 
-    refused = authorize("not-a-key-of-anyone-here-0000000000000000")
+    refused = authorize(new_secret_key())
     assert refused["policyDocument"]["Statement"][0]["Effect"] == "Deny"
-    allowed = authorize(api_key)
+    allowed = authorize(secret)
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert allowed["context"]["merchant_id"] == "m-1"

@@ -13,7 +13,7 @@ def _waf_enabled(stack: SynthesizedStack) -> bool:
     return config_for(str(stack.stack.node.id).removeprefix("TapStack")).edge.waf_enabled
 
 
-def test_the_credential_headers_are_the_api_key_and_the_coming_secret_key() -> None:
+def test_the_credential_headers_are_the_api_key_and_the_secret_key() -> None:
     assert CREDENTIAL_HEADERS == ("x-api-key", "authorization")
 
 

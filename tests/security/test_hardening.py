@@ -12,11 +12,13 @@ def _config(stack: SynthesizedStack) -> PlatformConfig:
     return config_for(provider["default_tags"][0]["tags"]["Environment"])
 
 
-def test_every_method_requires_an_api_key(env_stack: SynthesizedStack) -> None:
+def test_every_method_is_metered_by_the_api_key_the_authorizer_names(env_stack: SynthesizedStack) -> None:
     methods = env_stack.resources("aws_api_gateway_method")
     assert len(methods) == 3
     assert {(m["http_method"], m["api_key_required"]) for m in methods.values()} == {("GET", True), ("POST", True)}
-    assert env_stack.only("aws_api_gateway_rest_api")["api_key_source"] == "HEADER"
+    # API keys meter only: the authorizer returns the merchant's (usageIdentifierKey), and a
+    # client's x-api-key is not read, so the values API Gateway stores authenticate nothing.
+    assert env_stack.only("aws_api_gateway_rest_api")["api_key_source"] == "AUTHORIZER"
     # Keys are merchants' (data, `make merchant`); the stack holds their tiers' plans only.
     assert env_stack.resources("aws_api_gateway_usage_plan_key") == {}
     assert {m["authorization"] for m in methods.values()} == {"CUSTOM"}

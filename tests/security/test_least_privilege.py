@@ -153,7 +153,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("kms:GenerateDataKey", key),
         },
         "authorizer": {
-            # MerchantDirectory.by_api_key: the credential item, then the merchant item.
+            # MerchantDirectory.authenticate: the secret key's lookup item, then the merchant item.
             ("dynamodb:GetItem", merchants),
         },
     }

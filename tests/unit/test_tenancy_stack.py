@@ -18,7 +18,9 @@ def _config(stack: SynthesizedStack):  # type: ignore[no-untyped-def]
 
 def test_every_method_is_authorized_by_the_merchant_authorizer(env_stack: SynthesizedStack) -> None:
     authorizer = env_stack.only("aws_api_gateway_authorizer")
-    assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.x-api-key")
+    assert (authorizer["type"], authorizer["identity_source"]) == ("REQUEST", "method.request.header.Authorization")
+    # API keys meter and authenticate nothing: API Gateway takes the one the authorizer names.
+    assert env_stack.only("aws_api_gateway_rest_api")["api_key_source"] == "AUTHORIZER"
     assert authorizer["authorizer_result_ttl_in_seconds"] == _config(env_stack).tenancy.authorizer_cache_ttl_seconds
     assert authorizer["authorizer_result_ttl_in_seconds"] == 0  # revocation at once (docs/architecture.md)
     authorizer_ref = env_stack.reference_of("aws_api_gateway_authorizer", authorizer, "id")
@@ -65,13 +67,17 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
         assert rules[group]["statement"] == {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}}
         assert rules[group]["override_action"] == {"none": {}}
-    # A merchant's requests are counted together whatever IP they come from (its key), and a
-    # flood of made-up keys from one address by its IP; both limits sit above every tier's plan.
+    # A merchant's requests are counted together whatever IP they come from (its secret key, in
+    # the Authorization header: not x-api-key, which authenticates nothing and a client may
+    # leave out or vary), and a flood of made-up keys from one address by its IP; both limits
+    # sit above every tier's plan.
     assert rules["rate-per-credential"]["statement"] == {
         "rate_based_statement": {
             "limit": edge.rate_limit_per_5_minutes,
             "aggregate_key_type": "CUSTOM_KEYS",
-            "custom_key": [{"header": {"name": "x-api-key", "text_transformation": [{"priority": 0, "type": "NONE"}]}}],
+            "custom_key": [
+                {"header": {"name": "authorization", "text_transformation": [{"priority": 0, "type": "NONE"}]}}
+            ],
         }
     }
     assert rules["rate-per-source-ip"]["statement"] == {

@@ -1,27 +1,32 @@
 """Merchants as tenants: who a credential belongs to, and whether it may call the API.
 
-A merchant's credential is an API Gateway API key (one per merchant, in its tier's usage
-plan, so API Gateway itself throttles and meters each merchant). The merchants table never
-holds the key itself, only its SHA-256: reading the table does not hand out credentials.
-Items (one table, partition key ``pk``):
+A merchant authenticates with its own secret keys (``payment_core.tenancy.secret_keys``):
+several may be live at once (a rotation leaves the previous one valid for an overlap), each
+with its own expiry, each revocable. The table holds only their SHA-256 digests: reading it
+does not hand out credentials. Each merchant also has an API Gateway API key in its tier's
+usage plan, so API Gateway throttles and meters each merchant; that key's value is a metering
+identifier (``usage_key``), returned by the authorizer as ``usageIdentifierKey`` (the API's
+key source is ``AUTHORIZER``), and authenticates nothing. Items (one table, key ``pk``):
 
 * ``merchant#<merchant_id>``: ``merchant_id``, ``status`` (ACTIVE/DISABLED), ``tier``,
-  ``api_key_id``, ``created_at``, ``updated_at``;
-* ``apikey#<sha256 hex of the key>``: ``merchant_id``, ``api_key_id``.
+  ``api_key_id``, ``usage_key``, ``secret_keys`` (key id → digest and its times, see
+  ``SecretKey``), ``created_at``, ``updated_at``;
+* ``secretkey#<sha256 hex of the secret>``: ``merchant_id``, ``key_id`` (the lookup).
 
-The status lives on the merchant item only: the authorizer reads the credential, then the
-merchant, both strongly consistent, so a disabled merchant is refused on its next request
-(with the authorizer's result cache off, see docs/architecture.md). A batch row's merchant is
-checked with the second read alone. Merchants are data written by ``make merchant``
-(``scripts/merchant.py``), not Terraform resources: a stack holds thousands without a
-re-apply.
+The status and each key's state live on the merchant item only: the authorizer reads the
+lookup item, then the merchant, both strongly consistent, so a disabled merchant or a revoked
+key is refused on its next request (with the authorizer's result cache off, see
+docs/architecture.md). Every change of the keys is conditional on the merchant item's
+``updated_at`` as read: two operators rotating at once cannot lose a key. A batch row's
+merchant is checked with the merchant read alone. Merchants are data written by
+``make merchant`` (``ops/merchant.py``), not Terraform resources.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +34,16 @@ from botocore.exceptions import ClientError
 
 from payment_core.payments.models import MERCHANT_ID_PATTERN, format_timestamp, utc_now
 from payment_core.payments.repository import condition_failed, from_attributes, to_attributes
+from payment_core.tenancy.secret_keys import CredentialCheck, SecretKey, secret_digest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 MERCHANT_PREFIX = "merchant#"
-API_KEY_PREFIX = "apikey#"
+SECRET_KEY_PREFIX = "secretkey#"
+# A merchant holds at most this many live secret keys: a rotation beyond it is refused until
+# one is revoked (each live key is one more credential that can leak).
+MAX_LIVE_SECRET_KEYS = 5
 
 
 class MerchantStatus(StrEnum):
@@ -47,7 +56,15 @@ class MerchantExists(Exception):
 
 
 class UnknownMerchant(Exception):
-    """Disabling a merchant that was never onboarded."""
+    """Changing a merchant that was never onboarded."""
+
+
+class SecretKeyRefused(Exception):
+    """A change of a merchant's secret keys that cannot be made (the message says why)."""
+
+
+class ConcurrentChange(Exception):
+    """The merchant item changed between read and write; read it again."""
 
 
 @dataclass(frozen=True)
@@ -56,14 +73,28 @@ class Merchant:
     status: MerchantStatus
     tier: str
     api_key_id: str
+    usage_key: str  # the API key's value: a metering identifier, no credential
+    secret_keys: tuple[SecretKey, ...] = ()
+    updated_at: str = ""
 
     @property
     def active(self) -> bool:
         return self.status is MerchantStatus.ACTIVE
 
+    def secret_key(self, key_id: str) -> SecretKey | None:
+        return next((key for key in self.secret_keys if key.key_id == key_id), None)
 
-def api_key_digest(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+@dataclass(frozen=True)
+class Authentication:
+    """The authorizer's verdict, and the merchant when the credential named one."""
+
+    check: CredentialCheck
+    merchant: Merchant | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.check is CredentialCheck.ALLOWED
 
 
 def valid_merchant_id(merchant_id: str) -> bool:
@@ -80,57 +111,148 @@ class MerchantDirectory:
         item = found.get("Item")
         return from_attributes(item) if item else None
 
-    def by_api_key(self, api_key: str) -> Merchant | None:
-        """The merchant a presented key belongs to (any status), or None."""
-        credential = self._get(API_KEY_PREFIX + api_key_digest(api_key))
-        if credential is None:
-            return None
-        return self.get(str(credential["merchant_id"]))
+    def authenticate(self, secret: str, now: datetime) -> Authentication:
+        """Whose well-formed secret key this is, and whether it authenticates at ``now``."""
+        digest = secret_digest(secret)
+        lookup = self._get(SECRET_KEY_PREFIX + digest)
+        merchant = self.get(str(lookup["merchant_id"])) if lookup is not None else None
+        key = merchant.secret_key(str(lookup["key_id"])) if merchant is not None and lookup is not None else None
+        if merchant is None or key is None or key.digest != digest:
+            return Authentication(CredentialCheck.UNKNOWN)
+        if not merchant.active:
+            return Authentication(CredentialCheck.MERCHANT_DISABLED, merchant)
+        return Authentication(key.refusal(now) or CredentialCheck.ALLOWED, merchant)
 
     def get(self, merchant_id: str) -> Merchant | None:
         item = self._get(MERCHANT_PREFIX + merchant_id)
         if item is None:
             return None
+        keys = item.get("secret_keys") or {}
         return Merchant(
             merchant_id=str(item["merchant_id"]),
             status=MerchantStatus(str(item["status"])),
             tier=str(item["tier"]),
             api_key_id=str(item["api_key_id"]),
+            usage_key=str(item.get("usage_key", "")),
+            secret_keys=tuple(SecretKey.from_item(key_id, keys[key_id]) for key_id in sorted(keys)),
+            updated_at=str(item["updated_at"]),
         )
 
     def is_active(self, merchant_id: str) -> bool:
         merchant = self.get(merchant_id)
         return merchant is not None and merchant.active
 
-    def onboard(self, merchant_id: str, tier: str, api_key: str, api_key_id: str) -> Merchant:
+    def onboard(
+        self, merchant_id: str, tier: str, usage_key: str, api_key_id: str, first_key: SecretKey | None = None
+    ) -> Merchant:
+        """A new ACTIVE merchant: its API key (value and id, for metering) and first secret key."""
         now = format_timestamp(utc_now())
+        keys = () if first_key is None else (first_key,)
         merchant = {
             "pk": MERCHANT_PREFIX + merchant_id,
             "merchant_id": merchant_id,
             "status": MerchantStatus.ACTIVE.value,
             "tier": tier,
             "api_key_id": api_key_id,
-            "api_key_digest": api_key_digest(api_key),
+            "usage_key": usage_key,
+            "secret_keys": {key.key_id: key.to_item() for key in keys},
             "created_at": now,
             "updated_at": now,
         }
-        credential = {
-            "pk": API_KEY_PREFIX + api_key_digest(api_key),
-            "merchant_id": merchant_id,
-            "api_key_id": api_key_id,
-        }
+        puts: list[Any] = [
+            {"Put": self._new(item)} for item in (merchant, *(self._lookup(merchant_id, k) for k in keys))
+        ]
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {"Put": self._new(merchant)},
-                    {"Put": self._new(credential)},
-                ]
-            )
+            self._client.transact_write_items(TransactItems=puts)
         except ClientError as error:
             if condition_failed(error):
                 raise MerchantExists(merchant_id) from error
             raise
-        return Merchant(merchant_id, MerchantStatus.ACTIVE, tier, api_key_id)
+        return Merchant(merchant_id, MerchantStatus.ACTIVE, tier, api_key_id, usage_key, keys, now)
+
+    def _lookup(self, merchant_id: str, key: SecretKey) -> dict[str, Any]:
+        return {"pk": SECRET_KEY_PREFIX + key.digest, "merchant_id": merchant_id, "key_id": key.key_id}
+
+    def rotate(
+        self, merchant_id: str, new_key: SecretKey, overlap: timedelta, usage_key: str | None = None
+    ) -> Merchant:
+        """Add ``new_key``; every live key retires ``overlap`` from now (an earlier end stays).
+
+        Keys that no longer authenticate are dropped with their lookup items. ``usage_key``
+        fills in a merchant onboarded before secret keys (its API key's value, for metering).
+        """
+        merchant = self._existing(merchant_id)
+        now = new_key.created_at
+        kept = [key.retired_by(now + overlap) for key in merchant.secret_keys if key.live(now)]
+        live = [key for key in kept if key.live(now)]
+        if len(live) >= MAX_LIVE_SECRET_KEYS:
+            raise SecretKeyRefused(
+                f"merchant {merchant_id} has {len(live)} live secret keys, the most it may hold: revoke one first"
+            )
+        dropped = [key for key in merchant.secret_keys if not key.live(now)]
+        extra = [{"Put": self._new(self._lookup(merchant_id, new_key))}]
+        extra += [{"Delete": self._delete(SECRET_KEY_PREFIX + key.digest)} for key in dropped]
+        return self._write_keys(merchant, (*kept, new_key), now, extra, usage_key)
+
+    def revoke(self, merchant_id: str, key_id: str | None, now: datetime) -> Merchant:
+        """Revoke one secret key (``key_id``) or, with None, every key the merchant still has."""
+        merchant = self._existing(merchant_id)
+        if key_id is not None and merchant.secret_key(key_id) is None:
+            raise SecretKeyRefused(f"merchant {merchant_id} has no secret key {key_id}")
+        keys = tuple(
+            replace(key, revoked_at=now) if key_id in (None, key.key_id) and key.revoked_at is None else key
+            for key in merchant.secret_keys
+        )
+        return self._write_keys(merchant, keys, now, [], None)
+
+    def _existing(self, merchant_id: str) -> Merchant:
+        merchant = self.get(merchant_id)
+        if merchant is None:
+            raise UnknownMerchant(merchant_id)
+        return merchant
+
+    def _write_keys(
+        self,
+        merchant: Merchant,
+        keys: tuple[SecretKey, ...],
+        now: datetime,
+        extra: list[dict[str, Any]],
+        usage_key: str | None,
+    ) -> Merchant:
+        names = {"#keys": "secret_keys"}
+        values: dict[str, Any] = {
+            ":keys": {key.key_id: key.to_item() for key in keys},
+            ":now": format_timestamp(now),
+            ":seen": merchant.updated_at,
+        }
+        expression = "SET #keys = :keys, updated_at = :now"
+        if usage_key is not None:
+            expression += ", usage_key = :usage"
+            values[":usage"] = usage_key
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_attributes({"pk": MERCHANT_PREFIX + merchant.merchant_id}),
+            "UpdateExpression": expression,
+            "ConditionExpression": "updated_at = :seen",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        try:
+            writes: list[Any] = [{"Update": update}, *extra]
+            self._client.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if condition_failed(error):
+                raise ConcurrentChange(merchant.merchant_id) from error
+            raise
+        return replace(
+            merchant,
+            secret_keys=keys,
+            updated_at=values[":now"],
+            usage_key=usage_key if usage_key is not None else merchant.usage_key,
+        )
+
+    def _delete(self, pk: str) -> dict[str, Any]:
+        return {"TableName": self._table, "Key": to_attributes({"pk": pk})}
 
     def _new(self, item: Mapping[str, Any]) -> Any:
         return {
@@ -141,54 +263,19 @@ class MerchantDirectory:
 
     def set_status(self, merchant_id: str, status: MerchantStatus) -> Merchant:
         try:
-            updated = self._client.update_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes({"pk": MERCHANT_PREFIX + merchant_id}),
                 UpdateExpression="SET #s = :s, updated_at = :now",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=to_attributes({":s": status.value, ":now": format_timestamp(utc_now())}),
-                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if condition_failed(error):
                 raise UnknownMerchant(merchant_id) from error
             raise
-        item = from_attributes(updated["Attributes"])
-        return Merchant(merchant_id, status, str(item["tier"]), str(item["api_key_id"]))
-
-
-# --- The Lambda REQUEST authorizer's decision ---------------------------------------------
-# The policy names the whole stage (every method and path), so a cached answer is right for
-# every route of the API; the context carries the verified merchant to the integration.
-
-
-def stage_resource(method_arn: str) -> str:
-    """``arn:...:<api>/<stage>/<VERB>/<path>`` → ``arn:...:<api>/<stage>/*/*``."""
-    api_and_stage = "/".join(method_arn.split("/", 2)[:2])
-    return f"{api_and_stage}/*/*"
-
-
-def authorizer_response(merchant: Merchant | None, method_arn: str) -> dict[str, Any]:
-    """Allow an active merchant on the whole stage, deny anything else. The answer carries no
-    credential: with the API's key source HEADER, API Gateway meters the x-api-key header itself
-    (a ``usageIdentifierKey`` is read only with the AUTHORIZER source), and an answer is kept in
-    traces and logs more readily than a request header."""
-    allowed = merchant is not None and merchant.active
-    principal = merchant.merchant_id if merchant is not None else "unknown"
-    response: dict[str, Any] = {
-        "principalId": principal,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Action": "execute-api:Invoke",
-                    "Effect": "Allow" if allowed else "Deny",
-                    "Resource": stage_resource(method_arn),
-                }
-            ],
-        },
-    }
-    if allowed and merchant is not None:
-        response["context"] = {"merchant_id": merchant.merchant_id, "tier": merchant.tier}
-    return response
+        merchant = self.get(merchant_id)
+        if merchant is None:  # deleted between the two calls: nothing to answer with
+            raise UnknownMerchant(merchant_id)
+        return merchant
