@@ -72,6 +72,7 @@ def create_tables(dynamodb: Any) -> None:
         more_attributes=[
             {"AttributeName": "merchant_id", "AttributeType": "S"},
             {"AttributeName": "created_at", "AttributeType": "S"},
+            {"AttributeName": contract.OPEN_SHARD_ATTRIBUTE, "AttributeType": "S"},
         ],
         GlobalSecondaryIndexes=[
             {
@@ -81,7 +82,15 @@ def create_tables(dynamodb: Any) -> None:
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": contract.OPEN_PAYMENTS_INDEX,
+                "KeySchema": [
+                    {"AttributeName": contract.OPEN_SHARD_ATTRIBUTE, "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},

@@ -47,6 +47,16 @@ class WatchedStreamConsumer:
 
 
 @dataclass(frozen=True)
+class WatchedPaymentAge:
+    # A Maximum-age metric a function publishes (Powertools, the platform's namespace and service
+    # dimension), alarmed at or above threshold_seconds. The threshold is derived by the component
+    # from timings the stack sets (an execution's timeout, a schedule), not tuned per environment.
+    alarm_name: str
+    metric_name: str
+    threshold_seconds: int
+
+
+@dataclass(frozen=True)
 class WatchedApi:
     api_name: str
     stage_name: str
@@ -59,6 +69,7 @@ class AlarmSources:
     dead_letter_queues: tuple[WatchedDeadLetterQueue, ...] = ()
     stream_consumers: tuple[WatchedStreamConsumer, ...] = ()
     apis: tuple[WatchedApi, ...] = ()
+    payment_ages: tuple[WatchedPaymentAge, ...] = ()
     # Queues whose depth the dashboard shows (not alarmed unless also a dead-letter queue).
     queue_depths: tuple[SqsQueue, ...] = ()
 

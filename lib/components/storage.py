@@ -147,12 +147,27 @@ class Storage(Construct):
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
+        # Sparse: only non-final payments carry the shard attribute (contract.OPEN_PAYMENTS_INDEX),
+        # so the sweeper finds the payments still in flight without scanning the settled ones.
+        open_payments = DynamodbTableGlobalSecondaryIndex(
+            name=contract.OPEN_PAYMENTS_INDEX,
+            hash_key=contract.OPEN_SHARD_ATTRIBUTE,
+            range_key="created_at",
+            projection_type="KEYS_ONLY",
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
+        )
         return self._build_table(
             "payments_table",
             "payments",
-            attributes=[("payment_id", "S"), ("merchant_id", "S"), ("created_at", "S")],
+            attributes=[
+                ("payment_id", "S"),
+                ("merchant_id", "S"),
+                ("created_at", "S"),
+                (contract.OPEN_SHARD_ATTRIBUTE, "S"),
+            ],
             hash_key="payment_id",
-            indexes=[by_merchant_and_time],
+            indexes=[by_merchant_and_time, open_payments],
             # The transactional outbox: every new payment's INSERT record starts its workflow
             # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.
             stream_view_type="KEYS_ONLY",

@@ -18,6 +18,7 @@ from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
 from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
+from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
 
@@ -32,6 +33,7 @@ DEV = PlatformConfig(
         queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
         workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -91,6 +93,7 @@ DEV = PlatformConfig(
         authorizer_cache_ttl_seconds=0,
     ),
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=1_000),
+    sweeper=SweeperConfig(interval_minutes=10),
 )
 
 STAGING = PlatformConfig(
@@ -104,6 +107,7 @@ STAGING = PlatformConfig(
         # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
         workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=5),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=30,
     log_level="INFO",
@@ -160,6 +164,7 @@ STAGING = PlatformConfig(
         authorizer_cache_ttl_seconds=0,
     ),
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=2_000),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 PROD = PlatformConfig(
@@ -171,6 +176,7 @@ PROD = PlatformConfig(
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
+        sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=365,
     log_level="INFO",
@@ -230,6 +236,7 @@ PROD = PlatformConfig(
         authorizer_cache_ttl_seconds=0,
     ),
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=10_000),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
