@@ -93,7 +93,7 @@ DEV = PlatformConfig(
         authorizer_cache_ttl_seconds=0,
     ),
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=1_000),
-    sweeper=SweeperConfig(interval_minutes=10),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 STAGING = PlatformConfig(
