@@ -4,13 +4,21 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test synth validate preflight deploy demo bench snapshots clean merchant
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
 
 test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every test suite + coverage gates (what .ci/run runs)
 	bash scripts/test.sh
+
+# The suites that need no emulator, on both cores (pytest-xdist). The stack and handler
+# tests, the security gates (not checkov itself) and the tools' tests; no coverage gate.
+FAST_SUITES := tests/unit tests/security tests/lambda tests/ops tests/bench
+
+test-fast:  ## the inner loop (< 3 min): ruff, then unit + handler tests on both cores; nothing deployed, no emulator
+	bash scripts/bootstrap.sh
+	$(RUN) .venv/bin/python -m ruff check . && .venv/bin/python -m pytest -q -n $${TEST_WORKERS:-2} $(FAST_SUITES)
 
 demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running; FAULTS='<json>' sets LOCALCLOUD_FAULTS)
 	bash scripts/bootstrap.sh

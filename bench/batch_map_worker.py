@@ -25,7 +25,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import emulator
@@ -113,38 +113,30 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
     counter = CallCounter().attach(handlers)
     from payment_core import contract
     from payment_core.batch.chunk_ingest import ChunkIncomplete
-    from payment_core.batch.jobs import BatchFile, BatchFiles, WorkLayout
-    from payment_core.batch.ledger import BatchLedger
-    from payment_core.batch.workflow import (
-        BatchFileDeps,
-        ChunkClients,
-        ChunkSettings,
-        PlanSettings,
-        run_step,
-        start_file,
-    )
+    from payment_core.batch.jobs import BatchFile, WorkLayout
+    from payment_core.batch.workflow import BatchTables, run_step, start_file, wire_batch_file_deps
     from payment_core.rules import BusinessRules
     from payment_core.settings import FunctionVariables
-    from payment_core.tenancy.merchants import MerchantDirectory
 
     s3: Any = handlers.client("s3")
     sqs: Any = handlers.client("sqs")
     dynamodb: Any = handlers.client("dynamodb")
     sfn: Any = handlers.client("stepfunctions")
-    jobs = account.table(contract.BATCH_JOBS_TABLE_NAME)
-    layout = WorkLayout(contract.BATCH_WORK_PREFIX)
-    deps = BatchFileDeps(
+    deps = wire_batch_file_deps(
+        dynamodb=dynamodb,
         s3=s3,
-        files=BatchFiles(dynamodb, jobs),
-        chunk_clients=ChunkClients(
-            s3,
-            sqs,
-            BatchLedger(dynamodb, jobs, account.table(contract.BATCH_CLAIMS_TABLE_NAME)),
-            MerchantDirectory(dynamodb, account.table(contract.MERCHANTS_TABLE_NAME)),
+        sqs=sqs,
+        tables=BatchTables(
+            account.table(contract.BATCH_JOBS_TABLE_NAME),
+            account.table(contract.BATCH_CLAIMS_TABLE_NAME),
+            account.table(contract.MERCHANTS_TABLE_NAME),
         ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
-        plan=PlanSettings(spec.records_per_chunk, layout),
-        chunk=ChunkSettings(account.queue_url, layout, spec.reserve_ms),
+        records_per_chunk=spec.records_per_chunk,
+        queue_url=account.queue_url,
+        reserve_ms=spec.reserve_ms,
+        layout=WorkLayout(contract.BATCH_WORK_PREFIX),
+        rerun_window=timedelta(days=90),
     )
 
     def now() -> datetime:

@@ -38,11 +38,11 @@ def synth_floor(outdir: str) -> None:
 def synth_stacks(outdir: str) -> None:
     from cdktf import App
 
-    from lib.settings import preset_settings
+    from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
     from lib.tap_stack import synth_environments
 
     app = App(outdir=outdir)
-    stacks = synth_environments(app, preset_settings())
+    stacks = synth_environments(app, preset_settings(alarm_subscribers=SYNTH_ONLY_SUBSCRIBERS))
     app.synth()
     built = sorted(path.parent.name for path in Path(outdir, "stacks").glob("*/cdk.tf.json"))
     expected = sorted(stack.node.id for stack in stacks.values())

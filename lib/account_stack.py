@@ -8,9 +8,16 @@ own, and on destroy remove or reset, a setting the other stacks of the region re
 here, applied before (and with the same command as) the environment stack, and a PR stack's
 destroy never touches it (a different stack, a different state file).
 
+X-Ray's encryption is the same kind of setting: one per account and region, for every trace of
+every stack. The account stack sets it to its own customer-managed key (``XRayEncryption``), so
+the traces of the payment functions (payment ids, merchants, timings) are encrypted with a key
+the account controls, audits in CloudTrail and can disable.
+
 Destroying this stack is a deliberate operator action, never part of a PR's clean-up: it deletes
 the role, and with it the logs of every API of the region (the account setting itself stays,
-``reset_on_delete`` false, as for a deleted ``AWS::ApiGateway::Account``).
+``reset_on_delete`` false, as for a deleted ``AWS::ApiGateway::Account``). It also schedules the
+X-Ray key's deletion: put X-Ray back on its default encryption first (removing the resource does
+not), or X-Ray stops storing traces once the key is gone.
 """
 
 from __future__ import annotations
@@ -24,11 +31,16 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
 )
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
-from lib.components.policies import service_trust
+from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
+from lib.components.policies import condition, service_trust, statement
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
 from lib.tap_stack import TapStack
@@ -44,6 +56,10 @@ WRITE_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEven
 # Log groups API Gateway writes to: execution logs (named by API Gateway) and the access log
 # groups this project declares (lib/constructs/api.py: /aws/apigateway/<api name>).
 LOG_GROUP_PATTERNS = ("API-Gateway-Execution-Logs_*", "/aws/apigateway/*")
+XRAY_KEY_ALIAS = "alias/payment-platform-xray"
+# The key serves every environment of the region: the longest window KMS allows, whichever
+# environment's deploy applies the account stack.
+XRAY_KEY_DELETION_WINDOW_DAYS = 30
 
 
 def cloudwatch_role_name(region: str) -> str:
@@ -56,10 +72,10 @@ class ApiGatewayAccountLogging(Construct):
     Exposes ``role: IamRole``, ``policy: IamRolePolicy`` and ``account: ApiGatewayAccount``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, account_id: str, region: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, account_id: str, region: str, partition: str) -> None:
         super().__init__(scope, construct_id)
         self.role: IamRole = self._build_role(region)
-        self.policy: IamRolePolicy = self._build_policy(account_id, region)
+        self.policy: IamRolePolicy = self._build_policy(account_id, region, partition)
         # The setting is validated at UpdateAccount time (API Gateway assumes the role), so it
         # waits for the role's permissions, not only for the role.
         self.account: ApiGatewayAccount = ApiGatewayAccount(
@@ -80,8 +96,10 @@ class ApiGatewayAccountLogging(Construct):
             assume_role_policy=trust.json,
         )
 
-    def _build_policy(self, account_id: str, region: str) -> IamRolePolicy:
-        log_groups = [f"arn:aws:logs:{region}:{account_id}:log-group:{pattern}" for pattern in LOG_GROUP_PATTERNS]
+    def _build_policy(self, account_id: str, region: str, partition: str) -> IamRolePolicy:
+        log_groups = [
+            f"arn:{partition}:logs:{region}:{account_id}:log-group:{pattern}" for pattern in LOG_GROUP_PATTERNS
+        ]
         document = DataAwsIamPolicyDocument(
             self,
             "policy_document",
@@ -102,10 +120,56 @@ class ApiGatewayAccountLogging(Construct):
         return IamRolePolicy(self, "policy", name="write-api-gateway-logs", role=self.role.id, policy=document.json)
 
 
+class XRayEncryption(Construct):
+    """X-Ray's account-level encryption with a customer-managed key of its own.
+
+    The key policy is the one AWS writes for X-Ray's own managed key (``aws/xray``): the account
+    administers the key, and any principal of this account may use it only through X-Ray in this
+    region (``kms:ViaService`` and ``kms:CallerAccount``), so every function that writes traces,
+    and everyone allowed to read them, can, and nothing else can use the key directly.
+    Exposes ``key``, ``alias`` and ``config``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, account_id: str, region: str, partition: str) -> None:
+        super().__init__(scope, construct_id)
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "key_policy",
+            statement=[
+                statement(
+                    "AccountAdministers",
+                    KEY_ADMIN_ACTIONS,
+                    ["*"],  # in a key policy: this key
+                    aws_principals=[f"arn:{partition}:iam::{account_id}:root"],
+                ),
+                statement(
+                    "UseThroughXRayInThisAccount",
+                    KEY_USE_ACTIONS,
+                    ["*"],
+                    any_principal=True,
+                    conditions=[
+                        condition("StringEquals", "kms:CallerAccount", [account_id]),
+                        condition("StringEquals", "kms:ViaService", [f"xray.{region}.amazonaws.com"]),
+                    ],
+                ),
+            ],
+        )
+        self.key: KmsKey = KmsKey(
+            self,
+            "key",
+            description="X-Ray trace encryption for this account and region (payment platform)",
+            enable_key_rotation=True,
+            deletion_window_in_days=XRAY_KEY_DELETION_WINDOW_DAYS,
+            policy=policy.json,
+        )
+        self.alias: KmsAlias = KmsAlias(self, "alias", name=XRAY_KEY_ALIAS, target_key_id=self.key.key_id)
+        self.config: XrayEncryptionConfig = XrayEncryptionConfig(self, "config", type="KMS", key_id=self.key.arn)
+
+
 class AccountStack(PlatformStack):
     """``TapAccount``: what one account and region hold once, on the same stack base as TapStack.
 
-    Exposes ``logging: ApiGatewayAccountLogging``.
+    Exposes ``logging: ApiGatewayAccountLogging`` and ``xray: XRayEncryption``.
     """
 
     @classmethod
@@ -122,10 +186,15 @@ class AccountStack(PlatformStack):
 
     def _build(self, settings: DeploymentSettings) -> None:
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
         self.logging: ApiGatewayAccountLogging = ApiGatewayAccountLogging(
-            self, "api_gateway_logging", account_id=account_id, region=settings.region
+            self, "api_gateway_logging", account_id=account_id, region=settings.region, partition=partition
+        )
+        self.xray: XRayEncryption = XRayEncryption(
+            self, "xray_encryption", account_id=account_id, region=settings.region, partition=partition
         )
         TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=self.logging.role.arn)
+        TerraformOutput(self, "xray_key_arn", value=self.xray.key.arn)
 
 
 def synth_with_account_stack(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 from payment_core import contract
@@ -23,7 +24,7 @@ from lib.components.queues import Queues
 from lib.components.storage import Storage
 from lib.components.sweeper import PaymentSweeper
 from lib.components.workflow import Workflow
-from lib.config import PlatformConfig
+from lib.config import CustomDomain, PlatformConfig
 from lib.layer import shared_layer_dir
 from lib.naming import Namer
 
@@ -35,14 +36,23 @@ class PaymentPlatform(Construct):
     """Key, layer, storage, queues, workflow, outbox, ingestion, API and monitoring, in dependency order."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: PlatformConfig, namer: Namer, region: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        namer: Namer,
+        region: str,
+        custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._custom_domain = custom_domain
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        self.keys: PlatformKey = self._build_keys(namer, account_id, region)
+        partition = DataAwsPartition(self, "partition").partition
+        self.keys: PlatformKey = self._build_keys(namer, account_id, region, partition)
         self.layer: LambdaLayerVersion = self._build_layer(namer)
-        self.context: PlatformContext = self._build_context(namer, account_id, region)
+        self.context: PlatformContext = self._build_context(namer, account_id, region, partition)
         self.storage: Storage = Storage(
             self, "storage", context=self.context, tables=config.tables, bucket=config.batch_bucket
         )
@@ -64,13 +74,14 @@ class PaymentPlatform(Construct):
         self.edge: ApiEdge | None = self._build_edge(context)
         self.monitoring: Monitoring = self._build_monitoring(context)
 
-    def _build_keys(self, namer: Namer, account_id: str, region: str) -> PlatformKey:
+    def _build_keys(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformKey:
         return PlatformKey(
             self,
             "keys",
             namer=namer,
             account_id=account_id,
             region=region,
+            partition=partition,
             deletion_window_days=self._config.kms_deletion_window_days,
         )
 
@@ -81,7 +92,7 @@ class PaymentPlatform(Construct):
             context=context,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
-            dead_letter_queue=self.queues.dlq,
+            give_up_retention_days=self._config.queues.start_give_up_retention_days,
         )
 
     def _build_ingestion(self, context: PlatformContext) -> BatchIngestion:
@@ -106,6 +117,7 @@ class PaymentPlatform(Construct):
             storage=self.storage,
             tenancy=config.tenancy,
             page_token_key=self.keys.page_token_key,
+            custom_domain=self._custom_domain,
         )
 
     def _build_edge(self, context: PlatformContext) -> ApiEdge | None:
@@ -120,7 +132,7 @@ class PaymentPlatform(Construct):
             context=context,
             settings=self._config.alarms,
             alarm_topic=self.queues.alarm_topic,
-            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.sweeper, self.queues],
+            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.sweeper, self.queues, self.storage],
         )
 
     @property
@@ -149,7 +161,7 @@ class PaymentPlatform(Construct):
             compatible_architectures=["x86_64"],
         )
 
-    def _build_context(self, namer: Namer, account_id: str, region: str) -> PlatformContext:
+    def _build_context(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformContext:
         config = self._config
         rules = config.payment_rules
         return PlatformContext(
@@ -160,6 +172,7 @@ class PaymentPlatform(Construct):
             region=region,
             metrics_namespace=METRICS_NAMESPACE,
             service_name=POWERTOOLS_SERVICE,
+            partition=partition,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

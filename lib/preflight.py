@@ -9,7 +9,9 @@ set (the variable ``tap.py`` reads):
   minimum AWS enforces (min(100, quota)), and how many more stacks of this environment fit;
 * API Gateway logging role: the account setting every logging stage needs, and that it is a role
   API Gateway can assume (else the account stack, ``lib/account_stack.py``, must set it first);
-* state bucket: reachable, in the stated region, versioned.
+* state bucket: reachable, in the stated region, versioned;
+* custom domain certificate: the ACM certificate the API's domain names exists in the stack's
+  region, is ISSUED and covers the domain (else API Gateway refuses the domain, or clients do).
 
 Every check prints one line; the exit status is 1 when any check fails.
 """
@@ -54,6 +56,8 @@ class StackFacts:
     region: str
     reservations: Mapping[str, int]  # function name -> reserved concurrency, reserving functions only
     stage_logging: bool
+    # (domain name, ACM certificate ARN) of the API's custom domain, when the stack has one.
+    custom_domain: tuple[str, str] | None = None
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> StackFacts:
@@ -70,7 +74,9 @@ class StackFacts:
         stage_logging = any(stage.get("access_log_settings") for stage in stages) or any(
             str(setting.get("settings", {}).get("logging_level", "OFF")).upper() != "OFF" for setting in method_settings
         )
-        return cls(region=str(provider["region"]), reservations=reservations, stage_logging=stage_logging)
+        domain = next(iter(resources.get("aws_api_gateway_domain_name", {}).values()), None)
+        custom_domain = (str(domain["domain_name"]), str(domain["regional_certificate_arn"])) if domain else None
+        return cls(str(provider["region"]), reservations, stage_logging, custom_domain)
 
 
 def _error_code(error: Exception) -> str:
@@ -198,12 +204,40 @@ def check_state_bucket(settings: DeploymentSettings, clients: ClientFactory) -> 
     return Check(name, "ok", f"s3://{backend.bucket} ({location}, versioned)")
 
 
+def certificate_covers(names: Sequence[str], domain: str) -> bool:
+    """A certificate name covers ``domain`` exactly, or as a wildcard for one leftmost label."""
+    parent = domain.split(".", 1)[1] if "." in domain else ""
+    return any(name == domain or (name.startswith("*.") and name[2:] == parent) for name in names)
+
+
+def check_certificate(facts: StackFacts, clients: ClientFactory) -> Check:
+    name = "custom domain certificate"
+    if facts.custom_domain is None:
+        return Check(name, "ok", "no custom domain: the API answers on its execute-api endpoint (TLS 1.0 and up)")
+    domain, arn = facts.custom_domain
+    arn_region = arn.split(":")[3] if arn.count(":") >= 5 else ""
+    if arn_region != facts.region:
+        return Check(name, "FAIL", f"{arn} is in {arn_region}; a regional domain needs one in {facts.region}")
+    try:
+        certificate = clients("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    except Exception as error:
+        return Check(name, "FAIL", f"cannot read {arn}: {error}")
+    status = certificate.get("Status")
+    if status != "ISSUED":
+        return Check(name, "FAIL", f"{arn} is {status}, not ISSUED: API Gateway refuses it for {domain}")
+    names = [certificate.get("DomainName", ""), *certificate.get("SubjectAlternativeNames", [])]
+    if not certificate_covers(names, domain):
+        return Check(name, "FAIL", f"{arn} covers {', '.join(sorted(set(names)))}, not {domain}")
+    return Check(name, "ok", f"{domain}: {arn} (ISSUED, {facts.region})")
+
+
 def run_checks(facts: StackFacts, settings: DeploymentSettings, clients: ClientFactory) -> list[Check]:
     return [
         check_region(facts, settings, clients),
         check_lambda_concurrency(facts, clients, settings.config.environment),
         check_api_gateway_role(facts, clients),
         check_state_bucket(settings, clients),
+        check_certificate(facts, clients),
     ]
 
 

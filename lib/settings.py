@@ -9,14 +9,29 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lib.config import ENVIRONMENTS, PlatformConfig, config_for
+from lib.config import ENVIRONMENTS, CustomDomain, PlatformConfig, config_for
+from lib.config.subscribers import SUBSCRIBERS_VARIABLE, parse_subscribers
 from lib.naming import validate_suffix
 from lib.target import EmulatorTarget
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# A DNS name of two or more labels, lower case (API Gateway stores custom domain names so).
+_DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_CERTIFICATE_ARN_PATTERN = re.compile(
+    r"^arn:aws(-cn|-us-gov)?:acm:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+DOMAIN_VARIABLE = "API_DOMAIN_NAME"
+CERTIFICATE_VARIABLE = "API_CERTIFICATE_ARN"
+# What the synths that deploy nothing (checkov, snapshots, the synth bench) give the presets that
+# require a custom domain: RFC 2606's example.com and AWS's documentation account id. A real
+# deployment sets its own API_DOMAIN_NAME and API_CERTIFICATE_ARN.
+EXAMPLE_CUSTOM_DOMAIN = {
+    DOMAIN_VARIABLE: "api.{environment}.example.com",
+    CERTIFICATE_VARIABLE: "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+}
 # AWS tag values: up to 256 characters of letters, digits, spaces and + - = . _ : / @
 _TAG_VALUE_REFUSED = re.compile(r"[^\w +=.:/@-]")
 TAG_VALUE_MAX_LENGTH = 256
@@ -54,6 +69,8 @@ class DeploymentSettings:
     ci_tags: Mapping[str, str]
     # Set only for the local emulator: the provider then needs overrides (see TapStack).
     emulator: EmulatorTarget | None = None
+    # Where clients reach the API when set (edge.custom_domain_required makes it mandatory).
+    custom_domain: CustomDomain | None = None
 
     @property
     def stack_name(self) -> str:
@@ -66,9 +83,42 @@ def _region(value: str, variable: str) -> str:
     return value
 
 
+def _custom_domain(environ: Mapping[str, str], config: PlatformConfig, region: str) -> CustomDomain | None:
+    domain, certificate = environ.get(DOMAIN_VARIABLE, ""), environ.get(CERTIFICATE_VARIABLE, "")
+    if not domain and not certificate:
+        if config.edge.custom_domain_required:
+            raise ValueError(
+                f"{DOMAIN_VARIABLE} and {CERTIFICATE_VARIABLE} must be set: the {config.environment} preset serves "
+                "the API only on a custom domain with TLS 1.2 (edge.custom_domain_required)"
+            )
+        return None
+    if not domain or not certificate:
+        missing = DOMAIN_VARIABLE if not domain else CERTIFICATE_VARIABLE
+        raise ValueError(f"{DOMAIN_VARIABLE} and {CERTIFICATE_VARIABLE} must be set together, {missing} is missing")
+    if not _DOMAIN_PATTERN.fullmatch(domain):
+        raise ValueError(f"{DOMAIN_VARIABLE} must be a lower-case DNS name such as api.example.com, got {domain!r}")
+    match = _CERTIFICATE_ARN_PATTERN.fullmatch(certificate)
+    if not match:
+        raise ValueError(
+            f"{CERTIFICATE_VARIABLE} must be an ACM certificate ARN "
+            f"(arn:aws:acm:<region>:<account>:certificate/<id>), got {certificate!r}"
+        )
+    # A regional custom domain takes a certificate from its own region only.
+    if match.group("region") != region:
+        raise ValueError(
+            f"{CERTIFICATE_VARIABLE} must be a certificate in AWS_REGION ({region}) for a regional custom domain, "
+            f"got one in {match.group('region')}"
+        )
+    return CustomDomain(domain_name=domain, certificate_arn=certificate)
+
+
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
-    config = config_for(environment)
+    preset = config_for(environment)
+    # Who is paged is the deploying environment's business (a CI variable per environment), not
+    # the repository's: an address committed here would page whoever owns it in every fork.
+    alarms = preset.alarms.for_deployment(parse_subscribers(environ.get(SUBSCRIBERS_VARIABLE, "")), environment)
+    config = replace(preset, alarms=alarms)
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
@@ -101,9 +151,25 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
         state_backend=state_backend,
         ci_tags=ci_tags,
         emulator=emulator,
+        custom_domain=_custom_domain(environ, config, region),
     )
 
 
-def preset_settings() -> dict[str, DeploymentSettings]:
-    """dev, staging and prod as CI deploys them (suffix = environment name), by environment."""
-    return {env: read_settings({"ENVIRONMENT": env, "ENVIRONMENT_SUFFIX": env}) for env in ENVIRONMENTS}
+# What tests, scans and benchmarks synthesize with as ALARM_SUBSCRIBERS (staging and prod refuse
+# none): names of a private network (.internal) that page nobody. A deploy sets its own.
+SYNTH_ONLY_SUBSCRIBERS = "payments-oncall@alerts.payments.internal https://pager.payments.internal/hooks/payments"
+
+
+def preset_settings(alarm_subscribers: str) -> dict[str, DeploymentSettings]:
+    """dev, staging and prod as CI deploys them (suffix = environment name), by environment, each
+    with ``alarm_subscribers`` as its ALARM_SUBSCRIBERS (a scan or a test says whom it would page);
+    the presets that require a custom domain get the example one (``EXAMPLE_CUSTOM_DOMAIN``)."""
+    return {env: read_settings(preset_environ(env, alarm_subscribers)) for env in ENVIRONMENTS}
+
+
+def preset_environ(environment: str, alarm_subscribers: str) -> dict[str, str]:
+    """The variables ``preset_settings`` synthesizes ``environment`` with."""
+    environ = {"ENVIRONMENT": environment, "ENVIRONMENT_SUFFIX": environment, SUBSCRIBERS_VARIABLE: alarm_subscribers}
+    if config_for(environment).edge.custom_domain_required:
+        environ |= {name: value.format(environment=environment) for name, value in EXAMPLE_CUSTOM_DOMAIN.items()}
+    return environ

@@ -37,6 +37,7 @@ class TapStack(PlatformStack):
             config=settings.config,
             namer=Namer(settings.environment_suffix),
             region=settings.region,
+            custom_domain=settings.custom_domain,
         )
         self._build_outputs()
 
@@ -67,6 +68,11 @@ class TapStack(PlatformStack):
             "queue_consumer_function_name": platform.ingestion.consumer_function.lambda_function.function_name,
             "authorizer_function_name": platform.api.authorizer_function.lambda_function.function_name,
         }
+        domain = platform.api.domain
+        if domain is not None:
+            # What the domain's DNS record aliases (the record lives with the domain's zone).
+            outputs["api_domain_target"] = domain.regional_domain_name
+            outputs["api_domain_zone_id"] = domain.regional_zone_id
         for name, value in outputs.items():
             TerraformOutput(self, name, value=value)
 

@@ -7,7 +7,8 @@
 * ``GET /localcloud/lambda``: execution environments per function (``idle``, ``busy``);
 * ``POST /localcloud/lambda`` ``{"reuse": false}``: discard every environment after its
   invocation (each one a cold start, as before warm environments existed). The benchmark uses
-  it to measure its baseline in the same run; it is an emulator knob, never a stack setting.
+  it to measure its baseline in the same run; it is an emulator knob, never a stack setting;
+* ``/localcloud/stepfunctions``: the Step Functions quotas enforced (``stepfunctions_quotas``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from localcloud import faults
+from localcloud import faults, stepfunctions_quotas
 
 FAULTS_PATH = faults.STATUS_PATH
 LAMBDA_PATH = "/localcloud/lambda"
@@ -54,5 +55,7 @@ class ControlMiddleware:
                 if not POOL.reuse:
                     POOL.kill_all()
             return _json(start_response, {"reuse": POOL.reuse, "functions": POOL.stats()})
+        if path == stepfunctions_quotas.ROUTE:
+            return stepfunctions_quotas.handle(environ, start_response)
         response: Iterable[bytes] = self.app(environ, start_response)
         return response

@@ -30,6 +30,7 @@ PROVIDER_ENDPOINT_SERVICES = (
     "sqs",
     "sts",
     "wafv2",
+    "xray",
 )
 
 TEST_REGION = "us-east-1"

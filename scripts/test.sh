@@ -1,33 +1,122 @@
 #!/usr/bin/env bash
 # The project's whole test run (what CI runs): lint, types, checkov on every environment's
 # synthesized stack, then every test suite with coverage enforced separately for the stack
-# (lib/) and the Lambda package (lambda/payment_core).
+# (lib/) and the Lambda package (lambda/payment_core). Extra arguments go to every pytest run.
+#
+# Where the time goes (2 cores): the e2e suite deploys to the emulator and spends much of its
+# time waiting on it, so it starts first, in the background, and every other phase runs beside
+# it; the CPU-bound suites run on both cores (pytest-xdist). The unit tests' session synth
+# writes the stacks checkov scans (TEST_SYNTH_OUT), so the stacks are synthesized once per run.
+# Each phase's wall time is printed in a table at the end, also when a phase fails.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_ROOT"
+
+PY=.venv/bin/python
+LOGS=build/test-logs
+SYNTH_OUT=cdktf.out/checkov
+WORKERS="${TEST_WORKERS:-2}"
+# The per-process coverage flags, one place: the e2e and the other suites write separate data
+# files (they run at the same time), combined before the gates.
+COV=(--cov=lib --cov=lambda --cov-branch --cov-report=)
+mkdir -p "$LOGS"
+TIMES="$LOGS/phases.tsv"
+: >"$TIMES"
+RUN_STARTED=$(date +%s.%N)
+E2E_PID=""
+
+# phase NAME COMMAND...: runs COMMAND, records NAME's wall time and outcome; a failure ends the run.
+phase() {
+  local name=$1 started status=ok
+  shift
+  echo "== $name"
+  started=$(date +%s.%N)
+  printf '%s\t%s\trunning\n' "$name" "$started" >>"$TIMES"
+  "$@" || status=FAILED
+  printf '%s\t%s\t%s\t%s\n' "$name" "$started" "$status" "$(date +%s.%N)" >>"$TIMES"
+  [ "$status" = ok ]
+}
+
+print_table() {
+  local rc=$?
+  set +e
+  if [ -n "$E2E_PID" ] && kill -0 "$E2E_PID" 2>/dev/null; then
+    # SIGINT, not SIGTERM: pytest then runs its fixture finalizers (destroy, emulator stop).
+    echo "stopping the e2e suite (pid $E2E_PID)"
+    kill -INT -- "-$E2E_PID" 2>/dev/null
+    wait "$E2E_PID" 2>/dev/null
+  fi
+  "$PY" - "$TIMES" "$RUN_STARTED" "$(date +%s.%N)" <<'PY' || cat "$TIMES"
+import sys
+
+times, run_started, now = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+phases: dict[str, list[str]] = {}
+for line in open(times):
+    name, started, status, *ended = line.rstrip("\n").split("\t")
+    phases[name] = [started, status, *ended]
+print("\n== phase times (wall; e2e overlaps the phases after install)")
+print(f"{'phase':<22}{'start':>8}{'seconds':>10}  result")
+for name, (started, status, *ended) in phases.items():
+    finished = float(ended[0]) if ended else now
+    status = status if ended else "interrupted"
+    start = float(started) - run_started
+    print(f"{name:<22}{start:>7.0f}s{finished - float(started):>9.1f}s  {status}")
+print(f"{'total':<22}{'':>8}{now - run_started:>9.1f}s")
+PY
+  exit "$rc"
+}
+trap print_table EXIT
+
 # A fresh clone has no .venv: install it from Pipfile.lock first, as `make demo` does
 # (a no-op when .venv is already in sync with the lock file).
-bash scripts/bootstrap.sh
-PY=.venv/bin/python
+phase install bash scripts/bootstrap.sh
 
-echo "== lint"
-$PY -m ruff check .
-$PY -m ruff format --check .
-# The CI pipeline users run cannot run here; it must at least be a valid workflow.
-.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+# The long pole, started first. Its output goes to a log, printed when it ends.
+run_e2e() {
+  COVERAGE_FILE=.coverage.e2e phase "pytest e2e" \
+    "$PY" -m pytest -q -p no:cacheprovider -m e2e "${COV[@]}" --durations=15 "$@" tests/e2e
+}
+# Job control on for this one job: it gets a process group of its own, which the trap can interrupt.
+set -m
+run_e2e "$@" >"$LOGS/e2e.log" 2>&1 &
+E2E_PID=$!
+set +m
 
-echo "== types"
+lint() {
+  $PY -m ruff check .
+  $PY -m ruff format --check .
+  # The CI pipeline users run cannot run here; it must at least be a valid workflow.
+  .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+}
+phase lint lint
+
 # One run: the stack, the checkov gate, the Lambda package (installed editable, so lib/ and the
 # harness see its real types), the shared test harness, the benchmarks and the emulator (its
-# patches lean on moto's internals, where a moto upgrade breaks them first).
-$PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud
+# patches lean on moto's internals, where a moto upgrade breaks them first). Incremental:
+# .mypy_cache stays between runs in a clone.
+phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud
 
-echo "== checkov"
-bash scripts/checkov.sh
+# The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs. The session synth writes every
+# environment's cdk.tf.json (and the account stack's) into $SYNTH_OUT for checkov.
+rm -rf "$SYNTH_OUT"
+COVERAGE_FILE=.coverage.suites TEST_SYNTH_OUT="$SYNTH_OUT" phase "pytest unit+handlers" \
+  "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=10 "$@" \
+  tests/unit tests/security tests/lambda tests/ops tests/bench
+phase checkov bash scripts/checkov.sh --scan "$SYNTH_OUT"
+# The emulator suite: each worker runs its own emulator.
+COVERAGE_FILE=.coverage.localcloud phase "pytest localcloud" \
+  "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=15 "$@" tests/localcloud
 
-echo "== tests"
-$PY -m pytest -q -p no:cacheprovider --cov=lib --cov=lambda --cov-branch --cov-report= "$@"
+e2e_status=0
+wait "$E2E_PID" || e2e_status=$?
+E2E_PID=""
+echo "== e2e output ($LOGS/e2e.log)"
+cat "$LOGS/e2e.log"
+[ "$e2e_status" = 0 ]
 
-echo "== coverage"
-$PY -m coverage report --include='lib/*' --fail-under=95
-$PY -m coverage report --include='lambda/*' --fail-under=95
+coverage() {
+  $PY -m coverage combine .coverage.e2e .coverage.suites .coverage.localcloud
+  $PY -m coverage report --include='lib/*' --fail-under=95
+  $PY -m coverage report --include='lambda/*' --fail-under=95
+}
+phase coverage coverage

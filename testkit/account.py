@@ -52,14 +52,36 @@ def setup_session() -> boto3.Session:
     )
 
 
-def create_table(dynamodb: Any, name: str, keys: list[tuple[str, str, str]], **extra: Any) -> None:
-    """A table from ``(attribute, type, key type)`` triples; ``more_attributes`` for indexes."""
+def key_schema(key: contract.KeySchema) -> list[dict[str, str]]:
+    """DynamoDB's KeySchema for one of the contract's keys."""
+    return [
+        {"AttributeName": attribute.name, "KeyType": kind}
+        for attribute, kind in zip(key.attributes, ("HASH", "RANGE"), strict=False)
+    ]
+
+
+def create_table(
+    dynamodb: Any,
+    variable: str,
+    *,
+    indexes: dict[str, tuple[contract.KeySchema, str]] | None = None,
+    **extra: Any,
+) -> None:
+    """The table the contract's ``variable`` names, keyed as the contract (and so the stack) keys it;
+    ``indexes`` maps each GSI's name to its key and projection type."""
+    key = contract.TABLE_KEYS[variable]
+    schemas = [key, *(index for index, _ in (indexes or {}).values())]
+    attributes = dict.fromkeys((each.name, each.type) for schema in schemas for each in schema.attributes)
+    if indexes:
+        extra["GlobalSecondaryIndexes"] = [
+            {"IndexName": name, "KeySchema": key_schema(index), "Projection": {"ProjectionType": projection}}
+            for name, (index, projection) in indexes.items()
+        ]
     dynamodb.create_table(
-        TableName=name,
+        TableName=TABLES[variable],
         BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": n, "KeyType": k} for n, _, k in keys],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t, _ in keys]
-        + extra.pop("more_attributes", []),
+        KeySchema=key_schema(key),
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in attributes],
         **extra,
     )
 
@@ -67,38 +89,16 @@ def create_table(dynamodb: Any, name: str, keys: list[tuple[str, str, str]], **e
 def create_tables(dynamodb: Any) -> None:
     create_table(
         dynamodb,
-        TABLES[contract.PAYMENTS_TABLE_NAME],
-        [("payment_id", "S", "HASH")],
-        more_attributes=[
-            {"AttributeName": "merchant_id", "AttributeType": "S"},
-            {"AttributeName": "created_at", "AttributeType": "S"},
-            {"AttributeName": contract.OPEN_SHARD_ATTRIBUTE, "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": contract.MERCHANT_TIME_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "merchant_id", "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": contract.OPEN_PAYMENTS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": contract.OPEN_SHARD_ATTRIBUTE, "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
-        ],
+        contract.PAYMENTS_TABLE_NAME,
+        indexes={
+            contract.MERCHANT_TIME_INDEX: (contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION),
+            contract.OPEN_PAYMENTS_INDEX: (contract.OPEN_PAYMENTS_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_PROJECTION),
+        },
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
-    create_table(dynamodb, TABLES[contract.AUDIT_TABLE_NAME], [("payment_id", "S", "HASH"), ("sequence", "N", "RANGE")])
-    create_table(dynamodb, TABLES[contract.BATCH_JOBS_TABLE_NAME], [("job_id", "S", "HASH")])
-    create_table(dynamodb, TABLES[contract.BATCH_CLAIMS_TABLE_NAME], [("payment_id", "S", "HASH")])
-    create_table(dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME], [("pk", "S", "HASH")])
+    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME}):
+        create_table(dynamodb, variable)
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from payment_core import contract
+
 from testkit.account import Account
 from testkit.events import api_event
 from testkit.handlers import FakeContext
@@ -33,7 +35,7 @@ def post(
     **kwargs: Any,
 ) -> tuple[int, dict[str, Any]]:
     """``POST /payments`` with ``body`` (a dict is sent as JSON) and an Idempotency-Key unless ``key`` is None."""
-    headers = {"Idempotency-Key": key} if key is not None else {}
+    headers = {contract.IDEMPOTENCY_KEY_HEADER: key} if key is not None else {}
     text = body if isinstance(body, str) else json.dumps(body)
     return call(account, context, api_event("POST", "/payments", body=text, headers=headers, **kwargs))
 

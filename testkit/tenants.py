@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from payment_core import contract
+
 from localcloud.triggers import ApiResponse, invoke_rest_api
 from ops.merchant import disable, onboard
 from testkit.traffic import emulator_target
@@ -40,7 +42,7 @@ class TenantApi:
 
     def create(self, idempotency_key: str, **fields: str) -> ApiResponse:
         body = {"amount": "12.00", "currency": "USD", "customer_ref": "cust-t1", **fields}
-        return self.request("POST", "/payments", body, {"Idempotency-Key": idempotency_key})
+        return self.request("POST", "/payments", body, {contract.IDEMPOTENCY_KEY_HEADER: idempotency_key})
 
 
 def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:

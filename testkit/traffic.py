@@ -12,12 +12,16 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
+from payment_core import contract
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
 from ops.merchant import Credentials, Target, onboard
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
+# BatchGetItem's limit: "up to 100 items" per request (DynamoDB API reference).
+BATCH_GET_LIMIT = 100
+POLL_INTERVAL_SECONDS = 1.0
 
 
 def emulator_target(endpoint: str, outputs: Mapping[str, Any]) -> Target:
@@ -46,8 +50,7 @@ class PlatformClient:
         self._target = emulator_target(endpoint, outputs)
         self.api_id, self.stage = self._target.api_and_stage()
         self._api_keys: dict[str, str] = {}  # merchant id -> API key, as `make merchant` issued it
-        # One client per service: building one costs ~25 ms of CPU, and waiting for a few hundred
-        # payments reads each of them every second. botocore clients are thread-safe.
+        # One client per service: building one costs ~25 ms of CPU. botocore clients are thread-safe.
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
@@ -90,7 +93,7 @@ class PlatformClient:
 
     def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:
         """As the merchant the body names (the first onboarded one for a body that is not JSON)."""
-        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        headers = {"Content-Type": "application/json", contract.IDEMPOTENCY_KEY_HEADER: idempotency_key}
         merchant_id = body.get("merchant_id") if isinstance(body, dict) else None
         return self.request("POST", "/payments", body=body, headers=headers, merchant_id=merchant_id)
 
@@ -183,20 +186,45 @@ class PlatformClient:
             time.sleep(0.5)
         raise TimeoutError(f"batch {key} did not complete within {timeout:.0f}s")
 
-    def wait_for_final(self, payment_ids: Sequence[str], timeout: float = 180.0) -> dict[str, dict[str, Any] | None]:
+    def payments(self, payment_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Every payment of ``payment_ids`` (None: not written yet), in one BatchGetItem per 100 ids.
+
+        One request per round of polling, not one per payment: on AWS a read storm costs only the
+        reader, but the emulator's requests and its stream and queue pollers share one process."""
+        found: dict[str, dict[str, Any] | None] = dict.fromkeys(payment_ids)
+        table = self.outputs["payments_table_name"]
+        dynamodb = self.client("dynamodb")
+        for start in range(0, len(payment_ids), BATCH_GET_LIMIT):
+            keys = [{"payment_id": {"S": payment_id}} for payment_id in payment_ids[start : start + BATCH_GET_LIMIT]]
+            answer = dynamodb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+            # Keys left in UnprocessedKeys stay None: the next round reads them again.
+            for raw in answer["Responses"].get(table, []):
+                item = _plain(raw)
+                found[str(item["payment_id"])] = item
+        return found
+
+    def wait_for_final(
+        self, payment_ids: Sequence[str], timeout: float = 180.0, *, stalled_after: float | None = None
+    ) -> dict[str, dict[str, Any] | None]:
         """Polls until every payment is SETTLED or FAILED (or the timeout): id -> item.
 
-        A final status never changes, so only the payments not yet final are read again."""
-        deadline = time.monotonic() + timeout
+        ``stalled_after``: also give up once no payment has become final for that many seconds,
+        so a wait is bounded by its own progress, not only by the worst case ``timeout``. A
+        final status never changes, so only the payments not yet final are read again."""
+        started = time.monotonic()
+        last_progress = started
         latest: dict[str, dict[str, Any] | None] = {}
         while True:
             waiting = [pid for pid in payment_ids if not _is_final(latest.get(pid))]
-            latest |= {payment_id: self.payment(payment_id) for payment_id in waiting}
-            if all(_is_final(latest[payment_id]) for payment_id in payment_ids):
+            latest |= self.payments(waiting)
+            now = time.monotonic()
+            if any(_is_final(latest[payment_id]) for payment_id in waiting):
+                last_progress = now
+            done = all(_is_final(latest[payment_id]) for payment_id in payment_ids)
+            stalled = stalled_after is not None and now - last_progress > stalled_after
+            if done or stalled or now - started > timeout:
                 return {payment_id: latest[payment_id] for payment_id in payment_ids}
-            if time.monotonic() > deadline:
-                return {payment_id: latest[payment_id] for payment_id in payment_ids}
-            time.sleep(1.0)
+            time.sleep(POLL_INTERVAL_SECONDS)
 
     def queue_depth(self, url_output: str) -> int:
         attributes = self.client("sqs").get_queue_attributes(

@@ -1,8 +1,9 @@
 """The contract between the stack (``lib/``) and the handlers (``lambda/``): one place, both sides.
 
 Every fact that both sides must agree on lives here and nowhere else: the function names,
-the environment variables each function reads, the table index names, the S3 prefixes
-(which also scope IAM), and the error names the state machine matches on. The stack imports
+the environment variables each function reads, the tables' keys and index names, the S3
+prefixes (which also scope IAM), the error and step names the state machines use, and the
+request limits and header names API Gateway checks before the handlers check them again. The stack imports
 it at synth time (``payment_core`` is installed in the project's environment) and builds
 names, environments, IAM scopes and the state machine from it; the handlers import it from
 their own code asset at run time. Adding a function or a variable is a change here, which
@@ -13,6 +14,7 @@ It must stay dependency-free (stdlib only): the stack imports it without the lay
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 # --- Functions ----------------------------------------------------------------------------
@@ -46,6 +48,7 @@ BATCH_CLAIMS_TABLE_NAME: Final = "BATCH_CLAIMS_TABLE_NAME"
 BATCH_STATE_MACHINE_ARN: Final = "BATCH_STATE_MACHINE_ARN"
 BATCH_RECORDS_PER_CHUNK: Final = "BATCH_RECORDS_PER_CHUNK"
 BATCH_TIME_RESERVE_MS: Final = "BATCH_TIME_RESERVE_MS"
+BATCH_RERUN_WINDOW_DAYS: Final = "BATCH_RERUN_WINDOW_DAYS"
 PAYMENT_QUEUE_URL: Final = "PAYMENT_QUEUE_URL"
 STATUS_TOPIC_ARN: Final = "STATUS_TOPIC_ARN"
 STATE_MACHINE_ARN: Final = "STATE_MACHINE_ARN"
@@ -85,6 +88,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         BLOCKED_MERCHANT_IDS,
+        # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
+        MERCHANTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (
@@ -93,6 +98,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BATCH_STATE_MACHINE_ARN,
         BATCH_RECORDS_PER_CHUNK,
         BATCH_TIME_RESERVE_MS,
+        BATCH_RERUN_WINDOW_DAYS,
         PAYMENT_QUEUE_URL,
         MERCHANTS_TABLE_NAME,
         MAX_PAYMENT_AMOUNT,
@@ -126,17 +132,25 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
 }
 
 # --- Tables -------------------------------------------------------------------------------
-# Payments GSI: hash merchant_id (S), range created_at (S, ISO-8601 UTC), projection ALL.
+# Payments GSI: keys MERCHANT_TIME_INDEX_KEY below. Keys only: a listing reads the items from
+# the table (BatchGetItem), so the index holds no attribute a status change rewrites.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
+MERCHANT_TIME_INDEX_PROJECTION: Final = "KEYS_ONLY"
 # Payments GSI, sparse: only non-final payments carry OPEN_SHARD_ATTRIBUTE (written with the
 # payment, removed by the same write that makes it SETTLED or FAILED), so the index holds exactly
 # the payments still in flight. Hash OPEN_SHARD_ATTRIBUTE (S, "0".."OPEN_SHARDS-1", from the
 # payment id, so a burst of new payments spreads over OPEN_SHARDS partitions instead of one),
-# range created_at (S, as above); projection KEYS_ONLY plus created_at (the keys): the sweeper
-# needs the id and the age, nothing else.
+# range created_at (ISO-8601 UTC): OPEN_PAYMENTS_INDEX_KEY below. Keys only: the sweeper needs
+# the id and the age, nothing else.
 OPEN_PAYMENTS_INDEX: Final = "open-payments-index"
 OPEN_SHARD_ATTRIBUTE: Final = "open_shard"
 OPEN_SHARDS: Final = 16
+OPEN_PAYMENTS_INDEX_PROJECTION: Final = "KEYS_ONLY"
+
+# Batch claims table: the TTL attribute (epoch seconds) after which a claim has expired. The
+# stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
+# expired claim as absent until TTL deletes it.
+BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both
@@ -175,3 +189,81 @@ CHUNK_INCOMPLETE: Final = "ChunkIncomplete"
 CLAIM_CONTENTION: Final = "ClaimContention"
 BATCH_CHUNK_RETRY_ERRORS: Final[tuple[str, ...]] = (CHUNK_INCOMPLETE, CLAIM_CONTENTION)
 BATCH_FILE_FAILED: Final = "BatchFileFailed"
+
+# --- Workflow steps -----------------------------------------------------------------------
+# The payment workflow's tasks send ``{"step": <name>, "payment_id": ...}`` to the workflow
+# function: lib/components/workflow.py builds the state machine's tasks from these names and
+# payment_core.handlers.workflow dispatches on them.
+STEP_VALIDATE: Final = "validate"
+STEP_PROCESS: Final = "process"
+STEP_RECORD: Final = "record"
+STEP_NOTIFY: Final = "notify"
+STEP_COMPENSATE: Final = "compensate"
+WORKFLOW_STEPS: Final[tuple[str, ...]] = (STEP_VALIDATE, STEP_PROCESS, STEP_RECORD, STEP_NOTIFY, STEP_COMPENSATE)
+
+# The batch-file workflow's tasks send ``{"step": <name>, "file": ...}`` to batch_ingest
+# (lib/batch_file_definition.py builds them; payment_core.batch.workflow.run_step dispatches).
+BATCH_STEP_PLAN: Final = "plan"
+BATCH_STEP_CHUNK: Final = "chunk"
+BATCH_STEP_FINISH: Final = "finish"
+BATCH_STEP_FAIL: Final = "fail"
+BATCH_FILE_STEPS: Final[tuple[str, ...]] = (BATCH_STEP_PLAN, BATCH_STEP_CHUNK, BATCH_STEP_FINISH, BATCH_STEP_FAIL)
+
+# --- Requests -----------------------------------------------------------------------------
+# What API Gateway checks at the edge (the request model, the required header) and the
+# handlers check again with exact messages: one set of limits, so the two cannot drift.
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+# Merchant and payment ids (payment ids double as Step Functions execution names).
+ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
+MERCHANT_ID_PATTERN: Final = ID_PATTERN
+PAYMENT_ID_PATTERN: Final = ID_PATTERN
+CURRENCY_PATTERN: Final = "^[A-Z]{3}$"
+# An amount is a decimal string: at most this many integer digits, and at most as many decimal
+# places as the currency has minor units (3 at most, the edge's bound; the handler's is exact).
+AMOUNT_MAX_INTEGER_DIGITS: Final = 15
+AMOUNT_MAX_DECIMAL_PLACES: Final = 3
+AMOUNT_PATTERN: Final = f"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{AMOUNT_MAX_DECIMAL_PLACES}}})?$"
+MAX_CUSTOMER_REF_LENGTH: Final = 128
+MAX_DESCRIPTION_LENGTH: Final = 255
+
+
+# --- Table keys ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str  # DynamoDB's attribute type: "S" or "N"
+
+
+@dataclass(frozen=True)
+class KeySchema:
+    """A table's (or an index's) primary key: what the stack declares and the handlers read and write."""
+
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+
+    @property
+    def attributes(self) -> tuple[KeyAttribute, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    @property
+    def range_key_name(self) -> str | None:
+        return None if self.range_key is None else self.range_key.name
+
+
+PAYMENTS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
+AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute("sequence", "N"))
+BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
+BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
+MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
+# Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time.
+MERCHANT_TIME_INDEX_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("created_at", "S"))
+# Payments GSI (OPEN_PAYMENTS_INDEX), sparse: the shard only non-final payments carry, then their age.
+OPEN_PAYMENTS_INDEX_KEY: Final = KeySchema(KeyAttribute(OPEN_SHARD_ATTRIBUTE, "S"), KeyAttribute("created_at", "S"))
+# Each table's key, by the variable that names the table.
+TABLE_KEYS: Final[dict[str, KeySchema]] = {
+    PAYMENTS_TABLE_NAME: PAYMENTS_TABLE_KEY,
+    AUDIT_TABLE_NAME: AUDIT_TABLE_KEY,
+    BATCH_JOBS_TABLE_NAME: BATCH_JOBS_TABLE_KEY,
+    BATCH_CLAIMS_TABLE_NAME: BATCH_CLAIMS_TABLE_KEY,
+    MERCHANTS_TABLE_NAME: MERCHANTS_TABLE_KEY,
+}

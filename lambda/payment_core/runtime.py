@@ -28,6 +28,7 @@ from payment_core.settings import FunctionEnvironment, FunctionVariables, read_e
 from payment_core.tracing import TRACED_MODULES
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import EventType
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
@@ -111,9 +112,13 @@ class FunctionRuntime(Generic[Environment]):
         self.metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
 
     def handler(
-        self, correlation_id_path: str | None = None
+        self, correlation_id_path: str | None = None, *, capture_response: bool = True
     ) -> Callable[[Handler[Event, Result]], Handler[Event, Result]]:
-        """Logger context, tracing and metrics around a handler, which first checks the environment."""
+        """Logger context, tracing and metrics around a handler, which first checks the environment.
+
+        ``capture_response=False``: the trace keeps no copy of what the handler returns (the
+        Tracer records it as segment metadata by default), for answers that carry credentials
+        or customer data."""
 
         def decorate(handle: Handler[Event, Result]) -> Handler[Event, Result]:
             @functools.wraps(handle)
@@ -121,7 +126,9 @@ class FunctionRuntime(Generic[Environment]):
                 self.environment()  # read and checked once; a missing variable fails here, named
                 return handle(event, context)
 
-            traced = self.tracer.capture_lambda_handler(self.metrics.log_metrics(configured))
+            traced = self.tracer.capture_lambda_handler(
+                self.metrics.log_metrics(configured), capture_response=capture_response
+            )
             # clear_state: keys a request appended (an Idempotency-Key, a merchant) must not
             # reach the logs of the next invocation of this warm execution environment.
             if correlation_id_path is None:
@@ -129,3 +136,24 @@ class FunctionRuntime(Generic[Environment]):
             return self.logger.inject_lambda_context(traced, correlation_id_path=correlation_id_path, clear_state=True)
 
         return decorate
+
+    def partial_batch_handler(
+        self, event_type: EventType, record_handler: Callable[[Any], str]
+    ) -> Handler[dict[str, Any], dict[str, Any]]:
+        """The handler of an event source mapping that reports each record ``record_handler``
+        raised for in ``batchItemFailures`` (a partial batch response), so only those are retried."""
+        # Imported here: only the stream and queue consumers pay for loading the batch utility.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+
+        # A whole failed batch is still a partial response (every record listed), not an exception.
+        processor = BatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
+
+        @self.handler()
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return dict(
+                process_partial_response(
+                    event=event, record_handler=record_handler, processor=processor, context=context
+                )
+            )
+
+        return handler

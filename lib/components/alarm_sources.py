@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Protocol
 
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
@@ -57,6 +59,32 @@ class WatchedPaymentAge:
 
 
 @dataclass(frozen=True)
+class WatchedQueueAge:
+    alarm_name: str  # alarmed when its oldest message is older than the config allows
+    queue: SqsQueue
+
+
+@dataclass(frozen=True)
+class WatchedTable:
+    # Alarms <name>-reads-throttled and <name>-writes-throttled, and <name>-<index>-... per index:
+    # a table's own metric (TableName alone) excludes its indexes'.
+    name: str
+    table: DynamodbTable
+    indexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WatchedGiveUps:
+    """Where a stream mapping writes the batches it gives up on (an S3 on-failure destination)."""
+
+    alarm_name: str  # alarmed on the first record written (S3 request metrics under filter_id)
+    bucket: S3Bucket
+    filter_id: str
+    delivery_alarm_name: str  # alarmed when Lambda could not write one (the writer's metric)
+    writer: PaymentFunction
+
+
+@dataclass(frozen=True)
 class WatchedApi:
     api_name: str
     stage_name: str
@@ -69,6 +97,9 @@ class AlarmSources:
     dead_letter_queues: tuple[WatchedDeadLetterQueue, ...] = ()
     stream_consumers: tuple[WatchedStreamConsumer, ...] = ()
     apis: tuple[WatchedApi, ...] = ()
+    queue_ages: tuple[WatchedQueueAge, ...] = ()
+    tables: tuple[WatchedTable, ...] = ()
+    give_ups: tuple[WatchedGiveUps, ...] = ()
     payment_ages: tuple[WatchedPaymentAge, ...] = ()
     # Queues whose depth the dashboard shows (not alarmed unless also a dead-letter queue).
     queue_depths: tuple[SqsQueue, ...] = ()

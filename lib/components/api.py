@@ -8,7 +8,12 @@ from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
+from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
+    ApiGatewayDomainName,
+    ApiGatewayDomainNameEndpointConfiguration,
+)
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
@@ -45,11 +50,14 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import Storage
-from lib.config import ApiConfig, TenancyConfig
+from lib.config import ApiConfig, CustomDomain, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
 
 # The credential: a merchant's API key, read by the authorizer (and by the usage plans).
 API_KEY_HEADER = "x-api-key"
+# Every header that may carry a credential, kept out of WAF's logs and samples: the API key, and
+# ``authorization`` for the merchant secret key that is to replace it (issue #21).
+CREDENTIAL_HEADERS: tuple[str, ...] = (API_KEY_HEADER, "authorization")
 
 # JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
 # validates the same body again with exact messages; this stops junk at the edge.
@@ -62,13 +70,17 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
     # merchant_id is refused by the handler with 403).
     "required": ["amount", "currency", "customer_ref"],
     "properties": {
-        "merchant_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-        "amount": {"type": "string", "pattern": "^[0-9]{1,15}(\\.[0-9]{1,3})?$"},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "customer_ref": {"type": "string", "minLength": 1, "maxLength": 128},
-        "description": {"type": "string", "maxLength": 512},
+        "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
+        "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
+        "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
+        "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
+        "description": {"type": "string", "maxLength": contract.MAX_DESCRIPTION_LENGTH},
     },
 }
+
+# The custom domain's TLS policy: TLS 1.2 and up (API Gateway's TLS_1_0 policy, the only one of
+# the default execute-api endpoint of a regional API, also accepts TLS 1.0 and 1.1).
+CUSTOM_DOMAIN_SECURITY_POLICY = "TLS_1_2"
 
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -102,9 +114,11 @@ class PaymentsApi(PlatformConstruct):
         storage: Storage,
         tenancy: TenancyConfig,
         page_token_key: KmsKey,
+        custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._settings = settings
+        self._custom_domain = custom_domain
         self.api_function: PaymentFunction = self._build_api_function(storage, page_token_key)
         self.authorizer_function: PaymentFunction = self._build_authorizer_function(storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
@@ -116,7 +130,12 @@ class PaymentsApi(PlatformConstruct):
         self.execution_log_group: CloudwatchLogGroup = self._build_execution_log_group(stage_name)
         self.stage: ApiGatewayStage = self._build_stage(stage_name)
         self.usage_plans: dict[str, ApiGatewayUsagePlan] = self._build_usage_plans(tenancy)
-        self.endpoint_url: str = self.stage.invoke_url
+        self.domain: ApiGatewayDomainName | None = self._build_custom_domain()
+        # Where clients call the API: the custom domain's root when there is one (the stage is
+        # mapped there), else the stage's execute-api URL.
+        self.endpoint_url: str = (
+            f"https://{custom_domain.domain_name}" if custom_domain is not None else self.stage.invoke_url
+        )
         self._build_invoke_permissions()
 
     def _build_rest_api(self) -> ApiGatewayRestApi:
@@ -127,6 +146,9 @@ class PaymentsApi(PlatformConstruct):
             description="Payment platform REST API",
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             api_key_source="HEADER",
+            # With a custom domain, the default endpoint (TLS 1.0 and up) answers nothing: every
+            # client goes through the domain's TLS 1.2 policy.
+            disable_execute_api_endpoint=self._custom_domain is not None,
             # A replacement API is up before the old one goes, so clients never see a gap.
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
@@ -189,6 +211,8 @@ class PaymentsApi(PlatformConstruct):
             contract.API,
             [
                 statement("CreateAndReadPayments", ["dynamodb:GetItem", "dynamodb:PutItem"], [payments.arn]),
+                # Listing reads the payments the keys-only index names (BatchGetItem).
+                statement("ReadListedPayments", ["dynamodb:BatchGetItem"], [payments.arn]),
                 statement(
                     "ListPaymentsByMerchantAndTime",
                     ["dynamodb:Query"],
@@ -259,7 +283,7 @@ class PaymentsApi(PlatformConstruct):
             "POST",
             request_validator_id=validator.id,
             request_models={"application/json": model.name},
-            request_parameters={"method.request.header.Idempotency-Key": True},
+            request_parameters={f"method.request.header.{contract.IDEMPOTENCY_KEY_HEADER}": True},
         )
         self._method(payments, "payments", "GET", request_validator_id=validator.id)
         self._method(
@@ -333,6 +357,28 @@ class PaymentsApi(PlatformConstruct):
             depends_on=[self.execution_log_group],
         )
         return stage
+
+    def _build_custom_domain(self) -> ApiGatewayDomainName | None:
+        """The deployment's domain (regional, TLS 1.2) with the stage at its root. Its DNS record
+        is the operator's: an alias to ``regional_domain_name`` in ``regional_zone_id`` (outputs)."""
+        if self._custom_domain is None:
+            return None
+        domain = ApiGatewayDomainName(
+            self,
+            "custom_domain",
+            domain_name=self._custom_domain.domain_name,
+            regional_certificate_arn=self._custom_domain.certificate_arn,
+            endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
+            security_policy=CUSTOM_DOMAIN_SECURITY_POLICY,
+        )
+        ApiGatewayBasePathMapping(
+            self,
+            "custom_domain_mapping",
+            api_id=self.rest_api.id,
+            stage_name=self.stage.stage_name,
+            domain_name=domain.domain_name,
+        )
+        return domain
 
     def _build_usage_plans(self, tenancy: TenancyConfig) -> dict[str, ApiGatewayUsagePlan]:
         """One usage plan per merchant tier; merchants' keys join them as data (`make merchant`)."""

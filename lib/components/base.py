@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
+    SfnStateMachineEncryptionConfiguration,
     SfnStateMachineLoggingConfiguration,
     SfnStateMachineTracingConfiguration,
 )
@@ -19,6 +20,10 @@ from constructs import Construct
 
 from lib.components.context import PlatformContext
 from lib.components.function import FunctionSpec, PaymentFunction
+
+# Seconds Step Functions reuses a data key before it asks KMS for a new one (60-900): the
+# longest, so a busy machine calls KMS at most once every 15 minutes per key.
+STATE_MACHINE_DATA_KEY_REUSE_SECONDS = 900
 
 
 class PlatformConstruct(Construct):
@@ -58,7 +63,8 @@ class PlatformConstruct(Construct):
     ) -> SfnStateMachine:
         """A STANDARD state machine ``name`` (named by the context) running ``definition`` (may
         hold tokens) as ``role`` (state_machine_role's role and policy), every execution logged in
-        full to ``log_group`` and traced as the context says."""
+        full to ``log_group`` and traced as the context says. Its definition and execution data
+        (payments, batch rows) are encrypted with the platform key, not an AWS-owned one."""
         role_resource, policy = role
         return SfnStateMachine(
             self,
@@ -73,6 +79,11 @@ class PlatformConstruct(Construct):
                 level="ALL",
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=self._context.xray_tracing),
+            encryption_configuration=SfnStateMachineEncryptionConfiguration(
+                type="CUSTOMER_MANAGED_KMS_KEY",
+                kms_key_id=self._context.key.arn,
+                kms_data_key_reuse_period_seconds=STATE_MACHINE_DATA_KEY_REUSE_SECONDS,
+            ),
             # CreateStateMachine checks the role can deliver the execution logs: its policy first.
             depends_on=[policy],
         )

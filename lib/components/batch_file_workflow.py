@@ -8,10 +8,13 @@ payment workflow's).
 
 One Lambda function runs every step (``{"step": ...}``). The map reads the chunk descriptors
 the planner wrote (``ItemReader`` over a JSON array in S3), so the items never pass through
-the 256 KiB state payload, and keeps none of the children's results (each child returns a
-marker; the Map's ``ResultSelector`` replaces the array): the counts live in the batch-jobs
-table. A chunk whose retries run out fails the map run (the tolerated failure threshold stays
-at its default, 0) and so the file.
+the 256 KiB state payload, and writes the children's results to S3 (``ResultWriter``, under
+the job's ``results/`` prefix): a Map's collected results count against that payload limit
+*before* its ``ResultSelector``, so without the writer a file of ~19,000 chunks (14-byte
+markers) or ~3,500 (chunk summaries) would fail with ``States.DataLimitExceeded`` after every
+row was queued. Finish reads the counts from the batch-jobs table, never from the state. A
+chunk whose retries run out fails the map run (the tolerated failure threshold stays at its
+default, 0) and so the file.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class BatchRetry:
 class BatchFileWorkflowSpec:
     function_arn: str
     bucket: str
+    # The ARN partition the S3 integration's resource is named in (arn:<partition>:states:::s3:getObject).
+    partition: str
     max_concurrency: int
     retry: BatchRetry
     # Errors that mean "progress saved, try the chunk again" (chunk_ingest's exception names).
@@ -75,6 +80,9 @@ class BatchFileWorkflowSpec:
     # step retries it with many short jittered waits before its own retries count (the payment
     # workflow's policy, lib.components.workflow.THROTTLED_RETRY).
     throttled_retry: dict[str, Any]
+    # The execution's TimeoutSeconds (BatchWorkflowConfig.execution_timeout_seconds): past it the
+    # execution times out, which a Catch cannot see but the timed-out alarm does.
+    timeout_seconds: int
 
 
 def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
@@ -92,8 +100,8 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
     chunk_task = {
         "Type": "Task",
         "Resource": spec.function_arn,
-        # The counts live in the batch-jobs table; a child returns only a marker.
-        "ResultSelector": {"done": True},
+        # The child's result (the chunk's counts) goes to the map's result files in S3, for
+        # whoever investigates a file; the job's counts live in the batch-jobs table.
         "Retry": [
             retry.retrier(spec.chunk_retry_errors, spec.chunk_progress_attempts),
             spec.throttled_retry,
@@ -104,9 +112,10 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
     return {
         "Comment": "One execution per uploaded batch file version: plan, ingest chunks on a Distributed Map, report.",
         "StartAt": "Plan",
+        "TimeoutSeconds": spec.timeout_seconds,
         "States": {
             "Plan": {
-                **task("plan", {"execution.$": "$$.Execution.Name"}),
+                **task(contract.BATCH_STEP_PLAN, {"execution.$": "$$.Execution.Name"}),
                 "ResultPath": "$.plan",
                 "Catch": catch_all,
                 "Next": "Planned",
@@ -119,11 +128,11 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
             "IngestChunks": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
+                    "Resource": f"arn:{spec.partition}:states:::s3:getObject",
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": spec.bucket, "Key.$": "$.plan.manifest_key"},
                 },
-                "ItemSelector": {"step": "chunk", "file.$": "$", "chunk.$": "$$.Map.Item.Value"},
+                "ItemSelector": {"step": contract.BATCH_STEP_CHUNK, "file.$": "$", "chunk.$": "$$.Map.Item.Value"},
                 "MaxConcurrency": spec.max_concurrency,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -131,16 +140,30 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
                     "States": {"IngestChunk": chunk_task},
                 },
                 "Label": "IngestChunks",
-                # Not "ResultPath": null: cdktf drops None from a definition (Fn.jsonencode), and a
-                # Map without ResultPath would replace the state with its results array.
-                "ResultSelector": {"chunks_ingested": True},
+                # The children's results go to S3, never into the 256 KiB state; the state keeps
+                # where (the manifest). Not "ResultPath": null: cdktf drops None from a
+                # definition (Fn.jsonencode).
+                "ResultWriter": {
+                    "Resource": f"arn:{spec.partition}:states:::s3:putObject",
+                    "Parameters": {"Bucket": spec.bucket, "Prefix.$": "$.plan.results_prefix"},
+                },
+                "ResultSelector": {"results.$": "$.ResultWriterDetails"},
                 "ResultPath": "$.map",
                 "Catch": catch_all,
                 "Next": "Finish",
             },
-            "Finish": {**task("finish"), "ResultPath": "$.result", "Catch": catch_all, "Next": "Done"},
+            "Finish": {
+                **task(contract.BATCH_STEP_FINISH),
+                "ResultPath": "$.result",
+                "Catch": catch_all,
+                "Next": "Done",
+            },
             "Done": {"Type": "Succeed"},
-            "RecordFailure": {**task("fail", {"error.$": "$.error"}), "ResultPath": "$.recorded", "Next": "FileFailed"},
+            "RecordFailure": {
+                **task(contract.BATCH_STEP_FAIL, {"error.$": "$.error"}),
+                "ResultPath": "$.recorded",
+                "Next": "FileFailed",
+            },
             "FileFailed": {"Type": "Fail", "Error": spec.file_failed_error, "Cause": "see the batch-jobs record"},
         },
     }
@@ -173,7 +196,7 @@ class BatchFileWorkflow(PlatformConstruct):
         this function, so the function cannot also depend on the state machine."""
         context = self._context
         name = context.namer(BATCH_STATE_MACHINE)
-        return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{name}"
+        return f"arn:{context.partition}:states:{context.region}:{context.account_id}:stateMachine:{name}"
 
     def _build_ingest_function(
         self, workflow: BatchWorkflowConfig, storage: Storage, queues: Queues
@@ -222,6 +245,7 @@ class BatchFileWorkflow(PlatformConstruct):
                 contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
                 contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
                 contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
+                contract.BATCH_RERUN_WINDOW_DAYS: str(workflow.rerun_window_days),
             },
             dead_letter_target_arn=self.file_dlq.arn,
         )
@@ -230,6 +254,7 @@ class BatchFileWorkflow(PlatformConstruct):
         return BatchFileWorkflowSpec(
             function_arn=self.ingest_function.lambda_function.arn,
             bucket=storage.batch_bucket.bucket,
+            partition=self._context.partition,
             max_concurrency=settings.max_concurrency,
             retry=BatchRetry(
                 interval_seconds=settings.retry_interval_seconds,
@@ -241,6 +266,9 @@ class BatchFileWorkflow(PlatformConstruct):
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,
             throttled_retry=THROTTLED_RETRY,
+            timeout_seconds=settings.execution_timeout_seconds(
+                self._context.function_sizing[contract.BATCH_INGEST].timeout_seconds
+            ),
         )
 
     def _build_file_state_machine(self, storage: Storage) -> SfnStateMachine:
@@ -250,7 +278,7 @@ class BatchFileWorkflow(PlatformConstruct):
 
     def _build_file_role(self, bucket_arn: str) -> tuple[IamRole, IamRolePolicy]:
         """What the file state machine may do: invoke its one function, read the chunk
-        descriptors for its map, run the map's children, deliver logs and traces. Returns the role
+        descriptors for its map and write its results, run the map's children, deliver logs and traces. Returns the role
         and its inline policy (the machine waits for the policy: CreateStateMachine checks it)."""
         function_arn = self.file_workflow_spec.function_arn
         arn = self._state_machine_arn()
@@ -260,6 +288,14 @@ class BatchFileWorkflow(PlatformConstruct):
             # The map's ItemReader reads the chunk descriptors the Plan step wrote.
             statement("ReadChunkDescriptors", ["s3:GetObject"], [f"{bucket_arn}/{contract.BATCH_WORK_PREFIX}*"]),
             statement("DecryptChunkDescriptors", ["kms:Decrypt"], [self._context.key.arn]),
+            # The map's ResultWriter writes the children's results next to them ("IAM policies
+            # for ResultWriter", Step Functions developer guide), encrypted with the bucket's key.
+            statement(
+                "WriteMapResults",
+                ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+                [f"{bucket_arn}/{contract.BATCH_WORK_PREFIX}*"],
+            ),
+            statement("EncryptMapResults", ["kms:GenerateDataKey"], [self._context.key.arn]),
             # A Distributed Map runs each item as a child execution of this state machine
             # ("IAM policies for Distributed Map states", Step Functions developer guide).
             statement("RunMapChildren", ["states:StartExecution"], [arn]),

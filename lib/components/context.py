@@ -25,6 +25,8 @@ class PlatformContext:
     layer: LambdaLayerVersion  # Powertools and the other pinned third-party packages, on every function
     account_id: str
     region: str
+    # The ARN partition (aws, aws-us-gov, aws-cn) from the provider's region: no ARN says arn:aws:.
+    partition: str
     # The value of every environment variable the platform has built so far (Powertools', the
     # payment rules', then the shared tables' and queues'): each function gets exactly the ones
     # the contract lists for it (lib/components/function.py), so no construct lists them again.

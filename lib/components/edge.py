@@ -1,10 +1,17 @@
 """The API's edge: a REGIONAL WAFv2 web ACL on the stage (PCI DSS v4.0 requirement 6.4.2).
 
 AWS managed rule groups (the common rule set: OWASP-style bad requests; known bad inputs:
-Log4j/Java deserialization and similar exploit patterns) plus a rate-based rule that blocks a
-source IP sending more than ``rate_limit_per_5_minutes`` requests in any 5-minute window,
-in front of the per-merchant usage-plan throttles. Requests the ACL blocks answer 403 with the
-API's ``WAF_FILTERED`` gateway response. Metrics and sampled requests are on for every rule.
+Log4j/Java deserialization and similar exploit patterns) plus two rate-based rules, each blocking
+what sends more than ``rate_limit_per_5_minutes`` requests in any 5-minute window: one counts per
+credential (the merchant's key header, whatever IP it comes from), one per source IP (a flood of
+made-up keys from one address). The config keeps the limit above the highest merchant tier's plan
+(``lib/config``), so WAF never blocks a merchant its usage plan would still serve. Requests the
+ACL blocks answer 403 with the API's ``WAF_FILTERED`` gateway response.
+
+The credential headers never reach WAF's stored data: the web ACL's data protection substitutes
+them in logs and sampled requests alike, the logging configuration redacts them as well, and
+sampled requests are off for every rule (they would also keep client IPs and query strings).
+Metrics stay on.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
+    Wafv2WebAclDataProtectionConfig,
+    Wafv2WebAclDataProtectionConfigDataProtection,
+    Wafv2WebAclDataProtectionConfigDataProtectionField,
     Wafv2WebAclDefaultAction,
     Wafv2WebAclDefaultActionAllow,
     Wafv2WebAclRule,
@@ -24,19 +34,29 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclVisibilityConfig,
 )
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
 from constructs import Construct
 
+from lib.components.api import API_KEY_HEADER, CREDENTIAL_HEADERS
 from lib.components.context import PlatformContext
 from lib.config import EdgeConfig
 
 # AWS managed rule groups, in evaluation order (vendor AWS).
 MANAGED_RULE_GROUPS: tuple[str, ...] = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+RATE_PER_CREDENTIAL = "rate-per-credential"
+RATE_PER_SOURCE_IP = "rate-per-source-ip"
+# Data protection's action: SUBSTITUTION writes "REDACTED" in place of the value. (HASH would
+# keep a SHA-256 of the key in the logs: the very digest the merchants table looks keys up by.)
+DATA_PROTECTION_ACTION = "SUBSTITUTION"
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
     return Wafv2WebAclRuleVisibilityConfig(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=False
     )
 
 
@@ -58,12 +78,22 @@ class ApiEdge(Construct):
             self,
             "web_acl",
             name=name,
-            description="payments API edge: AWS managed rules and a per-IP rate limit",
+            description="payments API edge: AWS managed rules, per-credential and per-IP rate limits",
             scope="REGIONAL",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            rule=[*self._managed_rules(), self._rate_rule(config)],
+            rule=[*self._managed_rules(), *self._rate_rules(config)],
             visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=False
+            ),
+            data_protection_config=Wafv2WebAclDataProtectionConfig(
+                data_protection=[
+                    Wafv2WebAclDataProtectionConfigDataProtection(
+                        action=DATA_PROTECTION_ACTION,
+                        field=Wafv2WebAclDataProtectionConfigDataProtectionField(
+                            field_type="SINGLE_HEADER", field_keys=list(CREDENTIAL_HEADERS)
+                        ),
+                    )
+                ]
             ),
         )
         self.association: Wafv2WebAclAssociation = Wafv2WebAclAssociation(
@@ -82,6 +112,14 @@ class ApiEdge(Construct):
             "logging",
             resource_arn=self.web_acl.arn,
             log_destination_configs=[self.log_group.arn],
+            # Redaction applies to the log records only (not to samples): data protection above
+            # covers both; this keeps the headers out of the logs even if that block is edited.
+            redacted_fields=[
+                Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
+                )
+                for header in CREDENTIAL_HEADERS
+            ],
         )
 
     @staticmethod
@@ -99,11 +137,27 @@ class ApiEdge(Construct):
         ]
 
     @staticmethod
-    def _rate_rule(config: EdgeConfig) -> Wafv2WebAclRule:
-        return Wafv2WebAclRule(
-            name="rate-per-source-ip",
-            priority=10 * (len(MANAGED_RULE_GROUPS) + 1),
-            action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-            statement={"rate_based_statement": {"limit": config.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}},
-            visibility_config=_visibility("rate-per-source-ip"),
-        )
+    def _rate_rules(config: EdgeConfig) -> list[Wafv2WebAclRule]:
+        first = 10 * (len(MANAGED_RULE_GROUPS) + 1)
+        # A request without the header is not counted by the per-credential rule (WAF omits
+        # requests missing a custom key); API Gateway refuses it without running the authorizer.
+        per_credential = {
+            "limit": config.rate_limit_per_5_minutes,
+            "aggregate_key_type": "CUSTOM_KEYS",
+            "custom_key": [
+                {"header": {"name": API_KEY_HEADER, "text_transformation": [{"priority": 0, "type": "NONE"}]}}
+            ],
+        }
+        per_source_ip = {"limit": config.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}
+        return [
+            Wafv2WebAclRule(
+                name=rule_name,
+                priority=first + 10 * position,
+                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+                statement={"rate_based_statement": statement},
+                visibility_config=_visibility(rule_name),
+            )
+            for position, (rule_name, statement) in enumerate(
+                ((RATE_PER_CREDENTIAL, per_credential), (RATE_PER_SOURCE_IP, per_source_ip))
+            )
+        ]

@@ -11,7 +11,7 @@ from lib.components.policies import condition, statement
 from lib.naming import Namer
 
 # Key administration without kms:* so nothing in the stack grants a service-wide wildcard.
-_ADMIN_ACTIONS = [
+KEY_ADMIN_ACTIONS = [
     "kms:Create*",
     "kms:Describe*",
     "kms:Enable*",
@@ -31,7 +31,7 @@ _ADMIN_ACTIONS = [
     "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
 ]
-_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 
 
 class PlatformKey(Construct):
@@ -46,10 +46,12 @@ class PlatformKey(Construct):
         namer: Namer,
         account_id: str,
         region: str,
+        partition: str,
         deletion_window_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        policy = self._build_policy(namer, account_id, region)
+        account_root = f"arn:{partition}:iam::{account_id}:root"
+        policy = self._build_policy(account_root, account_id, region, partition)
         self.key: KmsKey = KmsKey(
             self,
             "key",
@@ -70,10 +72,10 @@ class PlatformKey(Construct):
             customer_master_key_spec="HMAC_256",
             key_usage="GENERATE_VERIFY_MAC",
             deletion_window_in_days=deletion_window_days,
-            policy=self._build_mac_policy(account_id).json,
+            policy=self._build_mac_policy(account_root).json,
         )
 
-    def _build_mac_policy(self, account_id: str) -> DataAwsIamPolicyDocument:
+    def _build_mac_policy(self, account_root: str) -> DataAwsIamPolicyDocument:
         # The account administers it; the api function's role is granted GenerateMac/VerifyMac
         # in its own identity policy (the account root statement delegates to IAM).
         return DataAwsIamPolicyDocument(
@@ -82,14 +84,16 @@ class PlatformKey(Construct):
             statement=[
                 statement(
                     "AccountAdministers",
-                    [*_ADMIN_ACTIONS[:-4], "kms:GenerateMac", "kms:VerifyMac"],
+                    [*KEY_ADMIN_ACTIONS[:-4], "kms:GenerateMac", "kms:VerifyMac"],
                     ["*"],
-                    aws_principals=[f"arn:aws:iam::{account_id}:root"],
+                    aws_principals=[account_root],
                 )
             ],
         )
 
-    def _build_policy(self, namer: Namer, account_id: str, region: str) -> DataAwsIamPolicyDocument:
+    def _build_policy(
+        self, account_root: str, account_id: str, region: str, partition: str
+    ) -> DataAwsIamPolicyDocument:
         # In a key policy "*" as the resource means "this key".
         return DataAwsIamPolicyDocument(
             self,
@@ -97,20 +101,20 @@ class PlatformKey(Construct):
             statement=[
                 statement(
                     "AccountAdministers",
-                    _ADMIN_ACTIONS,
+                    KEY_ADMIN_ACTIONS,
                     ["*"],
-                    aws_principals=[f"arn:aws:iam::{account_id}:root"],
+                    aws_principals=[account_root],
                 ),
                 statement(
                     "CloudWatchLogsEncryptsPlatformLogGroups",
-                    _USE_ACTIONS,
+                    KEY_USE_ACTIONS,
                     ["*"],
                     service_principals=[f"logs.{region}.amazonaws.com"],
                     conditions=[
                         condition(
                             "ArnLike",
                             "kms:EncryptionContext:aws:logs:arn",
-                            [f"arn:aws:logs:{region}:{account_id}:log-group:*"],
+                            [f"arn:{partition}:logs:{region}:{account_id}:log-group:*"],
                         )
                     ],
                 ),

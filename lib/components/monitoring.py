@@ -23,6 +23,7 @@ from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, Monitored, WatchedApi, WatchedFunction
 from lib.components.context import PlatformContext
+from lib.components.resource_alarms import give_up_alarms, throttle_alarms
 from lib.config import AlarmConfig
 
 
@@ -51,6 +52,8 @@ class Monitoring(Construct):
         self._build_api_alarms()
         self._build_state_machine_alarms()
         self._build_backlog_alarms()
+        for alarm in (*throttle_alarms(self._sources, settings), *give_up_alarms(self._sources)):
+            self._alarm(*alarm[:5], comparison=alarm.comparison, description=alarm.description)
         self._build_payment_age_alarms()
         self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
         self.dashboard: CloudwatchDashboard = self._build_dashboard()
@@ -105,23 +108,37 @@ class Monitoring(Construct):
         """Work left waiting, by its largest (Maximum) value: a message in a dead-letter queue (each
         is an item that needs a human), or a stream record older than the config allows."""
         sources, settings = self._sources, self._settings
-        backlogs = [
-            (
-                watched.alarm_name,
-                ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": watched.queue.name}),
-                0,
-                "GreaterThanThreshold",
-            )
-            for watched in sources.dead_letter_queues
-        ] + [
-            (
-                watched.alarm_name,
-                ("AWS/Lambda", "IteratorAge", {"FunctionName": watched.function.lambda_function.function_name}),
-                settings.unstarted_payment_age_seconds * 1000,
-                "GreaterThanOrEqualToThreshold",
-            )
-            for watched in sources.stream_consumers
-        ]
+        backlogs = (
+            [
+                (
+                    watched.alarm_name,
+                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": watched.queue.name}),
+                    0,
+                    "GreaterThanThreshold",
+                )
+                for watched in sources.dead_letter_queues
+            ]
+            + [
+                (
+                    watched.alarm_name,
+                    ("AWS/Lambda", "IteratorAge", {"FunctionName": watched.function.lambda_function.function_name}),
+                    settings.unstarted_payment_age_seconds * 1000,
+                    "GreaterThanOrEqualToThreshold",
+                )
+                for watched in sources.stream_consumers
+            ]
+            + [
+                # SQS deletes a message at the end of its retention without a trace: a queue whose
+                # consumer stopped (mapping disabled, every batch failing) alarms well before.
+                (
+                    watched.alarm_name,
+                    ("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": watched.queue.name}),
+                    settings.queue_oldest_message_age_seconds,
+                    "GreaterThanOrEqualToThreshold",
+                )
+                for watched in sources.queue_ages
+            ]
+        )
         for name, (namespace, metric, dimensions), threshold, comparison in backlogs:
             self._alarm(name, namespace, metric, dimensions, threshold, statistic="Maximum", comparison=comparison)
 
@@ -163,6 +180,7 @@ class Monitoring(Construct):
         statistic: str | None = "Sum",
         extended_statistic: str | None = None,
         comparison: str = "GreaterThanOrEqualToThreshold",
+        description: str | None = None,
     ) -> None:
         name = self._context.namer(base_name)
         self.alarms[name] = CloudwatchMetricAlarm(
@@ -179,6 +197,7 @@ class Monitoring(Construct):
             threshold=threshold,
             comparison_operator=comparison,
             treat_missing_data="notBreaching",
+            alarm_description=description,
             alarm_actions=self._alarm_actions,
             ok_actions=self._alarm_actions,
         )

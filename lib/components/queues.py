@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue
+from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedQueueAge
 from lib.components.context import PlatformContext
 from lib.config import QueueConfig
 
@@ -47,7 +47,9 @@ class Queues(Construct):
 
     def alarm_sources(self) -> AlarmSources:
         # One message in the DLQ is one payment that needs a human.
+        # Rows waiting too long: the consumer's mapping stopped, and SQS expires them silently.
         return AlarmSources(
             dead_letter_queues=(WatchedDeadLetterQueue("payment-dlq-not-empty", self.dlq),),
+            queue_ages=(WatchedQueueAge("payment-processing-oldest-message-age", self.queue),),
             queue_depths=(self.queue, self.dlq),
         )

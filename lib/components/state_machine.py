@@ -42,7 +42,11 @@ def state_machine_role(
         ],
     )
     role = IamRole(scope, f"{id_prefix}role", name=context.namer(f"{name}-role"), assume_role_policy=assume.json)
-    everything = [*statements, *state_machine_telemetry(context.xray_tracing)]
+    # The machine's data is encrypted with the platform key (PlatformConstruct._state_machine):
+    # Step Functions uses it as the execution role (Step Functions developer guide, data at rest
+    # encryption), and the key policy's account statement lets this identity policy grant it.
+    encryption = statement("EncryptExecutionData", ["kms:Decrypt", "kms:GenerateDataKey"], [context.key.arn])
+    everything = [*statements, encryption, *state_machine_telemetry(context.xray_tracing)]
     document = DataAwsIamPolicyDocument(scope, f"{id_prefix}policy_document", statement=everything)
     policy = IamRolePolicy(
         scope, f"{id_prefix}policy", name=context.namer(f"{name}-policy"), role=role.id, policy=document.json

@@ -11,7 +11,9 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableGlobalSecondaryIndex,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
 )
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -40,6 +42,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import AlarmSources, WatchedTable
 from lib.components.context import PlatformContext
 from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
@@ -60,6 +63,8 @@ class Storage(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._tables = tables
+        # name before the suffix -> (table, its indexes' names): what the throttle alarms watch.
+        self._tables_by_stem: dict[str, tuple[DynamodbTable, list[str]]] = {}
         self._bucket = bucket
         self._namer = context.namer
         self._key = context.key
@@ -68,24 +73,34 @@ class Storage(Construct):
         self.audit_table: DynamodbTable = self._build_table(
             "audit_table",
             "payment-audit",
-            attributes=[("payment_id", "S"), ("sequence", "N")],
-            hash_key="payment_id",
-            range_key="sequence",
+            contract.AUDIT_TABLE_KEY,
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
-            "batch_jobs_table", "batch-jobs", attributes=[("job_id", "S")], hash_key="job_id"
+            "batch_jobs_table", "batch-jobs", contract.BATCH_JOBS_TABLE_KEY
         )
         # One claim per payment id queued from a batch file: what makes a row queued once
         # across chunks, re-runs and files (docs/batch-files.md).
         self.batch_claims_table: DynamodbTable = self._build_table(
-            "batch_claims_table", "batch-payment-claims", attributes=[("payment_id", "S")], hash_key="payment_id"
+            "batch_claims_table",
+            "batch-payment-claims",
+            contract.BATCH_CLAIMS_TABLE_KEY,
+            # A claim expires after the re-run window (the ledger writes the attribute).
+            ttl_attribute=contract.BATCH_CLAIM_EXPIRES_AT,
         )
         # Merchants and the SHA-256 of their API keys (payment_core/tenancy/merchants.py): data written
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
-            "merchants_table", "merchants", attributes=[("pk", "S")], hash_key="pk"
+            "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
+
+    def alarm_sources(self) -> AlarmSources:
+        """Every table and index, for its throttled reads and writes."""
+        return AlarmSources(
+            tables=tuple(
+                WatchedTable(stem, table, tuple(indexes)) for stem, (table, indexes) in self._tables_by_stem.items()
+            )
+        )
 
     @property
     def environment(self) -> dict[str, str]:
@@ -109,31 +124,40 @@ class Storage(Construct):
         self,
         construct_id: str,
         name: str,
+        key: contract.KeySchema,
         *,
-        attributes: Sequence[tuple[str, str]],
-        hash_key: str,
-        range_key: str | None = None,
+        index_keys: Sequence[contract.KeySchema] = (),
         indexes: Sequence[DynamodbTableGlobalSecondaryIndex] = (),
         stream_view_type: str | None = None,
+        ttl_attribute: str | None = None,
     ) -> DynamodbTable:
         read_capacity, write_capacity = self._capacity()
-        return DynamodbTable(
+        table = DynamodbTable(
             self,
             construct_id,
             name=self._namer(name),
             billing_mode=self._tables.billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
-            hash_key=hash_key,
-            range_key=range_key,
-            attribute=[DynamodbTableAttribute(name=n, type=t) for n, t in attributes],
+            hash_key=key.hash_key.name,
+            range_key=key.range_key_name,
+            # Every key attribute of the table and its indexes, once each (DynamoDB refuses others).
+            attribute=[
+                DynamodbTableAttribute(name=name, type=kind)
+                for name, kind in dict.fromkeys(
+                    (each.name, each.type) for schema in (key, *index_keys) for each in schema.attributes
+                )
+            ],
             global_secondary_index=list(indexes) or None,
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._key.arn),
             stream_enabled=True if stream_view_type else None,
             stream_view_type=stream_view_type,
             deletion_protection_enabled=False,
+            ttl=DynamodbTableTtl(attribute_name=ttl_attribute, enabled=True) if ttl_attribute else None,
         )
+        self._tables_by_stem[name] = (table, [index.name for index in indexes])
+        return table
 
     def _build_payments_table(self) -> DynamodbTable:
         # Time-range listings are per merchant: partitioning by merchant spreads writes,
@@ -141,9 +165,13 @@ class Storage(Construct):
         read_capacity, write_capacity = self._capacity()
         by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
             name=self.merchant_time_index,
-            hash_key="merchant_id",
-            range_key="created_at",
-            projection_type="ALL",
+            hash_key=contract.MERCHANT_TIME_INDEX_KEY.hash_key.name,
+            range_key=contract.MERCHANT_TIME_INDEX_KEY.range_key_name,
+            # Keys only: a listing reads the items from the table (BatchGetItem), so a status
+            # change, which rewrites the item, writes nothing to the index (an index write happens
+            # only when a key or projected attribute changes): one merchant's burst of
+            # transitions no longer doubles its writes onto the index's one partition key.
+            projection_type=contract.MERCHANT_TIME_INDEX_PROJECTION,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
@@ -151,22 +179,17 @@ class Storage(Construct):
         # so the sweeper finds the payments still in flight without scanning the settled ones.
         open_payments = DynamodbTableGlobalSecondaryIndex(
             name=contract.OPEN_PAYMENTS_INDEX,
-            hash_key=contract.OPEN_SHARD_ATTRIBUTE,
-            range_key="created_at",
-            projection_type="KEYS_ONLY",
+            hash_key=contract.OPEN_PAYMENTS_INDEX_KEY.hash_key.name,
+            range_key=contract.OPEN_PAYMENTS_INDEX_KEY.range_key_name,
+            projection_type=contract.OPEN_PAYMENTS_INDEX_PROJECTION,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
         return self._build_table(
             "payments_table",
             "payments",
-            attributes=[
-                ("payment_id", "S"),
-                ("merchant_id", "S"),
-                ("created_at", "S"),
-                (contract.OPEN_SHARD_ATTRIBUTE, "S"),
-            ],
-            hash_key="payment_id",
+            contract.PAYMENTS_TABLE_KEY,
+            index_keys=[contract.MERCHANT_TIME_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_KEY],
             indexes=[by_merchant_and_time, open_payments],
             # The transactional outbox: every new payment's INSERT record starts its workflow
             # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.
@@ -174,94 +197,97 @@ class Storage(Construct):
         )
 
     def _build_batch_bucket(self, account_id: str) -> S3Bucket:
-        bucket = S3Bucket(
+        settings = self._bucket
+        return private_bucket(
             self,
             "batch_bucket",
-            bucket=self._namer(f"payment-batch-{account_id}"),
-            force_destroy=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "batch_bucket_ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "batch_bucket_public_access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "batch_bucket_encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=self._key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "batch_bucket_versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(
-                status="Enabled" if self._bucket.versioning else "Suspended"
+            self._namer(f"payment-batch-{account_id}"),
+            key=self._key,
+            versioning=settings.versioning,
+            lifecycle=S3BucketLifecycleConfigurationRule(
+                id="age-out-batch-files",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                transition=[
+                    S3BucketLifecycleConfigurationRuleTransition(
+                        days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
+                    )
+                ],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=settings.noncurrent_version_expiration_days
+                    )
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                ],
             ),
         )
-        self._build_lifecycle(bucket)
-        self._build_tls_only_policy(bucket)
-        return bucket
 
-    def _build_lifecycle(self, bucket: S3Bucket) -> None:
-        settings = self._bucket
-        S3BucketLifecycleConfiguration(
-            self,
-            "batch_bucket_lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="age-out-batch-files",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
-                        )
-                    ],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=settings.noncurrent_version_expiration_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
-        )
 
-    def _build_tls_only_policy(self, bucket: S3Bucket) -> None:
-        document = DataAwsIamPolicyDocument(
-            self,
-            "batch_bucket_policy_document",
-            statement=[
-                statement(
-                    "DenyInsecureTransport",
-                    ["s3:*"],
-                    [bucket.arn, f"{bucket.arn}/*"],
-                    effect="Deny",
-                    any_principal=True,
-                    conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
-                )
-            ],
-        )
-        S3BucketPolicy(self, "batch_bucket_policy", bucket=bucket.id, policy=document.json)
+def private_bucket(
+    scope: Construct,
+    construct_id: str,
+    name: str,
+    *,
+    key: KmsKey,
+    versioning: bool,
+    lifecycle: S3BucketLifecycleConfigurationRule,
+) -> S3Bucket:
+    """A bucket as every one of the platform's: owner-enforced, never public, SSE-KMS with the
+    platform key (bucket key on), TLS only, and ``lifecycle`` (each bucket says how its objects age)."""
+    bucket = S3Bucket(scope, construct_id, bucket=name, force_destroy=True)
+    S3BucketOwnershipControls(
+        scope,
+        f"{construct_id}_ownership",
+        bucket=bucket.id,
+        rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+    )
+    S3BucketPublicAccessBlock(
+        scope,
+        f"{construct_id}_public_access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    S3BucketServerSideEncryptionConfigurationA(
+        scope,
+        f"{construct_id}_encryption",
+        bucket=bucket.id,
+        rule=[
+            S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    )
+    S3BucketVersioningA(
+        scope,
+        f"{construct_id}_versioning",
+        bucket=bucket.id,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(
+            status="Enabled" if versioning else "Suspended"
+        ),
+    )
+    S3BucketLifecycleConfiguration(scope, f"{construct_id}_lifecycle", bucket=bucket.id, rule=[lifecycle])
+    document = DataAwsIamPolicyDocument(
+        scope,
+        f"{construct_id}_policy_document",
+        statement=[
+            statement(
+                "DenyInsecureTransport",
+                ["s3:*"],
+                [bucket.arn, f"{bucket.arn}/*"],
+                effect="Deny",
+                any_principal=True,
+                conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
+            )
+        ],
+    )
+    S3BucketPolicy(scope, f"{construct_id}_policy", bucket=bucket.id, policy=document.json)
+    return bucket

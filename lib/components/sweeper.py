@@ -69,7 +69,9 @@ class PaymentSweeper(PlatformConstruct):
 
     def _build_function(self, payments_table: DynamodbTable, state_machine: SfnStateMachine) -> PaymentFunction:
         context = self._context
-        executions = f"arn:aws:states:{context.region}:{context.account_id}:execution:{state_machine.name}:*"
+        executions = (
+            f"arn:{context.partition}:states:{context.region}:{context.account_id}:execution:{state_machine.name}:*"
+        )
         return self._function(
             "sweeper",
             contract.SWEEPER,

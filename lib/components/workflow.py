@@ -95,25 +95,27 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
     step_retry = [_BUSINESS_NO_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
     # Compensation and notifications are retried like any infrastructure error; a settled payment
     # is never compensated because its notification failed.
-    compensate = task("compensate", "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False)
-    compensate["Parameters"] = {"step": "compensate", "payment_id.$": "$.payment_id", "error.$": "$.error"}
+    compensate = task(
+        contract.STEP_COMPENSATE, "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+    )
+    compensate["Parameters"] = {"step": contract.STEP_COMPENSATE, "payment_id.$": "$.payment_id", "error.$": "$.error"}
     return {
         "Comment": "Payment lifecycle: validate, process, record, notify; compensate business outcomes.",
         "StartAt": "Validate",
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "States": {
-            "Validate": task("validate", "Process", retry=step_retry, catch=True),
+            "Validate": task(contract.STEP_VALIDATE, "Process", retry=step_retry, catch=True),
             "Process": task(
-                "process",
+                contract.STEP_PROCESS,
                 "Record",
                 retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY],
                 catch=True,
             ),
-            "Record": task("record", "Notify", retry=step_retry, catch=True),
-            "Notify": task("notify", None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
+            "Record": task(contract.STEP_RECORD, "Notify", retry=step_retry, catch=True),
+            "Notify": task(contract.STEP_NOTIFY, None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
             "Compensate": compensate,
             "NotifyFailure": task(
-                "notify", "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+                contract.STEP_NOTIFY, "FailureHandled", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
             ),
             "FailureHandled": {"Type": "Succeed"},
         },
@@ -160,6 +162,9 @@ class Workflow(PlatformConstruct):
                     [storage.payments_table.arn],
                 ),
                 statement("AppendAudit", ["dynamodb:PutItem"], [storage.audit_table.arn]),
+                # Validate re-reads the merchant (MerchantDirectory.get): disabled after acceptance
+                # means rejected, not settled.
+                statement("ReadMerchantStatus", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
                 statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
                 # SNS encrypts with the CMK on the publisher's behalf.
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),

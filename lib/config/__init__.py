@@ -12,7 +12,7 @@ from lib.config.api import ApiConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import ENVIRONMENTS
-from lib.config.edge import EdgeConfig
+from lib.config.edge import CustomDomain, EdgeConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import LogLevel, PlatformConfig
@@ -31,6 +31,7 @@ __all__ = [
     "BatchBucketConfig",
     "BatchWorkflowConfig",
     "BillingMode",
+    "CustomDomain",
     "EdgeConfig",
     "FunctionSettings",
     "FunctionsConfig",

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lib.config.checks import require, require_between
-from lib.config.limits import SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY, SFN_RETRY_MAX_ATTEMPTS
+from lib.config.limits import BATCH_MAX_FILE_BYTES, SFN_DISTRIBUTED_MAP_MAX_CONCURRENCY, SFN_RETRY_MAX_ATTEMPTS
+
+# Bytes of the shortest CSV row seen in practice (the measured 500,000-row file is 21.8 MB, 44 a
+# row): more rows per byte means more chunks, so the derived timeout stays an upper bound.
+MIN_ROW_BYTES = 40
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,12 @@ class BatchWorkflowConfig:
     chunk_progress_attempts: int
     # A chunk stops sending when less than this remains of its invocation's time.
     time_reserve_ms: int
+    # The largest file this deployment takes: bounds the execution's TimeoutSeconds
+    # (execution_timeout_seconds), so a stuck file times out and its alarm fires.
+    max_file_bytes: int = 1_000_000_000
+    # How long after a file a re-run (or the same rows in another file) is still recognized: its
+    # rows' claims expire then (the claims table's TTL).
+    rerun_window_days: int = 90
 
     def __post_init__(self) -> None:
         require_between("records_per_chunk", self.records_per_chunk, (1, 10_000))
@@ -47,3 +57,19 @@ class BatchWorkflowConfig:
         require_between("retry_max_attempts", self.retry_max_attempts, SFN_RETRY_MAX_ATTEMPTS)
         require_between("chunk_progress_attempts", self.chunk_progress_attempts, SFN_RETRY_MAX_ATTEMPTS)
         require(self.time_reserve_ms >= 1, f"time_reserve_ms must be at least 1, got {self.time_reserve_ms}")
+        low, high = BATCH_MAX_FILE_BYTES
+        require(
+            low <= self.max_file_bytes <= high,
+            f"batch_workflow.max_file_bytes must be between {low} and {high} (Plan reads the whole file in one "
+            f"invocation: docs/batch-files.md), got {self.max_file_bytes}",
+        )
+        require_between("rerun_window_days", self.rerun_window_days, (1, 3650))
+
+    def execution_timeout_seconds(self, step_timeout_seconds: int) -> int:
+        """The batch state machine's TimeoutSeconds: a file of max_file_bytes at worst, every step
+        one invocation of ``step_timeout_seconds`` (the batch_ingest timeout): Plan, then its chunks
+        in waves of max_concurrency, then Finish. Rows are counted at MIN_ROW_BYTES, the smallest a
+        valid row is in practice, so the bound errs long: it catches a stuck file, not a slow one."""
+        chunks = -(-self.max_file_bytes // (MIN_ROW_BYTES * self.records_per_chunk))
+        waves = -(-chunks // self.max_concurrency)
+        return (2 + waves) * step_timeout_seconds

@@ -34,3 +34,8 @@ SFN_RETRY_MAX_ATTEMPTS = (0, 99_999_999)
 AUTHORIZER_CACHE_TTL_SECONDS = (0, 3600)
 # WAFv2 rate-based statement limit (requests per 5 minutes per aggregation key).
 WAF_RATE_LIMIT = (10, 2_000_000_000)
+# Step Functions: a standard execution runs at most one year (TimeoutSeconds above it is refused).
+SFN_STANDARD_MAX_SECONDS = 31_536_000
+# The largest batch file the workflow supports: Plan reads the whole file in one invocation of at
+# most 900 s, at the planner's measured 14 MB/s (docs/batch-files.md, "Supported file sizes").
+BATCH_MAX_FILE_BYTES = (1, 12_000_000_000)

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from payment_core import contract
+
 from lib.config.checks import require
 
-_CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
-_MERCHANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CURRENCY_PATTERN = re.compile(contract.CURRENCY_PATTERN)
+_MERCHANT_ID_PATTERN = re.compile(contract.MERCHANT_ID_PATTERN)
 
 
 @dataclass(frozen=True)

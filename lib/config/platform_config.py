@@ -8,6 +8,7 @@ and checks what spans two of them. The presets themselves are in ``lib/config/pr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,7 @@ from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
 from lib.config.edge import EdgeConfig
 from lib.config.functions import FunctionsConfig
-from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS
+from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
 from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
@@ -26,6 +27,12 @@ from lib.config.tables import TableConfig
 from lib.config.tenancy import TenancyConfig
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# WAF rate-based rules count over a 5-minute window.
+WAF_WINDOW_SECONDS = 300
+# Margin above what a merchant at its plan can send: WAF's counts are estimates and act some
+# seconds late, and a merchant must never meet WAF before its own usage plan.
+WAF_RATE_HEADROOM = 1.25
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,35 @@ class PlatformConfig:
         require_between("kms_deletion_window_days", self.kms_deletion_window_days, KMS_DELETION_WINDOW_DAYS)
         self._check_batch_workflow_fits_its_function()
         self._check_queue_fits_its_functions()
+        self._check_queue_age_alarm_fires_before_expiry()
+        self._check_waf_lets_every_tier_reach_its_plan()
         self._check_sweep_ends_before_the_next()
+
+    def _check_queue_age_alarm_fires_before_expiry(self) -> None:
+        # The queue-age alarm must fire while the on-call can still act: SQS expires the message
+        # at its retention, silently.
+        retention = self.queues.message_retention_seconds
+        require(
+            self.alarms.queue_oldest_message_age_seconds <= retention // 2,
+            "alarms.queue_oldest_message_age_seconds must be at most half of queues.message_retention_seconds "
+            f"({retention // 2}), got {self.alarms.queue_oldest_message_age_seconds}",
+        )
+
+    def _check_waf_lets_every_tier_reach_its_plan(self) -> None:
+        """WAF counts one merchant's requests together (its key; or one egress IP): its limit must
+        clear the most any tier's usage plan lets a merchant send in the window, a full burst
+        bucket plus its rate for the whole window, with the headroom above."""
+        if not self.edge.waf_enabled:
+            return
+        top = max(self.tenancy.merchant_tiers, key=lambda tier: tier.burst_limit + tier.rate_limit * WAF_WINDOW_SECONDS)
+        needed = math.ceil((top.burst_limit + top.rate_limit * WAF_WINDOW_SECONDS) * WAF_RATE_HEADROOM)
+        require(
+            self.edge.rate_limit_per_5_minutes >= needed,
+            f"edge.rate_limit_per_5_minutes must be at least {needed} so WAF never blocks a merchant within its "
+            f"plan (tenancy.merchant_tiers {top.name}: rate_limit {top.rate_limit:g}/s over {WAF_WINDOW_SECONDS} s "
+            f"plus burst_limit {top.burst_limit}, with {WAF_RATE_HEADROOM:g}x headroom), "
+            f"got {self.edge.rate_limit_per_5_minutes}",
+        )
 
     def _check_batch_workflow_fits_its_function(self) -> None:
         workflow, ingest = self.batch_workflow, self.functions.batch_ingest
@@ -73,6 +108,12 @@ class PlatformConfig:
             workflow.time_reserve_ms < ingest.timeout_seconds * 1000,
             "batch_workflow.time_reserve_ms must be below the batch_ingest timeout "
             f"({ingest.timeout_seconds * 1000} ms), got {workflow.time_reserve_ms}",
+        )
+        timeout = workflow.execution_timeout_seconds(ingest.timeout_seconds)
+        require(
+            timeout <= SFN_STANDARD_MAX_SECONDS,
+            f"batch_workflow.max_file_bytes {workflow.max_file_bytes} needs a batch execution timeout of {timeout} s "
+            f"at max_concurrency {workflow.max_concurrency}, above Step Functions' {SFN_STANDARD_MAX_SECONDS} s",
         )
 
     def _check_queue_fits_its_functions(self) -> None:

@@ -17,7 +17,6 @@ from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
 from lib.config.queues import QueueConfig
-from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
@@ -75,8 +74,9 @@ DEV = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
-        # Dev and PR stacks page nobody; `make demo` subscribes a queue to show delivery.
-        subscribers=(),
+        # Dev and PR stacks page nobody unless the deploy names someone; `make demo` subscribes
+        # a queue to show delivery.
+        subscribers_required=False,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "10000.00", "EUR": "10000.00", "GBP": "8000.00", "JPY": "1500000"},
@@ -92,7 +92,9 @@ DEV = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=1_000),
+    # Off (dev and PR stacks hold synthetic data); the limit still clears the premium plan:
+    # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
+    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
 )
 
@@ -146,8 +148,8 @@ STAGING = PlatformConfig(
         api_5xx_threshold=5,
         api_p99_latency_ms=3_000,
         state_machine_failed_threshold=1,
-        # The team's address (stays "pending confirmation" until someone confirms it).
-        subscribers=(AlarmSubscriber("email", "payments-alerts@example.com"),),
+        # Someone is paged: the deploy names whom (ALARM_SUBSCRIBERS), or synth refuses it.
+        subscribers_required=True,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "50000.00", "EUR": "50000.00", "GBP": "40000.00", "JPY": "7500000"},
@@ -163,7 +165,8 @@ STAGING = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=2_000),
+    # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
 )
 
@@ -215,11 +218,8 @@ PROD = PlatformConfig(
         api_5xx_threshold=1,
         api_p99_latency_ms=1_500,
         state_machine_failed_threshold=1,
-        # The on-call team's address and its paging webhook (both confirm their subscription).
-        subscribers=(
-            AlarmSubscriber("email", "payments-oncall@example.com"),
-            AlarmSubscriber("https", "https://pager.example.com/hooks/payments"),
-        ),
+        # The on-call team's address and its paging webhook, from the deploy (ALARM_SUBSCRIBERS).
+        subscribers_required=True,
     ),
     payment_rules=PaymentRules(
         max_amounts={"USD": "100000.00", "EUR": "100000.00", "GBP": "80000.00", "JPY": "15000000"},
@@ -235,7 +235,8 @@ PROD = PlatformConfig(
         ),
         authorizer_cache_ttl_seconds=0,
     ),
-    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=10_000),
+    # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
+    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.config.checks import require, require_between
+from lib.config.checks import require, require_at_least, require_between
 from lib.config.limits import (
     SQS_LAMBDA_BATCH_SIZE,
     SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
@@ -28,6 +28,8 @@ class QueueConfig:
     # Batches the event source mapping runs at once (ScalingConfig.MaximumConcurrency): without
     # it Lambda's pollers outrun a reservation and throttled batches burn their receive count.
     consumer_maximum_concurrency: int
+    # Days the outbox keeps a stream batch it gave up on (the S3 on-failure record) for a redrive.
+    start_give_up_retention_days: int = 90
 
     def __post_init__(self) -> None:
         require_between(
@@ -57,3 +59,5 @@ class QueueConfig:
         require_between(
             "consumer_maximum_concurrency", self.consumer_maximum_concurrency, SQS_LAMBDA_MAXIMUM_CONCURRENCY
         )
+        # A week at least: a give-up found after a long weekend must still be there to redrive.
+        require_at_least("start_give_up_retention_days", self.start_give_up_retention_days, 7)

@@ -37,3 +37,37 @@ class AlarmSubscriber:
         }[self.protocol]
         if not pattern.fullmatch(self.endpoint):
             raise ValueError(f"alarms.subscribers {self.protocol} endpoint must be {form}, got {self.endpoint!r}")
+
+
+# Names reserved for examples and tests (RFC 2606, RFC 6761): an alarm sent there reaches nobody.
+_PLACEHOLDER_LABELS = frozenset({"example"})
+_PLACEHOLDER_TOP_LEVEL = frozenset({"example", "test", "invalid", "localhost"})
+SUBSCRIBERS_VARIABLE = "ALARM_SUBSCRIBERS"
+
+
+def subscriber_domain(subscriber: AlarmSubscriber) -> str:
+    """The host an email or https endpoint delivers to (an SQS queue ARN has none: empty)."""
+    if subscriber.protocol == "email":
+        return subscriber.endpoint.rsplit("@", 1)[1].lower()
+    if subscriber.protocol == "https":
+        return subscriber.endpoint.removeprefix("https://").split("/", 1)[0].split(":", 1)[0].lower()
+    return ""
+
+
+def is_placeholder(domain: str) -> bool:
+    """example.com/.org/.net, any example.* or *.example.*, localhost, and the reserved .test,
+    .invalid, .example and .localhost names."""
+    labels = domain.split(".")
+    return bool(domain) and (
+        domain == "localhost" or labels[-1] in _PLACEHOLDER_TOP_LEVEL or not _PLACEHOLDER_LABELS.isdisjoint(labels)
+    )
+
+
+def parse_subscribers(value: str) -> tuple[AlarmSubscriber, ...]:
+    """``ALARM_SUBSCRIBERS``: endpoints separated by spaces or commas; ``https://...`` is an HTTPS
+    endpoint, ``arn:...`` an SQS queue, anything else an email address. Each is validated."""
+    found = []
+    for endpoint in value.replace(",", " ").split():
+        protocol = "https" if endpoint.startswith("https://") else "sqs" if endpoint.startswith("arn:") else "email"
+        found.append(AlarmSubscriber(protocol, endpoint))
+    return tuple(found)

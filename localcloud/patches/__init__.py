@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
     cloudwatch_alarm_actions,
@@ -14,27 +15,38 @@ from localcloud.patches import (
     dynamodb_streams,
     lambda_account,
     lambda_runtime,
+    s3_bucket_metrics,
     s3_bucket_policy,
     s3_notifications,
     scheduler_targets,
     sqs_event_source,
+    state_machine_encryption,
     stepfunctions_api,
     stepfunctions_clients,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
+    stepfunctions_payload,
+    stepfunctions_result_writer,
+    stepfunctions_throttling,
     terraform_fidelity,
+    xray_encryption,
 )
 from localcloud.patches.runtime_state import RUNTIME
 
 
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
+    stepfunctions_quotas.load_from_environment()
     stepfunctions_api.apply()
+    state_machine_encryption.apply()
     dynamodb_isolation.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
     stepfunctions_map_run.apply()
+    stepfunctions_payload.apply()
+    stepfunctions_result_writer.apply()
+    stepfunctions_throttling.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
     lambda_account.apply()
@@ -42,7 +54,9 @@ def apply_all(state_dir: Path) -> None:
     sqs_event_source.apply()
     s3_notifications.apply()
     s3_bucket_policy.apply()
+    s3_bucket_metrics.apply()
     terraform_fidelity.apply()
+    xray_encryption.apply()
 
 
 def set_endpoint(endpoint: str) -> None:

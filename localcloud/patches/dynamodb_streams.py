@@ -18,18 +18,19 @@ up to ``BatchSize`` (default 100) records in the AWS event shape and then
 * function error or throttle → retries the *same* batch, blocking the shard (records keep
   their order), waiting ``RETRY_FIRST_DELAY_SECONDS`` doubling up to ``RETRY_MAX_DELAY_SECONDS``,
   until it succeeds or ``MaximumRetryAttempts`` (default -1: until the record expires, 24 h
-  on AWS) is used up; then the batch's description goes to the on-failure destination (SQS)
-  and the mapping moves on. ``ReportBatchItemFailures`` resumes from the first failed record.
+  on AWS) is used up; then the batch goes to the on-failure destination (``stream_on_failure``:
+  its description to SQS, the whole record to S3) and the mapping moves on.
+  ``ReportBatchItemFailures`` resumes from the first failed record.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from typing import Any
 
 from localcloud.patches.event_source_poller import EventSourcePoller, reported_failures
+from localcloud.patches.stream_on_failure import send_to_on_failure_destination
 
 POLL_INTERVAL_SECONDS = 0.2
 DEFAULT_BATCH_SIZE = 100
@@ -95,26 +96,6 @@ def _first_failed_index(payload: bytes, records: list[dict[str, Any]]) -> int | 
     return min(sequence_numbers.index(identifier) for identifier in failed) if failed else None
 
 
-def _send_to_on_failure_destination(esm: Any, records: list[dict[str, Any]], reason: str) -> None:
-    destination = ((getattr(esm, "destination_config", None) or {}).get("OnFailure") or {}).get("Destination", "")
-    if destination.split(":")[2:3] != ["sqs"]:
-        print(f"localcloud: stream batch of {esm.uuid} dropped after retries ({reason})", file=sys.stderr)
-        return
-    from moto.sqs.models import sqs_backends
-
-    _, _, _, region, account, queue_name = destination.split(":", 5)
-    body = {
-        "requestContext": {"condition": reason, "functionArn": esm.function_arn},
-        "DDBStreamBatchInfo": {
-            "streamArn": esm.event_source_arn,
-            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-            "batchSize": len(records),
-        },
-    }
-    sqs_backends[account][region].send_message(queue_name, json.dumps(body))
-
-
 def _deliver(lambda_backend: Any, esm: Any) -> None:
     from localcloud.patches.dynamodb_isolation import DYNAMODB_LOCK
     from localcloud.patches.lambda_runtime import FunctionThrottled, invoke_and_record
@@ -154,7 +135,9 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
     attempts = _failures.get(esm.uuid, 0) + 1
     maximum = getattr(esm, "max_retry_attempts", None)
     if maximum is not None and int(maximum) >= 0 and attempts > int(maximum):
-        _send_to_on_failure_destination(esm, records[failed_at:], "RetryAttemptsExhausted")
+        send_to_on_failure_destination(
+            esm, fn.role, records[failed_at:], "RetryAttemptsExhausted", table.stream_shard.id, attempts
+        )
         _positions[esm.uuid] = position + len(batch)
         _failures.pop(esm.uuid, None)
         return

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from localcloud.stepfunctions_failures import map_run_failed
+
 STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 
 
@@ -33,31 +35,6 @@ def exceeds_tolerance(failed: int, total: int, tolerated_count: int, tolerated_p
     if tolerated_percentage > 0 or tolerated_count == 0:
         checks.append(total > 0 and failed * 100.0 / total > tolerated_percentage)
     return any(checks)
-
-
-def _failure(env: Any, cause: str) -> Exception:
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-
-    error_name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
-    failure_event = FailureEvent(
-        env=env,
-        error_name=error_name,
-        event_type=HistoryEventType.MapRunFailed,
-        # moto's EventDetails is a total TypedDict of every kind of detail; an event carries one.
-        event_details=EventDetails(  # type: ignore[typeddict-item]
-            mapRunFailedEventDetails=MapRunFailedEventDetails(error=error_name.error_name, cause=cause)
-        ),
-    )
-    return FailureEventException(failure_event=failure_event)
 
 
 def apply() -> None:
@@ -74,8 +51,9 @@ def apply() -> None:
         failed = counts.failed.get() + counts.timed_out.get()
         total = counts.total.get()
         if exceeds_tolerance(failed, total, record.tolerated_failure_count, record.tolerated_failure_percentage):
-            raise _failure(
+            raise map_run_failed(
                 env,
+                "StatesExceedToleratedFailureThreshold",
                 f"The specified tolerated failure threshold was exceeded: {failed} of {total} items failed "
                 f"(ToleratedFailureCount {record.tolerated_failure_count}, "
                 f"ToleratedFailurePercentage {record.tolerated_failure_percentage})",

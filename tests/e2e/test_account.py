@@ -16,8 +16,11 @@ def test_preflight_passed_on_a_new_account_and_warned_about_the_role(preflight_l
         "lambda concurrency": "ok",
         "api gateway logging role": "warn",
         "state bucket": "ok",
+        "custom domain certificate": "ok",
     }
     assert "account quota 50" in next(line for line in preflight_lines if "lambda concurrency" in line)
+    # The e2e stack is dev's: no custom domain, so it says what the execute-api endpoint accepts.
+    assert "no custom domain" in next(line for line in preflight_lines if "custom domain certificate" in line)
     assert preflight_lines[-1] == "preflight: ready to deploy"
 
 

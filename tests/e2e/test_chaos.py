@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 from payment_core import contract
 
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
+from localcloud.patches.dynamodb_streams import RETRY_MAX_DELAY_SECONDS
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
@@ -43,6 +45,14 @@ RAISED_LAMBDA_CONCURRENCY = 1000.0  # AWS's default account quota, once a new ac
 # The execution timeout (900 s) is the bound of a step waiting for the reservation: past it the
 # execution is timed out, not the payment settled, so waiting longer would prove nothing.
 SETTLE_TIMEOUT_SECONDS = 900
+# The wait is bounded by its own progress: it ends early once no payment has become final for
+# longer than a failed message takes to come back (the queue's visibility timeout) plus the
+# stream poller's longest retry delay; a stuck payment then fails the test at once.
+STALLED_AFTER_SECONDS = (
+    preset_settings(SYNTH_ONLY_SUBSCRIBERS)["dev"].config.queues.visibility_timeout_seconds
+    + RETRY_MAX_DELAY_SECONDS
+    + 30
+)
 MERCHANT = "merchant-chaos"
 # Every rate the issue asks for, plus a few workflow-step timeouts.
 RATES = {
@@ -144,7 +154,9 @@ def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: Platf
         expected, raced, statuses = api.result()
         expected |= batch.result()
 
-    finals = platform.wait_for_final(list(expected), timeout=SETTLE_TIMEOUT_SECONDS)
+    finals = platform.wait_for_final(
+        list(expected), timeout=SETTLE_TIMEOUT_SECONDS, stalled_after=STALLED_AFTER_SECONDS
+    )
     last_settled = time.monotonic() - started
     outcome = Counter((item or {}).get("status", "missing") for item in finals.values())
     print(

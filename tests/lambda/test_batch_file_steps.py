@@ -4,27 +4,24 @@ plan, every chunk, finish; a failed file recorded, then re-run without queueing 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.batch.chunk_ingest import ChunkIncomplete
-from payment_core.batch.jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, BatchFiles, WorkLayout
-from payment_core.batch.ledger import BatchLedger
+from payment_core.batch.jobs import ALREADY_COMPLETED, ALREADY_STARTED, STARTED, BatchFile, WorkLayout
 from payment_core.batch.workflow import (
     BatchFileDeps,
-    ChunkClients,
-    ChunkSettings,
-    PlanSettings,
+    BatchTables,
     batch_file_from_s3_record,
     run_step,
     start_file,
+    wire_batch_file_deps,
 )
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables
-from payment_core.tenancy.merchants import MerchantDirectory
 
 from testkit.environment import HANDLER_ENVIRONMENT, TABLES
 from testkit.events import CSV_HEADER as HEADER
@@ -59,18 +56,17 @@ def deps(aws: Any) -> BatchFileDeps:
 
 
 def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
-    return BatchFileDeps(
+    return wire_batch_file_deps(
+        dynamodb=aws.dynamodb,
         s3=aws.s3,
-        files=BatchFiles(aws.dynamodb, JOBS),
-        chunk_clients=ChunkClients(
-            aws.s3,
-            sqs,
-            BatchLedger(aws.dynamodb, JOBS, CLAIMS),
-            MerchantDirectory(aws.dynamodb, TABLES[contract.MERCHANTS_TABLE_NAME]),
-        ),
+        sqs=sqs,
+        tables=BatchTables(JOBS, CLAIMS, TABLES[contract.MERCHANTS_TABLE_NAME]),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT)),
-        plan=PlanSettings(records_per_chunk=3, layout=LAYOUT),
-        chunk=ChunkSettings(aws.queue_url, LAYOUT, reserve_ms=1_000),
+        records_per_chunk=3,
+        queue_url=aws.queue_url,
+        reserve_ms=1_000,
+        layout=LAYOUT,
+        rerun_window=timedelta(days=90),
     )
 
 
@@ -86,6 +82,8 @@ def run_file(batch_file: BatchFile, deps: BatchFileDeps, aws: Any, execution: st
     if plan["state"] != "RUNNING":
         return plan
     manifest = json.loads(aws.s3.get_object(Bucket=aws.bucket, Key=plan["manifest_key"])["Body"].read())
+    # The map's ResultWriter writes beside the descriptors, under the job's own prefix.
+    assert plan["results_prefix"] == f"batch-work/{batch_file.job_id}/results/"
     for item in manifest:
         run_step({"step": "chunk", "file": file_input, "chunk": item}, deps, lambda: 60_000, now)
     return run_step({"step": "finish", "file": file_input}, deps, lambda: 60_000, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkIncomplete, ChunkJob, ingest_chunk
 from payment_core.batch.csv_chunks import Chunk, plan_chunks
-from payment_core.batch.ledger import BatchLedger, ChunkCounts, ClaimContention, chunk_record_id
+from payment_core.batch.ledger import BatchLedger, ChunkCounts, ClaimContention, ClaimOwner, chunk_record_id
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables
 from payment_core.tenancy.merchants import MerchantDirectory
@@ -24,6 +24,7 @@ RULES = BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVI
 CLAIMS = TABLES[contract.BATCH_CLAIMS_TABLE_NAME]
 JOBS = TABLES[contract.BATCH_JOBS_TABLE_NAME]
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+RERUN_WINDOW = timedelta(days=90)
 PLENTY_MS = 60_000
 
 
@@ -37,11 +38,22 @@ def rows_file(count: int, first: int = 1, dup_of: dict[int, int] | None = None) 
 
 @pytest.fixture
 def ledger(aws: Any) -> BatchLedger:
-    return BatchLedger(aws.dynamodb, JOBS, CLAIMS)
+    return BatchLedger(aws.dynamodb, JOBS, CLAIMS, rerun_window=RERUN_WINDOW)
 
 
 def start_job(aws: Any, job_id: str) -> None:
     aws.dynamodb.put_item(TableName=JOBS, Item={"job_id": {"S": job_id}, "state": {"S": "RUNNING"}})
+
+
+def fail_job(aws: Any, job_id: str) -> None:
+    """What RecordFailure does when a file's execution gives up."""
+    aws.dynamodb.update_item(
+        TableName=JOBS,
+        Key={"job_id": {"S": job_id}},
+        UpdateExpression="SET #state = :failed",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={":failed": {"S": "FAILED"}},
+    )
 
 
 def job_record(aws: Any, job_id: str) -> dict[str, str]:
@@ -189,6 +201,56 @@ def test_duplicates_across_chunks_and_files_are_reported_and_queued_once(aws: An
     assert (record["rows"], record["queued"], record["rejected"]) == ("6", "3", "3")
 
 
+def already_queued(rows: range, key: str = "incoming/a.csv") -> list[tuple[int, str]]:
+    return [(n, f"payment_id: already queued from {key} row {n}") for n in rows]
+
+
+def interrupted_after_ten_rows(aws: Any, ledger: BatchLedger, rows: int) -> tuple[bytes, Chunk]:
+    """job-a's run of a one-chunk file of ``rows`` rows, stopped by throttling after its first
+    batch of 10 (rows 2 to 11 queued): the file's bytes and its chunk."""
+    data = rows_file(rows)
+    [chunk] = only_chunk(data)
+    start_job(aws, "job-a")
+    with pytest.raises(ChunkIncomplete, match=f"10 of {rows} rows queued"):
+        run(aws, ledger, data, chunk, sqs=FlakySqs(aws.sqs, ["ok", "throttle"]))
+    return data, chunk
+
+
+def test_a_reuploaded_failed_file_queues_exactly_the_rows_its_run_never_sent(aws: Any, ledger: BatchLedger) -> None:
+    data, chunk = interrupted_after_ten_rows(aws, ledger, 25)
+    fail_job(aws, "job-a")  # its retries ran out: the execution failed
+    assert queued_rows(aws) == list(range(2, 12))
+
+    # The same file uploaded again: a new object version, so a new job.
+    start_job(aws, "job-b")
+    result = run(aws, ledger, data, chunk, job_id="job-b")
+
+    assert queued_rows(aws) == list(range(12, 27))  # exactly the 15 rows never sent
+    assert (result.queued, result.rejected) == (15, 10)
+    assert [(r.row_number, r.reason) for r in result.rejections] == already_queued(range(2, 12))
+    claim = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-00011"}})["Item"]
+    assert (claim["batch_job_id"], claim["row_number"], claim["chunk"]) == ({"S": "job-b"}, {"N": "12"}, {"N": "0"})
+
+    # The failed run redriven afterwards: its unsent rows now belong to the re-upload.
+    start_job(aws, "job-a")
+    again = run(aws, ledger, data, chunk)
+    assert queued_rows(aws) == []  # nothing queued twice
+    assert [(r.row_number, r.reason) for r in again.rejections] == already_queued(range(12, 27))
+
+
+def test_rows_of_a_run_that_has_not_failed_are_left_to_it(aws: Any, ledger: BatchLedger) -> None:
+    data, chunk = interrupted_after_ten_rows(aws, ledger, 12)
+
+    # job-a is still RUNNING (its chunk will be retried and send rows 12 and 13 itself).
+    start_job(aws, "job-b")
+    result = run(aws, ledger, data, chunk, job_id="job-b")
+
+    assert (result.queued, result.rejected) == (0, 12)
+    assert queued_rows(aws) == list(range(2, 12))
+    assert run(aws, ledger, data, chunk).queued == 12  # job-a's retry queues the last two
+    assert queued_rows(aws) == [12, 13]
+
+
 def test_a_repeated_id_in_a_later_chunk_is_a_duplicate_of_the_row_that_owns_it(aws: Any, ledger: BatchLedger) -> None:
     """Rows 3, 4 and 5 hold one id; 4 and 5 share the second chunk: both name row 3, the
     claim's owner, as a whole-file read would (not row 4, the chunk's own first)."""
@@ -227,11 +289,11 @@ def test_claims_are_transactions_of_at_most_100(aws: Any, ledger: BatchLedger) -
             calls.append(len(TransactItems))
             return real.transact_write_items(TransactItems=TransactItems)
 
-    counting = BatchLedger(Counting(), JOBS, CLAIMS)  # type: ignore[arg-type]
+    counting = BatchLedger(Counting(), JOBS, CLAIMS, rerun_window=RERUN_WINDOW)  # type: ignore[arg-type]
     pairs = [(f"p-{n}", n + 2) for n in range(250)]
-    assert counting.claim("job-a", "k", pairs, NOW).others == {}
+    assert counting.claim("job-a", "k", pairs, NOW, chunk=0).others == {}
     # 250 fresh ids: three transactions; repeating them: each group cancelled once, nothing left.
-    again = counting.claim("job-a", "k", pairs, NOW)
+    again = counting.claim("job-a", "k", pairs, NOW, chunk=0)
     assert calls == [100, 100, 50, 100, 100, 50]
     assert again.others == {} and len(again.earlier) == 250
 
@@ -246,7 +308,8 @@ def test_a_claim_cancelled_by_contention_is_an_error_not_a_duplicate(aws: Any, l
             )
 
     with pytest.raises(ClaimContention):
-        BatchLedger(Contended(), JOBS, CLAIMS).claim("job-a", "k", [("p-1", 2)], NOW)  # type: ignore[arg-type]
+        contended = BatchLedger(Contended(), JOBS, CLAIMS, rerun_window=RERUN_WINDOW)  # type: ignore[arg-type]
+        contended.claim("job-a", "k", [("p-1", 2)], NOW, chunk=0)
 
 
 def test_completing_a_chunk_twice_counts_it_once(aws: Any, ledger: BatchLedger) -> None:
@@ -261,3 +324,19 @@ def test_completing_a_chunk_twice_counts_it_once(aws: Any, ledger: BatchLedger) 
 
 def test_the_exceptions_carry_the_names_the_state_machine_retries() -> None:
     assert (ChunkIncomplete.__name__, ClaimContention.__name__) == contract.BATCH_CHUNK_RETRY_ERRORS
+
+
+def test_a_claim_expires_after_the_rerun_window_and_then_no_longer_owns_its_id(aws: Any, ledger: BatchLedger) -> None:
+    ledger.claim("job-a", "a.csv", [("p-1", 2)], NOW, chunk=0)
+    stored = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-1"}})["Item"]
+    # The claims table's TTL attribute: epoch seconds, the re-run window after the claim.
+    assert stored[contract.BATCH_CLAIM_EXPIRES_AT] == {"N": str(int((NOW + RERUN_WINDOW).timestamp()))}
+
+    within = ledger.claim("job-b", "b.csv", [("p-1", 7)], NOW + RERUN_WINDOW - timedelta(seconds=1), chunk=0)
+    # TTL deletes an expired item only eventually: until then it is there, and counts as absent.
+    after = ledger.claim("job-c", "c.csv", [("p-1", 9)], NOW + RERUN_WINDOW + timedelta(seconds=1), chunk=0)
+
+    assert within.others == {"p-1": ClaimOwner("job-a", 2, "a.csv", 0)}
+    assert (after.others, after.earlier) == ({}, set())
+    owner = aws.dynamodb.get_item(TableName=CLAIMS, Key={"payment_id": {"S": "p-1"}})["Item"]["batch_job_id"]
+    assert owner == {"S": "job-c"}

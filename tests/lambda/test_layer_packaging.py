@@ -208,3 +208,16 @@ def test_rebuild_skips_pip_and_both_builds_are_deterministic(tmp_path):
     (root / "lambda/requirements.txt").write_text("wrapt==2.5.2\n")
     layer_builder.build_layer(root, install=fake_pip)
     assert len(installs) == 3
+
+
+def test_the_cli_builds_the_layer_where_asked_and_prints_it(tmp_path, monkeypatch, capsys):
+    built: list[tuple[Path, Path | None]] = []
+
+    def fake_build(root: Path, out_dir: Path | None = None) -> Path:
+        built.append((root, out_dir))
+        return tmp_path / "out"
+
+    monkeypatch.setattr(layer_builder, "build_layer", fake_build)
+    assert layer_builder.main(["lib.layer", str(tmp_path / "out")]) == 0
+    assert built == [(PROJECT_ROOT, tmp_path / "out")]
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out")

@@ -26,6 +26,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.BATCH_RECORDS_PER_CHUNK: "500",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.BATCH_TIME_RESERVE_MS: "5000",
+    contract.BATCH_RERUN_WINDOW_DAYS: "90",
 }
 
 

@@ -100,6 +100,28 @@ def test_validate_rejects_business_rule_breaches(aws, context, overrides, reason
     assert payment(aws, payment_id)["status"] == "PENDING"
 
 
+def test_a_merchant_disabled_after_acceptance_has_its_payment_rejected_not_settled(aws, context):
+    from payment_core.tenancy.merchants import MerchantDirectory, MerchantStatus
+
+    payment_id = create(aws, context)  # merchant-1, ACTIVE when the payment was accepted
+    MerchantDirectory(aws.dynamodb, aws.table(contract.MERCHANTS_TABLE_NAME)).set_status(
+        "merchant-1", MerchantStatus.DISABLED
+    )
+
+    # A business rejection: the state machine routes PaymentRejected to Compensate (FAILED).
+    with pytest.raises(PaymentRejected, match="merchant merchant-1 is not active"):
+        step(aws, context, "validate", payment_id)
+    assert payment(aws, payment_id)["status"] == "PENDING"
+    step(aws, context, "compensate", payment_id, error={"Error": "PaymentRejected", "Cause": "{}"})
+    assert payment(aws, payment_id)["status"] == "FAILED"
+
+
+def test_a_merchant_never_onboarded_is_not_active(aws, context):
+    payment_id = create(aws, context, merchant_id="merchant-unknown")
+    with pytest.raises(PaymentRejected, match="merchant merchant-unknown is not active"):
+        step(aws, context, "validate", payment_id)
+
+
 def test_validate_applies_rules_current_at_run_time(aws, context, monkeypatch):
     payment_id = create(aws, context, amount="9000.00", currency="GBP")
     environment = aws.handlers["workflow"].runtime.environment

@@ -55,6 +55,17 @@ def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: floa
         time.sleep(interval)
 
 
+def execution_result(sfn: Any, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+    """``DescribeExecution`` of ``execution_arn`` once it is no longer ``RUNNING``, or fail the test."""
+
+    def ended() -> dict[str, Any] | None:
+        described = dict(sfn.describe_execution(executionArn=execution_arn))
+        return described if described["status"] != "RUNNING" else None
+
+    result: dict[str, Any] = wait_for(ended, timeout=timeout, interval=0.25)
+    return result
+
+
 def clients(endpoint: str, config: Config | None = None) -> Callable[[str], Any]:
     """A client factory for the emulator at ``endpoint``, signed with the test credentials."""
 

@@ -10,50 +10,51 @@ one object version.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import time
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from payment_core.batch.jobs import BatchFile
 from payment_core.batch.rows import job_id_for
 from payment_core.tenancy.merchants import MerchantDirectory
 
 from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
 from lib.lambda_sources import PACKAGE_DIR
-from tests.localcloud.conftest import create_items_table, create_python_function, notify_of_uploads
+from localcloud import LocalCloud
+from localcloud.patches.stepfunctions_payload import payload_bytes
+from localcloud.stepfunctions_quotas import ROUTE
+from tests.localcloud.conftest import create_items_table, create_python_function, execution_result, notify_of_uploads
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
 STEPS_HANDLER = """
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import boto3
 from payment_core import contract
-from payment_core.batch.workflow import BatchFileDeps, ChunkClients, ChunkSettings, PlanSettings, run_step
-from payment_core.batch.jobs import BatchFiles, WorkLayout
-from payment_core.batch.ledger import BatchLedger
-from payment_core.tenancy.merchants import MerchantDirectory
+from payment_core.batch.workflow import BatchTables, run_step, wire_batch_file_deps
+from payment_core.batch.jobs import WorkLayout
 from payment_core.rules import BusinessRules
 from payment_core.settings import FunctionVariables
 
-s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
-layout = WorkLayout(os.environ["WORK_PREFIX"])
-deps = BatchFileDeps(
-    s3=s3,
-    files=BatchFiles(dynamodb, os.environ["JOBS_TABLE"]),
-    chunk_clients=ChunkClients(
-        s3,
-        sqs,
-        BatchLedger(dynamodb, os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"]),
-        MerchantDirectory(dynamodb, os.environ["MERCHANTS_TABLE"]),
-    ),
+deps = wire_batch_file_deps(
+    dynamodb=boto3.client("dynamodb"),
+    s3=boto3.client("s3"),
+    sqs=boto3.client("sqs"),
+    tables=BatchTables(os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"], os.environ["MERCHANTS_TABLE"]),
     rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
-    plan=PlanSettings(int(os.environ["RECORDS_PER_CHUNK"]), layout),
-    chunk=ChunkSettings(os.environ["QUEUE_URL"], layout, reserve_ms=1000),
+    records_per_chunk=int(os.environ["RECORDS_PER_CHUNK"]),
+    queue_url=os.environ["QUEUE_URL"],
+    reserve_ms=1000,
+    layout=WorkLayout(os.environ["WORK_PREFIX"]),
+    rerun_window=timedelta(days=90),
 )
 
 def handler(event, context):
@@ -117,14 +118,16 @@ class Platform:
                 "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
             },
         )
-        spec = BatchFileWorkflowSpec(
+        self.spec = spec = BatchFileWorkflowSpec(
             function_arn=steps,
             bucket=self.bucket,
+            partition="aws",
             max_concurrency=2,
             retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
             chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
             chunk_progress_attempts=5,
             file_failed_error="BatchFileFailed",
+            timeout_seconds=600,
             throttled_retry={
                 "ErrorEquals": ["Lambda.TooManyRequestsException"],
                 "IntervalSeconds": 1,
@@ -169,7 +172,7 @@ class Platform:
 
     def drain(self) -> list[dict[str, Any]]:
         sqs = self.aws("sqs")
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         while True:
             batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:
@@ -254,3 +257,60 @@ def test_a_bad_header_is_a_one_line_report_without_a_map_run(platform: Platform)
         '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"',
     ]
     assert platform.drain() == []
+
+
+def set_payload_limit(cloud: LocalCloud, document: dict[str, Any]) -> None:
+    request = urllib.request.Request(cloud.endpoint + ROUTE, data=json.dumps(document).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def test_a_file_whose_map_results_outgrow_the_payload_limit_completes_through_the_result_writer(
+    aws: Callable[[str], Any], unique: str, role_arn: str, cloud: LocalCloud
+) -> None:
+    """A scale model of a file of ~3,500 chunks: one record per chunk, 40 chunks, and the
+    emulator's payload limit lowered (as only a test may) to 2,048 bytes, below the ~3 KB the
+    40 chunk results collect into, and above every other payload of the execution. On AWS the
+    same happens at 262,144 bytes (localcloud/README.md, "Payload quota and ResultWriter")."""
+    platform = Platform(aws, unique, role_arn, records_per_chunk=1)
+    rows = [f"p-{n:03d},merchant-1,{n}.00,USD,cust-{n}" for n in range(1, 41)]
+    s3, sfn = aws("s3"), aws("stepfunctions")
+    set_payload_limit(cloud, {"payload_limit_bytes": 2048})
+    try:
+        put = s3.put_object(Bucket=platform.bucket, Key="incoming/big.csv", Body=file_bytes(rows))
+        [execution] = platform.wait_finished(1, timeout=180)
+
+        assert execution["status"] == "SUCCEEDED", platform.failures(execution["executionArn"])
+        job = platform.job(job_id_for(platform.bucket, "incoming/big.csv", put["VersionId"]))
+        assert (job["state"], job["chunks"], job["queued"]) == ("COMPLETED", "40", "40")
+        output = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["output"])
+        manifest_key = output["map"]["results"]["Key"]
+        assert manifest_key.startswith(f"batch-work/{execution['name']}/results/")
+        manifest = json.loads(s3.get_object(Bucket=platform.bucket, Key=manifest_key)["Body"].read())
+        [results_file] = manifest["ResultFiles"]["SUCCEEDED"]
+        records = json.loads(s3.get_object(Bucket=platform.bucket, Key=results_file["Key"])["Body"].read())
+        results = [json.loads(record["Output"]) for record in records]
+        assert sorted(result["index"] for result in results) == list(range(40))
+        assert payload_bytes(results) > 2048  # what the state would have had to hold
+        assert len(platform.drain()) == 40
+
+        # The same map without a ResultWriter, on another upload: every row is queued, then the
+        # collected results fail the map and the file, as on AWS past 256 KiB.
+        without_writer = copy.deepcopy(batch_file_definition(platform.spec))
+        ingest = without_writer["States"]["IngestChunks"]
+        del ingest["ResultWriter"]
+        ingest["ResultSelector"] = {"chunks_ingested": True}
+        machine = sfn.create_state_machine(
+            name=f"no-writer-{unique}", definition=json.dumps(without_writer), roleArn=role_arn
+        )["stateMachineArn"]
+        other = s3.put_object(Bucket=platform.bucket, Key="manual/big.csv", Body=file_bytes(rows))  # no trigger
+        batch_file = BatchFile(platform.bucket, "manual/big.csv", other["VersionId"], other["VersionId"], other["ETag"])
+        started = sfn.start_execution(
+            stateMachineArn=machine, name=batch_file.job_id, input=json.dumps(batch_file.to_input())
+        )
+        described = execution_result(sfn, started["executionArn"], timeout=180)
+        assert (described["status"], described["error"]) == ("FAILED", "BatchFileFailed")
+        failed = platform.job(batch_file.job_id)
+        assert (failed["state"], failed["error"], failed["chunks_done"]) == ("FAILED", "States.DataLimitExceeded", "40")
+        assert len(platform.drain()) == 0  # its rows were already claimed by the first upload
+    finally:
+        set_payload_limit(cloud, {"reset": True})

@@ -10,11 +10,12 @@ the last test pins (localcloud/README.md, "Batch files on a Distributed Map").
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from tests.localcloud.conftest import execution_result
 
 CHUNK_HANDLER = """
 import json, os, time
@@ -86,13 +87,7 @@ def map_definition(function_arn: str, bucket: str) -> dict[str, Any]:
 
 def run_to_end(sfn: Any, machine: str, payload: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     execution = sfn.start_execution(stateMachineArn=machine, name=payload["job_id"], input=json.dumps(payload))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.25)
-    pytest.fail(f"execution still running after {timeout}s")
+    return execution_result(sfn, execution["executionArn"], timeout)
 
 
 @pytest.fixture

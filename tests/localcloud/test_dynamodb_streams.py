@@ -90,3 +90,105 @@ def test_filter_criteria_deliver_only_matching_records(
     time.sleep(1)  # nothing else may follow
 
     assert _log(aws, table) == log == ["INSERT:x", "INSERT:y"]
+
+
+# Fails every batch holding a record whose key starts with "poison" (logging "failed:<keys>"
+# into TARGET first); logs the keys of the others.
+POISONED_CONSUMER = """
+import os, boto3
+
+def log(entry):
+    boto3.client("dynamodb").update_item(
+        TableName=os.environ["TARGET"], Key={"pk": {"S": "log"}},
+        UpdateExpression="SET events = list_append(if_not_exists(events, :empty), :one)",
+        ExpressionAttributeValues={":empty": {"L": []}, ":one": {"L": [{"S": entry}]}},
+    )
+
+def handler(event, context):
+    keys = [record["dynamodb"]["Keys"]["pk"]["S"] for record in event["Records"]]
+    if any(key.startswith("poison") for key in keys):
+        log("failed:" + ",".join(keys))
+        raise RuntimeError("cannot start " + ",".join(keys))
+    for key in keys:
+        log(key)
+    return {}
+"""
+
+
+def _given_up(aws: Callable[[str], Any], source: str, table: str, poison: str) -> list[str]:
+    """Wait for the two attempts MaximumRetryAttempts=1 allows on the poisoned batch, then for a
+    later record to get through (the shard is blocked until the batch is given up): the log."""
+    failed = f"failed:{poison}"
+    wait_for(lambda: _log(aws, table).count(failed) == 2, timeout=30)
+    aws("dynamodb").put_item(TableName=source, Item={"pk": {"S": "after"}})
+    return list(wait_for(lambda: "after" in _log(aws, table) and _log(aws, table), timeout=30))
+
+
+def _give_up_setup(aws: Callable[[str], Any], unique: str, table: str, grants: list[str]) -> tuple[str, str, str]:
+    """A stream, a bucket, and the poisoned consumer mapped with the bucket as its on-failure
+    destination, running as a role granted ``grants`` on the bucket; (stream table, bucket, mapping uuid)."""
+    from tests.localcloud.conftest import LAMBDA_TRUST, create_python_function, make_zip
+
+    source, bucket = f"giveup-{unique}", f"give-ups-{unique}"
+    stream_arn = _stream_table(aws, source)
+    aws("s3").create_bucket(Bucket=bucket)
+    iam = aws("iam")
+    role = iam.create_role(RoleName=f"starter-{unique}", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]
+    resources = {"s3:PutObject": f"arn:aws:s3:::{bucket}/aws/lambda/*", "s3:ListBucket": f"arn:aws:s3:::{bucket}"}
+    statements = [{"Effect": "Allow", "Action": action, "Resource": resources[action]} for action in grants]
+    statements.append({"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": "*"})
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="starter",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    function_arn = create_python_function(
+        aws("lambda"),
+        f"starter-{unique}",
+        role["Arn"],
+        make_zip({"handler.py": POISONED_CONSUMER}),
+        environment={"TARGET": table},
+    )
+    mapping = aws("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName=function_arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}},
+    )
+    return source, bucket, str(mapping["UUID"])
+
+
+def test_a_batch_given_up_lands_in_the_s3_destination_whole(aws: Callable[[str], Any], table: str, unique: str) -> None:
+    source, bucket, mapping_uuid = _give_up_setup(aws, unique, table, ["s3:PutObject", "s3:ListBucket"])
+    aws("dynamodb").put_item(TableName=source, Item={"pk": {"S": "poison-pay-1"}, "amount": {"S": "12.50"}})
+
+    log = _given_up(aws, source, table, "poison-pay-1")
+
+    assert log == ["failed:poison-pay-1", "failed:poison-pay-1", "after"]
+    (listed,) = aws("s3").list_objects_v2(Bucket=bucket)["Contents"]
+    record = json.loads(aws("s3").get_object(Bucket=bucket, Key=listed["Key"])["Body"].read())
+
+    # Named as Lambda names it: aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>
+    parts = listed["Key"].split("/")
+    assert parts[:3] == ["aws", "lambda", mapping_uuid] and parts[3].startswith("shardId-") and len(parts) == 8
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["DDBStreamBatchInfo"]["batchSize"] == 1
+    # The whole record, not only the sequence range: the payment's key and item are recoverable
+    # after the stream has trimmed it.
+    (given_up,) = record["payload"]["Records"]
+    assert given_up["eventName"] == "INSERT"
+    assert given_up["dynamodb"]["Keys"] == {"pk": {"S": "poison-pay-1"}}
+    assert given_up["dynamodb"]["NewImage"]["amount"] == {"S": "12.50"}
+    assert given_up["dynamodb"]["SequenceNumber"] == record["DDBStreamBatchInfo"]["startSequenceNumber"]
+
+
+def test_a_give_up_the_role_may_not_write_is_lost_as_on_aws(aws: Callable[[str], Any], table: str, unique: str) -> None:
+    # Lambda writes the record as the function's role: without s3:PutObject the delivery fails
+    # (DestinationDeliveryFailures) and the batch is gone all the same.
+    source, bucket, _ = _give_up_setup(aws, unique, table, ["s3:ListBucket"])
+    aws("dynamodb").put_item(TableName=source, Item={"pk": {"S": "poison-pay-2"}})
+
+    assert _given_up(aws, source, table, "poison-pay-2")[-1] == "after"
+    assert aws("s3").list_objects_v2(Bucket=bucket).get("KeyCount") == 0

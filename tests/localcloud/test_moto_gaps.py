@@ -6,6 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.localcloud.conftest import make_zip
 
 
@@ -52,3 +55,22 @@ def test_api_gateway_resource_path_part_can_be_updated(aws: Callable[[str], Any]
 
     assert updated["path"] == "/payment-list"
     assert apigw.get_resource(restApiId=api_id, resourceId=resource)["pathPart"] == "payment-list"
+
+
+def test_bucket_metrics_configuration_reads_back_and_deletes(aws: Callable[[str], Any], unique: str) -> None:
+    s3 = aws("s3")
+    bucket = f"metrics-{unique}"
+    s3.create_bucket(Bucket=bucket)
+    configuration = {"Id": "give-ups", "Filter": {"Prefix": "aws/lambda/"}}
+
+    s3.put_bucket_metrics_configuration(Bucket=bucket, Id="give-ups", MetricsConfiguration=configuration)
+    read = s3.get_bucket_metrics_configuration(Bucket=bucket, Id="give-ups")["MetricsConfiguration"]
+    s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="give-ups")
+
+    assert read == configuration
+    with pytest.raises(ClientError) as missing:
+        s3.get_bucket_metrics_configuration(Bucket=bucket, Id="give-ups")
+    assert missing.value.response["Error"]["Code"] == "NoSuchConfiguration"
+    with pytest.raises(ClientError) as mismatched:
+        s3.put_bucket_metrics_configuration(Bucket=bucket, Id="other", MetricsConfiguration=configuration)
+    assert mismatched.value.response["Error"]["Code"] == "InvalidArgument"

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+
+from tests.localcloud.conftest import execution_result
 
 WORKFLOW_HANDLER = """
 import os
@@ -34,6 +37,9 @@ def handler(event, context):
         return {"payment_id": event["payment_id"], "status": "FAILED", "reason": event["error"]["Error"]}
     raise ValueError(step)
 """
+
+
+PASS_ONLY = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
 def definition(function_arn: str) -> dict[str, Any]:
@@ -89,13 +95,7 @@ def state_machine(
 def run(aws: Callable[[str], Any], machine: str, payload: dict[str, Any]) -> dict[str, Any]:
     sfn = aws("stepfunctions")
     execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution["executionArn"])
-        if described["status"] != "RUNNING":
-            return dict(described)
-        time.sleep(0.25)
-    pytest.fail("execution still running after 30s")
+    return execution_result(sfn, execution["executionArn"], timeout=30)
 
 
 def test_validate_state_machine_definition_answers(aws: Callable[[str], Any], unique: str) -> None:
@@ -170,3 +170,67 @@ def test_a_named_execution_is_started_once(aws: Callable[[str], Any], state_mach
     assert run_result is not None
     with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
         sfn.start_execution(stateMachineArn=state_machine, name="p-named", input=payload)
+
+
+def test_a_machine_encrypted_with_a_customer_managed_key_runs_and_reads_back_its_setting(
+    aws: Callable[[str], Any], role_arn: str, unique: str
+) -> None:
+    """What the stack's state machines ask for (lib/components/base.py): CUSTOMER_MANAGED_KMS_KEY."""
+    sfn = aws("stepfunctions")
+    key = aws("kms").create_key(Description="state machine data")["KeyMetadata"]["Arn"]
+    encryption = {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key, "kmsDataKeyReusePeriodSeconds": 900}
+    machine = sfn.create_state_machine(
+        name=f"encrypted-{unique}", definition=PASS_ONLY, roleArn=role_arn, encryptionConfiguration=encryption
+    )["stateMachineArn"]
+
+    assert sfn.describe_state_machine(stateMachineArn=machine)["encryptionConfiguration"] == encryption
+    assert run(aws, machine, {"payment_id": "p-encrypted"})["status"] == "SUCCEEDED"
+    owned = {"type": "AWS_OWNED_KEY"}
+    sfn.update_state_machine(stateMachineArn=machine, encryptionConfiguration=owned)
+    assert sfn.describe_state_machine(stateMachineArn=machine)["encryptionConfiguration"] == owned
+
+
+def _refusal(call: Callable[..., Any], **arguments: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as refused:
+        call(**arguments)
+    error = refused.value.response["Error"]
+    return str(error["Code"]), str(error["Message"])
+
+
+def test_an_encryption_setting_aws_refuses_is_refused(aws: Callable[[str], Any], role_arn: str, unique: str) -> None:
+    """localcloud/patches/state_machine_encryption.py: moto stores any setting unchecked."""
+    sfn, kms = aws("stepfunctions"), aws("kms")
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    disabled = kms.create_key()["KeyMetadata"]
+    kms.disable_key(KeyId=disabled["KeyId"])
+    missing = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    cmk = "CUSTOMER_MANAGED_KMS_KEY"
+    invalid = "InvalidEncryptionConfiguration"
+    cases = {
+        "keyless": ({"type": cmk}, invalid),
+        "signing": ({"type": cmk, "kmsKeyId": signing}, invalid),
+        "disabled": ({"type": cmk, "kmsKeyId": disabled["Arn"]}, invalid),
+        "missing": ({"type": cmk, "kmsKeyId": missing}, "KmsAccessDeniedException"),
+    }
+    for case, (encryption, code) in cases.items():
+        name = f"{case}-{unique}"
+        refusal = _refusal(
+            sfn.create_state_machine,
+            name=name,
+            definition=PASS_ONLY,
+            roleArn=role_arn,
+            encryptionConfiguration=encryption,
+        )
+        assert refusal[0] == code, case
+        assert not [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == name], case
+        if case == "signing":
+            assert refusal[1] == (
+                f"Invalid Encryption Configuration: KMS key {signing} is RSA_2048 for SIGN_VERIFY, "
+                "not a symmetric encryption key"
+            )
+    plain = sfn.create_state_machine(name=f"plain-enc-{unique}", definition=PASS_ONLY, roleArn=role_arn)
+    assert _refusal(
+        sfn.update_state_machine,
+        stateMachineArn=plain["stateMachineArn"],
+        encryptionConfiguration=cases["disabled"][0],
+    ) == (invalid, f"Invalid Encryption Configuration: KMS key {disabled['Arn']} is not enabled")

@@ -28,8 +28,12 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "logs:PutResourcePolicy",
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
+        # DynamoDB ListStreams (Lambda's stream event source): no resource type, "*" only.
+        "dynamodb:ListStreams",
     }
 )
+# The "*"-only actions a state machine role needs (ListStreams is the stream reader's).
+STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams"}
 
 
 def role_id(reference: str) -> str:

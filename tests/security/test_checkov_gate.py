@@ -66,8 +66,15 @@ def test_the_skip_list_never_skips_what_the_platform_must_fix() -> None:
     # The IAM wildcard checks are skipped for the key policy alone, never for a role's policy.
     for skip in load_skips(SKIPS_FILE):
         if skip.check_id in ("CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"):
-            # The platform CMK's policy and the list-token HMAC key's policy.
-            assert skip.resources == ("data.platform_keys_policy_*", "data.platform_keys_page_token_key_policy_*")
+            # The platform CMK's policy and the list-token HMAC key's policy; in the account stack,
+            # the X-Ray key's policy.
+            assert (skip.environments, skip.resources) in (
+                (
+                    ("dev", "staging", "prod"),
+                    ("data.platform_keys_policy_*", "data.platform_keys_page_token_key_policy_*"),
+                ),
+                (("account",), ("data.xray_encryption_key_policy_*",)),
+            )
 
 
 def test_the_script_pins_checkov_and_scans_every_environment() -> None:
@@ -102,6 +109,17 @@ def test_findings_are_accepted_only_where_the_skip_applies() -> None:
     assert stale_skips([dev, prod], [*skips, Skip("CKV_AWS_18", "gone")]) == [Skip("CKV_AWS_18", "gone")]
 
 
+def test_the_account_stack_is_judged_only_by_skips_that_name_it() -> None:
+    key_policy = ("CKV_AWS_356", "data.xray_encryption_key_policy_X")
+    everywhere = Skip("CKV_AWS_356", "key policy", resources=("data.xray_encryption_key_policy_*",))
+    account_only = Skip("CKV_AWS_356", "key policy", ("data.xray_encryption_key_policy_*",), ("account",))
+    assert [f.resource for f in judge("account", _report(1, [key_policy]), [everywhere]).unexpected] == [
+        "data.xray_encryption_key_policy_X"
+    ]
+    assert judge("account", _report(1, [key_policy]), [account_only]).unexpected == ()
+    assert judge("prod", _report(1, [key_policy]), [account_only]).unexpected != ()
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
@@ -111,7 +129,7 @@ def test_findings_are_accepted_only_where_the_skip_applies() -> None:
         ({"skips": [{"id": "AWS_1", "reason": "r"}]}, "skip entries need a checkov id (CKV...), got 'AWS_1'"),
         (
             {"skips": [{"id": "CKV_AWS_1", "reason": "r", "environments": ["qa"]}]},
-            "skip CKV_AWS_1: environments must be among dev, staging, prod",
+            "skip CKV_AWS_1: environments must be among dev, staging, prod, account",
         ),
         (
             {"skips": [{"id": "CKV_AWS_1", "reason": "r", "resources": []}]},

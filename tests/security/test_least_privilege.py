@@ -12,7 +12,7 @@ import pytest
 
 from lib.config import config_for
 from tests.security.iam import (
-    WILDCARD_RESOURCE_ACTIONS,
+    STATE_MACHINE_WILDCARD_ACTIONS,
     grants,
     identity_policy_violations,
     managed_policy_arns,
@@ -39,6 +39,11 @@ def _arn(stack: SynthesizedStack, resource_type: str, name_field: str, name: str
     return stack.reference_of(resource_type, stack.named(resource_type, name_field, name), "arn")
 
 
+def _bucket_arn(stack: SynthesizedStack, prefix: str) -> str:
+    (bucket,) = [b for b in stack.resources("aws_s3_bucket").values() if b["bucket"].startswith(prefix)]
+    return stack.reference_of("aws_s3_bucket", bucket, "arn")
+
+
 def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, str]]:
     """Exactly what ``payment_core.handlers.<function>`` (and the modules it uses) calls."""
     s = _suffix(stack)
@@ -54,12 +59,12 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     )
     queue = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-{s}")
     claims = _arn(stack, "aws_dynamodb_table", "name", f"batch-payment-claims-{s}")
-    dlq = _arn(stack, "aws_sqs_queue", "name", f"payment-processing-dlq-{s}")
+    give_up_bucket = _bucket_arn(stack, "payment-start-give-ups-")
     file_dlq = _arn(stack, "aws_sqs_queue", "name", f"batch-file-dlq-{s}")
     batch_state_machine = _batch_state_machine_arn(stack)
     topic = _arn(stack, "aws_sns_topic", "name", f"payment-status-{s}")
     state_machine = _arn(stack, "aws_sfn_state_machine", "name", f"payment-workflow-{s}")
-    bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
+    bucket = _bucket_arn(stack, "payment-batch-")
     log_group = _arn(stack, "aws_cloudwatch_log_group", "name", f"/aws/lambda/{_function_name(stack, function)}")
 
     common = {(action, f"{log_group}:*") for action in LOGS}
@@ -76,8 +81,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:GetItem", payments),
             # PaymentRepository.history (the audit trail in GET /payments/{id}).
             ("dynamodb:Query", audit),
-            # PaymentRepository.list_by_merchant (GET /payments) queries the GSI only.
-            ("dynamodb:Query", f"{payments}/index/merchant-created-index"),
+            # PaymentRepository.list_by_merchant (GET /payments): the keys-only GSI, then the items.
+            *{("dynamodb:Query", f"{payments}/index/merchant-created-index"), ("dynamodb:BatchGetItem", payments)},
             # No idempotency table: the payment row is the Idempotency-Key's record.
             # No StartExecution: the payment's stream record starts its workflow (the outbox).
             # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).
@@ -90,6 +95,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("dynamodb:UpdateItem", payments),
             # PaymentRepository.transition: TransactWriteItems of an Update and an audit Put.
             ("dynamodb:PutItem", audit),
+            ("dynamodb:GetItem", merchants),  # validate: MerchantDirectory.get, the status now
             # SnsStatusPublisher.publish to the CMK-encrypted topic: SNS asks for a data key.
             ("sns:Publish", topic),
             ("kms:GenerateDataKey", key),
@@ -138,16 +144,12 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # The stream event source mapping reads the payments table's stream as this role.
             *{
                 (action, f"{payments}/stream/*")
-                for action in (
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
-                )
+                for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
             },
-            # A batch given up on goes to the on-failure destination (the DLQ) as this role.
-            ("sqs:SendMessage", dlq),
-            # The table (and so its stream) and the DLQ are encrypted with the CMK.
+            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
+            # A given-up batch is written to the S3 on-failure destination as this role (as documented).
+            *{("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"), ("s3:ListBucket", give_up_bucket)},
+            # The table (and so its stream) and the bucket are encrypted with the CMK.
             ("kms:GenerateDataKey", key),
         },
         "authorizer": {
@@ -168,13 +170,18 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     return common | specific[function]
 
 
+def _partition(stack: SynthesizedStack) -> str:
+    (partition,) = stack.document["data"]["aws_partition"]  # aws, aws-us-gov or aws-cn
+    return f"${{data.aws_partition.{partition}.partition}}"
+
+
 def _workflow_executions(stack: SynthesizedStack) -> str:
-    """The payment workflow's execution ARNs: ``arn:aws:states:<region>:<account>:execution:<name>:*``,
-    region and account as the stack writes every ARN it builds (the batch state machine's)."""
-    region_and_account = _batch_state_machine_arn(stack).split(":stateMachine:")[0]
+    """The payment workflow's execution ARNs: ``arn:<partition>:states:<region>:<account>:execution:<name>:*``,
+    partition, region and account as the stack writes every ARN it builds (the batch state machine's)."""
+    partition_region_account = _batch_state_machine_arn(stack).split(":stateMachine:")[0]
     machine = stack.named("aws_sfn_state_machine", "name", f"payment-workflow-{_suffix(stack)}")
     name = stack.reference_of("aws_sfn_state_machine", machine, "name")
-    return f"{region_and_account}:execution:{name}:*"
+    return f"{partition_region_account}:execution:{name}:*"
 
 
 def _batch_state_machine_arn(stack: SynthesizedStack) -> str:
@@ -182,14 +189,16 @@ def _batch_state_machine_arn(stack: SynthesizedStack) -> str:
     batch_ingest cannot reference the resource); checked to be exactly that name's ARN."""
     ingest = stack.named("aws_lambda_function", "function_name", _function_name(stack, "batch_ingest"))
     arn = str(ingest["environment"]["variables"]["BATCH_STATE_MACHINE_ARN"])
-    assert arn.endswith(f":stateMachine:batch-file-{_suffix(stack)}") and arn.startswith("arn:aws:states:")
+    assert arn.endswith(f":stateMachine:batch-file-{_suffix(stack)}") and arn.startswith(
+        f"arn:{_partition(stack)}:states:"
+    )
     return arn
 
 
 def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-batch-ingest-{s}")
-    bucket = stack.reference_of("aws_s3_bucket", stack.only("aws_s3_bucket"), "arn")
+    bucket = _bucket_arn(stack, "payment-batch-")
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     machine = _batch_state_machine_arn(stack)
     executions = machine.replace(":stateMachine:", ":execution:") + "/*"
@@ -198,21 +207,29 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         ("lambda:InvokeFunction", f"{function}:*"),
         # The map's ItemReader reads the chunk descriptors (SSE-KMS).
         ("s3:GetObject", f"{bucket}/batch-work/*"),
+        # The map's ResultWriter writes the children's results under the same prefix (multipart).
+        *{
+            (action, f"{bucket}/batch-work/*")
+            for action in ("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")
+        },
         ("kms:Decrypt", key),
+        ("kms:GenerateDataKey", key),  # the machine's own data (and the map's results) are encrypted with the key
         # A Distributed Map runs each item as a child execution of the same state machine.
         ("states:StartExecution", machine),
         ("states:DescribeExecution", executions),
         ("states:StopExecution", executions),
     }
-    return expected | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
+    return expected | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
     s = _suffix(stack)
     function = _arn(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
     invoke = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
-    # A state machine role is the one that needs every "*"-only action: log delivery and X-Ray.
-    return invoke | {(action, "*") for action in WILDCARD_RESOURCE_ACTIONS}
+    key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
+    encryption = {("kms:Decrypt", key), ("kms:GenerateDataKey", key)}  # the machine's own data is encrypted
+    # A state machine role is the one that needs the "*"-only actions: log delivery and X-Ray.
+    return invoke | encryption | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _function_name(stack: SynthesizedStack, function: str) -> str:
@@ -302,7 +319,7 @@ def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) 
 def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: SynthesizedStack) -> None:
     policy = env_stack.policy_document(platform_key(env_stack)["policy"])
     (caller_identity,) = env_stack.document["data"]["aws_caller_identity"]
-    account_root = f"arn:aws:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
+    account_root = f"arn:{_partition(env_stack)}:iam::${{data.aws_caller_identity.{caller_identity}.account_id}}:root"
     for statement in statements(policy):
         assert not {"*", "kms:*"} & set(statement["actions"]), statement["sid"]
         for principal in statement["principals"]:
@@ -322,5 +339,5 @@ def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: 
 
 
 def test_bucket_policy_only_denies(env_stack: SynthesizedStack) -> None:
-    (policy,) = env_stack.resources("aws_s3_bucket_policy").values()
-    assert [s["effect"] for s in statements(env_stack.policy_document(policy["policy"]))] == ["Deny"]
+    for policy in env_stack.resources("aws_s3_bucket_policy").values():
+        assert [s["effect"] for s in statements(env_stack.policy_document(policy["policy"]))] == ["Deny"]

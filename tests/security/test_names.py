@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.naming import SUFFIX_PATTERN, SUFFIX_RULE, validate_suffix
-from lib.settings import read_settings
+from lib.settings import preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack
 
 LONGEST_SUFFIX = "a" * 20
@@ -89,7 +89,10 @@ def test_the_longest_suffix_is_accepted_and_every_name_then_fits(name_templates:
         validate_suffix(LONGEST_SUFFIX + "a")
     names = [(t, template.format(suffix=LONGEST_SUFFIX), limit) for t, template, limit in name_templates]
     assert [(t, n, len(n), limit) for t, n, limit in names if len(n) > limit] == []
-    assert [n for t, n, _ in names if t == "aws_s3_bucket"] == [f"payment-batch-{ACCOUNT_ID}-{LONGEST_SUFFIX}"]
+    assert sorted(n for t, n, _ in names if t == "aws_s3_bucket") == [
+        f"payment-batch-{ACCOUNT_ID}-{LONGEST_SUFFIX}",
+        f"payment-start-give-ups-{ACCOUNT_ID}-{LONGEST_SUFFIX}",
+    ]
 
 
 @settings(max_examples=200, deadline=None)
@@ -156,4 +159,9 @@ def test_empty_is_refused_and_unset_means_the_environment() -> None:
     _assert_refused_naming_the_rule("")
     # A pattern's "$" also matches before a final newline; the rule must not.
     _assert_refused_naming_the_rule("pr42\n")
-    assert read_settings({"ENVIRONMENT": "staging"}).environment_suffix == "staging"
+    unset_suffix = {
+        name: value
+        for name, value in preset_environ("staging", "oncall@payments.internal").items()
+        if name != "ENVIRONMENT_SUFFIX"
+    }
+    assert read_settings(unset_suffix).environment_suffix == "staging"

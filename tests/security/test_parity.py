@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lib.config import ENVIRONMENTS, PlatformConfig, config_for
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from tests.unit.synth import SynthesizedStack
 
 # (resource type, property path; [] stands for any list index) -> the config field that sets
@@ -34,6 +35,8 @@ KNOBS: dict[tuple[str, str], str] = {
     ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): "queues.consumer_maximum_concurrency",
     # The batch-file map's MaxConcurrency, inside the state machine definition.
     ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
+    # Off where the API is served on its custom domain (TLS 1.2) instead.
+    ("aws_api_gateway_rest_api", "disable_execute_api_endpoint"): "edge.custom_domain_required",
     ("aws_api_gateway_method_settings", "settings.throttling_rate_limit"): "api.throttle_rate_limit",
     ("aws_api_gateway_method_settings", "settings.throttling_burst_limit"): "api.throttle_burst_limit",
     ("aws_api_gateway_usage_plan", "throttle_settings.rate_limit"): "tenancy.merchant_tiers[].rate_limit",
@@ -65,9 +68,14 @@ def _list_knob_item(address: tuple[str, ...]) -> bool:
 # Resources that exist only where a boolean knob is on: the one exception to "same addresses",
 # checked separately (present exactly where the knob is on). Their properties are then
 # compared only between the environments that have them.
-GATED: dict[str, str] = {"platform_edge_": "edge.waf_enabled"}  # address prefix -> knob
+GATED: dict[str, str] = {  # address prefix -> knob
+    "platform_edge_": "edge.waf_enabled",
+    "platform_api_custom_domain": "edge.custom_domain_required",
+}
 # Config fields that only reach gated resources (compared where they exist: staging and prod).
-GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes"}
+GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes", "edge.custom_domain_required"}
+# Outputs that exist, or change, only where the custom domain does: the URL is then the domain's.
+DOMAIN_OUTPUTS = {"api_endpoint_url.value", "api_domain_target.value", "api_domain_zone_id.value"}
 
 
 def _gated(address: tuple[str, ...]) -> bool:
@@ -145,7 +153,8 @@ def test_list_knobs_make_one_resource_per_item(stacks: dict[str, SynthesizedStac
     for (resource_type, prefix), field_path in LIST_KNOBS.items():
         for env in ENVIRONMENTS:
             items = [name for name in stacks[env].resources(resource_type) if name.startswith(prefix)]
-            (configured,) = _config_values(config_for(env), field_path)
+            # The stacks' configs as deployed: the presets with the deploy's ALARM_SUBSCRIBERS.
+            (configured,) = _config_values(preset_settings(SYNTH_ONLY_SUBSCRIBERS)[env].config, field_path)
             assert len(items) == len(configured), f"{env}: {field_path}"
 
 
@@ -164,8 +173,20 @@ def _differences(stacks: dict[str, SynthesizedStack]) -> dict[tuple[str, str], l
     return found
 
 
+def test_domain_outputs_exist_exactly_where_the_domain_does(stacks: dict[str, SynthesizedStack]) -> None:
+    for env in ENVIRONMENTS:
+        outputs = stacks[env].document["output"]
+        domain = config_for(env).edge.custom_domain_required
+        assert ("api_domain_target" in outputs, "api_domain_zone_id" in outputs) == (domain, domain), env
+        assert str(outputs["api_endpoint_url"]["value"]).startswith("https://api.") == domain, env
+
+
 def test_only_declared_knobs_differ(stacks: dict[str, SynthesizedStack]) -> None:
-    undeclared = {key: where for key, where in _differences(stacks).items() if key not in KNOBS}
+    undeclared = {
+        key: where
+        for key, where in _differences(stacks).items()
+        if key not in KNOBS and not (key[0] == "output" and key[1] in DOMAIN_OUTPUTS)
+    }
     assert undeclared == {}, "differences not explained by a config knob:\n" + "\n".join(
         line for lines in undeclared.values() for line in lines
     )
@@ -262,8 +283,9 @@ def _differing_config_fields() -> set[str]:
     }
 
 
-# The environment's name is in names and tags, which the comparison above normalizes.
-NOT_IN_THE_STACK = {"environment"}
+# The environment's name is in names and tags, which the comparison above normalizes;
+# subscribers_required refuses a synth (staging and prod without ALARM_SUBSCRIBERS), it builds nothing.
+NOT_IN_THE_STACK = {"environment", "alarms.subscribers_required"}
 
 
 def test_every_config_difference_reaches_the_stack() -> None:

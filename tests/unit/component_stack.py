@@ -27,6 +27,7 @@ def bare_context(stack: Any, suffix: str, **telemetry: Any) -> Any:
         layer=LambdaLayerVersion(stack, "layer", layer_name="layer"),
         account_id="123456789012",
         region="us-east-1",
+        partition="aws",
         common_environment={},
         function_sizing={},
         log_retention_days=14,

@@ -10,6 +10,8 @@ from tests.unit.synth import SynthesizedStack
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"
+# Every ARN is built in the provider region's partition (aws, aws-us-gov, aws-cn).
+PARTITION = "${data.aws_partition.partition.partition}"
 
 
 @cache
@@ -85,8 +87,8 @@ def test_the_role_writes_only_api_gateway_log_groups() -> None:
     stack, _, _ = synthesized()
     document = stack.policy_document(stack.only("aws_iam_role_policy")["policy"])
     groups = [
-        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
-        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/apigateway/*",
+        f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
+        f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/apigateway/*",
     ]
     assert document["statement"] == [
         {
@@ -96,4 +98,42 @@ def test_the_role_writes_only_api_gateway_log_groups() -> None:
             "resources": [*groups, *(f"{group}:*" for group in groups)],
         },
         {"sid": "FindLogGroups", "effect": "Allow", "actions": ["logs:DescribeLogGroups"], "resources": ["*"]},
+    ]
+
+
+def test_x_ray_encrypts_every_trace_of_the_region_with_the_accounts_own_key() -> None:
+    stack, _, _ = synthesized()
+    key = stack.only("aws_kms_key")
+    key_arn = stack.reference_of("aws_kms_key", key, "arn")
+    assert stack.only("aws_xray_encryption_config") == {"type": "KMS", "key_id": key_arn}
+    assert (key["enable_key_rotation"], key["deletion_window_in_days"]) == (True, 30)
+    assert stack.only("aws_kms_alias")["name"] == "alias/payment-platform-xray"
+    assert stack.document["output"]["xray_key_arn"]["value"] == key_arn
+
+
+def test_the_x_ray_key_is_usable_only_through_x_ray_in_this_account_and_region() -> None:
+    from lib.components.keys import KEY_ADMIN_ACTIONS
+
+    stack, _, _ = synthesized()
+    policy = stack.policy_document(stack.only("aws_kms_key")["policy"])
+    assert policy["statement"] == [
+        {
+            "sid": "AccountAdministers",
+            "effect": "Allow",
+            "actions": KEY_ADMIN_ACTIONS,
+            "resources": ["*"],
+            "principals": [{"type": "AWS", "identifiers": [f"arn:{PARTITION}:iam::{ACCOUNT_ID}:root"]}],
+        },
+        {
+            # What AWS writes for X-Ray's own managed key (aws/xray): anyone of the account, via X-Ray only.
+            "sid": "UseThroughXRayInThisAccount",
+            "effect": "Allow",
+            "actions": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "resources": ["*"],
+            "principals": [{"type": "*", "identifiers": ["*"]}],
+            "condition": [
+                {"test": "StringEquals", "variable": "kms:CallerAccount", "values": [ACCOUNT_ID]},
+                {"test": "StringEquals", "variable": "kms:ViaService", "values": [f"xray.{REGION}.amazonaws.com"]},
+            ],
+        },
     ]

@@ -3,6 +3,7 @@ over chunk descriptors), its function's environment and grants, its own DLQ and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,14 +45,27 @@ def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jitter
     states = _definition(env_stack)["States"]
     assert list(states) == ["Plan", "Planned", "IngestChunks", "Finish", "Done", "RecordFailure", "FileFailed"]
     ingest = states["IngestChunks"]
-    assert ingest["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    # The S3 integration's ARN in the stack's partition (the data source's, a token here).
+    assert ingest["ItemReader"]["Resource"] == f"arn:{env_stack.stack.platform.context.partition}:states:::s3:getObject"
+    (partition,) = env_stack.document["data"]["aws_partition"]
+    machine = env_stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(env_stack)}")
+    assert (
+        f'"Resource" = "arn:${{data.aws_partition.{partition}.partition}}:states:::s3:getObject"'
+        in (machine["definition"])
+    )
     assert ingest["ItemReader"]["ReaderConfig"] == {"InputType": "JSON"}
     assert ingest["ItemReader"]["Parameters"]["Key.$"] == "$.plan.manifest_key"
     assert ingest["MaxConcurrency"] == settings.max_concurrency
     assert ingest["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-    # The children's results stay out of the 256 KiB state: a marker each, replaced by one.
-    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"chunks_ingested": True}, "$.map")
-    assert ingest["ItemProcessor"]["States"]["IngestChunk"]["ResultSelector"] == {"done": True}
+    # The children's results go to S3 under the job's work prefix, never into the 256 KiB
+    # state (collected results count before ResultSelector): the state keeps the manifest.
+    spec = env_stack.stack.platform.ingestion.file_workflow_spec
+    assert ingest["ResultWriter"] == {
+        "Resource": f"arn:{spec.partition}:states:::s3:putObject",
+        "Parameters": {"Bucket": spec.bucket, "Prefix.$": "$.plan.results_prefix"},
+    }
+    assert (ingest["ResultSelector"], ingest["ResultPath"]) == ({"results.$": "$.ResultWriterDetails"}, "$.map")
+    assert "ResultSelector" not in ingest["ItemProcessor"]["States"]["IngestChunk"]
     chunk = ingest["ItemProcessor"]["States"]["IngestChunk"]
     progress, throttled, others = chunk["Retry"]
     # Throttling retries as in the payment workflow, before the chunk's own attempts count.
@@ -91,6 +105,33 @@ def test_batch_ingest_is_told_the_chunking_and_its_state_machine(env_stack: Synt
     assert claims["hash_key"] == "payment_id"
     assert claims["point_in_time_recovery"] == {"enabled": True}
     assert variables[contract.BATCH_CLAIMS_TABLE_NAME] == env_stack.reference_of("aws_dynamodb_table", claims, "name")
+    # Claims expire after the re-run window: the ledger writes the TTL attribute the table reads.
+    assert variables[contract.BATCH_RERUN_WINDOW_DAYS] == str(settings.rerun_window_days)
+    assert claims["ttl"] == {"attribute_name": contract.BATCH_CLAIM_EXPIRES_AT, "enabled": True}
+
+
+def test_the_batch_execution_times_out_after_its_largest_file_at_worst(env_stack: SynthesizedStack) -> None:
+    config = config_for(_suffix(env_stack))
+    settings, step_timeout = config.batch_workflow, config.functions.batch_ingest.timeout_seconds
+    machine = env_stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(env_stack)}")
+    timeout = _definition(env_stack)["TimeoutSeconds"]
+    # Plan, the chunks of a max_file_bytes file of 40-byte rows in waves of max_concurrency, Finish:
+    # each one invocation at the function's timeout.
+    chunks = -(-settings.max_file_bytes // (40 * settings.records_per_chunk))
+    assert timeout == (2 + -(-chunks // settings.max_concurrency)) * step_timeout
+    assert f'"TimeoutSeconds" = {timeout}' in machine["definition"]
+    assert timeout <= 31_536_000
+
+
+def test_a_file_size_the_workflow_cannot_finish_within_a_year_is_refused() -> None:
+    dev = config_for("dev")
+    with pytest.raises(ValueError) as refused:
+        replace(dev, batch_workflow=replace(dev.batch_workflow, max_file_bytes=12_000_000_000))
+    # 12 GB of 40-byte rows is 600,000 chunks of 500, one at a time, 300 s each.
+    assert str(refused.value) == (
+        "batch_workflow.max_file_bytes 12000000000 needs a batch execution timeout of 180000600 s at "
+        "max_concurrency 1, above Step Functions' 31536000 s"
+    )
 
 
 def test_the_file_path_has_its_own_alarms(dev: SynthesizedStack) -> None:
@@ -154,11 +195,33 @@ def test_an_unreserved_ingest_function_bounds_no_concurrency() -> None:
             {"retry_max_delay_seconds": 1},
             "retry_max_delay_seconds must be at least retry_interval_seconds (2), got 1",
         ),
+        (
+            {"max_file_bytes": 12_000_000_001},
+            "batch_workflow.max_file_bytes must be between 1 and 12000000000 (Plan reads the whole file in one "
+            "invocation: docs/batch-files.md), got 12000000001",
+        ),
+        ({"max_file_bytes": 0}, "batch_workflow.max_file_bytes must be between 1 and 12000000000 (Plan reads the "
+         "whole file in one invocation: docs/batch-files.md), got 0"),
+        ({"rerun_window_days": 0}, "rerun_window_days must be between 1 and 3650, got 0"),
     ],
-)
+)  # fmt: skip
 def test_workflow_settings_are_checked_with_exact_messages(change: dict[str, Any], message: str) -> None:
     from dataclasses import replace
 
     with pytest.raises(ValueError) as raised:
         replace(config_for("dev").batch_workflow, **change)
     assert str(raised.value) == message
+
+
+def test_the_file_machine_may_write_its_map_results_only_under_the_work_prefix(dev: SynthesizedStack) -> None:
+    policy = dev.named("aws_iam_role_policy", "name", "batch-file-state-machine-policy-dev")
+    statements = {s["sid"]: s for s in dev.policy_document(policy["policy"])["statement"]}
+    writes = statements["WriteMapResults"]
+    assert writes["actions"] == ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    [resource] = writes["resources"]
+    assert (
+        resource.endswith(f"/{contract.BATCH_WORK_PREFIX}*")
+        and resource == statements["ReadChunkDescriptors"]["resources"][0]
+    )
+    assert statements["EncryptMapResults"]["actions"] == ["kms:GenerateDataKey"]
+    assert statements["EncryptMapResults"]["resources"] == statements["DecryptChunkDescriptors"]["resources"]

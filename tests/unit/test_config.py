@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_every_preset_keeps_the_guards_a_payment_platform_needs() -> None:
             lambda: TenancyConfig((MerchantTier("a", 1, 1, 1),), 3601),
             "authorizer_cache_ttl_seconds must be between 0 and 3600, got 3601",
         ),
-        (lambda: EdgeConfig(True, 5), "rate_limit_per_5_minutes must be between 10 and 2000000000, got 5"),
+        (lambda: EdgeConfig(True, 5, True), "rate_limit_per_5_minutes must be between 10 and 2000000000, got 5"),
         (lambda: AlarmConfig(0, 60, 1, 1, 1, 1, 1), "evaluation_periods must be at least 1, got 0"),
         (lambda: AlarmConfig(1, 45, 1, 1, 1, 1, 1), "period_seconds must be 10, 30 or a multiple of 60, got 45"),
         (lambda: AlarmConfig(1, 60, 0, 1, 1, 1, 1), "lambda_error_threshold must be at least 1, got 0"),
@@ -176,6 +177,41 @@ def test_queue_must_hide_messages_longer_than_the_consumer_runs() -> None:
     assert str(refused.value) == (
         "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60"
     )
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_waf_may_not_block_a_merchant_within_its_plan(environment: str) -> None:
+    """A merchant at its plan sends a full burst plus its rate for the whole 5-minute window."""
+    config = config_for(environment)
+    premium = max(config.tenancy.merchant_tiers, key=lambda tier: tier.rate_limit)
+    at_plan = premium.burst_limit + premium.rate_limit * 300
+    assert config.edge.rate_limit_per_5_minutes >= at_plan * 1.25
+    needed = math.ceil(at_plan * 1.25)
+    with pytest.raises(ValueError) as refused:
+        replace(config, edge=replace(config.edge, rate_limit_per_5_minutes=needed - 1))
+    assert str(refused.value) == (
+        f"edge.rate_limit_per_5_minutes must be at least {needed} so WAF never blocks a merchant within its plan "
+        f"(tenancy.merchant_tiers premium: rate_limit {premium.rate_limit:g}/s over 300 s plus burst_limit "
+        f"{premium.burst_limit}, with 1.25x headroom), got {needed - 1}"
+    )
+    # Exactly the bound is accepted; a faster tier raises it.
+    replace(config, edge=replace(config.edge, rate_limit_per_5_minutes=needed))
+    faster = replace(premium, name="platinum", rate_limit=premium.rate_limit * 2)
+    with pytest.raises(ValueError, match=r"tenancy\.merchant_tiers platinum"):
+        replace(config, tenancy=replace(config.tenancy, merchant_tiers=(*config.tenancy.merchant_tiers, faster)))
+
+
+def test_prod_waf_bound_is_the_premium_plan_with_headroom() -> None:
+    # 500/s x 300 s + 1,000 burst = 151,000; x 1.25 = 188,750 (the preset keeps 200,000).
+    with pytest.raises(ValueError, match=r"at least 188750 .* got 188749$"):
+        prod = config_for("prod")
+        replace(prod, edge=replace(prod.edge, rate_limit_per_5_minutes=188_749))
+
+
+def test_waf_off_checks_no_plan() -> None:
+    dev = config_for("dev")
+    assert dev.edge.waf_enabled is False
+    replace(dev, edge=replace(dev.edge, rate_limit_per_5_minutes=10))
 
 
 def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib.config import AlarmConfig, AlarmSubscriber, config_for
+from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack, key_arn
 
 
@@ -67,11 +68,60 @@ def test_alarm_subscribers_per_environment(stacks: dict[str, SynthesizedStack]) 
             if s["topic_arn"] == f"${{aws_sns_topic.{topic_id}.arn}}"
         )
 
-    assert subscriptions("dev") == []
-    assert subscriptions("staging") == [("email", "payments-alerts@example.com")]
-    assert subscriptions("prod") == [
-        ("email", "payments-oncall@example.com"),
-        ("https", "https://pager.example.com/hooks/payments"),
+    # Every environment pages whom its deploy names (ALARM_SUBSCRIBERS), nobody from the repository.
+    named = sorted(("https" if e.startswith("https://") else "email", e) for e in SYNTH_ONLY_SUBSCRIBERS.split())
+    for environment in ("dev", "staging", "prod"):
+        assert subscriptions(environment) == named
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_staging_and_prod_refuse_to_synthesize_without_a_subscriber(environment: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        read_settings({"ENVIRONMENT": environment})
+    assert str(refused.value) == (
+        f"ALARM_SUBSCRIBERS must name at least one alarm subscriber for {environment} "
+        "(alarms.subscribers_required), got none"
+    )
+
+
+def test_dev_may_page_nobody() -> None:
+    assert read_settings({"ENVIRONMENT": "dev"}).config.alarms.subscribers == ()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "domain"),
+    [
+        ("payments-oncall@example.com", "example.com"),
+        ("oncall@example.org", "example.org"),
+        ("oncall@example.net", "example.net"),
+        ("oncall@example.co.uk", "example.co.uk"),
+        ("https://pager.example.com/hooks/payments", "pager.example.com"),
+        ("https://localhost:8443/alarms", "localhost"),
+        ("oncall@team.localhost", "team.localhost"),
+        ("oncall@payments.test", "payments.test"),
+        ("oncall@pager.invalid", "pager.invalid"),
+    ],
+)
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_placeholder_subscribers_are_refused_exactly(environment: str, endpoint: str, domain: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        read_settings({"ENVIRONMENT": environment, "ALARM_SUBSCRIBERS": f"oncall@payments.internal {endpoint}"})
+    assert str(refused.value) == (
+        f"alarms.subscribers endpoint {endpoint!r} is a placeholder ({domain} is reserved for examples and "
+        "reaches nobody): set ALARM_SUBSCRIBERS to a real address"
+    )
+
+
+def test_subscribers_are_read_from_the_deploy_in_each_form() -> None:
+    subscribers = (
+        "oncall@acme-payments.com, https://events.pagerduty.com/integration/abc/enqueue "
+        "arn:aws:sqs:us-east-1:123456789012:payments-alerts"
+    )
+    settings = read_settings(preset_environ("prod", subscribers))
+    assert [(s.protocol, s.endpoint) for s in settings.config.alarms.subscribers] == [
+        ("email", "oncall@acme-payments.com"),
+        ("https", "https://events.pagerduty.com/integration/abc/enqueue"),
+        ("sqs", "arn:aws:sqs:us-east-1:123456789012:payments-alerts"),
     ]
 
 
@@ -96,13 +146,13 @@ def test_bad_subscribers_are_refused_with_the_field_named(protocol: str, endpoin
 
 def test_subscribers_accept_the_three_forms_once_each() -> None:
     queue = AlarmSubscriber("sqs", "arn:aws:sqs:eu-west-1:123456789012:payments-alerts")
-    email = AlarmSubscriber("email", "oncall@example.com")
-    hook = AlarmSubscriber("https", "https://hooks.example.com:8443/alarms?team=payments")
+    email = AlarmSubscriber("email", "oncall@acme-payments.com")
+    hook = AlarmSubscriber("https", "https://hooks.acme-payments.com:8443/alarms?team=payments")
     AlarmConfig(1, 60, 1, 1, 1, 1, 1, subscribers=(queue, email, hook))
 
     with pytest.raises(ValueError) as repeated:
         AlarmConfig(1, 60, 1, 1, 1, 1, 1, subscribers=(email, email))
     assert str(repeated.value) == (
         "alarms.subscribers must not repeat an endpoint, got "
-        "[('email', 'oncall@example.com'), ('email', 'oncall@example.com')]"
+        "[('email', 'oncall@acme-payments.com'), ('email', 'oncall@acme-payments.com')]"
     )

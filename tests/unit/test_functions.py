@@ -119,15 +119,12 @@ def test_new_payments_start_their_workflow_from_the_table_stream(dev: Synthesize
     table = dev.named("aws_dynamodb_table", "name", "payments-dev")
     assert (table["stream_enabled"], table["stream_view_type"]) == (True, "KEYS_ONLY")
     mapping = _mapping_of(dev, "workflow_starter")
-    dlq = dev.named("aws_sqs_queue", "name", "payment-processing-dlq-dev")
     assert mapping["event_source_arn"] == dev.reference_of("aws_dynamodb_table", table, "stream_arn")
     assert mapping["filter_criteria"] == {"filter": [{"pattern": '{"eventName": ["INSERT"]}'}]}
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
     assert (mapping["starting_position"], mapping["maximum_retry_attempts"]) == ("TRIM_HORIZON", 100)
     assert mapping["bisect_batch_on_function_error"] is True
-    assert mapping["destination_config"] == {
-        "on_failure": {"destination_arn": dev.reference_of("aws_sqs_queue", dlq, "arn")}
-    }
+    # Its on-failure destination (the give-up bucket): tests/unit/test_outbox.py.
 
 
 def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:

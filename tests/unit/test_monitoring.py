@@ -12,6 +12,9 @@ def _alarms(stack: SynthesizedStack) -> dict[str, dict]:  # type: ignore[type-ar
     return {a["alarm_name"]: a for a in stack.resources("aws_cloudwatch_metric_alarm").values()}
 
 
+TABLES = ("payments", "payment-audit", "batch-jobs", "batch-payment-claims", "merchants")
+
+
 def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
     functions = [
         "payment-api",
@@ -41,6 +44,21 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
             "batch-file-timed-out-dev",
             "batch-file-aborted-dev",
             "batch-file-dlq-not-empty-dev",
+            # the outbox's give-up path (tests/unit/test_outbox.py)
+            "payment-workflow-start-given-up-dev",
+            "payment-workflow-start-give-up-undelivered-dev",
+            # the processing queue left undrained
+            "payment-processing-oldest-message-age-dev",
+            # Step Functions throttling: each state machine, and the account's token buckets
+            "payment-workflow-throttled-dev",
+            "batch-file-throttled-dev",
+            "step-functions-start-execution-throttled-dev",
+            "step-functions-state-transitions-throttled-dev",
+        }
+        | {
+            f"{scope}-{operation}-throttled-dev"
+            for scope in (*TABLES, "payments-merchant-created-index")
+            for operation in ("reads", "writes")
         }
     )
     assert set(_alarms(dev)) == expected
@@ -155,7 +173,11 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
         "reports-aborted-t1",
         "reports-dlq-not-empty-t1",
         "reports-failed-t1",
+        "reports-throttled-t1",
         "reports-timed-out-t1",
+        # Any state machine: the account's Step Functions token buckets.
+        "step-functions-start-execution-throttled-t1",
+        "step-functions-state-transitions-throttled-t1",
     ]
     synthesized = json.loads(Testing.synth(stack))["resource"]
     alarms = {a["alarm_name"]: a for a in synthesized["aws_cloudwatch_metric_alarm"].values()}
@@ -163,3 +185,60 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
     assert alarms["reports-dlq-not-empty-t1"]["comparison_operator"] == "GreaterThanThreshold"
     (dashboard,) = (each["dashboard_body"] for each in synthesized["aws_cloudwatch_dashboard"].values())
     assert '"Reports"' in dashboard and '"reports-service"' in dashboard
+
+
+def test_an_undrained_processing_queue_alarms_long_before_sqs_expires_its_messages(env_stack: SynthesizedStack) -> None:
+    suffix = env_stack.stack.node.id.removeprefix("TapStack")
+    alarms = config_for(suffix).alarms
+    alarm = _alarms(env_stack)[f"payment-processing-oldest-message-age-{suffix}"]
+    queue = env_stack.named("aws_sqs_queue", "name", f"payment-processing-{suffix}")
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "Maximum",
+    )
+    assert alarm["dimensions"] == {"QueueName": env_stack.reference_of("aws_sqs_queue", queue, "name")}
+    assert alarm["threshold"] == alarms.queue_oldest_message_age_seconds
+    assert alarm["threshold"] <= queue["message_retention_seconds"] // 2
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_alarms_on_throttled_reads_and_writes(dev: SynthesizedStack, table: str) -> None:
+    resource = dev.named("aws_dynamodb_table", "name", f"{table}-dev")
+    for operation, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents")):
+        alarm = _alarms(dev)[f"{table}-{operation}-throttled-dev"]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/DynamoDB", metric, "Sum")
+        # TableName alone: the table's own events, not its indexes'.
+        assert alarm["dimensions"] == {"TableName": dev.reference_of("aws_dynamodb_table", resource, "name")}
+        assert alarm["threshold"] == config_for("dev").alarms.dynamodb_throttle_threshold
+
+
+def test_the_merchant_time_index_alarms_on_its_own_throttling(dev: SynthesizedStack) -> None:
+    table = dev.named("aws_dynamodb_table", "name", "payments-dev")
+    for operation, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents")):
+        alarm = _alarms(dev)[f"payments-merchant-created-index-{operation}-throttled-dev"]
+        assert alarm["metric_name"] == metric
+        assert alarm["dimensions"] == {
+            "TableName": dev.reference_of("aws_dynamodb_table", table, "name"),
+            "GlobalSecondaryIndexName": "merchant-created-index",
+        }
+
+
+def test_step_functions_throttling_alarms_per_machine_and_per_token_bucket(dev: SynthesizedStack) -> None:
+    alarms, threshold = _alarms(dev), config_for("dev").alarms.step_functions_throttle_threshold
+    for stem, machine_name in (("payment-workflow", "payment-workflow-dev"), ("batch-file", "batch-file-dev")):
+        machine = dev.named("aws_sfn_state_machine", "name", machine_name)
+        alarm = alarms[f"{stem}-throttled-dev"]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["threshold"]) == (
+            "AWS/States",
+            "ExecutionThrottled",
+            threshold,
+        )
+        assert alarm["dimensions"] == {"StateMachineArn": dev.reference_of("aws_sfn_state_machine", machine, "arn")}
+    start = alarms["step-functions-start-execution-throttled-dev"]
+    transitions = alarms["step-functions-state-transitions-throttled-dev"]
+    assert (start["metric_name"], start["dimensions"]) == ("ThrottledEvents", {"APIName": "StartExecution"})
+    assert (transitions["metric_name"], transitions["dimensions"]) == (
+        "ThrottledEvents",
+        {"ServiceMetric": "StateTransition"},
+    )

@@ -11,18 +11,19 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from lib.preflight import (
     StackFacts,
     check_api_gateway_role,
+    check_certificate,
     check_lambda_concurrency,
     check_region,
     client_factory,
 )
-from lib.settings import read_settings
+from lib.settings import EXAMPLE_CUSTOM_DOMAIN, SYNTH_ONLY_SUBSCRIBERS, preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack
 
 
 def test_facts_of_each_synthesized_environment_match_its_config(stacks: dict[str, SynthesizedStack]) -> None:
     for environment in ("dev", "staging", "prod"):
         stack = stacks[environment]
-        config = read_settings({"ENVIRONMENT": environment}).config
+        config = read_settings(preset_environ(environment, SYNTH_ONLY_SUBSCRIBERS)).config
         facts = StackFacts.from_document(stack.document)
         functions = stack.resources("aws_lambda_function").values()
         expected = {
@@ -34,6 +35,14 @@ def test_facts_of_each_synthesized_environment_match_its_config(stacks: dict[str
         assert facts.reservations == expected
         # The stage has access logs and INFO execution logging in every environment.
         assert facts.stage_logging, config.environment
+        # Staging and prod are served on their custom domain (the example one in these synths).
+        expected_domain = None
+        if config.edge.custom_domain_required:
+            expected_domain = (
+                f"api.{environment}.example.com",
+                EXAMPLE_CUSTOM_DOMAIN["API_CERTIFICATE_ARN"],
+            )
+        assert facts.custom_domain == expected_domain
 
 
 class Failing:
@@ -114,3 +123,72 @@ def test_clients_use_the_emulator_only_when_told(environ: dict[str, str], endpoi
     client = client_factory("eu-west-1", environ)("sqs")
     assert client.meta.region_name == "eu-west-1"
     assert client.meta.endpoint_url == (endpoint or "https://sqs.eu-west-1.amazonaws.com")
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+
+
+class Acm:
+    """ACM's DescribeCertificate answering one certificate."""
+
+    def __init__(self, status: str, domain: str, alternatives: list[str]) -> None:
+        self.certificate = {"Status": status, "DomainName": domain, "SubjectAlternativeNames": alternatives}
+
+    def describe_certificate(self, CertificateArn: str) -> dict[str, Any]:
+        assert CertificateArn == CERTIFICATE
+        return {"Certificate": self.certificate}
+
+
+def _domain_facts(domain: str = "api.pay.example.com", certificate: str = CERTIFICATE) -> StackFacts:
+    return StackFacts(region="us-east-1", reservations={}, stage_logging=True, custom_domain=(domain, certificate))
+
+
+@pytest.mark.parametrize(
+    ("acm", "status", "message"),
+    [
+        (
+            Acm("ISSUED", "api.pay.example.com", ["api.pay.example.com"]),
+            "ok",
+            f"api.pay.example.com: {CERTIFICATE} (ISSUED, us-east-1)",
+        ),
+        (
+            Acm("ISSUED", "pay.example.com", ["pay.example.com", "*.pay.example.com"]),
+            "ok",
+            f"api.pay.example.com: {CERTIFICATE} (ISSUED, us-east-1)",
+        ),
+        (
+            Acm("PENDING_VALIDATION", "api.pay.example.com", ["api.pay.example.com"]),
+            "FAIL",
+            f"{CERTIFICATE} is PENDING_VALIDATION, not ISSUED: API Gateway refuses it for api.pay.example.com",
+        ),
+        (
+            # A wildcard covers one label only: *.example.com does not cover api.pay.example.com.
+            Acm("ISSUED", "example.com", ["example.com", "*.example.com"]),
+            "FAIL",
+            f"{CERTIFICATE} covers *.example.com, example.com, not api.pay.example.com",
+        ),
+    ],
+)
+def test_the_certificate_must_be_issued_and_cover_the_domain(acm: Acm, status: str, message: str) -> None:
+    check = check_certificate(_domain_facts(), lambda service: acm)
+    assert (check.status, check.message) == (status, message)
+
+
+def test_a_certificate_of_another_region_or_unreadable_fails() -> None:
+    elsewhere = CERTIFICATE.replace("us-east-1", "eu-west-1")
+    check = check_certificate(_domain_facts(certificate=elsewhere), lambda service: Failing(AssertionError()))
+    assert (check.status, check.message) == (
+        "FAIL",
+        f"{elsewhere} is in eu-west-1; a regional domain needs one in us-east-1",
+    )
+    check = check_certificate(_domain_facts(), lambda service: Failing(denied("DescribeCertificate")))
+    assert check.status == "FAIL"
+    assert check.message.startswith(f"cannot read {CERTIFICATE}: An error occurred (AccessDenied)")
+
+
+def test_no_custom_domain_is_reported_with_what_the_api_then_accepts() -> None:
+    check = check_certificate(FACTS, lambda service: Failing(AssertionError()))
+    assert (check.status, check.message) == (
+        "ok",
+        "no custom domain: the API answers on its execute-api endpoint (TLS 1.0 and up)",
+    )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lib.config import config_for
+from lib.config import AlarmSubscriber, CustomDomain, config_for
 from lib.settings import StateBackend, read_settings
 from lib.target import EmulatorTarget
 
 ROOT = Path(__file__).resolve().parents[2]
+EU_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+US_CERTIFICATE = EU_CERTIFICATE.replace("eu-west-1", "us-east-1")
 
 
 def test_defaults_are_dev_in_us_east_1_with_local_state() -> None:
@@ -24,6 +27,7 @@ def test_defaults_are_dev_in_us_east_1_with_local_state() -> None:
     assert settings.state_backend is None
     assert settings.ci_tags == {}
     assert settings.emulator is None
+    assert settings.custom_domain is None  # dev's execute-api endpoint, unless a domain is set
 
 
 def test_full_environment_is_read() -> None:
@@ -31,6 +35,7 @@ def test_full_environment_is_read() -> None:
         {
             "ENVIRONMENT": "prod",
             "ENVIRONMENT_SUFFIX": "pr42",
+            "ALARM_SUBSCRIBERS": "payments-oncall@alerts.payments.internal",
             "AWS_REGION": "eu-west-1",
             "TERRAFORM_STATE_BUCKET": "tf-state.example",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
@@ -39,6 +44,8 @@ def test_full_environment_is_read() -> None:
             "PR_NUMBER": "42",
             "TEAM": "payments",
             "LOCAL_CLOUD_ENDPOINT": "http://127.0.0.1:5000",
+            "API_DOMAIN_NAME": "api.pay.example.com",
+            "API_CERTIFICATE_ARN": EU_CERTIFICATE,
         }
     )
     assert settings.config.environment == "prod"
@@ -52,7 +59,15 @@ def test_full_environment_is_read() -> None:
         "Team": "payments",
     }
     assert settings.emulator == EmulatorTarget("http://127.0.0.1:5000")
-    assert settings.config == config_for("prod")  # the target is not part of the preset
+    assert settings.custom_domain == CustomDomain("api.pay.example.com", EU_CERTIFICATE)
+    # The target is not part of the preset; whom alarms page is the deploy's (ALARM_SUBSCRIBERS).
+    assert settings.config.alarms.subscribers == (AlarmSubscriber("email", "payments-oncall@alerts.payments.internal"),)
+    assert replace(settings.config, alarms=config_for("prod").alarms) == config_for("prod")
+
+
+def test_dev_may_opt_into_a_custom_domain() -> None:
+    settings = read_settings({"API_DOMAIN_NAME": "api.dev.example.com", "API_CERTIFICATE_ARN": US_CERTIFICATE})
+    assert settings.custom_domain == CustomDomain("api.dev.example.com", US_CERTIFICATE)
 
 
 def test_state_bucket_region_defaults_to_the_stack_region() -> None:
@@ -81,6 +96,38 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
         (
             {"LOCAL_CLOUD_ENDPOINT": "localhost:4566"},
             "endpoint_url must look like http://host:port, got 'localhost:4566'",
+        ),
+        (
+            {"ENVIRONMENT": "staging", "ALARM_SUBSCRIBERS": "oncall@payments.internal"},
+            "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set: the staging preset serves the API only on a "
+            "custom domain with TLS 1.2 (edge.custom_domain_required)",
+        ),
+        (
+            {
+                "ENVIRONMENT": "prod",
+                "ALARM_SUBSCRIBERS": "oncall@payments.internal",
+                "API_DOMAIN_NAME": "api.pay.example.com",
+            },
+            "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set together, API_CERTIFICATE_ARN is missing",
+        ),
+        (
+            {"API_CERTIFICATE_ARN": US_CERTIFICATE},
+            "API_DOMAIN_NAME and API_CERTIFICATE_ARN must be set together, API_DOMAIN_NAME is missing",
+        ),
+        (
+            {"API_DOMAIN_NAME": "API.Pay.example.com", "API_CERTIFICATE_ARN": US_CERTIFICATE},
+            "API_DOMAIN_NAME must be a lower-case DNS name such as api.example.com, got 'API.Pay.example.com'",
+        ),
+        (
+            {"API_DOMAIN_NAME": "api.pay.example.com", "API_CERTIFICATE_ARN": "arn:aws:iam::123456789012:role/x"},
+            "API_CERTIFICATE_ARN must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), "
+            "got 'arn:aws:iam::123456789012:role/x'",
+        ),
+        (
+            # A regional custom domain takes a certificate of its own region only.
+            {"API_DOMAIN_NAME": "api.pay.example.com", "API_CERTIFICATE_ARN": EU_CERTIFICATE},
+            "API_CERTIFICATE_ARN must be a certificate in AWS_REGION (us-east-1) for a regional custom domain, "
+            "got one in eu-west-1",
         ),
     ],
 )

@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import Testing
 
-from lib.config import ENVIRONMENTS
-from lib.settings import read_settings
+from lib.config import ENVIRONMENTS, config_for
+from lib.settings import preset_environ, read_settings
 from localcloud.provider import provider_settings
 from tests.unit.conftest import LOCAL_ENDPOINT
 from tests.unit.synth import SynthesizedStack, normalized
@@ -64,6 +64,7 @@ def test_local_state_by_default(dev: SynthesizedStack) -> None:
 ENDPOINT_OF_TYPE = {
     "aws_api_gateway_": "apigateway",
     "aws_caller_identity": "sts",
+    "aws_partition": None,  # computed from the provider's region
     "aws_cloudwatch_": "cloudwatch",
     "aws_cloudwatch_log_": "logs",
     "aws_dynamodb_": "dynamodb",
@@ -77,6 +78,7 @@ ENDPOINT_OF_TYPE = {
     "aws_sns_": "sns",
     "aws_sqs_": "sqs",
     "aws_wafv2_": "wafv2",
+    "aws_xray_": "xray",
 }
 
 
@@ -87,12 +89,21 @@ def endpoint_of(resource_type: str) -> str | None:
 
 
 def test_emulator_target_points_every_service_at_it(stacks: dict[str, SynthesizedStack]) -> None:
-    # Every service any environment's stack calls (WAF only in staging and prod), and no other.
+    # Every service any environment's stack or the account stack calls (WAF only in staging and
+    # prod, X-Ray's setting only in the account stack), and no other.
+    from lib.account_stack import AccountStack
+    from localcloud.provider import provider_overrides
+
+    account_settings = read_settings({"ENVIRONMENT_SUFFIX": "local", "LOCAL_CLOUD_ENDPOINT": LOCAL_ENDPOINT})
+    account = AccountStack(
+        Testing.app(), settings=account_settings, provider_overrides=provider_overrides(LOCAL_ENDPOINT)
+    )
+    documents = [stack.document for stack in stacks.values()] + [json.loads(Testing.synth(account))]
     used = {
         endpoint_of(resource_type)
-        for stack in stacks.values()
+        for document in documents
         for block in ("resource", "data")
-        for resource_type in stack.document.get(block, {})
+        for resource_type in document.get(block, {})
     } - {None}
     (provider,) = stacks["local"].document["provider"]["aws"]
     (endpoints,) = provider["endpoints"]
@@ -136,7 +147,12 @@ def test_emulator_target_deploys_exactly_the_dev_resources(dev: SynthesizedStack
 
 
 def test_outputs_are_named_resource_attribute(env_stack: SynthesizedStack) -> None:
-    assert set(env_stack.document["output"]) == OUTPUTS
+    environment = str(env_stack.stack.node.id).removeprefix("TapStack")
+    # Where the API has its custom domain: what the domain's DNS record aliases.
+    domain = (
+        {"api_domain_target", "api_domain_zone_id"} if config_for(environment).edge.custom_domain_required else set()
+    )
+    assert set(env_stack.document["output"]) == OUTPUTS | domain
 
 
 def test_s3_backend_with_ci_tags_when_configured() -> None:
@@ -145,7 +161,7 @@ def test_s3_backend_with_ci_tags_when_configured() -> None:
 
     settings = read_settings(
         {
-            "ENVIRONMENT": "staging",
+            **preset_environ("staging", "payments-oncall@alerts.payments.internal"),
             "ENVIRONMENT_SUFFIX": "pr7",
             "TERRAFORM_STATE_BUCKET": "tf-state",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from cdktf import Testing
 
@@ -33,7 +34,7 @@ def test_payments_table_serves_time_ranges_per_merchant(dev: SynthesizedStack) -
                     "name": "merchant-created-index",
                     "hash_key": "merchant_id",
                     "range_key": "created_at",
-                    "projection_type": "ALL",
+                    "projection_type": "KEYS_ONLY",
                 },
                 {
                     "name": "open-payments-index",
@@ -63,7 +64,13 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
     stack = TerraformStack(Testing.app(), "provisioned")
     context = bare_context(stack, "prod")
     tables = TableConfig("PROVISIONED", read_capacity=50, write_capacity=40)
-    Storage(stack, "storage", context=context, tables=tables, bucket=config_for("prod").batch_bucket)
+    Storage(
+        stack,
+        "storage",
+        context=context,
+        tables=tables,
+        bucket=config_for("prod").batch_bucket,
+    )
     tables = json.loads(Testing.synth(stack))["resource"]["aws_dynamodb_table"]
     payments = next(t for t in tables.values() if t["name"] == "payments-prod")
     assert (payments["billing_mode"], payments["read_capacity"], payments["write_capacity"]) == ("PROVISIONED", 50, 40)
@@ -71,19 +78,31 @@ def test_provisioned_tables_size_the_table_and_its_index() -> None:
     assert (index["read_capacity"], index["write_capacity"]) == (50, 40)
 
 
+def _batch_bucket(stack: SynthesizedStack) -> dict[str, Any]:
+    (bucket,) = [b for b in stack.resources("aws_s3_bucket").values() if b["bucket"].startswith("payment-batch-")]
+    return bucket
+
+
+def of_bucket(stack: SynthesizedStack, resource_type: str, bucket: dict[str, Any]) -> dict[str, Any]:
+    """The one ``resource_type`` (versioning, lifecycle, policy...) configuring ``bucket``."""
+    reference = stack.reference_of("aws_s3_bucket", bucket, "id")
+    (found,) = [r for r in stack.resources(resource_type).values() if r["bucket"] == reference]
+    return found
+
+
 def test_batch_bucket_is_private_encrypted_and_destroyable(env_stack: SynthesizedStack) -> None:
-    bucket = env_stack.only("aws_s3_bucket")
+    bucket = _batch_bucket(env_stack)
     assert bucket["force_destroy"] is True
     assert bucket["bucket"].startswith("payment-batch-${data.aws_caller_identity.platform_account_")
     assert bucket["bucket"].endswith(f"-{env_stack.stack.node.id.removeprefix('TapStack')}")
-    assert env_stack.only("aws_s3_bucket_public_access_block") | {"bucket": None} == {
+    assert of_bucket(env_stack, "aws_s3_bucket_public_access_block", bucket) | {"bucket": None} == {
         "bucket": None,
         "block_public_acls": True,
         "block_public_policy": True,
         "ignore_public_acls": True,
         "restrict_public_buckets": True,
     }
-    (rule,) = env_stack.only("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    (rule,) = of_bucket(env_stack, "aws_s3_bucket_server_side_encryption_configuration", bucket)["rule"]
     assert rule["apply_server_side_encryption_by_default"] == {
         "sse_algorithm": "aws:kms",
         "kms_master_key_id": key_arn(env_stack),
@@ -91,11 +110,12 @@ def test_batch_bucket_is_private_encrypted_and_destroyable(env_stack: Synthesize
 
 
 def test_batch_files_are_versioned(env_stack: SynthesizedStack) -> None:
-    assert env_stack.only("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+    versioning = of_bucket(env_stack, "aws_s3_bucket_versioning", _batch_bucket(env_stack))
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
 
 
 def test_lifecycle_ages_files_out_per_config(prod: SynthesizedStack) -> None:
-    (rule,) = prod.only("aws_s3_bucket_lifecycle_configuration")["rule"]
+    (rule,) = of_bucket(prod, "aws_s3_bucket_lifecycle_configuration", _batch_bucket(prod))["rule"]
     assert rule["transition"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
     assert rule["expiration"] == [{"days": 2555}]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 90}]
@@ -103,7 +123,7 @@ def test_lifecycle_ages_files_out_per_config(prod: SynthesizedStack) -> None:
 
 
 def test_bucket_policy_denies_insecure_transport(env_stack: SynthesizedStack) -> None:
-    policy = env_stack.only("aws_s3_bucket_policy")
+    policy = of_bucket(env_stack, "aws_s3_bucket_policy", _batch_bucket(env_stack))
     (deny,) = env_stack.policy_document(policy["policy"])["statement"]
     assert deny["effect"] == "Deny"
     assert deny["actions"] == ["s3:*"]

@@ -56,17 +56,29 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     acl = env_stack.only("aws_wafv2_web_acl")
     assert acl["scope"] == "REGIONAL"
     rules = {rule["name"]: rule for rule in acl["rule"]}
-    assert sorted(rules) == [
-        "AWSManagedRulesCommonRuleSet",
-        "AWSManagedRulesKnownBadInputsRuleSet",
-        "rate-per-source-ip",
+    assert [(rule["name"], rule["priority"]) for rule in acl["rule"]] == [
+        ("AWSManagedRulesCommonRuleSet", 10),
+        ("AWSManagedRulesKnownBadInputsRuleSet", 20),
+        ("rate-per-credential", 30),
+        ("rate-per-source-ip", 40),
     ]
     for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
         assert rules[group]["statement"] == {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}}
         assert rules[group]["override_action"] == {"none": {}}
+    # A merchant's requests are counted together whatever IP they come from (its key), and a
+    # flood of made-up keys from one address by its IP; both limits sit above every tier's plan.
+    assert rules["rate-per-credential"]["statement"] == {
+        "rate_based_statement": {
+            "limit": edge.rate_limit_per_5_minutes,
+            "aggregate_key_type": "CUSTOM_KEYS",
+            "custom_key": [{"header": {"name": "x-api-key", "text_transformation": [{"priority": 0, "type": "NONE"}]}}],
+        }
+    }
     assert rules["rate-per-source-ip"]["statement"] == {
         "rate_based_statement": {"limit": edge.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}
     }
+    for name in ("rate-per-credential", "rate-per-source-ip"):
+        assert rules[name]["action"] == {"block": {}}
     logging = env_stack.only("aws_wafv2_web_acl_logging_configuration")
     log_group = env_stack.named(
         "aws_cloudwatch_log_group", "name", f"aws-waf-logs-payments-api-edge-{edge_suffix(env_stack)}"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from payment_core import contract
 from payment_core.api.page_tokens import PageQuery, PageTokens
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.payments.models import PaymentRequest, format_timestamp
@@ -23,7 +24,7 @@ from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import bind_merchant
 
 MAX_BODY_BYTES = 16 * 1024
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER = contract.IDEMPOTENCY_KEY_HEADER  # also required by the API Gateway method
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -6,7 +6,9 @@ Order of work, and why each row is queued once (``docs/batch-files.md``):
 2. claim the payment id of each id's first valid row in the chunk (``BatchLedger.claim``)
    *before* sending anything; every other row holding that id, in this chunk or not, is
    reported as a duplicate of the claim's owner and never sent, so a file's report is the
-   same whatever its chunk size;
+   same whatever its chunk size. A claim whose owner is a FAILED job that never sent that
+   row (a re-upload of a failed file) is taken over (``BatchLedger.take_over_unsent``), so
+   the re-upload queues exactly the rows the failed run did not;
 3. rows SQS already accepted in an earlier attempt of this chunk (its progress record, read
    first) are neither claimed again nor sent;
 4. send the rest ten at a time, remembering exactly which entries SQS accepted; when a send
@@ -223,8 +225,18 @@ def ingest_chunk(
     others: dict[str, ClaimOwner] = {}
     for start in range(0, len(to_claim), MAX_TRANSACTION_ITEMS):
         _check_time(remaining_ms, reserve_ms, f"{len(to_claim) - start} rows left to claim")
-        claims = ledger.claim(job.batch_job_id, job.key, to_claim[start : start + MAX_TRANSACTION_ITEMS], now())
-        others.update(claims.others)
+        group = to_claim[start : start + MAX_TRANSACTION_ITEMS]
+        others.update(ledger.claim(job.batch_job_id, job.key, group, now(), chunk=chunk.index).others)
+    if others:
+        # A re-upload of a FAILED file: the rows its run claimed but never sent are this
+        # file's to queue, not "already queued".
+        _check_time(remaining_ms, reserve_ms, f"{len(others)} claims of other rows left to check")
+        claimer = dict(to_claim)
+        contested = {payment_id: (claimer[payment_id], owner) for payment_id, owner in others.items()}
+        taken, moved = ledger.take_over_unsent(job.batch_job_id, job.key, chunk.index, contested, now())
+        others = {
+            payment_id: moved.get(payment_id, owner) for payment_id, owner in others.items() if payment_id not in taken
+        }
     owned, duplicates = owned_rows(rows.valid, others, job.batch_job_id, job.key)
     rejections = rows.rejections + duplicates
     rejections.sort(key=lambda rejection: rejection.row_number)

@@ -30,6 +30,7 @@ STARTED: Final = "STARTED"
 
 MANIFEST_NAME: Final = "chunks.json"
 REJECTIONS_DIR: Final = "rejections"
+RESULTS_DIR: Final = "results"
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,10 @@ class WorkLayout:
 
     def manifest_key(self, job_id: str) -> str:
         return f"{self.work_prefix}{job_id}/{MANIFEST_NAME}"
+
+    def results_prefix(self, job_id: str) -> str:
+        """Where the map's ResultWriter puts the chunks' results (``<map run id>/manifest.json``)."""
+        return f"{self.work_prefix}{job_id}/{RESULTS_DIR}/"
 
     def rejections_prefix(self, job_id: str) -> str:
         return f"{self.work_prefix}{job_id}/{REJECTIONS_DIR}/"

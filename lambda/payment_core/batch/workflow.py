@@ -5,9 +5,11 @@
     state machine:
       Plan      plan_file:        claim the job record, read the file once, write chunk descriptors
       Chunks?   no chunks → Finish (an empty file or a bad header is a 1-row report)
-      Ingest    Distributed Map over the descriptors (ItemReader, MaxConcurrency, Retry):
+      Ingest    Distributed Map over the descriptors (ItemReader, MaxConcurrency, Retry), its
+                results written to S3 under the plan's results_prefix (ResultWriter):
                   ingest_chunk_step: validate, claim, queue, count (chunk_ingest)
-      Finish    finish_file:      join the chunks' rejections into the report, COMPLETED + counts
+      Finish    finish_file:      join the chunks' rejections into the report, COMPLETED + the
+                                  counts the chunks added to the job record (not the map's results)
       (Catch)   fail_file:        FAILED + the error, then the execution fails (alarmed)
 
 Nothing here holds a whole file: the planner streams it (bounded lines), a chunk reads its own
@@ -20,12 +22,13 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
+from payment_core import contract
 from payment_core.batch.chunk_ingest import AcceptedRowSender, ChunkJob, ingest_chunk
 from payment_core.batch.csv_chunks import Chunk, ChunkPlanner
 from payment_core.batch.jobs import (
@@ -47,6 +50,7 @@ from payment_core.rules import BusinessRules
 from payment_core.tenancy.merchants import MerchantDirectory
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
@@ -110,7 +114,13 @@ def plan_file(
     state = RUNNING if chunks else COMPLETED
     if not chunks:  # a header and nothing else: nothing to map over
         files.complete(batch_file.job_id, {"rows": 0, "queued": 0, "rejected": 0}, None, now())
-    return {"state": state, "chunks": chunks, "manifest_key": manifest_key, "bytes": planner.bytes_read}
+    return {
+        "state": state,
+        "chunks": chunks,
+        "manifest_key": manifest_key,
+        "results_prefix": settings.layout.results_prefix(batch_file.job_id),
+        "bytes": planner.bytes_read,
+    }
 
 
 def _write_manifest(chunks: Iterator[Chunk], out: IO[bytes]) -> int:
@@ -238,6 +248,45 @@ class BatchFileDeps:
     chunk: ChunkSettings
 
 
+@dataclass(frozen=True)
+class BatchTables:
+    """The tables the steps use: the files' jobs, the rows' claims, the merchants."""
+
+    jobs: str
+    claims: str
+    merchants: str
+
+
+def wire_batch_file_deps(
+    *,
+    dynamodb: DynamoDBClient,
+    s3: S3Client,
+    sqs: SQSClient,
+    tables: BatchTables,
+    rules: BusinessRules,
+    records_per_chunk: int,
+    queue_url: str,
+    reserve_ms: int,
+    layout: WorkLayout,
+    rerun_window: timedelta,
+) -> BatchFileDeps:
+    """The steps' dependencies on these clients and tables, as the handler and its tests build them."""
+    return BatchFileDeps(
+        s3=s3,
+        files=BatchFiles(dynamodb, tables.jobs),
+        # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
+        chunk_clients=ChunkClients(
+            s3,
+            sqs,
+            BatchLedger(dynamodb, tables.jobs, tables.claims, rerun_window=rerun_window),
+            MerchantDirectory(dynamodb, tables.merchants),
+        ),
+        rules=rules,
+        plan=PlanSettings(records_per_chunk, layout),
+        chunk=ChunkSettings(queue_url, layout, reserve_ms),
+    )
+
+
 def batch_file_from_s3_record(record: dict[str, Any]) -> BatchFile:
     """The object version an S3 ObjectCreated record names (its key arrives form-encoded)."""
     s3_part = record["s3"]
@@ -250,16 +299,26 @@ def batch_file_from_s3_record(record: dict[str, Any]) -> BatchFile:
 def run_step(
     event: dict[str, Any], deps: BatchFileDeps, remaining_ms: Callable[[], int], now: Callable[[], datetime]
 ) -> dict[str, Any]:
-    """One state of the batch state machine: ``{"step": plan|chunk|finish|fail, "file": ...}``."""
+    """One state of the batch state machine: ``{"step": <contract.BATCH_FILE_STEPS>, "file": ...}``."""
     step = event.get("step")
-    batch_file = BatchFile.from_input(event["file"])
-    if step == "plan":
-        return plan_file(batch_file, deps.s3, deps.files, deps.plan, now, str(event["execution"]))
-    if step == "chunk":
-        chunk = Chunk.from_item(event["chunk"])
-        return ingest_chunk_step(batch_file, chunk, deps.chunk_clients, deps.rules, deps.chunk, remaining_ms, now)
-    if step == "finish":
-        return finish_file(batch_file, deps.s3, deps.files, deps.plan.layout, now)
-    if step == "fail":
-        return fail_file(batch_file, deps.files, dict(event.get("error") or {}), now)
-    raise ValueError(f"unknown batch step {step!r}")
+    if not isinstance(step, str) or step not in STEPS:
+        raise ValueError(f"unknown batch step {step!r}")
+    return STEPS[step](event, BatchFile.from_input(event["file"]), deps, remaining_ms, now)
+
+
+Step = Callable[[dict[str, Any], BatchFile, BatchFileDeps, Callable[[], int], Callable[[], datetime]], dict[str, Any]]
+# One entry per contract.BATCH_FILE_STEPS (tests/unit/test_batch_files.py holds them equal).
+STEPS: Final[dict[str, Step]] = {
+    contract.BATCH_STEP_PLAN: lambda event, batch_file, deps, remaining_ms, now: plan_file(
+        batch_file, deps.s3, deps.files, deps.plan, now, str(event["execution"])
+    ),
+    contract.BATCH_STEP_CHUNK: lambda event, batch_file, deps, remaining_ms, now: ingest_chunk_step(
+        batch_file, Chunk.from_item(event["chunk"]), deps.chunk_clients, deps.rules, deps.chunk, remaining_ms, now
+    ),
+    contract.BATCH_STEP_FINISH: lambda event, batch_file, deps, remaining_ms, now: finish_file(
+        batch_file, deps.s3, deps.files, deps.plan.layout, now
+    ),
+    contract.BATCH_STEP_FAIL: lambda event, batch_file, deps, remaining_ms, now: fail_file(
+        batch_file, deps.files, dict(event.get("error") or {}), now
+    ),
+}

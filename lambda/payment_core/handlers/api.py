@@ -57,7 +57,7 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
 
 
 @app.post("/payments")
-@runtime.tracer.capture_method
+@runtime.tracer.capture_method(capture_response=False)
 def create_payment() -> Response[dict[str, Any]]:
     event = app.current_event
     merchant_id = caller()
@@ -72,7 +72,7 @@ def create_payment() -> Response[dict[str, Any]]:
 
 
 @app.get("/payments/<payment_id>")
-@runtime.tracer.capture_method
+@runtime.tracer.capture_method(capture_response=False)
 def get_payment(payment_id: str) -> Response[dict[str, Any]]:
     merchant_id = caller()
     payment_id = parse_payment_id(payment_id)
@@ -86,7 +86,7 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
 
 
 @app.get("/payments")
-@runtime.tracer.capture_method
+@runtime.tracer.capture_method(capture_response=False)
 def list_payments() -> Response[dict[str, Any]]:
     query = parse_list_payments(app.current_event.query_string_parameters, caller(), page_tokens())
     payments, last_key = runtime.payment_repository().list_by_merchant(
@@ -115,6 +115,7 @@ def answer_error(error: Exception) -> Response[dict[str, Any]]:
 app.exception_handler(list(HTTP_ERRORS))(answer_error)
 
 
-@runtime.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# No response in the traces: API Gateway's proxy answer carries payments and their history.
+@runtime.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST, capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

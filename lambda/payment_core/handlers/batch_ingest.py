@@ -5,34 +5,32 @@ Two callers, one function:
 * S3 ObjectCreated on ``incoming/*.csv`` (asynchronous; a failed event lands in the ingest DLQ
   after Lambda's retries): start the batch-file execution named after the object version;
   a re-delivered event starts nothing.
-* The batch-file state machine, one task per step: ``{"step": "plan" | "chunk" | "finish" |
-  "fail", "file": ...}`` (``payment_core.batch_file.run_step``).
+* The batch-file state machine, one task per step: ``{"step": <contract.BATCH_FILE_STEPS>,
+  "file": ...}`` (``payment_core.batch.workflow.run_step``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
-from payment_core.batch.jobs import ALREADY_STARTED, BatchFiles, WorkLayout
-from payment_core.batch.ledger import BatchLedger
+from payment_core.batch.jobs import ALREADY_STARTED, WorkLayout
 from payment_core.batch.workflow import (
     BatchFileDeps,
-    ChunkClients,
-    ChunkSettings,
-    PlanSettings,
+    BatchTables,
     batch_file_from_s3_record,
     run_step,
     start_file,
+    wire_batch_file_deps,
 )
 from payment_core.payments.models import utc_now
 from payment_core.rules import BusinessRules
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, reads, variable
-from payment_core.tenancy.merchants import MerchantDirectory
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
     batch_state_machine_arn: str = field(metadata=variable(contract.BATCH_STATE_MACHINE_ARN))
     records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
     time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
+    rerun_window_days: int = field(metadata=positive_int(contract.BATCH_RERUN_WINDOW_DAYS))
     payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
@@ -59,19 +58,19 @@ class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
 
     def _batch_file_deps(self) -> BatchFileDeps:
         environment = self.environment()
-        layout = WorkLayout(contract.BATCH_WORK_PREFIX)
-        dynamodb, s3 = self.dynamodb(), self.s3()
-        ledger = BatchLedger(dynamodb, environment.batch_jobs_table, environment.batch_claims_table)
-        return BatchFileDeps(
-            s3=s3,
-            files=BatchFiles(dynamodb, environment.batch_jobs_table),
-            # Each row's merchant must be active (the authorizer's table; looked up once per chunk).
-            chunk_clients=ChunkClients(
-                s3, self.sqs(), ledger, MerchantDirectory(dynamodb, environment.merchants_table)
+        return wire_batch_file_deps(
+            dynamodb=self.dynamodb(),
+            s3=self.s3(),
+            sqs=self.sqs(),
+            tables=BatchTables(
+                environment.batch_jobs_table, environment.batch_claims_table, environment.merchants_table
             ),
             rules=environment.rules,
-            plan=PlanSettings(environment.records_per_chunk, layout),
-            chunk=ChunkSettings(environment.payment_queue_url, layout, environment.time_reserve_ms),
+            records_per_chunk=environment.records_per_chunk,
+            queue_url=environment.payment_queue_url,
+            reserve_ms=environment.time_reserve_ms,
+            layout=WorkLayout(contract.BATCH_WORK_PREFIX),
+            rerun_window=timedelta(days=environment.rerun_window_days),
         )
 
 
@@ -92,7 +91,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return {"jobs": [start(record) for record in event["Records"]]}
     result = run_step(event, runtime.batch_file_deps(), context.get_remaining_time_in_millis, utc_now)
-    if event.get("step") == "chunk":
+    if event.get("step") == contract.BATCH_STEP_CHUNK:
         runtime.count("BatchRowsQueued", int(result.get("queued", 0)))
         runtime.count("BatchRowsRejected", int(result.get("rejected", 0)))
     return result

@@ -8,15 +8,9 @@ moves it to the DLQ. Nothing is skipped silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.payments.models import Payment, format_timestamp, utc_now
@@ -35,8 +29,6 @@ class QueueConsumerEnvironment(PaymentsEnvironment):
 
 
 runtime = PaymentsRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment)
-# A whole failed batch is still a partial response (every id listed), not an exception.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @runtime.tracer.capture_method
@@ -54,8 +46,4 @@ def record_handler(record: SQSRecord) -> str:
     return payment.payment_id
 
 
-@runtime.handler()
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
+handler = runtime.partial_batch_handler(EventType.SQS, record_handler)

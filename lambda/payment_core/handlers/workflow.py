@@ -1,6 +1,6 @@
 """Step Functions task: run one workflow step, named by the event's ``step``.
 
-Event: ``{"step": "validate"|"process"|"record"|"notify"|"compensate",
+Event: ``{"step": <one of contract.WORKFLOW_STEPS>,
 "payment_id": ..., "error"?: {"Error", "Cause"}}``. Returns ``{"payment_id", "status"}``.
 Domain errors propagate unchanged so Step Functions sees their class names
 (``PaymentRejected``, ``PaymentDeclined``, ``TransientProcessorError``).
@@ -25,15 +25,17 @@ from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.runtime import Cached
 from payment_core.settings import reads, variable
+from payment_core.tenancy.merchants import MerchantDirectory
 
 
 @dataclass(frozen=True)
 class WorkflowEnvironment(PaymentsEnvironment):
-    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants;
-    Notify publishes to the status topic."""
+    """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants
+    and merchants no longer active (the merchants table); Notify publishes to the status topic."""
 
     rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
     status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
+    merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
 
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
@@ -44,20 +46,23 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
         self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
             lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
         )
+        self.merchants: Cached[MerchantDirectory] = self.cached(
+            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
+        )
 
 
 runtime = WorkflowRuntime()
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
-    "validate": lambda event, payment_id: workflow.validate(
-        runtime.payment_repository(), runtime.environment().rules, payment_id
+    contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
+        runtime.payment_repository(), runtime.environment().rules, runtime.merchants(), payment_id
     ),
-    "process": lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
-    "record": lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
-    "notify": lambda event, payment_id: workflow.notify(
+    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
+    contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
+    contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
         runtime.payment_repository(), runtime.status_publisher(), payment_id
     ),
-    "compensate": lambda event, payment_id: workflow.compensate(
+    contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
         runtime.payment_repository(), payment_id, event.get("error")
     ),
 }
@@ -74,8 +79,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
-    if step == "record" and payment.status is PaymentStatus.SETTLED:
+    if step == contract.STEP_RECORD and payment.status is PaymentStatus.SETTLED:
         runtime.count(contract.PAYMENT_SETTLED_METRIC)
-    elif step == "compensate" and payment.status is PaymentStatus.FAILED:
+    elif step == contract.STEP_COMPENSATE and payment.status is PaymentStatus.FAILED:
         runtime.count(workflow.describe_failure(event.get("error"))[0])
     return workflow.state_of(payment)

@@ -10,15 +10,9 @@ on, in order, until it succeeds or its retries run out (then the DLQ, which is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.payments.submission import StepFunctionsStarter
@@ -45,8 +39,6 @@ class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
 
 
 runtime = WorkflowStarterRuntime()
-# A whole failed batch is still a partial response (every sequence number listed).
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @runtime.tracer.capture_method
@@ -58,8 +50,4 @@ def record_handler(record: DynamoDBRecord) -> str:
     return payment_id
 
 
-@runtime.handler()
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
+handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)

@@ -37,8 +37,8 @@ ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 TERMINAL_STATUSES = frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED})
 
 # Ids double as Step Functions execution names, so keep to a safe alphabet.
-PAYMENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-MERCHANT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PAYMENT_ID_PATTERN = re.compile(contract.PAYMENT_ID_PATTERN)
+MERCHANT_ID_PATTERN = re.compile(contract.MERCHANT_ID_PATTERN)
 
 # Derived payment ids: one idempotency key always maps to one payment id, so a retry
 # after a half-finished request converges on the same payment instead of a new one.

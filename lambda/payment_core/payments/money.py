@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from payment_core import contract
 from payment_core.errors import InvalidRequest
 
 # ISO 4217 minor units for the currencies the platform can be configured with.
@@ -37,7 +38,9 @@ MINOR_UNITS: dict[str, int] = {
     "USD": 2,
 }
 
-_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,14})(?:\.([0-9]+))?")
+# The handler's exact form (no leading zeros; decimal places checked per currency below); API
+# Gateway's model checks the looser contract.AMOUNT_PATTERN with the same digit bound.
+_AMOUNT = re.compile(rf"(0|[1-9][0-9]{{0,{contract.AMOUNT_MAX_INTEGER_DIGITS - 1}}})(?:\.([0-9]+))?")
 
 
 def parse_currencies(raw: str) -> frozenset[str]:

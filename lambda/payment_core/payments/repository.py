@@ -7,8 +7,10 @@ conditional on not existing). Either both happen or neither does.
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+# DynamoDB's limit on keys in one BatchGetItem call.
+MAX_BATCH_GET_KEYS: Final = 100
 
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,10 +161,33 @@ class PaymentRepository:
         if start_key is not None:
             request["ExclusiveStartKey"] = to_attributes(start_key)
         response = self._client.query(**request)
-        payments = [Payment.from_item(from_attributes(item)) for item in response["Items"]]
+        # The index holds the keys only (a status change then rewrites nothing in it): the
+        # payments themselves are read from the table, in the index's order.
+        ids = [str(from_attributes(item)["payment_id"]) for item in response["Items"]]
+        found = self._get_many(ids)
+        payments = [found[payment_id] for payment_id in ids if payment_id in found]
         last = response.get("LastEvaluatedKey")
         next_key = {key: str(value) for key, value in from_attributes(last).items()} if last else None
         return payments, next_key
+
+    def _get_many(self, payment_ids: list[str]) -> dict[str, Payment]:
+        """The payments by id (BatchGetItem, strongly consistent), retrying what DynamoDB leaves
+        unprocessed (throttling) until all are read."""
+        found: dict[str, Payment] = {}
+        for start in range(0, len(payment_ids), MAX_BATCH_GET_KEYS):
+            keys: list[Any] = [{"payment_id": {"S": i}} for i in payment_ids[start : start + MAX_BATCH_GET_KEYS]]
+            pending: dict[str, Any] = {self._payments_table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in itertools.count():
+                if not pending:
+                    break
+                if attempt:  # what DynamoDB left unprocessed, after a growing pause (as AWS advises)
+                    time.sleep(min(1.0, 0.05 * 2**attempt))
+                response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._payments_table, []):
+                    payment = Payment.from_item(from_attributes(item))
+                    found[payment.payment_id] = payment
+                pending = dict(response.get("UnprocessedKeys") or {})
+        return found
 
     def record_processor_attempt(self, payment: Payment) -> int:
         """Count a processor call durably before making it; returns this attempt's number."""

@@ -104,7 +104,7 @@ class PaymentExecutions:
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
         self._state_machine_arn = state_machine_arn
-        # arn:aws:states:<region>:<account>:stateMachine:<name> -> ...:execution:<name>:<execution>
+        # arn:<partition>:states:<region>:<account>:stateMachine:<name> -> ...:execution:<name>:<execution>
         self._execution_prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
 
     def execution_arn(self, payment_id: str) -> str:

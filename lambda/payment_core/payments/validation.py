@@ -7,14 +7,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.payments.models import MERCHANT_ID_PATTERN, PaymentRequest, is_valid_payment_id
 from payment_core.payments.money import parse_amount, parse_currency
 from payment_core.rules import BusinessRules
 from payment_core.tenancy.callers import refuse_cardholder_data
 
-MAX_CUSTOMER_REF_LENGTH = 128
-MAX_DESCRIPTION_LENGTH = 255
+# The API model's limits too (lib/components/api.py): one constant each, in the contract.
+MAX_CUSTOMER_REF_LENGTH = contract.MAX_CUSTOMER_REF_LENGTH
+MAX_DESCRIPTION_LENGTH = contract.MAX_DESCRIPTION_LENGTH
 
 PAYMENT_FIELDS = ("merchant_id", "amount", "currency", "customer_ref")
 

@@ -22,14 +22,18 @@ MAX_REASON_LENGTH = 500
 _COMPENSATE_ATTEMPTS = 3
 
 _DONE_AFTER: dict[str, frozenset[PaymentStatus]] = {
-    "validate": frozenset({PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
-    "process": frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
-    "record": frozenset({PaymentStatus.SETTLED}),
+    contract.STEP_VALIDATE: frozenset({PaymentStatus.VALIDATED, PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
+    contract.STEP_PROCESS: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.SETTLED}),
+    contract.STEP_RECORD: frozenset({PaymentStatus.SETTLED}),
 }
 
 
 class StatusPublisher(Protocol):
     def publish(self, payment: Payment) -> str: ...
+
+
+class MerchantStatus(Protocol):
+    def is_active(self, merchant_id: str) -> bool: ...
 
 
 def state_of(payment: Payment) -> dict[str, Any]:
@@ -65,11 +69,17 @@ def rule_breach(payment: Payment, rules: BusinessRules) -> str | None:
     return None
 
 
-def validate(repository: PaymentRepository, rules: BusinessRules, payment_id: str) -> Payment:
+def validate(
+    repository: PaymentRepository, rules: BusinessRules, merchants: MerchantStatus, payment_id: str
+) -> Payment:
+    """PENDING -> VALIDATED, or PaymentRejected: a rule breach, or a merchant that is no longer
+    active (disabled after the payment was accepted: the status is read now, strongly consistent)."""
     payment = _load(repository, payment_id)
-    if _already_done("validate", payment, PaymentStatus.PENDING):
+    if _already_done(contract.STEP_VALIDATE, payment, PaymentStatus.PENDING):
         return payment
     breach = rule_breach(payment, rules)
+    if breach is None and not merchants.is_active(payment.merchant_id):
+        breach = f"merchant {payment.merchant_id} is not active"
     if breach is not None:
         raise PaymentRejected(breach)
     return repository.transition(payment, PaymentStatus.VALIDATED, ACTOR)
@@ -77,7 +87,7 @@ def validate(repository: PaymentRepository, rules: BusinessRules, payment_id: st
 
 def process(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
-    if _already_done("process", payment, PaymentStatus.VALIDATED):
+    if _already_done(contract.STEP_PROCESS, payment, PaymentStatus.VALIDATED):
         return payment
     attempt = repository.record_processor_attempt(payment)
     authorization = processor.authorize(payment, attempt)
@@ -92,7 +102,7 @@ def process(repository: PaymentRepository, payment_id: str) -> Payment:
 
 def record(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
-    if _already_done("record", payment, PaymentStatus.AUTHORIZED):
+    if _already_done(contract.STEP_RECORD, payment, PaymentStatus.AUTHORIZED):
         return payment
     return repository.transition(payment, PaymentStatus.SETTLED, ACTOR)
 

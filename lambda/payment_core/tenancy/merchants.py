@@ -169,7 +169,11 @@ def stage_resource(method_arn: str) -> str:
     return f"{api_and_stage}/*/*"
 
 
-def authorizer_response(merchant: Merchant | None, method_arn: str, api_key: str) -> dict[str, Any]:
+def authorizer_response(merchant: Merchant | None, method_arn: str) -> dict[str, Any]:
+    """Allow an active merchant on the whole stage, deny anything else. The answer carries no
+    credential: with the API's key source HEADER, API Gateway meters the x-api-key header itself
+    (a ``usageIdentifierKey`` is read only with the AUTHORIZER source), and an answer is kept in
+    traces and logs more readily than a request header."""
     allowed = merchant is not None and merchant.active
     principal = merchant.merchant_id if merchant is not None else "unknown"
     response: dict[str, Any] = {
@@ -187,5 +191,4 @@ def authorizer_response(merchant: Merchant | None, method_arn: str, api_key: str
     }
     if allowed and merchant is not None:
         response["context"] = {"merchant_id": merchant.merchant_id, "tier": merchant.tier}
-        response["usageIdentifierKey"] = api_key
     return response
