@@ -57,7 +57,7 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         }
         | {
             f"{scope}-{operation}-throttled-dev"
-            for scope in (*TABLES, "payments-merchant-created-index")
+            for scope in (*TABLES, "payments-merchant-created-index", "payments-open-payments-index")
             for operation in ("reads", "writes")
         }
     )
