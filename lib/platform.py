@@ -22,6 +22,7 @@ from lib.components.monitoring import Monitoring
 from lib.components.outbox import WorkflowOutbox
 from lib.components.queues import Queues
 from lib.components.storage import Storage
+from lib.components.sweeper import PaymentSweeper
 from lib.components.workflow import Workflow
 from lib.config import CustomDomain, PlatformConfig
 from lib.layer import shared_layer_dir
@@ -60,6 +61,14 @@ class PaymentPlatform(Construct):
         context = self.context.with_environment(self.storage.environment, self.queues.environment)
         self.workflow: Workflow = Workflow(self, "workflow", context=context, storage=self.storage, queues=self.queues)
         self.outbox: WorkflowOutbox = self._build_outbox(context)
+        self.sweeper: PaymentSweeper = PaymentSweeper(
+            self,
+            "sweeper",
+            context=context,
+            settings=config.sweeper,
+            payments_table=self.storage.payments_table,
+            state_machine=self.workflow.state_machine,
+        )
         self.ingestion: BatchIngestion = self._build_ingestion(context)
         self.api: PaymentsApi = self._build_api(context)
         self.edge: ApiEdge | None = self._build_edge(context)
@@ -123,7 +132,7 @@ class PaymentPlatform(Construct):
             context=context,
             settings=self._config.alarms,
             alarm_topic=self.queues.alarm_topic,
-            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.queues, self.storage],
+            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.sweeper, self.queues, self.storage],
         )
 
     @property
@@ -136,6 +145,7 @@ class PaymentPlatform(Construct):
             self.ingestion.consumer_function,
             self.api.authorizer_function,
             self.outbox.starter_function,
+            self.sweeper.sweeper_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:

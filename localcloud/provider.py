@@ -24,6 +24,7 @@ PROVIDER_ENDPOINT_SERVICES = (
     "lambda",
     "logs",
     "s3",
+    "scheduler",
     "sfn",
     "sns",
     "sqs",

@@ -91,7 +91,8 @@ def create_tables(dynamodb: Any) -> None:
         dynamodb,
         contract.PAYMENTS_TABLE_NAME,
         indexes={
-            contract.MERCHANT_TIME_INDEX: (contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION)
+            contract.MERCHANT_TIME_INDEX: (contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION),
+            contract.OPEN_PAYMENTS_INDEX: (contract.OPEN_PAYMENTS_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_PROJECTION),
         },
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},

@@ -41,6 +41,7 @@ HANDLER_ENVIRONMENT: Final = {
     contract.BATCH_RECORDS_PER_CHUNK: "3",
     contract.BATCH_TIME_RESERVE_MS: "1000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
+    contract.SWEEP_STALE_AFTER_SECONDS: "960",
     **TABLES,
 }
 

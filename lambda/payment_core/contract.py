@@ -27,7 +27,18 @@ QUEUE_CONSUMER: Final = "queue_consumer"
 # Starts the workflow of every new payment from the payments table's stream (the outbox).
 WORKFLOW_STARTER: Final = "workflow_starter"
 AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key -> merchant
-FUNCTION_NAMES: Final[tuple[str, ...]] = (API, WORKFLOW, BATCH_INGEST, QUEUE_CONSUMER, AUTHORIZER, WORKFLOW_STARTER)
+# On a schedule: re-drives payments left non-final past a bound (a start the outbox gave up on,
+# an execution that failed on infrastructure), found through OPEN_PAYMENTS_INDEX.
+SWEEPER: Final = "sweeper"
+FUNCTION_NAMES: Final[tuple[str, ...]] = (
+    API,
+    WORKFLOW,
+    BATCH_INGEST,
+    QUEUE_CONSUMER,
+    AUTHORIZER,
+    WORKFLOW_STARTER,
+    SWEEPER,
+)
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
@@ -45,6 +56,8 @@ MAX_PAYMENT_AMOUNT: Final = "MAX_PAYMENT_AMOUNT"
 ALLOWED_CURRENCIES: Final = "ALLOWED_CURRENCIES"
 BLOCKED_MERCHANT_IDS: Final = "BLOCKED_MERCHANT_IDS"
 MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
+# The sweeper: a payment created longer ago than this and still non-final is re-driven.
+SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 
@@ -110,6 +123,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MERCHANTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    SWEEPER: (
+        PAYMENTS_TABLE_NAME,
+        STATE_MACHINE_ARN,
+        SWEEP_STALE_AFTER_SECONDS,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
 }
 
 # --- Credentials --------------------------------------------------------------------------
@@ -123,6 +142,16 @@ CREDENTIAL_HEADER: Final = "Authorization"
 # the table (BatchGetItem), so the index holds no attribute a status change rewrites.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
 MERCHANT_TIME_INDEX_PROJECTION: Final = "KEYS_ONLY"
+# Payments GSI, sparse: only non-final payments carry OPEN_SHARD_ATTRIBUTE (written with the
+# payment, removed by the same write that makes it SETTLED or FAILED), so the index holds exactly
+# the payments still in flight. Hash OPEN_SHARD_ATTRIBUTE (S, "0".."OPEN_SHARDS-1", from the
+# payment id, so a burst of new payments spreads over OPEN_SHARDS partitions instead of one),
+# range created_at (ISO-8601 UTC): OPEN_PAYMENTS_INDEX_KEY below. Keys only: the sweeper needs
+# the id and the age, nothing else.
+OPEN_PAYMENTS_INDEX: Final = "open-payments-index"
+OPEN_SHARD_ATTRIBUTE: Final = "open_shard"
+OPEN_SHARDS: Final = 16
+OPEN_PAYMENTS_INDEX_PROJECTION: Final = "KEYS_ONLY"
 
 # Batch claims table: the TTL attribute (epoch seconds) after which a claim has expired. The
 # stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
@@ -154,6 +183,8 @@ BUSINESS_ERRORS: Final[tuple[str, ...]] = (PAYMENT_REJECTED, PAYMENT_DECLINED, T
 # Business metrics the workflow function emits (Powertools, the platform's namespace) and the
 # dashboard plots: settled payments under this name, each business outcome under its error name.
 PAYMENT_SETTLED_METRIC: Final = "PaymentSettled"
+# The sweeper's metrics (same namespace): the age of the oldest non-final payment, alarmed.
+OLDEST_OPEN_PAYMENT_AGE_METRIC: Final = "OldestOpenPaymentAgeSeconds"
 
 # --- Batch file workflow errors -------------------------------------------------------------
 # A chunk that saved its progress and wants another attempt, or whose claims met a concurrent
@@ -232,6 +263,8 @@ BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
 # Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time.
 MERCHANT_TIME_INDEX_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("created_at", "S"))
+# Payments GSI (OPEN_PAYMENTS_INDEX), sparse: the shard only non-final payments carry, then their age.
+OPEN_PAYMENTS_INDEX_KEY: Final = KeySchema(KeyAttribute(OPEN_SHARD_ATTRIBUTE, "S"), KeyAttribute("created_at", "S"))
 # Each table's key, by the variable that names the table.
 TABLE_KEYS: Final[dict[str, KeySchema]] = {
     PAYMENTS_TABLE_NAME: PAYMENTS_TABLE_KEY,

@@ -49,6 +49,16 @@ class WatchedStreamConsumer:
 
 
 @dataclass(frozen=True)
+class WatchedPaymentAge:
+    # A Maximum-age metric a function publishes (Powertools, the platform's namespace and service
+    # dimension), alarmed at or above threshold_seconds. The threshold is derived by the component
+    # from timings the stack sets (an execution's timeout, a schedule), not tuned per environment.
+    alarm_name: str
+    metric_name: str
+    threshold_seconds: int
+
+
+@dataclass(frozen=True)
 class WatchedQueueAge:
     alarm_name: str  # alarmed when its oldest message is older than the config allows
     queue: SqsQueue
@@ -90,6 +100,7 @@ class AlarmSources:
     queue_ages: tuple[WatchedQueueAge, ...] = ()
     tables: tuple[WatchedTable, ...] = ()
     give_ups: tuple[WatchedGiveUps, ...] = ()
+    payment_ages: tuple[WatchedPaymentAge, ...] = ()
     # Queues whose depth the dashboard shows (not alarmed unless also a dead-letter queue).
     queue_depths: tuple[SqsQueue, ...] = ()
 

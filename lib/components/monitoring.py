@@ -54,6 +54,7 @@ class Monitoring(Construct):
         self._build_backlog_alarms()
         for alarm in (*throttle_alarms(self._sources, settings), *give_up_alarms(self._sources)):
             self._alarm(*alarm[:5], comparison=alarm.comparison, description=alarm.description)
+        self._build_payment_age_alarms()
         self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
         self.dashboard: CloudwatchDashboard = self._build_dashboard()
 
@@ -140,6 +141,20 @@ class Monitoring(Construct):
         )
         for name, (namespace, metric, dimensions), threshold, comparison in backlogs:
             self._alarm(name, namespace, metric, dimensions, threshold, statistic="Maximum", comparison=comparison)
+
+    def _build_payment_age_alarms(self) -> None:
+        """A payment non-final for longer than its recovery should take: the oldest one's age, as
+        its function publishes it (Powertools: the platform's namespace, the service dimension)."""
+        context = self._context
+        for watched in self._sources.payment_ages:
+            self._alarm(
+                watched.alarm_name,
+                context.metrics_namespace,
+                watched.metric_name,
+                {"service": context.service_name},
+                watched.threshold_seconds,
+                statistic="Maximum",
+            )
 
     def _build_subscriptions(self, alarm_topic: SnsTopic) -> list[SnsTopicSubscription]:
         return [

@@ -175,12 +175,22 @@ class Storage(Construct):
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
+        # Sparse: only non-final payments carry the shard attribute (contract.OPEN_PAYMENTS_INDEX),
+        # so the sweeper finds the payments still in flight without scanning the settled ones.
+        open_payments = DynamodbTableGlobalSecondaryIndex(
+            name=contract.OPEN_PAYMENTS_INDEX,
+            hash_key=contract.OPEN_PAYMENTS_INDEX_KEY.hash_key.name,
+            range_key=contract.OPEN_PAYMENTS_INDEX_KEY.range_key_name,
+            projection_type=contract.OPEN_PAYMENTS_INDEX_PROJECTION,
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
+        )
         return self._build_table(
             "payments_table",
             "payments",
             contract.PAYMENTS_TABLE_KEY,
-            index_keys=[contract.MERCHANT_TIME_INDEX_KEY],
-            indexes=[by_merchant_and_time],
+            index_keys=[contract.MERCHANT_TIME_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_KEY],
+            indexes=[by_merchant_and_time, open_payments],
             # The transactional outbox: every new payment's INSERT record starts its workflow
             # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.
             stream_view_type="KEYS_ONLY",

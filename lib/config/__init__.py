@@ -3,7 +3,7 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``) <- ``platform_config`` (``PlatformConfig``, the checks
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``) <- ``platform_config`` (``PlatformConfig``, the checks
 that span slices) <- ``presets`` (dev, staging, prod).
 """
 
@@ -19,6 +19,7 @@ from lib.config.platform_config import LogLevel, PlatformConfig
 from lib.config.presets import config_for
 from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
+from lib.config.sweeper import SweeperConfig
 from lib.config.tables import BillingMode, TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
 
@@ -39,6 +40,7 @@ __all__ = [
     "PaymentRules",
     "PlatformConfig",
     "QueueConfig",
+    "SweeperConfig",
     "TableConfig",
     "TenancyConfig",
     "config_for",

@@ -37,6 +37,7 @@ class FunctionsConfig:
     queue_consumer: FunctionSettings
     workflow_starter: FunctionSettings
     authorizer: FunctionSettings
+    sweeper: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""

@@ -22,6 +22,7 @@ from lib.config.functions import FunctionsConfig
 from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
 from lib.config.queues import QueueConfig
+from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import TenancyConfig
 
@@ -52,6 +53,7 @@ class PlatformConfig:
     kms_deletion_window_days: int
     tenancy: TenancyConfig
     edge: EdgeConfig
+    sweeper: SweeperConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")
@@ -64,6 +66,7 @@ class PlatformConfig:
         self._check_queue_fits_its_functions()
         self._check_queue_age_alarm_fires_before_expiry()
         self._check_waf_lets_every_tier_reach_its_plan()
+        self._check_sweep_ends_before_the_next()
 
     def _check_queue_age_alarm_fires_before_expiry(self) -> None:
         # The queue-age alarm must fire while the on-call can still act: SQS expires the message
@@ -132,3 +135,13 @@ class PlatformConfig:
                 f"queues.consumer_maximum_concurrency must be at most functions.{function}.reserved_concurrency "
                 f"({reserved}), got {self.queues.consumer_maximum_concurrency}",
             )
+
+    def _check_sweep_ends_before_the_next(self) -> None:
+        # A sweep that may outlast its interval would overlap the next one (or, reserved at one,
+        # push it into Lambda's async retries): the function's timeout fits in the interval.
+        timeout = self.functions.sweeper.timeout_seconds
+        require(
+            timeout <= self.sweeper.interval_minutes * 60,
+            f"functions.sweeper.timeout_seconds must be at most sweeper.interval_minutes x 60 "
+            f"({self.sweeper.interval_minutes * 60}), got {timeout}",
+        )

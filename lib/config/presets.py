@@ -17,6 +17,7 @@ from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
 from lib.config.queues import QueueConfig
+from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
 
@@ -31,6 +32,7 @@ DEV = PlatformConfig(
         queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
         workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -93,6 +95,7 @@ DEV = PlatformConfig(
     # Off (dev and PR stacks hold synthetic data); the limit still clears the premium plan:
     # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 STAGING = PlatformConfig(
@@ -106,6 +109,7 @@ STAGING = PlatformConfig(
         # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
         workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=5),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=30,
     log_level="INFO",
@@ -163,6 +167,7 @@ STAGING = PlatformConfig(
     ),
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 PROD = PlatformConfig(
@@ -174,6 +179,7 @@ PROD = PlatformConfig(
         queue_consumer=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=100),
         workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
+        sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=365,
     log_level="INFO",
@@ -231,6 +237,7 @@ PROD = PlatformConfig(
     ),
     # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
+    sweeper=SweeperConfig(interval_minutes=5),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -18,6 +18,7 @@ from localcloud.patches import (
     s3_bucket_metrics,
     s3_bucket_policy,
     s3_notifications,
+    scheduler_targets,
     sqs_event_source,
     state_machine_encryption,
     stepfunctions_api,
@@ -62,9 +63,11 @@ def set_endpoint(endpoint: str) -> None:
     RUNTIME.endpoint = endpoint
     sqs_event_source.POLLER.start()
     dynamodb_streams.POLLER.start()
+    scheduler_targets.RUNNER.start()
 
 
 def stop_background_workers() -> None:
     sqs_event_source.POLLER.stop()
     dynamodb_streams.POLLER.stop()
+    scheduler_targets.RUNNER.stop()
     lambda_runtime.kill_running_invocations()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from payment_core import contract
-from payment_core.payments.models import PaymentStatus
+from payment_core.payments.models import PaymentStatus, open_shard
 from payment_core.payments.repository import PaymentRepository
 
 from testkit.account import Account
@@ -51,6 +51,8 @@ def test_create_payment_stores_pending_payment_audit_and_its_outbox_record(aws, 
         "updated_at": item["created_at"],
         "source": "api",
         "processor_attempts": Decimal(0),
+        # Non-final: in the sparse open-payments index the sweeper reads.
+        contract.OPEN_SHARD_ATTRIBUTE: open_shard(payment_id),
     }
     assert [(a["sequence"], a["from_status"], a["to_status"], a["actor"]) for a in aws.audit(payment_id)] == [
         (Decimal(1), "NONE", "PENDING", "api")

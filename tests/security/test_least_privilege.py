@@ -156,6 +156,16 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # MerchantDirectory.authenticate: the secret key's lookup item, then the merchant item.
             ("dynamodb:GetItem", merchants),
         },
+        "sweeper": {
+            # OpenPayments.oldest and created_before query the sparse index only (the table's
+            # CMK: the common kms:Decrypt).
+            ("dynamodb:Query", f"{payments}/index/open-payments-index"),
+            # PaymentExecutions.start, as the outbox does.
+            ("states:StartExecution", state_machine),
+            # PaymentExecutions.status and redrive, on the payment workflow's executions only.
+            ("states:DescribeExecution", _workflow_executions(stack)),
+            ("states:RedriveExecution", _workflow_executions(stack)),
+        },
     }
     return common | specific[function]
 
@@ -163,6 +173,15 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
 def _partition(stack: SynthesizedStack) -> str:
     (partition,) = stack.document["data"]["aws_partition"]  # aws, aws-us-gov or aws-cn
     return f"${{data.aws_partition.{partition}.partition}}"
+
+
+def _workflow_executions(stack: SynthesizedStack) -> str:
+    """The payment workflow's execution ARNs: ``arn:<partition>:states:<region>:<account>:execution:<name>:*``,
+    partition, region and account as the stack writes every ARN it builds (the batch state machine's)."""
+    partition_region_account = _batch_state_machine_arn(stack).split(":stateMachine:")[0]
+    machine = stack.named("aws_sfn_state_machine", "name", f"payment-workflow-{_suffix(stack)}")
+    name = stack.reference_of("aws_sfn_state_machine", machine, "name")
+    return f"{partition_region_account}:execution:{name}:*"
 
 
 def _batch_state_machine_arn(stack: SynthesizedStack) -> str:
@@ -226,7 +245,7 @@ def _readable(pairs: set[tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter"]
+    "function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter", "sweeper"]
 )
 def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
     lambda_function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, function))
@@ -250,11 +269,20 @@ def test_state_machine_role_grants_what_it_runs(env_stack: SynthesizedStack, bas
     assert (_readable(granted - expected), _readable(expected - granted)) == ([], [])
 
 
-def test_every_role_is_one_of_the_eight_judged_above(env_stack: SynthesizedStack) -> None:
+def test_the_sweeper_schedule_may_invoke_only_the_sweeper(env_stack: SynthesizedStack) -> None:
+    schedule = env_stack.only("aws_scheduler_schedule")
+    sweeper = _arn(env_stack, "aws_lambda_function", "function_name", _function_name(env_stack, "sweeper"))
+    assert schedule["target"]["arn"] == sweeper
+    granted = _grants_of_role(env_stack, schedule["target"]["role_arn"])
+    assert granted == {("lambda:InvokeFunction", sweeper), ("lambda:InvokeFunction", f"{sweeper}:*")}
+
+
+def test_every_role_is_one_of_the_ten_judged_above(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
     judged |= {role_id(m["role_arn"]) for m in env_stack.resources("aws_sfn_state_machine").values()}
+    judged |= {role_id(env_stack.only("aws_scheduler_schedule")["target"]["role_arn"])}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    assert len(judged) == 8  # six functions, two state machines
+    assert len(judged) == 10  # seven functions, two state machines, the sweeper's schedule
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:
@@ -281,7 +309,11 @@ def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) 
         assert statement["actions"] == ["sts:AssumeRole"]
         (principal,) = statement["principals"]
         assert principal["type"] == "Service"
-        assert principal["identifiers"] in (["lambda.amazonaws.com"], ["states.amazonaws.com"])
+        assert principal["identifiers"] in (
+            ["lambda.amazonaws.com"],
+            ["states.amazonaws.com"],
+            ["scheduler.amazonaws.com"],
+        )
 
 
 def test_key_policy_never_grants_kms_wildcard_or_outside_the_account(env_stack: SynthesizedStack) -> None:

@@ -64,9 +64,9 @@ def test_lib_imports_nothing_below_it() -> None:
 
 def test_shared_facts_are_literals_of_the_contract_only(dev: SynthesizedStack) -> None:
     facts = _shared_facts(dev)
-    # merchant-created-index; incoming/ and .csv (trigger); incoming/, reports/ and batch-work/
-    # (IAM scopes).
-    assert len(facts) == 5, facts
+    # merchant-created-index and open-payments-index; incoming/ and .csv (trigger); incoming/,
+    # reports/ and batch-work/ (IAM scopes).
+    assert len(facts) == 6, facts
     assert facts <= _string_literals(Path(contract.__file__))
     in_lib = {
         str(path.relative_to(ROOT)): sorted(facts & _string_literals(path)) for path in (ROOT / "lib").rglob("*.py")
@@ -197,20 +197,21 @@ def test_the_stack_and_the_test_account_key_every_table_as_the_contract_does(dev
     for variable in contract.TABLE_KEYS:
         (table_id,) = re.findall(r"aws_dynamodb_table\.([^.]+)\.name", variables[variable])
         declared[variable] = _declared_key(tables[table_id])
+    payment_indexes = {
+        contract.MERCHANT_TIME_INDEX: contract.MERCHANT_TIME_INDEX_KEY,
+        contract.OPEN_PAYMENTS_INDEX: contract.OPEN_PAYMENTS_INDEX_KEY,
+    }
     expected = {
-        variable: _contract_key(
-            key, *([contract.MERCHANT_TIME_INDEX_KEY] if variable == contract.PAYMENTS_TABLE_NAME else [])
-        )
+        variable: _contract_key(key, *(payment_indexes.values() if variable == contract.PAYMENTS_TABLE_NAME else ()))
         for variable, key in contract.TABLE_KEYS.items()
     }
     assert declared == expected
     (payments_id,) = re.findall(r"aws_dynamodb_table\.([^.]+)\.name", variables[contract.PAYMENTS_TABLE_NAME])
-    (index,) = tables[payments_id]["global_secondary_index"]
-    assert (index["name"], index["hash_key"], index["range_key"]) == (
-        contract.MERCHANT_TIME_INDEX,
-        contract.MERCHANT_TIME_INDEX_KEY.hash_key.name,
-        contract.MERCHANT_TIME_INDEX_KEY.range_key_name,
-    )
+    indexes = {
+        index["name"]: (index["hash_key"], index["range_key"])
+        for index in tables[payments_id]["global_secondary_index"]
+    }
+    assert indexes == {name: (key.hash_key.name, key.range_key_name) for name, key in payment_indexes.items()}
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -16,6 +16,7 @@ FUNCTION_BASE_NAMES = {
     "queue_consumer": "payment-queue-consumer",
     "workflow_starter": "payment-workflow-starter",
     "authorizer": "payment-authorizer",
+    "sweeper": "payment-sweeper",
 }
 
 # The functions that check payments against the business rules (payment_core.rules).

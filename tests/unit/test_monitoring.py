@@ -23,6 +23,7 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         "payment-queue-consumer",
         "payment-authorizer",
         "payment-workflow-starter",
+        "payment-sweeper",
     ]
     # The workflow function's Errors are mostly declines the state machine routes on purpose:
     # no errors alarm there (its infrastructure failures fail executions, which alarm).
@@ -37,6 +38,7 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
             "payment-workflow-timed-out-dev",
             "payment-workflow-aborted-dev",
             "payment-workflow-start-lag-dev",
+            "payment-oldest-open-age-dev",
             # the batch-file workflow's own failure path
             "batch-file-failed-dev",
             "batch-file-timed-out-dev",
@@ -55,7 +57,7 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         }
         | {
             f"{scope}-{operation}-throttled-dev"
-            for scope in (*TABLES, "payments-merchant-created-index")
+            for scope in (*TABLES, "payments-merchant-created-index", "payments-open-payments-index")
             for operation in ("reads", "writes")
         }
     )

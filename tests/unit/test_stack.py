@@ -68,6 +68,7 @@ ENDPOINT_OF_TYPE = {
     "aws_cloudwatch_": "cloudwatch",
     "aws_cloudwatch_log_": "logs",
     "aws_dynamodb_": "dynamodb",
+    "aws_scheduler_": "scheduler",
     "aws_iam_": "iam",
     "aws_iam_policy_document": None,
     "aws_kms_": "kms",

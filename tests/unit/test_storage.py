@@ -35,7 +35,13 @@ def test_payments_table_serves_time_ranges_per_merchant(dev: SynthesizedStack) -
                     "hash_key": "merchant_id",
                     "range_key": "created_at",
                     "projection_type": "KEYS_ONLY",
-                }
+                },
+                {
+                    "name": "open-payments-index",
+                    "hash_key": "open_shard",
+                    "range_key": "created_at",
+                    "projection_type": "KEYS_ONLY",
+                },
             ],
         },
     )

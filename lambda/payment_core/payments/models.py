@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import asdict, dataclass
@@ -42,6 +43,14 @@ MERCHANT_ID_PATTERN = re.compile(contract.MERCHANT_ID_PATTERN)
 # Derived payment ids: one idempotency key always maps to one payment id, so a retry
 # after a half-finished request converges on the same payment instead of a new one.
 _PAYMENT_ID_NAMESPACE = uuid.UUID("6f1c2b0e-5d1a-4b8e-9a57-3c2d8e4f0a11")
+
+
+def open_shard(payment_id: str) -> str:
+    """The payment's partition of the sparse open-payments index (contract.OPEN_PAYMENTS_INDEX).
+
+    A stable hash of the id, not the id's own characters: ids share a prefix (``pay_``)."""
+    digest = hashlib.sha256(payment_id.encode()).digest()
+    return str(int.from_bytes(digest[:4], "big") % contract.OPEN_SHARDS)
 
 
 def can_transition(current: PaymentStatus, target: PaymentStatus) -> bool:
@@ -172,11 +181,16 @@ class Payment:
             "failure_reason": self.failure_reason,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
+        if self.status not in TERMINAL_STATUSES:
+            # Puts it in the sparse open-payments index, which the sweeper reads; the write that
+            # makes it final removes it (PaymentRepository.transition).
+            item[contract.OPEN_SHARD_ATTRIBUTE] = open_shard(self.payment_id)
         return item
 
     def to_public(self) -> dict[str, Any]:
         """JSON-ready view for API responses and notifications (amount as a string)."""
         public = self.to_item()
+        public.pop(contract.OPEN_SHARD_ATTRIBUTE, None)  # storage's index key, not the payment's
         public["amount"] = format_amount(self.amount, self.currency)
         return public
 

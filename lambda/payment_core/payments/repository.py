@@ -19,6 +19,7 @@ from payment_core import contract
 from payment_core.errors import InvalidTransition, PaymentInProgress
 from payment_core.payments.models import (
     NO_STATUS,
+    TERMINAL_STATUSES,
     AuditEntry,
     Payment,
     PaymentStatus,
@@ -229,6 +230,12 @@ class PaymentRepository:
         names = {f"#f{index}": name for index, name in enumerate(fields)}
         values = {f":v{index}": value for index, value in enumerate(fields.values())}
         assignments = ", ".join(f"#f{index} = :v{index}" for index in range(len(fields)))
+        update = f"SET {assignments}"
+        if target in TERMINAL_STATUSES:
+            # Out of the sparse open-payments index in the same write that makes it final: the
+            # sweeper never sees a final payment, and never misses an open one.
+            names["#open"] = contract.OPEN_SHARD_ATTRIBUTE
+            update += " REMOVE #open"
         names["#status"] = "status"
         names["#version"] = "version"
         values[":expected_status"] = payment.status.value
@@ -249,7 +256,7 @@ class PaymentRepository:
                         "Update": {
                             "TableName": self._payments_table,
                             "Key": {"payment_id": {"S": payment.payment_id}},
-                            "UpdateExpression": f"SET {assignments}",
+                            "UpdateExpression": update,
                             "ConditionExpression": ("#status = :expected_status AND #version = :expected_version"),
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": to_attributes(values),

@@ -1,0 +1,65 @@
+"""The sweeper: on a schedule, re-drive payments left non-final past a bound (payment_core.payments.sweeping).
+
+Publishes what it found and did, and the age of the oldest non-final payment (alarmed), as
+metrics in the platform's namespace; logs the ids a human has to look at. A sweep in which a
+call failed still sweeps every other payment, then fails the invocation so the function's
+error alarm sees it (the next sweep tries again; everything it does is idempotent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment_core import contract
+from payment_core.payments.models import utc_now
+from payment_core.payments.sweeping import FOUND_METRIC, OpenPayments, Outcome, PaymentExecutions, sweep
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, positive_int, variable
+
+
+@dataclass(frozen=True)
+class SweeperEnvironment(FunctionEnvironment):
+    payments_table: str = field(metadata=variable(contract.PAYMENTS_TABLE_NAME))
+    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
+    stale_after_seconds: int = field(metadata=positive_int(contract.SWEEP_STALE_AFTER_SECONDS))
+
+
+class SweeperRuntime(FunctionRuntime[SweeperEnvironment]):
+    def __init__(self) -> None:
+        super().__init__(contract.SWEEPER, SweeperEnvironment)
+        self.open_payments: Cached[OpenPayments] = self.cached(
+            lambda: OpenPayments(self.dynamodb(), self.environment().payments_table)
+        )
+        self.executions: Cached[PaymentExecutions] = self.cached(
+            lambda: PaymentExecutions(self.stepfunctions(), self.environment().state_machine_arn)
+        )
+
+
+runtime = SweeperRuntime()
+
+
+class SweepIncomplete(Exception):
+    """Some payments could not be looked at or re-driven this time (their ids are logged)."""
+
+
+@runtime.handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stale_after = timedelta(seconds=runtime.environment().stale_after_seconds)
+    report = sweep(runtime.open_payments(), runtime.executions(), utc_now(), stale_after)
+    runtime.count(FOUND_METRIC, report.found)
+    for outcome in Outcome:
+        runtime.count(outcome.value, report.outcomes[outcome])
+    runtime.metrics.add_metric(
+        name=contract.OLDEST_OPEN_PAYMENT_AGE_METRIC, unit=MetricUnit.Seconds, value=report.oldest_open_age_seconds
+    )
+    summary = {"found": report.found, **{o.value: n for o, n in report.outcomes.items()}}
+    if report.needs_a_human:
+        runtime.logger.error("stale payments need a human", extra={"payment_ids": report.needs_a_human, **summary})
+    if report.outcomes[Outcome.ERROR]:
+        raise SweepIncomplete(f"{report.outcomes[Outcome.ERROR]} stale payments could not be re-driven this time")
+    return summary
