@@ -198,10 +198,13 @@ class PlatformClient:
         One request per round of polling, not one per payment: on AWS a read storm costs only the
         reader, but the emulator's requests and its stream and queue pollers share one process."""
         found: dict[str, dict[str, Any] | None] = dict.fromkeys(payment_ids)
+        # Each id once: DynamoDB refuses a BatchGetItem whose keys repeat (a replayed
+        # Idempotency-Key answers with the first payment's id, so callers may pass one twice).
+        unique = list(found)
         table = self.outputs["payments_table_name"]
         dynamodb = self.client("dynamodb")
-        for start in range(0, len(payment_ids), BATCH_GET_LIMIT):
-            keys = [{"payment_id": {"S": payment_id}} for payment_id in payment_ids[start : start + BATCH_GET_LIMIT]]
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [{"payment_id": {"S": payment_id}} for payment_id in unique[start : start + BATCH_GET_LIMIT]]
             answer = dynamodb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
             # Keys left in UnprocessedKeys stay None: the next round reads them again.
             for raw in answer["Responses"].get(table, []):
