@@ -13,7 +13,7 @@ class ApiConfig:
     throttle_rate_limit: float
     throttle_burst_limit: int
     # Data trace logs whole request bodies (payment details): off in every preset, even dev.
-    data_trace_enabled: bool
+    data_trace_enabled: bool = False
 
     def __post_init__(self) -> None:
         require(
