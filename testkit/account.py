@@ -212,6 +212,16 @@ def onboard_merchants(clients: AwsClients, merchant_ids: tuple[str, ...]) -> Non
         directory.onboard(merchant_id, "standard", f"key-of-{merchant_id}-padded-to-twenty", f"kid-{merchant_id}")
 
 
+def _placeholder_state_machine(clients: AwsClients, name: str) -> str:
+    """A state machine the handlers start executions of; tests drive the steps themselves."""
+    created = clients.stepfunctions.create_state_machine(
+        name=name,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+    )
+    return str(created["stateMachineArn"])
+
+
 def create_account(clients: AwsClients) -> Account:
     create_tables(clients.dynamodb)
     onboard_merchants(clients, ACTIVE_MERCHANTS)
@@ -225,15 +235,6 @@ def create_account(clients: AwsClients) -> Account:
     probe_url = sqs.create_queue(QueueName="status-probe")["QueueUrl"]
     clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, probe_url))
     clients.s3.create_bucket(Bucket=BUCKET)
-    # Placeholders the handlers start executions of; tests drive the steps themselves.
-    state_machine_arn, batch_state_machine_arn = (
-        clients.stepfunctions.create_state_machine(
-            name=name,
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
-            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
-        )["stateMachineArn"]
-        for name in ("payment-workflow-test", "batch-file-test")
-    )
     page_token_key = clients.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     return Account(
         **vars(clients),
@@ -242,6 +243,6 @@ def create_account(clients: AwsClients) -> Account:
         dlq_url=dlq_url,
         topic_arn=topic_arn,
         topic_probe_url=probe_url,
-        state_machine_arn=state_machine_arn,
-        batch_state_machine_arn=batch_state_machine_arn,
+        state_machine_arn=_placeholder_state_machine(clients, "payment-workflow-test"),
+        batch_state_machine_arn=_placeholder_state_machine(clients, "batch-file-test"),
     )
