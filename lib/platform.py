@@ -166,13 +166,13 @@ class PaymentPlatform(Construct):
         rules = config.payment_rules
         return PlatformContext(
             namer=namer,
-            key=self.keys.key,
-            layer=self.layer,
             account_id=account_id,
             region=region,
+            partition=partition,
+            key=self.keys.key,
+            layer=self.layer,
             metrics_namespace=METRICS_NAMESPACE,
             service_name=POWERTOOLS_SERVICE,
-            partition=partition,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -159,31 +159,31 @@ class Storage(Construct):
         self._tables_by_stem[name] = (table, [index.name for index in indexes])
         return table
 
-    def _build_payments_table(self) -> DynamodbTable:
-        # Time-range listings are per merchant: partitioning by merchant spreads writes,
-        # while a timestamp hash key would make every range query a scan.
+    def _index(self, name: str, key: contract.KeySchema, projection_type: str) -> DynamodbTableGlobalSecondaryIndex:
         read_capacity, write_capacity = self._capacity()
-        by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
-            name=self.merchant_time_index,
-            hash_key=contract.MERCHANT_TIME_INDEX_KEY.hash_key.name,
-            range_key=contract.MERCHANT_TIME_INDEX_KEY.range_key_name,
-            # Keys only: a listing reads the items from the table (BatchGetItem), so a status
-            # change, which rewrites the item, writes nothing to the index (an index write happens
-            # only when a key or projected attribute changes): one merchant's burst of
-            # transitions no longer doubles its writes onto the index's one partition key.
-            projection_type=contract.MERCHANT_TIME_INDEX_PROJECTION,
+        return DynamodbTableGlobalSecondaryIndex(
+            hash_key=key.hash_key.name,
+            range_key=key.range_key_name,
+            name=name,
+            projection_type=projection_type,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
+
+    def _build_payments_table(self) -> DynamodbTable:
+        # Time-range listings are per merchant: partitioning by merchant spreads writes,
+        # while a timestamp hash key would make every range query a scan.
+        # Keys only: a listing reads the items from the table (BatchGetItem), so a status change,
+        # which rewrites the item, writes nothing to the index (an index write happens only when a
+        # key or projected attribute changes): one merchant's burst of transitions no longer
+        # doubles its writes onto the index's one partition key.
+        by_merchant_and_time = self._index(
+            self.merchant_time_index, contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION
+        )
         # Sparse: only non-final payments carry the shard attribute (contract.OPEN_PAYMENTS_INDEX),
         # so the sweeper finds the payments still in flight without scanning the settled ones.
-        open_payments = DynamodbTableGlobalSecondaryIndex(
-            name=contract.OPEN_PAYMENTS_INDEX,
-            hash_key=contract.OPEN_PAYMENTS_INDEX_KEY.hash_key.name,
-            range_key=contract.OPEN_PAYMENTS_INDEX_KEY.range_key_name,
-            projection_type=contract.OPEN_PAYMENTS_INDEX_PROJECTION,
-            read_capacity=read_capacity,
-            write_capacity=write_capacity,
+        open_payments = self._index(
+            contract.OPEN_PAYMENTS_INDEX, contract.OPEN_PAYMENTS_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_PROJECTION
         )
         return self._build_table(
             "payments_table",

@@ -161,21 +161,17 @@ def test_invalid_knob_is_refused_with_its_name(build, message: str) -> None:  # 
         ({"environment": "qa"}, "environment must be one of dev, staging, prod, got 'qa'"),
         ({"log_retention_days": 10}, "log_retention_days must be one of CloudWatch's retention periods, got 10"),
         ({"kms_deletion_window_days": 5}, "kms_deletion_window_days must be between 7 and 30, got 5"),
+        # Across slices: the queue must hide a message longer than its consumer runs.
+        (
+            {"queues": replace(config_for("dev").queues, visibility_timeout_seconds=60)},
+            "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60",
+        ),
     ],
 )
 def test_invalid_platform_knob_is_refused(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError) as refused:
         replace(config_for("dev"), **change)  # type: ignore[arg-type]
     assert str(refused.value) == message
-
-
-def test_queue_must_hide_messages_longer_than_the_consumer_runs() -> None:
-    dev = config_for("dev")
-    with pytest.raises(ValueError) as refused:
-        replace(dev, queues=replace(dev.queues, visibility_timeout_seconds=60))
-    assert str(refused.value) == (
-        "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60"
-    )
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])

@@ -23,7 +23,6 @@ from payment_core.payments.notifications import SnsStatusPublisher
 from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.runtime import Cached
 from payment_core.settings import reads, variable
 from payment_core.tenancy.merchants import MerchantDirectory
 
@@ -38,29 +37,19 @@ class WorkflowEnvironment(PaymentsEnvironment):
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
 
-class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
-    """Payments, and the status topic the Notify step publishes to."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
-        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
-            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
-        )
-        self.merchants: Cached[MerchantDirectory] = self.cached(
-            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
-        )
-
-
-runtime = WorkflowRuntime()
+runtime = PaymentsRuntime(contract.WORKFLOW, WorkflowEnvironment)
+# Besides payments: the status topic the Notify step publishes to, the merchants Validate checks.
+status_publisher = runtime.cached(lambda: SnsStatusPublisher(runtime.sns(), runtime.environment().status_topic_arn))
+merchants = runtime.cached(lambda: MerchantDirectory(runtime.dynamodb(), runtime.environment().merchants_table))
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
-        runtime.payment_repository(), runtime.environment().rules, runtime.merchants(), payment_id
+        runtime.payment_repository(), runtime.environment().rules, merchants(), payment_id
     ),
     contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
     contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
     contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
-        runtime.payment_repository(), runtime.status_publisher(), payment_id
+        runtime.payment_repository(), status_publisher(), payment_id
     ),
     contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
         runtime.payment_repository(), payment_id, event.get("error")
