@@ -84,7 +84,7 @@ class Monitoring(Construct):
     def _build_api_alarms(self) -> None:
         thresholds = self._settings
         for api in self._sources.apis:
-            dimensions = api.dimensions()
+            dimensions = api.dimensions
             self._alarm("payments-api-5xx", "AWS/ApiGateway", "5XXError", dimensions, thresholds.api_5xx_threshold)
             self._alarm(
                 "payments-api-p99-latency",
@@ -218,7 +218,7 @@ class Monitoring(Construct):
             return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
 
         names = [watched.function.lambda_function.function_name for watched in sources.functions]
-        api_dims = [item for api in sources.apis for pair in api.dimensions().items() for item in pair]
+        api_dims = [item for api in sources.apis for pair in api.dimensions.items() for item in pair]
         machines = [watched.state_machine.arn for watched in sources.state_machines if watched.on_dashboard]
         return {
             "widgets": [
