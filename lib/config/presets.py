@@ -13,6 +13,7 @@ from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
 from lib.config.edge import EdgeConfig
+from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
@@ -33,6 +34,7 @@ DEV = PlatformConfig(
         workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300),
+        event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -96,6 +98,7 @@ DEV = PlatformConfig(
     # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
+    events=EventsConfig(retention_days=7),
 )
 
 STAGING = PlatformConfig(
@@ -110,6 +113,7 @@ STAGING = PlatformConfig(
         workflow_starter=FunctionSettings(memory_mb=512, timeout_seconds=30, reserved_concurrency=5),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=50),
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
+        event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
     ),
     log_retention_days=30,
     log_level="INFO",
@@ -168,6 +172,7 @@ STAGING = PlatformConfig(
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
+    events=EventsConfig(retention_days=30),
 )
 
 PROD = PlatformConfig(
@@ -180,6 +185,7 @@ PROD = PlatformConfig(
         workflow_starter=FunctionSettings(memory_mb=1_024, timeout_seconds=30, reserved_concurrency=10),
         authorizer=FunctionSettings(memory_mb=256, timeout_seconds=5, reserved_concurrency=200),
         sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
+        event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30, reserved_concurrency=5),
     ),
     log_retention_days=365,
     log_level="INFO",
@@ -238,6 +244,7 @@ PROD = PlatformConfig(
     # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
+    events=EventsConfig(retention_days=30),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
