@@ -15,6 +15,7 @@ from payment_core import contract
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
 from lib.components.edge import ApiEdge
+from lib.components.events import PaymentEvents
 from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.keys import PlatformKey
@@ -68,6 +69,15 @@ class PaymentPlatform(Construct):
             settings=config.sweeper,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
+        )
+        self.events: PaymentEvents = PaymentEvents(
+            self,
+            "events",
+            context=context,
+            settings=config.events,
+            audit_table=self.storage.audit_table,
+            events_table=self.storage.events_table,
+            give_up_bucket=self.outbox.give_up_bucket,
         )
         self.ingestion: BatchIngestion = self._build_ingestion(context)
         self.api: PaymentsApi = self._build_api(context)
@@ -132,7 +142,16 @@ class PaymentPlatform(Construct):
             context=context,
             settings=self._config.alarms,
             alarm_topic=self.queues.alarm_topic,
-            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.sweeper, self.queues, self.storage],
+            watched=[
+                self.api,
+                self.workflow,
+                self.ingestion,
+                self.outbox,
+                self.sweeper,
+                self.events,
+                self.queues,
+                self.storage,
+            ],
         )
 
     @property
@@ -146,6 +165,7 @@ class PaymentPlatform(Construct):
             self.api.authorizer_function,
             self.outbox.starter_function,
             self.sweeper.sweeper_function,
+            self.events.writer_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:

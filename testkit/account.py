@@ -97,7 +97,11 @@ def create_tables(dynamodb: Any) -> None:
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
-    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME}):
+    # The events' source, as the stack declares it: each transition with the payment after it.
+    create_table(
+        dynamodb, contract.AUDIT_TABLE_NAME, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME, contract.AUDIT_TABLE_NAME}):
         create_table(dynamodb, variable)
 
 
@@ -152,16 +156,20 @@ class Account(AwsClients):
         return [from_attributes(item) for item in items]
 
     def outbox_records(self) -> list[dict[str, Any]]:
-        """Every record on the payments table's stream (the outbox), oldest first.
+        """Every record on the payments table's stream (the outbox), oldest first."""
+        return self.stream_records(contract.PAYMENTS_TABLE_NAME)
+
+    def stream_records(self, variable: str) -> list[dict[str, Any]]:
+        """Every record on the stream of the table ``variable`` names, oldest first.
 
         Read from moto's in-process backend: in ``mock_aws`` botocore's URL for the streams API
         is routed to the DynamoDB handler, which does not know ``DescribeStream``.
         """
         from moto.dynamodb.models import dynamodb_backends
 
-        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(contract.PAYMENTS_TABLE_NAME))
+        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(variable))
         shard = table.stream_shard
-        assert shard is not None, "the payments table has its stream on (create_tables)"
+        assert shard is not None, f"the table of {variable} has its stream on (create_tables)"
         records: list[dict[str, Any]] = [item.to_json() for item in shard.items]
         return records
 

@@ -30,6 +30,8 @@ AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key
 # On a schedule: re-drives payments left non-final past a bound (a start the outbox gave up on,
 # an execution that failed on infrastructure), found through OPEN_PAYMENTS_INDEX.
 SWEEPER: Final = "sweeper"
+# Writes one event object per transition from the audit table's stream (payment_core.events).
+EVENT_WRITER: Final = "event_writer"
 FUNCTION_NAMES: Final[tuple[str, ...]] = (
     API,
     WORKFLOW,
@@ -38,6 +40,7 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
     AUTHORIZER,
     WORKFLOW_STARTER,
     SWEEPER,
+    EVENT_WRITER,
 )
 
 # --- Environment variables ----------------------------------------------------------------
@@ -60,6 +63,9 @@ MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
 SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
+# Events: the per-merchant events table, and how many days an event is kept (its TTL).
+EVENTS_TABLE_NAME: Final = "EVENTS_TABLE_NAME"
+EVENT_RETENTION_DAYS: Final = "EVENT_RETENTION_DAYS"
 
 # Powertools reads these itself; the stack sets them on every function.
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
@@ -79,6 +85,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         PAGE_TOKEN_KEY_ID,
+        EVENTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
     WORKFLOW: (
@@ -129,6 +136,11 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         SWEEP_STALE_AFTER_SECONDS,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    EVENT_WRITER: (
+        EVENTS_TABLE_NAME,
+        EVENT_RETENTION_DAYS,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
 }
 
 # --- Credentials --------------------------------------------------------------------------
@@ -157,6 +169,13 @@ OPEN_PAYMENTS_INDEX_PROJECTION: Final = "KEYS_ONLY"
 # stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
 # expired claim as absent until TTL deletes it.
 BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
+
+# Events: the TTL attribute (epoch seconds: created + events.retention_days); the events' shape
+# version; ids ``evt_<created, compact UTC>_<20 hex>``, derived from the audit record (a redelivery
+# rewrites nothing) and sorting by time within a merchant (the table's range key).
+EVENT_EXPIRES_AT: Final = "expires_at"
+EVENTS_API_VERSION: Final = "2026-12-01"
+EVENT_ID_PATTERN: Final = "^evt_[0-9]{8}T[0-9]{9}Z_[0-9a-f]{20}$"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both
@@ -219,6 +238,8 @@ BATCH_FILE_STEPS: Final[tuple[str, ...]] = (BATCH_STEP_PLAN, BATCH_STEP_CHUNK, B
 # What API Gateway checks at the edge (the request model, the required header) and the
 # handlers check again with exact messages: one set of limits, so the two cannot drift.
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+# The header a webhook delivery is signed in (payment_core.events.signature; merchants verify it).
+WEBHOOK_SIGNATURE_HEADER: Final = "Tap-Signature"
 # Merchant and payment ids (payment ids double as Step Functions execution names).
 ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
 MERCHANT_ID_PATTERN: Final = ID_PATTERN
@@ -261,6 +282,9 @@ AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute
 BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
 BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
+# Events, per merchant: the range key is the event id, which starts with its creation time, so
+# a merchant's events by time are one Query and one event is one GetItem (no index).
+EVENTS_TABLE_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("event_id", "S"))
 # Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time.
 MERCHANT_TIME_INDEX_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("created_at", "S"))
 # Payments GSI (OPEN_PAYMENTS_INDEX), sparse: the shard only non-final payments carry, then their age.
@@ -272,4 +296,5 @@ TABLE_KEYS: Final[dict[str, KeySchema]] = {
     BATCH_JOBS_TABLE_NAME: BATCH_JOBS_TABLE_KEY,
     BATCH_CLAIMS_TABLE_NAME: BATCH_CLAIMS_TABLE_KEY,
     MERCHANTS_TABLE_NAME: MERCHANTS_TABLE_KEY,
+    EVENTS_TABLE_NAME: EVENTS_TABLE_KEY,
 }

@@ -30,6 +30,10 @@ class PaymentNotFound(DomainError):
     """No payment has this id."""
 
 
+class EventNotFound(DomainError):
+    """No event has this id (for the caller: another merchant's event is not found either)."""
+
+
 class PaymentConflict(DomainError):
     """A payment with this id already exists with different data."""
 

@@ -1,4 +1,5 @@
-"""The REST API: ``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``."""
+"""The REST API: ``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``, ``GET /events``,
+``GET /events/{event_id}``."""
 
 from __future__ import annotations
 
@@ -174,6 +175,7 @@ class PaymentsApi(PlatformConstruct):
         execution_arn = self.rest_api.execution_arn
         for construct_id, statement_id, function, source_arn in (
             ("allow_api", "AllowPaymentsApi", self.api_function, f"{execution_arn}/*/*/payments*"),
+            ("allow_events", "AllowEventsApi", self.api_function, f"{execution_arn}/*/*/events*"),
             (
                 "allow_authorizer",
                 "AllowPaymentsApiAuthorizer",
@@ -226,6 +228,8 @@ class PaymentsApi(PlatformConstruct):
                 statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
                 # No StartExecution: the payment's stream record starts its workflow (outbox).
                 statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+                # The caller's events: one by key, or a time range of its partition.
+                statement("ReadEvents", ["dynamodb:GetItem", "dynamodb:Query"], [storage.events_table.arn]),
             ],
         )
 
@@ -299,6 +303,24 @@ class PaymentsApi(PlatformConstruct):
             request_parameters={"method.request.path.payment_id": True},
         )
         self._routes.extend([payments, payment, validator, model])
+        self._build_event_routes(validator)
+
+    def _build_event_routes(self, validator: ApiGatewayRequestValidator) -> None:
+        events = ApiGatewayResource(
+            self, "events", rest_api_id=self.rest_api.id, parent_id=self.rest_api.root_resource_id, path_part="events"
+        )
+        event = ApiGatewayResource(
+            self, "event", rest_api_id=self.rest_api.id, parent_id=events.id, path_part="{event_id}"
+        )
+        self._method(events, "events", "GET", request_validator_id=validator.id)
+        self._method(
+            event,
+            "event_id",
+            "GET",
+            request_validator_id=validator.id,
+            request_parameters={"method.request.path.event_id": True},
+        )
+        self._routes.extend([events, event])
 
     def _build_gateway_responses(self) -> None:
         for response_type, answer in GATEWAY_ANSWERS.items():

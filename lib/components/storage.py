@@ -49,8 +49,8 @@ from lib.config import BatchBucketConfig, TableConfig
 
 
 class Storage(Construct):
-    """Exposes ``payments_table``, ``audit_table``, ``batch_jobs_table``,
-    ``batch_claims_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
+    """Exposes ``payments_table``, ``audit_table``, ``batch_jobs_table``, ``batch_claims_table``,
+    ``events_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
 
     def __init__(
         self,
@@ -70,10 +70,10 @@ class Storage(Construct):
         self._key = context.key
         self.merchant_time_index: str = contract.MERCHANT_TIME_INDEX
         self.payments_table: DynamodbTable = self._build_payments_table()
+        # Append-only; its stream (each entry with the payment after the transition) feeds the
+        # merchants' events (lib/components/events.py).
         self.audit_table: DynamodbTable = self._build_table(
-            "audit_table",
-            "payment-audit",
-            contract.AUDIT_TABLE_KEY,
+            "audit_table", "payment-audit", contract.AUDIT_TABLE_KEY, stream_view_type="NEW_IMAGE"
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", contract.BATCH_JOBS_TABLE_KEY
@@ -91,6 +91,10 @@ class Storage(Construct):
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
             "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY
+        )
+        # Events per merchant (payment_core/events), deleted by TTL after events.retention_days.
+        self.events_table: DynamodbTable = self._build_table(
+            "events_table", "payment-events", contract.EVENTS_TABLE_KEY, ttl_attribute=contract.EVENT_EXPIRES_AT
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
@@ -111,6 +115,7 @@ class Storage(Construct):
             contract.BATCH_JOBS_TABLE_NAME: self.batch_jobs_table.name,
             contract.BATCH_CLAIMS_TABLE_NAME: self.batch_claims_table.name,
             contract.MERCHANTS_TABLE_NAME: self.merchants_table.name,
+            contract.EVENTS_TABLE_NAME: self.events_table.name,
         }
 
     def _capacity(self) -> tuple[int | None, int | None]:

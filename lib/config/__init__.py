@@ -3,8 +3,8 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``) <- ``platform_config`` (``PlatformConfig``, the checks
-that span slices) <- ``presets`` (dev, staging, prod).
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``) <- ``platform_config``
+(``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
 from lib.config.alarms import AlarmConfig
@@ -13,6 +13,7 @@ from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import ENVIRONMENTS
 from lib.config.edge import CustomDomain, EdgeConfig
+from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import LogLevel, PlatformConfig
@@ -33,6 +34,7 @@ __all__ = [
     "BillingMode",
     "CustomDomain",
     "EdgeConfig",
+    "EventsConfig",
     "FunctionSettings",
     "FunctionsConfig",
     "LogLevel",

@@ -19,6 +19,7 @@ from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
 from lib.config.edge import EdgeConfig
+from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
@@ -54,6 +55,7 @@ DEV = PlatformConfig(
         workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300),
+        event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -117,6 +119,7 @@ DEV = PlatformConfig(
     # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
+    events=EventsConfig(retention_days=7),
 )
 
 STAGING = replace(
@@ -133,6 +136,7 @@ STAGING = replace(
         workflow_starter=(512, 5),
         authorizer=(256, 50),
         sweeper=(256, 1),
+        event_writer=(256, 5),
     ),
     log_retention_days=30,
     log_level="INFO",
@@ -155,6 +159,7 @@ STAGING = replace(
     ),
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
+    events=EventsConfig(retention_days=30),
 )
 
 PROD = replace(
@@ -169,6 +174,7 @@ PROD = replace(
         workflow_starter=(1_024, 10),
         authorizer=(256, 200),
         sweeper=(512, 1),
+        event_writer=(256, 5),
     ),
     log_retention_days=365,
     batch_bucket=replace(DEV.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),

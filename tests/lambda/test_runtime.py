@@ -27,6 +27,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.BATCH_TIME_RESERVE_MS: "5000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
+    contract.EVENT_RETENTION_DAYS: "30",
 }
 
 
@@ -113,7 +114,7 @@ def test_replacing_a_client_rebuilds_what_was_built_from_it(aws):
 
 def test_every_api_answer_comes_from_the_table():
     codes = [(answer.status, answer.code) for answer in HTTP_ERRORS.values()]
-    assert len(set(codes)) == len(codes) - 1  # only not_found answers two errors (no payment, no route)
+    assert len(set(codes)) == len(codes) - 2  # only not_found answers three errors (no payment, event, route)
     for workflow_error in (errors.PaymentRejected, errors.PaymentDeclined, errors.TransientProcessorError):
         assert workflow_error not in HTTP_ERRORS
         assert http_error_for(workflow_error("x")).status == 500  # never reaches the API: internal if it did

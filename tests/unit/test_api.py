@@ -20,8 +20,8 @@ def test_api_is_regional(dev: SynthesizedStack) -> None:
 
 def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
     methods = dev.resources("aws_api_gateway_method")
-    # POST /payments, GET /payments, GET /payments/{payment_id}
-    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "POST"]
+    # POST /payments, GET /payments, GET /payments/{payment_id}, GET /events, GET /events/{event_id}
+    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "GET", "GET", "POST"]
     assert all(m["api_key_required"] is True for m in methods.values())
     handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
     for integration in dev.resources("aws_api_gateway_integration").values():
@@ -111,9 +111,10 @@ def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
         for p in dev.resources("aws_lambda_permission").values()
         if p["principal"] == "apigateway.amazonaws.com"
     )
-    assert len(permissions) == 2
-    assert permissions[0].endswith(".execution_arn}/*/*/payments*")
+    assert len(permissions) == 3
+    assert permissions[0].endswith(".execution_arn}/*/*/events*")
+    assert permissions[1].endswith(".execution_arn}/*/*/payments*")
     assert re.fullmatch(
         r"\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}/authorizers/\$\{aws_api_gateway_authorizer\.[^}]+\.id\}",
-        permissions[1],
+        permissions[2],
     )

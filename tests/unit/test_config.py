@@ -220,6 +220,7 @@ def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> No
         "workflow_starter": None,
         "authorizer": None,
         "sweeper": None,
+        "event_writer": None,
     }
     assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from payment_core.api.requests import IDEMPOTENCY_HEADER
 from payment_core.errors import (
     DomainError,
+    EventNotFound,
     IdempotencyConflict,
     InvalidRequest,
     InvalidTransition,
@@ -44,6 +45,7 @@ HTTP_ERRORS: Final = MappingProxyType(
         InvalidRequest: HttpError(400, "invalid_request"),
         PayloadTooLarge: HttpError(413, "payload_too_large"),
         PaymentNotFound: _NOT_FOUND,
+        EventNotFound: _NOT_FOUND,
         MerchantMismatch: HttpError(403, "merchant_mismatch"),
         CardholderDataRefused: HttpError(400, "cardholder_data"),
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched

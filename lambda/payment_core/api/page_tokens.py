@@ -42,6 +42,8 @@ DEFAULT_MAX_AGE_SECONDS = 3600
 # The payments table key plus the merchant/time index key: what DynamoDB returns as
 # LastEvaluatedKey for a query on that index.
 PAYMENT_PAGE_KEY_FIELDS = frozenset({"payment_id", "merchant_id", "created_at"})
+# The events table's key: what DynamoDB returns as LastEvaluatedKey for a query on it.
+EVENT_PAGE_KEY_FIELDS = frozenset({"merchant_id", "event_id"})
 _CLOCK_SKEW_SECONDS = 60
 
 
@@ -94,11 +96,13 @@ class KmsMac:
 
 @dataclass(frozen=True)
 class PageQuery:
-    """What a token is bound to: the caller's merchant and the query's bounds."""
+    """What a token is bound to: the caller's merchant and the query's bounds (and its other
+    filters, ``filters``: e.g. an event type; empty for payments, whose tokens it leaves as they were)."""
 
     merchant_id: str
     created_from: str
     created_to: str
+    filters: str = ""
 
 
 INVALID = "next_token is not a token this API issued for this query"
@@ -114,9 +118,10 @@ def _b64decode(text: str) -> bytes:
 
 
 def _signed_message(query: PageQuery, payload: str) -> bytes:
-    # Newline-separated: none of the parts can hold a newline (merchant ids and timestamps
-    # are validated before this, the payload is base64url).
-    return "\n".join((VERSION, query.merchant_id, query.created_from, query.created_to, payload)).encode()
+    # Newline-separated: none of the parts can hold a newline (merchant ids, timestamps and
+    # filters are validated before this, the payload is base64url).
+    parts = (VERSION, query.merchant_id, query.created_from, query.created_to)
+    return "\n".join((*parts, *((query.filters,) if query.filters else ()), payload)).encode()
 
 
 class PageTokens:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from payment_core import contract
-from payment_core.api.page_tokens import PageQuery, PageTokens
+from payment_core.api.page_tokens import INVALID, PageQuery, PageTokens
 from payment_core.errors import InvalidRequest, PayloadTooLarge
+from payment_core.events.models import is_event_id
 from payment_core.payments.models import PaymentRequest, format_timestamp
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
@@ -30,6 +32,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 EARLIEST = "0000-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
+# An event type: ``<object>.<what happened>`` (payment_core.events.models.EVENT_TYPES).
+EVENT_TYPE = re.compile(r"^[a-z_]{1,32}\.[a-z_]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,16 @@ class ListPayments:
     merchant_id: str
     created_from: str
     created_to: str
+    limit: int
+    start_key: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class ListEvents:
+    merchant_id: str
+    created_from: str
+    created_to: str
+    event_type: str | None
     limit: int
     start_key: dict[str, str] | None
 
@@ -153,3 +167,36 @@ def parse_list_payments(params: Mapping[str, str] | None, merchant_id: str, toke
         limit=_limit(query.get("limit")),
         start_key=tokens.read(token, PageQuery(merchant_id, created_from, created_to)) if token is not None else None,
     )
+
+
+def parse_event_id(raw: str) -> str:
+    if not is_event_id(raw):
+        raise InvalidRequest("event_id must be an event id (evt_...)", "event_id")
+    return raw
+
+
+def _event_type(raw: str) -> str:
+    if not EVENT_TYPE.fullmatch(raw):
+        raise InvalidRequest("type must be an event type such as payment.settled", "type")
+    return raw
+
+
+def parse_list_events(params: Mapping[str, str] | None, merchant_id: str, tokens: PageTokens) -> ListEvents:
+    """The verified merchant's events query (``from``/``to`` bound the events' ``created``, ``type``
+    filters); ``next_token`` must be one ``tokens`` issued for exactly this query."""
+    query = dict(params or {})
+    unexpected = sorted(set(query) - {"type", "from", "to", "limit", "next_token"})
+    if unexpected:
+        raise InvalidRequest(f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100])
+    created_from = _timestamp(query["from"], "from") if "from" in query else EARLIEST
+    created_to = _timestamp(query["to"], "to") if "to" in query else LATEST
+    if created_from > created_to:
+        raise InvalidRequest("from must not be after to", "from")
+    event_type = _event_type(query["type"]) if "type" in query else None
+    token = query.get("next_token")
+    start_key = None
+    if token is not None:
+        start_key = tokens.read(token, PageQuery(merchant_id, created_from, created_to, event_type or ""))
+        if not is_event_id(start_key["event_id"]):
+            raise InvalidRequest(INVALID, "next_token")
+    return ListEvents(merchant_id, created_from, created_to, event_type, _limit(query.get("limit")), start_key)

@@ -98,7 +98,7 @@ class PaymentRepository:
                             "ConditionExpression": "attribute_not_exists(payment_id)",
                         }
                     },
-                    self._append_audit(audit),
+                    self._append_audit(audit, payment),
                 ]
             )
         except ClientError as error:
@@ -109,12 +109,17 @@ class PaymentRepository:
             raise
         return True
 
-    def _append_audit(self, audit: AuditEntry) -> TransactWriteItemTypeDef:
-        """The audit entry's half of a status change; a sequence is written once, never replaced."""
+    def _append_audit(self, audit: AuditEntry, after: Payment) -> TransactWriteItemTypeDef:
+        """The audit entry's half of a status change; a sequence is written once, never replaced.
+
+        It also carries the merchant and the payment as it is after the change (``after``): the
+        audit table's stream turns each entry into the merchant's event (payment_core.events),
+        which then shows the payment as of this transition, whenever the stream is read."""
+        item = audit.to_item() | {"merchant_id": after.merchant_id, "object": "payment", "snapshot": after.to_public()}
         return {
             "Put": {
                 "TableName": self._audit_table,
-                "Item": to_attributes(audit.to_item()),
+                "Item": to_attributes(item),
                 "ConditionExpression": "attribute_not_exists(payment_id)",
             }
         }
@@ -249,6 +254,7 @@ class PaymentRepository:
             actor=actor,
             detail=detail,
         )
+        changed = Payment.from_item(payment.to_item() | fields)
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -262,7 +268,7 @@ class PaymentRepository:
                             "ExpressionAttributeValues": to_attributes(values),
                         }
                     },
-                    self._append_audit(audit),
+                    self._append_audit(audit, changed),
                 ]
             )
         except ClientError as error:
@@ -271,5 +277,4 @@ class PaymentRepository:
                     f"payment {payment.payment_id} changed while moving to {target.value}"
                 ) from error
             raise
-        changed = payment.to_item() | fields
-        return Payment.from_item(changed)
+        return changed
