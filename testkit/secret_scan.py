@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def log_records(logs: Any) -> Iterator[Record]:
             yield Record(f"logs:{name}", event["message"].encode())
 
 
-def trace_records(xray: Any, start: float, end: float) -> Iterator[Record]:
+def trace_records(xray: Any, start: datetime, end: datetime) -> Iterator[Record]:
     summaries = list(
         _pages(xray.get_trace_summaries, "TraceSummaries", "NextToken", "NextToken", StartTime=start, EndTime=end)
     )

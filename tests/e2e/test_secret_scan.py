@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from payment_core import contract
+from payment_core.tenancy.secret_keys import SECRET_KEY_PREFIX
 
 from testkit.deployment import StackDeployment
 from testkit.secret_scan import (
@@ -53,7 +53,7 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     canary = f"scan-canary-{uuid.uuid4().hex}"
     body = {"merchant_id": "merchant-e2e", "amount": "1.00", "currency": "USD", "customer_ref": canary}
     assert platform.create_payment(body, f"scan-{canary}").status_code == 202
-    planted = f"{contract.SECRET_KEY_PREFIX}planted{uuid.uuid4().hex}"
+    planted = f"{SECRET_KEY_PREFIX}planted{uuid.uuid4().hex}"
     logs = platform.client("logs")
     logs.create_log_group(logGroupName=PLANTED_GROUP)
     logs.create_log_stream(logGroupName=PLANTED_GROUP, logStreamName="planted")
@@ -83,4 +83,5 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     assert leaks == []
     assert ("logs:" + PLANTED_GROUP, "planted secret") in report.hits
     assert any(source.startswith("item:") and label == "api canary" for source, label in report.hits)
-    assert report.records.get("logs", 0) > 100 and report.records.get("file", 0) > 0
+    assert report.records.get("logs", 0) >= 10 and report.records.get("item", 0) >= 10
+    assert report.records.get("file", 0) > 0
