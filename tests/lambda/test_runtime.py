@@ -27,6 +27,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.BATCH_TIME_RESERVE_MS: "5000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
+    contract.PAGE_TOKEN_KEY_VERSION: "1",
 }
 
 

@@ -133,7 +133,11 @@ def test_the_lint_would_catch_a_grant_on_the_wrong_resource(dev: SynthesizedStac
     bad = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": "arn:aws:dynamodb:us-east-1:1:table/t"}
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t",
+            }
         ],
     }
     issues = {finding.issue for finding in parliament.analyze_policy_string(json.dumps(bad)).findings}
