@@ -93,6 +93,7 @@ class PaymentPlatform(Construct):
             region=region,
             partition=partition,
             deletion_window_days=self._config.kms_deletion_window_days,
+            page_token_key_version=self._config.api.page_token_key_version,
         )
 
     def _build_outbox(self, context: PlatformContext) -> WorkflowOutbox:
@@ -126,7 +127,7 @@ class PaymentPlatform(Construct):
             stage_name=config.environment,
             storage=self.storage,
             tenancy=config.tenancy,
-            page_token_key=self.keys.page_token_key,
+            page_token_keys=[self.keys.page_token_key, *filter(None, [self.keys.previous_page_token_key])],
             custom_domain=self._custom_domain,
         )
 
@@ -184,6 +185,7 @@ class PaymentPlatform(Construct):
     def _build_context(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformContext:
         config = self._config
         rules = config.payment_rules
+        previous_key = self.keys.previous_page_token_key
         return PlatformContext(
             namer=namer,
             account_id=account_id,
@@ -201,6 +203,8 @@ class PaymentPlatform(Construct):
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
                 contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
                 contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
+                contract.PAGE_TOKEN_KEY_VERSION: str(config.api.page_token_key_version),
+                contract.PAGE_TOKEN_PREVIOUS_KEY_ID: previous_key.arn if previous_key else "",
             },
             function_sizing=config.functions.by_name(),
             log_retention_days=config.log_retention_days,

@@ -67,6 +67,13 @@ PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 EVENTS_TABLE_NAME: Final = "EVENTS_TABLE_NAME"
 EVENT_RETENTION_DAYS: Final = "EVENT_RETENTION_DAYS"
 
+# --- Page-token MAC key rotation (payment_core.api.page_tokens.KeyRing; lib/components/keys.py) ---
+# PAGE_TOKEN_KEY_ID is the current key, which signs; tokens name the version of the key that
+# signed them. The previous version's key only verifies ("" while the current is version 1).
+PAGE_TOKEN_KEY_VERSION: Final = "PAGE_TOKEN_KEY_VERSION"
+PAGE_TOKEN_PREVIOUS_KEY_ID: Final = "PAGE_TOKEN_PREVIOUS_KEY_ID"
+# --- end page-token MAC key rotation ---
+
 # Powertools reads these itself; the stack sets them on every function.
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -86,6 +93,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         ALLOWED_CURRENCIES,
         PAGE_TOKEN_KEY_ID,
         EVENTS_TABLE_NAME,
+        PAGE_TOKEN_KEY_VERSION,
+        PAGE_TOKEN_PREVIOUS_KEY_ID,
         *POWERTOOLS_ENVIRONMENT,
     ),
     WORKFLOW: (
@@ -298,3 +307,14 @@ TABLE_KEYS: Final[dict[str, KeySchema]] = {
     MERCHANTS_TABLE_NAME: MERCHANTS_TABLE_KEY,
     EVENTS_TABLE_NAME: EVENTS_TABLE_KEY,
 }
+
+# --- Secret-key shape (payment_core.tenancy.secret_keys; the WAF rule of lib/components/edge.py) ---
+SECRET_KEY_PREFIX: Final = "sk_"
+SECRET_KEY_RANDOM_LENGTH: Final = 48
+# The whole credential header value the authorizer accepts, as a WAF regex (PCRE subset: no
+# inline flags, so the RFC 7235 case-insensitive scheme is spelt with classes): WAF blocks any
+# request whose header does not match (or is missing) before it costs an authorizer run.
+CREDENTIAL_HEADER_PATTERN: Final = (
+    "^[Bb][Ee][Aa][Rr][Ee][Rr] " + SECRET_KEY_PREFIX + "[A-Za-z0-9]{" + str(SECRET_KEY_RANDOM_LENGTH) + "}$"
+)
+# --- end secret-key shape ---

@@ -37,6 +37,10 @@ class FunctionVariables:
             raise RuntimeError(f"environment variable {name} is not set")
         return value
 
+    def optional(self, name: str) -> str:
+        """A variable the stack may leave empty."""
+        return self._get(name)
+
     def names(self, name: str) -> frozenset[str]:
         """A comma-separated list, which may be empty."""
         return frozenset(item.strip() for item in self._get(name).split(",") if item.strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -119,13 +120,13 @@ class PaymentsApi(PlatformConstruct):
         stage_name: str,
         storage: Storage,
         tenancy: TenancyConfig,
-        page_token_key: KmsKey,
+        page_token_keys: Sequence[KmsKey],
         custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._settings = settings
         self._custom_domain = custom_domain
-        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_key)
+        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_keys)
         self.authorizer_function: PaymentFunction = self._build_authorizer_function(storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
@@ -210,7 +211,7 @@ class PaymentsApi(PlatformConstruct):
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 
-    def _build_api_function(self, storage: Storage, page_token_key: KmsKey) -> PaymentFunction:
+    def _build_api_function(self, storage: Storage, page_token_keys: Sequence[KmsKey]) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
         return self._function(
@@ -227,7 +228,7 @@ class PaymentsApi(PlatformConstruct):
                 ),
                 statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
                 # No StartExecution: the payment's stream record starts its workflow (outbox).
-                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [key.arn for key in page_token_keys]),
                 # The caller's events: one by key, or a time range of its partition.
                 statement("ReadEvents", ["dynamodb:GetItem", "dynamodb:Query"], [storage.events_table.arn]),
             ],

@@ -28,6 +28,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.BATCH_TIME_RESERVE_MS: "5000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.EVENT_RETENTION_DAYS: "30",
+    contract.PAGE_TOKEN_KEY_VERSION: "1",
 }
 
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
-from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KmsMac, PageQuery, PageTokens
+from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
     parse_create_payment,
     parse_event_id,
@@ -29,7 +29,7 @@ from payment_core.events.store import EventStore
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.settings import reads, variable
+from payment_core.settings import positive_int, reads, variable
 from payment_core.tenancy.callers import verified_merchant
 
 
@@ -41,15 +41,26 @@ class ApiEnvironment(PaymentsEnvironment):
     rules: BusinessRules = field(metadata=reads(BusinessRules.read))
     page_token_key_id: str = field(metadata=variable(contract.PAGE_TOKEN_KEY_ID))
     events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+    page_token_key_version: int = field(metadata=positive_int(contract.PAGE_TOKEN_KEY_VERSION))
+    page_token_previous_key_id: str = field(
+        metadata=reads(lambda variables: variables.optional(contract.PAGE_TOKEN_PREVIOUS_KEY_ID))
+    )
 
 
 runtime = PaymentsRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
-page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))
-event_page_tokens = runtime.cached(
-    lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id), key_fields=EVENT_PAGE_KEY_FIELDS)
-)
+
+
+def _page_token_keys() -> KeyRing:
+    """The current MAC key signs; the previous version's (if any) still verifies its tokens."""
+    env = runtime.environment()
+    previous = KmsMac(runtime.kms(), env.page_token_previous_key_id) if env.page_token_previous_key_id else None
+    return KeyRing(env.page_token_key_version, KmsMac(runtime.kms(), env.page_token_key_id), previous)
+
+
+page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys()))
+event_page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
 event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
 
 
