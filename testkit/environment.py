@@ -42,6 +42,7 @@ HANDLER_ENVIRONMENT: Final = {
     contract.BATCH_TIME_RESERVE_MS: "1000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
+    contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
     **TABLES,
 }
 

@@ -58,6 +58,11 @@ BLOCKED_MERCHANT_IDS: Final = "BLOCKED_MERCHANT_IDS"
 MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
 # The sweeper: a payment created longer ago than this and still non-final is re-driven.
 SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
+# The processor connector the workflow reaches the card processor through (payment_core.payments.
+# connector): one of PROCESSOR_CONNECTORS, chosen per environment (lib/config/processor.py).
+PROCESSOR_CONNECTOR: Final = "PROCESSOR_CONNECTOR"
+PROCESSOR_SIMULATOR: Final = "simulator"
+PROCESSOR_CONNECTORS: Final[tuple[str, ...]] = (PROCESSOR_SIMULATOR,)
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 
@@ -90,6 +95,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BLOCKED_MERCHANT_IDS,
         # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
         MERCHANTS_TABLE_NAME,
+        PROCESSOR_CONNECTOR,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (

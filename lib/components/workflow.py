@@ -23,6 +23,7 @@ from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
+from lib.config import ProcessorConfig
 
 # Business outcomes go to Compensate at once; they are never retried.
 _BUSINESS_NO_RETRY: dict[str, Any] = {
@@ -133,8 +134,10 @@ class Workflow(PlatformConstruct):
         context: PlatformContext,
         storage: Storage,
         queues: Queues,
+        processor: ProcessorConfig,
     ) -> None:
         super().__init__(scope, construct_id, context)
+        self._processor = processor
         self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         role, policy = self._build_role()
@@ -169,6 +172,7 @@ class Workflow(PlatformConstruct):
                 # SNS encrypts with the CMK on the publisher's behalf.
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
             ],
+            environment={contract.PROCESSOR_CONNECTOR: self._processor.connector},
         )
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:

@@ -3,8 +3,8 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``) <- ``platform_config`` (``PlatformConfig``, the checks
-that span slices) <- ``presets`` (dev, staging, prod).
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``processor``) <- ``platform_config``
+(``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
 from lib.config.alarms import AlarmConfig
@@ -17,6 +17,7 @@ from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import LogLevel, PlatformConfig
 from lib.config.presets import config_for
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
@@ -39,6 +40,7 @@ __all__ = [
     "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
+    "ProcessorConfig",
     "QueueConfig",
     "SweeperConfig",
     "TableConfig",

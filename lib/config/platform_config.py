@@ -21,6 +21,7 @@ from lib.config.edge import EdgeConfig
 from lib.config.functions import FunctionsConfig
 from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
@@ -54,6 +55,7 @@ class PlatformConfig:
     tenancy: TenancyConfig
     edge: EdgeConfig
     sweeper: SweeperConfig
+    processor: ProcessorConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

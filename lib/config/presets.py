@@ -16,6 +16,7 @@ from lib.config.edge import EdgeConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
@@ -96,6 +97,8 @@ DEV = PlatformConfig(
     # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
+    # The simulator until a real processor's connector exists (payment_core.payments.connector).
+    processor=ProcessorConfig(connector="simulator"),
 )
 
 STAGING = PlatformConfig(
@@ -168,6 +171,8 @@ STAGING = PlatformConfig(
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
+    # The simulator until a real processor's connector exists (payment_core.payments.connector).
+    processor=ProcessorConfig(connector="simulator"),
 )
 
 PROD = PlatformConfig(
@@ -238,6 +243,8 @@ PROD = PlatformConfig(
     # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
+    # The simulator until a real processor's connector exists (payment_core.payments.connector).
+    processor=ProcessorConfig(connector="simulator"),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -254,3 +254,11 @@ def test_each_preset_is_written_out_on_its_own() -> None:
     source = Path(presets.__file__).read_text()
     assert "replace(" not in source
     assert [source.count(f"{name} = PlatformConfig(") for name in ("DEV", "STAGING", "PROD")] == [1, 1, 1]
+
+
+def test_the_processor_connector_must_be_one_the_lambda_package_can_build() -> None:
+    from lib.config import ProcessorConfig
+
+    with pytest.raises(ValueError, match=r"^processor\.connector must be one of simulator, got 'stripe'$"):
+        ProcessorConfig(connector="stripe")
+    assert {config_for(name).processor.connector for name in ("dev", "staging", "prod")} == {"simulator"}

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.payments import workflow
+from payment_core.payments.connector import ProcessorConnector, connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
 from payment_core.payments.validation import payment_id_field
@@ -36,6 +37,9 @@ class WorkflowEnvironment(PaymentsEnvironment):
     rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
     status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
+    processor_connector: str = field(
+        metadata=reads(lambda env: env.one_of(contract.PROCESSOR_CONNECTOR, contract.PROCESSOR_CONNECTORS))
+    )
 
 
 class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
@@ -45,6 +49,9 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
         super().__init__(contract.WORKFLOW, WorkflowEnvironment)
         self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
             lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
+        )
+        self.connector: Cached[ProcessorConnector] = self.cached(
+            lambda: connector_named(self.environment().processor_connector)
         )
         self.merchants: Cached[MerchantDirectory] = self.cached(
             lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
@@ -57,13 +64,15 @@ STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
         runtime.payment_repository(), runtime.environment().rules, runtime.merchants(), payment_id
     ),
-    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
+    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(
+        runtime.payment_repository(), runtime.connector(), payment_id
+    ),
     contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
     contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
         runtime.payment_repository(), runtime.status_publisher(), payment_id
     ),
     contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
-        runtime.payment_repository(), payment_id, event.get("error")
+        runtime.payment_repository(), runtime.connector(), payment_id, event.get("error")
     ),
 }
 
