@@ -80,6 +80,7 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
         "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
         "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
         "description": {"type": "string", "minLength": 1, "maxLength": contract.MAX_DESCRIPTION_LENGTH},
+        "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
     },
 }
 
@@ -226,6 +227,13 @@ class PaymentsApi(PlatformConstruct):
                 statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
                 # No StartExecution: the payment's stream record starts its workflow (outbox).
                 statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+                # A manual payment's capture or void: the ask is a conditional UpdateItem.
+                statement("RecordCaptureAsks", ["dynamodb:UpdateItem"], [payments.arn]),
+                # ...then SendTaskSuccess wakes the execution resting in AwaitCapture. A task token of a
+                # service-integration task names no resource IAM can scope: "*" is the only grant.
+                statement("WakeAwaitingExecution", ["states:SendTaskSuccess"], ["*"]),
+                # The task's output is encrypted with the state machine's CMK on the caller's behalf.
+                statement("EncryptTaskOutput", ["kms:GenerateDataKey"], [self._context.key.arn]),
             ],
         )
 
@@ -298,7 +306,22 @@ class PaymentsApi(PlatformConstruct):
             request_validator_id=validator.id,
             request_parameters={"method.request.path.payment_id": True},
         )
-        self._routes.extend([payments, payment, validator, model])
+        # Capture and void of a manual payment: the body is optional (capture's ``amount``), so no
+        # model; the handler checks it with exact messages (payment_core.api.requests).
+        asks = []
+        for part in (contract.CAPTURE_PATH_PART, contract.VOID_PATH_PART):
+            resource = ApiGatewayResource(
+                self, part, rest_api_id=self.rest_api.id, parent_id=payment.id, path_part=part
+            )
+            self._method(
+                resource,
+                part,
+                "POST",
+                request_validator_id=validator.id,
+                request_parameters={"method.request.path.payment_id": True},
+            )
+            asks.append(resource)
+        self._routes.extend([payments, payment, *asks, validator, model])
 
     def _build_gateway_responses(self) -> None:
         for response_type, answer in GATEWAY_ANSWERS.items():

@@ -98,7 +98,7 @@ DEV = PlatformConfig(
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
-    processor=ProcessorConfig(connector="simulator"),
+    processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
 )
 
 STAGING = PlatformConfig(
@@ -172,7 +172,7 @@ STAGING = PlatformConfig(
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
-    processor=ProcessorConfig(connector="simulator"),
+    processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
 )
 
 PROD = PlatformConfig(
@@ -244,7 +244,7 @@ PROD = PlatformConfig(
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=200_000, custom_domain_required=True),
     sweeper=SweeperConfig(interval_minutes=5),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
-    processor=ProcessorConfig(connector="simulator"),
+    processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -260,5 +260,9 @@ def test_the_processor_connector_must_be_one_the_lambda_package_can_build() -> N
     from lib.config import ProcessorConfig
 
     with pytest.raises(ValueError, match=r"^processor\.connector must be one of simulator, got 'stripe'$"):
-        ProcessorConfig(connector="stripe")
+        ProcessorConfig(connector="stripe", authorization_window_seconds=3600)
+    with pytest.raises(
+        ValueError, match=r"^processor\.authorization_window_seconds must be between 60 and 2592000, got 59$"
+    ):
+        ProcessorConfig(connector="simulator", authorization_window_seconds=59)
     assert {config_for(name).processor.connector for name in ("dev", "staging", "prod")} == {"simulator"}

@@ -1,7 +1,9 @@
 """Step Functions task: run one workflow step, named by the event's ``step``.
 
 Event: ``{"step": <one of contract.WORKFLOW_STEPS>,
-"payment_id": ..., "error"?: {"Error", "Cause"}}``. Returns ``{"payment_id", "status"}``.
+"payment_id": ..., "error"?: {"Error", "Cause"}, "task_token"?}``. Returns ``{"payment_id", "status"}``
+(``process`` adds ``capture_method``; ``await_capture`` is invoked with ``.waitForTaskToken``: its answer is ignored,
+the execution waits for the token).
 Domain errors propagate unchanged so Step Functions sees their class names
 (``PaymentRejected``, ``PaymentDeclined``, ``TransientProcessorError``).
 """
@@ -17,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.errors import InvalidRequest
-from payment_core.payments import workflow
+from payment_core.payments import capture, workflow
 from payment_core.payments.connector import ProcessorConnector, connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
@@ -53,12 +55,26 @@ class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
         self.connector: Cached[ProcessorConnector] = self.cached(
             lambda: connector_named(self.environment().processor_connector)
         )
+        self.capture_requests: Cached[capture.CaptureRequests] = self.cached(
+            lambda: capture.CaptureRequests(self.dynamodb(), self.environment().payment_tables.payments)
+        )
+        self.waker: Cached[capture.StepFunctionsWaker] = self.cached(
+            lambda: capture.StepFunctionsWaker(self.stepfunctions())
+        )
         self.merchants: Cached[MerchantDirectory] = self.cached(
             lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
         )
 
 
 runtime = WorkflowRuntime()
+
+
+def task_token(event: dict[str, Any]) -> str:
+    token = event.get("task_token")
+    if not isinstance(token, str) or not token:
+        raise InvalidRequest("task_token is required", "task_token")
+    return token
+
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
@@ -70,6 +86,15 @@ STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
     contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
         runtime.payment_repository(), runtime.status_publisher(), payment_id
+    ),
+    contract.STEP_AWAIT_CAPTURE: lambda event, payment_id: capture.await_capture(
+        runtime.payment_repository(), runtime.capture_requests(), runtime.waker(), payment_id, task_token(event)
+    ),
+    contract.STEP_RELEASE: lambda event, payment_id: capture.release(
+        runtime.payment_repository(), runtime.connector(), payment_id
+    ),
+    contract.STEP_EXPIRE: lambda event, payment_id: capture.expire(
+        runtime.payment_repository(), runtime.connector(), payment_id
     ),
     contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
         runtime.payment_repository(), runtime.connector(), payment_id, event.get("error")
@@ -88,8 +113,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
-    if step == contract.STEP_RECORD and payment.status is PaymentStatus.SETTLED:
+    if step in (contract.STEP_RECORD, contract.STEP_RELEASE) and payment.status is PaymentStatus.SETTLED:
         runtime.count(contract.PAYMENT_SETTLED_METRIC)
     elif step == contract.STEP_COMPENSATE and payment.status is PaymentStatus.FAILED:
         runtime.count(workflow.describe_failure(event.get("error"))[0])
+    if step == contract.STEP_PROCESS:
+        # The state machine's CaptureMethod choice: Record now, or AwaitCapture the merchant's ask.
+        return workflow.state_of(payment) | {"capture_method": payment.capture_method}
     return workflow.state_of(payment)
