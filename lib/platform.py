@@ -60,7 +60,9 @@ class PaymentPlatform(Construct):
         self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
         context = self.context.with_environment(self.storage.environment, self.queues.environment)
-        self.workflow: Workflow = Workflow(self, "workflow", context=context, storage=self.storage, queues=self.queues)
+        self.workflow: Workflow = Workflow(
+            self, "workflow", context=context, storage=self.storage, queues=self.queues, processor=config.processor
+        )
         self.outbox: WorkflowOutbox = self._build_outbox(context)
         self.sweeper: PaymentSweeper = PaymentSweeper(
             self,

@@ -47,6 +47,7 @@ HANDLER_ENVIRONMENT: Final = {
     # The page-token MAC key as first deployed: version 1, no previous key (the key: Account).
     contract.PAGE_TOKEN_KEY_VERSION: "1",
     contract.PAGE_TOKEN_PREVIOUS_KEY_ID: "",
+    contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
     **TABLES,
 }
 

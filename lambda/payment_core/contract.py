@@ -61,6 +61,11 @@ BLOCKED_MERCHANT_IDS: Final = "BLOCKED_MERCHANT_IDS"
 MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
 # The sweeper: a payment created longer ago than this and still non-final is re-driven.
 SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
+# The processor connector the workflow reaches the card processor through (payment_core.payments.
+# connector): one of PROCESSOR_CONNECTORS, chosen per environment (lib/config/processor.py).
+PROCESSOR_CONNECTOR: Final = "PROCESSOR_CONNECTOR"
+PROCESSOR_SIMULATOR: Final = "simulator"
+PROCESSOR_CONNECTORS: Final[tuple[str, ...]] = (PROCESSOR_SIMULATOR,)
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 # Events: the per-merchant events table, and how many days an event is kept (its TTL).
@@ -106,6 +111,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BLOCKED_MERCHANT_IDS,
         # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
         MERCHANTS_TABLE_NAME,
+        PROCESSOR_CONNECTOR,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (
@@ -233,7 +239,30 @@ STEP_PROCESS: Final = "process"
 STEP_RECORD: Final = "record"
 STEP_NOTIFY: Final = "notify"
 STEP_COMPENSATE: Final = "compensate"
-WORKFLOW_STEPS: Final[tuple[str, ...]] = (STEP_VALIDATE, STEP_PROCESS, STEP_RECORD, STEP_NOTIFY, STEP_COMPENSATE)
+# Manual capture: AwaitCapture stores the execution's task token on the payment and waits (its
+# TimeoutSeconds is the authorization window); Release captures or voids as the merchant asked;
+# Expire voids an authorization whose window ran out (or carries out an ask whose wake-up was lost).
+STEP_AWAIT_CAPTURE: Final = "await_capture"
+STEP_RELEASE: Final = "release"
+STEP_EXPIRE: Final = "expire"
+WORKFLOW_STEPS: Final[tuple[str, ...]] = (
+    STEP_VALIDATE,
+    STEP_PROCESS,
+    STEP_RECORD,
+    STEP_NOTIFY,
+    STEP_COMPENSATE,
+    STEP_AWAIT_CAPTURE,
+    STEP_RELEASE,
+    STEP_EXPIRE,
+)
+# How a payment is captured: at once after authorization (the default), or when the merchant
+# calls POST /payments/{id}/capture within the authorization window (else it is voided by itself).
+CAPTURE_AUTOMATIC: Final = "automatic"
+CAPTURE_MANUAL: Final = "manual"
+CAPTURE_METHODS: Final[tuple[str, ...]] = (CAPTURE_AUTOMATIC, CAPTURE_MANUAL)
+# What the merchant asked of a manual payment, recorded on it before the execution is woken.
+ACTION_CAPTURE: Final = "capture"
+ACTION_VOID: Final = "void"
 
 # The batch-file workflow's tasks send ``{"step": <name>, "file": ...}`` to batch_ingest
 # (lib/batch_file_definition.py builds them; payment_core.batch.workflow.run_step dispatches).
@@ -261,6 +290,13 @@ AMOUNT_MAX_DECIMAL_PLACES: Final = 3
 AMOUNT_PATTERN: Final = f"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{AMOUNT_MAX_DECIMAL_PLACES}}})?$"
 MAX_CUSTOMER_REF_LENGTH: Final = 128
 MAX_DESCRIPTION_LENGTH: Final = 255
+# The routes a merchant calls on one payment, beyond create, read and list (API Gateway resources
+# under /payments/{payment_id}; the api function's resolver routes).
+CAPTURE_PATH_PART: Final = "capture"
+VOID_PATH_PART: Final = "void"
+# Errors a manual payment's capture or void answers (409, payment_core.api.errors).
+NOT_CAPTURABLE: Final = "not_capturable"
+REQUEST_CONFLICT: Final = "request_conflict"
 
 
 # --- Table keys ---------------------------------------------------------------------------

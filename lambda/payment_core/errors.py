@@ -60,3 +60,11 @@ class PaymentDeclined(DomainError):
 
 class TransientProcessorError(DomainError):
     """The processor failed in a way worth retrying (Process step)."""
+
+
+class NotCapturable(DomainError):
+    """A capture or void the payment cannot take: captured automatically, not (or no longer) AUTHORIZED."""
+
+
+class RequestConflict(DomainError):
+    """A manual payment was already asked something else (capture vs void, another amount)."""

@@ -45,6 +45,12 @@ class FunctionVariables:
         """A comma-separated list, which may be empty."""
         return frozenset(item.strip() for item in self._get(name).split(",") if item.strip())
 
+    def one_of(self, name: str, allowed: tuple[str, ...]) -> str:
+        raw = self.required(name)
+        if raw not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return raw
+
     def positive_int(self, name: str) -> int:
         raw = self.required(name)
         if not (raw.isascii() and raw.isdigit() and int(raw) > 0):

@@ -82,6 +82,7 @@ CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
         "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
         "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
         "description": {"type": "string", "minLength": 1, "maxLength": contract.MAX_DESCRIPTION_LENGTH},
+        "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
     },
 }
 
@@ -231,6 +232,13 @@ class PaymentsApi(PlatformConstruct):
                 statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [key.arn for key in page_token_keys]),
                 # The caller's events: one by key, or a time range of its partition.
                 statement("ReadEvents", ["dynamodb:GetItem", "dynamodb:Query"], [storage.events_table.arn]),
+                # A manual payment's capture or void: the ask is a conditional UpdateItem.
+                statement("RecordCaptureAsks", ["dynamodb:UpdateItem"], [payments.arn]),
+                # ...then SendTaskSuccess wakes the execution resting in AwaitCapture. A task token of a
+                # service-integration task names no resource IAM can scope: "*" is the only grant.
+                statement("WakeAwaitingExecution", ["states:SendTaskSuccess"], ["*"]),
+                # The task's output is encrypted with the state machine's CMK on the caller's behalf.
+                statement("EncryptTaskOutput", ["kms:GenerateDataKey"], [self._context.key.arn]),
             ],
         )
 
@@ -303,7 +311,22 @@ class PaymentsApi(PlatformConstruct):
             request_validator_id=validator.id,
             request_parameters={"method.request.path.payment_id": True},
         )
-        self._routes.extend([payments, payment, validator, model])
+        # Capture and void of a manual payment: the body is optional (capture's ``amount``), so no
+        # model; the handler checks it with exact messages (payment_core.api.requests).
+        asks = []
+        for part in (contract.CAPTURE_PATH_PART, contract.VOID_PATH_PART):
+            resource = ApiGatewayResource(
+                self, part, rest_api_id=self.rest_api.id, parent_id=payment.id, path_part=part
+            )
+            self._method(
+                resource,
+                part,
+                "POST",
+                request_validator_id=validator.id,
+                request_parameters={"method.request.path.payment_id": True},
+            )
+            asks.append(resource)
+        self._routes.extend([payments, payment, *asks, validator, model])
         self._build_event_routes(validator)
 
     def _build_event_routes(self, validator: ApiGatewayRequestValidator) -> None:

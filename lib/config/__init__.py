@@ -3,7 +3,7 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``) <- ``platform_config``
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``) <- ``platform_config``
 (``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
@@ -18,6 +18,7 @@ from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import LogLevel, PlatformConfig
 from lib.config.presets import config_for
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
@@ -41,6 +42,7 @@ __all__ = [
     "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
+    "ProcessorConfig",
     "QueueConfig",
     "SweeperConfig",
     "TableConfig",

@@ -23,6 +23,7 @@ from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
@@ -120,6 +121,8 @@ DEV = PlatformConfig(
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
     sweeper=SweeperConfig(interval_minutes=5),
     events=EventsConfig(retention_days=7),
+    # The simulator until a real processor's connector exists (payment_core.payments.connector).
+    processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
 )
 
 STAGING = replace(

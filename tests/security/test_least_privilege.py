@@ -91,6 +91,12 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("kms:VerifyMac", mac_key),
             # EventStore.get and list (GET /events/{id}, GET /events): the caller's partition.
             *{("dynamodb:GetItem", events), ("dynamodb:Query", events)},
+            # capture/void: the ask (a conditional UpdateItem), then SendTaskSuccess to the execution
+            # resting in AwaitCapture (a service-integration task token: IAM scopes no resource),
+            # whose output Step Functions encrypts with the state machine's CMK.
+            ("dynamodb:UpdateItem", payments),
+            ("states:SendTaskSuccess", "*"),
+            ("kms:GenerateDataKey", key),
         },
         "workflow": {
             # PaymentRepository.get and record_processor_attempt (UpdateItem).
@@ -102,6 +108,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # SnsStatusPublisher.publish to the CMK-encrypted topic: SNS asks for a data key.
             ("sns:Publish", topic),
             ("kms:GenerateDataKey", key),
+            # await_capture wakes its own execution when the merchant asked first.
+            ("states:SendTaskSuccess", "*"),
         },
         "batch_ingest": {
             # plan's and each chunk's get_object (ranged), with VersionId (GetObjectVersion).

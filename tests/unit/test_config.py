@@ -254,3 +254,15 @@ def test_staging_and_prod_take_none_of_devs_own_choices() -> None:
         assert preset.batch_bucket.expiration_days > dev.batch_bucket.expiration_days
         assert preset.kms_deletion_window_days > dev.kms_deletion_window_days
     assert config_for("prod").payment_rules.blocked_merchant_ids == ()
+
+
+def test_the_processor_connector_must_be_one_the_lambda_package_can_build() -> None:
+    from lib.config import ProcessorConfig
+
+    with pytest.raises(ValueError, match=r"^processor\.connector must be one of simulator, got 'stripe'$"):
+        ProcessorConfig(connector="stripe", authorization_window_seconds=3600)
+    with pytest.raises(
+        ValueError, match=r"^processor\.authorization_window_seconds must be between 60 and 2592000, got 59$"
+    ):
+        ProcessorConfig(connector="simulator", authorization_window_seconds=59)
+    assert {config_for(name).processor.connector for name in ("dev", "staging", "prod")} == {"simulator"}

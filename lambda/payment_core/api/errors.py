@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from payment_core import contract
 from payment_core.api.requests import IDEMPOTENCY_HEADER
 from payment_core.errors import (
     DomainError,
@@ -22,10 +23,12 @@ from payment_core.errors import (
     IdempotencyConflict,
     InvalidRequest,
     InvalidTransition,
+    NotCapturable,
     PayloadTooLarge,
     PaymentConflict,
     PaymentInProgress,
     PaymentNotFound,
+    RequestConflict,
 )
 from payment_core.tenancy.callers import CardholderDataRefused, MerchantMismatch
 
@@ -51,6 +54,8 @@ HTTP_ERRORS: Final = MappingProxyType(
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched
         PaymentConflict: HttpError(409, "payment_conflict"),
         InvalidTransition: HttpError(409, "invalid_transition"),
+        NotCapturable: HttpError(409, contract.NOT_CAPTURABLE),
+        RequestConflict: HttpError(409, contract.REQUEST_CONFLICT),
         IdempotencyConflict: HttpError(
             409,
             "idempotency_conflict",

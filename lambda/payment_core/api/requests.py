@@ -115,8 +115,30 @@ def parse_create_payment(
     # The merchant is the verified one; a merchant_id in the body may only repeat it.
     claimed = merchant_id_field(data["merchant_id"]) if "merchant_id" in data else None
     bound = {**data, "merchant_id": bind_merchant(claimed, merchant_id)}
-    check_fields(bound, PAYMENT_FIELDS, ("description",))
+    check_fields(bound, PAYMENT_FIELDS, ("description", "capture"))
     return CreatePayment(idempotency_key=key, request=payment_request(bound, rules))
+
+
+@dataclass(frozen=True)
+class CapturePayment:
+    # The amount as sent (checked against the payment's currency and authorized amount once it is
+    # read: payment_core.payments.capture); None: all of the authorized amount.
+    amount: object | None
+
+
+def parse_capture(body: str | None, is_base64: bool) -> CapturePayment:
+    """``POST /payments/{id}/capture``: no body, ``{}``, or ``{"amount": "<decimal string>"}``."""
+    if body is None or body == "":
+        return CapturePayment(amount=None)
+    data = load_json_object(body_text(body, is_base64))
+    check_fields(data, (), ("amount",))
+    return CapturePayment(amount=data.get("amount"))
+
+
+def parse_void(body: str | None, is_base64: bool) -> None:
+    """``POST /payments/{id}/void``: no body, or ``{}``."""
+    if body is not None and body != "":
+        check_fields(load_json_object(body_text(body, is_base64)), ())
 
 
 def parse_payment_id(raw: str) -> str:

@@ -1,4 +1,4 @@
-"""REST API: create, fetch and list payments; fetch and list the caller's events.
+"""REST API: create, fetch and list payments; capture or void a manual one; fetch and list the caller's events.
 
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
@@ -18,14 +18,17 @@ from payment_core import contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
+    parse_capture,
     parse_create_payment,
     parse_event_id,
     parse_list_events,
     parse_list_payments,
     parse_payment_id,
+    parse_void,
 )
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.events.store import EventStore
+from payment_core.payments import capture
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
@@ -62,6 +65,10 @@ def _page_token_keys() -> KeyRing:
 page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys()))
 event_page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
 event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
+capture_requests = runtime.cached(
+    lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
+)
+waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 
 
 def caller() -> str:
@@ -102,6 +109,35 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
         raise PaymentNotFound(f"payment {payment_id} does not exist")
     history = [entry.to_public() for entry in repository.history(payment_id)]
     return json_response(200, payment.to_public() | {"history": history})
+
+
+def _ask(payment_id: str, action: str, amount: object | None) -> Response[dict[str, Any]]:
+    payment = capture.ask(
+        runtime.payment_repository(),
+        capture_requests(),
+        waker(),
+        caller(),
+        parse_payment_id(payment_id),
+        action,
+        amount,
+    )
+    return json_response(202, capture.receipt(payment))
+
+
+@app.post(f"/payments/<payment_id>/{contract.CAPTURE_PATH_PART}")
+@runtime.tracer.capture_method(capture_response=False)
+def capture_payment(payment_id: str) -> Response[dict[str, Any]]:
+    event = app.current_event
+    command = parse_capture(event.body, bool(event.is_base64_encoded))
+    return _ask(payment_id, contract.ACTION_CAPTURE, command.amount)
+
+
+@app.post(f"/payments/<payment_id>/{contract.VOID_PATH_PART}")
+@runtime.tracer.capture_method(capture_response=False)
+def void_payment(payment_id: str) -> Response[dict[str, Any]]:
+    event = app.current_event
+    parse_void(event.body, bool(event.is_base64_encoded))
+    return _ask(payment_id, contract.ACTION_VOID, None)
 
 
 @app.get("/payments")

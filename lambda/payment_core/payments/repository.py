@@ -221,9 +221,14 @@ class PaymentRepository:
         target: PaymentStatus,
         actor: str,
         detail: dict[str, Any] | None = None,
-        updates: Mapping[str, str] | None = None,
+        updates: Mapping[str, Any] | None = None,
+        *,
+        without_request: bool = False,
     ) -> Payment:
-        """Move ``payment`` to ``target`` if it is still exactly as read; audit it atomically."""
+        """Move ``payment`` to ``target`` if it is still exactly as read; audit it atomically.
+
+        ``without_request``: also only while no merchant's ask is recorded on it (an expiry must
+        not overtake a capture asked at the last moment; the ask does not bump the version)."""
         if not can_transition(payment.status, target):
             raise InvalidTransition(
                 f"payment {payment.payment_id} cannot go from {payment.status.value} to {target.value}"
@@ -263,7 +268,8 @@ class PaymentRepository:
                             "TableName": self._payments_table,
                             "Key": {"payment_id": {"S": payment.payment_id}},
                             "UpdateExpression": update,
-                            "ConditionExpression": ("#status = :expected_status AND #version = :expected_version"),
+                            "ConditionExpression": "#status = :expected_status AND #version = :expected_version"
+                            + (" AND attribute_not_exists(requested_action)" if without_request else ""),
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": to_attributes(values),
                         }
