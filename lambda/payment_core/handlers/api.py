@@ -54,7 +54,6 @@ runtime = PaymentsRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
 
-
 def _page_token_keys() -> KeyRing:
     """The current MAC key signs; the previous version's (if any) still verifies its tokens."""
     env = runtime.environment()
