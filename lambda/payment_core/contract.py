@@ -39,6 +39,10 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
     WORKFLOW_STARTER,
     SWEEPER,
 )
+# Every function publishes a version per deploy; everything that invokes one (API integrations
+# and authorizer, event source mappings, S3 notifications, schedules) invokes this alias, which
+# the deploy points at the new version and `make rollback` points back at the previous one.
+LIVE_ALIAS: Final = "live"
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"

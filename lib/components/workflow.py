@@ -71,7 +71,8 @@ EXECUTION_TIMEOUT_SECONDS = 900
 
 
 def workflow_definition(function_arn: str) -> dict[str, Any]:
-    """The Amazon States Language definition; ``function_arn`` may be a token."""
+    """The Amazon States Language definition; ``function_arn`` (may be a token) is the function
+    version the deploy published, so an execution keeps the version it started on."""
 
     def task(step: str, next_state: str | None, *, retry: list[dict[str, Any]], catch: bool) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -146,7 +147,7 @@ class Workflow(PlatformConstruct):
         return self._context.log_group(self, "log_group", name=name)
 
     def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
-        definition = workflow_definition(self.workflow_function.lambda_function.arn)
+        definition = workflow_definition(self.workflow_function.version_arn)
         return self._state_machine("state_machine", "payment-workflow", (role, policy), definition, self.log_group)
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
@@ -172,8 +173,7 @@ class Workflow(PlatformConstruct):
         )
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
-        function_arn = self.workflow_function.lambda_function.arn
-        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
+        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], self.workflow_function.invoke_grant)
         return state_machine_role(self, self._context, "payment-state-machine", [invoke])
 
     def alarm_sources(self) -> AlarmSources:
