@@ -44,6 +44,13 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
 # the deploy points at the new version and `make rollback` points back at the previous one.
 LIVE_ALIAS: Final = "live"
 
+
+def function_base_name(name: str) -> str:
+    """The deployed name of the contract's function ``name`` before the environment suffix
+    (``payment-<name with dashes>``): the stack names it so, `make rollback` finds it so."""
+    return f"payment-{name.replace('_', '-')}"
+
+
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"
 AUDIT_TABLE_NAME: Final = "AUDIT_TABLE_NAME"

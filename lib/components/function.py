@@ -27,7 +27,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
 )
 from constructs import Construct
-from payment_core.contract import FUNCTION_ENVIRONMENT, LIVE_ALIAS
+from payment_core.contract import FUNCTION_ENVIRONMENT, LIVE_ALIAS, function_base_name
 
 from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
@@ -72,7 +72,7 @@ class PaymentFunction(Construct):
         self._context = context
         self.environment: dict[str, str] = function_environment(spec, context.common_environment)
         self.contract_name: str = spec.name
-        self.base_name: str = f"payment-{spec.name.replace('_', '-')}"
+        self.base_name: str = function_base_name(spec.name)
         self.name: str = context.namer(self.base_name)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         self.role: IamRole = self._build_role()
