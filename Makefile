@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -35,6 +35,13 @@ merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] [EXPIRES_DAYS=]; ROTATE=1 [OVE
 	  $(if $(ROTATE),--rotate,) $(if $(REVOKE),--revoke "$(REVOKE)",) \
 	  $(if $(OVERLAP_HOURS),--overlap-hours "$(OVERLAP_HOURS)",) $(if $(EXPIRES_DAYS),--expires-days "$(EXPIRES_DAYS)",)
 
+rollback:  ## FUNCTION=<contract name>|all: point its live alias (and the state machines naming its version) at the previous version; a real stack: [REGION=] [ENDPOINT=]
+	@test -n "$(FUNCTION)" || { echo 'give FUNCTION=<name>|all (payment_core.contract.FUNCTION_NAMES)'; exit 1; }
+	$(RUN) $(if $(ENDPOINT),,$(if $(wildcard $(DEMO_STATE)/endpoint),AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,)) .venv/bin/python -m ops.rollback \
+	  --function "$(FUNCTION)" --suffix "$(ENVIRONMENT_SUFFIX)" \
+	  $(if $(ENDPOINT),--endpoint "$(ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
+	  $(if $(REGION),--region "$(REGION)",)
+
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh
 	$(RUN) ENVIRONMENT=$(ENVIRONMENT) ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) .venv/bin/python tap.py
@@ -49,6 +56,10 @@ deploy: preflight  ## the one deploy command: preflight, then the account stack 
 
 validate: synth  ## terraform init + validate the synthesized stack
 	$(RUN) cd cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX) && terraform init -backend=false -input=false >/dev/null && terraform validate
+
+drift: synth  ## does TapStack$(ENVIRONMENT_SUFFIX) match its code? plan -detailed-exitcode against its real state (TERRAFORM_STATE_BUCKET); drifted resources by name; exit 2 on drift
+	$(RUN) (cd cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX) && terraform init -input=false -no-color >/dev/null) && \
+	  .venv/bin/python -m ops.drift --stack-dir cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)
 
 bench:  ## benchmarks, each against a baseline measured in the same run; exits 1 on a missed target (not part of test)
 	bash scripts/bootstrap.sh

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.drift import Drift
+from ops.drift import check as drift_check
+
 ROOT = Path(__file__).resolve().parent.parent
 # lib/account_stack.py's stack name (a literal here: importing lib loads the provider bindings).
 ACCOUNT_STACK_NAME = "TapAccount"
@@ -122,6 +125,10 @@ class StackDeployment:
             "terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=self.stack_dir, check=False
         )
         return result.returncode, result.stdout + result.stderr
+
+    def drift(self) -> tuple[int, list[Drift], str]:
+        """``make drift``'s check (ops/drift.py) on this stack: plan's exit code, drifts, output."""
+        return drift_check(self.stack_dir, self._env())
 
     def destroy(self) -> None:
         """The environment stack only: the account stack serves every stack of the region."""

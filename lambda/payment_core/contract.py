@@ -42,6 +42,17 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
     SWEEPER,
     EVENT_WRITER,
 )
+# Every function publishes a version per deploy; everything that invokes one (API integrations
+# and authorizer, event source mappings, S3 notifications, schedules) invokes this alias, which
+# the deploy points at the new version and `make rollback` points back at the previous one.
+LIVE_ALIAS: Final = "live"
+
+
+def function_base_name(name: str) -> str:
+    """The deployed name of the contract's function ``name`` before the environment suffix
+    (``payment-<name with dashes>``): the stack names it so, `make rollback` finds it so."""
+    return f"payment-{name.replace('_', '-')}"
+
 
 # --- Environment variables ----------------------------------------------------------------
 PAYMENTS_TABLE_NAME: Final = "PAYMENTS_TABLE_NAME"

@@ -191,6 +191,7 @@ class PaymentsApi(PlatformConstruct):
                 statement_id=statement_id,
                 action="lambda:InvokeFunction",
                 function_name=function.lambda_function.function_name,
+                qualifier=function.live_alias.name,  # API Gateway invokes the alias, not $LATEST
                 principal="apigateway.amazonaws.com",
                 source_arn=source_arn,
             )
@@ -207,7 +208,7 @@ class PaymentsApi(PlatformConstruct):
             name="merchant-secret-key",
             rest_api_id=self.rest_api.id,
             type="REQUEST",
-            authorizer_uri=self.authorizer_function.lambda_function.invoke_arn,
+            authorizer_uri=self.authorizer_function.live_invoke_arn,
             identity_source=f"method.request.header.{contract.CREDENTIAL_HEADER}",
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
@@ -264,7 +265,7 @@ class PaymentsApi(PlatformConstruct):
             http_method=method.http_method,
             type="AWS_PROXY",
             integration_http_method="POST",
-            uri=self.api_function.lambda_function.invoke_arn,
+            uri=self.api_function.live_invoke_arn,
         )
         self._routes.extend([method, integration])
 
@@ -372,7 +373,7 @@ class PaymentsApi(PlatformConstruct):
             triggers={
                 "static_spec": static_spec,
                 "routes": Fn.sha1(Fn.jsonencode([route.id for route in self._routes])),
-                "handler": self.api_function.lambda_function.invoke_arn,
+                "handler": self.api_function.live_invoke_arn,
             },
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=self._routes,

@@ -262,7 +262,7 @@ class BatchFileWorkflow(PlatformConstruct):
 
     def _file_workflow_spec(self, settings: BatchWorkflowConfig, storage: Storage) -> BatchFileWorkflowSpec:
         return BatchFileWorkflowSpec(
-            function_arn=self.ingest_function.lambda_function.arn,
+            function_arn=self.ingest_function.version_arn,  # an execution keeps its version
             bucket=storage.batch_bucket.bucket,
             partition=self._context.partition,
             max_concurrency=settings.max_concurrency,
@@ -285,11 +285,10 @@ class BatchFileWorkflow(PlatformConstruct):
         """What the file state machine may do: invoke its one function, read the chunk
         descriptors for its map and write its results, run the map's children, deliver logs and traces. Returns the role
         and its inline policy (the machine waits for the policy: CreateStateMachine checks it)."""
-        function_arn = self.file_workflow_spec.function_arn
         arn = self._state_machine_arn()
         execution_arns = arn.replace(":stateMachine:", ":execution:") + "/*"
         statements = [
-            statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"]),
+            statement("InvokeSteps", ["lambda:InvokeFunction"], self.ingest_function.invoke_grant),
             # The map's ItemReader reads the chunk descriptors the Plan step wrote.
             statement("ReadChunkDescriptors", ["s3:GetObject"], [f"{bucket_arn}/{contract.BATCH_WORK_PREFIX}*"]),
             statement("DecryptChunkDescriptors", ["kms:Decrypt"], [self._context.key.arn]),

@@ -92,7 +92,7 @@ class PaymentEvents(PlatformConstruct):
             self,
             "stream_mapping",
             event_source_arn=audit_table.stream_arn,
-            function_name=self.writer_function.lambda_function.arn,
+            function_name=self.writer_function.live_arn,  # the alias: a deploy never swaps code under a batch
             starting_position="TRIM_HORIZON",
             batch_size=WRITER_BATCH_SIZE,
             maximum_retry_attempts=WRITER_MAXIMUM_RETRY_ATTEMPTS,

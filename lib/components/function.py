@@ -1,4 +1,10 @@
-"""One Lambda function with everything it owns: code asset, role, policy, log group."""
+"""One Lambda function with everything it owns: code asset, role, policy, log group, its published
+versions and its ``live`` alias.
+
+Whatever invokes a function takes its ARN from here, never from ``lambda_function``: ``live_arn``
+and ``live_invoke_arn`` (the alias: API Gateway, event source mappings, S3 and Scheduler) or
+``version_arn`` (the version this deploy published: state machine tasks, so that an execution runs
+the version it started with). ``invoke_grant`` is the resources a role invoking it needs."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -20,7 +27,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
 )
 from constructs import Construct
-from payment_core.contract import FUNCTION_ENVIRONMENT
+from payment_core.contract import FUNCTION_ENVIRONMENT, LIVE_ALIAS, function_base_name
 
 from lib.components.context import PlatformContext
 from lib.components.policies import service_trust, statement
@@ -65,12 +72,48 @@ class PaymentFunction(Construct):
         self._context = context
         self.environment: dict[str, str] = function_environment(spec, context.common_environment)
         self.contract_name: str = spec.name
-        self.base_name: str = f"payment-{spec.name.replace('_', '-')}"
+        self.base_name: str = function_base_name(spec.name)
         self.name: str = context.namer(self.base_name)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         self.role: IamRole = self._build_role()
         self.policy: IamRolePolicy = self._build_policy(spec)
         self.lambda_function: LambdaFunction = self._build_function(spec)
+        self.live_alias: LambdaAlias = self._build_live_alias()
+
+    @property
+    def live_arn(self) -> str:
+        """The ``live`` alias's ARN: what event sources, S3 notifications and schedules invoke."""
+        return self.live_alias.arn
+
+    @property
+    def live_invoke_arn(self) -> str:
+        """The ``live`` alias's API Gateway integration URI (authorizer and proxy integrations)."""
+        return self.live_alias.invoke_arn
+
+    @property
+    def version_arn(self) -> str:
+        """The version this deploy published (``<arn>:<n>``). A state machine's tasks name it: Step
+        Functions runs an execution on the definition it started with (UpdateStateMachine: "executions
+        already running continue to use the previous definition"), so an execution keeps the version
+        it started on, whatever a later deploy or rollback does to the alias."""
+        return self.lambda_function.qualified_arn
+
+    @property
+    def invoke_grant(self) -> list[str]:
+        """What ``lambda:InvokeFunction`` must name to invoke any version or alias of this function:
+        IAM matches a qualified ARN only with a qualified resource (``<arn>:*``)."""
+        return [self.lambda_function.arn, f"{self.lambda_function.arn}:*"]
+
+    def _build_live_alias(self) -> LambdaAlias:
+        # Points at the version this deploy published; `make rollback` moves it back out of band.
+        return LambdaAlias(
+            self,
+            "live",
+            name=LIVE_ALIAS,
+            function_name=self.lambda_function.function_name,
+            function_version=self.lambda_function.version,
+            description="The version every event source invokes",
+        )
 
     def _build_log_group(self) -> CloudwatchLogGroup:
         return self._context.log_group(self, "log_group", name=f"/aws/lambda/{self.name}")
@@ -127,6 +170,7 @@ class PaymentFunction(Construct):
             kms_key_arn=context.key.arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active" if context.xray_tracing else "PassThrough"),
             dead_letter_config=dead_letter,
+            publish=True,  # a version per code or configuration change: the live alias points at it
             # The role's permissions are needed at create time (a DLQ target is checked then, the
             # first invocation may follow at once): wait for the inline policy, not IAM retries.
             depends_on=[self.log_group, self.policy],

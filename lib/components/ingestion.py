@@ -74,7 +74,7 @@ class BatchIngestion(BatchFileWorkflow):
             self,
             "consumer_trigger",
             event_source_arn=queues.queue.arn,
-            function_name=self.consumer_function.lambda_function.arn,
+            function_name=self.consumer_function.live_arn,
             batch_size=settings.consumer_batch_size,
             maximum_batching_window_in_seconds=settings.consumer_batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
@@ -87,13 +87,14 @@ class BatchIngestion(BatchFileWorkflow):
         )
 
     def _build_bucket_trigger(self, storage: Storage) -> None:
-        function = self.ingest_function.lambda_function
+        function = self.ingest_function
         permission = LambdaPermission(
             self,
             "allow_bucket",
             statement_id="AllowBatchBucketNotifications",
             action="lambda:InvokeFunction",
-            function_name=function.function_name,
+            function_name=function.lambda_function.function_name,
+            qualifier=function.live_alias.name,  # S3 invokes the alias, not $LATEST
             principal="s3.amazonaws.com",
             source_arn=storage.batch_bucket.arn,
             source_account=self._context.account_id,
@@ -104,7 +105,7 @@ class BatchIngestion(BatchFileWorkflow):
             bucket=storage.batch_bucket.id,
             lambda_function=[
                 S3BucketNotificationLambdaFunction(
-                    lambda_function_arn=function.arn,
+                    lambda_function_arn=function.live_arn,
                     events=["s3:ObjectCreated:*"],
                     filter_prefix=contract.BATCH_INCOMING_PREFIX,
                     filter_suffix=contract.BATCH_FILE_SUFFIX,

@@ -145,7 +145,7 @@ class WorkflowOutbox(PlatformConstruct):
             self,
             "stream_mapping",
             event_source_arn=payments_table.stream_arn,
-            function_name=self.starter_function.lambda_function.arn,
+            function_name=self.starter_function.live_arn,
             starting_position="TRIM_HORIZON",
             batch_size=STARTER_BATCH_SIZE,
             maximum_retry_attempts=STARTER_MAXIMUM_RETRY_ATTEMPTS,

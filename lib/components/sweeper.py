@@ -113,11 +113,10 @@ class PaymentSweeper(PlatformConstruct):
         role = IamRole(
             self, "schedule_role", name=context.namer("payment-sweeper-schedule-role"), assume_role_policy=assume.json
         )
-        function_arn = self.sweeper_function.lambda_function.arn
         document = DataAwsIamPolicyDocument(
             self,
             "schedule_policy_document",
-            statement=[statement("InvokeSweeper", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])],
+            statement=[statement("InvokeSweeper", ["lambda:InvokeFunction"], self.sweeper_function.invoke_grant)],
         )
         self._schedule_policy = IamRolePolicy(
             self,
@@ -138,7 +137,7 @@ class PaymentSweeper(PlatformConstruct):
             schedule_expression=f"rate({minutes} {'minute' if minutes == 1 else 'minutes'})",
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             target=SchedulerScheduleTarget(
-                arn=self.sweeper_function.lambda_function.arn,
+                arn=self.sweeper_function.live_arn,
                 role_arn=self.schedule_role.arn,
                 retry_policy=SchedulerScheduleTargetRetryPolicy(
                     maximum_retry_attempts=SCHEDULE_MAXIMUM_RETRY_ATTEMPTS,

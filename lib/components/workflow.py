@@ -78,7 +78,9 @@ _AWAIT_FAILURE_RETRY: dict[str, Any] = INFRASTRUCTURE_RETRY | {"ErrorEquals": ["
 
 
 def workflow_definition(function_arn: str, *, partition: str, authorization_window_seconds: int) -> dict[str, Any]:
-    """The Amazon States Language definition; ``function_arn`` and ``partition`` may be tokens."""
+    """The Amazon States Language definition; ``function_arn`` and ``partition`` may be tokens.
+    ``function_arn`` is the function version the deploy published, so an execution keeps the
+    version it started on."""
 
     def task(step: str, next_state: str | None, *, retry: list[dict[str, Any]], catch: bool) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -190,7 +192,7 @@ class Workflow(PlatformConstruct):
 
     def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
         definition = workflow_definition(
-            self.workflow_function.lambda_function.arn,
+            self.workflow_function.version_arn,
             partition=self._context.partition,
             authorization_window_seconds=self._processor.authorization_window_seconds,
         )
@@ -223,8 +225,7 @@ class Workflow(PlatformConstruct):
         )
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
-        function_arn = self.workflow_function.lambda_function.arn
-        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], [function_arn, f"{function_arn}:*"])
+        invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], self.workflow_function.invoke_grant)
         return state_machine_role(self, self._context, "payment-state-machine", [invoke])
 
     def alarm_sources(self) -> AlarmSources:

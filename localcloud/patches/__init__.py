@@ -14,6 +14,7 @@ from localcloud.patches import (
     dynamodb_isolation,
     dynamodb_streams,
     lambda_account,
+    lambda_aliases,
     lambda_runtime,
     s3_bucket_metrics,
     s3_bucket_policy,
@@ -52,6 +53,7 @@ def apply_all(state_dir: Path) -> None:
     lambda_account.apply()
     cloudwatch_alarm_actions.apply()
     sqs_event_source.apply()
+    lambda_aliases.apply()  # after the pollers' take-over: they detach by the resolved ARN
     s3_notifications.apply()
     s3_bucket_policy.apply()
     s3_bucket_metrics.apply()

@@ -98,7 +98,7 @@ def build_environment(fn: Any, environment_id: str, code_root: Path) -> dict[str
         runtime_sdk(str(fn.run_time)),
     ]
     started = time.gmtime()
-    log_stream = time.strftime("%Y/%m/%d", started) + f"/[$LATEST]{environment_id.replace('-', '')}"
+    log_stream = time.strftime("%Y/%m/%d", started) + f"/[{fn.version}]{environment_id.replace('-', '')}"
     environment = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
@@ -110,7 +110,7 @@ def build_environment(fn: Any, environment_id: str, code_root: Path) -> dict[str
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
         "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
         "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,

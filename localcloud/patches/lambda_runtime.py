@@ -340,7 +340,7 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
         payload = document if function_error else json.dumps(parsed["payload"]).encode()
 
     logs = (
-        f"START RequestId: {request_id} Version: $LATEST\n"
+        f"START RequestId: {request_id} Version: {fn.version}\n"
         + logs
         + f"END RequestId: {request_id}\n"
         + f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -485,7 +485,8 @@ def _patched_invoke(self: Any, body: Any, request_headers: Any, response_headers
         raise _too_many_requests(throttled.reason) from None
     if result.function_error:
         response_headers["x-amz-function-error"] = "Unhandled"
-    response_headers["x-amz-executed-version"] = "$LATEST"
+    # The version that ran: an alias or version invoke resolves to a published version's copy.
+    response_headers["x-amz-executed-version"] = str(self.version)
     tail = result.logs.encode("utf-8")[-LOG_RESULT_TAIL_BYTES:]
     response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
     return result.payload

@@ -15,8 +15,30 @@ pytestmark = pytest.mark.lifecycle
 
 
 def test_plan_after_apply_shows_no_drift(deployment: StackDeployment) -> None:
-    exit_code, output = deployment.plan_exit_code()
-    assert exit_code == 0, output[-3000:]
+    exit_code, drifts, output = deployment.drift()
+    assert (exit_code, drifts) == (0, []), output[-3000:]
+
+
+def test_drift_names_a_resource_changed_out_of_band(deployment: StackDeployment, platform: PlatformClient) -> None:
+    """`make drift`'s check: a change made outside Terraform is reported by address and attribute."""
+    sqs = platform.client("sqs")
+    dlq = platform.outputs["payment_dlq_url"]
+    attribute = "MessageRetentionPeriod"
+    kept = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=[attribute])["Attributes"][attribute]
+    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={attribute: str(int(kept) - 60)})
+    try:
+        exit_code, drifts, output = deployment.drift()
+    finally:
+        sqs.set_queue_attributes(QueueUrl=dlq, Attributes={attribute: kept})
+    assert exit_code == 2, output[-3000:]
+    (drift,) = drifts
+    assert drift.address.startswith("module.") or drift.address.startswith("aws_sqs_queue."), drift
+    assert (drift.actions, drift.attributes, drift.outside_terraform) == (
+        ("update",),
+        ("message_retention_seconds",),
+        True,
+    )
+    assert drift.line() == f"{drift.address}: update (message_retention_seconds); changed outside Terraform"
 
 
 def test_destroy_leaves_no_resources(deployment: StackDeployment, platform: PlatformClient) -> None:

@@ -297,7 +297,8 @@ def test_state_machine_role_grants_what_it_runs(env_stack: SynthesizedStack, bas
 def test_the_sweeper_schedule_may_invoke_only_the_sweeper(env_stack: SynthesizedStack) -> None:
     schedule = env_stack.only("aws_scheduler_schedule")
     sweeper = _arn(env_stack, "aws_lambda_function", "function_name", _function_name(env_stack, "sweeper"))
-    assert schedule["target"]["arn"] == sweeper
+    function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, "sweeper"))
+    assert schedule["target"]["arn"] == env_stack.live_reference(function, "arn")
     granted = _grants_of_role(env_stack, schedule["target"]["role_arn"])
     assert granted == {("lambda:InvokeFunction", sweeper), ("lambda:InvokeFunction", f"{sweeper}:*")}
 

@@ -40,6 +40,17 @@ class SynthesizedStack:
         document: dict[str, Any] = self.document["data"]["aws_iam_policy_document"][match.group(1)]
         return document
 
+    def live_reference(self, function: dict[str, Any], attribute: str) -> str:
+        """``attribute`` of the ``live`` alias of ``function`` (an aws_lambda_function): what every
+        event source invokes."""
+        function_name = self.reference_of("aws_lambda_function", function, "function_name")
+        (alias,) = [
+            a
+            for a in self.resources("aws_lambda_alias").values()
+            if a["function_name"] == function_name and a["name"] == "live"
+        ]
+        return self.reference_of("aws_lambda_alias", alias, attribute)
+
     def reference_of(self, resource_type: str, resource: dict[str, Any], attribute: str) -> str:
         for logical_id, candidate in self.resources(resource_type).items():
             if candidate is resource:

@@ -27,7 +27,7 @@ def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: Synth
     handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
     for integration in dev.resources("aws_api_gateway_integration").values():
         assert integration["type"] == "AWS_PROXY"
-        assert integration["uri"] == dev.reference_of("aws_lambda_function", handler, "invoke_arn")
+        assert integration["uri"] == dev.live_reference(handler, "invoke_arn")
 
 
 def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:

@@ -29,7 +29,9 @@ def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
     # The queue's (queue_consumer), the payments stream's (workflow_starter), the audit stream's (event_writer).
     assert len(mappings) == 3
     for mapping in mappings:
-        function_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_function.<id>.arn}
+        alias_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_alias.<id>.arn}: the live alias
+        alias = stack.resources("aws_lambda_alias")[alias_id]
+        function_id = alias["function_name"].split(".")[1]  # ${aws_lambda_function.<id>.function_name}
         assert mapping["depends_on"] == [policy_of(functions[function_id]["role"])], mapping["event_source_arn"]
 
     machines = stack.resources("aws_sfn_state_machine").values()

@@ -96,7 +96,7 @@ def test_batch_ingest_dead_letters_failed_async_events(dev: SynthesizedStack) ->
 
 
 def _mapping_of(stack: SynthesizedStack, function: str) -> dict:  # type: ignore[type-arg]
-    arn = stack.reference_of("aws_lambda_function", _function(stack, function), "arn")
+    arn = stack.live_reference(_function(stack, function), "arn")
     [mapping] = [m for m in stack.resources("aws_lambda_event_source_mapping").values() if m["function_name"] == arn]
     return mapping
 

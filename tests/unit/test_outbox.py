@@ -15,7 +15,7 @@ def _suffix(stack: SynthesizedStack) -> str:
 
 def _starter_mapping(stack: SynthesizedStack) -> dict[str, Any]:
     starter = stack.named("aws_lambda_function", "function_name", f"payment-workflow-starter-{_suffix(stack)}")
-    arn = stack.reference_of("aws_lambda_function", starter, "arn")
+    arn = stack.live_reference(starter, "arn")
     (mapping,) = [m for m in stack.resources("aws_lambda_event_source_mapping").values() if m["function_name"] == arn]
     return mapping
 

@@ -136,7 +136,7 @@ def test_csv_uploads_under_incoming_trigger_ingest(dev: SynthesizedStack) -> Non
     assert target["events"] == ["s3:ObjectCreated:*"]
     assert (target["filter_prefix"], target["filter_suffix"]) == ("incoming/", ".csv")
     ingest = dev.named("aws_lambda_function", "function_name", "payment-batch-ingest-dev")
-    assert target["lambda_function_arn"] == dev.reference_of("aws_lambda_function", ingest, "arn")
+    assert target["lambda_function_arn"] == dev.live_reference(ingest, "arn")
 
 
 def test_the_audit_stream_carries_new_images_and_events_expire_by_ttl(dev: SynthesizedStack) -> None:

@@ -25,7 +25,7 @@ def test_the_schedule_invokes_the_sweeper_every_interval(env_stack: SynthesizedS
     assert schedule["name"] == f"payment-sweeper-{s}"
     assert schedule["schedule_expression"] == f"rate({minutes} minutes)"
     assert schedule["flexible_time_window"] == {"mode": "OFF"}
-    assert schedule["target"]["arn"] == env_stack.reference_of("aws_lambda_function", sweeper, "arn")
+    assert schedule["target"]["arn"] == env_stack.live_reference(sweeper, "arn")
 
 
 def test_the_sweeper_never_redrives_before_an_execution_timeout_has_passed(env_stack: SynthesizedStack) -> None:
