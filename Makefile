@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -41,6 +41,13 @@ rollback:  ## FUNCTION=<contract name>|all: point its live alias (and the state 
 	  --function "$(FUNCTION)" --suffix "$(ENVIRONMENT_SUFFIX)" \
 	  $(if $(ENDPOINT),--endpoint "$(ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
 	  $(if $(REGION),--region "$(REGION)",)
+
+backfill-open-payments:  ## index the non-final payments stored before open-payments-index (idempotent): OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=] [PAGE_SIZE=]; without OUTPUTS the `make demo KEEP=1` stack
+	@test -n "$(OUTPUTS)" -o -f $(DEMO_STATE)/outputs.json || { echo 'no stack from `make demo KEEP=1` is running: give OUTPUTS=<cdktf outputs file>'; exit 1; }
+	$(RUN) $(if $(OUTPUTS),,AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing) .venv/bin/python -m ops.backfill_open_payments \
+	  --outputs "$(or $(OUTPUTS),$(DEMO_STATE)/outputs.json)" \
+	  $(if $(OUTPUTS),$(if $(ENDPOINT),--endpoint "$(ENDPOINT)",),--endpoint "$$(cat $(DEMO_STATE)/endpoint 2>/dev/null)") \
+	  $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",) $(if $(PAGE_SIZE),--page-size "$(PAGE_SIZE)",)
 
 synth:  ## cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)/cdk.tf.json
 	bash scripts/bootstrap.sh

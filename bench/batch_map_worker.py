@@ -134,6 +134,7 @@ def worker(spec: Spec, endpoint: str) -> dict[str, Any]:
         ),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
         records_per_chunk=spec.records_per_chunk,
+        max_file_bytes=1_000_000_000,  # the presets' bound: the bench's files are far below it
         queue_url=account.queue_url,
         reserve_ms=spec.reserve_ms,
         layout=WorkLayout(contract.BATCH_WORK_PREFIX),

@@ -40,6 +40,7 @@ HANDLER_ENVIRONMENT: Final = {
     contract.BLOCKED_MERCHANT_IDS: "merchant-blocked,merchant-banned",
     # Small chunks, so a few rows already make several: the chunking is exercised everywhere.
     contract.BATCH_RECORDS_PER_CHUNK: "3",
+    contract.BATCH_MAX_FILE_BYTES: "1000000000",
     contract.BATCH_TIME_RESERVE_MS: "1000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",

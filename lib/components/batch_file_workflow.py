@@ -254,6 +254,7 @@ class BatchFileWorkflow(PlatformConstruct):
             environment={
                 contract.BATCH_STATE_MACHINE_ARN: self._state_machine_arn(),
                 contract.BATCH_RECORDS_PER_CHUNK: str(workflow.records_per_chunk),
+                contract.BATCH_MAX_FILE_BYTES: str(workflow.max_file_bytes),
                 contract.BATCH_TIME_RESERVE_MS: str(workflow.time_reserve_ms),
                 contract.BATCH_RERUN_WINDOW_DAYS: str(workflow.rerun_window_days),
             },

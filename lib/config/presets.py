@@ -55,7 +55,8 @@ DEV = PlatformConfig(
         queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
         workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
         authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
-        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300),
+        # A sweep must end within its interval (one minute in dev): see sweeper=SweeperConfig below.
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=60),
         event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
     ),
     log_retention_days=14,
@@ -119,7 +120,9 @@ DEV = PlatformConfig(
     # Off (dev and PR stacks hold synthetic data); the limit still clears the premium plan:
     # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
     edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
-    sweeper=SweeperConfig(interval_minutes=5),
+    # Every minute: a dev stack holds few payments, and a lost one is recovered (and the e2e suite
+    # sees it recovered) within a minute of turning stale rather than five.
+    sweeper=SweeperConfig(interval_minutes=1),
     events=EventsConfig(retention_days=7),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
     processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
@@ -142,6 +145,8 @@ STAGING = replace(
         event_writer=(256, 5),
     ),
     log_retention_days=30,
+    # Every five minutes (dev sweeps every minute); the sweep keeps dev's one-minute timeout.
+    sweeper=SweeperConfig(interval_minutes=5),
     log_level="INFO",
     batch_bucket=replace(DEV.batch_bucket, expiration_days=180, noncurrent_version_expiration_days=30),
     batch_workflow=replace(DEV.batch_workflow, max_concurrency=3),

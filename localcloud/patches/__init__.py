@@ -27,6 +27,7 @@ from localcloud.patches import (
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
     stepfunctions_payload,
+    stepfunctions_redrive,
     stepfunctions_result_writer,
     stepfunctions_throttling,
     terraform_fidelity,
@@ -46,6 +47,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_clients.apply()
     stepfunctions_map_run.apply()
     stepfunctions_payload.apply()
+    stepfunctions_redrive.apply()
     stepfunctions_result_writer.apply()
     stepfunctions_throttling.apply()
     apigateway_api.apply()

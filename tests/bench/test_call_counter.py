@@ -89,6 +89,7 @@ def test_the_per_file_workflow_makes_the_calls_it_should(aws: boto3.Session) -> 
         # plan: claim the job record, set its chunk count; finish: COMPLETED
         "dynamodb:UpdateItem": 3,
         "s3:GetObject": 1 + 9,  # the file once, then each chunk's byte range
+        "s3:HeadObject": 1,  # plan: the file's size, against batch_workflow.max_file_bytes
         "s3:PutObject": 1,  # the chunk descriptors (no rejections: no report parts)
         # each chunk's progress and its one merchant lookup (merchant-1); finish reads the job twice
         "dynamodb:GetItem": 9 + 9 + 2,

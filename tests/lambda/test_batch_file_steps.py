@@ -54,7 +54,7 @@ def deps(aws: Any) -> BatchFileDeps:
     return make_deps(aws, aws.sqs)
 
 
-def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
+def make_deps(aws: Any, sqs: Any, max_file_bytes: int = 1_000_000) -> BatchFileDeps:
     return wire_batch_file_deps(
         dynamodb=aws.dynamodb,
         s3=aws.s3,
@@ -62,6 +62,7 @@ def make_deps(aws: Any, sqs: Any) -> BatchFileDeps:
         tables=BatchTables(JOBS, CLAIMS, TABLES[contract.MERCHANTS_TABLE_NAME]),
         rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, HANDLER_ENVIRONMENT)),
         records_per_chunk=3,
+        max_file_bytes=max_file_bytes,
         queue_url=aws.queue_url,
         reserve_ms=1_000,
         layout=LAYOUT,
@@ -169,6 +170,29 @@ def test_a_bad_header_is_a_one_line_report_and_no_map(aws: Any, deps: BatchFileD
     assert plan == completed(chunks=0, rows=0, queued=0, rejected=1, report="bad")
     report = aws.s3.get_object(Bucket=aws.bucket, Key="reports/bad.errors.csv")["Body"].read().decode()
     assert report.splitlines()[1] == '1,"header must be payment_id,merchant_id,amount,currency,customer_ref"'
+
+
+def test_a_file_above_the_size_bound_is_refused_at_plan_with_a_report(aws: Any) -> None:
+    aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    rows = [f"p-{n},merchant-1,{n}.00,USD,cust-{n}" for n in range(1, 9)]
+    data = file_of(rows)
+    batch_file = upload(aws, "incoming/huge.csv", data)
+    bounded = make_deps(aws, aws.sqs, max_file_bytes=len(data) - 1)
+
+    summary = run_file(batch_file, bounded, aws)
+
+    assert summary == completed(chunks=0, rows=0, queued=0, rejected=1, report="huge")
+    report = aws.s3.get_object(Bucket=aws.bucket, Key="reports/huge.errors.csv")["Body"].read().decode()
+    assert report.splitlines() == [
+        "row_number,reason",
+        f'1,"file is {len(data)} bytes, above the limit of {len(data) - 1} bytes; split it into smaller files"',
+    ]
+    record = job(aws, batch_file.job_id)
+    assert (record["state"], record["rejected"], record["report_key"]) == ("COMPLETED", "1", "reports/huge.errors.csv")
+    assert queued_rows(aws) == []
+    # At the bound exactly, the same file is planned and queued.
+    at_bound = upload(aws, "incoming/at-bound.csv", data)
+    assert run_file(at_bound, make_deps(aws, aws.sqs, max_file_bytes=len(data)), aws)["queued"] == 8
 
 
 def test_a_header_only_file_completes_with_nothing_to_map(aws: Any, deps: BatchFileDeps) -> None:

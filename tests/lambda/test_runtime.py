@@ -24,6 +24,7 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.MAX_PAYMENT_AMOUNT: "USD=100",
     contract.ALLOWED_CURRENCIES: "USD",
     contract.BATCH_RECORDS_PER_CHUNK: "500",
+    contract.BATCH_MAX_FILE_BYTES: "1000000000",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
     contract.BATCH_TIME_RESERVE_MS: "5000",

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.payments.models import PaymentStatus, utc_now
+from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.sweeping import OpenPayments, Outcome, PaymentExecutions, sweep
 
 from testkit.events import api_event
@@ -54,6 +55,19 @@ def test_a_payment_whose_start_was_lost_is_started_under_its_own_name(aws, conte
     assert [e["name"] for e in aws.executions()] == [payment_id]
     assert aws.execution_inputs() == [{"payment_id": payment_id}]
     assert report.oldest_open_age_seconds >= LATER.total_seconds()
+
+
+def test_the_outbox_starter_says_whether_it_started(aws):
+    starter = StepFunctionsStarter(aws.stepfunctions, aws.state_machine_arn)
+
+    assert starter.start("pay-once") is True
+    # Step Functions answers a running execution's own start (same name and input) as a success.
+    assert starter.start("pay-once") is True
+    aws.stepfunctions.stop_execution(
+        executionArn=PaymentExecutions(aws.stepfunctions, aws.state_machine_arn).execution_arn("pay-once")
+    )
+    assert starter.start("pay-once") is False  # ExecutionAlreadyExists: nothing started
+    assert [(e["name"], e["status"]) for e in aws.executions()] == [("pay-once", "ABORTED")]
 
 
 def test_a_fresh_payment_is_left_alone_but_counts_for_the_oldest_age(aws, context):

@@ -52,6 +52,7 @@ deps = wire_batch_file_deps(
     tables=BatchTables(os.environ["JOBS_TABLE"], os.environ["CLAIMS_TABLE"], os.environ["MERCHANTS_TABLE"]),
     rules=BusinessRules.read(FunctionVariables(contract.BATCH_INGEST, os.environ)),
     records_per_chunk=int(os.environ["RECORDS_PER_CHUNK"]),
+    max_file_bytes=1_000_000_000,
     queue_url=os.environ["QUEUE_URL"],
     reserve_ms=1000,
     layout=WorkLayout(os.environ["WORK_PREFIX"]),

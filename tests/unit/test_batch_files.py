@@ -100,6 +100,7 @@ def test_batch_ingest_is_told_the_chunking_and_its_state_machine(env_stack: Synt
     variables = _ingest_function(env_stack)["environment"]["variables"]
     assert variables[contract.BATCH_RECORDS_PER_CHUNK] == str(settings.records_per_chunk)
     assert variables[contract.BATCH_TIME_RESERVE_MS] == str(settings.time_reserve_ms)
+    assert variables[contract.BATCH_MAX_FILE_BYTES] == str(settings.max_file_bytes)
     assert variables[contract.BATCH_STATE_MACHINE_ARN].endswith(f":stateMachine:batch-file-{_suffix(env_stack)}")
     claims = env_stack.named("aws_dynamodb_table", "name", f"batch-payment-claims-{_suffix(env_stack)}")
     assert claims["hash_key"] == "payment_id"

@@ -60,6 +60,13 @@ class BatchFile:
             raise ValueError("job_id does not match bucket, key and version")
         return batch_file
 
+    def size(self, s3: S3Client) -> int:
+        """This object version's length in bytes."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
+        if self.version_id:
+            request["VersionId"] = self.version_id
+        return int(s3.head_object(**request)["ContentLength"])
+
     def open(self, s3: S3Client, byte_range: tuple[int, int] | None = None) -> Any:
         """This object version's body (``[start, end)`` only, if given), as a stream."""
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}

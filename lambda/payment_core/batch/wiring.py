@@ -40,6 +40,7 @@ def wire_batch_file_deps(
     tables: BatchTables,
     rules: BusinessRules,
     records_per_chunk: int,
+    max_file_bytes: int,
     queue_url: str,
     reserve_ms: int,
     layout: WorkLayout,
@@ -57,6 +58,6 @@ def wire_batch_file_deps(
             MerchantDirectory(dynamodb, tables.merchants),
         ),
         rules=rules,
-        plan=PlanSettings(records_per_chunk, layout),
+        plan=PlanSettings(records_per_chunk, layout, max_file_bytes),
         chunk=ChunkSettings(queue_url, layout, reserve_ms),
     )

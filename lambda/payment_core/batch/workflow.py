@@ -82,6 +82,8 @@ def start_file(sfn: SFNClient, state_machine_arn: str, batch_file: BatchFile) ->
 class PlanSettings:
     records_per_chunk: int
     layout: WorkLayout
+    # A larger file is refused: the batch execution's TimeoutSeconds is derived from this bound.
+    max_file_bytes: int
 
 
 def plan_file(
@@ -92,9 +94,16 @@ def plan_file(
     now: Callable[[], datetime],
     execution: str,
 ) -> dict[str, Any]:
-    """Read the file once and write its chunk descriptors; refuse a bad header outright."""
+    """Read the file once and write its chunk descriptors; refuse a bad header or an oversized file outright."""
     if not files.begin(batch_file, now(), execution):
         return {"state": ALREADY_COMPLETED, "chunks": 0}
+    size = batch_file.size(s3)
+    if size > settings.max_file_bytes:
+        # Refused before reading it: the execution's timeout only covers files up to the bound.
+        problem = (
+            f"file is {size} bytes, above the limit of {settings.max_file_bytes} bytes; split it into smaller files"
+        )
+        return refuse_file(batch_file, s3, files, problem, now)
     body = batch_file.open(s3)
     try:
         planner = ChunkPlanner(body.read, settings.records_per_chunk)

@@ -42,6 +42,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
     batch_claims_table: str = field(metadata=variable(contract.BATCH_CLAIMS_TABLE_NAME))
     batch_state_machine_arn: str = field(metadata=variable(contract.BATCH_STATE_MACHINE_ARN))
     records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
+    max_file_bytes: int = field(metadata=positive_int(contract.BATCH_MAX_FILE_BYTES))
     time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
     rerun_window_days: int = field(metadata=positive_int(contract.BATCH_RERUN_WINDOW_DAYS))
     payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
@@ -60,6 +61,7 @@ def _wire_batch_file_deps() -> BatchFileDeps:
         tables=BatchTables(environment.batch_jobs_table, environment.batch_claims_table, environment.merchants_table),
         rules=environment.rules,
         records_per_chunk=environment.records_per_chunk,
+        max_file_bytes=environment.max_file_bytes,
         queue_url=environment.payment_queue_url,
         reserve_ms=environment.time_reserve_ms,
         layout=WorkLayout(contract.BATCH_WORK_PREFIX),

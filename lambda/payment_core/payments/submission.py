@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class WorkflowStarter(Protocol):
-    def start(self, payment_id: str) -> None: ...
+    def start(self, payment_id: str) -> bool: ...
 
 
 class StepFunctionsStarter:
@@ -36,7 +36,11 @@ class StepFunctionsStarter:
         self._client = client
         self._state_machine_arn = state_machine_arn
 
-    def start(self, payment_id: str) -> None:
+    def start(self, payment_id: str) -> bool:
+        """Start the payment's execution: False if one of that name has ended (``ExecutionAlreadyExists``).
+
+        True also when it is running from this same start: Step Functions answers a repeated
+        ``StartExecution`` of a running execution (same name and input) with that execution."""
         try:
             self._client.start_execution(
                 stateMachineArn=self._state_machine_arn,
@@ -46,6 +50,8 @@ class StepFunctionsStarter:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
+            return False
+        return True
 
 
 def submit(repository: PaymentRepository, payment: Payment, request: PaymentRequest, actor: str) -> bool:

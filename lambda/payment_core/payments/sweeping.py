@@ -23,7 +23,6 @@ Each stale payment's execution, under the one name the outbox also uses (the pay
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from payment_core import contract
 from payment_core.payments.models import format_timestamp
+from payment_core.payments.submission import StepFunctionsStarter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -103,7 +103,7 @@ class PaymentExecutions:
 
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
-        self._state_machine_arn = state_machine_arn
+        self._starter = StepFunctionsStarter(client, state_machine_arn)
         # arn:<partition>:states:<region>:<account>:stateMachine:<name> -> ...:execution:<name>:<execution>
         self._execution_prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
 
@@ -121,18 +121,8 @@ class PaymentExecutions:
         return str(response["status"])
 
     def start(self, payment_id: str) -> bool:
-        """Start it as the outbox would; False if an execution of that name exists already."""
-        try:
-            self._client.start_execution(
-                stateMachineArn=self._state_machine_arn,
-                name=payment_id,
-                input=json.dumps({"payment_id": payment_id}),
-            )
-        except ClientError as error:
-            if _error_code(error) == "ExecutionAlreadyExists":
-                return False
-            raise
-        return True
+        """Start it as the outbox does; False if an execution of that name exists already."""
+        return self._starter.start(payment_id)
 
     def redrive(self, payment_id: str) -> bool:
         """Resume it from its failed state; False if Step Functions refuses to redrive it."""

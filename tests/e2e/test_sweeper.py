@@ -1,0 +1,92 @@
+"""The deployed sweeper, on its schedule, recovers a payment whose start was lost and one whose execution stopped.
+
+Both payments are accepted by the API while every ``workflow_starter`` invocation times out (the
+emulator's fault switch), so the outbox never starts them and only the sweeper can. Their
+``created_at`` is then moved back past the stale bound (the workflow's execution timeout plus a
+minute, 16 minutes: a constant of the stack, not a knob) so that the next sweep, which the emulated
+EventBridge Scheduler runs every ``sweeper.interval_minutes`` (1 in the dev preset), finds them
+rather than one 16 minutes later. The second payment's execution is started and stopped at once
+(``ABORTED``): the sweeper redrives it through ``RedriveExecution`` (localcloud
+``patches/stepfunctions_redrive.py``), under the same name, with no second execution.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from payment_core.payments.models import format_timestamp, utc_now
+
+from lib.components.sweeper import STALE_AFTER_SECONDS
+from testkit.deployment import StackDeployment
+from testkit.fault_switch import fault_switch
+from testkit.traffic import PlatformClient
+
+# One interval for the schedule to come round, one more in case a sweep began just before the
+# payments were backdated, then the executions themselves.
+RECOVERED_WITHIN_SECONDS = 240
+
+
+@pytest.fixture
+def outbox_down(deployment: StackDeployment) -> Iterator[str]:
+    """Every workflow_starter invocation times out: the stream's records are retried, never relayed."""
+    fault = f"lambda:Timeout:payment-workflow-starter-{deployment.suffix}"
+    fault_switch(deployment.endpoint, {"seed": 22, "rates": {fault: 1.0}})
+    try:
+        yield fault
+    finally:
+        fault_switch(deployment.endpoint, {})
+
+
+def _accept(platform: PlatformClient, key: str) -> str:
+    body = {"merchant_id": "merchant-e2e", "amount": "15.00", "currency": "USD", "customer_ref": f"cust-{key}"}
+    response = platform.create_payment(body, idempotency_key=key)
+    assert response.status_code == 202, response.text
+    return str(response.json()["payment_id"])
+
+
+def _backdate(platform: PlatformClient, payment_id: str) -> None:
+    """As if accepted before the stale bound (only a payment still open, i.e. still indexed)."""
+    created_at = format_timestamp(utc_now() - timedelta(seconds=STALE_AFTER_SECONDS + 60))
+    platform.client("dynamodb").update_item(
+        TableName=platform.outputs["payments_table_name"],
+        Key={"payment_id": {"S": payment_id}},
+        UpdateExpression="SET created_at = :created_at",
+        ConditionExpression="attribute_exists(open_shard)",
+        ExpressionAttributeValues={":created_at": {"S": created_at}},
+    )
+
+
+def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_execution(
+    deployment: StackDeployment, platform: PlatformClient, outbox_down: str
+) -> None:
+    sfn = platform.client("stepfunctions")
+    machine = platform.outputs["state_machine_arn"]
+    tag = uuid.uuid4().hex[:8]
+    lost, stopped = _accept(platform, f"sweep-lost-{tag}"), _accept(platform, f"sweep-stopped-{tag}")
+    started = sfn.start_execution(stateMachineArn=machine, name=stopped, input=json.dumps({"payment_id": stopped}))
+    sfn.stop_execution(executionArn=started["executionArn"])
+    while sfn.describe_execution(executionArn=started["executionArn"])["status"] == "RUNNING":
+        time.sleep(0.2)
+    assert sfn.describe_execution(executionArn=started["executionArn"])["status"] == "ABORTED"
+    for payment_id in (lost, stopped):
+        _backdate(platform, payment_id)
+
+    final = platform.wait_for_final([lost, stopped], timeout=RECOVERED_WITHIN_SECONDS)
+
+    assert {pid: (item or {}).get("status") for pid, item in final.items()} == {lost: "SETTLED", stopped: "SETTLED"}
+    arn_of = {pid: started["executionArn"].rsplit(":", 1)[0] + ":" + pid for pid in (lost, stopped)}
+    lost_execution = sfn.describe_execution(executionArn=arn_of[lost])
+    assert (lost_execution["status"], lost_execution["redriveCount"]) == ("SUCCEEDED", 0)
+    redriven = sfn.describe_execution(executionArn=arn_of[stopped])
+    assert (redriven["status"], redriven["redriveCount"]) == ("SUCCEEDED", 1)
+    history = [event["type"] for event in sfn.get_execution_history(executionArn=arn_of[stopped])["events"]]
+    assert history.count("ExecutionStarted") == 1
+    assert history.index("ExecutionAborted") < history.index("ExecutionRedriven") < history.index("ExecutionSucceeded")
+    # The outbox relayed neither: every start of theirs timed out, so the sweeper made both moves.
+    switch = fault_switch(deployment.endpoint)
+    assert switch["failed"][outbox_down] == switch["calls"][outbox_down] >= 1
