@@ -34,12 +34,12 @@ class Waker:
 def waker(aws):
     fake = Waker()
     aws.handlers["api"].waker.override(fake)
-    aws.handlers["workflow"].runtime.waker.override(fake)
+    aws.handlers["workflow"].waker.override(fake)
     return fake
 
 
 def ledger(aws):
-    return aws.handlers["workflow"].runtime.connector().ledger
+    return aws.handlers["workflow"].connector().ledger
 
 
 def authorized(aws, context, key="manual-1", **overrides) -> str:

@@ -34,6 +34,7 @@ EVENT_TYPES: Final[dict[tuple[str, str], str]] = {
     ("payment", "SETTLED"): "payment.settled",
     ("payment", "FAILED"): "payment.failed",
     ("payment", "VOIDED"): "payment.voided",
+    ("payment", "EXPIRED"): "payment.expired",
     ("payment", "CAPTURED"): "payment.captured",
     ("refund", "SUCCEEDED"): "refund.succeeded",
     ("refund", "FAILED"): "refund.failed",
