@@ -30,11 +30,14 @@ from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
 
 
-def _sized(functions: FunctionsConfig, **sizes: tuple[int, int]) -> FunctionsConfig:
-    """``functions`` with each named function's (memory in MB, reserved concurrency); its timeout kept."""
+def _sized(functions: FunctionsConfig, **sizes: tuple[int, int] | FunctionSettings) -> FunctionsConfig:
+    """``functions`` with each named function's (memory in MB, reserved concurrency), its timeout
+    kept; or its settings in full where the timeout differs too."""
     resized = {
-        name: replace(getattr(functions, name), memory_mb=memory_mb, reserved_concurrency=reserved)
-        for name, (memory_mb, reserved) in sizes.items()
+        name: size
+        if isinstance(size, FunctionSettings)
+        else replace(getattr(functions, name), memory_mb=size[0], reserved_concurrency=size[1])
+        for name, size in sizes.items()
     }
     return replace(functions, **resized)
 
@@ -141,11 +144,12 @@ STAGING = replace(
         # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
         workflow_starter=(512, 5),
         authorizer=(256, 50),
-        sweeper=(256, 1),
         event_writer=(256, 5),
+        # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
+        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=30,
-    # Every five minutes (dev sweeps every minute); the sweep keeps dev's one-minute timeout.
+    # Every five minutes (dev sweeps every minute).
     sweeper=SweeperConfig(interval_minutes=5),
     log_level="INFO",
     batch_bucket=replace(DEV.batch_bucket, expiration_days=180, noncurrent_version_expiration_days=30),
@@ -181,8 +185,9 @@ PROD = replace(
         queue_consumer=(1_024, 100),
         workflow_starter=(1_024, 10),
         authorizer=(256, 200),
-        sweeper=(512, 1),
         event_writer=(256, 5),
+        # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
+        sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
     ),
     log_retention_days=365,
     batch_bucket=replace(DEV.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
