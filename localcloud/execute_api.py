@@ -42,7 +42,9 @@ class ExecuteApiMiddleware:
         from localcloud.triggers import invoke_rest_api
 
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length).decode("utf-8") if length else None
+        # The bytes as sent: whether they reach the function as text or base64 is API Gateway's
+        # decision (the API's binary media types), made by invoke_rest_api, never a 500 here.
+        body = environ["wsgi.input"].read(length) if length else None
         path = match.group("path") or "/"
         if environ.get("QUERY_STRING"):
             path = f"{path}?{environ['QUERY_STRING']}"
