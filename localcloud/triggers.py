@@ -38,7 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -309,7 +309,7 @@ def _route_and_invoke(
 ) -> ApiResponse | GatewayError:
     http_method = method.upper()
     split = urlsplit(path)
-    path_only = "/" + split.path.strip("/")
+    path_only = "/" + unquote(split.path).strip("/")
     pairs = parse_qsl(split.query, keep_blank_values=True)
     query = dict(pairs)  # a repeated parameter: its last value
     headers = dict(headers or {})

@@ -31,6 +31,8 @@ def handler(event, context):
             "isBase64Encoded": event["isBase64Encoded"],
             "query": event["queryStringParameters"],
             "multiQuery": event["multiValueQueryStringParameters"],
+            "resource": event["resource"],
+            "pathParameters": event["pathParameters"],
         }),
     }
 """
@@ -48,6 +50,8 @@ def echo_api(aws: Callable[[str], Any], create_function: Callable[..., str], uni
     echo = apigw.create_resource(restApiId=api_id, parentId=root_resource(apigw, api_id), pathPart="echo")["id"]
     for method in ("GET", "POST"):
         proxy_route(apigw, api_id, echo, method, function_arn, authorizationType="NONE")
+    item = apigw.create_resource(restApiId=api_id, parentId=echo, pathPart="{item_id}")["id"]
+    proxy_route(apigw, api_id, item, "GET", function_arn, authorizationType="NONE")
     apigw.create_deployment(restApiId=api_id, stageName="v1")
     return f"{local_invoke_url(cloud.endpoint, api_id, 'v1')}/echo"
 
@@ -90,4 +94,24 @@ def test_query_parameters_keep_empty_values_and_repeats(echo_api: str) -> None:
 
 
 def test_no_query_is_null_as_on_aws(echo_api: str) -> None:
-    assert send(echo_api)[1] | {} == {"body": None, "isBase64Encoded": False, "query": None, "multiQuery": None}
+    assert send(echo_api)[1] == {
+        "body": None,
+        "isBase64Encoded": False,
+        "query": None,
+        "multiQuery": None,
+        "resource": "/echo",
+        "pathParameters": None,
+    }
+
+
+def test_an_encoded_hash_or_question_mark_stays_in_its_path_parameter(echo_api: str) -> None:
+    """Found by schemathesis: ``/payments/%230...`` was routed as ``GET /payments`` (the decoded ``#``
+    started a fragment), so the list answered a request for one payment."""
+    status, seen = send(f"{echo_api}/%230%3Fa?limit=1")
+
+    assert status == 200
+    assert (seen["resource"], seen["pathParameters"], seen["query"]) == (
+        "/echo/{item_id}",
+        {"item_id": "#0?a"},
+        {"limit": "1"},
+    )
