@@ -71,6 +71,9 @@ REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
 
 # --- Answers ------------------------------------------------------------------------------------
 _TIMESTAMP = {"type": "string", "format": "date-time"}
+# What a list query's bounds accept: any ISO-8601 form (a date alone, no offset = UTC), wider than
+# RFC 3339's date-time, so not declared as one (a schema narrower than the handler would be false).
+_ISO_8601 = {"type": "string", "minLength": 1}
 _PAYMENT_PROPERTIES: dict[str, Any] = {
     "payment_id": {"type": "string", "pattern": contract.PAYMENT_ID_PATTERN},
     "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
@@ -215,8 +218,8 @@ ROUTES: Final[tuple[Route, ...]] = (
         PAYMENT_LIST,
         ("merchant_mismatch",),
         parameters=(
-            Parameter("from", "query", False, _TIMESTAMP, "inclusive; ISO-8601, naive = UTC"),
-            Parameter("to", "query", False, _TIMESTAMP, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("from", "query", False, _ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("to", "query", False, _ISO_8601, "inclusive; ISO-8601, naive = UTC"),
             Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
             Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, with the same from/to"),
             MERCHANT_ID_QUERY,
