@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from payment_core import api_contract, contract
+from payment_core import api_answers, api_contract, contract
 from payment_core.api.errors import HTTP_ERRORS
 from payment_core.api_contract import Parameter, Route
 
@@ -146,6 +146,11 @@ def operation(route: Route) -> dict[str, Any]:
             "required": True,
             "content": _json({"$ref": f"#/components/schemas/{route.request_model}"}),
         }
+    if route.optional_body is not None:
+        spec["requestBody"] = {
+            "required": False,
+            "content": _json({"$ref": f"#/components/schemas/{route.optional_body}"}),
+        }
     return spec
 
 
@@ -179,7 +184,11 @@ def document(routes: Iterable[Route] = api_contract.ROUTES) -> dict[str, Any]:
                     "description": f"the merchant's secret key, `{contract.CREDENTIAL_HEADER}: Bearer sk_...`",
                 }
             },
-            "schemas": {**api_contract.REQUEST_MODELS, **api_contract.RESPONSE_SCHEMAS},
+            "schemas": {
+                **api_contract.REQUEST_MODELS,
+                **api_contract.OPTIONAL_BODIES,
+                **api_answers.RESPONSE_SCHEMAS,
+            },
         },
     }
 

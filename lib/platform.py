@@ -15,6 +15,7 @@ from payment_core import contract
 from lib.components.api import PaymentsApi
 from lib.components.context import PlatformContext
 from lib.components.edge import ApiEdge
+from lib.components.events import PaymentEvents
 from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.keys import PlatformKey
@@ -59,7 +60,9 @@ class PaymentPlatform(Construct):
         self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
         context = self.context.with_environment(self.storage.environment, self.queues.environment)
-        self.workflow: Workflow = Workflow(self, "workflow", context=context, storage=self.storage, queues=self.queues)
+        self.workflow: Workflow = Workflow(
+            self, "workflow", context=context, storage=self.storage, queues=self.queues, processor=config.processor
+        )
         self.outbox: WorkflowOutbox = self._build_outbox(context)
         self.sweeper: PaymentSweeper = PaymentSweeper(
             self,
@@ -68,6 +71,15 @@ class PaymentPlatform(Construct):
             settings=config.sweeper,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
+        )
+        self.events: PaymentEvents = PaymentEvents(
+            self,
+            "events",
+            context=context,
+            settings=config.events,
+            audit_table=self.storage.audit_table,
+            events_table=self.storage.events_table,
+            give_up_bucket=self.outbox.give_up_bucket,
         )
         self.ingestion: BatchIngestion = self._build_ingestion(context)
         self.api: PaymentsApi = self._build_api(context)
@@ -83,6 +95,7 @@ class PaymentPlatform(Construct):
             region=region,
             partition=partition,
             deletion_window_days=self._config.kms_deletion_window_days,
+            page_token_key_version=self._config.api.page_token_key_version,
         )
 
     def _build_outbox(self, context: PlatformContext) -> WorkflowOutbox:
@@ -116,7 +129,7 @@ class PaymentPlatform(Construct):
             stage_name=config.environment,
             storage=self.storage,
             tenancy=config.tenancy,
-            page_token_key=self.keys.page_token_key,
+            page_token_keys=[self.keys.page_token_key, *filter(None, [self.keys.previous_page_token_key])],
             custom_domain=self._custom_domain,
         )
 
@@ -132,7 +145,16 @@ class PaymentPlatform(Construct):
             context=context,
             settings=self._config.alarms,
             alarm_topic=self.queues.alarm_topic,
-            watched=[self.api, self.workflow, self.ingestion, self.outbox, self.sweeper, self.queues, self.storage],
+            watched=[
+                self.api,
+                self.workflow,
+                self.ingestion,
+                self.outbox,
+                self.sweeper,
+                self.events,
+                self.queues,
+                self.storage,
+            ],
         )
 
     @property
@@ -146,6 +168,7 @@ class PaymentPlatform(Construct):
             self.api.authorizer_function,
             self.outbox.starter_function,
             self.sweeper.sweeper_function,
+            self.events.writer_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:
@@ -164,15 +187,16 @@ class PaymentPlatform(Construct):
     def _build_context(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformContext:
         config = self._config
         rules = config.payment_rules
+        previous_key = self.keys.previous_page_token_key
         return PlatformContext(
             namer=namer,
-            key=self.keys.key,
-            layer=self.layer,
             account_id=account_id,
             region=region,
+            partition=partition,
+            key=self.keys.key,
+            layer=self.layer,
             metrics_namespace=METRICS_NAMESPACE,
             service_name=POWERTOOLS_SERVICE,
-            partition=partition,
             common_environment={
                 contract.POWERTOOLS_SERVICE_NAME: POWERTOOLS_SERVICE,
                 contract.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -181,6 +205,8 @@ class PaymentPlatform(Construct):
                 contract.ALLOWED_CURRENCIES: ",".join(rules.allowed_currencies),
                 contract.BLOCKED_MERCHANT_IDS: ",".join(rules.blocked_merchant_ids),
                 contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
+                contract.PAGE_TOKEN_KEY_VERSION: str(config.api.page_token_key_version),
+                contract.PAGE_TOKEN_PREVIOUS_KEY_ID: previous_key.arn if previous_key else "",
             },
             function_sizing=config.functions.by_name(),
             log_retention_days=config.log_retention_days,

@@ -59,6 +59,17 @@ class StateBackend:
     bucket: str
     region: str
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], stack_region: str) -> StateBackend | None:
+        """TERRAFORM_STATE_BUCKET (and its region, the stack's by default); None: a local state file."""
+        bucket = environ.get("TERRAFORM_STATE_BUCKET", "")
+        if not bucket:
+            return None
+        if not _BUCKET_PATTERN.fullmatch(bucket):
+            raise ValueError(f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}")
+        region = environ.get("TERRAFORM_STATE_BUCKET_REGION", "") or stack_region
+        return cls(bucket=bucket, region=_region(region, "TERRAFORM_STATE_BUCKET_REGION"))
+
 
 @dataclass(frozen=True)
 class DeploymentSettings:
@@ -112,6 +123,11 @@ def _custom_domain(environ: Mapping[str, str], config: PlatformConfig, region: s
     return CustomDomain(domain_name=domain, certificate_arn=certificate)
 
 
+def _ci_tags(environ: Mapping[str, str]) -> dict[str, str]:
+    """The CI_TAG_VARIABLES that are set, as tags."""
+    return {tag: tag_value(environ[variable]) for variable, tag in CI_TAG_VARIABLES.items() if environ.get(variable)}
+
+
 def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings:
     environment = environ.get("ENVIRONMENT", "dev") or "dev"
     preset = config_for(environment)
@@ -124,33 +140,14 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
     region = _region(environ.get("AWS_REGION", "") or "us-east-1", "AWS_REGION")
 
-    state_backend = None
-    bucket = environ.get("TERRAFORM_STATE_BUCKET", "")
-    if bucket:
-        if not _BUCKET_PATTERN.fullmatch(bucket):
-            raise ValueError(f"TERRAFORM_STATE_BUCKET must be an S3 bucket name (3-63 of a-z 0-9 . -), got {bucket!r}")
-        state_region = _region(
-            environ.get("TERRAFORM_STATE_BUCKET_REGION", "") or region,
-            "TERRAFORM_STATE_BUCKET_REGION",
-        )
-        state_backend = StateBackend(bucket=bucket, region=state_region)
-
-    ci_tags: dict[str, str] = {}
-    for variable, tag in CI_TAG_VARIABLES.items():
-        value = environ.get(variable, "")
-        if value:
-            ci_tags[tag] = tag_value(value)
-
     emulator_endpoint = environ.get("LOCAL_CLOUD_ENDPOINT", "")
-    emulator = EmulatorTarget(endpoint_url=emulator_endpoint) if emulator_endpoint else None
-
     return DeploymentSettings(
         config=config,
         environment_suffix=suffix,
         region=region,
-        state_backend=state_backend,
-        ci_tags=ci_tags,
-        emulator=emulator,
+        state_backend=StateBackend.from_environment(environ, region),
+        ci_tags=_ci_tags(environ),
+        emulator=EmulatorTarget(endpoint_url=emulator_endpoint) if emulator_endpoint else None,
         custom_domain=_custom_domain(environ, config, region),
     )
 

@@ -35,6 +35,10 @@ class Credentials:
     access_key_id: str
     secret_access_key: str
 
+    def client_arguments(self) -> dict[str, str]:
+        """As ``boto3.client`` takes them."""
+        return {"aws_access_key_id": self.access_key_id, "aws_secret_access_key": self.secret_access_key}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -71,14 +75,7 @@ class Target:
         return match
 
     def client(self, service: str) -> Any:
-        keys = (
-            {}
-            if self.credentials is None
-            else {
-                "aws_access_key_id": self.credentials.access_key_id,
-                "aws_secret_access_key": self.credentials.secret_access_key,
-            }
-        )
+        keys = {} if self.credentials is None else self.credentials.client_arguments()
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **keys)  # type: ignore[call-overload]
 
     def output(self, name: str) -> Any:

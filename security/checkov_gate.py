@@ -45,6 +45,11 @@ class Finding:
     check_name: str
     resource: str
 
+    @classmethod
+    def from_check(cls, check: Mapping[str, Any]) -> Finding:
+        """One of a checkov JSON report's ``failed_checks``."""
+        return cls(check["check_id"], check["check_name"], check["resource"])
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -109,10 +114,7 @@ def _results(report: object) -> tuple[int, list[Finding]]:
             raise ValueError("checkov could not parse the synthesized stack")
         results = one["results"]
         passed += len(results.get("passed_checks", []))
-        failed.extend(
-            Finding(check["check_id"], check["check_name"], check["resource"])
-            for check in results.get("failed_checks", [])
-        )
+        failed.extend(Finding.from_check(check) for check in results.get("failed_checks", []))
     if passed + len(failed) == 0:
         # An empty report would pass every gate; it means checkov saw no resources.
         raise ValueError("checkov ran no checks")

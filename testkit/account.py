@@ -97,7 +97,11 @@ def create_tables(dynamodb: Any) -> None:
         # The outbox, as the stack declares it: new payments' keys start their workflows.
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )
-    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME}):
+    # The events' source, as the stack declares it: each transition with the payment after it.
+    create_table(
+        dynamodb, contract.AUDIT_TABLE_NAME, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME, contract.AUDIT_TABLE_NAME}):
         create_table(dynamodb, variable)
 
 
@@ -152,16 +156,20 @@ class Account(AwsClients):
         return [from_attributes(item) for item in items]
 
     def outbox_records(self) -> list[dict[str, Any]]:
-        """Every record on the payments table's stream (the outbox), oldest first.
+        """Every record on the payments table's stream (the outbox), oldest first."""
+        return self.stream_records(contract.PAYMENTS_TABLE_NAME)
+
+    def stream_records(self, variable: str) -> list[dict[str, Any]]:
+        """Every record on the stream of the table ``variable`` names, oldest first.
 
         Read from moto's in-process backend: in ``mock_aws`` botocore's URL for the streams API
         is routed to the DynamoDB handler, which does not know ``DescribeStream``.
         """
         from moto.dynamodb.models import dynamodb_backends
 
-        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(contract.PAYMENTS_TABLE_NAME))
+        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(variable))
         shard = table.stream_shard
-        assert shard is not None, "the payments table has its stream on (create_tables)"
+        assert shard is not None, f"the table of {variable} has its stream on (create_tables)"
         records: list[dict[str, Any]] = [item.to_json() for item in shard.items]
         return records
 
@@ -212,6 +220,16 @@ def onboard_merchants(clients: AwsClients, merchant_ids: tuple[str, ...]) -> Non
         directory.onboard(merchant_id, "standard", f"key-of-{merchant_id}-padded-to-twenty", f"kid-{merchant_id}")
 
 
+def _placeholder_state_machine(clients: AwsClients, name: str) -> str:
+    """A state machine the handlers start executions of; tests drive the steps themselves."""
+    created = clients.stepfunctions.create_state_machine(
+        name=name,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+    )
+    return str(created["stateMachineArn"])
+
+
 def create_account(clients: AwsClients) -> Account:
     create_tables(clients.dynamodb)
     onboard_merchants(clients, ACTIVE_MERCHANTS)
@@ -225,15 +243,6 @@ def create_account(clients: AwsClients) -> Account:
     probe_url = sqs.create_queue(QueueName="status-probe")["QueueUrl"]
     clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, probe_url))
     clients.s3.create_bucket(Bucket=BUCKET)
-    # Placeholders the handlers start executions of; tests drive the steps themselves.
-    state_machine_arn, batch_state_machine_arn = (
-        clients.stepfunctions.create_state_machine(
-            name=name,
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
-            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
-        )["stateMachineArn"]
-        for name in ("payment-workflow-test", "batch-file-test")
-    )
     page_token_key = clients.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     return Account(
         **vars(clients),
@@ -242,6 +251,6 @@ def create_account(clients: AwsClients) -> Account:
         dlq_url=dlq_url,
         topic_arn=topic_arn,
         topic_probe_url=probe_url,
-        state_machine_arn=state_machine_arn,
-        batch_state_machine_arn=batch_state_machine_arn,
+        state_machine_arn=_placeholder_state_machine(clients, "payment-workflow-test"),
+        batch_state_machine_arn=_placeholder_state_machine(clients, "batch-file-test"),
     )

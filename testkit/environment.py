@@ -15,6 +15,7 @@ TABLES: Final = {
     contract.BATCH_JOBS_TABLE_NAME: "batch-jobs-test",
     contract.BATCH_CLAIMS_TABLE_NAME: "batch-claims-test",
     contract.MERCHANTS_TABLE_NAME: "merchants-test",
+    contract.EVENTS_TABLE_NAME: "payment-events-test",
 }
 
 AWS_CREDENTIALS: Final = {
@@ -42,6 +43,11 @@ HANDLER_ENVIRONMENT: Final = {
     contract.BATCH_TIME_RESERVE_MS: "1000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
+    contract.EVENT_RETENTION_DAYS: "30",
+    # The page-token MAC key as first deployed: version 1, no previous key (the key: Account).
+    contract.PAGE_TOKEN_KEY_VERSION: "1",
+    contract.PAGE_TOKEN_PREVIOUS_KEY_ID: "",
+    contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
     **TABLES,
 }
 

@@ -18,6 +18,7 @@ from payment_core.tenancy.merchants import Merchant
 from localcloud.triggers import ApiResponse, invoke_rest_api
 from ops.merchant import disable, onboard, revoke, rotate
 from ops.stack_target import Target
+from testkit.secret_scan import remember
 from testkit.traffic import PINNED_VERSION, bearer, emulator_target
 
 MERCHANT_A = "tenant-a"
@@ -52,7 +53,7 @@ class TenantApi:
 def onboard_merchants(endpoint: str, outputs: Mapping[str, Any], merchant_ids: list[str]) -> dict[str, str]:
     """``make merchant`` for each id (the demo's own stack): merchant id → its first secret key."""
     target = emulator_target(endpoint, outputs)
-    return {merchant_id: onboard(target, merchant_id)["secret_key"] for merchant_id in merchant_ids}
+    return {merchant_id: remember(onboard(target, merchant_id))["secret_key"] for merchant_id in merchant_ids}
 
 
 def _answer(response: ApiResponse) -> str:
@@ -114,7 +115,7 @@ def run_tenant_checks(
 
     # Rotation: the new key works at once, the previous one until its overlap ends or it is revoked.
     old_key_id = _live_key_ids(target, MERCHANT_A)[0]
-    a_new = TenantApi(endpoint, api_id, stage, rotate(target, MERCHANT_A)["secret_key"])
+    a_new = TenantApi(endpoint, api_id, stage, remember(rotate(target, MERCHANT_A))["secret_key"])
     check("A, new key after ROTATE=1", a_new.request("GET", f"/payments/{a_id}"), lambda r: r.status_code == 200)
     check("A, old key in the overlap", a.request("GET", f"/payments/{a_id}"), lambda r: r.status_code == 200)
     revoke(target, MERCHANT_A, old_key_id)

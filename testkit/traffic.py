@@ -18,6 +18,7 @@ from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
 from ops.merchant import onboard
 from ops.stack_target import Credentials, Target
+from testkit.secret_scan import remember
 
 FINAL_STATUSES = frozenset({"SETTLED", "FAILED"})
 # BatchGetItem's limit: "up to 100 items" per request (DynamoDB API reference).
@@ -80,7 +81,7 @@ class PlatformClient:
         """``make merchant`` for each merchant not yet onboarded; merchant id -> secret key."""
         for merchant_id in merchant_ids:
             if merchant_id not in self._secret_keys:
-                self._secret_keys[merchant_id] = onboard(self._target, merchant_id)["secret_key"]
+                self._secret_keys[merchant_id] = remember(onboard(self._target, merchant_id))["secret_key"]
         return dict(self._secret_keys)
 
     def secret_key(self, merchant_id: str | None = None) -> str:

@@ -9,7 +9,7 @@ schemathesis, which drives the deployed API with that document. A new route is a
 Request bodies are JSON Schema draft-04 objects (what API Gateway models speak; also valid in
 OpenAPI 3.0) built from the limits in ``payment_core.contract``, which the handlers validate again
 with exact messages. Answer shapes are JSON Schema too, written against what the handlers return
-(``Payment.to_public`` and friends); ``additionalProperties: false`` everywhere, so a field the
+(``payment_core.api_answers``); ``additionalProperties: false`` everywhere, so a field the
 document does not name fails schemathesis' response check.
 
 Stdlib only, like ``contract``: the stack imports it without the layer's packages.
@@ -22,6 +22,20 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from payment_core import contract
+from payment_core.api_answers import (
+    AMOUNT,
+    CAPTURE_RECEIPT,
+    EVENT,
+    EVENT_LIST,
+    EVENT_WITH_DELIVERIES,
+    ISO_8601,
+    PAYMENT_LIST,
+    PAYMENT_RECEIPT,
+    PAYMENT_WITH_HISTORY,
+    RESPONSE_SCHEMAS,
+    json_object,
+    text,
+)
 
 # --- Versions -------------------------------------------------------------------------------
 # A merchant pins the API's behaviour by sending this header with a dated version; without it a
@@ -38,106 +52,34 @@ MAX_PAGE_SIZE: Final = 100
 # 1-255 visible ASCII characters (``!``..``~``), what the handler checks.
 IDEMPOTENCY_KEY_PATTERN: Final = "^[!-~]+$"
 
-PAYMENT_STATUSES: Final[tuple[str, ...]] = ("PENDING", "VALIDATED", "AUTHORIZED", "SETTLED", "FAILED")
-# The audit entry of a payment's creation comes from this pseudo-status.
-NO_STATUS: Final = "NONE"
-
-
-def _text(max_length: int) -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": max_length}
-
-
-def _object(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": required, "properties": properties}
-
 
 # --- Request bodies (draft-04: API Gateway models) ---------------------------------------------
 CREATE_PAYMENT: Final = "CreatePayment"
 REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
     {
         # merchant_id is optional: the merchant is the secret key's (a differing one is 403).
-        CREATE_PAYMENT: _object(
+        CREATE_PAYMENT: json_object(
             ["amount", "currency", "customer_ref"],
             {
                 "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
                 "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
                 "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
-                "customer_ref": _text(contract.MAX_CUSTOMER_REF_LENGTH),
-                "description": _text(contract.MAX_DESCRIPTION_LENGTH),
+                "customer_ref": text(contract.MAX_CUSTOMER_REF_LENGTH),
+                "description": text(contract.MAX_DESCRIPTION_LENGTH),
+                "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
             },
         ),
     }
 )
-
-# --- Answers ------------------------------------------------------------------------------------
-_TIMESTAMP = {"type": "string", "format": "date-time"}
-# What a list query's bounds accept: any ISO-8601 form (a date alone, no offset = UTC), wider than
-# RFC 3339's date-time, so not declared as one (a schema narrower than the handler would be false).
-_ISO_8601 = {"type": "string", "minLength": 1}
-_PAYMENT_PROPERTIES: dict[str, Any] = {
-    "payment_id": {"type": "string", "pattern": contract.PAYMENT_ID_PATTERN},
-    "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
-    "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
-    "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
-    "customer_ref": _text(contract.MAX_CUSTOMER_REF_LENGTH),
-    "description": _text(contract.MAX_DESCRIPTION_LENGTH),
-    "status": {"type": "string", "enum": list(PAYMENT_STATUSES)},
-    "version": {"type": "integer", "minimum": 1},
-    "created_at": _TIMESTAMP,
-    "updated_at": _TIMESTAMP,
-    "source": {"type": "string", "enum": ["api", "batch"]},
-    "processor_attempts": {"type": "integer", "minimum": 0},
-    "batch_job_id": {"type": "string"},
-    "processor_ref": {"type": "string"},
-    "failure_reason": {"type": "string"},
-}
-_PAYMENT_REQUIRED = [
-    "payment_id",
-    "merchant_id",
-    "amount",
-    "currency",
-    "customer_ref",
-    "status",
-    "version",
-    "created_at",
-    "updated_at",
-    "source",
-    "processor_attempts",
-]
-_TRANSITION = _object(
-    ["sequence", "from_status", "to_status", "at", "actor"],
+# Bodies a route takes but does not need (absent = ``{}``): documented, checked by the handler only
+# (an API Gateway model would refuse the empty body).
+CAPTURE_PAYMENT: Final = "CapturePayment"
+VOID_PAYMENT: Final = "VoidPayment"
+OPTIONAL_BODIES: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
     {
-        "sequence": {"type": "integer", "minimum": 0},
-        "from_status": {"type": "string", "enum": [NO_STATUS, *PAYMENT_STATUSES]},
-        "to_status": {"type": "string", "enum": list(PAYMENT_STATUSES)},
-        "at": _TIMESTAMP,
-        "actor": {"type": "string"},
-        "detail": {"type": "object"},
-    },
-)
-
-PAYMENT_RECEIPT: Final = "PaymentReceipt"
-PAYMENT: Final = "Payment"
-PAYMENT_WITH_HISTORY: Final = "PaymentWithHistory"
-PAYMENT_LIST: Final = "PaymentList"
-RESPONSE_SCHEMAS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
-    {
-        PAYMENT_RECEIPT: _object(
-            ["payment_id", "status"],
-            {"payment_id": _PAYMENT_PROPERTIES["payment_id"], "status": _PAYMENT_PROPERTIES["status"]},
-        ),
-        PAYMENT: _object(_PAYMENT_REQUIRED, _PAYMENT_PROPERTIES),
-        PAYMENT_WITH_HISTORY: _object(
-            [*_PAYMENT_REQUIRED, "history"],
-            {**_PAYMENT_PROPERTIES, "history": {"type": "array", "items": _TRANSITION}},
-        ),
-        PAYMENT_LIST: _object(
-            ["items", "next_token"],
-            {
-                "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{PAYMENT}"}},
-                "next_token": {"type": "string", "nullable": True},
-            },
-        ),
+        # amount: at most the authorized amount (all of it when absent); the rest is released.
+        CAPTURE_PAYMENT: json_object([], {"amount": AMOUNT}),
+        VOID_PAYMENT: json_object([], {}),
     }
 )
 
@@ -168,6 +110,7 @@ class Route:
     # may get (the gateway's refusals, invalid_request, internal_error).
     errors: tuple[str, ...]
     request_model: str | None = None  # a REQUEST_MODELS name
+    optional_body: str | None = None  # an OPTIONAL_BODIES name
     parameters: tuple[Parameter, ...] = field(default=())
 
 
@@ -218,8 +161,8 @@ ROUTES: Final[tuple[Route, ...]] = (
         PAYMENT_LIST,
         ("merchant_mismatch",),
         parameters=(
-            Parameter("from", "query", False, _ISO_8601, "inclusive; ISO-8601, naive = UTC"),
-            Parameter("to", "query", False, _ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
             Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
             Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, with the same from/to"),
             MERCHANT_ID_QUERY,
@@ -234,5 +177,53 @@ ROUTES: Final[tuple[Route, ...]] = (
         PAYMENT_WITH_HISTORY,
         ("not_found",),
         parameters=(PAYMENT_ID_PARAMETER,),
+    ),
+    *(
+        Route(
+            "POST",
+            f"/payments/{{payment_id}}/{part}",
+            f"{action}Payment",
+            summary,
+            202,
+            CAPTURE_RECEIPT,
+            ("not_found", "not_capturable", "request_conflict", "invalid_transition", "payload_too_large"),
+            optional_body=body,
+            parameters=(PAYMENT_ID_PARAMETER,),
+        )
+        for part, action, body, summary in (
+            (
+                contract.CAPTURE_PATH_PART,
+                contract.ACTION_CAPTURE,
+                CAPTURE_PAYMENT,
+                "Capture an AUTHORIZED manual payment (all, or part: the rest is released)",
+            ),
+            (contract.VOID_PATH_PART, contract.ACTION_VOID, VOID_PAYMENT, "Void an AUTHORIZED manual payment"),
+        )
+    ),
+    Route(
+        "GET",
+        "/events",
+        "listEvents",
+        "The caller's events by creation time, a page at a time",
+        200,
+        EVENT_LIST,
+        (),
+        parameters=(
+            Parameter("type", "query", False, RESPONSE_SCHEMAS[EVENT]["properties"]["type"], "e.g. payment.settled"),
+            Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, same type/from/to"),
+        ),
+    ),
+    Route(
+        "GET",
+        "/events/{event_id}",
+        "getEvent",
+        "One event and its webhook delivery attempts",
+        200,
+        EVENT_WITH_DELIVERIES,
+        ("not_found",),
+        parameters=(Parameter("event_id", "path", True, {"type": "string", "pattern": contract.EVENT_ID_PATTERN}),),
     ),
 )

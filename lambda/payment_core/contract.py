@@ -30,6 +30,8 @@ AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key
 # On a schedule: re-drives payments left non-final past a bound (a start the outbox gave up on,
 # an execution that failed on infrastructure), found through OPEN_PAYMENTS_INDEX.
 SWEEPER: Final = "sweeper"
+# Writes one event object per transition from the audit table's stream (payment_core.events).
+EVENT_WRITER: Final = "event_writer"
 FUNCTION_NAMES: Final[tuple[str, ...]] = (
     API,
     WORKFLOW,
@@ -38,6 +40,7 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
     AUTHORIZER,
     WORKFLOW_STARTER,
     SWEEPER,
+    EVENT_WRITER,
 )
 
 # --- Environment variables ----------------------------------------------------------------
@@ -58,8 +61,23 @@ BLOCKED_MERCHANT_IDS: Final = "BLOCKED_MERCHANT_IDS"
 MERCHANTS_TABLE_NAME: Final = "MERCHANTS_TABLE_NAME"
 # The sweeper: a payment created longer ago than this and still non-final is re-driven.
 SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
+# The processor connector the workflow reaches the card processor through (payment_core.payments.
+# connector): one of PROCESSOR_CONNECTORS, chosen per environment (lib/config/processor.py).
+PROCESSOR_CONNECTOR: Final = "PROCESSOR_CONNECTOR"
+PROCESSOR_SIMULATOR: Final = "simulator"
+PROCESSOR_CONNECTORS: Final[tuple[str, ...]] = (PROCESSOR_SIMULATOR,)
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
+# Events: the per-merchant events table, and how many days an event is kept (its TTL).
+EVENTS_TABLE_NAME: Final = "EVENTS_TABLE_NAME"
+EVENT_RETENTION_DAYS: Final = "EVENT_RETENTION_DAYS"
+
+# --- Page-token MAC key rotation (payment_core.api.page_tokens.KeyRing; lib/components/keys.py) ---
+# PAGE_TOKEN_KEY_ID is the current key, which signs; tokens name the version of the key that
+# signed them. The previous version's key only verifies ("" while the current is version 1).
+PAGE_TOKEN_KEY_VERSION: Final = "PAGE_TOKEN_KEY_VERSION"
+PAGE_TOKEN_PREVIOUS_KEY_ID: Final = "PAGE_TOKEN_PREVIOUS_KEY_ID"
+# --- end page-token MAC key rotation ---
 
 # Powertools reads these itself; the stack sets them on every function.
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
@@ -79,6 +97,9 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         MAX_PAYMENT_AMOUNT,
         ALLOWED_CURRENCIES,
         PAGE_TOKEN_KEY_ID,
+        EVENTS_TABLE_NAME,
+        PAGE_TOKEN_KEY_VERSION,
+        PAGE_TOKEN_PREVIOUS_KEY_ID,
         *POWERTOOLS_ENVIRONMENT,
     ),
     WORKFLOW: (
@@ -90,6 +111,7 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         BLOCKED_MERCHANT_IDS,
         # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
         MERCHANTS_TABLE_NAME,
+        PROCESSOR_CONNECTOR,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (
@@ -129,6 +151,11 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         SWEEP_STALE_AFTER_SECONDS,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    EVENT_WRITER: (
+        EVENTS_TABLE_NAME,
+        EVENT_RETENTION_DAYS,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
 }
 
 # --- Credentials --------------------------------------------------------------------------
@@ -157,6 +184,13 @@ OPEN_PAYMENTS_INDEX_PROJECTION: Final = "KEYS_ONLY"
 # stack enables TTL on it; the ledger writes it (claimed_at + the re-run window) and treats an
 # expired claim as absent until TTL deletes it.
 BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
+
+# Events: the TTL attribute (epoch seconds: created + events.retention_days); the events' shape
+# version; ids ``evt_<created, compact UTC>_<20 hex>``, derived from the audit record (a redelivery
+# rewrites nothing) and sorting by time within a merchant (the table's range key).
+EVENT_EXPIRES_AT: Final = "expires_at"
+EVENTS_API_VERSION: Final = "2026-12-01"
+EVENT_ID_PATTERN: Final = "^evt_[0-9]{8}T[0-9]{9}Z_[0-9a-f]{20}$"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both
@@ -205,7 +239,30 @@ STEP_PROCESS: Final = "process"
 STEP_RECORD: Final = "record"
 STEP_NOTIFY: Final = "notify"
 STEP_COMPENSATE: Final = "compensate"
-WORKFLOW_STEPS: Final[tuple[str, ...]] = (STEP_VALIDATE, STEP_PROCESS, STEP_RECORD, STEP_NOTIFY, STEP_COMPENSATE)
+# Manual capture: AwaitCapture stores the execution's task token on the payment and waits (its
+# TimeoutSeconds is the authorization window); Release captures or voids as the merchant asked;
+# Expire voids an authorization whose window ran out (or carries out an ask whose wake-up was lost).
+STEP_AWAIT_CAPTURE: Final = "await_capture"
+STEP_RELEASE: Final = "release"
+STEP_EXPIRE: Final = "expire"
+WORKFLOW_STEPS: Final[tuple[str, ...]] = (
+    STEP_VALIDATE,
+    STEP_PROCESS,
+    STEP_RECORD,
+    STEP_NOTIFY,
+    STEP_COMPENSATE,
+    STEP_AWAIT_CAPTURE,
+    STEP_RELEASE,
+    STEP_EXPIRE,
+)
+# How a payment is captured: at once after authorization (the default), or when the merchant
+# calls POST /payments/{id}/capture within the authorization window (else it is voided by itself).
+CAPTURE_AUTOMATIC: Final = "automatic"
+CAPTURE_MANUAL: Final = "manual"
+CAPTURE_METHODS: Final[tuple[str, ...]] = (CAPTURE_AUTOMATIC, CAPTURE_MANUAL)
+# What the merchant asked of a manual payment, recorded on it before the execution is woken.
+ACTION_CAPTURE: Final = "capture"
+ACTION_VOID: Final = "void"
 
 # The batch-file workflow's tasks send ``{"step": <name>, "file": ...}`` to batch_ingest
 # (lib/batch_file_definition.py builds them; payment_core.batch.workflow.run_step dispatches).
@@ -219,6 +276,8 @@ BATCH_FILE_STEPS: Final[tuple[str, ...]] = (BATCH_STEP_PLAN, BATCH_STEP_CHUNK, B
 # What API Gateway checks at the edge (the request model, the required header) and the
 # handlers check again with exact messages: one set of limits, so the two cannot drift.
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+# The header a webhook delivery is signed in (payment_core.events.signature; merchants verify it).
+WEBHOOK_SIGNATURE_HEADER: Final = "Tap-Signature"
 # Merchant and payment ids (payment ids double as Step Functions execution names).
 ID_PATTERN: Final = "^[A-Za-z0-9_-]{1,64}$"
 MERCHANT_ID_PATTERN: Final = ID_PATTERN
@@ -231,6 +290,13 @@ AMOUNT_MAX_DECIMAL_PLACES: Final = 3
 AMOUNT_PATTERN: Final = f"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{AMOUNT_MAX_DECIMAL_PLACES}}})?$"
 MAX_CUSTOMER_REF_LENGTH: Final = 128
 MAX_DESCRIPTION_LENGTH: Final = 255
+# The routes a merchant calls on one payment, beyond create, read and list (API Gateway resources
+# under /payments/{payment_id}; the api function's resolver routes).
+CAPTURE_PATH_PART: Final = "capture"
+VOID_PATH_PART: Final = "void"
+# Errors a manual payment's capture or void answers (409, payment_core.api.errors).
+NOT_CAPTURABLE: Final = "not_capturable"
+REQUEST_CONFLICT: Final = "request_conflict"
 
 
 # --- Table keys ---------------------------------------------------------------------------
@@ -261,6 +327,9 @@ AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute
 BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
 BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
+# Events, per merchant: the range key is the event id, which starts with its creation time, so
+# a merchant's events by time are one Query and one event is one GetItem (no index).
+EVENTS_TABLE_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("event_id", "S"))
 # Payments GSI (MERCHANT_TIME_INDEX): created_at is ISO-8601 UTC, so it sorts by time.
 MERCHANT_TIME_INDEX_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("created_at", "S"))
 # Payments GSI (OPEN_PAYMENTS_INDEX), sparse: the shard only non-final payments carry, then their age.
@@ -272,4 +341,16 @@ TABLE_KEYS: Final[dict[str, KeySchema]] = {
     BATCH_JOBS_TABLE_NAME: BATCH_JOBS_TABLE_KEY,
     BATCH_CLAIMS_TABLE_NAME: BATCH_CLAIMS_TABLE_KEY,
     MERCHANTS_TABLE_NAME: MERCHANTS_TABLE_KEY,
+    EVENTS_TABLE_NAME: EVENTS_TABLE_KEY,
 }
+
+# --- Secret-key shape (payment_core.tenancy.secret_keys; the WAF rule of lib/components/edge.py) ---
+SECRET_KEY_PREFIX: Final = "sk_"
+SECRET_KEY_RANDOM_LENGTH: Final = 48
+# The whole credential header value the authorizer accepts, as a WAF regex (PCRE subset: no
+# inline flags, so the RFC 7235 case-insensitive scheme is spelt with classes): WAF blocks any
+# request whose header does not match (or is missing) before it costs an authorizer run.
+CREDENTIAL_HEADER_PATTERN: Final = (
+    "^[Bb][Ee][Aa][Rr][Ee][Rr] " + SECRET_KEY_PREFIX + "[A-Za-z0-9]{" + str(SECRET_KEY_RANDOM_LENGTH) + "}$"
+)
+# --- end secret-key shape ---

@@ -30,6 +30,10 @@ class PaymentNotFound(DomainError):
     """No payment has this id."""
 
 
+class EventNotFound(DomainError):
+    """No event has this id (for the caller: another merchant's event is not found either)."""
+
+
 class PaymentConflict(DomainError):
     """A payment with this id already exists with different data."""
 
@@ -56,3 +60,11 @@ class PaymentDeclined(DomainError):
 
 class TransientProcessorError(DomainError):
     """The processor failed in a way worth retrying (Process step)."""
+
+
+class NotCapturable(DomainError):
+    """A capture or void the payment cannot take: captured automatically, not (or no longer) AUTHORIZED."""
+
+
+class RequestConflict(DomainError):
+    """A manual payment was already asked something else (capture vs void, another amount)."""

@@ -37,9 +37,19 @@ class FunctionVariables:
             raise RuntimeError(f"environment variable {name} is not set")
         return value
 
+    def optional(self, name: str) -> str:
+        """A variable the stack may leave empty."""
+        return self._get(name)
+
     def names(self, name: str) -> frozenset[str]:
         """A comma-separated list, which may be empty."""
         return frozenset(item.strip() for item in self._get(name).split(",") if item.strip())
+
+    def one_of(self, name: str, allowed: tuple[str, ...]) -> str:
+        raw = self.required(name)
+        if raw not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return raw
 
     def positive_int(self, name: str) -> int:
         raw = self.required(name)

@@ -89,6 +89,11 @@ class WatchedApi:
     api_name: str
     stage_name: str
 
+    @property
+    def dimensions(self) -> dict[str, str]:
+        """The stage's dimensions in the AWS/ApiGateway namespace."""
+        return {"ApiName": self.api_name, "Stage": self.stage_name}
+
 
 @dataclass(frozen=True)
 class AlarmSources:

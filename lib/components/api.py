@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -85,7 +86,7 @@ def route_name(path: str) -> str:
 
 
 # Resource construct ids kept from before the routes came from the contract: they are addresses.
-KEPT_RESOURCE_IDS = {"/payments/{payment_id}": "payment"}
+KEPT_RESOURCE_IDS = {"/payments/{payment_id}": "payment", "/events/{event_id}": "event"}
 
 
 # The custom domain's TLS policy: TLS 1.2 and up (API Gateway's TLS_1_0 policy, the only one of
@@ -123,13 +124,13 @@ class PaymentsApi(PlatformConstruct):
         stage_name: str,
         storage: Storage,
         tenancy: TenancyConfig,
-        page_token_key: KmsKey,
+        page_token_keys: Sequence[KmsKey],
         custom_domain: CustomDomain | None = None,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._settings = settings
         self._custom_domain = custom_domain
-        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_key)
+        self.api_function: PaymentFunction = self._build_api_function(storage, page_token_keys)
         self.authorizer_function: PaymentFunction = self._build_authorizer_function(storage)
         self.rest_api: ApiGatewayRestApi = self._build_rest_api()
         self.authorizer: ApiGatewayAuthorizer = self._build_authorizer(tenancy)
@@ -181,8 +182,8 @@ class PaymentsApi(PlatformConstruct):
         tops = dict.fromkeys(route.path.strip("/").split("/")[0] for route in api_contract.ROUTES)
         grants = [
             (
-                "allow_api" if top == "payments" else f"allow_api_{top}",
-                "AllowPaymentsApi" if top == "payments" else f"AllowApi{top.title().replace('_', '')}",
+                "allow_api" if top == "payments" else f"allow_{top}",
+                "AllowPaymentsApi" if top == "payments" else f"Allow{top.title().replace('_', '')}Api",
                 self.api_function,
                 f"{execution_arn}/*/*/{top}*",
             )
@@ -224,7 +225,7 @@ class PaymentsApi(PlatformConstruct):
             authorizer_result_ttl_in_seconds=tenancy.authorizer_cache_ttl_seconds,
         )
 
-    def _build_api_function(self, storage: Storage, page_token_key: KmsKey) -> PaymentFunction:
+    def _build_api_function(self, storage: Storage, page_token_keys: Sequence[KmsKey]) -> PaymentFunction:
         payments = storage.payments_table
         # Construct id "handler" kept from before the rename: it is the resources' address.
         return self._function(
@@ -241,7 +242,16 @@ class PaymentsApi(PlatformConstruct):
                 ),
                 statement("AppendAndReadAudit", ["dynamodb:PutItem", "dynamodb:Query"], [storage.audit_table.arn]),
                 # No StartExecution: the payment's stream record starts its workflow (outbox).
-                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [page_token_key.arn]),
+                statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [key.arn for key in page_token_keys]),
+                # The caller's events: one by key, or a time range of its partition.
+                statement("ReadEvents", ["dynamodb:GetItem", "dynamodb:Query"], [storage.events_table.arn]),
+                # A manual payment's capture or void: the ask is a conditional UpdateItem.
+                statement("RecordCaptureAsks", ["dynamodb:UpdateItem"], [payments.arn]),
+                # ...then SendTaskSuccess wakes the execution resting in AwaitCapture. A task token of a
+                # service-integration task names no resource IAM can scope: "*" is the only grant.
+                statement("WakeAwaitingExecution", ["states:SendTaskSuccess"], ["*"]),
+                # The task's output is encrypted with the state machine's CMK on the caller's behalf.
+                statement("EncryptTaskOutput", ["kms:GenerateDataKey"], [self._context.key.arn]),
             ],
         )
 

@@ -51,6 +51,16 @@ class BatchRetry:
     max_delay_seconds: int
     max_attempts: int
 
+    @classmethod
+    def of(cls, settings: BatchWorkflowConfig) -> BatchRetry:
+        """The config's ``retry_*`` knobs."""
+        return cls(
+            settings.retry_interval_seconds,
+            settings.retry_backoff_rate,
+            settings.retry_max_delay_seconds,
+            settings.retry_max_attempts,
+        )
+
     def retrier(self, errors: tuple[str, ...], max_attempts: int | None = None) -> dict[str, Any]:
         return {
             "ErrorEquals": list(errors),
@@ -256,12 +266,7 @@ class BatchFileWorkflow(PlatformConstruct):
             bucket=storage.batch_bucket.bucket,
             partition=self._context.partition,
             max_concurrency=settings.max_concurrency,
-            retry=BatchRetry(
-                interval_seconds=settings.retry_interval_seconds,
-                backoff_rate=settings.retry_backoff_rate,
-                max_delay_seconds=settings.retry_max_delay_seconds,
-                max_attempts=settings.retry_max_attempts,
-            ),
+            retry=BatchRetry.of(settings),
             chunk_retry_errors=contract.BATCH_CHUNK_RETRY_ERRORS,
             chunk_progress_attempts=settings.chunk_progress_attempts,
             file_failed_error=contract.BATCH_FILE_FAILED,

@@ -6,7 +6,10 @@ what sends more than ``rate_limit_per_5_minutes`` requests in any 5-minute windo
 credential (the merchant's secret key header, ``Authorization``, whatever IP it comes from), one
 per source IP (a flood of made-up keys from one address). The config keeps the limit above the
 highest merchant tier's plan (``lib/config``), so WAF never blocks a merchant its usage plan would
-still serve. Requests the ACL blocks answer 403 with the API's ``WAF_FILTERED`` gateway response.
+still serve. First of all, a rule blocks every request whose ``Authorization`` header is missing
+or not shaped as a secret key (``contract.CREDENTIAL_HEADER_PATTERN``, the shape the authorizer
+accepts): junk costs no authorizer run and no table read. Requests the ACL blocks answer 403
+with the API's ``WAF_FILTERED`` gateway response.
 
 The credential headers never reach WAF's stored data: the web ACL's data protection substitutes
 them in logs and sampled requests alike, the logging configuration redacts them as well, and
@@ -40,6 +43,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
     Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
 )
 from constructs import Construct
+from payment_core import contract
 
 from lib.components.api import CREDENTIAL_HEADER, CREDENTIAL_HEADERS
 from lib.components.context import PlatformContext
@@ -47,6 +51,7 @@ from lib.config import EdgeConfig
 
 # AWS managed rule groups, in evaluation order (vendor AWS).
 MANAGED_RULE_GROUPS: tuple[str, ...] = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+MALFORMED_CREDENTIAL = "malformed-credential"
 RATE_PER_CREDENTIAL = "rate-per-credential"
 RATE_PER_SOURCE_IP = "rate-per-source-ip"
 # Data protection's action: SUBSTITUTION writes "REDACTED" in place of the value. (HASH would
@@ -81,7 +86,7 @@ class ApiEdge(Construct):
             description="payments API edge: AWS managed rules, per-credential and per-IP rate limits",
             scope="REGIONAL",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            rule=[*self._managed_rules(), *self._rate_rules(config)],
+            rule=[self._credential_shape_rule(), *self._managed_rules(), *self._rate_rules(config)],
             visibility_config=Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=False
             ),
@@ -120,6 +125,25 @@ class ApiEdge(Construct):
                 )
                 for header in CREDENTIAL_HEADERS
             ],
+        )
+
+    @staticmethod
+    def _credential_shape_rule() -> Wafv2WebAclRule:
+        # A missing header matches no regex, so NOT(match) blocks it too. WAF matches header
+        # names case-insensitively; the provider wants the name in lower case (as it is).
+        shape = {
+            "regex_match_statement": {
+                "regex_string": contract.CREDENTIAL_HEADER_PATTERN,
+                "field_to_match": {"single_header": {"name": CREDENTIAL_HEADER}},
+                "text_transformation": [{"priority": 0, "type": "NONE"}],
+            }
+        }
+        return Wafv2WebAclRule(
+            name=MALFORMED_CREDENTIAL,
+            priority=1,
+            action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+            statement={"not_statement": {"statement": [shape]}},
+            visibility_config=_visibility(MALFORMED_CREDENTIAL),
         )
 
     @staticmethod

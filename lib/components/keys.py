@@ -48,6 +48,7 @@ class PlatformKey(Construct):
         region: str,
         partition: str,
         deletion_window_days: int,
+        page_token_key_version: int = 1,
     ) -> None:
         super().__init__(scope, construct_id)
         account_root = f"arn:{partition}:iam::{account_id}:root"
@@ -64,15 +65,26 @@ class PlatformKey(Construct):
             self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
         )
         # Signs and verifies list page tokens (GenerateMac/VerifyMac): the MAC key never leaves
-        # KMS. HMAC keys cannot rotate automatically; a new key only invalidates open page tokens.
-        self.page_token_key: KmsKey = KmsKey(
+        # KMS. HMAC keys cannot rotate automatically, so keys are versioned: the current one
+        # signs, the previous one still verifies the tokens it signed; older ones are deleted.
+        mac_policy = self._build_mac_policy(account_root).json
+        self.page_token_key: KmsKey = self._mac_key(page_token_key_version, namer, deletion_window_days, mac_policy)
+        self.previous_page_token_key: KmsKey | None = (
+            self._mac_key(page_token_key_version - 1, namer, deletion_window_days, mac_policy)
+            if page_token_key_version > 1
+            else None
+        )
+
+    def _mac_key(self, version: int, namer: Namer, deletion_window_days: int, policy: str) -> KmsKey:
+        # Version 1 keeps the address the unversioned key had: upgrading replaces no key.
+        return KmsKey(
             self,
-            "page_token_key",
-            description=f"Payment platform list-token MAC key ({namer.suffix})",
+            "page_token_key" if version == 1 else f"page_token_key_v{version}",
+            description=f"Payment platform list-token MAC key v{version} ({namer.suffix})",
             customer_master_key_spec="HMAC_256",
             key_usage="GENERATE_VERIFY_MAC",
             deletion_window_in_days=deletion_window_days,
-            policy=self._build_mac_policy(account_root).json,
+            policy=policy,
         )
 
     def _build_mac_policy(self, account_root: str) -> DataAwsIamPolicyDocument:

@@ -21,7 +21,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarm_sources import AlarmSources, Monitored, WatchedApi, WatchedFunction
+from lib.components.alarm_sources import AlarmSources, Monitored, WatchedFunction
 from lib.components.context import PlatformContext
 from lib.components.resource_alarms import give_up_alarms, throttle_alarms
 from lib.config import AlarmConfig
@@ -84,7 +84,7 @@ class Monitoring(Construct):
     def _build_api_alarms(self) -> None:
         thresholds = self._settings
         for api in self._sources.apis:
-            dimensions = _api_dimensions(api)
+            dimensions = api.dimensions
             self._alarm("payments-api-5xx", "AWS/ApiGateway", "5XXError", dimensions, thresholds.api_5xx_threshold)
             self._alarm(
                 "payments-api-p99-latency",
@@ -218,7 +218,7 @@ class Monitoring(Construct):
             return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
 
         names = [watched.function.lambda_function.function_name for watched in sources.functions]
-        api_dims = [item for api in sources.apis for pair in _api_dimensions(api).items() for item in pair]
+        api_dims = [item for api in sources.apis for pair in api.dimensions.items() for item in pair]
         machines = [watched.state_machine.arn for watched in sources.state_machines if watched.on_dashboard]
         return {
             "widgets": [
@@ -270,10 +270,6 @@ _UNFINISHED_EXECUTIONS = (
     ("ExecutionsTimedOut", "timed-out"),
     ("ExecutionsAborted", "aborted"),
 )
-
-
-def _api_dimensions(api: WatchedApi) -> dict[str, str]:
-    return {"ApiName": api.api_name, "Stage": api.stage_name}
 
 
 def _contract_order(watched: WatchedFunction) -> int:

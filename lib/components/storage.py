@@ -49,8 +49,8 @@ from lib.config import BatchBucketConfig, TableConfig
 
 
 class Storage(Construct):
-    """Exposes ``payments_table``, ``audit_table``, ``batch_jobs_table``,
-    ``batch_claims_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
+    """Exposes ``payments_table``, ``audit_table``, ``batch_jobs_table``, ``batch_claims_table``,
+    ``events_table``, ``batch_bucket`` and ``merchant_time_index`` (the GSI name handlers query)."""
 
     def __init__(
         self,
@@ -70,10 +70,10 @@ class Storage(Construct):
         self._key = context.key
         self.merchant_time_index: str = contract.MERCHANT_TIME_INDEX
         self.payments_table: DynamodbTable = self._build_payments_table()
+        # Append-only; its stream (each entry with the payment after the transition) feeds the
+        # merchants' events (lib/components/events.py).
         self.audit_table: DynamodbTable = self._build_table(
-            "audit_table",
-            "payment-audit",
-            contract.AUDIT_TABLE_KEY,
+            "audit_table", "payment-audit", contract.AUDIT_TABLE_KEY, stream_view_type="NEW_IMAGE"
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", contract.BATCH_JOBS_TABLE_KEY
@@ -91,6 +91,10 @@ class Storage(Construct):
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
             "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY
+        )
+        # Events per merchant (payment_core/events), deleted by TTL after events.retention_days.
+        self.events_table: DynamodbTable = self._build_table(
+            "events_table", "payment-events", contract.EVENTS_TABLE_KEY, ttl_attribute=contract.EVENT_EXPIRES_AT
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
@@ -111,6 +115,7 @@ class Storage(Construct):
             contract.BATCH_JOBS_TABLE_NAME: self.batch_jobs_table.name,
             contract.BATCH_CLAIMS_TABLE_NAME: self.batch_claims_table.name,
             contract.MERCHANTS_TABLE_NAME: self.merchants_table.name,
+            contract.EVENTS_TABLE_NAME: self.events_table.name,
         }
 
     def _capacity(self) -> tuple[int | None, int | None]:
@@ -159,31 +164,31 @@ class Storage(Construct):
         self._tables_by_stem[name] = (table, [index.name for index in indexes])
         return table
 
-    def _build_payments_table(self) -> DynamodbTable:
-        # Time-range listings are per merchant: partitioning by merchant spreads writes,
-        # while a timestamp hash key would make every range query a scan.
+    def _index(self, name: str, key: contract.KeySchema, projection_type: str) -> DynamodbTableGlobalSecondaryIndex:
         read_capacity, write_capacity = self._capacity()
-        by_merchant_and_time = DynamodbTableGlobalSecondaryIndex(
-            name=self.merchant_time_index,
-            hash_key=contract.MERCHANT_TIME_INDEX_KEY.hash_key.name,
-            range_key=contract.MERCHANT_TIME_INDEX_KEY.range_key_name,
-            # Keys only: a listing reads the items from the table (BatchGetItem), so a status
-            # change, which rewrites the item, writes nothing to the index (an index write happens
-            # only when a key or projected attribute changes): one merchant's burst of
-            # transitions no longer doubles its writes onto the index's one partition key.
-            projection_type=contract.MERCHANT_TIME_INDEX_PROJECTION,
+        return DynamodbTableGlobalSecondaryIndex(
+            hash_key=key.hash_key.name,
+            range_key=key.range_key_name,
+            name=name,
+            projection_type=projection_type,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
+
+    def _build_payments_table(self) -> DynamodbTable:
+        # Time-range listings are per merchant: partitioning by merchant spreads writes,
+        # while a timestamp hash key would make every range query a scan.
+        # Keys only: a listing reads the items from the table (BatchGetItem), so a status change,
+        # which rewrites the item, writes nothing to the index (an index write happens only when a
+        # key or projected attribute changes): one merchant's burst of transitions no longer
+        # doubles its writes onto the index's one partition key.
+        by_merchant_and_time = self._index(
+            self.merchant_time_index, contract.MERCHANT_TIME_INDEX_KEY, contract.MERCHANT_TIME_INDEX_PROJECTION
+        )
         # Sparse: only non-final payments carry the shard attribute (contract.OPEN_PAYMENTS_INDEX),
         # so the sweeper finds the payments still in flight without scanning the settled ones.
-        open_payments = DynamodbTableGlobalSecondaryIndex(
-            name=contract.OPEN_PAYMENTS_INDEX,
-            hash_key=contract.OPEN_PAYMENTS_INDEX_KEY.hash_key.name,
-            range_key=contract.OPEN_PAYMENTS_INDEX_KEY.range_key_name,
-            projection_type=contract.OPEN_PAYMENTS_INDEX_PROJECTION,
-            read_capacity=read_capacity,
-            write_capacity=write_capacity,
+        open_payments = self._index(
+            contract.OPEN_PAYMENTS_INDEX, contract.OPEN_PAYMENTS_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_PROJECTION
         )
         return self._build_table(
             "payments_table",

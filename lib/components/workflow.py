@@ -23,6 +23,7 @@ from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
+from lib.config import ProcessorConfig
 
 # Business outcomes go to Compensate at once; they are never retried.
 _BUSINESS_NO_RETRY: dict[str, Any] = {
@@ -70,8 +71,14 @@ THROTTLED_RETRY: dict[str, Any] = {
 EXECUTION_TIMEOUT_SECONDS = 900
 
 
-def workflow_definition(function_arn: str) -> dict[str, Any]:
-    """The Amazon States Language definition; ``function_arn`` may be a token."""
+# AwaitCapture (a .waitForTaskToken task): its retriers must not match States.Timeout (the
+# authorization window ending, caught to Expire), so they name States.TaskFailed (every task
+# failure but a timeout) instead of States.ALL; same waits as INFRASTRUCTURE_RETRY.
+_AWAIT_FAILURE_RETRY: dict[str, Any] = INFRASTRUCTURE_RETRY | {"ErrorEquals": ["States.TaskFailed"]}
+
+
+def workflow_definition(function_arn: str, *, partition: str, authorization_window_seconds: int) -> dict[str, Any]:
+    """The Amazon States Language definition; ``function_arn`` and ``partition`` may be tokens."""
 
     def task(step: str, next_state: str | None, *, retry: list[dict[str, Any]], catch: bool) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -93,24 +100,36 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
         return state
 
     step_retry = [_BUSINESS_NO_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
+    processor_retry = [_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY]
     # Compensation and notifications are retried like any infrastructure error; a settled payment
     # is never compensated because its notification failed.
     compensate = task(
         contract.STEP_COMPENSATE, "NotifyFailure", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
     )
     compensate["Parameters"] = {"step": contract.STEP_COMPENSATE, "payment_id.$": "$.payment_id", "error.$": "$.error"}
+    process = task(contract.STEP_PROCESS, "CaptureMethod", retry=processor_retry, catch=True)
+    process["ResultSelector"]["capture_method.$"] = "$.capture_method"
     return {
-        "Comment": "Payment lifecycle: validate, process, record, notify; compensate business outcomes.",
+        "Comment": (
+            "Payment lifecycle: validate, process, (await a manual capture), record, notify; "
+            "compensate business outcomes."
+        ),
         "StartAt": "Validate",
-        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+        # The active steps' bound plus the longest a manual payment may rest authorized.
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS + authorization_window_seconds,
         "States": {
             "Validate": task(contract.STEP_VALIDATE, "Process", retry=step_retry, catch=True),
-            "Process": task(
-                contract.STEP_PROCESS,
-                "Record",
-                retry=[_BUSINESS_NO_RETRY, _PROCESSOR_RETRY, THROTTLED_RETRY, INFRASTRUCTURE_RETRY],
-                catch=True,
-            ),
+            "Process": process,
+            "CaptureMethod": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.capture_method", "StringEquals": contract.CAPTURE_MANUAL, "Next": "AwaitCapture"}
+                ],
+                "Default": "Record",
+            },
+            "AwaitCapture": _await_capture(function_arn, partition, authorization_window_seconds),
+            "Release": task(contract.STEP_RELEASE, "Notify", retry=processor_retry, catch=True),
+            "Expire": task(contract.STEP_EXPIRE, "Notify", retry=processor_retry, catch=True),
             "Record": task(contract.STEP_RECORD, "Notify", retry=step_retry, catch=True),
             "Notify": task(contract.STEP_NOTIFY, None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False),
             "Compensate": compensate,
@@ -119,6 +138,28 @@ def workflow_definition(function_arn: str) -> dict[str, Any]:
             ),
             "FailureHandled": {"Type": "Succeed"},
         },
+    }
+
+
+def _await_capture(function_arn: str, partition: str, window_seconds: int) -> dict[str, Any]:
+    """Invoke ``await_capture`` with the task token, then wait for the merchant's ask
+    (``SendTaskSuccess``) at most the authorization window; its end (States.Timeout) is Expire."""
+    return {
+        "Type": "Task",
+        "Resource": f"arn:{partition}:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {
+                "step": contract.STEP_AWAIT_CAPTURE,
+                "payment_id.$": "$.payment_id",
+                "task_token.$": "$$.Task.Token",
+            },
+        },
+        "TimeoutSeconds": window_seconds,
+        "ResultSelector": {"payment_id.$": "$.payment_id", "status.$": "$.status"},
+        "Retry": [THROTTLED_RETRY, _AWAIT_FAILURE_RETRY],
+        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Expire"}],
+        "Next": "Release",
     }
 
 
@@ -133,8 +174,10 @@ class Workflow(PlatformConstruct):
         context: PlatformContext,
         storage: Storage,
         queues: Queues,
+        processor: ProcessorConfig,
     ) -> None:
         super().__init__(scope, construct_id, context)
+        self._processor = processor
         self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         role, policy = self._build_role()
@@ -146,7 +189,11 @@ class Workflow(PlatformConstruct):
         return self._context.log_group(self, "log_group", name=name)
 
     def _build_state_machine(self, role: IamRole, policy: IamRolePolicy) -> SfnStateMachine:
-        definition = workflow_definition(self.workflow_function.lambda_function.arn)
+        definition = workflow_definition(
+            self.workflow_function.lambda_function.arn,
+            partition=self._context.partition,
+            authorization_window_seconds=self._processor.authorization_window_seconds,
+        )
         return self._state_machine("state_machine", "payment-workflow", (role, policy), definition, self.log_group)
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
@@ -166,9 +213,13 @@ class Workflow(PlatformConstruct):
                 # means rejected, not settled.
                 statement("ReadMerchantStatus", ["dynamodb:GetItem"], [storage.merchants_table.arn]),
                 statement("PublishStatus", ["sns:Publish"], [queues.status_topic.arn]),
+                # await_capture wakes its own execution when the merchant asked first. A task token
+                # of a service-integration task names no resource IAM can scope: "*" is the only grant.
+                statement("WakeAwaitingExecution", ["states:SendTaskSuccess"], ["*"]),
                 # SNS encrypts with the CMK on the publisher's behalf.
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
             ],
+            environment={contract.PROCESSOR_CONNECTOR: self._processor.connector},
         )
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:

@@ -3,8 +3,8 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``) <- ``platform_config`` (``PlatformConfig``, the checks
-that span slices) <- ``presets`` (dev, staging, prod).
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``) <- ``platform_config``
+(``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
 from lib.config.alarms import AlarmConfig
@@ -13,10 +13,12 @@ from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import ENVIRONMENTS
 from lib.config.edge import CustomDomain, EdgeConfig
+from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import LogLevel, PlatformConfig
 from lib.config.presets import config_for
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
@@ -33,12 +35,14 @@ __all__ = [
     "BillingMode",
     "CustomDomain",
     "EdgeConfig",
+    "EventsConfig",
     "FunctionSettings",
     "FunctionsConfig",
     "LogLevel",
     "MerchantTier",
     "PaymentRules",
     "PlatformConfig",
+    "ProcessorConfig",
     "QueueConfig",
     "SweeperConfig",
     "TableConfig",

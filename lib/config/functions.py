@@ -38,6 +38,7 @@ class FunctionsConfig:
     workflow_starter: FunctionSettings
     authorizer: FunctionSettings
     sweeper: FunctionSettings
+    event_writer: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""

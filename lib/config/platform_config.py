@@ -18,9 +18,11 @@ from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
 from lib.config.edge import EdgeConfig
+from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig
 from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
 from lib.config.payment_rules import PaymentRules
+from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
@@ -54,6 +56,8 @@ class PlatformConfig:
     tenancy: TenancyConfig
     edge: EdgeConfig
     sweeper: SweeperConfig
+    events: EventsConfig
+    processor: ProcessorConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

@@ -55,9 +55,6 @@ SUCCEEDED: Final = "SUCCEEDED"
 FAILED: Final = "FAILED"
 PENDING: Final = "PENDING"
 RESULT_GROUPS: Final = (FAILED, PENDING, SUCCEEDED)
-_CHILDREN: Final = "_localcloud_children"
-_CHILD_INPUT: Final = "_localcloud_child_input"
-_MAP_INPUT: Final = "_localcloud_map_input"
 
 
 @dataclass(frozen=True)
@@ -114,6 +111,10 @@ def _timestamp(moment: datetime) -> str:
 
 
 _lock = threading.Lock()
+
+
+# The attribute of moto's map run record where this patch keeps its children's results.
+_CHILDREN: Final = "_localcloud_children"
 
 
 def children_of(map_run_record: Any) -> list[ChildResult]:
@@ -188,6 +189,11 @@ def _write_results(env: Any, resource_runtime_part: Any, state_credentials: Any)
     env.stack.append(
         {"MapRunArn": map_run_record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
     )
+
+
+# Attributes this patch sets on moto's execution frames: a child's own input, the Map state's input.
+_CHILD_INPUT: Final = "_localcloud_child_input"
+_MAP_INPUT: Final = "_localcloud_map_input"
 
 
 def apply() -> None:

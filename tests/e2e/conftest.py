@@ -25,15 +25,24 @@ PREFLIGHT: list[str] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "lifecycle: checks the deployment's end (drift, destroy): run after all else")
+    config.addinivalue_line(
+        "markers", "after_traffic: reads what the whole run recorded: after all traffic, before the end"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    # The destroy must come after every test that uses the deployment: explicit, not by file name.
+    # The destroy must come after every test that uses the deployment: explicit, not by file name;
+    # what reads the run's records (the secret scan) comes after the traffic and before the destroy.
     # A stable sort keeps the lifecycle tests in their written order (drift check, then destroy).
-    items.sort(key=lambda item: item.get_closest_marker("lifecycle") is not None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("lifecycle") is not None,
+            item.get_closest_marker("after_traffic") is not None,
+        )
+    )
 
 
 @pytest.fixture(scope="session")

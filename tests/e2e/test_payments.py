@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -64,6 +65,38 @@ def test_payment_settles_with_ordered_audit_and_notification(platform: PlatformC
     response = platform.request("GET", f"/payments/{payment_id}")
     assert response.status_code == 200
     assert response.json()["status"] == "SETTLED"
+
+    # Its events: one per transition, from the audit table's stream, on GET /events.
+    events = _events_of(platform, payment_id, since=trail[0]["at"], want=4)
+    assert [event["type"] for event in events] == [
+        "payment.created",
+        "payment.validated",
+        "payment.authorized",
+        "payment.settled",
+    ]
+    assert [event["data"]["object"]["status"] for event in events] == [e["to_status"] for e in trail]
+    one = platform.request("GET", f"/events/{events[-1]['id']}")
+    assert one.status_code == 200 and one.json()["id"] == events[-1]["id"]
+
+
+def _events_of(platform: PlatformClient, payment_id: str, since: str, want: int, timeout: float = 60) -> list[Any]:
+    """The payment's events on GET /events (every page from ``since``), once ``want`` have arrived."""
+    deadline, found = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        found, token = [], None
+        while True:
+            query = {"from": since, "limit": "100"} | ({"next_token": token} if token else {})
+            page = platform.request("GET", f"/events?{urlencode(query)}")
+            assert page.status_code == 200, page.body
+            found += [e for e in page.json()["items"] if e["data"]["object"]["payment_id"] == payment_id]
+            token = page.json()["next_token"]
+            if not token:
+                break
+        if len(found) >= want:
+            break
+        time.sleep(1)
+    assert len(found) == want, found
+    return found
 
 
 @pytest.mark.parametrize(

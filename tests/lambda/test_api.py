@@ -51,6 +51,7 @@ def test_create_payment_stores_pending_payment_audit_and_its_outbox_record(aws, 
         "updated_at": item["created_at"],
         "source": "api",
         "processor_attempts": Decimal(0),
+        "capture_method": "automatic",
         # Non-final: in the sparse open-payments index the sweeper reads.
         contract.OPEN_SHARD_ATTRIBUTE: open_shard(payment_id),
     }

@@ -127,7 +127,7 @@ def _first_token(aws, context, **query):
 
 def test_a_token_is_opaque_and_bound_to_merchant_and_bounds(aws, context, stored):
     token = _first_token(aws, context, to="2026-01-01T10:04:00Z")
-    assert token.startswith("v1.") and token.count(".") == 2  # payload + MAC, not a raw key
+    assert token.startswith("v2.1.") and token.count(".") == 3  # key version, payload + MAC, not a raw key
 
     for query, merchant in (
         ({"to": "2026-01-01T10:04:00Z"}, "merchant-2"),  # replayed by another merchant
@@ -140,11 +140,46 @@ def test_a_token_is_opaque_and_bound_to_merchant_and_bounds(aws, context, stored
 
 
 def test_an_edited_token_is_400_never_500(aws, context, stored):
-    version, payload, mac = _first_token(aws, context).split(".")
+    version, key_version, payload, mac = _first_token(aws, context).split(".")
     document = json.loads(base64.urlsafe_b64decode(payload + "=="))
     document["k"]["created_at"] = "2099-01-01T00:00:00.000Z"  # DynamoDB ValidationException on AWS
     edited = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
 
-    status, body = list_payments(aws, context, next_token=f"{version}.{edited}.{mac}")
+    status, body = list_payments(aws, context, next_token=f"{version}.{key_version}.{edited}.{mac}")
 
     assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_request", "next_token")
+
+
+def _rotate_to(aws, moto_clients, monkeypatch, version, previous_key_id):
+    """The stack after raising page_token_key_version: a new HMAC key signs, ``previous_key_id`` verifies."""
+    from payment_core import contract
+
+    from testkit.handlers import use_clients
+
+    key_id = aws.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    monkeypatch.setenv(contract.PAGE_TOKEN_KEY_VERSION, str(version))
+    monkeypatch.setenv(contract.PAGE_TOKEN_KEY_ID, key_id)
+    monkeypatch.setenv(contract.PAGE_TOKEN_PREVIOUS_KEY_ID, previous_key_id)
+    use_clients(aws.handlers["api"], moto_clients)  # a new execution environment reads the new variables
+    return key_id
+
+
+def test_after_a_key_rotation_open_tokens_page_on_and_a_retired_keys_token_is_a_clear_400(
+    aws, context, stored, moto_clients, monkeypatch
+):
+    signed_by_v1 = _first_token(aws, context)
+    v2_key = _rotate_to(aws, moto_clients, monkeypatch, 2, aws.page_token_key_id)
+
+    status, body = list_payments(aws, context, limit="2", next_token=signed_by_v1)
+    assert status == 200 and len(body["items"]) == 2 and body["next_token"].startswith("v2.2.")
+
+    _rotate_to(aws, moto_clients, monkeypatch, 3, v2_key)
+    status, body = list_payments(aws, context, limit="2", next_token=signed_by_v1)
+    assert (status, body["error"]) == (
+        400,
+        {
+            "code": "invalid_request",
+            "field": "next_token",
+            "message": "next_token was signed with a retired key; list again without it",
+        },
+    )

@@ -32,7 +32,8 @@ def test_an_infrastructure_error_never_fails_the_payment(aws, context, error):
 def test_an_authorization_whose_status_write_failed_is_still_voided(aws, context, monkeypatch):
     """The processor authorized, then the VALIDATED -> AUTHORIZED write failed: the recorded
     attempt (written before the call) is the intent compensation voids by."""
-    from payment_core.payments import processor, workflow
+    from payment_core.payments import workflow
+    from payment_core.payments.connector import authorization_ref
 
     payment_id = create(aws, context)
     step(aws, context, "validate", payment_id)
@@ -51,7 +52,7 @@ def test_an_authorization_whose_status_write_failed_is_still_voided(aws, context
 
     detail = aws.audit(payment_id)[-1]["detail"]
     assert detail["compensation"] == "authorization_voided"
-    assert detail["void_ref"] == f"void_{processor.reference_for(payment_id)}"
+    assert detail["void_ref"] == f"void_{authorization_ref(payment_id)}"
 
 
 def test_a_single_declined_attempt_holds_nothing_to_void(aws, context):

@@ -33,6 +33,13 @@ def issue(key_id: str, at: datetime = T0, days: int = 365) -> tuple[str, SecretK
     return secret, SecretKey(key_id, secret_digest(secret), at, at + timedelta(days=days))
 
 
+def onboard_m1(merchants: MerchantDirectory, key_id: str, at: datetime = T0, days: int = 365) -> str:
+    """m-1 onboarded (standard) with a new secret key ``key_id``: the key's secret."""
+    secret, key = issue(key_id, at, days)
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+    return secret
+
+
 @pytest.fixture
 def directory() -> Iterator[tuple[MerchantDirectory, Any]]:
     with mock_aws():
@@ -85,8 +92,7 @@ def test_a_rotation_keeps_the_previous_key_for_the_overlap_then_refuses_it(
     directory: tuple[MerchantDirectory, Any],
 ) -> None:
     merchants, _ = directory
-    old_secret, old_key = issue("key_old")
-    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", old_key)
+    old_secret = onboard_m1(merchants, "key_old")
     rotated_at = T0 + timedelta(days=10)
     new_secret, new_key = issue("key_new", at=rotated_at)
 
@@ -102,8 +108,7 @@ def test_a_rotation_keeps_the_previous_key_for_the_overlap_then_refuses_it(
 
 def test_each_key_expires_on_its_own(directory: tuple[MerchantDirectory, Any]) -> None:
     merchants, _ = directory
-    secret, key = issue("key_1", days=30)
-    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+    secret = onboard_m1(merchants, "key_1", days=30)
 
     assert merchants.authenticate(secret, T0 + timedelta(days=30) - timedelta(seconds=1)).allowed
     assert merchants.authenticate(secret, T0 + timedelta(days=30)).check is CredentialCheck.EXPIRED
@@ -111,8 +116,7 @@ def test_each_key_expires_on_its_own(directory: tuple[MerchantDirectory, Any]) -
 
 def test_revoking_one_key_or_all_of_them(directory: tuple[MerchantDirectory, Any]) -> None:
     merchants, _ = directory
-    first_secret, first = issue("key_1")
-    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", first)
+    first_secret = onboard_m1(merchants, "key_1")
     second_secret, second = issue("key_2", at=T0 + timedelta(hours=1))
     merchants.rotate("m-1", second, timedelta(days=7))
     now = T0 + timedelta(hours=2)
@@ -132,8 +136,7 @@ def test_a_rotation_drops_dead_keys_and_refuses_more_live_keys_than_the_limit(
     directory: tuple[MerchantDirectory, Any],
 ) -> None:
     merchants, client = directory
-    dead_secret, dead = issue("key_dead", days=1)
-    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", dead)
+    dead_secret = onboard_m1(merchants, "key_dead", days=1)
     at = T0 + timedelta(days=2)  # the first key has expired
 
     for n in range(MAX_LIVE_SECRET_KEYS):
@@ -153,8 +156,7 @@ def test_the_authorizer_allows_a_live_key_on_the_whole_stage_with_the_metering_k
     directory: tuple[MerchantDirectory, Any],
 ) -> None:
     merchants, _ = directory
-    secret, key = issue("key_1")
-    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1", key)
+    secret = onboard_m1(merchants, "key_1")
 
     response = authorizer_response(merchants.authenticate(secret, T0), METHOD_ARN)
 

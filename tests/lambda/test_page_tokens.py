@@ -34,7 +34,7 @@ def test_a_token_round_trips_for_the_same_query() -> None:
     token = tokens().issue(QUERY, KEY)
 
     assert tokens(NOW + 10).read(token, QUERY) == KEY
-    assert token.startswith("v1.")
+    assert token.startswith("v2.1.")  # format v2, signed by MAC key version 1
     assert "m-1" not in token  # the merchant and bounds are bound by the MAC, not written
 
 
@@ -59,12 +59,12 @@ def test_another_secret_does_not_verify() -> None:
 
 
 def test_an_edited_payload_is_refused() -> None:
-    version, payload, mac = tokens().issue(QUERY, KEY).split(".")
+    version, key_version, payload, mac = tokens().issue(QUERY, KEY).split(".")
     document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     document["k"]["created_at"] = "2027-01-01T00:00:00.000000Z"  # outside the bounds: a 500 before
     edited = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
 
-    assert refused(tokens(), f"{version}.{edited}.{mac}") == INVALID
+    assert refused(tokens(), f"{version}.{key_version}.{edited}.{mac}") == INVALID
 
 
 def test_a_stale_token_is_refused_as_expired() -> None:
@@ -91,7 +91,13 @@ def test_keys_the_platform_would_never_issue_are_refused_even_when_signed(key: d
     assert refused(tokens(), token) == INVALID
 
 
-@pytest.mark.parametrize("token", ["", "v1", "v1..", "v2.a.b", "v1.a.b.c", "é" * 10, "v1.!!!.???", "x" * 5000])
+@pytest.mark.parametrize(
+    "token",
+    [
+        *("", "v1", "v1..", "v2.a.b", "v1.a.b.c", "v2.a.b.c", "v2.01.b.c", "v2.-1.b.c", "v2.0.b.c"),
+        *("é" * 10, "v2.1.!!!.???", "x" * 5000),
+    ],
+)
 def test_malformed_tokens_are_refused(token: str) -> None:
     assert refused(tokens(), token) == INVALID
 

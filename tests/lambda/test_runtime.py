@@ -25,8 +25,11 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.ALLOWED_CURRENCIES: "USD",
     contract.BATCH_RECORDS_PER_CHUNK: "500",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
+    contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
     contract.BATCH_TIME_RESERVE_MS: "5000",
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
+    contract.EVENT_RETENTION_DAYS: "30",
+    contract.PAGE_TOKEN_KEY_VERSION: "1",
 }
 
 
@@ -113,9 +116,16 @@ def test_replacing_a_client_rebuilds_what_was_built_from_it(aws):
 
 def test_every_api_answer_comes_from_the_table():
     codes = [(answer.status, answer.code) for answer in HTTP_ERRORS.values()]
-    assert len(set(codes)) == len(codes) - 1  # only not_found answers two errors (no payment, no route)
+    assert len(set(codes)) == len(codes) - 2  # only not_found answers three errors (no payment, event, route)
     for workflow_error in (errors.PaymentRejected, errors.PaymentDeclined, errors.TransientProcessorError):
         assert workflow_error not in HTTP_ERRORS
         assert http_error_for(workflow_error("x")).status == 500  # never reaches the API: internal if it did
     registered = load_handler(contract.API).app.exception_handler_manager.get_registered_handlers()
     assert set(HTTP_ERRORS) <= set(registered)
+
+
+def test_an_unknown_processor_connector_fails_the_cold_start_naming_it():
+    environment = ENVIRONMENT | {contract.PROCESSOR_CONNECTOR: "stripe"}
+    variables = FunctionVariables(contract.WORKFLOW, environment)
+    with pytest.raises(ValueError, match=r"^PROCESSOR_CONNECTOR must be one of simulator, got 'stripe'$"):
+        read_environment(environment_type(contract.WORKFLOW), variables)

@@ -5,6 +5,7 @@ authorizer's decisions, and log context that does not outlive an invocation."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory, MerchantStatus
-from payment_core.tenancy.secret_keys import SecretKey, new_secret_key, secret_digest
+from payment_core.tenancy.secret_keys import SecretKey, bearer_secret, new_secret_key, secret_digest
 
 from testkit.api import VALID_BODY, call, post
 from testkit.events import api_event, get_payment_event
@@ -231,3 +232,26 @@ def test_no_response_to_one_merchant_carries_the_others_data(aws, context, steps
         text = json.dumps(body)
         assert other not in text and f"ref-{other}" not in text
         assert not any(payment_id in text for payment_id, m in owner.items() if m == other)
+
+
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.builds(
+            lambda scheme, gap, key: f"{scheme}{gap}{key}",
+            st.sampled_from(["Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Bearer:"]),
+            st.sampled_from([" ", "  ", "\t", ""]),
+            st.one_of(
+                st.from_regex(r"sk_[A-Za-z0-9]{48}", fullmatch=True),
+                st.from_regex(r"sk_[A-Za-z0-9]{47,49}", fullmatch=True),
+                st.from_regex(r"sk_[A-Za-z0-9_\-\uff41-\uff5a]{48}\n?", fullmatch=True),  # full-width a-z too
+            ),
+        ),
+    )
+)
+def test_the_waf_pattern_passes_exactly_what_the_authorizer_reads_as_a_secret_key(value: str) -> None:
+    """contract.CREDENTIAL_HEADER_PATTERN (the WAF rule) and bearer_secret agree on every value
+    (WAF's ``$`` also matches before a final newline: such a value passes WAF, then the authorizer
+    refuses it, which only costs what it costs today)."""
+    waf_passes = re.fullmatch(contract.CREDENTIAL_HEADER_PATTERN, value) is not None
+    assert waf_passes == (bearer_secret({"Authorization": value}) is not None)

@@ -53,7 +53,8 @@ def test_happy_path_settles_and_notifies(aws, context):
     payment_id = create(aws, context)
 
     assert step(aws, context, "validate", payment_id) == {"payment_id": payment_id, "status": "VALIDATED"}
-    assert step(aws, context, "process", payment_id) == {"payment_id": payment_id, "status": "AUTHORIZED"}
+    authorized = {"payment_id": payment_id, "status": "AUTHORIZED", "capture_method": "automatic"}
+    assert step(aws, context, "process", payment_id) == authorized
     assert step(aws, context, "record", payment_id) == {"payment_id": payment_id, "status": "SETTLED"}
     assert step(aws, context, "notify", payment_id) == {"payment_id": payment_id, "status": "SETTLED"}
 

@@ -30,10 +30,13 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "logs:DescribeLogGroups",
         # DynamoDB ListStreams (Lambda's stream event source): no resource type, "*" only.
         "dynamodb:ListStreams",
+        # Step Functions SendTaskSuccess with the token of a service-integration task (callback
+        # pattern): the token names no resource IAM can scope, "*" only.
+        "states:SendTaskSuccess",
     }
 )
-# The "*"-only actions a state machine role needs (ListStreams is the stream reader's).
-STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams"}
+# The "*"-only actions a state machine role needs (ListStreams and SendTaskSuccess are functions').
+STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams", "states:SendTaskSuccess"}
 
 
 def role_id(reference: str) -> str:

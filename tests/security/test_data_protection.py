@@ -47,7 +47,7 @@ def test_waf_keeps_no_sampled_requests_and_keeps_its_metrics(env_stack: Synthesi
         return
     acl = env_stack.only("aws_wafv2_web_acl")
     visibility = [acl["visibility_config"], *(rule["visibility_config"] for rule in acl["rule"])]
-    assert len(visibility) == 5  # the ACL, two managed groups, two rate rules
+    assert len(visibility) == 6  # the ACL, the credential-shape rule, two managed groups, two rate rules
     for config in visibility:
         assert (config["sampled_requests_enabled"], config["cloudwatch_metrics_enabled"]) == (False, True)
 

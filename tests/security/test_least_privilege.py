@@ -52,6 +52,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     audit = _arn(stack, "aws_dynamodb_table", "name", f"payment-audit-{s}")
     batch_jobs = _arn(stack, "aws_dynamodb_table", "name", f"batch-jobs-{s}")
     merchants = _arn(stack, "aws_dynamodb_table", "name", f"merchants-{s}")
+    events = _arn(stack, "aws_dynamodb_table", "name", f"payment-events-{s}")
     mac_key = next(
         stack.reference_of("aws_kms_key", k, "arn")
         for k in stack.resources("aws_kms_key").values()
@@ -88,6 +89,14 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # PageTokens with KmsMac: next_token issued (GenerateMac) and checked (VerifyMac).
             ("kms:GenerateMac", mac_key),
             ("kms:VerifyMac", mac_key),
+            # EventStore.get and list (GET /events/{id}, GET /events): the caller's partition.
+            *{("dynamodb:GetItem", events), ("dynamodb:Query", events)},
+            # capture/void: the ask (a conditional UpdateItem), then SendTaskSuccess to the execution
+            # resting in AwaitCapture (a service-integration task token: IAM scopes no resource),
+            # whose output Step Functions encrypts with the state machine's CMK.
+            ("dynamodb:UpdateItem", payments),
+            ("states:SendTaskSuccess", "*"),
+            ("kms:GenerateDataKey", key),
         },
         "workflow": {
             # PaymentRepository.get and record_processor_attempt (UpdateItem).
@@ -99,6 +108,8 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # SnsStatusPublisher.publish to the CMK-encrypted topic: SNS asks for a data key.
             ("sns:Publish", topic),
             ("kms:GenerateDataKey", key),
+            # await_capture wakes its own execution when the merchant asked first.
+            ("states:SendTaskSuccess", "*"),
         },
         "batch_ingest": {
             # plan's and each chunk's get_object (ranged), with VersionId (GetObjectVersion).
@@ -165,6 +176,19 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # PaymentExecutions.status and redrive, on the payment workflow's executions only.
             ("states:DescribeExecution", _workflow_executions(stack)),
             ("states:RedriveExecution", _workflow_executions(stack)),
+        },
+        "event_writer": {
+            # EventStore.put: one conditional PutItem per event.
+            ("dynamodb:PutItem", events),
+            # The stream event source mapping reads the audit table's stream as this role.
+            *{
+                (action, f"{audit}/stream/*")
+                for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+            },
+            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
+            # A given-up batch goes to the outbox's give-up bucket, under Lambda's own prefix.
+            *{("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"), ("s3:ListBucket", give_up_bucket)},
+            ("kms:GenerateDataKey", key),
         },
     }
     return common | specific[function]
@@ -245,7 +269,8 @@ def _readable(pairs: set[tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "function", ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter", "sweeper"]
+    "function",
+    ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter", "sweeper", "event_writer"],
 )
 def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
     lambda_function = env_stack.named("aws_lambda_function", "function_name", _function_name(env_stack, function))
@@ -277,12 +302,12 @@ def test_the_sweeper_schedule_may_invoke_only_the_sweeper(env_stack: Synthesized
     assert granted == {("lambda:InvokeFunction", sweeper), ("lambda:InvokeFunction", f"{sweeper}:*")}
 
 
-def test_every_role_is_one_of_the_ten_judged_above(env_stack: SynthesizedStack) -> None:
+def test_every_role_is_one_of_the_eleven_judged_above(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
     judged |= {role_id(m["role_arn"]) for m in env_stack.resources("aws_sfn_state_machine").values()}
     judged |= {role_id(env_stack.only("aws_scheduler_schedule")["target"]["role_arn"])}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    assert len(judged) == 10  # seven functions, two state machines, the sweeper's schedule
+    assert len(judged) == 11  # eight functions, two state machines, the sweeper's schedule
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:

@@ -24,6 +24,7 @@ KNOBS: dict[tuple[str, str], str] = {
         "payment_rules.max_amounts_setting|payment_rules.max_amounts"
     ),
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
+    ("aws_lambda_function", "environment.variables.EVENT_RETENTION_DAYS"): "events.retention_days",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
     ("aws_kms_key", "deletion_window_in_days"): "kms_deletion_window_days",
     ("aws_s3_bucket_lifecycle_configuration", "rule[].expiration[].days"): "batch_bucket.expiration_days",

@@ -20,8 +20,9 @@ def test_api_is_regional(dev: SynthesizedStack) -> None:
 
 def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
     methods = dev.resources("aws_api_gateway_method")
-    # POST /payments, GET /payments, GET /payments/{payment_id}
-    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "POST"]
+    # POST /payments, GET /payments, GET /payments/{payment_id}, POST .../capture and .../void,
+    # GET /events, GET /events/{event_id}
+    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "GET", "GET", "POST", "POST", "POST"]
     assert all(m["api_key_required"] is True for m in methods.values())
     handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
     for integration in dev.resources("aws_api_gateway_integration").values():
@@ -30,7 +31,8 @@ def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: Synth
 
 
 def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:
-    post = next(m for m in dev.resources("aws_api_gateway_method").values() if m["http_method"] == "POST")
+    posts = [m for m in dev.resources("aws_api_gateway_method").values() if m["http_method"] == "POST"]
+    [post] = [m for m in posts if "request_models" in m]
     assert post["request_parameters"] == {"method.request.header.Idempotency-Key": True}
     model = dev.only("aws_api_gateway_model")
     assert post["request_models"] == {"application/json": dev.reference_of("aws_api_gateway_model", model, "name")}
@@ -40,6 +42,20 @@ def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:
     # merchant_id is optional: the merchant is the API key's (the handler refuses another one).
     assert schema["required"] == ["amount", "currency", "customer_ref"]
     assert schema["additionalProperties"] is False
+    assert schema["properties"]["capture"] == {"type": "string", "enum": ["automatic", "manual"]}
+
+
+def test_capture_and_void_are_routes_of_one_payment_behind_the_authorizer(dev: SynthesizedStack) -> None:
+    resources = {r["path_part"]: r for r in dev.resources("aws_api_gateway_resource").values()}
+    payment = dev.reference_of("aws_api_gateway_resource", resources["{payment_id}"], "id")
+    authorizer = dev.reference_of("aws_api_gateway_authorizer", dev.only("aws_api_gateway_authorizer"), "id")
+    for part in ("capture", "void"):
+        assert resources[part]["parent_id"] == payment
+        resource = dev.reference_of("aws_api_gateway_resource", resources[part], "id")
+        [method] = [m for m in dev.resources("aws_api_gateway_method").values() if m["resource_id"] == resource]
+        wanted = ("POST", "CUSTOM", authorizer)
+        assert (method["http_method"], method["authorization"], method["authorizer_id"]) == wanted
+        assert method["request_parameters"] == {"method.request.path.payment_id": True}
 
 
 def test_gateway_refusals_answer_in_the_handlers_error_shape(dev: SynthesizedStack) -> None:
@@ -111,9 +127,10 @@ def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
         for p in dev.resources("aws_lambda_permission").values()
         if p["principal"] == "apigateway.amazonaws.com"
     )
-    assert len(permissions) == 2
-    assert permissions[0].endswith(".execution_arn}/*/*/payments*")
+    assert len(permissions) == 3
+    assert permissions[0].endswith(".execution_arn}/*/*/events*")
+    assert permissions[1].endswith(".execution_arn}/*/*/payments*")
     assert re.fullmatch(
         r"\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}/authorizers/\$\{aws_api_gateway_authorizer\.[^}]+\.id\}",
-        permissions[1],
+        permissions[2],
     )

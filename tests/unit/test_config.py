@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -162,21 +161,17 @@ def test_invalid_knob_is_refused_with_its_name(build, message: str) -> None:  # 
         ({"environment": "qa"}, "environment must be one of dev, staging, prod, got 'qa'"),
         ({"log_retention_days": 10}, "log_retention_days must be one of CloudWatch's retention periods, got 10"),
         ({"kms_deletion_window_days": 5}, "kms_deletion_window_days must be between 7 and 30, got 5"),
+        # Across slices: the queue must hide a message longer than its consumer runs.
+        (
+            {"queues": replace(config_for("dev").queues, visibility_timeout_seconds=60)},
+            "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60",
+        ),
     ],
 )
 def test_invalid_platform_knob_is_refused(change: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError) as refused:
         replace(config_for("dev"), **change)  # type: ignore[arg-type]
     assert str(refused.value) == message
-
-
-def test_queue_must_hide_messages_longer_than_the_consumer_runs() -> None:
-    dev = config_for("dev")
-    with pytest.raises(ValueError) as refused:
-        replace(dev, queues=replace(dev.queues, visibility_timeout_seconds=60))
-    assert str(refused.value) == (
-        "queues.visibility_timeout_seconds must be at least 6 x the queue_consumer timeout (180), got 60"
-    )
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
@@ -225,6 +220,7 @@ def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> No
         "workflow_starter": None,
         "authorizer": None,
         "sweeper": None,
+        "event_writer": None,
     }
     assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
 
@@ -247,10 +243,26 @@ def test_the_mapping_may_not_run_more_batches_than_a_reserved_function_takes(fun
     )
 
 
-def test_each_preset_is_written_out_on_its_own() -> None:
-    # No preset is derived from another (dev -> staging -> prod): each reads in full in presets.py.
-    from lib.config import presets
+def test_staging_and_prod_take_none_of_devs_own_choices() -> None:
+    # Staging and prod are dev with what differs (presets.py): a dev-only choice must not leak.
+    dev = config_for("dev")
+    for preset in (config_for("staging"), config_for("prod")):
+        assert all(settings.reserved_concurrency for settings in preset.functions.by_name().values())
+        assert preset.log_level == "INFO"
+        assert preset.alarms.subscribers_required
+        assert preset.edge.waf_enabled and preset.edge.custom_domain_required
+        assert preset.batch_bucket.expiration_days > dev.batch_bucket.expiration_days
+        assert preset.kms_deletion_window_days > dev.kms_deletion_window_days
+    assert config_for("prod").payment_rules.blocked_merchant_ids == ()
 
-    source = Path(presets.__file__).read_text()
-    assert "replace(" not in source
-    assert [source.count(f"{name} = PlatformConfig(") for name in ("DEV", "STAGING", "PROD")] == [1, 1, 1]
+
+def test_the_processor_connector_must_be_one_the_lambda_package_can_build() -> None:
+    from lib.config import ProcessorConfig
+
+    with pytest.raises(ValueError, match=r"^processor\.connector must be one of simulator, got 'stripe'$"):
+        ProcessorConfig(connector="stripe", authorization_window_seconds=3600)
+    with pytest.raises(
+        ValueError, match=r"^processor\.authorization_window_seconds must be between 60 and 2592000, got 59$"
+    ):
+        ProcessorConfig(connector="simulator", authorization_window_seconds=59)
+    assert {config_for(name).processor.connector for name in ("dev", "staging", "prod")} == {"simulator"}

@@ -26,7 +26,8 @@ def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
         assert policy_of(function["role"]) in function["depends_on"], function["function_name"]
 
     mappings = stack.resources("aws_lambda_event_source_mapping").values()
-    assert len(mappings) == 2  # the queue's (queue_consumer) and the payments stream's (workflow_starter)
+    # The queue's (queue_consumer), the payments stream's (workflow_starter), the audit stream's (event_writer).
+    assert len(mappings) == 3
     for mapping in mappings:
         function_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_function.<id>.arn}
         assert mapping["depends_on"] == [policy_of(functions[function_id]["role"])], mapping["event_source_arn"]

@@ -17,6 +17,7 @@ FUNCTION_BASE_NAMES = {
     "workflow_starter": "payment-workflow-starter",
     "authorizer": "payment-authorizer",
     "sweeper": "payment-sweeper",
+    "event_writer": "payment-event-writer",
 }
 
 # The functions that check payments against the business rules (payment_core.rules).

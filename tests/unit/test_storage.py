@@ -13,8 +13,8 @@ from tests.unit.synth import SynthesizedStack, key_arn
 def test_every_table_has_pitr_and_cmk_encryption(env_stack: SynthesizedStack) -> None:
     tables = env_stack.resources("aws_dynamodb_table")
     # payments (also each Idempotency-Key's record), audit trail, batch jobs, batch payment-id
-    # claims, merchants
-    assert len(tables) == 5
+    # claims, merchants, events
+    assert len(tables) == 6
     for table in tables.values():
         assert table["point_in_time_recovery"] == {"enabled": True}
         assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": key_arn(env_stack)}
@@ -137,3 +137,12 @@ def test_csv_uploads_under_incoming_trigger_ingest(dev: SynthesizedStack) -> Non
     assert (target["filter_prefix"], target["filter_suffix"]) == ("incoming/", ".csv")
     ingest = dev.named("aws_lambda_function", "function_name", "payment-batch-ingest-dev")
     assert target["lambda_function_arn"] == dev.reference_of("aws_lambda_function", ingest, "arn")
+
+
+def test_the_audit_stream_carries_new_images_and_events_expire_by_ttl(dev: SynthesizedStack) -> None:
+    audit = dev.named("aws_dynamodb_table", "name", "payment-audit-dev")
+    assert (audit["stream_enabled"], audit["stream_view_type"]) == (True, "NEW_IMAGE")
+    events = dev.named("aws_dynamodb_table", "name", "payment-events-dev")
+    assert (events["hash_key"], events["range_key"]) == ("merchant_id", "event_id")
+    assert events["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert "stream_enabled" not in events and "global_secondary_index" not in events

@@ -33,7 +33,10 @@ def test_the_sweeper_never_redrives_before_an_execution_timeout_has_passed(env_s
     stale_after = int(sweeper["environment"]["variables"][contract.SWEEP_STALE_AFTER_SECONDS])
     assert stale_after == STALE_AFTER_SECONDS > EXECUTION_TIMEOUT_SECONDS
     machine = env_stack.named("aws_sfn_state_machine", "name", f"payment-workflow-{_suffix(env_stack)}")
-    assert f'"TimeoutSeconds" = {EXECUTION_TIMEOUT_SECONDS},' in machine["definition"]
+    # The active steps' bound, plus the window a manual payment may rest authorized (its payment
+    # leaves the open index while it rests: capture.CaptureRequests.store_token).
+    window = config_for(_suffix(env_stack)).processor.authorization_window_seconds
+    assert f'"TimeoutSeconds" = {EXECUTION_TIMEOUT_SECONDS + window},' in machine["definition"]
 
 
 def test_non_final_payments_are_in_a_sparse_keys_only_index(dev: SynthesizedStack) -> None:

@@ -59,6 +59,7 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     assert acl["scope"] == "REGIONAL"
     rules = {rule["name"]: rule for rule in acl["rule"]}
     assert [(rule["name"], rule["priority"]) for rule in acl["rule"]] == [
+        ("malformed-credential", 1),
         ("AWSManagedRulesCommonRuleSet", 10),
         ("AWSManagedRulesKnownBadInputsRuleSet", 20),
         ("rate-per-credential", 30),
@@ -83,7 +84,22 @@ def test_the_web_acl_is_a_knob_on_in_staging_and_prod(env_stack: SynthesizedStac
     assert rules["rate-per-source-ip"]["statement"] == {
         "rate_based_statement": {"limit": edge.rate_limit_per_5_minutes, "aggregate_key_type": "IP"}
     }
-    for name in ("rate-per-credential", "rate-per-source-ip"):
+    # First: a request without a secret-key-shaped Authorization header (missing: no match)
+    # is blocked before it costs an authorizer run.
+    assert rules["malformed-credential"]["statement"] == {
+        "not_statement": {
+            "statement": [
+                {
+                    "regex_match_statement": {
+                        "regex_string": "^[Bb][Ee][Aa][Rr][Ee][Rr] sk_[A-Za-z0-9]{48}$",
+                        "field_to_match": {"single_header": {"name": "authorization"}},
+                        "text_transformation": [{"priority": 0, "type": "NONE"}],
+                    }
+                }
+            ]
+        }
+    }
+    for name in ("malformed-credential", "rate-per-credential", "rate-per-source-ip"):
         assert rules[name]["action"] == {"block": {}}
     logging = env_stack.only("aws_wafv2_web_acl_logging_configuration")
     log_group = env_stack.named(

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from lib.components.workflow import workflow_definition
+from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS, workflow_definition
 from tests.unit.synth import SynthesizedStack, key_arn
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:payment-workflow-dev"
+WINDOW = 7 * 24 * 3600  # the presets' processor.authorization_window_seconds
+
+
+def definition() -> dict:  # type: ignore[type-arg]
+    return workflow_definition(ARN, partition="aws", authorization_window_seconds=WINDOW)
 
 
 @pytest.fixture(scope="module")
 def states() -> dict:  # type: ignore[type-arg]
-    definition = workflow_definition(ARN)
-    assert definition["StartAt"] == "Validate"
-    return definition["States"]  # type: ignore[no-any-return]
+    built = definition()
+    assert built["StartAt"] == "Validate"
+    return built["States"]  # type: ignore[no-any-return]
 
 
 def test_happy_path_runs_in_order(states: dict) -> None:  # type: ignore[type-arg]
     path, state = [], "Validate"
     while state:
         path.append(state)
-        state = states[state].get("Next")
-    assert path == ["Validate", "Process", "Record", "Notify"]
+        state = states[state].get("Next") or states[state].get("Default")  # a Choice's default: automatic
+    assert path == ["Validate", "Process", "CaptureMethod", "Record", "Notify"]
+    path.remove("CaptureMethod")
     assert states["Notify"]["End"] is True
     assert [states[s]["Parameters"]["step"] for s in path] == ["validate", "process", "record", "notify"]
     assert all(states[s]["Resource"] == ARN for s in path)
@@ -47,14 +53,16 @@ def longest_waits(retrier: dict) -> list[float]:  # type: ignore[type-arg]
 def tasks_on_longest_path(states: dict, name: str) -> int:  # type: ignore[type-arg]
     """How many task states the longest run from ``name`` goes through, caught errors included."""
     state = states[name]
-    following = [state.get("Next")] + [catcher["Next"] for catcher in state.get("Catch", [])]
+    following = [state.get("Next"), state.get("Default")] + [catcher["Next"] for catcher in state.get("Catch", [])]
+    following += [choice["Next"] for choice in state.get("Choices", [])]
     longest_after = max((tasks_on_longest_path(states, after) for after in following if after), default=0)
     return (state["Type"] == "Task") + longest_after
 
 
 def shared_retrier(states: dict, errors: list[str]) -> dict:  # type: ignore[type-arg]
-    """The one retrier every task state has for ``errors`` (they must all have the same)."""
-    tasks = [state for state in states.values() if state["Type"] == "Task"]
+    """The one retrier every step task has for ``errors`` (they must all have the same); AwaitCapture,
+    which must not retry its timeout, has its own (test_a_manual_payment_waits_for_its_capture...)."""
+    tasks = [state for state in states.values() if state["Type"] == "Task" and state["Resource"] == ARN]
     retriers = [retrier for state in tasks for retrier in state["Retry"] if retrier["ErrorEquals"] == errors]
     assert len(retriers) == len(tasks), f"not every task retries {errors}"
     assert all(retrier == retriers[0] for retrier in retriers), f"tasks retry {errors} differently"
@@ -101,10 +109,10 @@ def test_a_throttled_invoke_is_bounded_by_the_execution_timeout_not_a_count(stat
     # Even waiting half the longest wait on average (FULL jitter), the attempts outlast the
     # execution: a burst bigger than the reservation drains at its pace, and only the
     # execution's timeout (alarmed, redrivable) stops a step waiting for a slot.
-    assert sum(longest_waits(throttled)) / 2 > workflow_definition(ARN)["TimeoutSeconds"]
+    assert sum(longest_waits(throttled)) / 2 > EXECUTION_TIMEOUT_SECONDS
 
 
-@pytest.mark.parametrize("state", ["Validate", "Process", "Record"])
+@pytest.mark.parametrize("state", ["Validate", "Process", "Record", "Release", "Expire"])
 def test_only_business_outcomes_compensate(states: dict, state: str) -> None:  # type: ignore[type-arg]
     # An infrastructure error that outlives its retries fails the execution instead (alarmed,
     # redrivable): it never turns a good payment into FAILED.
@@ -144,12 +152,35 @@ def test_settled_payment_is_never_compensated(states: dict) -> None:  # type: ig
 def test_an_execution_has_room_for_its_retries(states: dict) -> None:  # type: ignore[type-arg]
     # Every step on the longest path may wait out its whole infrastructure retry policy and the
     # execution still has not timed out: exhausted retries fail it (ExecutionsFailed), not the clock.
-    # The longest path: Validate, Process, Record, then a business outcome: Compensate, NotifyFailure.
-    assert tasks_on_longest_path(states, "Validate") == 5
+    # The longest path: Validate, Process, AwaitCapture, Release (or Expire), then a business
+    # outcome: Compensate, NotifyFailure. The wait for a manual capture is the window on top.
+    assert tasks_on_longest_path(states, "Validate") == 6
     infrastructure = shared_retrier(states, EVERYTHING_ELSE)
-    timeout = workflow_definition(ARN)["TimeoutSeconds"]
-    assert timeout == 900
-    assert tasks_on_longest_path(states, "Validate") * sum(longest_waits(infrastructure)) <= timeout
+    timeout = definition()["TimeoutSeconds"]
+    assert timeout == 900 + WINDOW
+    assert tasks_on_longest_path(states, "Validate") * sum(longest_waits(infrastructure)) <= timeout - WINDOW
+
+
+def test_a_manual_payment_waits_for_its_capture_at_most_the_window_then_expires(states: dict) -> None:  # type: ignore[type-arg]
+    assert states["Process"]["ResultSelector"]["capture_method.$"] == "$.capture_method"
+    assert states["CaptureMethod"] == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.capture_method", "StringEquals": "manual", "Next": "AwaitCapture"}],
+        "Default": "Record",
+    }
+    wait = states["AwaitCapture"]
+    assert wait["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert wait["Parameters"] == {
+        "FunctionName": ARN,
+        "Payload": {"step": "await_capture", "payment_id.$": "$.payment_id", "task_token.$": "$$.Task.Token"},
+    }
+    assert wait["TimeoutSeconds"] == WINDOW
+    # Its retriers never match States.Timeout (States.ALL would): the window's end is caught to Expire.
+    assert retried_errors(wait) == [THROTTLED, ["States.TaskFailed"]]
+    assert wait["Catch"] == [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Expire"}]
+    assert (wait["Next"], states["Release"]["Next"], states["Expire"]["Next"]) == ("Release", "Notify", "Notify")
+    assert states["Release"]["Parameters"]["step"] == "release"
+    assert states["Expire"]["Parameters"]["step"] == "expire"
 
 
 def test_state_machine_logs_everything_to_an_encrypted_group(env_stack: SynthesizedStack) -> None:

@@ -15,16 +15,20 @@ from typing import Any, Final
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from payment_core import contract
 from payment_core.api.requests import IDEMPOTENCY_HEADER
 from payment_core.errors import (
     DomainError,
+    EventNotFound,
     IdempotencyConflict,
     InvalidRequest,
     InvalidTransition,
+    NotCapturable,
     PayloadTooLarge,
     PaymentConflict,
     PaymentInProgress,
     PaymentNotFound,
+    RequestConflict,
 )
 from payment_core.tenancy.callers import CardholderDataRefused, MerchantMismatch
 
@@ -44,11 +48,14 @@ HTTP_ERRORS: Final = MappingProxyType(
         InvalidRequest: HttpError(400, "invalid_request"),
         PayloadTooLarge: HttpError(413, "payload_too_large"),
         PaymentNotFound: _NOT_FOUND,
+        EventNotFound: _NOT_FOUND,
         MerchantMismatch: HttpError(403, "merchant_mismatch"),
         CardholderDataRefused: HttpError(400, "cardholder_data"),
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched
         PaymentConflict: HttpError(409, "payment_conflict"),
         InvalidTransition: HttpError(409, "invalid_transition"),
+        NotCapturable: HttpError(409, contract.NOT_CAPTURABLE),
+        RequestConflict: HttpError(409, contract.REQUEST_CONFLICT),
         IdempotencyConflict: HttpError(
             409,
             "idempotency_conflict",

@@ -5,10 +5,10 @@ the client lets an edited or stale token steer the query: a key outside the quer
 ``from``/``to`` makes DynamoDB answer ``ValidationException`` (a 500), and an edited merchant
 would page through someone else's index partition. So the token is
 
-    v1.<base64url(JSON of the last key and the issue time)>.<base64url(MAC)>
+    v2.<MAC key version>.<base64url(JSON of the last key and the issue time)>.<base64url(MAC)>
 
-where the MAC covers the version, the *caller's merchant and query bounds* (not written into
-the token) and the payload. A token replayed for another merchant, another ``from``/``to``,
+where the MAC covers the format, the key version, the *caller's merchant and query bounds* (not
+written into the token) and the payload. A token replayed for another merchant, another ``from``/``to``,
 edited, truncated, or older than ``max_age_seconds`` is refused with ``InvalidRequest``
 (400), never passed to DynamoDB. After the MAC check the key is still validated (exact
 fields, non-empty strings, same merchant, ``created_at`` within the bounds): the MAC proves
@@ -18,6 +18,11 @@ Where the MAC comes from is the ``MacSigner`` given to ``PageTokens``: the stack
 ``GenerateMac``/``VerifyMac`` with an HMAC CMK (the key never leaves KMS, nothing secret sits in
 Terraform state, the environment or the logs); ``HmacSha256`` is the local implementation for
 tests.
+
+The MAC key rotates by version (KMS HMAC keys never rotate by themselves): ``KeyRing`` holds
+the current key, which signs, and the previous one, which still verifies the tokens it signed
+until the next rotation. A token naming an older version was signed by a retired key:
+``InvalidRequest`` with ``RETIRED`` (400), so the client knows to list again.
 """
 
 from __future__ import annotations
@@ -36,12 +41,15 @@ from botocore.exceptions import ClientError
 
 from payment_core.errors import InvalidRequest
 
-VERSION = "v1"
+# The token format: "v2" names the key version (format v1, before rotation, named none).
+VERSION = "v2"
 MAX_TOKEN_LENGTH = 2048
 DEFAULT_MAX_AGE_SECONDS = 3600
 # The payments table key plus the merchant/time index key: what DynamoDB returns as
 # LastEvaluatedKey for a query on that index.
 PAYMENT_PAGE_KEY_FIELDS = frozenset({"payment_id", "merchant_id", "created_at"})
+# The events table's key: what DynamoDB returns as LastEvaluatedKey for a query on it.
+EVENT_PAGE_KEY_FIELDS = frozenset({"merchant_id", "event_id"})
 _CLOCK_SKEW_SECONDS = 60
 
 
@@ -93,16 +101,43 @@ class KmsMac:
 
 
 @dataclass(frozen=True)
+class KeyRing:
+    """The MAC keys tokens may name: ``current`` (version ``current_version``) signs; ``previous``
+    (version ``current_version - 1``, None at version 1) only verifies."""
+
+    current_version: int
+    current: MacSigner
+    previous: MacSigner | None = None
+
+    def __post_init__(self) -> None:
+        if self.current_version < 1:
+            raise ValueError(f"current_version must be at least 1, got {self.current_version}")
+        if self.current_version == 1 and self.previous is not None:
+            raise ValueError("version 1 has no previous key")
+
+    def verifier(self, version: int) -> MacSigner | None:
+        """The key that signed tokens of ``version``; None for a retired (older) version."""
+        if version == self.current_version:
+            return self.current
+        if version == self.current_version - 1:
+            return self.previous
+        return None
+
+
+@dataclass(frozen=True)
 class PageQuery:
-    """What a token is bound to: the caller's merchant and the query's bounds."""
+    """What a token is bound to: the caller's merchant and the query's bounds (and its other
+    filters, ``filters``: e.g. an event type; empty for payments, whose tokens it leaves as they were)."""
 
     merchant_id: str
     created_from: str
     created_to: str
+    filters: str = ""
 
 
 INVALID = "next_token is not a token this API issued for this query"
 EXPIRED = "next_token has expired; list again without it"
+RETIRED = "next_token was signed with a retired key; list again without it"
 
 
 def _b64encode(raw: bytes) -> str:
@@ -113,21 +148,30 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _signed_message(query: PageQuery, payload: str) -> bytes:
-    # Newline-separated: none of the parts can hold a newline (merchant ids and timestamps
-    # are validated before this, the payload is base64url).
-    return "\n".join((VERSION, query.merchant_id, query.created_from, query.created_to, payload)).encode()
+def _signed_message(key_version: int, query: PageQuery, payload: str) -> bytes:
+    # Newline-separated: none of the parts can hold a newline (merchant ids, timestamps and
+    # filters are validated before this, the payload is base64url).
+    parts = (VERSION, str(key_version), query.merchant_id, query.created_from, query.created_to)
+    return "\n".join((*parts, *((query.filters,) if query.filters else ()), payload)).encode()
+
+
+def _key_version(text: str) -> int | None:
+    # Plain decimal, no sign or leading zero: one spelling per version.
+    if not (0 < len(text) <= 6 and text.isascii() and text.isdigit() and text[0] != "0"):
+        return None
+    return int(text)
 
 
 class PageTokens:
     def __init__(
         self,
-        signer: MacSigner,
+        keys: KeyRing | MacSigner,
         max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS,
         key_fields: frozenset[str] = PAYMENT_PAGE_KEY_FIELDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._signer = signer
+        # A lone signer is version 1 with no previous key (tests, and a stack never rotated).
+        self._keys = keys if isinstance(keys, KeyRing) else KeyRing(1, keys)
         self._max_age = max_age_seconds
         self._key_fields = key_fields
         self._clock = clock
@@ -135,8 +179,9 @@ class PageTokens:
     def issue(self, query: PageQuery, last_key: Mapping[str, str]) -> str:
         document = {"k": dict(last_key), "iat": int(self._clock())}
         payload = _b64encode(json.dumps(document, sort_keys=True, separators=(",", ":")).encode())
-        mac = self._signer.generate_mac(_signed_message(query, payload))
-        return f"{VERSION}.{payload}.{_b64encode(mac)}"
+        version = self._keys.current_version
+        mac = self._keys.current.generate_mac(_signed_message(version, query, payload))
+        return f"{VERSION}.{version}.{payload}.{_b64encode(mac)}"
 
     def read(self, token: str, query: PageQuery) -> dict[str, str]:
         """The start key a token carries, or ``InvalidRequest`` (field ``next_token``)."""
@@ -144,14 +189,20 @@ class PageTokens:
         if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
             raise invalid
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != VERSION:
+        if len(parts) != 4 or parts[0] != VERSION:
             raise invalid
-        _, payload, mac_text = parts
+        version_text, payload, mac_text = parts[1:]
+        version = _key_version(version_text)
+        if version is None or version > self._keys.current_version:
+            raise invalid
+        verifier = self._keys.verifier(version)
+        if verifier is None:
+            raise InvalidRequest(RETIRED, "next_token")
         try:
             mac = _b64decode(mac_text)
         except (binascii.Error, ValueError) as exc:
             raise invalid from exc
-        if not self._signer.verify_mac(_signed_message(query, payload), mac):
+        if not verifier.verify_mac(_signed_message(version, query, payload), mac):
             raise invalid
         try:
             document = json.loads(_b64decode(payload).decode("utf-8"))

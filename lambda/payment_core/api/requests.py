@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from payment_core import api_contract, contract
-from payment_core.api.page_tokens import PageQuery, PageTokens
+from payment_core.api.page_tokens import INVALID, PageQuery, PageTokens
 from payment_core.errors import InvalidRequest, PayloadTooLarge
+from payment_core.events.models import is_event_id
 from payment_core.payments.models import PaymentRequest, format_timestamp
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
@@ -31,6 +33,8 @@ DEFAULT_PAGE_SIZE = api_contract.DEFAULT_PAGE_SIZE
 MAX_PAGE_SIZE = api_contract.MAX_PAGE_SIZE
 EARLIEST = "0000-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
+# An event type: ``<object>.<what happened>`` (payment_core.events.models.EVENT_TYPES).
+EVENT_TYPE = re.compile(r"^[a-z_]{1,32}\.[a-z_]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,16 @@ class ListPayments:
     merchant_id: str
     created_from: str
     created_to: str
+    limit: int
+    start_key: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class ListEvents:
+    merchant_id: str
+    created_from: str
+    created_to: str
+    event_type: str | None
     limit: int
     start_key: dict[str, str] | None
 
@@ -115,8 +129,30 @@ def parse_create_payment(
     # The merchant is the verified one; a merchant_id in the body may only repeat it.
     claimed = merchant_id_field(data["merchant_id"]) if "merchant_id" in data else None
     bound = {**data, "merchant_id": bind_merchant(claimed, merchant_id)}
-    check_fields(bound, PAYMENT_FIELDS, ("description",))
+    check_fields(bound, PAYMENT_FIELDS, ("description", "capture"))
     return CreatePayment(idempotency_key=key, request=payment_request(bound, rules))
+
+
+@dataclass(frozen=True)
+class CapturePayment:
+    # The amount as sent (checked against the payment's currency and authorized amount once it is
+    # read: payment_core.payments.capture); None: all of the authorized amount.
+    amount: object | None
+
+
+def parse_capture(body: str | None, is_base64: bool) -> CapturePayment:
+    """``POST /payments/{id}/capture``: no body, ``{}``, or ``{"amount": "<decimal string>"}``."""
+    if body is None or body == "":
+        return CapturePayment(amount=None)
+    data = load_json_object(body_text(body, is_base64))
+    check_fields(data, (), ("amount",))
+    return CapturePayment(amount=data.get("amount"))
+
+
+def parse_void(body: str | None, is_base64: bool) -> None:
+    """``POST /payments/{id}/void``: no body, or ``{}``."""
+    if body is not None and body != "":
+        check_fields(load_json_object(body_text(body, is_base64)), ())
 
 
 def parse_payment_id(raw: str) -> str:
@@ -167,3 +203,36 @@ def parse_list_payments(params: Mapping[str, str] | None, merchant_id: str, toke
         limit=_limit(query.get("limit")),
         start_key=tokens.read(token, PageQuery(merchant_id, created_from, created_to)) if token is not None else None,
     )
+
+
+def parse_event_id(raw: str) -> str:
+    if not is_event_id(raw):
+        raise InvalidRequest("event_id must be an event id (evt_...)", "event_id")
+    return raw
+
+
+def _event_type(raw: str) -> str:
+    if not EVENT_TYPE.fullmatch(raw):
+        raise InvalidRequest("type must be an event type such as payment.settled", "type")
+    return raw
+
+
+def parse_list_events(params: Mapping[str, str] | None, merchant_id: str, tokens: PageTokens) -> ListEvents:
+    """The verified merchant's events query (``from``/``to`` bound the events' ``created``, ``type``
+    filters); ``next_token`` must be one ``tokens`` issued for exactly this query."""
+    query = dict(params or {})
+    unexpected = sorted(set(query) - {"type", "from", "to", "limit", "next_token"})
+    if unexpected:
+        raise InvalidRequest(f"unexpected query parameter {unexpected[0]!r}"[:200], unexpected[0][:100])
+    created_from = _timestamp(query["from"], "from") if "from" in query else EARLIEST
+    created_to = _timestamp(query["to"], "to") if "to" in query else LATEST
+    if created_from > created_to:
+        raise InvalidRequest("from must not be after to", "from")
+    event_type = _event_type(query["type"]) if "type" in query else None
+    token = query.get("next_token")
+    start_key = None
+    if token is not None:
+        start_key = tokens.read(token, PageQuery(merchant_id, created_from, created_to, event_type or ""))
+        if not is_event_id(start_key["event_id"]):
+            raise InvalidRequest(INVALID, "next_token")
+    return ListEvents(merchant_id, created_from, created_to, event_type, _limit(query.get("limit")), start_key)

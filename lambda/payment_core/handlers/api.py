@@ -1,4 +1,4 @@
-"""REST API: create, fetch and list payments.
+"""REST API: create, fetch and list payments; capture or void a manual one; fetch and list the caller's events.
 
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
@@ -16,19 +16,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import api_contract, contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
-from payment_core.api.page_tokens import KmsMac, PageQuery, PageTokens
+from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
     api_version,
     header,
+    parse_capture,
     parse_create_payment,
+    parse_event_id,
+    parse_list_events,
     parse_list_payments,
     parse_payment_id,
+    parse_void,
 )
-from payment_core.errors import PaymentNotFound
+from payment_core.errors import EventNotFound, PaymentNotFound
+from payment_core.events.store import EventStore
+from payment_core.payments import capture
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.settings import reads, variable
+from payment_core.settings import positive_int, reads, variable
 from payment_core.tenancy.callers import verified_merchant
 
 
@@ -39,12 +45,31 @@ class ApiEnvironment(PaymentsEnvironment):
 
     rules: BusinessRules = field(metadata=reads(BusinessRules.read))
     page_token_key_id: str = field(metadata=variable(contract.PAGE_TOKEN_KEY_ID))
+    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+    page_token_key_version: int = field(metadata=positive_int(contract.PAGE_TOKEN_KEY_VERSION))
+    page_token_previous_key_id: str = field(
+        metadata=reads(lambda variables: variables.optional(contract.PAGE_TOKEN_PREVIOUS_KEY_ID))
+    )
 
 
 runtime = PaymentsRuntime(contract.API, ApiEnvironment)
 app = APIGatewayRestResolver()
 
-page_tokens = runtime.cached(lambda: PageTokens(KmsMac(runtime.kms(), runtime.environment().page_token_key_id)))
+
+def _page_token_keys() -> KeyRing:
+    """The current MAC key signs; the previous version's (if any) still verifies its tokens."""
+    env = runtime.environment()
+    previous = KmsMac(runtime.kms(), env.page_token_previous_key_id) if env.page_token_previous_key_id else None
+    return KeyRing(env.page_token_key_version, KmsMac(runtime.kms(), env.page_token_key_id), previous)
+
+
+page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys()))
+event_page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
+event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
+capture_requests = runtime.cached(
+    lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
+)
+waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 
 
 def caller() -> str:
@@ -98,6 +123,35 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
     return json_response(200, payment.to_public() | {"history": history})
 
 
+def _ask(payment_id: str, action: str, amount: object | None) -> Response[dict[str, Any]]:
+    payment = capture.ask(
+        runtime.payment_repository(),
+        capture_requests(),
+        waker(),
+        caller(),
+        parse_payment_id(payment_id),
+        action,
+        amount,
+    )
+    return json_response(202, capture.receipt(payment))
+
+
+@app.post(f"/payments/<payment_id>/{contract.CAPTURE_PATH_PART}")
+@runtime.tracer.capture_method(capture_response=False)
+def capture_payment(payment_id: str) -> Response[dict[str, Any]]:
+    event = app.current_event
+    command = parse_capture(event.body, bool(event.is_base64_encoded))
+    return _ask(payment_id, contract.ACTION_CAPTURE, command.amount)
+
+
+@app.post(f"/payments/<payment_id>/{contract.VOID_PATH_PART}")
+@runtime.tracer.capture_method(capture_response=False)
+def void_payment(payment_id: str) -> Response[dict[str, Any]]:
+    event = app.current_event
+    parse_void(event.body, bool(event.is_base64_encoded))
+    return _ask(payment_id, contract.ACTION_VOID, None)
+
+
 @app.get("/payments")
 @runtime.tracer.capture_method(capture_response=False)
 def list_payments() -> Response[dict[str, Any]]:
@@ -111,6 +165,35 @@ def list_payments() -> Response[dict[str, Any]]:
         {
             "items": [payment.to_public() for payment in payments],
             "next_token": page_tokens().issue(bound, last_key) if last_key else None,
+        },
+    )
+
+
+@app.get("/events/<event_id>")
+@runtime.tracer.capture_method(capture_response=False)
+def get_event(event_id: str) -> Response[dict[str, Any]]:
+    merchant_id = caller()
+    event_id = parse_event_id(event_id)
+    # Read under the caller's merchant: another merchant's event is not found, like a missing one.
+    event = event_store().get(merchant_id, event_id)
+    if event is None:
+        raise EventNotFound(f"event {event_id} does not exist")
+    return json_response(200, event.to_public() | {"delivery_attempts": list(event.delivery_attempts)})
+
+
+@app.get("/events")
+@runtime.tracer.capture_method(capture_response=False)
+def list_events() -> Response[dict[str, Any]]:
+    query = parse_list_events(app.current_event.query_string_parameters, caller(), event_page_tokens())
+    events, last_key = event_store().list(
+        query.merchant_id, query.created_from, query.created_to, query.event_type, query.limit, query.start_key
+    )
+    bound = PageQuery(query.merchant_id, query.created_from, query.created_to, query.event_type or "")
+    return json_response(
+        200,
+        {
+            "items": [event.to_public() for event in events],
+            "next_token": event_page_tokens().issue(bound, last_key) if last_key else None,
         },
     )
 

@@ -28,7 +28,7 @@ from payment_core.batch.workflow import (
 )
 from payment_core.payments.models import utc_now
 from payment_core.rules import BusinessRules
-from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, reads, variable
 
 
@@ -48,32 +48,27 @@ class BatchIngestEnvironment(FunctionEnvironment):
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
 
-class BatchIngestRuntime(FunctionRuntime[BatchIngestEnvironment]):
-    """Starts a file's execution, and runs its steps (plan, chunk, finish, fail)."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.BATCH_INGEST, BatchIngestEnvironment)
-        self.batch_file_deps: Cached[BatchFileDeps] = self.cached(self._batch_file_deps)
-
-    def _batch_file_deps(self) -> BatchFileDeps:
-        environment = self.environment()
-        return wire_batch_file_deps(
-            dynamodb=self.dynamodb(),
-            s3=self.s3(),
-            sqs=self.sqs(),
-            tables=BatchTables(
-                environment.batch_jobs_table, environment.batch_claims_table, environment.merchants_table
-            ),
-            rules=environment.rules,
-            records_per_chunk=environment.records_per_chunk,
-            queue_url=environment.payment_queue_url,
-            reserve_ms=environment.time_reserve_ms,
-            layout=WorkLayout(contract.BATCH_WORK_PREFIX),
-            rerun_window=timedelta(days=environment.rerun_window_days),
-        )
+runtime = FunctionRuntime(contract.BATCH_INGEST, BatchIngestEnvironment)
 
 
-runtime = BatchIngestRuntime()
+def _wire_batch_file_deps() -> BatchFileDeps:
+    environment = runtime.environment()
+    return wire_batch_file_deps(
+        dynamodb=runtime.dynamodb(),
+        s3=runtime.s3(),
+        sqs=runtime.sqs(),
+        tables=BatchTables(environment.batch_jobs_table, environment.batch_claims_table, environment.merchants_table),
+        rules=environment.rules,
+        records_per_chunk=environment.records_per_chunk,
+        queue_url=environment.payment_queue_url,
+        reserve_ms=environment.time_reserve_ms,
+        layout=WorkLayout(contract.BATCH_WORK_PREFIX),
+        rerun_window=timedelta(days=environment.rerun_window_days),
+    )
+
+
+# What a file's steps (plan, chunk, finish, fail) run with; its start needs only Step Functions.
+batch_file_deps = runtime.cached(_wire_batch_file_deps)
 
 
 def start(record: dict[str, Any]) -> dict[str, str]:
@@ -89,7 +84,7 @@ def start(record: dict[str, Any]) -> dict[str, str]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return {"jobs": [start(record) for record in event["Records"]]}
-    result = run_step(event, runtime.batch_file_deps(), context.get_remaining_time_in_millis, utc_now)
+    result = run_step(event, batch_file_deps(), context.get_remaining_time_in_millis, utc_now)
     if event.get("step") == contract.BATCH_STEP_CHUNK:
         runtime.count("BatchRowsQueued", int(result.get("queued", 0)))
         runtime.count("BatchRowsRejected", int(result.get("rejected", 0)))

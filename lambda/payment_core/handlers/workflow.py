@@ -1,7 +1,9 @@
 """Step Functions task: run one workflow step, named by the event's ``step``.
 
 Event: ``{"step": <one of contract.WORKFLOW_STEPS>,
-"payment_id": ..., "error"?: {"Error", "Cause"}}``. Returns ``{"payment_id", "status"}``.
+"payment_id": ..., "error"?: {"Error", "Cause"}, "task_token"?}``. Returns ``{"payment_id", "status"}``
+(``process`` adds ``capture_method``; ``await_capture`` is invoked with ``.waitForTaskToken``: its answer is ignored,
+the execution waits for the token).
 Domain errors propagate unchanged so Step Functions sees their class names
 (``PaymentRejected``, ``PaymentDeclined``, ``TransientProcessorError``).
 """
@@ -17,13 +19,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
 from payment_core.errors import InvalidRequest
-from payment_core.payments import workflow
+from payment_core.payments import capture, workflow
+from payment_core.payments.connector import connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
 from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.runtime import Cached
 from payment_core.settings import reads, variable
 from payment_core.tenancy.merchants import MerchantDirectory
 
@@ -36,34 +38,51 @@ class WorkflowEnvironment(PaymentsEnvironment):
     rules: BusinessRules = field(metadata=reads(partial(BusinessRules.read, blocking=True)))
     status_topic_arn: str = field(metadata=variable(contract.STATUS_TOPIC_ARN))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
+    processor_connector: str = field(
+        metadata=reads(lambda env: env.one_of(contract.PROCESSOR_CONNECTOR, contract.PROCESSOR_CONNECTORS))
+    )
 
 
-class WorkflowRuntime(PaymentsRuntime[WorkflowEnvironment]):
-    """Payments, and the status topic the Notify step publishes to."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.WORKFLOW, WorkflowEnvironment)
-        self.status_publisher: Cached[SnsStatusPublisher] = self.cached(
-            lambda: SnsStatusPublisher(self.sns(), self.environment().status_topic_arn)
-        )
-        self.merchants: Cached[MerchantDirectory] = self.cached(
-            lambda: MerchantDirectory(self.dynamodb(), self.environment().merchants_table)
-        )
+runtime = PaymentsRuntime(contract.WORKFLOW, WorkflowEnvironment)
+# Besides payments: the status topic the Notify step publishes to, the merchants Validate checks.
+status_publisher = runtime.cached(lambda: SnsStatusPublisher(runtime.sns(), runtime.environment().status_topic_arn))
+merchants = runtime.cached(lambda: MerchantDirectory(runtime.dynamodb(), runtime.environment().merchants_table))
+connector = runtime.cached(lambda: connector_named(runtime.environment().processor_connector))
+capture_requests = runtime.cached(
+    lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
+)
+waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 
 
-runtime = WorkflowRuntime()
+def task_token(event: dict[str, Any]) -> str:
+    token = event.get("task_token")
+    if not isinstance(token, str) or not token:
+        raise InvalidRequest("task_token is required", "task_token")
+    return token
+
 
 STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
-        runtime.payment_repository(), runtime.environment().rules, runtime.merchants(), payment_id
+        runtime.payment_repository(), runtime.environment().rules, merchants(), payment_id
     ),
-    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(runtime.payment_repository(), payment_id),
+    contract.STEP_PROCESS: lambda event, payment_id: workflow.process(
+        runtime.payment_repository(), connector(), payment_id
+    ),
     contract.STEP_RECORD: lambda event, payment_id: workflow.record(runtime.payment_repository(), payment_id),
     contract.STEP_NOTIFY: lambda event, payment_id: workflow.notify(
-        runtime.payment_repository(), runtime.status_publisher(), payment_id
+        runtime.payment_repository(), status_publisher(), payment_id
+    ),
+    contract.STEP_AWAIT_CAPTURE: lambda event, payment_id: capture.await_capture(
+        runtime.payment_repository(), capture_requests(), waker(), payment_id, task_token(event)
+    ),
+    contract.STEP_RELEASE: lambda event, payment_id: capture.release(
+        runtime.payment_repository(), connector(), payment_id
+    ),
+    contract.STEP_EXPIRE: lambda event, payment_id: capture.expire(
+        runtime.payment_repository(), connector(), payment_id
     ),
     contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
-        runtime.payment_repository(), payment_id, event.get("error")
+        runtime.payment_repository(), connector(), payment_id, event.get("error")
     ),
 }
 
@@ -79,8 +98,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
-    if step == contract.STEP_RECORD and payment.status is PaymentStatus.SETTLED:
+    if step in (contract.STEP_RECORD, contract.STEP_RELEASE) and payment.status is PaymentStatus.SETTLED:
         runtime.count(contract.PAYMENT_SETTLED_METRIC)
     elif step == contract.STEP_COMPENSATE and payment.status is PaymentStatus.FAILED:
         runtime.count(workflow.describe_failure(event.get("error"))[0])
+    if step == contract.STEP_PROCESS:
+        # The state machine's CaptureMethod choice: Record now, or AwaitCapture the merchant's ask.
+        return workflow.state_of(payment) | {"capture_method": payment.capture_method}
     return workflow.state_of(payment)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from payment_core import contract
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
-from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, variable
 
 
@@ -28,24 +28,16 @@ class WorkflowStarterEnvironment(FunctionEnvironment):
     state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
 
 
-class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
-    """StartExecution for each new payment on the payments table's stream."""
-
-    def __init__(self) -> None:
-        super().__init__(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
-        self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
-            lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
-        )
-
-
-runtime = WorkflowStarterRuntime()
+runtime = FunctionRuntime(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
+# StartExecution for each new payment on the payments table's stream.
+starter = runtime.cached(lambda: StepFunctionsStarter(runtime.stepfunctions(), runtime.environment().state_machine_arn))
 
 
 @runtime.tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> str:
     keys = record.dynamodb.keys if record.dynamodb else {}
     payment_id = payment_id_field(keys.get("payment_id"))
-    runtime.workflow_starter().start(payment_id)
+    starter().start(payment_id)
     runtime.count("WorkflowStarted")
     return payment_id
 

@@ -19,8 +19,10 @@ class PaymentStatus(StrEnum):
     PENDING = "PENDING"
     VALIDATED = "VALIDATED"
     AUTHORIZED = "AUTHORIZED"
-    SETTLED = "SETTLED"
+    SETTLED = "SETTLED"  # captured (all of the amount, or what a manual capture took)
     FAILED = "FAILED"
+    VOIDED = "VOIDED"  # a manual payment's authorization released at the merchant's request
+    EXPIRED = "EXPIRED"  # a manual payment not captured within the authorization window
 
 
 # The audit entry of the creation uses this as its from_status.
@@ -29,12 +31,20 @@ NO_STATUS = "NONE"
 ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset({PaymentStatus.VALIDATED, PaymentStatus.FAILED}),
     PaymentStatus.VALIDATED: frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.FAILED}),
-    PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED}),
+    PaymentStatus.AUTHORIZED: frozenset(
+        {PaymentStatus.SETTLED, PaymentStatus.FAILED, PaymentStatus.VOIDED, PaymentStatus.EXPIRED}
+    ),
     PaymentStatus.SETTLED: frozenset(),
     PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.VOIDED: frozenset(),
+    PaymentStatus.EXPIRED: frozenset(),
 }
 
-TERMINAL_STATUSES = frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED})
+TERMINAL_STATUSES = frozenset(
+    {PaymentStatus.SETTLED, PaymentStatus.FAILED, PaymentStatus.VOIDED, PaymentStatus.EXPIRED}
+)
+# Attributes storage keeps that a merchant never sees: the sparse index's key, the execution's token.
+PRIVATE_ATTRIBUTES = (contract.OPEN_SHARD_ATTRIBUTE, "task_token")
 
 # Ids double as Step Functions execution names, so keep to a safe alphabet.
 PAYMENT_ID_PATTERN = re.compile(contract.PAYMENT_ID_PATTERN)
@@ -87,10 +97,12 @@ class PaymentRequest:
     currency: str
     customer_ref: str
     description: str | None = None
+    capture_method: str = contract.CAPTURE_AUTOMATIC
 
     def same_terms_as(self, payment: Payment) -> bool:
         return (
-            self.merchant_id == payment.merchant_id
+            self.capture_method == payment.capture_method
+            and self.merchant_id == payment.merchant_id
             and self.amount == payment.amount
             and self.currency == payment.currency
             and self.customer_ref == payment.customer_ref
@@ -115,6 +127,13 @@ class Payment:
     batch_job_id: str | None = None
     processor_ref: str | None = None
     failure_reason: str | None = None
+    capture_method: str = contract.CAPTURE_AUTOMATIC
+    amount_captured: Decimal | None = None  # set by the write that makes it SETTLED
+    # A manual payment: what the merchant asked (contract.ACTION_*), recorded before the execution
+    # waiting on ``task_token`` is woken; the workflow carries it out (Release, or Expire).
+    requested_action: str | None = None
+    requested_amount: Decimal | None = None
+    task_token: str | None = None
 
     @classmethod
     def create(
@@ -138,6 +157,7 @@ class Payment:
             updated_at=created_at,
             source=source,
             batch_job_id=batch_job_id,
+            capture_method=request.capture_method,
         )
 
     @classmethod
@@ -158,6 +178,11 @@ class Payment:
             batch_job_id=item.get("batch_job_id"),
             processor_ref=item.get("processor_ref"),
             failure_reason=item.get("failure_reason"),
+            capture_method=str(item.get("capture_method", contract.CAPTURE_AUTOMATIC)),
+            amount_captured=_decimal(item.get("amount_captured")),
+            requested_action=item.get("requested_action"),
+            requested_amount=_decimal(item.get("requested_amount")),
+            task_token=item.get("task_token"),
         )
 
     def to_item(self) -> dict[str, Any]:
@@ -173,12 +198,17 @@ class Payment:
             "updated_at": self.updated_at,
             "source": self.source,
             "processor_attempts": self.processor_attempts,
+            "capture_method": self.capture_method,
         }
         optional = {
             "description": self.description,
             "batch_job_id": self.batch_job_id,
             "processor_ref": self.processor_ref,
             "failure_reason": self.failure_reason,
+            "amount_captured": self.amount_captured,
+            "requested_action": self.requested_action,
+            "requested_amount": self.requested_amount,
+            "task_token": self.task_token,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         if self.status not in TERMINAL_STATUSES:
@@ -190,9 +220,17 @@ class Payment:
     def to_public(self) -> dict[str, Any]:
         """JSON-ready view for API responses and notifications (amount as a string)."""
         public = self.to_item()
-        public.pop(contract.OPEN_SHARD_ATTRIBUTE, None)  # storage's index key, not the payment's
+        for private in PRIVATE_ATTRIBUTES:
+            public.pop(private, None)
         public["amount"] = format_amount(self.amount, self.currency)
+        public["amount_captured"] = format_amount(self.amount_captured or Decimal(0), self.currency)
+        if self.requested_amount is not None:
+            public["requested_amount"] = format_amount(self.requested_amount, self.currency)
         return public
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 @dataclass(frozen=True)

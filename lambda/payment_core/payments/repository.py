@@ -98,7 +98,7 @@ class PaymentRepository:
                             "ConditionExpression": "attribute_not_exists(payment_id)",
                         }
                     },
-                    self._append_audit(audit),
+                    self._append_audit(audit, payment),
                 ]
             )
         except ClientError as error:
@@ -109,12 +109,17 @@ class PaymentRepository:
             raise
         return True
 
-    def _append_audit(self, audit: AuditEntry) -> TransactWriteItemTypeDef:
-        """The audit entry's half of a status change; a sequence is written once, never replaced."""
+    def _append_audit(self, audit: AuditEntry, after: Payment) -> TransactWriteItemTypeDef:
+        """The audit entry's half of a status change; a sequence is written once, never replaced.
+
+        It also carries the merchant and the payment as it is after the change (``after``): the
+        audit table's stream turns each entry into the merchant's event (payment_core.events),
+        which then shows the payment as of this transition, whenever the stream is read."""
+        item = audit.to_item() | {"merchant_id": after.merchant_id, "object": "payment", "snapshot": after.to_public()}
         return {
             "Put": {
                 "TableName": self._audit_table,
-                "Item": to_attributes(audit.to_item()),
+                "Item": to_attributes(item),
                 "ConditionExpression": "attribute_not_exists(payment_id)",
             }
         }
@@ -216,9 +221,14 @@ class PaymentRepository:
         target: PaymentStatus,
         actor: str,
         detail: dict[str, Any] | None = None,
-        updates: Mapping[str, str] | None = None,
+        updates: Mapping[str, Any] | None = None,
+        *,
+        without_request: bool = False,
     ) -> Payment:
-        """Move ``payment`` to ``target`` if it is still exactly as read; audit it atomically."""
+        """Move ``payment`` to ``target`` if it is still exactly as read; audit it atomically.
+
+        ``without_request``: also only while no merchant's ask is recorded on it (an expiry must
+        not overtake a capture asked at the last moment; the ask does not bump the version)."""
         if not can_transition(payment.status, target):
             raise InvalidTransition(
                 f"payment {payment.payment_id} cannot go from {payment.status.value} to {target.value}"
@@ -249,6 +259,7 @@ class PaymentRepository:
             actor=actor,
             detail=detail,
         )
+        changed = Payment.from_item(payment.to_item() | fields)
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -257,12 +268,13 @@ class PaymentRepository:
                             "TableName": self._payments_table,
                             "Key": {"payment_id": {"S": payment.payment_id}},
                             "UpdateExpression": update,
-                            "ConditionExpression": ("#status = :expected_status AND #version = :expected_version"),
+                            "ConditionExpression": "#status = :expected_status AND #version = :expected_version"
+                            + (" AND attribute_not_exists(requested_action)" if without_request else ""),
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": to_attributes(values),
                         }
                     },
-                    self._append_audit(audit),
+                    self._append_audit(audit, changed),
                 ]
             )
         except ClientError as error:
@@ -271,5 +283,4 @@ class PaymentRepository:
                     f"payment {payment.payment_id} changed while moving to {target.value}"
                 ) from error
             raise
-        changed = payment.to_item() | fields
-        return Payment.from_item(changed)
+        return changed

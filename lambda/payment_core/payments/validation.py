@@ -95,10 +95,14 @@ def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentReq
         description = refuse_cardholder_data(
             text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
         )
+    capture_method = data.get("capture", contract.CAPTURE_AUTOMATIC)
+    if capture_method not in contract.CAPTURE_METHODS:
+        raise InvalidRequest(f"capture must be one of {', '.join(contract.CAPTURE_METHODS)}", "capture")
     return PaymentRequest(
         merchant_id=merchant_id,
         amount=amount,
         currency=currency,
         customer_ref=customer_ref,
         description=description,
+        capture_method=capture_method,
     )

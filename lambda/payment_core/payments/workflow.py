@@ -12,7 +12,15 @@ from typing import Any, Protocol
 
 from payment_core import contract
 from payment_core.errors import InvalidTransition, PaymentNotFound, PaymentRejected
-from payment_core.payments import processor
+from payment_core.payments.connector import (
+    OPERATION_AUTHORIZE,
+    OPERATION_VOID,
+    AuthorizeRequest,
+    ProcessorConnector,
+    VoidRequest,
+    authorization_ref,
+    operation_key,
+)
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.repository import PaymentRepository
 from payment_core.rules import BusinessRules
@@ -85,18 +93,27 @@ def validate(
     return repository.transition(payment, PaymentStatus.VALIDATED, ACTOR)
 
 
-def process(repository: PaymentRepository, payment_id: str) -> Payment:
+def process(repository: PaymentRepository, connector: ProcessorConnector, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
     if _already_done(contract.STEP_PROCESS, payment, PaymentStatus.VALIDATED):
         return payment
     attempt = repository.record_processor_attempt(payment)
-    authorization = processor.authorize(payment, attempt)
+    authorization = connector.authorize(
+        AuthorizeRequest(
+            idempotency_key=operation_key(OPERATION_AUTHORIZE, payment.payment_id),
+            payment_id=payment.payment_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            customer_ref=payment.customer_ref,
+            attempt=attempt,
+        )
+    )
     return repository.transition(
         payment,
         PaymentStatus.AUTHORIZED,
         ACTOR,
-        detail={"processor_ref": authorization.processor_ref, "attempt": str(attempt)},
-        updates={"processor_ref": authorization.processor_ref},
+        detail={"processor_ref": authorization.reference, "attempt": str(attempt)},
+        updates={"processor_ref": authorization.reference},
     )
 
 
@@ -104,7 +121,7 @@ def record(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
     if _already_done(contract.STEP_RECORD, payment, PaymentStatus.AUTHORIZED):
         return payment
-    return repository.transition(payment, PaymentStatus.SETTLED, ACTOR)
+    return repository.transition(payment, PaymentStatus.SETTLED, ACTOR, updates={"amount_captured": payment.amount})
 
 
 def notify(repository: PaymentRepository, publisher: StatusPublisher, payment_id: str) -> Payment:
@@ -152,7 +169,7 @@ def may_hold_authorization(payment: Payment, error_name: str) -> bool:
     return payment.processor_attempts > answered_no
 
 
-def compensate(repository: PaymentRepository, payment_id: str, error: object) -> Payment:
+def compensate(repository: PaymentRepository, connector: ProcessorConnector, payment_id: str, error: object) -> Payment:
     """Mark the payment FAILED with its business reason, voiding any authorization it may hold."""
     name, reason = describe_failure(error)
     if name not in contract.BUSINESS_ERRORS:
@@ -167,7 +184,9 @@ def compensate(repository: PaymentRepository, payment_id: str, error: object) ->
         detail: dict[str, Any] = {"error": name, "reason": reason, "compensation": "none"}
         if may_hold_authorization(payment, name):
             detail["compensation"] = "authorization_voided"
-            detail["void_ref"] = processor.void(payment.processor_ref or processor.reference_for(payment.payment_id))
+            processor_ref = payment.processor_ref or authorization_ref(payment.payment_id)
+            voided = connector.void(VoidRequest(operation_key(OPERATION_VOID, payment.payment_id), processor_ref))
+            detail["void_ref"] = voided.reference
         try:
             return repository.transition(
                 payment,

@@ -28,8 +28,8 @@ from typing import Any
 from payment_core import contract
 from payment_core.payments.models import format_timestamp
 
-SECRET_KEY_PREFIX = "sk_"
-SECRET_KEY_RANDOM_LENGTH = 48
+SECRET_KEY_PREFIX = contract.SECRET_KEY_PREFIX
+SECRET_KEY_RANDOM_LENGTH = contract.SECRET_KEY_RANDOM_LENGTH
 _SECRET_KEY = re.compile(rf"{SECRET_KEY_PREFIX}[A-Za-z0-9]{{{SECRET_KEY_RANDOM_LENGTH}}}")
 _ALPHABET = string.ascii_letters + string.digits
 # RFC 6750: ``Bearer`` then one space, then the token.

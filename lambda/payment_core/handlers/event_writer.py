@@ -1,0 +1,58 @@
+"""The event writer: one event object per audit record on the audit table's stream.
+
+The event source mapping delivers only ``INSERT`` records (its filter; the audit table is
+append-only, so every transition is exactly one INSERT) with the new image. Each becomes its
+event (payment_core.events.models), written only if its id is not there yet: a record the
+stream delivers again, or a batch the mapping retries after a partial failure, writes nothing
+twice. A write that fails is reported in ``batchItemFailures`` and retried in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from payment_core import contract
+from payment_core.events.models import Event, NotAnEventSource
+from payment_core.events.store import EventStore
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, positive_int, variable
+
+
+@dataclass(frozen=True)
+class EventWriterEnvironment(FunctionEnvironment):
+    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+    retention_days: int = field(metadata=positive_int(contract.EVENT_RETENTION_DAYS))
+
+
+class EventWriterRuntime(FunctionRuntime[EventWriterEnvironment]):
+    def __init__(self) -> None:
+        super().__init__(contract.EVENT_WRITER, EventWriterEnvironment)
+        self.event_store: Cached[EventStore] = self.cached(
+            lambda: EventStore(self.dynamodb(), self.environment().events_table)
+        )
+
+
+runtime = EventWriterRuntime()
+
+
+@runtime.tracer.capture_method(capture_response=False)
+def record_handler(record: DynamoDBRecord) -> str:
+    image: dict[str, Any] = dict(record.dynamodb.new_image) if record.dynamodb and record.dynamodb.new_image else {}
+    try:
+        event = Event.from_audit(image, timedelta(days=runtime.environment().retention_days))
+    except NotAnEventSource as reason:
+        # An entry written before events existed: nothing to tell a merchant it has not been told.
+        runtime.logger.warning("audit record without an event", extra={"reason": str(reason)})
+        runtime.count("EventSkipped")
+        return ""
+    written = runtime.event_store().put(event)
+    runtime.count("EventWritten" if written else "EventAlreadyWritten")
+    return event.event_id
+
+
+handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)
