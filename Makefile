@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments openapi
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -71,6 +71,9 @@ drift: synth  ## does TapStack$(ENVIRONMENT_SUFFIX) match its code? plan -detail
 bench:  ## benchmarks, each against a baseline measured in the same run; exits 1 on a missed target (not part of test)
 	bash scripts/bootstrap.sh
 	$(RUN) .venv/bin/python -m bench $(if $(ONLY),--only $(ONLY),) $(if $(MARKDOWN),--markdown $(MARKDOWN),)
+
+openapi:  ## write docs/openapi.json and README's routes table from payment_core.api_contract (a test fails when stale)
+	$(RUN) .venv/bin/python -m lib.openapi
 
 snapshots:  ## accept the current synth as the committed snapshots
 	$(RUN) UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_snapshots.py

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 USER_REQUEST = re.compile(r"^/restapis/(?P<api_id>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
 
@@ -42,8 +43,14 @@ class ExecuteApiMiddleware:
         from localcloud.triggers import invoke_rest_api
 
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length).decode("utf-8") if length else None
-        path = match.group("path") or "/"
+        # The bytes as sent: whether they reach the function as text or base64 is API Gateway's
+        # decision (the API's binary media types), made by invoke_rest_api, never a 500 here.
+        body = environ["wsgi.input"].read(length) if length else None
+        # PATH_INFO is percent-decoded (bytes as latin-1): a ``%23`` or ``%3F`` inside a path parameter
+        # must stay in that parameter, not start a fragment or a query when invoke_rest_api splits the
+        # URL (``/payments/%23x`` is payment ``#x``, as API Gateway routes it).
+        decoded = (match.group("path") or "/").encode("latin-1").decode("utf-8", errors="replace")
+        path = quote(decoded, safe="/")
         if environ.get("QUERY_STRING"):
             path = f"{path}?{environ['QUERY_STRING']}"
         response = invoke_rest_api(

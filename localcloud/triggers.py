@@ -19,6 +19,13 @@ from the emulator:
    an Invoke that Lambda refuses (429 ``TooManyRequestsException`` past the reserved
    concurrency) becomes 500 with the same body, never retried.
 
+The request as API Gateway hands it on: a body whose ``Content-Type`` is not one of the API's
+``binaryMediaTypes`` is text, decoded as UTF-8 with every invalid byte replaced by U+FFFD (a body
+that is not UTF-8 is never refused for it); one that is arrives base64-encoded with
+``isBase64Encoded``. Query parameters keep an empty value (``?limit=`` → ``{"limit": ""}``); a
+repeated one is its last value in ``queryStringParameters`` and all of them in
+``multiValueQueryStringParameters``. Evidence: localcloud/README.md ("API Gateway's front").
+
 Not modelled: mapping templates, CORS (authorizers and usage plans: ``api_authorizers``, ``api_usage_plans``).
 """
 
@@ -31,7 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -48,6 +55,7 @@ from localcloud.api_authorizers import (
 from localcloud.api_usage_plans import admit
 from localcloud.gateway_responses import ApiResponse, GatewayError, render_gateway_error
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
+from localcloud.request_payloads import binary_media, multi_values, proxy_body
 
 __all__ = ["ApiResponse", "GatewayError", "build_proxy_event", "invoke_rest_api", "render_gateway_error"]
 
@@ -199,8 +207,11 @@ def build_proxy_event(
     region: str = TEST_REGION,
     authorization: Authorization | None = None,
     api_key: str | None = None,
+    multi_query: dict[str, list[str]] | None = None,
+    body_is_base64: bool = False,
 ) -> dict[str, Any]:
     """The REST API (payload format 1.0) Lambda proxy event."""
+    multi = multi_query if multi_query is not None else {k: [v] for k, v in query.items()}
     now = time.time()
     request_context: dict[str, Any] = {
         "resourceId": route_resource["id"],
@@ -237,12 +248,12 @@ def build_proxy_event(
         "headers": headers or None,
         "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
         "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": request_context,
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": body_is_base64,
     }
 
 
@@ -272,7 +283,7 @@ def invoke_rest_api(
     stage: str,
     method: str,
     path: str,
-    body: str | dict[str, Any] | None = None,
+    body: str | bytes | dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     region: str = TEST_REGION,
 ) -> ApiResponse:
@@ -292,18 +303,21 @@ def _route_and_invoke(
     stage: str,
     method: str,
     path: str,
-    body: str | dict[str, Any] | None,
+    body: str | bytes | dict[str, Any] | None,
     headers: dict[str, str] | None,
     region: str,
 ) -> ApiResponse | GatewayError:
     http_method = method.upper()
     split = urlsplit(path)
-    path_only = "/" + split.path.strip("/")
-    query = dict(parse_qsl(split.query))
+    path_only = "/" + unquote(split.path).strip("/")
+    pairs = parse_qsl(split.query, keep_blank_values=True)
+    query = dict(pairs)  # a repeated parameter: its last value
     headers = dict(headers or {})
     if isinstance(body, dict):
         body = json.dumps(body)
         headers.setdefault("Content-Type", "application/json")
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    text_body, body_is_base64 = proxy_body(body, binary_media(apigw, api_id, content_type))
 
     resources = apigw.get_resources(restApiId=api_id, limit=500, embed=["methods"])["items"]
     match = _match_resource(resources, path_only)
@@ -354,7 +368,8 @@ def _route_and_invoke(
     validator_id = method_def.get("requestValidatorId")
     if validator_id:
         validator = apigw.get_request_validator(restApiId=api_id, requestValidatorId=validator_id)
-        body_errors = _body_errors(apigw, api_id, method_def, body) if validator.get("validateRequestBody") else None
+        validates = validator.get("validateRequestBody")
+        body_errors = _body_errors(apigw, api_id, method_def, text_body) if validates else None
         if body_errors:
             return GatewayError("BAD_REQUEST_BODY", 400, "Invalid request body", body_errors)
         missing = _missing_parameters(method_def, headers, query) if validator.get("validateRequestParameters") else []
@@ -376,11 +391,13 @@ def _route_and_invoke(
         headers,
         query,
         path_parameters,
-        body,
+        text_body,
         api_key_id=api_key_use.key_id if api_key_use else None,
         region=region,
         authorization=authorization,
         api_key=api_key,
+        multi_query=multi_values(pairs),
+        body_is_base64=body_is_base64,
     )
     try:
         payload, failed = invoke_function(lambda_client, found, event)

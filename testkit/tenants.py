@@ -19,7 +19,7 @@ from localcloud.triggers import ApiResponse, invoke_rest_api
 from ops.merchant import disable, onboard, revoke, rotate
 from ops.stack_target import Target
 from testkit.secret_scan import remember
-from testkit.traffic import bearer, emulator_target
+from testkit.traffic import PINNED_VERSION, bearer, emulator_target
 
 MERCHANT_A = "tenant-a"
 MERCHANT_B = "tenant-b"
@@ -42,7 +42,7 @@ class TenantApi:
     def request(
         self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None
     ) -> ApiResponse:
-        all_headers = {**bearer(self._secret_key), **(headers or {})}
+        all_headers = {**PINNED_VERSION, **bearer(self._secret_key), **(headers or {})}
         return invoke_rest_api(self._endpoint, self._api_id, self._stage, method, path, body=body, headers=all_headers)
 
     def create(self, idempotency_key: str, **fields: str) -> ApiResponse:

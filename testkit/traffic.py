@@ -8,11 +8,11 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import boto3
 from boto3.dynamodb.conditions import Key
-from payment_core import contract
+from payment_core import api_contract, contract
 
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
 from localcloud.triggers import ApiResponse, invoke_rest_api
@@ -44,6 +44,10 @@ class BatchJob:
 def bearer(secret_key: str) -> dict[str, str]:
     """The header a merchant authenticates with (none for an empty key: a request without one)."""
     return {contract.CREDENTIAL_HEADER: f"Bearer {secret_key}"} if secret_key else {}
+
+
+# The harness pins the API version as merchants are told to (docs/api.md, "Versions").
+PINNED_VERSION: Final = {api_contract.API_VERSION_HEADER: api_contract.LATEST_API_VERSION}
 
 
 class PlatformClient:
@@ -95,7 +99,7 @@ class PlatformClient:
         merchant_id: str | None = None,
     ) -> ApiResponse:
         """What API Gateway does for the request (the emulator cannot front a REST API itself)."""
-        all_headers = {**bearer(self.secret_key(merchant_id)), **(headers or {})}
+        all_headers = {**PINNED_VERSION, **bearer(self.secret_key(merchant_id)), **(headers or {})}
         return invoke_rest_api(self.endpoint, self.api_id, self.stage, method, path, body=body, headers=all_headers)
 
     def create_payment(self, body: dict[str, Any] | str, idempotency_key: str) -> ApiResponse:

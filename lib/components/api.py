@@ -1,10 +1,10 @@
-"""The REST API: ``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``, ``GET /events``,
-``GET /events/{event_id}``."""
+"""The REST API: every route of ``payment_core.api_contract``, behind the authorizer and usage plans."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +44,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
-from payment_core import contract
+from payment_core import api_contract, contract
+from payment_core.api_contract import Route
 
 from lib.components.alarm_sources import AlarmSources, WatchedApi, WatchedFunction
 from lib.components.base import PlatformConstruct
@@ -65,26 +66,28 @@ CREDENTIAL_HEADER = contract.CREDENTIAL_HEADER.lower()
 # and the API key's (a metering id now, but a client that still sends it must not have it stored).
 CREDENTIAL_HEADERS: tuple[str, ...] = (API_KEY_HEADER, CREDENTIAL_HEADER)
 
-# JSON Schema (draft-04, what API Gateway models speak) for POST /payments. The handler
-# validates the same body again with exact messages and the same limits (contract); this stops
-# junk at the edge.
-CREATE_PAYMENT_SCHEMA: dict[str, Any] = {
-    "$schema": "http://json-schema.org/draft-04/schema#",
-    "title": "CreatePayment",
-    "type": "object",
-    "additionalProperties": False,
-    # merchant_id is optional: the merchant is the one the API key belongs to (a differing
-    # merchant_id is refused by the handler with 403).
-    "required": ["amount", "currency", "customer_ref"],
-    "properties": {
-        "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
-        "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
-        "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
-        "customer_ref": {"type": "string", "minLength": 1, "maxLength": contract.MAX_CUSTOMER_REF_LENGTH},
-        "description": {"type": "string", "minLength": 1, "maxLength": contract.MAX_DESCRIPTION_LENGTH},
-        "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
-    },
-}
+# API Gateway models are JSON Schema draft-04; the bodies are payment_core.api_contract's, which
+# the OpenAPI document (lib/openapi.py) publishes and the handler validates again with exact messages.
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+
+
+def gateway_model_schema(name: str) -> dict[str, Any]:
+    """The API Gateway model of request body ``name``: the contract's schema, titled, draft-04."""
+    return {"$schema": DRAFT_04, "title": name, **api_contract.REQUEST_MODELS[name]}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def route_name(path: str) -> str:
+    """A route's construct name: its last path part, without braces (``/payments/{payment_id}`` → ``payment_id``)."""
+    return path.rstrip("/").rsplit("/", 1)[-1].strip("{}")
+
+
+# Resource construct ids kept from before the routes came from the contract: they are addresses.
+KEPT_RESOURCE_IDS = {"/payments/{payment_id}": "payment", "/events/{event_id}": "event"}
+
 
 # The custom domain's TLS policy: TLS 1.2 and up (API Gateway's TLS_1_0 policy, the only one of
 # the default execute-api endpoint of a regional API, also accepts TLS 1.0 and 1.1).
@@ -175,9 +178,19 @@ class PaymentsApi(PlatformConstruct):
     def _build_invoke_permissions(self) -> None:
         """API Gateway may invoke the api function on its routes and the authorizer as itself."""
         execution_arn = self.rest_api.execution_arn
+        # One grant per top-level path of the contract's routes (``/payments`` keeps its first ids).
+        tops = dict.fromkeys(route.path.strip("/").split("/")[0] for route in api_contract.ROUTES)
+        grants = [
+            (
+                "allow_api" if top == "payments" else f"allow_{top}",
+                "AllowPaymentsApi" if top == "payments" else f"Allow{top.title().replace('_', '')}Api",
+                self.api_function,
+                f"{execution_arn}/*/*/{top}*",
+            )
+            for top in tops
+        ]
         for construct_id, statement_id, function, source_arn in (
-            ("allow_api", "AllowPaymentsApi", self.api_function, f"{execution_arn}/*/*/payments*"),
-            ("allow_events", "AllowEventsApi", self.api_function, f"{execution_arn}/*/*/events*"),
+            *grants,
             (
                 "allow_authorizer",
                 "AllowPaymentsApiAuthorizer",
@@ -269,17 +282,39 @@ class PaymentsApi(PlatformConstruct):
         )
         self._routes.extend([method, integration])
 
-    def _build_routes(self) -> None:
-        payments = ApiGatewayResource(
+    def _resource(self, path: str) -> ApiGatewayResource:
+        """The resource of ``path`` and its parents, each built once."""
+        if path in self._resources:
+            return self._resources[path]
+        parent_path, _, part = path.rpartition("/")
+        parent_id = self._resource(parent_path).id if parent_path else self.rest_api.root_resource_id
+        resource = ApiGatewayResource(
             self,
-            "payments",
+            KEPT_RESOURCE_IDS.get(path, route_name(path)),
             rest_api_id=self.rest_api.id,
-            parent_id=self.rest_api.root_resource_id,
-            path_part="payments",
+            parent_id=parent_id,
+            path_part=part,
         )
-        payment = ApiGatewayResource(
-            self, "payment", rest_api_id=self.rest_api.id, parent_id=payments.id, path_part="{payment_id}"
-        )
+        self._resources[path] = resource
+        return resource
+
+    def _model(self, name: str) -> ApiGatewayModel:
+        if name not in self._models:
+            self._models[name] = ApiGatewayModel(
+                self,
+                f"{_snake(name)}_model",
+                rest_api_id=self.rest_api.id,
+                name=name,
+                content_type="application/json",
+                schema=json.dumps(gateway_model_schema(name), sort_keys=True),
+            )
+        return self._models[name]
+
+    def _build_routes(self) -> None:
+        """Every route of the contract (payment_core.api_contract.ROUTES): its resource, method,
+        required parameters and body model, validated at the edge, proxied to the api function."""
+        self._resources: dict[str, ApiGatewayResource] = {}
+        self._models: dict[str, ApiGatewayModel] = {}
         validator = ApiGatewayRequestValidator(
             self,
             "validator",
@@ -288,64 +323,20 @@ class PaymentsApi(PlatformConstruct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
-        model = ApiGatewayModel(
-            self,
-            "create_payment_model",
-            rest_api_id=self.rest_api.id,
-            name="CreatePayment",
-            content_type="application/json",
-            schema=json.dumps(CREATE_PAYMENT_SCHEMA, sort_keys=True),
-        )
-        self._method(
-            payments,
-            "payments",
-            "POST",
-            request_validator_id=validator.id,
-            request_models={"application/json": model.name},
-            request_parameters={f"method.request.header.{contract.IDEMPOTENCY_KEY_HEADER}": True},
-        )
-        self._method(payments, "payments", "GET", request_validator_id=validator.id)
-        self._method(
-            payment,
-            "payment_id",
-            "GET",
-            request_validator_id=validator.id,
-            request_parameters={"method.request.path.payment_id": True},
-        )
-        # Capture and void of a manual payment: the body is optional (capture's ``amount``), so no
-        # model; the handler checks it with exact messages (payment_core.api.requests).
-        asks = []
-        for part in (contract.CAPTURE_PATH_PART, contract.VOID_PATH_PART):
-            resource = ApiGatewayResource(
-                self, part, rest_api_id=self.rest_api.id, parent_id=payment.id, path_part=part
-            )
-            self._method(
-                resource,
-                part,
-                "POST",
-                request_validator_id=validator.id,
-                request_parameters={"method.request.path.payment_id": True},
-            )
-            asks.append(resource)
-        self._routes.extend([payments, payment, *asks, validator, model])
-        self._build_event_routes(validator)
+        for route in api_contract.ROUTES:
+            self._route(route, validator)
+        self._routes.extend([*self._resources.values(), validator, *self._models.values()])
 
-    def _build_event_routes(self, validator: ApiGatewayRequestValidator) -> None:
-        events = ApiGatewayResource(
-            self, "events", rest_api_id=self.rest_api.id, parent_id=self.rest_api.root_resource_id, path_part="events"
-        )
-        event = ApiGatewayResource(
-            self, "event", rest_api_id=self.rest_api.id, parent_id=events.id, path_part="{event_id}"
-        )
-        self._method(events, "events", "GET", request_validator_id=validator.id)
-        self._method(
-            event,
-            "event_id",
-            "GET",
-            request_validator_id=validator.id,
-            request_parameters={"method.request.path.event_id": True},
-        )
-        self._routes.extend([events, event])
+    def _route(self, route: Route, validator: ApiGatewayRequestValidator) -> None:
+        options: dict[str, Any] = {"request_validator_id": validator.id}
+        required = {
+            f"method.request.{each.gateway_location}.{each.name}": True for each in route.parameters if each.required
+        }
+        if required:
+            options["request_parameters"] = required
+        if route.request_model is not None:
+            options["request_models"] = {"application/json": self._model(route.request_model).name}
+        self._method(self._resource(route.path), route_name(route.path), route.method, **options)
 
     def _build_gateway_responses(self) -> None:
         for response_type, answer in GATEWAY_ANSWERS.items():
@@ -364,7 +355,7 @@ class PaymentsApi(PlatformConstruct):
         # creates a new deployment; the static part is hashed here, the ids by Terraform.
         templates = {response_type: gateway_template(answer) for response_type, answer in GATEWAY_ANSWERS.items()}
         static_spec = hashlib.sha256(
-            json.dumps([CREATE_PAYMENT_SCHEMA, templates], sort_keys=True).encode()
+            json.dumps([*map(gateway_model_schema, self._models), templates], sort_keys=True).encode()
         ).hexdigest()
         deployment = ApiGatewayDeployment(
             self,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from payment_core import contract
+from payment_core import api_contract, contract
 from payment_core.api.page_tokens import INVALID, PageQuery, PageTokens
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.events.models import is_event_id
@@ -27,9 +27,10 @@ from payment_core.tenancy.callers import bind_merchant
 
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = contract.IDEMPOTENCY_KEY_HEADER  # also required by the API Gateway method
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+# The route table's limits (payment_core.api_contract), which the OpenAPI document publishes.
+MAX_IDEMPOTENCY_KEY_LENGTH = api_contract.MAX_IDEMPOTENCY_KEY_LENGTH
+DEFAULT_PAGE_SIZE = api_contract.DEFAULT_PAGE_SIZE
+MAX_PAGE_SIZE = api_contract.MAX_PAGE_SIZE
 EARLIEST = "0000-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
 # An event type: ``<object>.<what happened>`` (payment_core.events.models.EVENT_TYPES).
@@ -68,6 +69,19 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
         if key.lower() == wanted:
             return value
     return None
+
+
+def api_version(headers: Mapping[str, str] | None) -> str:
+    """The version the request pins (``Payment-Platform-Version``), the latest when it names none."""
+    requested = header(headers, api_contract.API_VERSION_HEADER)
+    if requested is None:
+        return api_contract.LATEST_API_VERSION
+    if requested not in api_contract.API_VERSIONS:
+        supported = ", ".join(api_contract.API_VERSIONS)
+        raise InvalidRequest(
+            f"{api_contract.API_VERSION_HEADER} must be one of: {supported}"[:200], api_contract.API_VERSION_HEADER
+        )
+    return requested
 
 
 def idempotency_key(headers: Mapping[str, str] | None) -> str:

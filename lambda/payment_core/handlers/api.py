@@ -14,10 +14,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment_core import contract
+from payment_core import api_contract, contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
+    api_version,
+    header,
     parse_capture,
     parse_create_payment,
     parse_event_id,
@@ -71,14 +73,25 @@ waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions(
 
 
 def caller() -> str:
-    """The merchant the authorizer verified for this request (never what the client wrote)."""
+    """The merchant the authorizer verified for this request (never what the client wrote), once
+    the request's API version is known (an unknown one is refused before anything is read)."""
+    api_version(app.current_event.headers)
     merchant_id = verified_merchant(app.current_event.raw_event.get("requestContext"))
     runtime.logger.append_keys(merchant_id=merchant_id)
     return merchant_id
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    """Every answer names the API version it was served with: the one pinned, else the latest
+    (also when the pinned one is unknown: that request is answered 400 in the latest's words)."""
+    requested = header(app.current_event.headers, api_contract.API_VERSION_HEADER)
+    served = requested if requested in api_contract.API_VERSIONS else api_contract.LATEST_API_VERSION
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={api_contract.API_VERSION_HEADER: served},
+    )
 
 
 @app.post("/payments")

@@ -1,0 +1,229 @@
+"""The REST API's part of the contract: every route, its parameters and its request and answer shapes.
+
+One table (``ROUTES``) that three readers build from, so they cannot drift: the stack
+(``lib/components/api.py``: API Gateway resources, methods, required parameters and request
+models), the OpenAPI document merchants get (``lib/openapi.py`` → ``docs/openapi.json``), and
+schemathesis, which drives the deployed API with that document. A new route is a ``Route`` here
+(and its handler); the stack and the document follow by construction.
+
+Request bodies are JSON Schema draft-04 objects (what API Gateway models speak; also valid in
+OpenAPI 3.0) built from the limits in ``payment_core.contract``, which the handlers validate again
+with exact messages. Answer shapes are JSON Schema too, written against what the handlers return
+(``payment_core.api_answers``); ``additionalProperties: false`` everywhere, so a field the
+document does not name fails schemathesis' response check.
+
+Stdlib only, like ``contract``: the stack imports it without the layer's packages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+from payment_core import contract
+from payment_core.api_answers import (
+    AMOUNT,
+    CAPTURE_RECEIPT,
+    EVENT,
+    EVENT_LIST,
+    EVENT_WITH_DELIVERIES,
+    ISO_8601,
+    PAYMENT_LIST,
+    PAYMENT_RECEIPT,
+    PAYMENT_WITH_HISTORY,
+    RESPONSE_SCHEMAS,
+    json_object,
+    text,
+)
+
+# --- Versions -------------------------------------------------------------------------------
+# A merchant pins the API's behaviour by sending this header with a dated version; without it a
+# request gets the latest. Every answer names the version it was served with. A breaking change
+# ships as a new dated version appended here (docs/api.md, "Versions").
+API_VERSION_HEADER: Final = "Payment-Platform-Version"
+API_VERSIONS: Final[tuple[str, ...]] = ("2026-12-01",)
+LATEST_API_VERSION: Final = API_VERSIONS[-1]
+
+# --- Shared limits ----------------------------------------------------------------------------
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+DEFAULT_PAGE_SIZE: Final = 20
+MAX_PAGE_SIZE: Final = 100
+# 1-255 visible ASCII characters (``!``..``~``), what the handler checks.
+IDEMPOTENCY_KEY_PATTERN: Final = "^[!-~]+$"
+
+
+# --- Request bodies (draft-04: API Gateway models) ---------------------------------------------
+CREATE_PAYMENT: Final = "CreatePayment"
+REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
+    {
+        # merchant_id is optional: the merchant is the secret key's (a differing one is 403).
+        CREATE_PAYMENT: json_object(
+            ["amount", "currency", "customer_ref"],
+            {
+                "merchant_id": {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
+                "amount": {"type": "string", "pattern": contract.AMOUNT_PATTERN},
+                "currency": {"type": "string", "pattern": contract.CURRENCY_PATTERN},
+                "customer_ref": text(contract.MAX_CUSTOMER_REF_LENGTH),
+                "description": text(contract.MAX_DESCRIPTION_LENGTH),
+                "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
+            },
+        ),
+    }
+)
+# Bodies a route takes but does not need (absent = ``{}``): documented, checked by the handler only
+# (an API Gateway model would refuse the empty body).
+CAPTURE_PAYMENT: Final = "CapturePayment"
+VOID_PAYMENT: Final = "VoidPayment"
+OPTIONAL_BODIES: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
+    {
+        # amount: at most the authorized amount (all of it when absent); the rest is released.
+        CAPTURE_PAYMENT: json_object([], {"amount": AMOUNT}),
+        VOID_PAYMENT: json_object([], {}),
+    }
+)
+
+
+# --- Routes -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # "path", "query" or "header" (OpenAPI's ``in``; API Gateway's method.request.<location>)
+    required: bool
+    schema: dict[str, Any]
+    description: str = ""
+
+    @property
+    def gateway_location(self) -> str:
+        return "querystring" if self.location == "query" else self.location
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # "/payments/{payment_id}": API Gateway's resource path and OpenAPI's path
+    operation_id: str
+    summary: str
+    status: int  # the success status
+    response: str  # a RESPONSE_SCHEMAS name
+    # The codes (payment_core.api.errors) the route's handler may answer besides the ones every route
+    # may get (the gateway's refusals, invalid_request, internal_error).
+    errors: tuple[str, ...]
+    request_model: str | None = None  # a REQUEST_MODELS name
+    optional_body: str | None = None  # an OPTIONAL_BODIES name
+    parameters: tuple[Parameter, ...] = field(default=())
+
+
+PAYMENT_ID_PARAMETER: Final = Parameter(
+    "payment_id", "path", True, {"type": "string", "pattern": contract.PAYMENT_ID_PATTERN}
+)
+IDEMPOTENCY_KEY_PARAMETER: Final = Parameter(
+    contract.IDEMPOTENCY_KEY_HEADER,
+    "header",
+    True,
+    {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    "one key per payment: a retry with the same key and terms gets the first answer",
+)
+MERCHANT_ID_QUERY: Final = Parameter(
+    "merchant_id",
+    "query",
+    False,
+    {"type": "string", "pattern": contract.MERCHANT_ID_PATTERN},
+    "may only repeat the secret key's merchant",
+)
+
+ROUTES: Final[tuple[Route, ...]] = (
+    Route(
+        "POST",
+        "/payments",
+        "createPayment",
+        "Create a payment (runs to SETTLED or FAILED on its own)",
+        202,
+        PAYMENT_RECEIPT,
+        (
+            "cardholder_data",
+            "merchant_mismatch",
+            "idempotency_conflict",
+            "idempotency_in_progress",
+            "payment_conflict",
+            "invalid_transition",
+            "payload_too_large",
+        ),
+        request_model=CREATE_PAYMENT,
+        parameters=(IDEMPOTENCY_KEY_PARAMETER,),
+    ),
+    Route(
+        "GET",
+        "/payments",
+        "listPayments",
+        "The caller's payments by creation time, a page at a time",
+        200,
+        PAYMENT_LIST,
+        ("merchant_mismatch",),
+        parameters=(
+            Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, with the same from/to"),
+            MERCHANT_ID_QUERY,
+        ),
+    ),
+    Route(
+        "GET",
+        "/payments/{payment_id}",
+        "getPayment",
+        "One payment and its status transitions",
+        200,
+        PAYMENT_WITH_HISTORY,
+        ("not_found",),
+        parameters=(PAYMENT_ID_PARAMETER,),
+    ),
+    *(
+        Route(
+            "POST",
+            f"/payments/{{payment_id}}/{part}",
+            f"{action}Payment",
+            summary,
+            202,
+            CAPTURE_RECEIPT,
+            ("not_found", "not_capturable", "request_conflict", "invalid_transition", "payload_too_large"),
+            optional_body=body,
+            parameters=(PAYMENT_ID_PARAMETER,),
+        )
+        for part, action, body, summary in (
+            (
+                contract.CAPTURE_PATH_PART,
+                contract.ACTION_CAPTURE,
+                CAPTURE_PAYMENT,
+                "Capture an AUTHORIZED manual payment (all, or part: the rest is released)",
+            ),
+            (contract.VOID_PATH_PART, contract.ACTION_VOID, VOID_PAYMENT, "Void an AUTHORIZED manual payment"),
+        )
+    ),
+    Route(
+        "GET",
+        "/events",
+        "listEvents",
+        "The caller's events by creation time, a page at a time",
+        200,
+        EVENT_LIST,
+        (),
+        parameters=(
+            Parameter("type", "query", False, RESPONSE_SCHEMAS[EVENT]["properties"]["type"], "e.g. payment.settled"),
+            Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
+            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, same type/from/to"),
+        ),
+    ),
+    Route(
+        "GET",
+        "/events/{event_id}",
+        "getEvent",
+        "One event and its webhook delivery attempts",
+        200,
+        EVENT_WITH_DELIVERIES,
+        ("not_found",),
+        parameters=(Parameter("event_id", "path", True, {"type": "string", "pattern": contract.EVENT_ID_PATTERN}),),
+    ),
+)
