@@ -26,6 +26,19 @@ def _code(marker: str) -> bytes:
     return make_zip({"handler.py": SOURCE % (marker, marker)})
 
 
+def _create(lam: Any, name: str, role_arn: str, marker: str) -> dict[str, Any]:
+    """Create the function with version 1 published, its code marked `marker`."""
+    response: dict[str, Any] = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": _code(marker)},
+        Publish=True,
+    )
+    return response
+
+
 def _invoke(lam: Any, name: str) -> tuple[dict[str, Any], str]:
     response = lam.invoke(FunctionName=name, Payload=b"{}")
     return json.loads(response["Payload"].read()), response["ExecutedVersion"]
@@ -36,14 +49,7 @@ def test_an_alias_runs_the_version_it_points_to_and_a_version_keeps_its_code(
 ) -> None:
     lam = aws("lambda")
     name = f"versions-{unique}"
-    created = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="handler.handler",
-        Code={"ZipFile": _code("one")},
-        Publish=True,
-    )
+    created = _create(lam, name, role_arn, "one")
     assert created["Version"] == "1"
     second = lam.update_function_code(FunctionName=name, ZipFile=_code("two"), Publish=True)
     assert second["Version"] == "2"
@@ -63,14 +69,7 @@ def test_a_queue_mapping_on_an_alias_names_the_alias_and_follows_it(
 ) -> None:
     lam, sqs, logs = aws("lambda"), aws("sqs"), aws("logs")
     name = f"versions-esm-{unique}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="handler.handler",
-        Code={"ZipFile": _code("old")},
-        Publish=True,
-    )
+    _create(lam, name, role_arn, "old")
     lam.update_function_code(FunctionName=name, ZipFile=_code("new"), Publish=True)
     alias_arn = lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")["AliasArn"]
     queue_url = sqs.create_queue(QueueName=f"versions-{unique}")["QueueUrl"]
@@ -101,14 +100,7 @@ def test_a_rollback_while_an_execution_runs_leaves_it_on_the_version_it_started_
     finishes on its version, the next one starts on the previous version."""
     lam, sfn = aws("lambda"), aws("stepfunctions")
     name = f"versions-sfn-{unique}"
-    function_arn = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler="handler.handler",
-        Code={"ZipFile": _code("previous")},
-        Publish=True,
-    )["FunctionArn"]
+    function_arn = _create(lam, name, role_arn, "previous")["FunctionArn"]
     lam.update_function_code(FunctionName=name, ZipFile=_code("current"), Publish=True)
     lam.create_alias(FunctionName=name, Name=LIVE_ALIAS, FunctionVersion="2")  # the deploy of version 2
 

@@ -153,15 +153,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # StepFunctionsStarter.start
             ("states:StartExecution", state_machine),
             # The stream event source mapping reads the payments table's stream as this role.
-            *{
-                (action, f"{payments}/stream/*")
-                for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
-            },
-            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
-            # A given-up batch is written to the S3 on-failure destination as this role (as documented).
-            *{("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"), ("s3:ListBucket", give_up_bucket)},
-            # The table (and so its stream) and the bucket are encrypted with the CMK.
-            ("kms:GenerateDataKey", key),
+            *_stream_consumer(payments, give_up_bucket, key),
         },
         "authorizer": {
             # MerchantDirectory.authenticate: the secret key's lookup item, then the merchant item.
@@ -180,18 +172,28 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
         "event_writer": {
             # EventStore.put: one conditional PutItem per event.
             ("dynamodb:PutItem", events),
-            # The stream event source mapping reads the audit table's stream as this role.
-            *{
-                (action, f"{audit}/stream/*")
-                for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
-            },
-            ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
-            # A given-up batch goes to the outbox's give-up bucket, under Lambda's own prefix.
-            *{("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"), ("s3:ListBucket", give_up_bucket)},
-            ("kms:GenerateDataKey", key),
+            # The stream event source mapping reads the audit table's stream as this role; a given-up
+            # batch goes to the outbox's give-up bucket.
+            *_stream_consumer(audit, give_up_bucket, key),
         },
     }
     return common | specific[function]
+
+
+def _stream_consumer(table: str, give_up_bucket: str, key: str) -> set[tuple[str, str]]:
+    """What a DynamoDB stream event source mapping needs of the role it runs as."""
+    return {
+        *{
+            (action, f"{table}/stream/*")
+            for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+        },
+        ("dynamodb:ListStreams", "*"),  # it takes no resource: "*" is the only grant that means anything
+        # A given-up batch is written to the S3 on-failure destination, under Lambda's own prefix.
+        ("s3:PutObject", f"{give_up_bucket}/aws/lambda/*"),
+        ("s3:ListBucket", give_up_bucket),
+        # The table (and so its stream) and the bucket are encrypted with the CMK.
+        ("kms:GenerateDataKey", key),
+    }
 
 
 def _partition(stack: SynthesizedStack) -> str:
