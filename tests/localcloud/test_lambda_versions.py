@@ -81,7 +81,11 @@ def test_a_queue_mapping_on_an_alias_names_the_alias_and_follows_it(
     assert lam.get_event_source_mapping(UUID=mapping["UUID"])["FunctionArn"] == alias_arn
 
     def markers() -> list[str]:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}").get("events", [])
+        # The log group exists only once the first invocation has written to it (as on AWS).
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}").get("events", [])
+        except logs.exceptions.ResourceNotFoundException:
+            return []
         return [json.loads(e["message"])["marker"] for e in events if e["message"].startswith("{")]
 
     sqs.send_message(QueueUrl=queue_url, MessageBody="first")
