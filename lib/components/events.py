@@ -11,16 +11,8 @@ object), where the audit records are re-driven from (docs/operations.md).
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
-    LambdaEventSourceMapping,
-    LambdaEventSourceMappingDestinationConfig,
-    LambdaEventSourceMappingDestinationConfigOnFailure,
-    LambdaEventSourceMappingFilterCriteria,
-    LambdaEventSourceMappingFilterCriteriaFilter,
-)
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 from payment_core import contract
@@ -29,12 +21,10 @@ from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedS
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
-from lib.components.outbox import GIVE_UP_PREFIX
 from lib.components.policies import statement
+from lib.components.stream_consumer import inserts_mapping, stream_consumer_statements
 from lib.config import EventsConfig
 
-# The audit table is append-only: every transition is one INSERT (a MODIFY or REMOVE never is).
-INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})
 # Records per invocation: one conditional PutItem each.
 WRITER_BATCH_SIZE = 50
 # As the outbox's starter: enough to ride out a long throttle, never a shard blocked for 24 h.
@@ -69,43 +59,19 @@ class PaymentEvents(PlatformConstruct):
             [
                 # Conditional puts only: an event is written once and never changed by the writer.
                 statement("WriteEvents", ["dynamodb:PutItem"], [events_table.arn]),
-                statement(
-                    "ReadAuditInserts",
-                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                    [f"{audit_table.arn}/stream/*"],
-                ),
-                # ListStreams has no resource type (Service Authorization Reference, DynamoDB):
-                # scoped to a stream ARN it grants nothing, so "*" is the only grant.
-                statement("FindAuditStreams", ["dynamodb:ListStreams"], ["*"]),
-                # Lambda writes a batch given up on to the S3 on-failure destination as the
-                # function (Lambda developer guide, DynamoDB on-failure destinations).
-                statement("GiveUpToBucket", ["s3:PutObject"], [f"{bucket.arn}/{GIVE_UP_PREFIX}*"]),
-                statement("ListGiveUpBucket", ["s3:ListBucket"], [bucket.arn]),
-                # The stream, the events table and the bucket are encrypted with the CMK.
-                statement("UseKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self._context.key.arn]),
+                *stream_consumer_statements("Audit", audit_table, bucket, self._context.key.arn),
             ],
             environment={contract.EVENT_RETENTION_DAYS: str(self._settings.retention_days)},
         )
 
     def _build_mapping(self, audit_table: DynamodbTable, bucket: S3Bucket) -> LambdaEventSourceMapping:
-        return LambdaEventSourceMapping(
+        return inserts_mapping(
             self,
-            "stream_mapping",
-            event_source_arn=audit_table.stream_arn,
-            function_name=self.writer_function.live_arn,  # the alias: a deploy never swaps code under a batch
-            starting_position="TRIM_HORIZON",
+            audit_table,
+            self.writer_function,
+            bucket,
             batch_size=WRITER_BATCH_SIZE,
             maximum_retry_attempts=WRITER_MAXIMUM_RETRY_ATTEMPTS,
-            bisect_batch_on_function_error=True,
-            function_response_types=["ReportBatchItemFailures"],
-            filter_criteria=LambdaEventSourceMappingFilterCriteria(
-                filter=[LambdaEventSourceMappingFilterCriteriaFilter(pattern=INSERTS_ONLY)]
-            ),
-            destination_config=LambdaEventSourceMappingDestinationConfig(
-                on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=bucket.arn)
-            ),
-            # CreateEventSourceMapping checks the function's role may read the stream: policy first.
-            depends_on=[self.writer_function.policy],
         )
 
     def alarm_sources(self) -> AlarmSources:

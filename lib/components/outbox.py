@@ -14,16 +14,8 @@ after 24 hours, the bucket keeps them until someone re-drives the payments
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
-from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
-    LambdaEventSourceMapping,
-    LambdaEventSourceMappingDestinationConfig,
-    LambdaEventSourceMappingDestinationConfigOnFailure,
-    LambdaEventSourceMappingFilterCriteria,
-    LambdaEventSourceMappingFilterCriteriaFilter,
-)
+from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRule,
@@ -43,9 +35,8 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.storage import private_bucket
+from lib.components.stream_consumer import GIVE_UP_PREFIX, inserts_mapping, stream_consumer_statements
 
-# Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
-INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})
 # Records per invocation: one StartExecution each.
 STARTER_BATCH_SIZE = 10
 # A failing batch is retried this many times (Lambda backs off between retries; the record
@@ -53,10 +44,6 @@ STARTER_BATCH_SIZE = 10
 # to the give-up bucket, whose alarm fires on the first object. Enough to ride out a long
 # StartExecution throttle; a poison record cannot block the shard for 24 hours.
 STARTER_MAXIMUM_RETRY_ATTEMPTS = 100
-# Where Lambda writes an S3 on-failure record: aws/lambda/<mapping UUID>/<shard id>/YYYY/MM/DD/...
-# (Lambda developer guide, "Retain discarded records for a DynamoDB event source"). The
-# request-metrics filter and the starter's PutObject grant both cover exactly this prefix.
-GIVE_UP_PREFIX = "aws/lambda/"
 GIVE_UP_METRICS_FILTER = "starter-give-ups"
 
 
@@ -118,49 +105,19 @@ class WorkflowOutbox(PlatformConstruct):
             contract.WORKFLOW_STARTER,
             [
                 statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
-                # What Lambda's poller needs on the function's role to read the stream, scoped
-                # to the table's streams as the DynamoDB developer guide's example for Lambda does.
-                statement(
-                    "ReadPaymentInserts",
-                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                    [f"{payments_table.arn}/stream/*"],
-                ),
-                # ListStreams is among the permissions Lambda's documentation lists for a DynamoDB
-                # event source, and it has no resource type (Service Authorization Reference,
-                # DynamoDB): scoped to a stream ARN it grants nothing, so "*" is the only grant.
-                statement("FindPaymentStreams", ["dynamodb:ListStreams"], ["*"]),
-                # Lambda writes a batch given up on to the S3 on-failure destination as the
-                # function: s3:PutObject and s3:ListBucket (Lambda developer guide, DynamoDB
-                # on-failure destinations), the objects only under Lambda's own prefix.
-                statement("GiveUpToBucket", ["s3:PutObject"], [f"{bucket.arn}/{GIVE_UP_PREFIX}*"]),
-                statement("ListGiveUpBucket", ["s3:ListBucket"], [bucket.arn]),
-                # The table's stream and the bucket are encrypted with the CMK.
-                statement("UseKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self._context.key.arn]),
+                *stream_consumer_statements("Payment", payments_table, bucket, self._context.key.arn),
             ],
             environment={contract.STATE_MACHINE_ARN: state_machine.arn},
         )
 
     def _build_mapping(self, payments_table: DynamodbTable) -> LambdaEventSourceMapping:
-        return LambdaEventSourceMapping(
+        return inserts_mapping(
             self,
-            "stream_mapping",
-            event_source_arn=payments_table.stream_arn,
-            function_name=self.starter_function.live_arn,
-            starting_position="TRIM_HORIZON",
+            payments_table,
+            self.starter_function,
+            self.give_up_bucket,
             batch_size=STARTER_BATCH_SIZE,
             maximum_retry_attempts=STARTER_MAXIMUM_RETRY_ATTEMPTS,
-            bisect_batch_on_function_error=True,
-            function_response_types=["ReportBatchItemFailures"],
-            filter_criteria=LambdaEventSourceMappingFilterCriteria(
-                filter=[LambdaEventSourceMappingFilterCriteriaFilter(pattern=INSERTS_ONLY)]
-            ),
-            # An S3 destination keeps the whole invocation record (an SQS or SNS one only the
-            # batch's shard and sequence range, useless once the stream trims them after 24 h).
-            destination_config=LambdaEventSourceMappingDestinationConfig(
-                on_failure=LambdaEventSourceMappingDestinationConfigOnFailure(destination_arn=self.give_up_bucket.arn)
-            ),
-            # CreateEventSourceMapping checks the function's role may read the stream: policy first.
-            depends_on=[self.starter_function.policy],
         )
 
     def alarm_sources(self) -> AlarmSources:

@@ -62,6 +62,26 @@ def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPoli
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
 
 
+def account_service_trust(
+    scope: Construct, construct_id: str, sid: str, service: str, account_id: str
+) -> DataAwsIamPolicyDocument:
+    """The trust policy of a role the AWS ``service`` assumes for this account only: the
+    ``aws:SourceAccount`` condition keeps another account's resource from borrowing it (confused deputy)."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        construct_id,
+        statement=[
+            statement(
+                sid,
+                ["sts:AssumeRole"],
+                [],
+                service_principals=[service],
+                conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
+            )
+        ],
+    )
+
+
 def state_machine_telemetry(xray_tracing: bool) -> list[DataAwsIamPolicyDocumentStatement]:
     """What a state machine needs to deliver its execution logs (and X-Ray traces)."""
     statements = [

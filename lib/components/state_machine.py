@@ -15,7 +15,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from lib.components.context import PlatformContext
-from lib.components.policies import condition, state_machine_telemetry, statement
+from lib.components.policies import account_service_trust, state_machine_telemetry, statement
 
 
 def state_machine_role(
@@ -28,18 +28,8 @@ def state_machine_role(
 ) -> tuple[IamRole, IamRolePolicy]:
     """The role ``<name>-role`` and its policy ``<name>-policy``: ``statements`` and the telemetry
     every machine needs. Construct ids start with ``id_prefix``."""
-    assume = DataAwsIamPolicyDocument(
-        scope,
-        f"{id_prefix}assume_role",
-        statement=[
-            statement(
-                "StepFunctionsAssumes",
-                ["sts:AssumeRole"],
-                [],
-                service_principals=["states.amazonaws.com"],
-                conditions=[condition("StringEquals", "aws:SourceAccount", [context.account_id])],
-            )
-        ],
+    assume = account_service_trust(
+        scope, f"{id_prefix}assume_role", "StepFunctionsAssumes", "states.amazonaws.com", context.account_id
     )
     role = IamRole(scope, f"{id_prefix}role", name=context.namer(f"{name}-role"), assume_role_policy=assume.json)
     # The machine's data is encrypted with the platform key (PlatformConstruct._state_machine):

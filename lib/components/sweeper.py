@@ -28,7 +28,7 @@ from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedP
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
-from lib.components.policies import condition, statement
+from lib.components.policies import account_service_trust, statement
 from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
 from lib.config import SweeperConfig
 
@@ -97,18 +97,8 @@ class PaymentSweeper(PlatformConstruct):
 
     def _build_schedule_role(self) -> IamRole:
         context = self._context
-        assume = DataAwsIamPolicyDocument(
-            self,
-            "schedule_assume_role",
-            statement=[
-                statement(
-                    "SchedulerAssumes",
-                    ["sts:AssumeRole"],
-                    [],
-                    service_principals=["scheduler.amazonaws.com"],
-                    conditions=[condition("StringEquals", "aws:SourceAccount", [context.account_id])],
-                )
-            ],
+        assume = account_service_trust(
+            self, "schedule_assume_role", "SchedulerAssumes", "scheduler.amazonaws.com", context.account_id
         )
         role = IamRole(
             self, "schedule_role", name=context.namer("payment-sweeper-schedule-role"), assume_role_policy=assume.json

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from payment_core import contract
 from payment_core.events.models import Event, NotAnEventSource
 from payment_core.events.store import EventStore
-from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, variable
 
 
@@ -29,15 +29,8 @@ class EventWriterEnvironment(FunctionEnvironment):
     retention_days: int = field(metadata=positive_int(contract.EVENT_RETENTION_DAYS))
 
 
-class EventWriterRuntime(FunctionRuntime[EventWriterEnvironment]):
-    def __init__(self) -> None:
-        super().__init__(contract.EVENT_WRITER, EventWriterEnvironment)
-        self.event_store: Cached[EventStore] = self.cached(
-            lambda: EventStore(self.dynamodb(), self.environment().events_table)
-        )
-
-
-runtime = EventWriterRuntime()
+runtime = FunctionRuntime(contract.EVENT_WRITER, EventWriterEnvironment)
+event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
 
 
 @runtime.tracer.capture_method(capture_response=False)
@@ -50,7 +43,7 @@ def record_handler(record: DynamoDBRecord) -> str:
         runtime.logger.warning("audit record without an event", extra={"reason": str(reason)})
         runtime.count("EventSkipped")
         return ""
-    written = runtime.event_store().put(event)
+    written = event_store().put(event)
     runtime.count("EventWritten" if written else "EventAlreadyWritten")
     return event.event_id
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment_core import contract
 from payment_core.payments.models import utc_now
 from payment_core.payments.sweeping import FOUND_METRIC, OpenPayments, Outcome, PaymentExecutions, sweep
-from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, variable
 
 
@@ -29,18 +29,9 @@ class SweeperEnvironment(FunctionEnvironment):
     stale_after_seconds: int = field(metadata=positive_int(contract.SWEEP_STALE_AFTER_SECONDS))
 
 
-class SweeperRuntime(FunctionRuntime[SweeperEnvironment]):
-    def __init__(self) -> None:
-        super().__init__(contract.SWEEPER, SweeperEnvironment)
-        self.open_payments: Cached[OpenPayments] = self.cached(
-            lambda: OpenPayments(self.dynamodb(), self.environment().payments_table)
-        )
-        self.executions: Cached[PaymentExecutions] = self.cached(
-            lambda: PaymentExecutions(self.stepfunctions(), self.environment().state_machine_arn)
-        )
-
-
-runtime = SweeperRuntime()
+runtime = FunctionRuntime(contract.SWEEPER, SweeperEnvironment)
+open_payments = runtime.cached(lambda: OpenPayments(runtime.dynamodb(), runtime.environment().payments_table))
+executions = runtime.cached(lambda: PaymentExecutions(runtime.stepfunctions(), runtime.environment().state_machine_arn))
 
 
 class SweepIncomplete(Exception):
@@ -50,7 +41,7 @@ class SweepIncomplete(Exception):
 @runtime.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stale_after = timedelta(seconds=runtime.environment().stale_after_seconds)
-    report = sweep(runtime.open_payments(), runtime.executions(), utc_now(), stale_after)
+    report = sweep(open_payments(), executions(), utc_now(), stale_after)
     runtime.count(FOUND_METRIC, report.found)
     for outcome in Outcome:
         runtime.count(outcome.value, report.outcomes[outcome])
