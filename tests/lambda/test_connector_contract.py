@@ -12,21 +12,9 @@ from decimal import Decimal
 import pytest
 from payment_core import contract
 from payment_core.errors import PaymentDeclined, TransientProcessorError
+from payment_core.payments import connector as connectors
 from payment_core.payments import processor
-from payment_core.payments.connector import (
-    OPERATION_AUTHORIZE,
-    OPERATION_CAPTURE,
-    OPERATION_REFUND,
-    OPERATION_VOID,
-    AuthorizeRequest,
-    CaptureRequest,
-    ProcessorConnector,
-    RefundRequest,
-    VoidRequest,
-    authorization_ref,
-    connector_named,
-    operation_key,
-)
+from payment_core.payments.connector import ProcessorConnector, authorization_ref, connector_named, operation_key
 
 # Each connector's test values, by the name the config gives it.
 TEST_VALUES = {contract.PROCESSOR_SIMULATOR: processor.TEST_VALUES}
@@ -41,36 +29,36 @@ def values(connector: ProcessorConnector) -> dict[str, str]:
     return TEST_VALUES[connector.name]
 
 
+def charge(connector, outcome, attempt, amount):
+    """What an authorization and a refund both carry: an amount in USD, the attempt, and the
+    customer whose test value makes the connector answer ``outcome``."""
+    return {
+        "amount": Decimal(amount),
+        "currency": "USD",
+        "customer_ref": values(connector)[outcome],
+        "attempt": attempt,
+    }
+
+
 def authorize(connector, payment_id, outcome="approve", attempt=1, amount="25.00"):
-    return connector.authorize(
-        AuthorizeRequest(
-            idempotency_key=operation_key(OPERATION_AUTHORIZE, payment_id),
-            payment_id=payment_id,
-            amount=Decimal(amount),
-            currency="USD",
-            customer_ref=values(connector)[outcome],
-            attempt=attempt,
-        )
+    key = operation_key(connectors.OPERATION_AUTHORIZE, payment_id)
+    request = connectors.AuthorizeRequest(
+        idempotency_key=key, payment_id=payment_id, **charge(connector, outcome, attempt, amount)
     )
+    return connector.authorize(request)
 
 
 def refund(connector, refund_id, ref, outcome="approve", attempt=1, amount="5.00"):
+    key = operation_key(connectors.OPERATION_REFUND, refund_id)
     return connector.refund(
-        RefundRequest(
-            idempotency_key=operation_key(OPERATION_REFUND, refund_id),
-            processor_ref=ref,
-            amount=Decimal(amount),
-            currency="USD",
-            customer_ref=values(connector)[outcome],
-            attempt=attempt,
-        )
+        connectors.RefundRequest(idempotency_key=key, processor_ref=ref, **charge(connector, outcome, attempt, amount))
     )
 
 
 def capture(connector, payment_id, ref, amount="25.00", authorized="25.00"):
     return connector.capture(
-        CaptureRequest(
-            idempotency_key=operation_key(OPERATION_CAPTURE, payment_id),
+        connectors.CaptureRequest(
+            idempotency_key=operation_key(connectors.OPERATION_CAPTURE, payment_id),
             processor_ref=ref,
             amount=Decimal(amount),
             authorized=Decimal(authorized),
@@ -134,7 +122,9 @@ def test_a_refund_can_be_declined_for_insufficient_funds_or_time_out(connector):
 
 
 def test_voiding_answers_even_for_an_authorization_never_issued(connector):
-    voided = connector.void(VoidRequest(operation_key(OPERATION_VOID, "pay_never"), authorization_ref("pay_never")))
+    voided = connector.void(
+        connectors.VoidRequest(operation_key(connectors.OPERATION_VOID, "pay_never"), authorization_ref("pay_never"))
+    )
     assert voided.reference
 
 
@@ -157,5 +147,5 @@ def test_the_simulator_ledger_records_each_call_and_each_effect_once():
         ("refund", "performed"),
         ("refund", "replayed"),
     ]
-    assert ledger.times_performed(operation_key(OPERATION_REFUND, "re_y")) == 1
-    assert [e.amount for e in ledger.performed(OPERATION_CAPTURE)] == [Decimal("20.00")]
+    assert ledger.times_performed(operation_key(connectors.OPERATION_REFUND, "re_y")) == 1
+    assert [e.amount for e in ledger.performed(connectors.OPERATION_CAPTURE)] == [Decimal("20.00")]
