@@ -134,3 +134,17 @@ def test_a_payments_transitions_reach_its_merchant_through_the_stream(aws, conte
     [item] = body["items"]
     assert item["data"]["object"]["payment_id"] == accepted["payment_id"]
     assert get(aws, context, "/events", merchant_id="merchant-2")[1]["items"] == []
+
+
+def test_payment_and_event_lists_share_one_page_token_key_ring(aws: Any, context: Any, monkeypatch: Any) -> None:
+    """The KeyRing (and its KMS signers) is built once per execution environment, not per kind of list."""
+    api = aws.handlers["api"]
+    rings: list[Any] = []
+    build = api.KeyRing
+    monkeypatch.setattr(api, "KeyRing", lambda *args: rings.append(build(*args)) or rings[-1])
+
+    assert get(aws, context, "/payments", merchant_id="merchant-1")[0] == 200
+    assert get(aws, context, "/events")[0] == 200
+    assert get(aws, context, "/events")[0] == 200
+
+    assert len(rings) == 1

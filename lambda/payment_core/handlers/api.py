@@ -63,8 +63,10 @@ def _page_token_keys() -> KeyRing:
     return KeyRing(env.page_token_key_version, KmsMac(runtime.kms(), env.page_token_key_id), previous)
 
 
-page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys()))
-event_page_tokens = runtime.cached(lambda: PageTokens(_page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
+# One key ring for both kinds of list token: built once per execution environment.
+page_token_keys = runtime.cached(_page_token_keys)
+page_tokens = runtime.cached(lambda: PageTokens(page_token_keys()))
+event_page_tokens = runtime.cached(lambda: PageTokens(page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
 event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
 capture_requests = runtime.cached(
     lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
