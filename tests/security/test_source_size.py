@@ -12,8 +12,6 @@ SOURCE_SUFFIXES = {".py", ".sh"}
 LONGER_FOR_A_REASON = {
     "lambda/payment_core/contract.py": "every fact the stack and the handlers share, in one place by design; "
     "the table keys could move to a contract_tables module if it grows further",
-    "tests/security/test_parity.py": "one table of every knob that may differ between presets and the checks that "
-    "each difference comes from its knob; due a split of the knob table into its own module",
     "lib/components/api.py": "one REST API: routes, model, gateway responses, stage and usage plan feed the one "
     "deployment fingerprint that redeploys the stage when any of them changes",
     "localcloud/patches/lambda_runtime.py": "the Lambda service in one place: warm environments, the concurrency "

@@ -1,5 +1,6 @@
-"""dev, staging and prod are one stack: the same resource addresses, and every property that
-differs between them is a declared knob of lib/config.py."""
+"""What the parity tests compare: the knobs that may differ between dev, staging and prod (each
+mapped to the config field that sets it), and the synthesized stacks and configs flattened so
+they can be compared property by property."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-import pytest
-
-from lib.components.sweeper import oldest_open_alarm_seconds
 from lib.config import ENVIRONMENTS, PlatformConfig, config_for
-from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from tests.unit.synth import SynthesizedStack
 
 # (resource type, property path; [] stands for any list index) -> the config field that sets
@@ -63,7 +60,7 @@ LIST_KNOBS: dict[tuple[str, str], str] = {
 }
 
 
-def _list_knob_item(address: tuple[str, ...]) -> bool:
+def list_knob_item(address: tuple[str, ...]) -> bool:
     return len(address) == 3 and any(
         address[1] == resource_type and address[2].startswith(prefix) for resource_type, prefix in LIST_KNOBS
     )
@@ -82,89 +79,58 @@ GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes", "edge.custo
 DOMAIN_OUTPUTS = {"api_endpoint_url.value", "api_domain_target.value", "api_domain_zone_id.value"}
 
 
-def _gated(address: tuple[str, ...]) -> bool:
+def is_gated(address: tuple[str, ...]) -> bool:
     return len(address) == 3 and any(address[2].startswith(prefix) for prefix in GATED)
 
 
-def _suffix(stack: SynthesizedStack) -> str:
+def stack_suffix(stack: SynthesizedStack) -> str:
     return str(stack.stack.node.id).removeprefix("TapStack")
 
 
-def _normalized(value: Any, suffix: str) -> Any:
+def normalized(value: Any, suffix: str) -> Any:
     """The suffix (here equal to the environment name) replaced by a placeholder."""
     if isinstance(value, str):
         value = value.replace(f"TapStack{suffix}", "TapStack<suffix>")
         return re.sub(rf"(?<![A-Za-z0-9]){re.escape(suffix)}(?![A-Za-z0-9])", "<suffix>", value)
     if isinstance(value, dict):
-        return {k: _normalized(v, suffix) for k, v in value.items() if k != "//"}  # "//" is cdktf metadata
+        return {k: normalized(v, suffix) for k, v in value.items() if k != "//"}  # "//" is cdktf metadata
     if isinstance(value, list):
-        return [_normalized(v, suffix) for v in value]
+        return [normalized(v, suffix) for v in value]
     return value
 
 
-def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+def flat_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, child in value.items():
-            yield from _leaves(child, f"{path}.{key}" if path else key)
+            yield from flat_leaves(child, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _leaves(child, f"{path}[{index}]")
+            yield from flat_leaves(child, f"{path}[{index}]")
     else:
         yield path, value
 
 
-def _blocks(stack: SynthesizedStack) -> dict[tuple[str, ...], dict[str, Any]]:
+def stack_blocks(stack: SynthesizedStack) -> dict[tuple[str, ...], dict[str, Any]]:
     """Every resource and data source by address, plus the top-level blocks, flattened."""
-    suffix = _suffix(stack)
+    suffix = stack_suffix(stack)
     blocks: dict[tuple[str, ...], dict[str, Any]] = {}
     for block, content in stack.document.items():
         if block in ("resource", "data"):
             for resource_type, resources in content.items():
                 for name, body in resources.items():
-                    blocks[(block, resource_type, name)] = dict(_leaves(_normalized(body, suffix)))
+                    blocks[(block, resource_type, name)] = dict(flat_leaves(normalized(body, suffix)))
         elif block != "//":
-            blocks[(block,)] = dict(_leaves(_normalized(content, suffix)))
+            blocks[(block,)] = dict(flat_leaves(normalized(content, suffix)))
     return blocks
 
 
-def _environment_stacks(stacks: dict[str, SynthesizedStack]) -> dict[str, SynthesizedStack]:
+def environment_stacks(stacks: dict[str, SynthesizedStack]) -> dict[str, SynthesizedStack]:
     return {env: stacks[env] for env in ENVIRONMENTS}
 
 
-def test_gated_resources_exist_exactly_where_their_knob_is_on(stacks: dict[str, SynthesizedStack]) -> None:
-    for prefix, knob in GATED.items():
-        present = [env for env in ENVIRONMENTS if any(_gated(a) for a in _blocks(stacks[env]))]
-        on = [env for env in ENVIRONMENTS if _config_values(config_for(env), knob) == [True]]
-        assert present == on, prefix
-
-
-def test_every_environment_has_the_same_addresses(stacks: dict[str, SynthesizedStack]) -> None:
-    addresses = {
-        env: {a for a in _blocks(stack) if not _gated(a) and not _list_knob_item(a)}
-        for env, stack in _environment_stacks(stacks).items()
-    }
-    union = set().union(*addresses.values())
-    missing = {env: sorted(map(".".join, union - found)) for env, found in addresses.items() if union - found}
-    assert missing == {}
-    # Addresses never carry the suffix (it lives in names), or every deploy would rename them.
-    for env in ENVIRONMENTS:
-        carrying = [a for a in addresses[env] if any(re.search(rf"(^|_){env}(_|$)", part) for part in a)]
-        assert carrying == [], env
-        assert not [a for a in addresses[env] if any("TOKEN" in part for part in a)]
-
-
-def test_list_knobs_make_one_resource_per_item(stacks: dict[str, SynthesizedStack]) -> None:
-    for (resource_type, prefix), field_path in LIST_KNOBS.items():
-        for env in ENVIRONMENTS:
-            items = [name for name in stacks[env].resources(resource_type) if name.startswith(prefix)]
-            # The stacks' configs as deployed: the presets with the deploy's ALARM_SUBSCRIBERS.
-            (configured,) = _config_values(preset_settings(SYNTH_ONLY_SUBSCRIBERS)[env].config, field_path)
-            assert len(items) == len(configured), f"{env}: {field_path}"
-
-
-def _differences(stacks: dict[str, SynthesizedStack]) -> dict[tuple[str, str], list[str]]:
+def differences(stacks: dict[str, SynthesizedStack]) -> dict[tuple[str, str], list[str]]:
     """(resource type, property path) -> where it differs, with each environment's value."""
-    per_env = {env: _blocks(stack) for env, stack in _environment_stacks(stacks).items()}
+    per_env = {env: stack_blocks(stack) for env, stack in environment_stacks(stacks).items()}
     found: dict[tuple[str, str], list[str]] = {}
     for address in per_env["dev"]:
         leaves = [per_env[env].get(address, {}) for env in ENVIRONMENTS]
@@ -177,31 +143,7 @@ def _differences(stacks: dict[str, SynthesizedStack]) -> dict[tuple[str, str], l
     return found
 
 
-def test_domain_outputs_exist_exactly_where_the_domain_does(stacks: dict[str, SynthesizedStack]) -> None:
-    for env in ENVIRONMENTS:
-        outputs = stacks[env].document["output"]
-        domain = config_for(env).edge.custom_domain_required
-        assert ("api_domain_target" in outputs, "api_domain_zone_id" in outputs) == (domain, domain), env
-        assert str(outputs["api_endpoint_url"]["value"]).startswith("https://api.") == domain, env
-
-
-def test_only_declared_knobs_differ(stacks: dict[str, SynthesizedStack]) -> None:
-    undeclared = {
-        key: where
-        for key, where in _differences(stacks).items()
-        if key not in KNOBS and not (key[0] == "output" and key[1] in DOMAIN_OUTPUTS)
-    }
-    assert undeclared == {}, "differences not explained by a config knob:\n" + "\n".join(
-        line for lines in undeclared.values() for line in lines
-    )
-
-
-def test_every_declared_knob_still_differs(stacks: dict[str, SynthesizedStack]) -> None:
-    # A knob that no longer differs is a stale entry that would silently allow a difference.
-    assert sorted(set(KNOBS) - set(_differences(stacks))) == []
-
-
-def _config_values(config: PlatformConfig, field_path: str) -> list[Any]:
+def config_values(config: PlatformConfig, field_path: str) -> list[Any]:
     values: list[Any] = [config]
     for part in field_path.split("."):
         if part.endswith("[]"):  # each element of a tuple field
@@ -213,17 +155,17 @@ def _config_values(config: PlatformConfig, field_path: str) -> list[Any]:
     return values
 
 
-def _rendered(value: Any) -> str:
+def rendered(value: Any) -> str:
     return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
-def _differing_values(stacks: dict[str, SynthesizedStack], resource_type: str, path: str) -> dict[str, list[Any]]:
+def differing_values(stacks: dict[str, SynthesizedStack], resource_type: str, path: str) -> dict[str, list[Any]]:
     """Each environment's values at ``path`` of the ``resource_type`` resources where they differ."""
     pattern = re.compile(re.escape(path).replace(r"\[\]", r"\[\d+\]"))
     leaves = {env: stacks[env].resources(resource_type) for env in ENVIRONMENTS}
     found: dict[str, list[Any]] = {env: [] for env in ENVIRONMENTS}
     for name in leaves["dev"]:
-        per_env = {env: dict(_leaves(leaves[env][name])) for env in ENVIRONMENTS}
+        per_env = {env: dict(flat_leaves(leaves[env][name])) for env in ENVIRONMENTS}
         # A knob may be absent where its config value is None (dev reserves no concurrency).
         for leaf in sorted(set().union(*per_env.values())):
             values = {env: per_env[env].get(leaf) for env in ENVIRONMENTS}
@@ -233,57 +175,27 @@ def _differing_values(stacks: dict[str, SynthesizedStack], resource_type: str, p
     return found
 
 
-@pytest.mark.parametrize(("resource_type", "path"), sorted(KNOBS))
-def test_each_knob_carries_its_config_value(stacks: dict[str, SynthesizedStack], resource_type: str, path: str) -> None:
-    field_paths = KNOBS[(resource_type, path)].split("|")
-    for env, synthesized in _differing_values(stacks, resource_type, path).items():
-        assert synthesized, f"{resource_type}.{path} does not differ"
-        allowed = {_rendered(v) for field in field_paths for v in _config_values(config_for(env), field)}
-        m = config_for(env).sweeper.interval_minutes  # rate(1 minute), rate(5 minutes); the alarm's derived threshold
-        allowed |= (
-            {f"rate({m} minute{'s' * (m > 1)})", str(oldest_open_alarm_seconds(m))}
-            if "sweeper" in str(field_paths)
-            else set()
-        )
-        # The value is the config's; the redrive policy is JSON built around it.
-        strays = [
-            v
-            for v in synthesized
-            if not any(a == str(v) or f"= {a}}}" in str(v) or f'"MaxConcurrency" = {a},' in str(v) for a in allowed)
-        ]
-        assert strays == [], f"{env}: {resource_type}.{path} = {strays} is not from {KNOBS[(resource_type, path)]}"
-
-
-def test_knob_fields_are_config_fields_that_differ_between_presets() -> None:
-    for field_paths in KNOBS.values():
-        per_env = [
-            tuple(_rendered(v) for field in field_paths.split("|") for v in _config_values(config_for(env), field))
-            for env in ENVIRONMENTS
-        ]
-        assert len(set(per_env)) > 1, f"{field_paths} is the same in every preset"
-
-
-def _config_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+def config_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if is_dataclass(value):
         for f in fields(value):
-            yield from _config_leaves(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+            yield from config_leaves(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
     elif isinstance(value, tuple) and value and is_dataclass(value[0]):
         for item in value:
-            yield from _config_leaves(item, f"{path}[]")
+            yield from config_leaves(item, f"{path}[]")
     else:
         yield path, value
 
 
-def _leaves_by_path(config: PlatformConfig) -> dict[str, list[Any]]:
+def config_leaves_by_path(config: PlatformConfig) -> dict[str, list[Any]]:
     """Config leaves by path; a tuple of dataclasses contributes all its elements' values."""
     found: dict[str, list[Any]] = {}
-    for path, value in _config_leaves(config):
+    for path, value in config_leaves(config):
         found.setdefault(path, []).append(value)
     return found
 
 
-def _differing_config_fields() -> set[str]:
-    per_env = [dict(_leaves_by_path(config_for(env))) for env in ENVIRONMENTS]
+def differing_config_fields() -> set[str]:
+    per_env = [dict(config_leaves_by_path(config_for(env))) for env in ENVIRONMENTS]
     return {
         # functions.api.memory_mb and its siblings are declared once as functions.*.memory_mb
         re.sub(r"^functions\.[a-z_]+\.", "functions.*.", path)
@@ -296,12 +208,3 @@ def _differing_config_fields() -> set[str]:
 # The environment's name is in names and tags, which the comparison above normalizes;
 # subscribers_required refuses a synth (staging and prod without ALARM_SUBSCRIBERS), it builds nothing.
 NOT_IN_THE_STACK = {"environment", "alarms.subscribers_required"}
-
-
-def test_every_config_difference_reaches_the_stack() -> None:
-    declared = {field for paths in KNOBS.values() for field in paths.split("|")} | set(LIST_KNOBS.values())
-    unexplained = _differing_config_fields() - declared - NOT_IN_THE_STACK - GATED_FIELDS
-    unexplained = {
-        path for path in unexplained if not path.startswith(tuple(f"{knob}[]" for knob in LIST_KNOBS.values()))
-    }
-    assert sorted(unexplained) == []
