@@ -100,3 +100,52 @@ def identity_policy_violations(document: dict[str, Any]) -> list[str]:
             if broad:
                 found.append(f"{sid}: resource * for {broad}")
     return found
+
+
+# --- Where a role's grants point: references into the synthesized stack ---------------------
+
+
+def stack_suffix(stack: SynthesizedStack) -> str:
+    return str(stack.stack.node.id).removeprefix("TapStack")
+
+
+def stack_environment(stack: SynthesizedStack) -> str:
+    (provider,) = stack.document["provider"]["aws"]
+    return str(provider["default_tags"][0]["tags"]["Environment"])
+
+
+def arn_of(stack: SynthesizedStack, resource_type: str, name_field: str, name: str) -> str:
+    return stack.reference_of(resource_type, stack.named(resource_type, name_field, name), "arn")
+
+
+def bucket_arn(stack: SynthesizedStack, prefix: str) -> str:
+    (bucket,) = [b for b in stack.resources("aws_s3_bucket").values() if b["bucket"].startswith(prefix)]
+    return stack.reference_of("aws_s3_bucket", bucket, "arn")
+
+
+def partition_reference(stack: SynthesizedStack) -> str:
+    (partition,) = stack.document["data"]["aws_partition"]  # aws, aws-us-gov or aws-cn
+    return f"${{data.aws_partition.{partition}.partition}}"
+
+
+def batch_state_machine_arn(stack: SynthesizedStack) -> str:
+    """Built from the state machine's name in the stack (its definition names batch_ingest, so
+    batch_ingest cannot reference the resource); checked to be exactly that name's ARN."""
+    ingest = stack.named("aws_lambda_function", "function_name", function_name(stack, "batch_ingest"))
+    arn = str(ingest["environment"]["variables"]["BATCH_STATE_MACHINE_ARN"])
+    assert arn.endswith(f":stateMachine:batch-file-{stack_suffix(stack)}") and arn.startswith(
+        f"arn:{partition_reference(stack)}:states:"
+    )
+    return arn
+
+
+def function_name(stack: SynthesizedStack, function: str) -> str:
+    return f"payment-{function.replace('_', '-')}-{stack_suffix(stack)}"
+
+
+def grants_of_role(stack: SynthesizedStack, role_reference: str) -> set[tuple[str, str]]:
+    return grants(role_policy_documents(stack)[role_id(role_reference)])
+
+
+def readable(pairs: set[tuple[str, str]]) -> list[str]:
+    return sorted(f"{action} on {resource}" for action, resource in pairs)
