@@ -26,13 +26,13 @@ demo:  ## the main job: deploy to the local emulator, drive payments, print, des
 
 # Without OUTPUTS: the stack `make demo KEEP=1` left running (its outputs file, the emulator's endpoint, test credentials).
 DEMO_STATE := .localcloud/demo
-merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] [EXPIRES_DAYS=]; ROTATE=1 [OVERLAP_HOURS=] a new secret key; REVOKE=<key id>|all; DISABLE=1; a real stack: OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=]
+merchant:  ## onboard MERCHANT=<id> [TIER=<tier>] [EXPIRES_DAYS=]; ROTATE=1 [OVERLAP_HOURS=] a new secret key; REVOKE=<key id>|all; DISABLE=1; PIN_VERSION=<date>; a real stack: OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=]
 	@test -n "$(OUTPUTS)" -o -f $(DEMO_STATE)/outputs.json || { echo 'no stack from `make demo KEEP=1` is running: give OUTPUTS=<cdktf outputs file>'; exit 1; }
 	$(RUN) $(if $(OUTPUTS),,AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing) .venv/bin/python -m ops.merchant \
 	  --merchant "$(MERCHANT)" --outputs "$(or $(OUTPUTS),$(DEMO_STATE)/outputs.json)" \
 	  $(if $(OUTPUTS),$(if $(ENDPOINT),--endpoint "$(ENDPOINT)",),--endpoint "$$(cat $(DEMO_STATE)/endpoint 2>/dev/null)") \
 	  $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",) $(if $(TIER),--tier "$(TIER)",) $(if $(DISABLE),--disable,) \
-	  $(if $(ROTATE),--rotate,) $(if $(REVOKE),--revoke "$(REVOKE)",) \
+	  $(if $(ROTATE),--rotate,) $(if $(REVOKE),--revoke "$(REVOKE)",) $(if $(PIN_VERSION),--pin-version "$(PIN_VERSION)",) \
 	  $(if $(OVERLAP_HOURS),--overlap-hours "$(OVERLAP_HOURS)",) $(if $(EXPIRES_DAYS),--expires-days "$(EXPIRES_DAYS)",)
 
 rollback:  ## FUNCTION=<contract name>|all: point its live alias (and the state machines naming its version) at the previous version; a real stack: [REGION=] [ENDPOINT=]

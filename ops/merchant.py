@@ -1,7 +1,7 @@
 """Onboard a merchant, rotate or revoke its secret keys, or disable it, on a deployed stack.
 
 ``python -m ops.merchant --merchant <id> --outputs <file> [--stack <name>] [--endpoint <url>]
-[--region <region>] [--tier <tier>] [--rotate | --revoke <key id>|all | --disable]
+[--region <region>] [--tier <tier>] [--rotate | --revoke <key id>|all | --disable | --pin-version <date>]
 [--overlap-hours <h>] [--expires-days <d>]`` prints one JSON line:
 
 * onboarding: creates the merchant's API Gateway API key (a metering identifier in the usage
@@ -14,6 +14,9 @@
   ``--overlap-hours`` more, then are refused. A merchant onboarded before secret keys gets its
   first one this way (its API key's value becomes its metering id; see docs/operations.md).
 * ``--revoke <key id>`` or ``--revoke all``: refused from the next request on.
+* ``--pin-version <date>``: the API version (``Payment-Platform-Version``) the merchant's requests
+  without that header are served with (onboarding pins the latest); prints
+  ``{"merchant_id", "api_version"}``. It applies once the authorizer's cached answer expires.
 * ``--disable``: marks the merchant DISABLED (the authorizer refuses it on its next request)
   and disables its API key; prints ``{"merchant_id", "status": "DISABLED", ...}``.
 
@@ -199,6 +202,17 @@ def disable(target: Target, merchant_id: str) -> dict[str, str]:
     }
 
 
+def pin_version(target: Target, merchant_id: str, version: str) -> dict[str, str]:
+    """The default API version of the merchant's requests that name none."""
+    try:
+        merchant = target.directory().set_api_version(merchant_id, version)
+    except UnknownMerchant as error:
+        raise OnboardingError(f"merchant {merchant_id} does not exist") from error
+    except ValueError as error:
+        raise OnboardingError(str(error)) from error
+    return {"merchant_id": merchant_id, "api_version": merchant.api_version}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ops.merchant", description=__doc__.splitlines()[0] if __doc__ else None
@@ -209,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--disable", action="store_true", help="disable the merchant (every key refused)")
     action.add_argument("--rotate", action="store_true", help="issue a new secret key (printed once)")
     action.add_argument("--revoke", metavar="KEY_ID", default=None, help="revoke one secret key, or 'all'")
+    action.add_argument("--pin-version", metavar="DATE", default=None, help="default API version of its requests")
     parser.add_argument("--overlap-hours", type=int, default=DEFAULT_OVERLAP_HOURS, help="rotated-out keys stay valid")
     parser.add_argument("--expires-days", type=int, default=DEFAULT_EXPIRES_DAYS, help="a new secret key's life")
     parser.add_argument("--outputs", type=Path, required=True, help="the stack's outputs (cdktf --outputs-file, ...)")
@@ -226,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             line = rotate(target, args.merchant, policy)
         elif args.revoke is not None:
             line = revoke(target, args.merchant, args.revoke)
+        elif args.pin_version is not None:
+            line = pin_version(target, args.merchant, args.pin_version)
         else:
             line = onboard(target, args.merchant, args.tier, policy)
     except (OnboardingError, ClientError, BotoCoreError) as error:

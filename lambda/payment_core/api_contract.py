@@ -39,11 +39,14 @@ from payment_core.api_answers import (
 
 # --- Versions -------------------------------------------------------------------------------
 # A merchant pins the API's behaviour by sending this header with a dated version; without it a
-# request gets the latest. Every answer names the version it was served with. A breaking change
-# ships as a new dated version appended here (docs/api.md, "Versions").
+# request gets the merchant's default (pinned on its record at onboarding, changed with
+# ops/merchant.py), else the latest. Every answer names the version it was served with. A breaking
+# change ships as a new dated version appended here (docs/api.md, "Versions").
 API_VERSION_HEADER: Final = "Payment-Platform-Version"
 API_VERSIONS: Final[tuple[str, ...]] = ("2026-12-01",)
 LATEST_API_VERSION: Final = API_VERSIONS[-1]
+# The authorizer context entry that hands the merchant's default version to the api function.
+MERCHANT_API_VERSION_CONTEXT: Final = "api_version"
 
 # --- Shared limits ----------------------------------------------------------------------------
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255

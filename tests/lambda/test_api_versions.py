@@ -1,9 +1,11 @@
-"""API versions: a merchant pins one with ``Payment-Platform-Version``; every answer names the one served."""
+"""API versions: a request pins one with ``Payment-Platform-Version``, else gets its merchant's
+default (from the authorizer's context), else the latest; every answer names the one served."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from payment_core import api_contract, contract
 
 from testkit.api import VALID_BODY
@@ -17,13 +19,22 @@ def answer(aws, context, event):
     return response["statusCode"], response["multiValueHeaders"][HEADER], json.loads(response["body"])
 
 
-def create(headers):
-    return api_event(
+def create(headers, merchant_default=None):
+    event = api_event(
         "POST",
         "/payments",
         body=json.dumps(VALID_BODY),
         headers={contract.IDEMPOTENCY_KEY_HEADER: "key-v", **headers},
     )
+    if merchant_default is not None:  # what the authorizer hands over from the merchant's record
+        event["requestContext"]["authorizer"][api_contract.MERCHANT_API_VERSION_CONTEXT] = merchant_default
+    return event
+
+
+@pytest.fixture
+def two_versions(monkeypatch):
+    """An older version besides today's only one, as after the next breaking change."""
+    monkeypatch.setattr(api_contract, "API_VERSIONS", ("2026-06-01", "2026-12-01"))
 
 
 def test_without_the_header_the_latest_version_answers_and_says_so(aws, context):
@@ -57,3 +68,31 @@ def test_reads_and_errors_name_the_version_too(aws, context):
     )
     status, served, body = answer(aws, context, missing)
     assert (status, served, body["error"]["code"]) == (404, [api_contract.LATEST_API_VERSION], "not_found")
+
+
+def test_without_the_header_the_merchants_default_version_answers(aws, context, two_versions):
+    status, served, body = answer(aws, context, create({}, merchant_default="2026-06-01"))
+    assert (status, served, body["status"]) == (202, ["2026-06-01"], "PENDING")
+
+
+def test_the_header_wins_over_the_merchants_default(aws, context, two_versions):
+    status, served, _ = answer(aws, context, create({HEADER: "2026-12-01"}, merchant_default="2026-06-01"))
+    assert (status, served) == (202, ["2026-12-01"])
+
+
+def test_a_default_no_longer_served_falls_back_to_the_latest(aws, context):
+    """A merchant pinned to a version since retired is served the latest, not refused: it sent no header."""
+    status, served, body = answer(aws, context, create({}, merchant_default="2026-06-01"))
+    assert (status, served, body["status"]) == (202, ["2026-12-01"], "PENDING")
+
+
+def test_an_unknown_header_is_400_whatever_the_merchants_default(aws, context, two_versions):
+    status, served, body = answer(aws, context, create({HEADER: "2019-01-01"}, merchant_default="2026-06-01"))
+    assert (status, served) == (400, [api_contract.LATEST_API_VERSION])
+    assert body == {
+        "error": {
+            "code": "invalid_request",
+            "message": f"{HEADER} must be one of: 2026-06-01, 2026-12-01",
+            "field": HEADER,
+        }
+    }

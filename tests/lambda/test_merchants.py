@@ -172,7 +172,7 @@ def test_the_authorizer_allows_a_live_key_on_the_whole_stage_with_the_metering_k
                 }
             ],
         },
-        "context": {"merchant_id": "m-1", "tier": "standard"},
+        "context": {"merchant_id": "m-1", "tier": "standard", "api_version": "2026-12-01"},
         "usageIdentifierKey": USAGE_KEY,
     }
     assert secret not in json.dumps(response)
@@ -188,3 +188,23 @@ def test_the_authorizer_denies_every_refusal_without_context_or_metering_key(che
 
 def test_stage_resource_covers_every_method_and_path() -> None:
     assert stage_resource(METHOD_ARN) == "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*/*"
+
+
+def test_onboarding_pins_the_latest_version_and_only_a_served_version_can_be_pinned(
+    directory: tuple[MerchantDirectory, Any],
+) -> None:
+    merchants, client = directory
+    merchants.onboard("m-1", "standard", USAGE_KEY, "kid1")
+    found = merchants.get("m-1")
+    assert found is not None and found.api_version == "2026-12-01"
+    # A merchant onboarded before versions were pinned has none stored: it gets the latest.
+    client.update_item(TableName="merchants", Key={"pk": {"S": "merchant#m-1"}}, UpdateExpression="REMOVE api_version")
+    legacy = merchants.get("m-1")
+    assert legacy is not None and legacy.api_version == "2026-12-01"
+
+    with pytest.raises(ValueError) as refused:
+        merchants.set_api_version("m-1", "2019-01-01")
+    assert str(refused.value) == "api_version must be one of: 2026-12-01, got '2019-01-01'"
+    with pytest.raises(UnknownMerchant):
+        merchants.set_api_version("m-404", "2026-12-01")
+    assert merchants.set_api_version("m-1", "2026-12-01").api_version == "2026-12-01"

@@ -177,7 +177,7 @@ def test_the_authorizer_allows_a_live_secret_key_and_denies_the_rest(aws, contex
     }
 
     assert (effect(allowed), effect(lower_case_scheme)) == ("Allow", "Allow")
-    assert allowed["context"] == {"merchant_id": A, "tier": "standard"}
+    assert allowed["context"] == {"merchant_id": A, "tier": "standard", "api_version": "2026-12-01"}
     assert allowed["usageIdentifierKey"] == "usage-key-of-merchant-a-0000"
     assert {reason: effect(r) for reason, r in refused.items()} == dict.fromkeys(refused, "Deny")
     assert all("context" not in r and "usageIdentifierKey" not in r for r in refused.values())

@@ -13,10 +13,11 @@ from typing import Any
 
 import boto3
 import pytest
+from payment_core import api_contract
 from payment_core.payments.models import utc_now
 from payment_core.tenancy.secret_keys import CredentialCheck, bearer_secret
 
-from ops.merchant import KeyPolicy, disable, main, onboard, revoke, rotate
+from ops.merchant import KeyPolicy, disable, main, onboard, pin_version, revoke, rotate
 from ops.stack_target import OnboardingError, Target, read_outputs
 from tests.ops.stacks import REGION, deploy_stack
 
@@ -120,6 +121,11 @@ def test_disable_revokes_the_merchant_and_its_key(stack: dict[str, Any]) -> None
         (lambda t: onboard(t, "bad id!"), "merchant id must be 1-64 letters, digits, '_' or '-'"),
         (lambda t: onboard(t, "m-1", "gold"), "unknown tier 'gold'; the stack has premium, standard"),
         (lambda t: disable(t, "m-404"), "merchant m-404 does not exist"),
+        (lambda t: pin_version(t, "m-404", "2026-12-01"), "merchant m-404 does not exist"),
+        (
+            lambda t: pin_version(t, onboard(t, "m-1")["merchant_id"], "2019-01-01"),
+            "api_version must be one of: 2026-12-01, got '2019-01-01'",
+        ),
         (lambda t: rotate(t, "m-404"), "merchant m-404 does not exist"),
         (lambda t: revoke(t, "m-404", "all"), "merchant m-404 does not exist"),
         (lambda t: revoke(t, onboard(t, "m-1")["merchant_id"], "key_404"), "merchant m-1 has no secret key key_404"),
@@ -136,6 +142,23 @@ def test_refusals_name_the_problem(stack: dict[str, Any], action: Any, message: 
         action(Target(stack, endpoint=None))
 
     assert str(refused.value) == message
+
+
+def test_onboarding_pins_the_latest_version_and_pin_version_moves_it(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = Target(stack, endpoint=None)
+    onboard(target, "m-1")
+    found = target.directory().get("m-1")
+    assert found is not None and found.api_version == "2026-12-01"
+    # A version older than the latest (the contract has one today): a merchant may stay on it.
+    monkeypatch.setattr(api_contract, "API_VERSIONS", ("2026-06-01", "2026-12-01"))
+
+    line = pin_version(target, "m-1", "2026-06-01")
+
+    assert line == {"merchant_id": "m-1", "api_version": "2026-06-01"}
+    found = target.directory().get("m-1")
+    assert found is not None and found.api_version == "2026-06-01"
 
 
 def test_a_second_onboarding_leaves_no_orphan_key(stack: dict[str, Any]) -> None:
@@ -161,6 +184,8 @@ def test_the_command_prints_one_json_line_from_a_cdktf_outputs_file(
     rotated = json.loads(capsys.readouterr().out.strip())
     assert main(["--merchant", "m-7", "--outputs", str(outputs), "--revoke", created["key_id"]]) == 0
     revoked_key = json.loads(capsys.readouterr().out.strip())
+    assert main(["--merchant", "m-7", "--outputs", str(outputs), "--pin-version", "2026-12-01"]) == 0
+    pinned = json.loads(capsys.readouterr().out.strip())
     assert main(["--merchant", "m-7", "--outputs", str(outputs), "--disable"]) == 0
     revoked = json.loads(capsys.readouterr().out.strip())
     assert main(["--merchant", "m-7", "--outputs", str(outputs), "--disable", "--tier", "x"]) == 0
@@ -170,6 +195,7 @@ def test_the_command_prints_one_json_line_from_a_cdktf_outputs_file(
     assert set(created) == {"merchant_id", "tier", "status", "secret_key", "key_id", "api_key_id", "expires_at"}
     assert set(rotated) == set(created) | {"previous_keys_valid_until"} and rotated["key_id"] != created["key_id"]
     assert [k["key_id"] for k in revoked_key["secret_keys"] if "revoked_at" in k] == [created["key_id"]]
+    assert pinned == {"merchant_id": "m-7", "api_version": "2026-12-01"}
     assert (revoked["merchant_id"], revoked["status"]) == ("m-7", "DISABLED")
     assert json.loads(capsys.readouterr().out) == {
         "error": "unknown tier 'gold'; the stack has premium, standard",

@@ -71,11 +71,21 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
-def api_version(headers: Mapping[str, str] | None) -> str:
-    """The version the request pins (``Payment-Platform-Version``), the latest when it names none."""
+def served_version(headers: Mapping[str, str] | None, merchant_default: str | None) -> str:
+    """The version an answer is served with and names: the one the request pins
+    (``Payment-Platform-Version``); without the header the merchant's default, else the latest. An
+    unknown pinned version is answered (400, by ``api_version``) in the latest's words."""
     requested = header(headers, api_contract.API_VERSION_HEADER)
     if requested is None:
-        return api_contract.LATEST_API_VERSION
+        requested = merchant_default
+    return requested if requested in api_contract.API_VERSIONS else api_contract.LATEST_API_VERSION
+
+
+def api_version(headers: Mapping[str, str] | None, merchant_default: str | None = None) -> str:
+    """The version the request is served with (``served_version``); an unknown pinned one is refused."""
+    requested = header(headers, api_contract.API_VERSION_HEADER)
+    if requested is None:
+        return served_version(headers, merchant_default)
     if requested not in api_contract.API_VERSIONS:
         supported = ", ".join(api_contract.API_VERSIONS)
         raise InvalidRequest(

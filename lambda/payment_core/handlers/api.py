@@ -19,7 +19,6 @@ from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
     api_version,
-    header,
     parse_capture,
     parse_create_payment,
     parse_event_id,
@@ -27,6 +26,7 @@ from payment_core.api.requests import (
     parse_list_payments,
     parse_payment_id,
     parse_void,
+    served_version,
 )
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.events.store import EventStore
@@ -35,7 +35,7 @@ from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.settings import positive_int, reads, variable
-from payment_core.tenancy.callers import verified_merchant
+from payment_core.tenancy.callers import merchant_api_version, verified_merchant
 
 
 @dataclass(frozen=True)
@@ -74,20 +74,22 @@ capture_requests = runtime.cached(
 waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 
 
+def _merchant_default_version() -> str | None:
+    return merchant_api_version(app.current_event.raw_event.get("requestContext"))
+
+
 def caller() -> str:
     """The merchant the authorizer verified for this request (never what the client wrote), once
     the request's API version is known (an unknown one is refused before anything is read)."""
-    api_version(app.current_event.headers)
+    api_version(app.current_event.headers, _merchant_default_version())
     merchant_id = verified_merchant(app.current_event.raw_event.get("requestContext"))
     runtime.logger.append_keys(merchant_id=merchant_id)
     return merchant_id
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    """Every answer names the API version it was served with: the one pinned, else the latest
-    (also when the pinned one is unknown: that request is answered 400 in the latest's words)."""
-    requested = header(app.current_event.headers, api_contract.API_VERSION_HEADER)
-    served = requested if requested in api_contract.API_VERSIONS else api_contract.LATEST_API_VERSION
+    """Every answer names the API version it was served with (``served_version``)."""
+    served = served_version(app.current_event.headers, _merchant_default_version())
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

@@ -1,13 +1,15 @@
 """The Lambda REQUEST authorizer's answer: the policy and context API Gateway acts on.
 
 The policy names the whole stage (every method and path), so a cached answer is right for every
-route of the API; the context carries the verified merchant to the integration.
+route of the API; the context carries the verified merchant (and its default API version) to the
+integration. A cached answer keeps the version it was given for the authorizer's cache TTL.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from payment_core import api_contract
 from payment_core.tenancy.merchants import Authentication
 
 
@@ -40,6 +42,10 @@ def authorizer_response(authentication: Authentication, method_arn: str) -> dict
         },
     }
     if allowed and merchant is not None:
-        response["context"] = {"merchant_id": merchant.merchant_id, "tier": merchant.tier}
+        response["context"] = {
+            "merchant_id": merchant.merchant_id,
+            "tier": merchant.tier,
+            api_contract.MERCHANT_API_VERSION_CONTEXT: merchant.api_version,
+        }
         response["usageIdentifierKey"] = merchant.usage_key
     return response

@@ -10,7 +10,9 @@ key source is ``AUTHORIZER``), and authenticates nothing. Items (one table, key 
 
 * ``merchant#<merchant_id>``: ``merchant_id``, ``status`` (ACTIVE/DISABLED), ``tier``,
   ``api_key_id``, ``usage_key``, ``secret_keys`` (key id → digest and its times, see
-  ``SecretKey``), ``created_at``, ``updated_at``;
+  ``SecretKey``), ``api_version`` (the API version served when a request names none: the latest
+  at onboarding; absent on a merchant onboarded before versions, which gets the latest),
+  ``created_at``, ``updated_at``;
 * ``secretkey#<sha256 hex of the secret>``: ``merchant_id``, ``key_id`` (the lookup).
 
 The status and each key's state live on the merchant item only: the authorizer reads the
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from payment_core import api_contract
 from payment_core.payments.models import MERCHANT_ID_PATTERN, format_timestamp, utc_now
 from payment_core.payments.repository import condition_failed, from_attributes, to_attributes
 from payment_core.tenancy.secret_keys import CredentialCheck, SecretKey, secret_digest
@@ -76,6 +79,7 @@ class Merchant:
     usage_key: str  # the API key's value: a metering identifier, no credential
     secret_keys: tuple[SecretKey, ...] = ()
     updated_at: str = ""
+    api_version: str = api_contract.LATEST_API_VERSION  # served when a request names no version
 
     @property
     def active(self) -> bool:
@@ -136,6 +140,7 @@ class MerchantDirectory:
             usage_key=str(item.get("usage_key", "")),
             secret_keys=tuple(SecretKey.from_item(key_id, keys[key_id]) for key_id in sorted(keys)),
             updated_at=str(item["updated_at"]),
+            api_version=str(item.get("api_version", api_contract.LATEST_API_VERSION)),
         )
 
     def is_active(self, merchant_id: str) -> bool:
@@ -145,7 +150,8 @@ class MerchantDirectory:
     def onboard(
         self, merchant_id: str, tier: str, usage_key: str, api_key_id: str, first_key: SecretKey | None = None
     ) -> Merchant:
-        """A new ACTIVE merchant: its API key (value and id, for metering) and first secret key."""
+        """A new ACTIVE merchant: its API key (value and id, for metering) and first secret key,
+        its default API version pinned to the latest."""
         now = format_timestamp(utc_now())
         keys = () if first_key is None else (first_key,)
         merchant = {
@@ -156,6 +162,7 @@ class MerchantDirectory:
             "api_key_id": api_key_id,
             "usage_key": usage_key,
             "secret_keys": {key.key_id: key.to_item() for key in keys},
+            "api_version": api_contract.LATEST_API_VERSION,
             "created_at": now,
             "updated_at": now,
         }
@@ -262,14 +269,24 @@ class MerchantDirectory:
         }
 
     def set_status(self, merchant_id: str, status: MerchantStatus) -> Merchant:
+        return self._set(merchant_id, "status", status.value)
+
+    def set_api_version(self, merchant_id: str, version: str) -> Merchant:
+        """Pin the version the merchant's requests without a version header are served with."""
+        if version not in api_contract.API_VERSIONS:
+            raise ValueError(f"api_version must be one of: {', '.join(api_contract.API_VERSIONS)}, got {version!r}")
+        return self._set(merchant_id, "api_version", version)
+
+    def _set(self, merchant_id: str, attribute: str, value: str) -> Merchant:
+        """One attribute of an existing merchant, read back as it now is."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes({"pk": MERCHANT_PREFIX + merchant_id}),
-                UpdateExpression="SET #s = :s, updated_at = :now",
+                UpdateExpression="SET #a = :v, updated_at = :now",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_attributes({":s": status.value, ":now": format_timestamp(utc_now())}),
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues=to_attributes({":v": value, ":now": format_timestamp(utc_now())}),
             )
         except ClientError as error:
             if condition_failed(error):
