@@ -7,25 +7,16 @@ from typing import Any
 
 import pytest
 
-from tests.security.iam import (
-    STATE_MACHINE_WILDCARD_ACTIONS,
-    arn_of,
-    batch_state_machine_arn,
-    bucket_arn,
-    function_name,
-    grants_of_role,
-    readable,
-    stack_suffix,
-)
+from tests.security import iam
 from tests.unit.synth import SynthesizedStack, platform_key
 
 
 def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
-    s = stack_suffix(stack)
-    function = arn_of(stack, "aws_lambda_function", "function_name", f"payment-batch-ingest-{s}")
-    bucket = bucket_arn(stack, "payment-batch-")
+    s = iam.stack_suffix(stack)
+    function = iam.arn_of(stack, "aws_lambda_function", "function_name", f"payment-batch-ingest-{s}")
+    bucket = iam.bucket_arn(stack, "payment-batch-")
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
-    machine = batch_state_machine_arn(stack)
+    machine = iam.batch_state_machine_arn(stack)
     executions = machine.replace(":stateMachine:", ":execution:") + "/*"
     expected = {
         ("lambda:InvokeFunction", function),
@@ -44,21 +35,21 @@ def _batch_file_state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, 
         ("states:DescribeExecution", executions),
         ("states:StopExecution", executions),
     }
-    return expected | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
+    return expected | {(action, "*") for action in iam.STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _state_machine_grants(stack: SynthesizedStack) -> set[tuple[str, str]]:
-    s = stack_suffix(stack)
-    function = arn_of(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
+    s = iam.stack_suffix(stack)
+    function = iam.arn_of(stack, "aws_lambda_function", "function_name", f"payment-workflow-{s}")
     invoke = {("lambda:InvokeFunction", function), ("lambda:InvokeFunction", f"{function}:*")}
     key = stack.reference_of("aws_kms_key", platform_key(stack), "arn")
     encryption = {("kms:Decrypt", key), ("kms:GenerateDataKey", key)}  # the machine's own data is encrypted
     # A state machine role is the one that needs the "*"-only actions: log delivery and X-Ray.
-    return invoke | encryption | {(action, "*") for action in STATE_MACHINE_WILDCARD_ACTIONS}
+    return invoke | encryption | {(action, "*") for action in iam.STATE_MACHINE_WILDCARD_ACTIONS}
 
 
 def _state_machine(stack: SynthesizedStack, base: str) -> dict[str, Any]:
-    return stack.named("aws_sfn_state_machine", "name", f"{base}-{stack_suffix(stack)}")
+    return stack.named("aws_sfn_state_machine", "name", f"{base}-{iam.stack_suffix(stack)}")
 
 
 @pytest.mark.parametrize(
@@ -66,15 +57,15 @@ def _state_machine(stack: SynthesizedStack, base: str) -> dict[str, Any]:
     [("payment-workflow", _state_machine_grants), ("batch-file", _batch_file_state_machine_grants)],
 )
 def test_state_machine_role_grants_what_it_runs(env_stack: SynthesizedStack, base: str, expected_of: Any) -> None:
-    granted = grants_of_role(env_stack, _state_machine(env_stack, base)["role_arn"])
+    granted = iam.grants_of_role(env_stack, _state_machine(env_stack, base)["role_arn"])
     expected = expected_of(env_stack)
-    assert (readable(granted - expected), readable(expected - granted)) == ([], [])
+    assert (iam.readable(granted - expected), iam.readable(expected - granted)) == ([], [])
 
 
 def test_the_sweeper_schedule_may_invoke_only_the_sweeper(env_stack: SynthesizedStack) -> None:
     schedule = env_stack.only("aws_scheduler_schedule")
-    sweeper = arn_of(env_stack, "aws_lambda_function", "function_name", function_name(env_stack, "sweeper"))
-    function = env_stack.named("aws_lambda_function", "function_name", function_name(env_stack, "sweeper"))
+    sweeper = iam.arn_of(env_stack, "aws_lambda_function", "function_name", iam.function_name(env_stack, "sweeper"))
+    function = env_stack.named("aws_lambda_function", "function_name", iam.function_name(env_stack, "sweeper"))
     assert schedule["target"]["arn"] == env_stack.live_reference(function, "arn")
-    granted = grants_of_role(env_stack, schedule["target"]["role_arn"])
+    granted = iam.grants_of_role(env_stack, schedule["target"]["role_arn"])
     assert granted == {("lambda:InvokeFunction", sweeper), ("lambda:InvokeFunction", f"{sweeper}:*")}
