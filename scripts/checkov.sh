@@ -26,8 +26,10 @@ fi
 if [ "$("$CHECKOV_VENV/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
   echo "checkov: installing checkov $CHECKOV_VERSION into $CHECKOV_VENV"
   rm -rf "$CHECKOV_VENV"
-  python3 -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  # uv (scripts/bootstrap.sh installed it): pip's resolve of checkov's ~100 dependencies was
+  # most of this phase's time on a fresh clone.
+  python3 -m uv venv --quiet "$CHECKOV_VENV"
+  python3 -m uv pip install --quiet --python "$CHECKOV_VENV/bin/python" "checkov==$CHECKOV_VERSION"
 fi
 
 synthesized() {

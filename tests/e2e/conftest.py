@@ -8,8 +8,9 @@ preflight runs first, as ``make deploy`` runs it; its lines are kept for tests/e
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -21,6 +22,18 @@ from testkit.traffic import PlatformClient
 
 _STARTED: list[float] = []
 PREFLIGHT: list[str] = []
+# Wall seconds of each step of the session's deploy, printed in the summary: the deploy is setup
+# of the first test, so --durations shows it only as one sum.
+_DEPLOY_STEPS: dict[str, float] = {}
+T = TypeVar("T")
+
+
+def _timed(step: str, action: Callable[[], T]) -> T:
+    started = time.monotonic()
+    try:
+        return action()
+    finally:
+        _DEPLOY_STEPS[step] = time.monotonic() - started
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,12 +63,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
     _STARTED.append(time.monotonic())
     state_dir: Path = tmp_path_factory.mktemp("localcloud")
     cloud = LocalCloud(state_dir, lambda_concurrency_limit=NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT)
-    endpoint = cloud.start()
+    endpoint = _timed("emulator start", cloud.start)
     deployed = StackDeployment(endpoint=endpoint, workdir=state_dir / "cdktf.out", suffix="e2e")
     try:
-        deployed.synth()
-        PREFLIGHT.extend(deployed.preflight())
-        deployed.apply()
+        _timed("synth", deployed.synth)
+        PREFLIGHT.extend(_timed("preflight", deployed.preflight))
+        _timed("terraform init + apply", deployed.apply)
         yield deployed
     finally:
         # The destroy test normally ran already; this is the safety net after a failure.
@@ -82,3 +95,5 @@ def platform(deployment: StackDeployment) -> PlatformClient:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _STARTED:
         terminalreporter.write_line(f"e2e wall time (deploy, traffic, destroy): {time.monotonic() - _STARTED[0]:.1f}s")
+        steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in _DEPLOY_STEPS.items())
+        terminalreporter.write_line(f"e2e deploy steps: {steps}")
