@@ -1,0 +1,136 @@
+"""The emulator's network (localcloud/network.py, the bootstrap's hook): a packaged function
+resolves a merchant's name to a public address and reaches a local listener there, while every
+refusal the stack makes on AWS (loopback, private answers, unknown names) stays a refusal."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import payment_core
+import pytest
+from payment_core.events.destinations import is_public
+
+from localcloud import LocalCloud
+from localcloud.network import PUBLIC_BLOCK, register_name
+from tests.localcloud.conftest import create_python_function, make_zip
+
+PROBE = Path(__file__).parent / "fixtures" / "webhook_probe" / "handler.py"
+PACKAGE = Path(payment_core.__file__).parent
+# What the probe imports from the platform's package: the destination checks and their error.
+SHIPPED = ("__init__.py", "errors.py", "events/__init__.py", "events/destinations.py")
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def probe_zip() -> bytes:
+    files: dict[str, str | bytes] = {"handler.py": PROBE.read_text()}
+    files |= {f"payment_core/{name}": (PACKAGE / name).read_text() for name in SHIPPED}
+    return make_zip(files)
+
+
+@pytest.fixture(scope="module")
+def invoke(aws: Callable[[str], Any], role_arn: str) -> Invoke:
+    """The probe, packaged once for the module; invoking it answers its result document."""
+    name = f"webhook-probe-{uuid.uuid4().hex[:8]}"
+    arn = create_python_function(aws("lambda"), name, role_arn, probe_zip(), timeout=30)
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        response = aws("lambda").invoke(FunctionName=arn, Payload=json.dumps(event).encode())
+        document: dict[str, Any] = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, document
+        return document
+
+    return call
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    """A plain TCP server on 127.0.0.1: answers ``pong`` to each connection's first line."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(1024)
+                connection.sendall(b"pong\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield int(server.getsockname()[1])
+    server.close()
+
+
+def test_a_registered_name_answers_a_public_address_routed_to_the_local_listener(
+    cloud: LocalCloud, invoke: Invoke, listener: int, unique: str
+) -> None:
+    name = f"hooks-{unique}.merchant-a.example"
+    [address] = register_name(cloud.endpoint, name, port=listener)
+    assert ipaddress.ip_address(address) in PUBLIC_BLOCK and is_public(ipaddress.ip_address(address))
+    result = invoke({"url": f"https://{name}/hooks", "tcp": True})
+    # The function saw only the public address, as on AWS; its bytes reached the local socket.
+    assert result == {"addresses": [address], "peer": [address, 443], "reply": "pong\n"}
+
+
+def test_a_routed_address_answers_on_443_only(cloud: LocalCloud, invoke: Invoke, listener: int, unique: str) -> None:
+    name = f"hooks-{unique}.merchant-a.example"
+    [address] = register_name(cloud.endpoint, name, port=listener)
+    result = invoke({"url": f"https://{name}:8443/hooks", "tcp": True})
+    assert result == {"addresses": [address], "connection_error": "ConnectionRefusedError"}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [["10.0.0.7"], ["127.0.0.1"], ["169.254.169.254"], ["100.64.0.1"], ["192.175.48.250", "10.1.2.3"]],
+    ids=["private", "loopback", "metadata", "shared", "one-private-among-public"],
+)
+def test_a_name_answering_a_non_public_address_is_refused_after_resolution(
+    cloud: LocalCloud, invoke: Invoke, unique: str, answers: list[str]
+) -> None:
+    name = f"rebind-{unique}.merchant-a.example"
+    assert register_name(cloud.endpoint, name, addresses=answers) == answers
+    result = invoke({"url": f"https://{name}/hooks", "tcp": True})
+    assert result == {"refused": "url's host resolves to a private, loopback, link-local or metadata address"}
+
+
+def test_a_name_can_be_repointed_between_two_deliveries(
+    cloud: LocalCloud, invoke: Invoke, listener: int, unique: str
+) -> None:
+    """DNS rebinding: public at the first delivery, private at the next (the same warm environment)."""
+    name = f"rebind-{unique}.merchant-a.example"
+    register_name(cloud.endpoint, name, port=listener)
+    assert invoke({"url": f"https://{name}/hooks", "tcp": True})["reply"] == "pong\n"
+    register_name(cloud.endpoint, name, addresses=["10.0.0.7"])
+    result = invoke({"url": f"https://{name}/hooks", "tcp": True})
+    assert result == {"refused": "url's host resolves to a private, loopback, link-local or metadata address"}
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://localhost/hooks", "url must name a public host"),
+        ("https://127.0.0.1:{port}/hooks", "url must not point to a private, loopback, link-local or metadata address"),
+        ("http://{name}/hooks", "url must use https"),
+    ],
+)
+def test_loopback_and_plain_http_urls_are_refused_before_any_connection(
+    cloud: LocalCloud, invoke: Invoke, listener: int, unique: str, url: str, message: str
+) -> None:
+    name = f"hooks-{unique}.merchant-a.example"
+    register_name(cloud.endpoint, name, port=listener)
+    assert invoke({"url": url.format(port=listener, name=name), "tcp": True}) == {"refused": message}
+
+
+def test_a_name_outside_the_table_goes_to_the_real_resolver(invoke: Invoke, unique: str) -> None:
+    # ".example" never resolves in public DNS (RFC 2606); the machine's resolver says so.
+    assert invoke({"url": f"https://unknown-{unique}.merchant-b.example/hooks", "tcp": True}) == {
+        "refused": "url's host does not resolve: gaierror"
+    }
