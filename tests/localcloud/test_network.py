@@ -8,6 +8,7 @@ import ipaddress
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,11 +16,15 @@ from typing import Any
 
 import payment_core
 import pytest
+from payment_core.contract import WEBHOOK_SIGNATURE_HEADER
 from payment_core.events.destinations import is_public
+from payment_core.events.signature import signature_header
 
 from localcloud import LocalCloud
 from localcloud.network import PUBLIC_BLOCK, register_name
-from tests.localcloud.conftest import create_python_function, make_zip
+from localcloud.network_tls import LocalCA
+from testkit.merchant_receiver import VERIFIED, MerchantReceiver
+from tests.localcloud.conftest import create_python_function, make_zip, wait_for
 
 PROBE = Path(__file__).parent / "fixtures" / "webhook_probe" / "handler.py"
 PACKAGE = Path(payment_core.__file__).parent
@@ -134,3 +139,79 @@ def test_a_name_outside_the_table_goes_to_the_real_resolver(invoke: Invoke, uniq
     assert invoke({"url": f"https://unknown-{unique}.merchant-b.example/hooks", "tcp": True}) == {
         "refused": "url's host does not resolve: gaierror"
     }
+
+
+# TLS: the receiver (testkit/merchant_receiver.py) with a certificate from the run's CA.
+
+SECRET = "whsec_local_test_secret"
+
+
+@pytest.fixture
+def receiver(cloud: LocalCloud, unique: str) -> Iterator[MerchantReceiver]:
+    with MerchantReceiver([f"hooks-{unique}.merchant-a.example"], secret=SECRET).start(cloud.endpoint) as running:
+        yield running
+
+
+def signed(body: bytes) -> dict[str, str]:
+    return {WEBHOOK_SIGNATURE_HEADER: signature_header([SECRET], int(time.time()), body)}
+
+
+def test_a_signed_https_post_reaches_the_receiver_and_verifies(invoke: Invoke, receiver: MerchantReceiver) -> None:
+    body = b'{"id": "evt_local", "type": "payment.authorized"}'
+    headers = signed(body)
+    result = invoke({"url": receiver.url(), "body": body.decode(), "headers": headers})
+    [address] = receiver.addresses[receiver.names[0]]
+    assert result == {"addresses": [address], "peer": [address, 443], "status": 200, "answer": '{"received": true}'}
+    [request] = receiver.requests
+    assert (request.method, request.path, request.body, request.status) == ("POST", "/hooks", body, 200)
+    assert request.signature == VERIFIED
+    assert request.header("Host") == receiver.names[0]
+    assert request.header(WEBHOOK_SIGNATURE_HEADER) == headers[WEBHOOK_SIGNATURE_HEADER]
+
+
+def test_a_wrong_signature_is_answered_400_by_the_receiver(invoke: Invoke, receiver: MerchantReceiver) -> None:
+    body = b'{"id": "evt_forged"}'
+    forged = {WEBHOOK_SIGNATURE_HEADER: signature_header(["whsec_other"], int(time.time()), body)}
+    assert invoke({"url": receiver.url(), "body": body.decode(), "headers": forged})["status"] == 400
+    assert [(r.status, r.signature) for r in receiver.requests] == [(400, "no v1 matches this secret")]
+
+
+def test_a_receiver_failing_its_first_attempts_then_succeeds(invoke: Invoke, receiver: MerchantReceiver) -> None:
+    receiver.fail_next(2)
+    body = b'{"id": "evt_retried"}'
+    statuses = [
+        invoke({"url": receiver.url(), "body": body.decode(), "headers": signed(body)})["status"] for _ in "abc"
+    ]
+    assert statuses == [500, 500, 200]
+    assert [r.status for r in receiver.requests] == [500, 500, 200]
+
+
+def test_a_slow_receiver_runs_into_the_callers_timeout(invoke: Invoke, receiver: MerchantReceiver) -> None:
+    receiver.delay_seconds = 2.0
+    body = b'{"id": "evt_slow"}'
+    result = invoke({"url": receiver.url(), "body": body.decode(), "headers": signed(body), "timeout": 0.5})
+    assert result["connection_error"] == "TimeoutError"
+    assert [r.body for r in receiver.wait_for(1, timeout=10)] == [body]
+
+
+def test_a_name_missing_from_the_certificate_fails_verification(
+    cloud: LocalCloud, invoke: Invoke, receiver: MerchantReceiver, unique: str
+) -> None:
+    other = f"other-{unique}.merchant-a.example"
+    register_name(cloud.endpoint, other, port=receiver.port)  # reaches the receiver; its certificate names another
+    result = invoke({"url": f"https://{other}/hooks", "body": "{}"})
+    assert result["tls_error"] == f"Hostname mismatch, certificate is not valid for '{other}'."
+    assert receiver.requests == []
+    assert wait_for(lambda: receiver.handshake_failures) == ["SSLV3_ALERT_BAD_CERTIFICATE"]
+
+
+def test_a_certificate_from_another_ca_fails_verification(
+    cloud: LocalCloud, invoke: Invoke, unique: str, tmp_path: Path
+) -> None:
+    name = f"hooks-{unique}.merchant-a.example"
+    foreign = LocalCA(tmp_path, "not the emulator's CA").issue([name])
+    with MerchantReceiver([name], certificate=foreign).start(cloud.endpoint) as untrusted:
+        result = invoke({"url": untrusted.url(), "body": "{}"})
+        assert result["tls_error"] == "unable to get local issuer certificate"
+        assert untrusted.requests == []
+        assert wait_for(lambda: untrusted.handshake_failures) == ["TLSV1_ALERT_UNKNOWN_CA"]
