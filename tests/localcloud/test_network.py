@@ -9,6 +9,8 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from payment_core.events.destinations import is_public
 from payment_core.events.signature import signature_header
 
 from localcloud import LocalCloud
-from localcloud.network import PUBLIC_BLOCK, register_name
+from localcloud.network import PUBLIC_BLOCK, ROUTE, register_name
 from localcloud.network_tls import LocalCA
 from testkit.merchant_receiver import VERIFIED, MerchantReceiver
 from tests.localcloud.conftest import create_python_function, make_zip, wait_for
@@ -215,3 +217,21 @@ def test_a_certificate_from_another_ca_fails_verification(
         assert result["tls_error"] == "unable to get local issuer certificate"
         assert untrusted.requests == []
         assert wait_for(lambda: untrusted.handshake_failures) == ["TLSV1_ALERT_UNKNOWN_CA"]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"name": "localhost", "port": 8443}, '"name" must be a DNS name with at least two labels'),
+        ({"name": "hooks.merchant-a.example"}, 'give "port" (a receiver) or "addresses" (answers only)'),
+        ({"name": "hooks.merchant-a.example", "port": 70000}, '"port" must be a TCP port (1-65535)'),
+        ({"name": "a.example", "addresses": ["nope"]}, '"addresses" must be a non-empty list of IP addresses'),
+    ],
+)
+def test_a_registration_the_network_refuses_is_400_naming_the_field(
+    cloud: LocalCloud, document: dict[str, Any], message: str
+) -> None:
+    request = urllib.request.Request(f"{cloud.endpoint}{ROUTE}", json.dumps(document).encode(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert (refused.value.code, json.loads(refused.value.read())) == (400, {"message": message})
