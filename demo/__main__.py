@@ -29,6 +29,7 @@ from testkit.scenarios import (
 )
 from testkit.tenants import MERCHANT_A, MERCHANT_B, onboard_merchants, run_tenant_checks
 from testkit.traffic import PlatformClient
+from testkit.webhooks import run_webhooks
 
 STARTED = time.monotonic()
 
@@ -120,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         tenant_checks = run_tenant_checks(endpoint, deployment.outputs, client.api_id, client.stage, keys)
         problems += [f"tenant check failed: {c.label} ({c.answer})" for c in tenant_checks if not c.ok]
 
+        say("webhooks: endpoints on local receivers reached through the emulator's network and TLS")
+        webhooks = run_webhooks(endpoint, deployment.outputs, client.api_id, client.stage)
+        problems += webhooks.problems
+
         print("\nAPI requests")
         print(f"  {'request':34} {'payment_id':38} {'answer':24} final")
         for row in api_rows:
@@ -138,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         print("  error report:")
         for line in (job.report or "").splitlines():
             print(f"    {line}")
+        print("\nWebhooks (a merchant's receiver on this machine, https through the emulator's network)")
+        if webhooks.skipped:
+            print(f"  skipped: {webhooks.skipped}")
+        for row in webhooks.rows:
+            print(f"  {row}")
         if os.environ.get("LOCALCLOUD_FAULTS"):
             injected = fault_switch(endpoint)
             print(f"\nFaults injected (LOCALCLOUD_FAULTS, seed {injected['seed']}):")

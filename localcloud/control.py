@@ -8,7 +8,9 @@
 * ``POST /localcloud/lambda`` ``{"reuse": false}``: discard every environment after its
   invocation (each one a cold start, as before warm environments existed). The benchmark uses
   it to measure its baseline in the same run; it is an emulator knob, never a stack setting;
-* ``/localcloud/stepfunctions``: the Step Functions quotas enforced (``stepfunctions_quotas``).
+* ``/localcloud/stepfunctions``: the Step Functions quotas enforced (``stepfunctions_quotas``);
+* ``/localcloud/network``: the functions' names and routes, and certificates from the run's CA
+  (``network``, ``network_tls``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from localcloud import faults, stepfunctions_quotas
+from localcloud import faults, network, stepfunctions_quotas
+from localcloud.network_tls import LocalCA
 
 FAULTS_PATH = faults.STATUS_PATH
 LAMBDA_PATH = "/localcloud/lambda"
@@ -30,8 +33,10 @@ def _json(start_response: Callable[..., Any], document: Any, status: str = "200 
 
 
 class ControlMiddleware:
-    def __init__(self, app: Callable[..., Any]) -> None:
+    def __init__(self, app: Callable[..., Any], hosts: network.Network, ca: LocalCA) -> None:
         self.app = app
+        self.hosts = hosts
+        self.ca = ca
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -55,6 +60,8 @@ class ControlMiddleware:
                 if not POOL.reuse:
                     POOL.kill_all()
             return _json(start_response, {"reuse": POOL.reuse, "functions": POOL.stats()})
+        if path in (network.ROUTE, f"{network.ROUTE}/certificates"):
+            return network.handle(self.hosts, environ, start_response, self.ca.issue)
         if path == stepfunctions_quotas.ROUTE:
             return stepfunctions_quotas.handle(environ, start_response)
         response: Iterable[bytes] = self.app(environ, start_response)

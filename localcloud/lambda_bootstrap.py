@@ -15,20 +15,29 @@ Protocol (the AWS Runtime API's next/response loop, over pipes):
   "stackTrace"}``. errorType is the exception class name, which Step Functions Retry/Catch
   match on.
 
+Before the handler is imported, the process gets the emulator's network (``localcloud.network``):
+``socket.getaddrinfo``/``gethostbyname`` answer the names of the table named by
+``LOCALCLOUD_NETWORK`` with its addresses, and a connection to a routed address on 443 reaches
+its local receiver; every other name and address is the machine's own, loopback included.
+
 As on AWS, module state survives between invocations of one environment. The handler module
 is imported on the first invocation (the init phase); an import failure ends the environment
 (``Runtime.ImportModuleError``), as does a timeout (``Sandbox.Timedout``: AWS resets the
 environment after a timeout). An exception raised by the handler does not.
 """
 
+import errno
 import importlib
 import json
 import os
+import socket
 import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 TIMEOUT_EXIT_CODE = 124
 RESULT_SENTINEL = "\x1e\x1eLOCALCLOUD-RESULT "
@@ -132,8 +141,94 @@ def _invoke(
     _emit({"payload": result})
 
 
+class _NetworkTable:
+    """``{"names": {name: [address]}, "routes": {address: local port}}``, re-read when the file changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._stamp: int | None = None
+        self.names: dict[str, list[str]] = {}
+        self.routes: dict[str, int] = {}
+
+    def refresh(self) -> "_NetworkTable":
+        try:
+            stamp = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return self
+        if stamp != self._stamp:
+            with open(self.path) as source:
+                document = json.load(source)
+            self.names, self.routes, self._stamp = document["names"], document["routes"], stamp
+        return self
+
+
+def _install_network(path: str) -> None:
+    """Answer the table's names and route its addresses; everything else goes to the real calls."""
+    table = _NetworkTable(path)
+    real_getaddrinfo, real_gethostbyname = socket.getaddrinfo, socket.gethostbyname
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getpeername = socket.socket.getpeername
+    peers: weakref.WeakKeyDictionary[socket.socket, tuple[str, int]] = weakref.WeakKeyDictionary()
+
+    def answers(host: object) -> list[str] | None:
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        return table.refresh().names.get(host.lower().rstrip(".")) if isinstance(host, str) else None
+
+    def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0) -> Any:
+        addresses = answers(host)
+        if addresses is None:
+            return real_getaddrinfo(host, port, family, type, proto, flags)
+        found: list[Any] = []
+        for address in addresses:  # the resolver's own answer shape, one address at a time
+            try:
+                found += real_getaddrinfo(address, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+            except socket.gaierror:
+                continue  # e.g. an IPv4 answer to an AF_INET6 query: none of that family
+        if not found:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return found
+
+    def gethostbyname(host: str) -> str:
+        addresses = [a for a in answers(host) or [] if ":" not in a]
+        return addresses[0] if addresses else real_gethostbyname(host)
+
+    def target(sock: socket.socket, address: Any) -> Any:
+        if sock.family != socket.AF_INET or not isinstance(address, tuple) or len(address) != 2:
+            return address
+        port = table.refresh().routes.get(str(address[0]))
+        if port is None:
+            return address
+        if address[1] != 443:  # the receiver listens on 443 only
+            raise ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED))
+        peers[sock] = (str(address[0]), 443)
+        return ("127.0.0.1", port)
+
+    def connect(self: Any, address: Any) -> None:
+        real_connect(self, target(self, address))
+
+    def connect_ex(self: Any, address: Any) -> int:
+        try:
+            routed = target(self, address)
+        except ConnectionRefusedError:
+            return errno.ECONNREFUSED
+        return int(real_connect_ex(self, routed))
+
+    def getpeername(self: Any) -> Any:
+        return peers.get(self) or real_getpeername(self)
+
+    socket.getaddrinfo = getaddrinfo
+    socket.gethostbyname = gethostbyname
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.getpeername = getpeername  # type: ignore[method-assign]
+
+
 def main() -> None:
     handler_spec = sys.argv[1]
+    network = os.environ.pop("LOCALCLOUD_NETWORK", "")
+    if network:
+        _install_network(network)
     sys.path[:0] = [p for p in os.environ.pop("LOCALCLOUD_SYS_PATH").split(os.pathsep) if p]
     timeout_seconds = float(os.environ["AWS_LAMBDA_FUNCTION_TIMEOUT"])
     handler: Callable[[object, LambdaContext], object] | None = None

@@ -85,12 +85,15 @@ def serve(state_dir: Path) -> None:
     from localcloud.control import ControlMiddleware
     from localcloud.execute_api import ExecuteApiMiddleware
     from localcloud.faults import FaultMiddleware, load_from_environment
+    from localcloud.network import NETWORK_DIR, Network
+    from localcloud.network_tls import LocalCA
     from localcloud.patches.runtime_state import RUNTIME
 
     load_from_environment()  # LOCALCLOUD_FAULTS, once per emulator start
-    app = ControlMiddleware(
-        FaultMiddleware(ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint))
-    )
+    # Before the first function starts: its environment trusts this run's CA (network_tls).
+    hosts, ca = Network(state_dir), LocalCA(state_dir / NETWORK_DIR)
+    front = ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint)
+    app = ControlMiddleware(FaultMiddleware(front), hosts, ca)
     server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     os.environ["MOTO_PORT"] = str(port)

@@ -9,7 +9,10 @@
   and the SDK the runtime bundles (``lib.python_runtime.RUNTIME_SDK``, built once for that
   Python, see ``localcloud.lambda_runtimes``; never the dev venv's newer boto3);
 * the environment is clean: the function's variables, the variables the AWS runtime sets,
-  test credentials and ``AWS_ENDPOINT_URL`` = the emulator.
+  test credentials and ``AWS_ENDPOINT_URL`` = the emulator;
+* the network is the emulator's (``localcloud.network``): ``LOCALCLOUD_NETWORK`` names the
+  table the bootstrap answers names and routes from, and ``SSL_CERT_FILE`` the CA bundle
+  OpenSSL trusts by default (this machine's plus the run's CA, ``localcloud.network_tls``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from typing import Any
 from lib.python_runtime import python_version
 from localcloud.faults import LAMBDA_ACCESS_KEY_ID
 from localcloud.lambda_runtimes import runtime_sdk
+from localcloud.network import HOSTS_FILE, NETWORK_DIR
+from localcloud.network_tls import TRUST_FILE
 from localcloud.patches.runtime_state import RUNTIME
 
 BOOTSTRAP = Path(__file__).resolve().parent.parent / "lambda_bootstrap.py"
@@ -126,10 +131,14 @@ def build_environment(fn: Any, environment_id: str, code_root: Path) -> dict[str
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # OpenSSL's default trust store (read by ssl.create_default_context): the runtime's CA
+        # bundle on AWS; here this machine's plus the run's CA. A function may set its own.
+        "SSL_CERT_FILE": str(RUNTIME.state_dir / NETWORK_DIR / TRUST_FILE),
     }
     environment.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
     # Set after the function's variables: the handler must talk to the emulator.
     environment["AWS_ENDPOINT_URL"] = RUNTIME.endpoint
     environment["LOCALCLOUD_SYS_PATH"] = os.pathsep.join(str(p) for p in sys_path)
     environment["LOCALCLOUD_INVOKED_FUNCTION_ARN"] = fn.function_arn
+    environment["LOCALCLOUD_NETWORK"] = str(RUNTIME.state_dir / NETWORK_DIR / HOSTS_FILE)
     return environment
