@@ -130,14 +130,16 @@ DEV = PlatformConfig(
     events=EventsConfig(retention_days=7),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
     processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
-    # Unreserved workflow (the pool's 10 counted on) at half use: 5 payment executions in flight;
-    # starts at most 30 a second (10% of the account's StartExecution refill: PR stacks share it).
+    # Unreserved workflow: 50 of the account's unreserved pool counted on (PR stacks share it),
+    # at half use: 25 payment executions in flight, so the e2e suite's bursts (the chaos test's
+    # ~420 payments) are bounded by the emulator, not the slots; starts at most 30 a second (10%
+    # of the account's StartExecution refill).
     pacing=PacingConfig(
         start_execution_refill_per_second=300,
         state_transition_refill_per_second=5_000,
         account_share=0.1,
         workflow_utilization=0.5,
-        unreserved_workflow_concurrency=10,
+        unreserved_workflow_concurrency=50,
         unreserved_starter_concurrency=1,
         starter_batch_seconds=2,
         throttle_retry_base_ms=100,

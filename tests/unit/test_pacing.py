@@ -55,7 +55,7 @@ def test_unreserved_functions_count_the_configured_concurrency_and_one_slot_at_l
 def test_the_presets_slots_and_paces() -> None:
     paces = {env: config_for(env).start_pacing for env in ("dev", "staging", "prod")}
     assert {env: (p.in_flight_limit, p.starts_per_second, p.batch_size, p.limited_by) for env, p in paces.items()} == {
-        "dev": (5, 30.0, 60, "start_execution"),
+        "dev": (25, 30.0, 60, "start_execution"),
         "staging": (14, 150.0, 150, "start_execution"),
         "prod": (70, 240.0, 120, "start_execution"),
     }
