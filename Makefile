@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments openapi
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments openapi scale-model
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -80,3 +80,11 @@ snapshots:  ## accept the current synth as the committed snapshots
 
 clean:
 	rm -rf cdktf.out build .localcloud .coverage
+
+# The pacing scale model (bench/scale_model.py): Step Functions' quotas and the reservations divided
+# by SCALE, a file of ROWS rows; deploys to a fresh emulator. Not part of test: it runs for as long
+# as the file takes through the start slots (progress printed every 20 s).
+SCALE ?= 50
+scale-model:  ## the pacing scale model: a file far larger than the workflow takes at once settles, none timed out [SCALE=50] [ROWS=2000]
+	bash scripts/bootstrap.sh
+	$(RUN) .venv/bin/python -m bench.scale_model --scale $(SCALE) $(if $(ROWS),--rows $(ROWS),)

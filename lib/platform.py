@@ -22,6 +22,7 @@ from lib.components.keys import PlatformKey
 from lib.components.monitoring import Monitoring
 from lib.components.outbox import WorkflowOutbox
 from lib.components.queues import Queues
+from lib.components.start_slots import StartSlots
 from lib.components.storage import Storage
 from lib.components.sweeper import PaymentSweeper
 from lib.components.workflow import Workflow
@@ -59,9 +60,24 @@ class PaymentPlatform(Construct):
         )
         self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
-        context = self.context.with_environment(self.storage.environment, self.queues.environment)
+        self.start_slots: StartSlots = StartSlots(
+            self,
+            "start_slots",
+            context=self.context,
+            tables=config.tables,
+            in_flight_limit=config.start_pacing.in_flight_limit,
+        )
+        context = self.context.with_environment(
+            self.storage.environment, self.queues.environment, self.start_slots.environment
+        )
         self.workflow: Workflow = Workflow(
-            self, "workflow", context=context, storage=self.storage, queues=self.queues, processor=config.processor
+            self,
+            "workflow",
+            context=context,
+            storage=self.storage,
+            queues=self.queues,
+            processor=config.processor,
+            start_slots=self.start_slots,
         )
         self.outbox: WorkflowOutbox = self._build_outbox(context)
         self.sweeper: PaymentSweeper = PaymentSweeper(
@@ -71,6 +87,7 @@ class PaymentPlatform(Construct):
             settings=config.sweeper,
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
+            start_slots=self.start_slots,
         )
         self.events: PaymentEvents = PaymentEvents(
             self,
@@ -106,6 +123,9 @@ class PaymentPlatform(Construct):
             payments_table=self.storage.payments_table,
             state_machine=self.workflow.state_machine,
             give_up_retention_days=self._config.queues.start_give_up_retention_days,
+            pacing=self._config.start_pacing,
+            start_slots=self.start_slots,
+            throttle_retry_ms=(self._config.pacing.throttle_retry_base_ms, self._config.pacing.throttle_retry_max_ms),
         )
 
     def _build_ingestion(self, context: PlatformContext) -> BatchIngestion:
@@ -151,6 +171,7 @@ class PaymentPlatform(Construct):
                 self.ingestion,
                 self.outbox,
                 self.sweeper,
+                self.start_slots,
                 self.events,
                 self.queues,
                 self.storage,

@@ -13,6 +13,9 @@ Read once at emulator start from ``LOCALCLOUD_FAULTS``::
   botocore's own retry handler retries it as it would on AWS.
 * ``"lambda:Timeout:<function name>"``: that fraction of the function's invocations end as
   ``Sandbox.Timedout`` (see ``localcloud.patches.lambda_runtime``).
+* ``"lambda:InitError:<function name>"``: that fraction of the function's invocations fail as
+  ``Runtime.ExitError`` before any of its code runs (the runtime crashed starting up), a function
+  error the caller sees and an event source mapping counts as a failed attempt.
 
 Deterministic for a seed: the n-th call of a given key is failed iff
 ``Random(f"{seed}|{key}|{n}").random() < rate``. Which request is the n-th depends on thread
@@ -38,6 +41,7 @@ ENVIRONMENT_VARIABLE = "LOCALCLOUD_FAULTS"
 LAMBDA_ACCESS_KEY_ID = "AKIALOCALCLOUDLAMBDA"
 STATUS_PATH = "/localcloud/faults"
 LAMBDA_TIMEOUT_PREFIX = "lambda:Timeout:"
+LAMBDA_INIT_ERROR_PREFIX = "lambda:InitError:"
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 _LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/[^/]+/invocations$")
@@ -124,8 +128,9 @@ def parse(text: str | None) -> FaultPlan:
         service, _, operation = key.partition(":")
         if not service or not operation:
             raise FaultConfigError(f'{ENVIRONMENT_VARIABLE}.rates key {key!r} must be "<service>:<Operation>"')
-        if key.startswith(LAMBDA_TIMEOUT_PREFIX) and not key[len(LAMBDA_TIMEOUT_PREFIX) :]:
-            raise FaultConfigError(f'{ENVIRONMENT_VARIABLE}.rates key {key!r} must be "lambda:Timeout:<function>"')
+        for prefix in (LAMBDA_TIMEOUT_PREFIX, LAMBDA_INIT_ERROR_PREFIX):
+            if key == prefix:
+                raise FaultConfigError(f'{ENVIRONMENT_VARIABLE}.rates key {key!r} must be "{prefix}<function>"')
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise FaultConfigError(f"{ENVIRONMENT_VARIABLE}.rates[{key!r}] must be a number from 0 to 1, got {rate!r}")
     return FaultPlan(seed=seed, rates={str(k): float(v) for k, v in rates.items()})

@@ -16,6 +16,7 @@ TABLES: Final = {
     contract.BATCH_CLAIMS_TABLE_NAME: "batch-claims-test",
     contract.MERCHANTS_TABLE_NAME: "merchants-test",
     contract.EVENTS_TABLE_NAME: "payment-events-test",
+    contract.START_SLOTS_TABLE_NAME: "payment-start-slots-test",
 }
 
 AWS_CREDENTIALS: Final = {
@@ -49,6 +50,13 @@ HANDLER_ENVIRONMENT: Final = {
     contract.PAGE_TOKEN_KEY_VERSION: "1",
     contract.PAGE_TOKEN_PREVIOUS_KEY_ID: "",
     contract.PROCESSOR_CONNECTOR: contract.PROCESSOR_SIMULATOR,
+    # The starter unpaced in effect (1 ms apart) and quick to give a throttled start back.
+    contract.START_INTERVAL_MS: "1",
+    contract.START_RETRY_BASE_MS: "1",
+    contract.START_RETRY_MAX_MS: "5",
+    contract.START_TIME_RESERVE_MS: "1000",
+    # Enough start slots for any handler test; tests/lambda/test_admission.py sets its own.
+    contract.IN_FLIGHT_LIMIT: "1000",
     **TABLES,
 }
 

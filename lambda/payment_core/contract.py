@@ -79,6 +79,17 @@ SWEEP_STALE_AFTER_SECONDS: Final = "SWEEP_STALE_AFTER_SECONDS"
 PROCESSOR_CONNECTOR: Final = "PROCESSOR_CONNECTOR"
 PROCESSOR_SIMULATOR: Final = "simulator"
 PROCESSOR_CONNECTORS: Final[tuple[str, ...]] = (PROCESSOR_SIMULATOR,)
+# The workflow starter's pace (lib/config/pacing.py): at most one StartExecution per interval per
+# invocation; its own retries of a throttled start (full jitter, base doubling to max); no call
+# closer to its timeout than the reserve.
+START_INTERVAL_MS: Final = "START_INTERVAL_MS"
+START_RETRY_BASE_MS: Final = "START_RETRY_BASE_MS"
+START_RETRY_MAX_MS: Final = "START_RETRY_MAX_MS"
+START_TIME_RESERVE_MS: Final = "START_TIME_RESERVE_MS"
+# The start slots (payment_core.payments.admission): a counted semaphore of payment executions in
+# flight (at most IN_FLIGHT_LIMIT) and the payments waiting for a slot, in one table.
+START_SLOTS_TABLE_NAME: Final = "START_SLOTS_TABLE_NAME"
+IN_FLIGHT_LIMIT: Final = "IN_FLIGHT_LIMIT"
 # The HMAC_256 KMS key that signs and verifies list page tokens (payment_core.api.page_tokens).
 PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 # Events: the per-merchant events table, and how many days an event is kept (its TTL).
@@ -125,6 +136,10 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         # Validate re-checks the merchant's status: disabled after acceptance, the payment fails.
         MERCHANTS_TABLE_NAME,
         PROCESSOR_CONNECTOR,
+        # Notify and AwaitCapture free the payment's start slot and start the next one waiting.
+        STATE_MACHINE_ARN,
+        START_SLOTS_TABLE_NAME,
+        IN_FLIGHT_LIMIT,
         *POWERTOOLS_ENVIRONMENT,
     ),
     BATCH_INGEST: (
@@ -151,6 +166,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
     # api and queue_consumer only store payments; the starter alone calls StartExecution.
     WORKFLOW_STARTER: (
         STATE_MACHINE_ARN,
+        START_INTERVAL_MS,
+        START_RETRY_BASE_MS,
+        START_RETRY_MAX_MS,
+        START_TIME_RESERVE_MS,
+        START_SLOTS_TABLE_NAME,
+        IN_FLIGHT_LIMIT,
         *POWERTOOLS_ENVIRONMENT,
     ),
     # The payment rules (MAX_PAYMENT_AMOUNT, ALLOWED_CURRENCIES) only where a function checks
@@ -163,6 +184,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         PAYMENTS_TABLE_NAME,
         STATE_MACHINE_ARN,
         SWEEP_STALE_AFTER_SECONDS,
+        START_SLOTS_TABLE_NAME,
+        IN_FLIGHT_LIMIT,
         *POWERTOOLS_ENVIRONMENT,
     ),
     EVENT_WRITER: (
@@ -341,6 +364,9 @@ AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute
 BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
 BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
+# The start slots: the semaphore item (slot_key IN_FLIGHT) and one item per waiting payment
+# (slot_key WAITING, slot_sort <waiting since>#<payment id>: oldest first).
+START_SLOTS_TABLE_KEY: Final = KeySchema(KeyAttribute("slot_key", "S"), KeyAttribute("slot_sort", "S"))
 # Events, per merchant: the range key is the event id, which starts with its creation time, so
 # a merchant's events by time are one Query and one event is one GetItem (no index).
 EVENTS_TABLE_KEY: Final = KeySchema(KeyAttribute("merchant_id", "S"), KeyAttribute("event_id", "S"))
@@ -356,6 +382,7 @@ TABLE_KEYS: Final[dict[str, KeySchema]] = {
     BATCH_CLAIMS_TABLE_NAME: BATCH_CLAIMS_TABLE_KEY,
     MERCHANTS_TABLE_NAME: MERCHANTS_TABLE_KEY,
     EVENTS_TABLE_NAME: EVENTS_TABLE_KEY,
+    START_SLOTS_TABLE_NAME: START_SLOTS_TABLE_KEY,
 }
 
 # --- Secret-key shape (payment_core.tenancy.secret_keys; the WAF rule of lib/components/edge.py) ---

@@ -34,11 +34,10 @@ from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
+from lib.components.start_slots import StartSlots
 from lib.components.storage import private_bucket
 from lib.components.stream_consumer import GIVE_UP_PREFIX, inserts_mapping, stream_consumer_statements
-
-# Records per invocation: one StartExecution each.
-STARTER_BATCH_SIZE = 10
+from lib.config.pacing import STARTER_CALL_RESERVE_MS, StartPacing
 # A failing batch is retried this many times (Lambda backs off between retries; the record
 # blocks its shard meanwhile, which keeps starts in order) before the invocation record goes
 # to the give-up bucket, whose alarm fires on the first object. Enough to ride out a long
@@ -60,8 +59,14 @@ class WorkflowOutbox(PlatformConstruct):
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
         give_up_retention_days: int,
+        pacing: StartPacing,
+        throttle_retry_ms: tuple[int, int],
+        start_slots: StartSlots,
     ) -> None:
         super().__init__(scope, construct_id, context)
+        self._pacing = pacing
+        self._throttle_retry_ms = throttle_retry_ms
+        self._start_slots = start_slots
         self.give_up_bucket: S3Bucket = self._build_give_up_bucket(give_up_retention_days)
         self.starter_function: PaymentFunction = self._build_starter(payments_table, state_machine)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(payments_table)
@@ -105,10 +110,22 @@ class WorkflowOutbox(PlatformConstruct):
             contract.WORKFLOW_STARTER,
             [
                 statement("StartWorkflow", ["states:StartExecution"], [state_machine.arn]),
+                # A slot before each start, or the payment waits for one (admission).
+                *self._start_slots.grants(),
                 *stream_consumer_statements("Payment", payments_table, bucket, self._context.key.arn),
             ],
-            environment={contract.STATE_MACHINE_ARN: state_machine.arn},
+            environment={contract.STATE_MACHINE_ARN: state_machine.arn, **self._pacing_environment()},
         )
+
+    def _pacing_environment(self) -> dict[str, str]:
+        base_ms, max_ms = self._throttle_retry_ms
+        return {
+            # Rounded up: the pace is never faster than the one derived.
+            contract.START_INTERVAL_MS: str(self._pacing.start_interval_ms),
+            contract.START_RETRY_BASE_MS: str(base_ms),
+            contract.START_RETRY_MAX_MS: str(max_ms),
+            contract.START_TIME_RESERVE_MS: str(STARTER_CALL_RESERVE_MS),
+        }
 
     def _build_mapping(self, payments_table: DynamodbTable) -> LambdaEventSourceMapping:
         return inserts_mapping(
@@ -116,7 +133,8 @@ class WorkflowOutbox(PlatformConstruct):
             payments_table,
             self.starter_function,
             self.give_up_bucket,
-            batch_size=STARTER_BATCH_SIZE,
+            # What the starter starts at its pace in pacing.starter_batch_seconds (lib/config/pacing.py).
+            batch_size=self._pacing.batch_size,
             maximum_retry_attempts=STARTER_MAXIMUM_RETRY_ATTEMPTS,
         )
 

@@ -29,6 +29,7 @@ from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import account_service_trust, statement
+from lib.components.start_slots import StartSlots
 from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
 from lib.config import SweeperConfig
 
@@ -60,9 +61,11 @@ class PaymentSweeper(PlatformConstruct):
         settings: SweeperConfig,
         payments_table: DynamodbTable,
         state_machine: SfnStateMachine,
+        start_slots: StartSlots,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._settings = settings
+        self._start_slots = start_slots
         self.sweeper_function: PaymentFunction = self._build_function(payments_table, state_machine)
         self.schedule_role: IamRole = self._build_schedule_role()
         self.schedule: SchedulerSchedule = self._build_schedule()
@@ -83,6 +86,9 @@ class PaymentSweeper(PlatformConstruct):
                     [f"{payments_table.arn}/index/{contract.OPEN_PAYMENTS_INDEX}"],
                 ),
                 statement("StartLostWorkflows", ["states:StartExecution"], [state_machine.arn]),
+                # Reclaims the slots of executions that ended without freeing them, wakes the
+                # waiting, and admits a lost payment like the starter does.
+                *self._start_slots.grants(),
                 statement(
                     "RedriveFailedWorkflows",
                     ["states:DescribeExecution", "states:RedriveExecution"],

@@ -21,6 +21,7 @@ from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
+from lib.components.start_slots import StartSlots
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
 from lib.config import ProcessorConfig
@@ -67,6 +68,7 @@ THROTTLED_RETRY: dict[str, Any] = {
     "MaxDelaySeconds": 20,
     "JitterStrategy": "FULL",
 }
+STATE_MACHINE_NAME = "payment-workflow"
 # Bounds an execution that keeps retrying; a timed-out execution is alarmed (ExecutionsTimedOut).
 EXECUTION_TIMEOUT_SECONDS = 900
 
@@ -177,9 +179,11 @@ class Workflow(PlatformConstruct):
         storage: Storage,
         queues: Queues,
         processor: ProcessorConfig,
+        start_slots: StartSlots,
     ) -> None:
         super().__init__(scope, construct_id, context)
         self._processor = processor
+        self._start_slots = start_slots
         self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         role, policy = self._build_role()
@@ -196,7 +200,7 @@ class Workflow(PlatformConstruct):
             partition=self._context.partition,
             authorization_window_seconds=self._processor.authorization_window_seconds,
         )
-        return self._state_machine("state_machine", "payment-workflow", (role, policy), definition, self.log_group)
+        return self._state_machine("state_machine", STATE_MACHINE_NAME, (role, policy), definition, self.log_group)
 
     def _build_workflow_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         # Construct id "step_function" kept from before the rename: it is the resources' address.
@@ -218,11 +222,26 @@ class Workflow(PlatformConstruct):
                 # await_capture wakes its own execution when the merchant asked first. A task token
                 # of a service-integration task names no resource IAM can scope: "*" is the only grant.
                 statement("WakeAwaitingExecution", ["states:SendTaskSuccess"], ["*"]),
+                # Notify and AwaitCapture free the payment's start slot and start the oldest
+                # payment waiting for one (payment_core/payments/admission.py).
+                *self._start_slots.grants(),
+                statement("StartWaitingPayments", ["states:StartExecution"], [self._state_machine_arn]),
                 # SNS encrypts with the CMK on the publisher's behalf.
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
             ],
-            environment={contract.PROCESSOR_CONNECTOR: self._processor.connector},
+            environment={
+                contract.PROCESSOR_CONNECTOR: self._processor.connector,
+                contract.STATE_MACHINE_ARN: self._state_machine_arn,
+            },
         )
+
+    @property
+    def _state_machine_arn(self) -> str:
+        # Spelled out, not the resource's attribute: the state machine names this function's
+        # version, so a reference back would be a cycle.
+        context = self._context
+        name = context.namer(STATE_MACHINE_NAME)
+        return f"arn:{context.partition}:states:{context.region}:{context.account_id}:stateMachine:{name}"
 
     def _build_role(self) -> tuple[IamRole, IamRolePolicy]:
         invoke = statement("InvokeSteps", ["lambda:InvokeFunction"], self.workflow_function.invoke_grant)

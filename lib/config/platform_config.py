@@ -21,6 +21,7 @@ from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig
 from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
+from lib.config.pacing import PacingConfig, StartPacing, check_starter_fits, start_pacing
 from lib.config.payment_rules import PaymentRules
 from lib.config.processor import ProcessorConfig
 from lib.config.queues import QueueConfig
@@ -35,6 +36,10 @@ WAF_WINDOW_SECONDS = 300
 # Margin above what a merchant at its plan can send: WAF's counts are estimates and act some
 # seconds late, and a merchant must never meet WAF before its own usage plan.
 WAF_RATE_HEADROOM = 1.25
+# A settled payment's execution: four task states (Validate, Process, Record, Notify) and a Choice,
+# each one state transition, plus the execution's start. Retries add more, which the pacing's
+# account share leaves room for. tests/unit/test_pacing.py counts them in the synthesized definition.
+TRANSITIONS_PER_PAYMENT = 6
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class PlatformConfig:
     sweeper: SweeperConfig
     events: EventsConfig
     processor: ProcessorConfig
+    pacing: PacingConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")
@@ -71,6 +77,18 @@ class PlatformConfig:
         self._check_queue_age_alarm_fires_before_expiry()
         self._check_waf_lets_every_tier_reach_its_plan()
         self._check_sweep_ends_before_the_next()
+        check_starter_fits(self.start_pacing, self.functions.workflow_starter.timeout_seconds)
+
+    @property
+    def start_pacing(self) -> StartPacing:
+        """The workflow starter's pace and batch size (lib/config/pacing.py), from the quotas and
+        the reservations of the workflow and the starter."""
+        return start_pacing(
+            self.pacing,
+            workflow_concurrency=self.functions.workflow.reserved_concurrency,
+            starter_concurrency=self.functions.workflow_starter.reserved_concurrency,
+            transitions_per_payment=TRANSITIONS_PER_PAYMENT,
+        )
 
     def _check_queue_age_alarm_fires_before_expiry(self) -> None:
         # The queue-age alarm must fire while the on-call can still act: SQS expires the message

@@ -21,6 +21,7 @@ from lib.config.checks import require_environment
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
+from lib.config.pacing import PacingConfig
 from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
 from lib.config.processor import ProcessorConfig
@@ -129,6 +130,21 @@ DEV = PlatformConfig(
     events=EventsConfig(retention_days=7),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
     processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
+    # Unreserved workflow: 50 of the account's unreserved pool counted on (PR stacks share it),
+    # at half use: 25 payment executions in flight, so the e2e suite's bursts (the chaos test's
+    # ~420 payments) are bounded by the emulator, not the slots; starts at most 30 a second (10%
+    # of the account's StartExecution refill).
+    pacing=PacingConfig(
+        start_execution_refill_per_second=300,
+        state_transition_refill_per_second=5_000,
+        account_share=0.1,
+        workflow_utilization=0.5,
+        unreserved_workflow_concurrency=50,
+        unreserved_starter_concurrency=1,
+        starter_batch_seconds=2,
+        throttle_retry_base_ms=100,
+        throttle_retry_max_ms=5_000,
+    ),
 )
 
 STAGING = replace(
@@ -172,6 +188,9 @@ STAGING = replace(
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     events=EventsConfig(retention_days=30),
+    # 20 reserved x 0.7 = 14 payment executions in flight; starts at most 150 a second (half the
+    # account's StartExecution refill), 30 per starter (5 reserved).
+    pacing=replace(DEV.pacing, account_share=0.5, workflow_utilization=0.7, starter_batch_seconds=5),
 )
 
 PROD = replace(
@@ -220,6 +239,9 @@ PROD = replace(
     ),
     # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
     edge=replace(STAGING.edge, rate_limit_per_5_minutes=200_000),
+    # 100 reserved x 0.7 = 70 payment executions in flight; starts at most 240 a second (StartExecution's
+    # 300 x 0.8; 5,000 transitions x 0.8 / 5 = 800 is higher), 24 per starter (10 reserved).
+    pacing=replace(STAGING.pacing, account_share=0.8),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

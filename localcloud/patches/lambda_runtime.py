@@ -300,6 +300,8 @@ def _reap_forever() -> None:
 def run_invocation(fn: Any, event_json: str) -> InvocationResult:
     """Run one invocation in a warm (or new) environment; FunctionThrottled past the concurrency."""
     request_id = str(uuid.uuid4())
+    if faults.PLAN.should_fail(f"{faults.LAMBDA_INIT_ERROR_PREFIX}{fn.function_name}"):
+        return _crashed_before_the_handler(fn, request_id)
     environment = POOL.acquire(fn)
     reusable = False
     started = time.monotonic()
@@ -347,6 +349,19 @@ def run_invocation(fn: Any, event_json: str) -> InvocationResult:
         + f"Memory Size: {fn.memory_size} MB\n"
     )
     return InvocationResult(payload, function_error, logs, request_id)
+
+
+def _crashed_before_the_handler(fn: Any, request_id: str) -> InvocationResult:
+    """Planned: the runtime exits while starting up, so none of the function's code runs. Lambda
+    answers ``Runtime.ExitError`` as a function error (``X-Amz-Function-Error: Unhandled``)."""
+    payload = _error_document(request_id, "Runtime.ExitError", "Runtime exited with error: exit status 1")
+    logs = (
+        f"START RequestId: {request_id} Version: {fn.version}\n"
+        f"localcloud: fault switch crashed the runtime of {request_id} before its handler\n"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\tDuration: 0.00 ms\tMemory Size: {fn.memory_size} MB\n"
+    )
+    return InvocationResult(payload, True, logs, request_id)
 
 
 def _record(fn: Any, result: InvocationResult) -> None:

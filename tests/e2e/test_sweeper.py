@@ -1,7 +1,10 @@
 """The deployed sweeper, on its schedule, recovers a payment whose start was lost and one whose execution stopped.
 
-Both payments are accepted by the API while every ``workflow_starter`` invocation times out (the
-emulator's fault switch), so the outbox never starts them and only the sweeper can. Their
+Both payments are accepted by the API while every ``workflow_starter`` invocation fails before any
+of its code runs (the emulator's fault switch, ``lambda:InitError``: ``Runtime.ExitError``, a
+function error the stream mapping retries and counts, so after its retries the batch would go to the
+S3 on-failure destination): the outbox never starts them and only the sweeper can. (A
+``lambda:Timeout`` fault would not do: the handler runs to the end first, so the start happens.) Their
 ``created_at`` is then moved back past the stale bound (the workflow's execution timeout plus a
 minute, 16 minutes: a constant of the stack, not a knob) so that the next sweep, which the emulated
 EventBridge Scheduler runs every ``sweeper.interval_minutes`` (1 in the dev preset), finds them
@@ -33,8 +36,8 @@ RECOVERED_WITHIN_SECONDS = 240
 
 @pytest.fixture
 def outbox_down(deployment: StackDeployment) -> Iterator[str]:
-    """Every workflow_starter invocation times out: the stream's records are retried, never relayed."""
-    fault = f"lambda:Timeout:payment-workflow-starter-{deployment.suffix}"
+    """Every workflow_starter invocation fails before its handler: the stream's records are retried, never relayed."""
+    fault = f"lambda:InitError:payment-workflow-starter-{deployment.suffix}"
     fault_switch(deployment.endpoint, {"seed": 22, "rates": {fault: 1.0}})
     try:
         yield fault
@@ -62,8 +65,9 @@ def _backdate(platform: PlatformClient, payment_id: str) -> None:
 
 
 @pytest.mark.skip(
-    reason="fails on the merged tree: the backdate's condition (attribute_exists(open_shard)) fails, a payment "
-    "accepted with the starter faulted is no longer open by then; passed on its own branch; open on #22"
+    reason="one run on a loaded machine (load ~50) failed in the test's own setup: the emulator answered the "
+    "test's StopExecution with an HTML 500 (not yet investigated); the lambda:InitError fault it now uses is "
+    "proven in tests/localcloud/test_faults.py; open on #22"
 )
 def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_execution(
     deployment: StackDeployment, platform: PlatformClient, outbox_down: str
@@ -91,6 +95,7 @@ def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_exec
     history = [event["type"] for event in sfn.get_execution_history(executionArn=arn_of[stopped])["events"]]
     assert history.count("ExecutionStarted") == 1
     assert history.index("ExecutionAborted") < history.index("ExecutionRedriven") < history.index("ExecutionSucceeded")
-    # The outbox relayed neither: every start of theirs timed out, so the sweeper made both moves.
+    # The outbox relayed neither: every starter invocation failed before its handler, so the
+    # sweeper made both moves.
     switch = fault_switch(deployment.endpoint)
     assert switch["failed"][outbox_down] == switch["calls"][outbox_down] >= 1

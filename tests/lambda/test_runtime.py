@@ -31,6 +31,11 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.EVENT_RETENTION_DAYS: "30",
     contract.PAGE_TOKEN_KEY_VERSION: "1",
+    contract.START_INTERVAL_MS: "143",
+    contract.START_RETRY_BASE_MS: "100",
+    contract.START_RETRY_MAX_MS: "5000",
+    contract.START_TIME_RESERVE_MS: "1000",
+    contract.IN_FLIGHT_LIMIT: "70",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
+from payment_core.payments.admission import StartSlots
 from payment_core.payments.models import PaymentStatus, utc_now
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.sweeping import OpenPayments, Outcome, PaymentExecutions, sweep
@@ -27,9 +28,17 @@ def accept(aws: Any, context: Any, key: str) -> str:
     return str(json.loads(response["body"])["payment_id"])
 
 
-def sweeper_parts(aws: Any) -> tuple[OpenPayments, PaymentExecutions]:
+def sweeper_parts(aws: Any) -> tuple[OpenPayments, PaymentExecutions, StartSlots]:
     table = aws.handler_environment()[contract.PAYMENTS_TABLE_NAME]
-    return OpenPayments(aws.dynamodb, table), PaymentExecutions(aws.stepfunctions, aws.state_machine_arn)
+    return (
+        OpenPayments(aws.dynamodb, table),
+        PaymentExecutions(aws.stepfunctions, aws.state_machine_arn),
+        start_slots(aws),
+    )
+
+
+def start_slots(aws: Any, limit: int = 1000) -> StartSlots:
+    return StartSlots(aws.dynamodb, aws.handler_environment()[contract.START_SLOTS_TABLE_NAME], limit)
 
 
 def run_workflow_step(aws: Any, context: Any, step: str, payment_id: str, **extra: Any) -> Any:
@@ -37,7 +46,7 @@ def run_workflow_step(aws: Any, context: Any, step: str, payment_id: str, **extr
 
 
 def open_ids(aws: Any) -> set[str]:
-    open_payments, _ = sweeper_parts(aws)
+    open_payments, *_ = sweeper_parts(aws)
     far_future = "9999-12-31T23:59:59.999Z"
     return {
         pid for shard in range(contract.OPEN_SHARDS) for pid in open_payments.created_before(str(shard), far_future)
@@ -94,7 +103,7 @@ def test_a_running_execution_is_left_running(aws, context):
 def test_a_failed_execution_is_redriven(aws, context):
     payment_id = accept(aws, context, "failed")
     assert aws.relay_outbox(context) == {"batchItemFailures": []}
-    _, executions = sweeper_parts(aws)
+    _, executions, _ = sweeper_parts(aws)
     aws.stepfunctions.stop_execution(executionArn=executions.execution_arn(payment_id))  # ABORTED
     redriven: list[str] = []
 
@@ -109,7 +118,11 @@ def test_a_failed_execution_is_redriven(aws, context):
             return {"redriveDate": utc_now()}
 
     report = sweep(
-        sweeper_parts(aws)[0], PaymentExecutions(Recording(), aws.state_machine_arn), utc_now() + LATER, STALE_AFTER
+        sweeper_parts(aws)[0],
+        PaymentExecutions(Recording(), aws.state_machine_arn),
+        start_slots(aws),
+        utc_now() + LATER,
+        STALE_AFTER,
     )
 
     assert report.outcomes == {Outcome.REDRIVEN: 1}
@@ -120,7 +133,7 @@ def test_a_failed_execution_is_redriven(aws, context):
 def test_an_execution_step_functions_will_not_redrive_is_left_for_a_human(aws, context):
     payment_id = accept(aws, context, "stuck")
     assert aws.relay_outbox(context) == {"batchItemFailures": []}
-    open_payments, executions = sweeper_parts(aws)
+    open_payments, executions, slots = sweeper_parts(aws)
     aws.stepfunctions.stop_execution(executionArn=executions.execution_arn(payment_id))
 
     class Refusing:
@@ -131,7 +144,8 @@ def test_an_execution_step_functions_will_not_redrive_is_left_for_a_human(aws, c
             error = {"Error": {"Code": "ExecutionNotRedrivable", "Message": "redrive count exceeded"}}
             raise ClientError(error, "RedriveExecution")  # type: ignore[arg-type]
 
-    report = sweep(open_payments, PaymentExecutions(Refusing(), aws.state_machine_arn), utc_now() + LATER, STALE_AFTER)
+    refusing = PaymentExecutions(Refusing(), aws.state_machine_arn)
+    report = sweep(open_payments, refusing, slots, utc_now() + LATER, STALE_AFTER)
 
     assert report.outcomes == {Outcome.NOT_REDRIVABLE: 1}
     assert report.needs_a_human == [payment_id]
@@ -183,7 +197,7 @@ def test_the_handler_publishes_what_it_found_and_the_oldest_age(aws, context, mo
 
     summary = aws.handlers["sweeper"].handler({}, context)
 
-    assert summary == {"found": 1, Outcome.STARTED.value: 1}
+    assert summary == {"found": 1, "reclaimed": 0, "woken": 0, Outcome.STARTED.value: 1}
     assert [e["name"] for e in aws.executions()] == [payment_id]
     [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert (emf["SweepFound"], emf[Outcome.STARTED.value], emf[Outcome.REDRIVEN.value]) == ([1.0], [1.0], [0.0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -46,6 +47,10 @@ def test_an_unset_or_empty_switch_means_no_faults() -> None:
         (
             '{"rates": {"lambda:Timeout:": 0.1}}',
             "LOCALCLOUD_FAULTS.rates key 'lambda:Timeout:' must be \"lambda:Timeout:<function>\"",
+        ),
+        (
+            '{"rates": {"lambda:InitError:": 0.1}}',
+            "LOCALCLOUD_FAULTS.rates key 'lambda:InitError:' must be \"lambda:InitError:<function>\"",
         ),
         (
             '{"rates": {"sqs:SendMessage": 1.5}}',
@@ -132,6 +137,7 @@ def faulty_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClou
         "sqs:SendMessage": 1.0,
         "states:StartExecution": 1.0,
         "lambda:Timeout:timing-out": 1.0,
+        "lambda:InitError:crashing": 1.0,
     }
     with cloud_with_faults(tmp_path_factory.mktemp("faulty-state"), seed=3, rates=rates) as cloud:
         yield cloud
@@ -205,6 +211,37 @@ def test_a_planned_lambda_timeout_keeps_side_effects_and_loses_the_result(faulty
     assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
     ran = aws("dynamodb").get_item(TableName="t", Key={"pk": {"S": "ran"}})["Item"]
     assert ran["n"] == {"N": "1"}
+
+
+def test_a_planned_init_error_fails_the_invocation_before_any_of_its_code_runs(
+    faulty_cloud: LocalCloud, faulty_aws: Callable[[str], Any]
+) -> None:
+    aws = faulty_aws
+    source = (
+        "import boto3\nboto3.client('dynamodb').put_item(TableName='t', Item={'pk': {'S': 'initialized'}})\n"
+        "def handler(event, context):\n"
+        "    boto3.client('dynamodb').put_item(TableName='t', Item={'pk': {'S': 'handled'}})\n"
+        "    return 'done'\n"
+    )
+    aws("lambda").create_function(
+        FunctionName="crashing",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="handler.handler",
+        Code={"ZipFile": make_zip({"handler.py": source})},
+    )
+
+    response = aws("lambda").invoke(FunctionName="crashing")
+
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Runtime.ExitError"
+    message = r"RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 1"
+    assert re.fullmatch(message, error["errorMessage"])
+    for key in ("initialized", "handled"):  # neither its init code nor its handler ran
+        assert "Item" not in aws("dynamodb").get_item(TableName="t", Key={"pk": {"S": key}})
+    status = json.loads(urllib.request.urlopen(faulty_cloud.endpoint + STATUS_PATH).read())
+    assert status["failed"]["lambda:InitError:crashing"] == status["calls"]["lambda:InitError:crashing"] >= 1
 
 
 def _post_plan(endpoint: str, document: str) -> tuple[int, dict[str, Any]]:

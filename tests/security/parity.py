@@ -25,6 +25,9 @@ KNOBS: dict[tuple[str, str], str] = {
     ),
     ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
     ("aws_lambda_function", "environment.variables.EVENT_RETENTION_DAYS"): "events.retention_days",
+    ("aws_lambda_function", "environment.variables.START_INTERVAL_MS"): "start_pacing.start_interval_ms",
+    ("aws_lambda_event_source_mapping", "batch_size"): "start_pacing.batch_size",
+    ("aws_lambda_function", "environment.variables.IN_FLIGHT_LIMIT"): "start_pacing.in_flight_limit",
     ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
     ("aws_kms_key", "deletion_window_in_days"): "kms_deletion_window_days",
     ("aws_s3_bucket_lifecycle_configuration", "rule[].expiration[].days"): "batch_bucket.expiration_days",
@@ -208,3 +211,4 @@ def differing_config_fields() -> set[str]:
 # The environment's name is in names and tags, which the comparison above normalizes;
 # subscribers_required refuses a synth (staging and prod without ALARM_SUBSCRIBERS), it builds nothing.
 NOT_IN_THE_STACK = {"environment", "alarms.subscribers_required"}
+VIA_START_PACING = {"pacing.account_share", "pacing.workflow_utilization", "pacing.starter_batch_seconds"}  # derived

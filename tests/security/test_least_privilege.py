@@ -48,6 +48,19 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     state_machine = arn_of(stack, "aws_sfn_state_machine", "name", f"payment-workflow-{s}")
     bucket = bucket_arn(stack, "payment-batch-")
     log_group = arn_of(stack, "aws_cloudwatch_log_group", "name", f"/aws/lambda/{function_name(stack, function)}")
+    # StartSlots (payment_core.payments.admission): take and give back a slot (UpdateItem), read
+    # the holders (GetItem), park, list and unpark a waiting payment (PutItem, Query, DeleteItem).
+    slots = arn_of(stack, "aws_dynamodb_table", "name", f"payment-start-slots-{s}")
+    start_slots = {
+        (action, slots)
+        for action in (
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        )
+    }
 
     common = {(action, f"{log_group}:*") for action in LOGS}
     common.add(("kms:Decrypt", key))  # environment variables are encrypted with the CMK
@@ -91,6 +104,13 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("kms:GenerateDataKey", key),
             # await_capture wakes its own execution when the merchant asked first.
             ("states:SendTaskSuccess", "*"),
+            # Notify and AwaitCapture free the slot and start the oldest waiting payment: the
+            # workflow's ARN spelled from its name (the state machine names this function).
+            *start_slots,
+            (
+                "states:StartExecution",
+                batch_state_machine_arn(stack).split(":stateMachine:")[0] + f":stateMachine:payment-workflow-{s}",
+            ),
         },
         "batch_ingest": {
             # plan's and each chunk's get_object (ranged), with VersionId (GetObjectVersion).
@@ -133,6 +153,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
         "workflow_starter": {
             # StepFunctionsStarter.start
             ("states:StartExecution", state_machine),
+            *start_slots,  # admit: a slot before each start, or the payment waits
             # The stream event source mapping reads the payments table's stream as this role.
             *_stream_consumer(payments, give_up_bucket, key),
         },
@@ -149,6 +170,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # PaymentExecutions.status and redrive, on the payment workflow's executions only.
             ("states:DescribeExecution", _workflow_executions(stack)),
             ("states:RedriveExecution", _workflow_executions(stack)),
+            *start_slots,  # reclaim, wake, admit a lost payment, a slot before a redrive
         },
         "event_writer": {
             # EventStore.put: one conditional PutItem per event.

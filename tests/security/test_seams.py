@@ -193,6 +193,8 @@ def test_the_stack_and_the_test_account_key_every_table_as_the_contract_does(dev
     variables = dict(api["environment"]["variables"])
     (ingest,) = (f for f in dev.resources("aws_lambda_function").values() if ".batch_ingest." in f["handler"])
     variables |= ingest["environment"]["variables"]
+    (starter,) = (f for f in dev.resources("aws_lambda_function").values() if ".workflow_starter." in f["handler"])
+    variables |= starter["environment"]["variables"]  # the start slots table's
     declared = {}
     for variable in contract.TABLE_KEYS:
         (table_id,) = re.findall(r"aws_dynamodb_table\.([^.]+)\.name", variables[variable])

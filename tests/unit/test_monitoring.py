@@ -12,7 +12,15 @@ def _alarms(stack: SynthesizedStack) -> dict[str, dict]:  # type: ignore[type-ar
     return {a["alarm_name"]: a for a in stack.resources("aws_cloudwatch_metric_alarm").values()}
 
 
-TABLES = ("payments", "payment-audit", "batch-jobs", "batch-payment-claims", "merchants", "payment-events")
+TABLES = (
+    "payments",
+    "payment-audit",
+    "batch-jobs",
+    "batch-payment-claims",
+    "merchants",
+    "payment-events",
+    "payment-start-slots",
+)
 
 
 def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:

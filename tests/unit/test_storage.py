@@ -13,8 +13,8 @@ from tests.unit.synth import SynthesizedStack, key_arn
 def test_every_table_has_pitr_and_cmk_encryption(env_stack: SynthesizedStack) -> None:
     tables = env_stack.resources("aws_dynamodb_table")
     # payments (also each Idempotency-Key's record), audit trail, batch jobs, batch payment-id
-    # claims, merchants, events
-    assert len(tables) == 6
+    # claims, merchants, events, start slots (lib/components/start_slots.py)
+    assert len(tables) == 7
     for table in tables.values():
         assert table["point_in_time_recovery"] == {"enabled": True}
         assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": key_arn(env_stack)}

@@ -16,8 +16,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
+from payment_core.payments.admission import StartSlots
 from payment_core.payments.models import utc_now
-from payment_core.payments.sweeping import FOUND_METRIC, OpenPayments, Outcome, PaymentExecutions, sweep
+from payment_core.payments.sweeping import (
+    FOUND_METRIC,
+    RECLAIMED_METRIC,
+    WOKEN_METRIC,
+    OpenPayments,
+    Outcome,
+    PaymentExecutions,
+    sweep,
+)
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import FunctionEnvironment, positive_int, variable
 
@@ -27,11 +36,16 @@ class SweeperEnvironment(FunctionEnvironment):
     payments_table: str = field(metadata=variable(contract.PAYMENTS_TABLE_NAME))
     state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
     stale_after_seconds: int = field(metadata=positive_int(contract.SWEEP_STALE_AFTER_SECONDS))
+    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
+    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
 
 
 runtime = FunctionRuntime(contract.SWEEPER, SweeperEnvironment)
 open_payments = runtime.cached(lambda: OpenPayments(runtime.dynamodb(), runtime.environment().payments_table))
 executions = runtime.cached(lambda: PaymentExecutions(runtime.stepfunctions(), runtime.environment().state_machine_arn))
+start_slots = runtime.cached(
+    lambda: StartSlots(runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit)
+)
 
 
 class SweepIncomplete(Exception):
@@ -41,14 +55,21 @@ class SweepIncomplete(Exception):
 @runtime.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stale_after = timedelta(seconds=runtime.environment().stale_after_seconds)
-    report = sweep(open_payments(), executions(), utc_now(), stale_after)
+    report = sweep(open_payments(), executions(), start_slots(), utc_now(), stale_after)
     runtime.count(FOUND_METRIC, report.found)
+    runtime.count(RECLAIMED_METRIC, report.reclaimed)
+    runtime.count(WOKEN_METRIC, report.woken)
     for outcome in Outcome:
         runtime.count(outcome.value, report.outcomes[outcome])
     runtime.metrics.add_metric(
         name=contract.OLDEST_OPEN_PAYMENT_AGE_METRIC, unit=MetricUnit.Seconds, value=report.oldest_open_age_seconds
     )
-    summary = {"found": report.found, **{o.value: n for o, n in report.outcomes.items()}}
+    summary = {
+        "found": report.found,
+        "reclaimed": report.reclaimed,
+        "woken": report.woken,
+        **{o.value: n for o, n in report.outcomes.items()},
+    }
     if report.needs_a_human:
         runtime.logger.error("stale payments need a human", extra={"payment_ids": report.needs_a_human, **summary})
     if report.outcomes[Outcome.ERROR]:

@@ -16,17 +16,20 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from payment_core import contract
 from payment_core.errors import InvalidRequest
-from payment_core.payments import capture, workflow
+from payment_core.payments import admission, capture, workflow
+from payment_core.payments.admission import StartSlots
 from payment_core.payments.connector import connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
+from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.settings import reads, variable
+from payment_core.settings import positive_int, reads, variable
 from payment_core.tenancy.merchants import MerchantDirectory
 
 
@@ -41,6 +44,10 @@ class WorkflowEnvironment(PaymentsEnvironment):
     processor_connector: str = field(
         metadata=reads(lambda env: env.one_of(contract.PROCESSOR_CONNECTOR, contract.PROCESSOR_CONNECTORS))
     )
+    # Notify and AwaitCapture free the payment's start slot and start the oldest payment waiting.
+    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
+    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
+    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
 
 
 runtime = PaymentsRuntime(contract.WORKFLOW, WorkflowEnvironment)
@@ -52,6 +59,28 @@ capture_requests = runtime.cached(
     lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
 )
 waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
+start_slots = runtime.cached(
+    lambda: StartSlots(
+        runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit
+    )
+)
+starter = runtime.cached(lambda: StepFunctionsStarter(runtime.stepfunctions(), runtime.environment().state_machine_arn))
+# After these the execution runs no step of its own for long (Notify ends it; AwaitCapture rests
+# for the merchant, up to days): its start slot goes to the oldest payment waiting for one.
+FREES_THE_SLOT = frozenset({contract.STEP_NOTIFY, contract.STEP_AWAIT_CAPTURE})
+
+
+def free_slot(payment_id: str) -> None:
+    """Give the slot back (a failure fails the step: it is retried); then wake the waiting. A
+    failed wake is only logged: the slot is free and the next freed slot or sweep wakes them."""
+    start_slots().release(payment_id)
+    try:
+        started = admission.wake(start_slots(), starter().start)
+    except ClientError as error:
+        runtime.logger.warning("waking a waiting payment failed", extra={"error": error.response.get("Error", {})})
+        return
+    if started:
+        runtime.count("WorkflowStartedFromWaiting", started)
 
 
 def task_token(event: dict[str, Any]) -> str:
@@ -95,6 +124,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     payment_id = payment_id_field(event.get("payment_id"))
     runtime.logger.append_keys(step=step, payment_id=payment_id)
     payment = STEPS[step](event, payment_id)
+    if step in FREES_THE_SLOT:
+        free_slot(payment_id)
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).

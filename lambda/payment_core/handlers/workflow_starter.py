@@ -1,45 +1,106 @@
-"""The outbox's relay: start the workflow of every new payment on the payments table's stream.
+"""The outbox's relay: admit the workflow of every new payment on the payments table's stream.
 
 The event source mapping delivers only ``INSERT`` records (its filter) with the payment's key.
-Each one is ``StartExecution(name=<payment_id>)``; ``ExecutionAlreadyExists`` is success, so a
-redelivered record starts nothing twice. A start that still fails after botocore's retries
-(throttled, 5xx) is reported in ``batchItemFailures``: the mapping retries from that record
-on, in order, until it succeeds or its retries run out (then the DLQ, which is alarmed).
+Each payment is admitted (``payments/admission.py``): its execution, ``StartExecution(name=
+<payment_id>)``, starts if one of the ``IN_FLIGHT_LIMIT`` start slots is free, else the payment
+waits in the start slots table for the next slot the workflow frees, and its record succeeds:
+waiting costs the mapping no retry. ``ExecutionAlreadyExists`` is success, so a redelivered record
+starts nothing twice. Starts are paced to the account's quotas (``payments/start_pacing.py``) and
+a throttled start is retried within the invocation; a start that still fails, or that the
+invocation has no time left for, is reported in ``batchItemFailures`` (keeping its slot): the
+mapping retries from that record on, in order, until it succeeds or its retries run out (then
+the give-up bucket, which the sweeper recovers from).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from aws_lambda_powertools.utilities.batch import EventType
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from payment_core import contract
+from payment_core.payments.admission import Admitted, StartSlots, admit
+from payment_core.payments.start_pacing import PacedStarts, PacingSettings
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
-from payment_core.runtime import FunctionRuntime
-from payment_core.settings import FunctionEnvironment, variable
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, positive_int, variable
 
 
 @dataclass(frozen=True)
 class WorkflowStarterEnvironment(FunctionEnvironment):
-    """The state machine it starts (and no payment rules: it only relays new payments)."""
+    """The state machine it starts, its pace and its start slots (no payment rules: it only relays)."""
 
     state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
+    start_interval_ms: int = field(metadata=positive_int(contract.START_INTERVAL_MS))
+    retry_base_ms: int = field(metadata=positive_int(contract.START_RETRY_BASE_MS))
+    retry_max_ms: int = field(metadata=positive_int(contract.START_RETRY_MAX_MS))
+    time_reserve_ms: int = field(metadata=positive_int(contract.START_TIME_RESERVE_MS))
+    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
+    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
+
+    def pacing(self) -> PacingSettings:
+        return PacingSettings(
+            starts_per_second=1000 / self.start_interval_ms,
+            retry_base_seconds=self.retry_base_ms / 1000,
+            retry_cap_seconds=self.retry_max_ms / 1000,
+            reserve_seconds=self.time_reserve_ms / 1000,
+        )
 
 
-runtime = FunctionRuntime(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
-# StartExecution for each new payment on the payments table's stream.
-starter = runtime.cached(lambda: StepFunctionsStarter(runtime.stepfunctions(), runtime.environment().state_machine_arn))
+# The starter retries throttles itself, with jitter and within its deadline: botocore's own
+# retries would sleep past it.
+NO_SDK_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
-@runtime.tracer.capture_method
-def record_handler(record: DynamoDBRecord) -> str:
-    keys = record.dynamodb.keys if record.dynamodb else {}
-    payment_id = payment_id_field(keys.get("payment_id"))
-    starter().start(payment_id)
-    runtime.count("WorkflowStarted")
-    return payment_id
+class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
+    """StartExecution for each new payment on the payments table's stream, paced and admitted."""
+
+    def __init__(self) -> None:
+        super().__init__(contract.WORKFLOW_STARTER, WorkflowStarterEnvironment)
+        self.stepfunctions = self.cached(lambda: boto3.client("stepfunctions", config=NO_SDK_RETRIES))
+        self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
+            lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
+        )
+        self.start_slots: Cached[StartSlots] = self.cached(
+            lambda: StartSlots(
+                self.dynamodb(), self.environment().start_slots_table, self.environment().in_flight_limit
+            )
+        )
 
 
-handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)
+runtime = WorkflowStarterRuntime()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+@runtime.handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    starts = PacedStarts(
+        runtime.workflow_starter(), runtime.environment().pacing(), context.get_remaining_time_in_millis() / 1000
+    )
+    slots = runtime.start_slots()
+    waiting = 0
+
+    @runtime.tracer.capture_method
+    def record_handler(record: DynamoDBRecord) -> str:
+        nonlocal waiting
+        keys = record.dynamodb.keys if record.dynamodb else {}
+        payment_id = payment_id_field(keys.get("payment_id"))
+        if admit(slots, starts.start, payment_id) is Admitted.WAITING:
+            waiting += 1
+        else:
+            runtime.count("WorkflowStarted")
+        return payment_id
+
+    response = dict(process_partial_response(event=event, record_handler=record_handler, processor=processor))
+    starts.finish()
+    if starts.retries:
+        runtime.count("WorkflowStartRetried", starts.retries)
+    if waiting:
+        runtime.count("WorkflowStartWaiting", waiting)
+    return response

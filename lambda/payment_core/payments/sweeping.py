@@ -9,16 +9,24 @@ timeout (the stack derives it so), so an execution started on time has ended by 
 started late is still RUNNING and left alone.
 
 Each stale payment's execution, under the one name the outbox also uses (the payment id):
-- none: start it (``ExecutionAlreadyExists`` means someone just did: look again);
+- none: admit it as the outbox does (payment_core/payments/admission.py: start it with a start
+  slot, or it waits for one); a payment already waiting for a slot is left to wait, untouched:
+  the sweeper never starts one out of turn (``ExecutionAlreadyExists`` means someone just did:
+  look again);
 - RUNNING: leave it;
-- FAILED, TIMED_OUT or ABORTED: ``RedriveExecution``, which resumes from the failed state (the
-  steps are idempotent). Redrive is refused (``ExecutionNotRedrivable``) past 14 days after the
-  execution stopped or after 1,000 redrives: then a human decides (counted, logged by id, and the
-  oldest-open-payment alarm stays on). A new execution under another name is not tried: a payment
-  redriven a thousand times fails for a reason another start would meet again, and a second name
-  would let two executions drive one payment;
+- FAILED, TIMED_OUT or ABORTED: with a start slot, ``RedriveExecution``, which resumes from the
+  failed state (the steps are idempotent); with none free, the next sweep tries again. Redrive
+  is refused (``ExecutionNotRedrivable``) past 14 days after the execution stopped or after
+  1,000 redrives: then a human decides (counted, logged by id, and the oldest-open-payment alarm
+  stays on). A new execution under another name is not tried: a payment redriven a thousand
+  times fails for a reason another start would meet again, and a second name would let two
+  executions drive one payment;
 - SUCCEEDED while the payment is still open: not expected (every path to Succeed makes the
   payment final); counted and logged for a human, never restarted.
+
+Before that, every sweep gives back the slots of executions that ended without freeing them (a
+failed, timed-out or aborted one never reaches Notify) and starts waiting payments into free
+slots: the safety net of the workflow's own freeing.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from payment_core import contract
+from payment_core.payments.admission import Admitted, StartSlots, admit, parked_ids, reclaim, wake
 from payment_core.payments.models import format_timestamp
 from payment_core.payments.submission import StepFunctionsStarter
 
@@ -46,6 +55,8 @@ class Outcome(StrEnum):
     """What the sweeper did for one stale payment; each is also a metric name."""
 
     STARTED = "SweepStarted"
+    WAITING = "SweepWaiting"  # waiting for a start slot (found so, or parked now)
+    DEFERRED = "SweepDeferred"  # to redrive, but no slot free: the next sweep tries again
     REDRIVEN = "SweepRedriven"
     RUNNING = "SweepStillRunning"
     NOT_REDRIVABLE = "SweepNotRedrivable"
@@ -54,6 +65,8 @@ class Outcome(StrEnum):
 
 
 FOUND_METRIC = "SweepFound"
+RECLAIMED_METRIC = "SweepSlotsReclaimed"
+WOKEN_METRIC = "SweepWokeWaiting"
 
 
 def _error_code(error: ClientError) -> str:
@@ -138,6 +151,8 @@ class PaymentExecutions:
 @dataclass
 class SweepReport:
     found: int = 0
+    reclaimed: int = 0  # slots given back for executions that had ended
+    woken: int = 0  # waiting payments started into free slots
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     # Seconds since the oldest non-final payment was created (0 when there is none).
     oldest_open_age_seconds: float = 0.0
@@ -150,15 +165,26 @@ def _age_seconds(created_at: str, now: datetime) -> float:
     return max(0.0, (now - created).total_seconds())
 
 
-def recover(executions: PaymentExecutions, payment_id: str) -> Outcome:
+def _redrive(executions: PaymentExecutions, slots: StartSlots, payment_id: str) -> Outcome:
+    if not slots.acquire(payment_id):
+        return Outcome.DEFERRED
+    if executions.redrive(payment_id):
+        return Outcome.REDRIVEN
+    slots.release(payment_id)
+    return Outcome.NOT_REDRIVABLE
+
+
+def recover(executions: PaymentExecutions, slots: StartSlots, payment_id: str) -> Outcome:
     """Drive one stale payment's execution forward, whatever state it was left in."""
     status = executions.status(payment_id)
     if status is None:
-        if executions.start(payment_id):
+        if admit(slots, executions.start, payment_id) is Admitted.WAITING:
+            return Outcome.WAITING
+        status = executions.status(payment_id)
+        if status in (None, "RUNNING"):
             return Outcome.STARTED
-        status = executions.status(payment_id)  # started by the outbox since we looked
     if status in REDRIVABLE:
-        return Outcome.REDRIVEN if executions.redrive(payment_id) else Outcome.NOT_REDRIVABLE
+        return _redrive(executions, slots, payment_id)
     if status == "SUCCEEDED":
         return Outcome.SUCCEEDED_OPEN
     return Outcome.RUNNING  # RUNNING, or PENDING_REDRIVE after a redrive of ours
@@ -167,13 +193,18 @@ def recover(executions: PaymentExecutions, payment_id: str) -> Outcome:
 def sweep(
     open_payments: OpenPayments,
     executions: PaymentExecutions,
+    slots: StartSlots,
     now: datetime,
     stale_after: timedelta,
 ) -> SweepReport:
-    """Recover every payment non-final for longer than ``stale_after``; report what was found and done.
+    """Reclaim and wake start slots, then recover every payment non-final for longer than
+    ``stale_after``; report what was found and done.
 
     One payment's failed call does not stop the others: it is counted as an error and listed."""
     report = SweepReport()
+    report.reclaimed = len(reclaim(slots, executions.status))
+    report.woken = wake(slots, executions.start)
+    waiting = parked_ids(slots)
     created_before = format_timestamp(now - stale_after)
     oldest: str | None = None
     for shard in (str(index) for index in range(contract.OPEN_SHARDS)):
@@ -185,8 +216,11 @@ def sweep(
             continue  # the shard's oldest is fresh: nothing stale in it
         for payment_id in open_payments.created_before(shard, created_before):
             report.found += 1
+            if payment_id in waiting:
+                report.outcomes[Outcome.WAITING] += 1
+                continue
             try:
-                outcome = recover(executions, payment_id)
+                outcome = recover(executions, slots, payment_id)
             except ClientError:
                 outcome = Outcome.ERROR
             report.outcomes[outcome] += 1
