@@ -39,10 +39,10 @@ from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedGiveUps, WatchedStreamConsumer
 from lib.components.base import PlatformConstruct
+from lib.components.buckets import private_bucket
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.components.storage import private_bucket
 
 # Only new payments start workflows; status updates (MODIFY) are dropped by Lambda, unbilled.
 INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})
@@ -84,7 +84,7 @@ class WorkflowOutbox(PlatformConstruct):
         bucket = private_bucket(
             self,
             "give_up_bucket",
-            context.namer(f"payment-start-give-ups-{context.account_id}"),
+            context.namer.account_wide(f"payment-start-give-ups-{context.account_id}"),
             key=context.key,
             versioning=True,
             lifecycle=S3BucketLifecycleConfigurationRule(

@@ -41,7 +41,9 @@ def state_machine_role(
             )
         ],
     )
-    role = IamRole(scope, f"{id_prefix}role", name=context.namer(f"{name}-role"), assume_role_policy=assume.json)
+    role = IamRole(
+        scope, f"{id_prefix}role", name=context.namer.account_wide(f"{name}-role"), assume_role_policy=assume.json
+    )
     # The machine's data is encrypted with the platform key (PlatformConstruct._state_machine):
     # Step Functions uses it as the execution role (Step Functions developer guide, data at rest
     # encryption), and the key policy's account statement lets this identity policy grant it.

@@ -111,7 +111,10 @@ class PaymentSweeper(PlatformConstruct):
             ],
         )
         role = IamRole(
-            self, "schedule_role", name=context.namer("payment-sweeper-schedule-role"), assume_role_policy=assume.json
+            self,
+            "schedule_role",
+            name=context.namer.account_wide("payment-sweeper-schedule-role"),
+            assume_role_policy=assume.json,
         )
         document = DataAwsIamPolicyDocument(
             self,

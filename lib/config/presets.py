@@ -18,6 +18,7 @@ from lib.config.api import ApiConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
+from lib.config.disaster_recovery import DisasterRecoveryConfig
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
@@ -129,6 +130,9 @@ DEV = PlatformConfig(
     events=EventsConfig(retention_days=7),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
     processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
+    # No DR region: dev and PR stacks hold synthetic data (and a stack can still be deployed to any
+    # region with AWS_REGION).
+    disaster_recovery=DisasterRecoveryConfig(primary_region="us-east-1", dr_region=None),
 )
 
 STAGING = replace(
@@ -220,6 +224,9 @@ PROD = replace(
     ),
     # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
     edge=replace(STAGING.edge, rate_limit_per_5_minutes=200_000),
+    # A copy of the data in another region, and the same stack deployable there (docs/disaster-recovery.md);
+    # replication time control puts S3's 15-minute SLA under the batch files' recovery point.
+    disaster_recovery=replace(DEV.disaster_recovery, dr_region="us-west-2", bucket_replication_time_control=True),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
