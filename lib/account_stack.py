@@ -13,11 +13,17 @@ every stack. The account stack sets it to its own customer-managed key (``XRayEn
 the traces of the payment functions (payment ids, merchants, timings) are encrypted with a key
 the account controls, audits in CloudTrail and can disable.
 
-Destroying this stack is a deliberate operator action, never part of a PR's clean-up: it deletes
-the role, and with it the logs of every API of the region (the account setting itself stays,
-``reset_on_delete`` false, as for a deleted ``AWS::ApiGateway::Account``). It also schedules the
-X-Ray key's deletion: put X-Ray back on its default encryption first (removing the resource does
-not), or X-Ray stops storing traces once the key is gone.
+A good neighbour: the role and the setting serve every REST API of the account and region, not
+only ours. So the role grants what AWS's managed policy for it (``AmazonAPIGatewayPushToCloudWatchLogs``)
+grants, scoped to this account and region's log groups (the setting is per region), and an account
+whose setting already names a role (``make preflight`` prints it) keeps it: with
+``API_GATEWAY_CLOUDWATCH_ROLE_ARN`` set to that role, this stack creates no role and leaves the
+setting alone, so applying or destroying it changes nothing for the other APIs. When it does own
+the setting, destroying it resets the setting (``reset_on_delete``) before deleting the role, so the
+account is left as a new one is (no role set), never pointing at a deleted role.
+
+X-Ray's key: destroying this stack schedules its deletion: put X-Ray back on its default encryption
+first (removing the resource does not), or X-Ray stops storing traces once the key is gone.
 """
 
 from __future__ import annotations
@@ -41,29 +47,34 @@ from constructs import Construct
 
 from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from lib.components.policies import condition, service_trust, statement
+from lib.naming import cloudwatch_role_name
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
 from lib.tap_stack import TapStack
 
 ACCOUNT_STACK_NAME = "TapAccount"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
-# IAM role names are global to the account while the API Gateway setting is per region: the
-# region in the name lets each region's account stack own its own role.
-ROLE_NAME_PREFIX = "payment-platform-apigw-cloudwatch"
-# What API Gateway does with the role (the AmazonAPIGatewayPushToCloudWatchLogs actions it needs
-# to write): create the execution log group if missing, then streams and events.
-WRITE_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
-# Log groups API Gateway writes to: execution logs (named by API Gateway) and the access log
-# groups this project declares (lib/constructs/api.py: /aws/apigateway/<api name>).
-LOG_GROUP_PATTERNS = ("API-Gateway-Execution-Logs_*", "/aws/apigateway/*")
+# AWS's managed policy for this role (AmazonAPIGatewayPushToCloudWatchLogs, v1, AWS Managed Policy
+# reference), action for action: every REST API of the region logs through the role, to log groups
+# its own team named, so the role must do what API Gateway does for any of them, not only ours.
+MANAGED_POLICY_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+)
+# DescribeLogGroups lists the region's groups and takes no log-group resource (Service Authorization
+# Reference, CloudWatch Logs): only "*" grants it. Every other action is scoped below to this account
+# and region's log groups, narrower than the managed policy's "*" yet covering every API that can use
+# the role (the setting, and so the role, serves one region).
+UNSCOPED_ACTIONS = ("logs:DescribeLogGroups",)
 XRAY_KEY_ALIAS = "alias/payment-platform-xray"
 # The key serves every environment of the region: the longest window KMS allows, whichever
 # environment's deploy applies the account stack.
 XRAY_KEY_DELETION_WINDOW_DAYS = 30
-
-
-def cloudwatch_role_name(region: str) -> str:
-    return f"{ROLE_NAME_PREFIX}-{region}"
 
 
 class ApiGatewayAccountLogging(Construct):
@@ -78,11 +89,13 @@ class ApiGatewayAccountLogging(Construct):
         self.policy: IamRolePolicy = self._build_policy(account_id, region, partition)
         # The setting is validated at UpdateAccount time (API Gateway assumes the role), so it
         # waits for the role's permissions, not only for the role.
+        # Destroyed first (it depends on the policy, which depends on the role): the setting is
+        # reset to none, then the role goes, so nothing is left naming a deleted role.
         self.account: ApiGatewayAccount = ApiGatewayAccount(
             self,
             "account",
             cloudwatch_role_arn=self.role.arn,
-            reset_on_delete=False,
+            reset_on_delete=True,
             depends_on=[self.policy],
         )
 
@@ -97,23 +110,19 @@ class ApiGatewayAccountLogging(Construct):
         )
 
     def _build_policy(self, account_id: str, region: str, partition: str) -> IamRolePolicy:
-        log_groups = [
-            f"arn:{partition}:logs:{region}:{account_id}:log-group:{pattern}" for pattern in LOG_GROUP_PATTERNS
-        ]
+        log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
         document = DataAwsIamPolicyDocument(
             self,
             "policy_document",
             statement=[
                 DataAwsIamPolicyDocumentStatement(
-                    sid="WriteApiGatewayLogs",
+                    sid="WriteLogsOfEveryApiInTheRegion",
                     effect="Allow",
-                    actions=list(WRITE_ACTIONS),
-                    resources=[*log_groups, *(f"{group}:*" for group in log_groups)],
+                    actions=[action for action in MANAGED_POLICY_ACTIONS if action not in UNSCOPED_ACTIONS],
+                    resources=[log_groups, f"{log_groups}:log-stream:*"],
                 ),
-                # DescribeLogGroups has no per-group resource: it lists the region's groups
-                # (Service Authorization Reference, CloudWatch Logs), so only "*" grants it.
                 DataAwsIamPolicyDocumentStatement(
-                    sid="FindLogGroups", effect="Allow", actions=["logs:DescribeLogGroups"], resources=["*"]
+                    sid="FindLogGroups", effect="Allow", actions=list(UNSCOPED_ACTIONS), resources=["*"]
                 ),
             ],
         )
@@ -169,7 +178,8 @@ class XRayEncryption(Construct):
 class AccountStack(PlatformStack):
     """``TapAccount``: what one account and region hold once, on the same stack base as TapStack.
 
-    Exposes ``logging: ApiGatewayAccountLogging`` and ``xray: XRayEncryption``.
+    Exposes ``logging: ApiGatewayAccountLogging | None`` (None when the settings adopt the role the
+    account already has) and ``xray: XRayEncryption``.
     """
 
     @classmethod
@@ -187,13 +197,19 @@ class AccountStack(PlatformStack):
     def _build(self, settings: DeploymentSettings) -> None:
         account_id = DataAwsCallerIdentity(self, "account").account_id
         partition = DataAwsPartition(self, "partition").partition
-        self.logging: ApiGatewayAccountLogging = ApiGatewayAccountLogging(
-            self, "api_gateway_logging", account_id=account_id, region=settings.region, partition=partition
+        adopted = settings.api_gateway_cloudwatch_role_arn
+        self.logging: ApiGatewayAccountLogging | None = (
+            None
+            if adopted
+            else ApiGatewayAccountLogging(
+                self, "api_gateway_logging", account_id=account_id, region=settings.region, partition=partition
+            )
         )
         self.xray: XRayEncryption = XRayEncryption(
             self, "xray_encryption", account_id=account_id, region=settings.region, partition=partition
         )
-        TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=self.logging.role.arn)
+        role_arn = adopted if self.logging is None else self.logging.role.arn
+        TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=role_arn)
         TerraformOutput(self, "xray_key_arn", value=self.xray.key.arn)
 
 

@@ -9,6 +9,7 @@ from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 from payment_core import contract
 
@@ -22,6 +23,7 @@ from lib.components.keys import PlatformKey
 from lib.components.monitoring import Monitoring
 from lib.components.outbox import WorkflowOutbox
 from lib.components.queues import Queues
+from lib.components.replication import RegionalCopy, adopt_regional_copy
 from lib.components.start_slots import StartSlots
 from lib.components.storage import Storage
 from lib.components.sweeper import PaymentSweeper
@@ -46,6 +48,7 @@ class PaymentPlatform(Construct):
         namer: Namer,
         region: str,
         custom_domain: CustomDomain | None = None,
+        dr_provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -58,6 +61,7 @@ class PaymentPlatform(Construct):
         self.storage: Storage = Storage(
             self, "storage", context=self.context, tables=config.tables, bucket=config.batch_bucket
         )
+        self.regional_copy: RegionalCopy | None = self._build_disaster_recovery(region, dr_provider)
         self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
         self.start_slots: StartSlots = StartSlots(
@@ -113,6 +117,25 @@ class PaymentPlatform(Construct):
             partition=partition,
             deletion_window_days=self._config.kms_deletion_window_days,
             page_token_key_version=self._config.api.page_token_key_version,
+        )
+
+    def _build_disaster_recovery(self, region: str, dr_provider: AwsProvider | None) -> RegionalCopy | None:
+        """The primary's copy in the DR region (given its provider); at the DR site, its adoption."""
+        config = self._config
+        if config.disaster_recovery.site(region) == "dr":
+            adopt_regional_copy(self, namer=self.context.namer, keys=self.keys, storage=self.storage)
+            return None
+        if dr_provider is None:
+            return None
+        return RegionalCopy(
+            self,
+            "disaster_recovery",
+            context=self.context,
+            recovery=config.disaster_recovery,
+            bucket_settings=config.batch_bucket,
+            deletion_window_days=config.kms_deletion_window_days,
+            storage=self.storage,
+            provider=dr_provider,
         )
 
     def _build_outbox(self, context: PlatformContext) -> WorkflowOutbox:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from lib.settings import DeploymentSettings, read_settings
+from lib.naming import cloudwatch_role_name
+from lib.settings import ROLE_VARIABLE, DeploymentSettings, read_settings
 
 Status = Literal["ok", "warn", "FAIL"]
 ClientFactory = Callable[[str], Any]
@@ -61,7 +62,8 @@ class StackFacts:
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> StackFacts:
-        (provider,) = document["provider"]["aws"]
+        # The stack's own provider (prod has a second one, aliased, in its DR region).
+        provider = next(each for each in document["provider"]["aws"] if "alias" not in each)
         resources = document.get("resource", {})
         reservations = {
             str(function["function_name"]): int(function["reserved_concurrent_executions"])
@@ -154,7 +156,9 @@ def _trusts_api_gateway(document: Any) -> bool:
     return False
 
 
-def check_api_gateway_role(facts: StackFacts, clients: ClientFactory) -> Check:
+def check_api_gateway_role(facts: StackFacts, clients: ClientFactory, adopted: str | None = None) -> Check:
+    """The role the account setting names today; ``adopted``: the one TapAccount is told to keep
+    (``API_GATEWAY_CLOUDWATCH_ROLE_ARN``), which must be that one."""
     name = "api gateway logging role"
     if not facts.stage_logging:
         return Check(name, "ok", "the stage does not log, no account role needed")
@@ -162,6 +166,13 @@ def check_api_gateway_role(facts: StackFacts, clients: ClientFactory) -> Check:
         role_arn = clients("apigateway").get_account().get("cloudwatchRoleArn")
     except Exception as error:
         return Check(name, "FAIL", f"cannot read API Gateway's account settings: {error}")
+    if adopted and adopted != role_arn:
+        return Check(
+            name,
+            "FAIL",
+            f"{ROLE_VARIABLE} adopts {adopted}, but the account setting names {role_arn or 'no role'}: "
+            "TapAccount leaves the setting alone when it adopts a role",
+        )
     if not role_arn:
         return Check(
             name,
@@ -177,6 +188,14 @@ def check_api_gateway_role(facts: StackFacts, clients: ClientFactory) -> Check:
         return Check(name, "FAIL", f"the account setting names {role_arn}, which cannot be read: {error}")
     if not _trusts_api_gateway(role["AssumeRolePolicyDocument"]):
         return Check(name, "FAIL", f"{role_arn} does not trust {API_GATEWAY_PRINCIPAL}: API Gateway cannot use it")
+    if not adopted and role_name != cloudwatch_role_name(facts.region):
+        # Another team's role serves the region's other APIs: keep it rather than replace it.
+        return Check(
+            name,
+            "warn",
+            f"{role_arn} is not TapAccount's: set {ROLE_VARIABLE}={role_arn} to adopt it, or TapAccount "
+            "replaces the setting with its own role (docs/operations.md)",
+        )
     return Check(name, "ok", f"{role_arn}")
 
 
@@ -235,7 +254,7 @@ def run_checks(facts: StackFacts, settings: DeploymentSettings, clients: ClientF
     return [
         check_region(facts, settings, clients),
         check_lambda_concurrency(facts, clients, settings.config.environment),
-        check_api_gateway_role(facts, clients),
+        check_api_gateway_role(facts, clients, settings.api_gateway_cloudwatch_role_arn),
         check_state_bucket(settings, clients),
         check_certificate(facts, clients),
     ]

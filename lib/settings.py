@@ -23,6 +23,9 @@ _DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?
 _CERTIFICATE_ARN_PATTERN = re.compile(
     r"^arn:aws(-cn|-us-gov)?:acm:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d):\d{12}:certificate/[0-9a-f-]{36}$"
 )
+# An IAM role ARN (IAM's role-name characters, paths allowed).
+_ROLE_ARN_PATTERN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+ROLE_VARIABLE = "API_GATEWAY_CLOUDWATCH_ROLE_ARN"
 DOMAIN_VARIABLE = "API_DOMAIN_NAME"
 CERTIFICATE_VARIABLE = "API_CERTIFICATE_ARN"
 # What the synths that deploy nothing (checkov, snapshots, the synth bench) give the presets that
@@ -82,6 +85,9 @@ class DeploymentSettings:
     emulator: EmulatorTarget | None = None
     # Where clients reach the API when set (edge.custom_domain_required makes it mandatory).
     custom_domain: CustomDomain | None = None
+    # The API Gateway CloudWatch role the account already has (make preflight prints it): TapAccount
+    # adopts it, creating no role and leaving the setting alone. None: TapAccount owns both.
+    api_gateway_cloudwatch_role_arn: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -123,6 +129,17 @@ def _custom_domain(environ: Mapping[str, str], config: PlatformConfig, region: s
     return CustomDomain(domain_name=domain, certificate_arn=certificate)
 
 
+def _adopted_role(environ: Mapping[str, str]) -> str | None:
+    role_arn = environ.get(ROLE_VARIABLE, "")
+    if not role_arn:
+        return None
+    if not _ROLE_ARN_PATTERN.fullmatch(role_arn):
+        raise ValueError(
+            f"{ROLE_VARIABLE} must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {role_arn!r}"
+        )
+    return role_arn
+
+
 def _ci_tags(environ: Mapping[str, str]) -> dict[str, str]:
     """The CI_TAG_VARIABLES that are set, as tags."""
     return {tag: tag_value(environ[variable]) for variable, tag in CI_TAG_VARIABLES.items() if environ.get(variable)}
@@ -138,7 +155,9 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))
-    region = _region(environ.get("AWS_REGION", "") or "us-east-1", "AWS_REGION")
+    # The environment's home region unless AWS_REGION says otherwise (the DR site sets its DR region).
+    region = _region(environ.get("AWS_REGION", "") or config.disaster_recovery.primary_region, "AWS_REGION")
+    config.disaster_recovery.check_deploy_region(region, "AWS_REGION")
 
     emulator_endpoint = environ.get("LOCAL_CLOUD_ENDPOINT", "")
     return DeploymentSettings(
@@ -149,6 +168,7 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
         ci_tags=_ci_tags(environ),
         emulator=EmulatorTarget(endpoint_url=emulator_endpoint) if emulator_endpoint else None,
         custom_domain=_custom_domain(environ, config, region),
+        api_gateway_cloudwatch_role_arn=_adopted_role(environ),
     )
 
 

@@ -101,19 +101,37 @@ class PlatformStack(TerraformStack):
     def _build(self, settings: DeploymentSettings) -> None:
         raise NotImplementedError
 
+    def _local_state_path(self, settings: DeploymentSettings) -> str:
+        """The state file without a state bucket, in the working directory."""
+        return f"terraform.{self.node.id}.tfstate"
+
     def _build_provider(self, settings: DeploymentSettings, overrides: ProviderOverrides | None) -> None:
+        self._provider_tags = dict(self._tags(settings))
+        self._provider_overrides = overrides
         AwsProvider(
             self,
             "aws",
             region=settings.region,
-            default_tags=[AwsProviderDefaultTags(tags=dict(self._tags(settings)))],
+            default_tags=[AwsProviderDefaultTags(tags=self._provider_tags)],
             **_provider_arguments(overrides),
+        )
+
+    def regional_provider(self, alias: str, region: str) -> AwsProvider:
+        """A second provider of this stack, ``alias`` in ``region``: the same tags and target as the
+        stack's own, for the resources a stack keeps in another region (the DR region's copy)."""
+        return AwsProvider(
+            self,
+            f"aws_{alias}",
+            alias=alias,
+            region=region,
+            default_tags=[AwsProviderDefaultTags(tags=self._provider_tags)],
+            **_provider_arguments(self._provider_overrides),
         )
 
     def _build_backend(self, settings: DeploymentSettings) -> None:
         state = settings.state_backend
         if state is None:
-            LocalBackend(self, path=f"terraform.{self.node.id}.tfstate")
+            LocalBackend(self, path=self._local_state_path(settings))
             return
         S3Backend(self, bucket=state.bucket, key=self._state_key(settings), region=state.region, encrypt=True)
         # S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field.

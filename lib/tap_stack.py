@@ -6,10 +6,14 @@ from collections.abc import Mapping
 
 from cdktf import App, TerraformOutput
 
-from lib.naming import Namer
+from lib.naming import DR_SITE, Namer
 from lib.platform import PaymentPlatform
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
+
+
+def _is_dr_site(settings: DeploymentSettings) -> bool:
+    return settings.config.disaster_recovery.site(settings.region) == "dr"
 
 
 class TapStack(PlatformStack):
@@ -28,16 +32,29 @@ class TapStack(PlatformStack):
         }
 
     def _state_key(self, settings: DeploymentSettings) -> str:
-        return f"{settings.environment_suffix}/{self.node.id}.tfstate"
+        # The DR site's state is its own: deployed while the primary's state still names the
+        # primary's resources, it must never read or lock that one.
+        site = f"{DR_SITE}/" if _is_dr_site(settings) else ""
+        return f"{settings.environment_suffix}/{site}{self.node.id}.tfstate"
+
+    def _local_state_path(self, settings: DeploymentSettings) -> str:
+        site = f".{DR_SITE}" if _is_dr_site(settings) else ""
+        return f"terraform.{self.node.id}{site}.tfstate"
 
     def _build(self, settings: DeploymentSettings) -> None:
+        recovery = settings.config.disaster_recovery
+        dr_site = _is_dr_site(settings)
         self.platform: PaymentPlatform = PaymentPlatform(
             self,
             "platform",
             config=settings.config,
-            namer=Namer(settings.environment_suffix),
+            namer=Namer(settings.environment_suffix, DR_SITE if dr_site else ""),
             region=settings.region,
             custom_domain=settings.custom_domain,
+            # The primary keeps its copy in the DR region through a second provider.
+            dr_provider=self.regional_provider(DR_SITE, recovery.dr_region)
+            if recovery.dr_region and not dr_site
+            else None,
         )
         self._build_outputs()
 

@@ -120,7 +120,7 @@ class PaymentFunction(Construct):
 
     def _build_role(self) -> IamRole:
         assume = service_trust(self, "assume_role", "lambda.amazonaws.com")
-        name = self._context.namer(f"{self.base_name}-role")
+        name = self._context.namer.account_wide(f"{self.base_name}-role")
         return IamRole(self, "role", name=name, assume_role_policy=assume.json)
 
     def _build_policy(self, spec: FunctionSpec) -> IamRolePolicy:

@@ -53,17 +53,16 @@ class PlatformKey(Construct):
         super().__init__(scope, construct_id)
         account_root = f"arn:{partition}:iam::{account_id}:root"
         policy = self._build_policy(account_root, account_id, region, partition)
+        description, alias_name = data_key_values(namer)
         self.key: KmsKey = KmsKey(
             self,
             "key",
-            description=f"Payment platform data key ({namer.suffix})",
+            description=description,
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
             policy=policy.json,
         )
-        self.alias: KmsAlias = KmsAlias(
-            self, "alias", name=f"alias/{namer('payment-platform')}", target_key_id=self.key.key_id
-        )
+        self.alias: KmsAlias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id)
         # Signs and verifies list page tokens (GenerateMac/VerifyMac): the MAC key never leaves
         # KMS. HMAC keys cannot rotate automatically, so keys are versioned: the current one
         # signs, the previous one still verifies the tokens it signed; older ones are deleted.
@@ -106,37 +105,51 @@ class PlatformKey(Construct):
     def _build_policy(
         self, account_root: str, account_id: str, region: str, partition: str
     ) -> DataAwsIamPolicyDocument:
-        # In a key policy "*" as the resource means "this key".
-        return DataAwsIamPolicyDocument(
-            self,
-            "policy",
-            statement=[
-                statement(
-                    "AccountAdministers",
-                    KEY_ADMIN_ACTIONS,
-                    ["*"],
-                    aws_principals=[account_root],
-                ),
-                statement(
-                    "CloudWatchLogsEncryptsPlatformLogGroups",
-                    KEY_USE_ACTIONS,
-                    ["*"],
-                    service_principals=[f"logs.{region}.amazonaws.com"],
-                    conditions=[
-                        condition(
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [f"arn:{partition}:logs:{region}:{account_id}:log-group:*"],
-                        )
-                    ],
-                ),
-                statement(
-                    # Alarms publish to the encrypted alarm topic.
-                    "CloudWatchAlarmsPublishToEncryptedTopic",
-                    ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    ["*"],
-                    service_principals=["cloudwatch.amazonaws.com"],
-                    conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
-                ),
-            ],
-        )
+        return data_key_policy(self, "policy", account_id=account_id, region=region, partition=partition)
+
+
+def data_key_values(namer: Namer) -> tuple[str, str]:
+    """The data key's description and alias name, wherever it is made (here, and in the DR region)."""
+    return f"Payment platform data key ({namer.suffix})", f"alias/{namer('payment-platform')}"
+
+
+def data_key_policy(
+    scope: Construct, construct_id: str, *, account_id: str, region: str, partition: str
+) -> DataAwsIamPolicyDocument:
+    """The data key's policy in ``region``: the platform key's, and the DR key's (the same policy in
+    the DR region, so the DR site adopts that key as its own: lib/components/replication.py)."""
+    account_root = f"arn:{partition}:iam::{account_id}:root"
+    # In a key policy "*" as the resource means "this key".
+    return DataAwsIamPolicyDocument(
+        scope,
+        construct_id,
+        statement=[
+            statement(
+                "AccountAdministers",
+                KEY_ADMIN_ACTIONS,
+                ["*"],
+                aws_principals=[account_root],
+            ),
+            statement(
+                "CloudWatchLogsEncryptsPlatformLogGroups",
+                KEY_USE_ACTIONS,
+                ["*"],
+                service_principals=[f"logs.{region}.amazonaws.com"],
+                conditions=[
+                    condition(
+                        "ArnLike",
+                        "kms:EncryptionContext:aws:logs:arn",
+                        [f"arn:{partition}:logs:{region}:{account_id}:log-group:*"],
+                    )
+                ],
+            ),
+            statement(
+                # Alarms publish to the encrypted alarm topic.
+                "CloudWatchAlarmsPublishToEncryptedTopic",
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                ["*"],
+                service_principals=["cloudwatch.amazonaws.com"],
+                conditions=[condition("StringEquals", "aws:SourceAccount", [account_id])],
+            ),
+        ],
+    )

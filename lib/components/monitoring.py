@@ -206,7 +206,7 @@ class Monitoring(Construct):
         return CloudwatchDashboard(
             self,
             "dashboard",
-            dashboard_name=self._context.namer("payment-platform"),
+            dashboard_name=self._context.namer.account_wide("payment-platform"),
             dashboard_body=Fn.jsonencode(self._dashboard_body()),
         )
 

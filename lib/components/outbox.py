@@ -31,11 +31,11 @@ from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedGiveUps, WatchedStreamConsumer
 from lib.components.base import PlatformConstruct
+from lib.components.buckets import private_bucket
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.start_slots import StartSlots
-from lib.components.storage import private_bucket
 from lib.components.stream_consumer import GIVE_UP_PREFIX, inserts_mapping, stream_consumer_statements
 from lib.config.pacing import STARTER_CALL_RESERVE_MS, StartPacing
 # A failing batch is retried this many times (Lambda backs off between retries; the record
@@ -76,7 +76,7 @@ class WorkflowOutbox(PlatformConstruct):
         bucket = private_bucket(
             self,
             "give_up_bucket",
-            context.namer(f"payment-start-give-ups-{context.account_id}"),
+            context.namer.account_wide(f"payment-start-give-ups-{context.account_id}"),
             key=context.key,
             versioning=True,
             lifecycle=S3BucketLifecycleConfigurationRule(

@@ -31,7 +31,9 @@ def state_machine_role(
     assume = account_service_trust(
         scope, f"{id_prefix}assume_role", "StepFunctionsAssumes", "states.amazonaws.com", context.account_id
     )
-    role = IamRole(scope, f"{id_prefix}role", name=context.namer(f"{name}-role"), assume_role_policy=assume.json)
+    role = IamRole(
+        scope, f"{id_prefix}role", name=context.namer.account_wide(f"{name}-role"), assume_role_policy=assume.json
+    )
     # The machine's data is encrypted with the platform key (PlatformConstruct._state_machine):
     # Step Functions uses it as the execution role (Step Functions developer guide, data at rest
     # encryption), and the key policy's account statement lets this identity policy grant it.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -13,10 +12,8 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableServerSideEncryption,
     DynamodbTableTtl,
 )
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
     S3BucketLifecycleConfigurationRuleExpiration,
@@ -24,28 +21,14 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
     S3BucketLifecycleConfigurationRuleTransition,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedTable
+from lib.components.buckets import private_bucket
 from lib.components.context import PlatformContext
-from lib.components.policies import condition, statement
 from lib.config import BatchBucketConfig, TableConfig
+from lib.config.disaster_recovery import REPLICA_STREAM_VIEW_TYPE
 
 
 class Storage(Construct):
@@ -71,9 +54,9 @@ class Storage(Construct):
         self.merchant_time_index: str = contract.MERCHANT_TIME_INDEX
         self.payments_table: DynamodbTable = self._build_payments_table()
         # Append-only; its stream (each entry with the payment after the transition) feeds the
-        # merchants' events (lib/components/events.py).
+        # merchants' events (lib/components/events.py). New and old images: it is replicated.
         self.audit_table: DynamodbTable = self._build_table(
-            "audit_table", "payment-audit", contract.AUDIT_TABLE_KEY, stream_view_type="NEW_IMAGE"
+            "audit_table", "payment-audit", contract.AUDIT_TABLE_KEY, stream_view_type=REPLICA_STREAM_VIEW_TYPE
         )
         self.batch_jobs_table: DynamodbTable = self._build_table(
             "batch_jobs_table", "batch-jobs", contract.BATCH_JOBS_TABLE_KEY
@@ -90,11 +73,15 @@ class Storage(Construct):
         # Merchants and the SHA-256 of their API keys (payment_core/tenancy/merchants.py): data written
         # by `make merchant`, read by the authorizer and the batch chunk workers.
         self.merchants_table: DynamodbTable = self._build_table(
-            "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY
+            "merchants_table", "merchants", contract.MERCHANTS_TABLE_KEY, stream_view_type=REPLICA_STREAM_VIEW_TYPE
         )
         # Events per merchant (payment_core/events), deleted by TTL after events.retention_days.
         self.events_table: DynamodbTable = self._build_table(
-            "events_table", "payment-events", contract.EVENTS_TABLE_KEY, ttl_attribute=contract.EVENT_EXPIRES_AT
+            "events_table",
+            "payment-events",
+            contract.EVENTS_TABLE_KEY,
+            ttl_attribute=contract.EVENT_EXPIRES_AT,
+            stream_view_type=REPLICA_STREAM_VIEW_TYPE,
         )
         self.batch_bucket: S3Bucket = self._build_batch_bucket(context.account_id)
 
@@ -197,102 +184,41 @@ class Storage(Construct):
             index_keys=[contract.MERCHANT_TIME_INDEX_KEY, contract.OPEN_PAYMENTS_INDEX_KEY],
             indexes=[by_merchant_and_time, open_payments],
             # The transactional outbox: every new payment's INSERT record starts its workflow
-            # (lib/components/outbox.py). Keys only: the starter needs the id, nothing else.
-            stream_view_type="KEYS_ONLY",
+            # (lib/components/outbox.py; it reads the keys). New and old images, not keys only: the
+            # replicated tables stream what a global table needs, in every environment alike
+            # (lib/config/disaster_recovery.py), so dev and staging run prod's stream records.
+            stream_view_type=REPLICA_STREAM_VIEW_TYPE,
         )
 
     def _build_batch_bucket(self, account_id: str) -> S3Bucket:
-        settings = self._bucket
         return private_bucket(
             self,
             "batch_bucket",
-            self._namer(f"payment-batch-{account_id}"),
+            self._namer.account_wide(f"payment-batch-{account_id}"),
             key=self._key,
-            versioning=settings.versioning,
-            lifecycle=S3BucketLifecycleConfigurationRule(
-                id="age-out-batch-files",
-                status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                transition=[
-                    S3BucketLifecycleConfigurationRuleTransition(
-                        days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
-                    )
-                ],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
-                noncurrent_version_expiration=[
-                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                        noncurrent_days=settings.noncurrent_version_expiration_days
-                    )
-                ],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                ],
-            ),
+            versioning=self._bucket.versioning,
+            lifecycle=batch_lifecycle(self._bucket),
         )
 
 
-def private_bucket(
-    scope: Construct,
-    construct_id: str,
-    name: str,
-    *,
-    key: KmsKey,
-    versioning: bool,
-    lifecycle: S3BucketLifecycleConfigurationRule,
-) -> S3Bucket:
-    """A bucket as every one of the platform's: owner-enforced, never public, SSE-KMS with the
-    platform key (bucket key on), TLS only, and ``lifecycle`` (each bucket says how its objects age)."""
-    bucket = S3Bucket(scope, construct_id, bucket=name, force_destroy=True)
-    S3BucketOwnershipControls(
-        scope,
-        f"{construct_id}_ownership",
-        bucket=bucket.id,
-        rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-    )
-    S3BucketPublicAccessBlock(
-        scope,
-        f"{construct_id}_public_access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-    )
-    S3BucketServerSideEncryptionConfigurationA(
-        scope,
-        f"{construct_id}_encryption",
-        bucket=bucket.id,
-        rule=[
-            S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                ),
-                bucket_key_enabled=True,
+def batch_lifecycle(settings: BatchBucketConfig) -> S3BucketLifecycleConfigurationRule:
+    """How batch files age: the batch bucket's rule, and its DR copy's (lib/components/replication.py)."""
+    return S3BucketLifecycleConfigurationRule(
+        id="age-out-batch-files",
+        status="Enabled",
+        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+        transition=[
+            S3BucketLifecycleConfigurationRuleTransition(
+                days=settings.transition_to_ia_days, storage_class="STANDARD_IA"
             )
         ],
-    )
-    S3BucketVersioningA(
-        scope,
-        f"{construct_id}_versioning",
-        bucket=bucket.id,
-        versioning_configuration=S3BucketVersioningVersioningConfiguration(
-            status="Enabled" if versioning else "Suspended"
-        ),
-    )
-    S3BucketLifecycleConfiguration(scope, f"{construct_id}_lifecycle", bucket=bucket.id, rule=[lifecycle])
-    document = DataAwsIamPolicyDocument(
-        scope,
-        f"{construct_id}_policy_document",
-        statement=[
-            statement(
-                "DenyInsecureTransport",
-                ["s3:*"],
-                [bucket.arn, f"{bucket.arn}/*"],
-                effect="Deny",
-                any_principal=True,
-                conditions=[condition("Bool", "aws:SecureTransport", ["false"])],
+        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=settings.expiration_days)],
+        noncurrent_version_expiration=[
+            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                noncurrent_days=settings.noncurrent_version_expiration_days
             )
         ],
+        abort_incomplete_multipart_upload=[
+            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+        ],
     )
-    S3BucketPolicy(scope, f"{construct_id}_policy", bucket=bucket.id, policy=document.json)
-    return bucket

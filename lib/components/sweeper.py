@@ -107,7 +107,10 @@ class PaymentSweeper(PlatformConstruct):
             self, "schedule_assume_role", "SchedulerAssumes", "scheduler.amazonaws.com", context.account_id
         )
         role = IamRole(
-            self, "schedule_role", name=context.namer("payment-sweeper-schedule-role"), assume_role_policy=assume.json
+            self,
+            "schedule_role",
+            name=context.namer.account_wide("payment-sweeper-schedule-role"),
+            assume_role_policy=assume.json,
         )
         document = DataAwsIamPolicyDocument(
             self,

@@ -3,7 +3,8 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``) <- ``platform_config``
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``,
+``disaster_recovery``) <- ``platform_config``
 (``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
@@ -12,6 +13,7 @@ from lib.config.api import ApiConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import ENVIRONMENTS
+from lib.config.disaster_recovery import DisasterRecoveryConfig
 from lib.config.edge import CustomDomain, EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
@@ -34,6 +36,7 @@ __all__ = [
     "BatchWorkflowConfig",
     "BillingMode",
     "CustomDomain",
+    "DisasterRecoveryConfig",
     "EdgeConfig",
     "EventsConfig",
     "FunctionSettings",

@@ -17,6 +17,7 @@ from lib.config.api import ApiConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
+from lib.config.disaster_recovery import DisasterRecoveryConfig, check_replicable
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig
@@ -64,6 +65,7 @@ class PlatformConfig:
     events: EventsConfig
     processor: ProcessorConfig
     pacing: PacingConfig
+    disaster_recovery: DisasterRecoveryConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")
@@ -89,6 +91,7 @@ class PlatformConfig:
             starter_concurrency=self.functions.workflow_starter.reserved_concurrency,
             transitions_per_payment=TRANSITIONS_PER_PAYMENT,
         )
+        check_replicable(self.disaster_recovery, self.batch_bucket.versioning)
 
     def _check_queue_age_alarm_fires_before_expiry(self) -> None:
         # The queue-age alarm must fire while the on-call can still act: SQS expires the message

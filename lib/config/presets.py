@@ -18,6 +18,7 @@ from lib.config.api import ApiConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
+from lib.config.disaster_recovery import DisasterRecoveryConfig
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
@@ -145,6 +146,9 @@ DEV = PlatformConfig(
         throttle_retry_base_ms=100,
         throttle_retry_max_ms=5_000,
     ),
+    # No DR region: dev and PR stacks hold synthetic data (and a stack can still be deployed to any
+    # region with AWS_REGION).
+    disaster_recovery=DisasterRecoveryConfig(primary_region="us-east-1", dr_region=None),
 )
 
 STAGING = replace(
@@ -242,6 +246,9 @@ PROD = replace(
     # 100 reserved x 0.7 = 70 payment executions in flight; starts at most 240 a second (StartExecution's
     # 300 x 0.8; 5,000 transitions x 0.8 / 5 = 800 is higher), 24 per starter (10 reserved).
     pacing=replace(STAGING.pacing, account_share=0.8),
+    # A copy of the data in another region, and the same stack deployable there (docs/disaster-recovery.md);
+    # replication time control puts S3's 15-minute SLA under the batch files' recovery point.
+    disaster_recovery=replace(DEV.disaster_recovery, dr_region="us-west-2", bucket_replication_time_control=True),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -131,12 +131,25 @@ def test_api_gateway_role_missing_then_untrusted_then_ok(tmp_path: Path) -> None
             patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role["Arn"]}]
         )
         present = check_api_gateway_role(facts, clients)
+        adopted = check_api_gateway_role(facts, clients, role["Arn"])
+        other = check_api_gateway_role(facts, clients, "arn:aws:iam::123456789012:role/other")
         clients("iam").delete_role(RoleName="apigw-logs")
         deleted = check_api_gateway_role(facts, clients)
 
     assert missing.status == "warn"
     assert "the account stack (lib/account_stack.py) must be applied before the environment stack" in missing.message
-    assert (present.status, present.message) == ("ok", role["Arn"])
+    # Another team's role: TapAccount would replace it unless told to adopt it.
+    assert (present.status, present.message) == (
+        "warn",
+        f"{role['Arn']} is not TapAccount's: set API_GATEWAY_CLOUDWATCH_ROLE_ARN={role['Arn']} to adopt it, or "
+        "TapAccount replaces the setting with its own role (docs/operations.md)",
+    )
+    assert (adopted.status, adopted.message) == ("ok", role["Arn"])
+    assert (other.status, other.message) == (
+        "FAIL",
+        f"API_GATEWAY_CLOUDWATCH_ROLE_ARN adopts arn:aws:iam::123456789012:role/other, but the account setting "
+        f"names {role['Arn']}: TapAccount leaves the setting alone when it adopts a role",
+    )
     assert deleted.status == "FAIL" and deleted.message.startswith(f"the account setting names {role['Arn']}")
 
 

@@ -110,7 +110,7 @@ def stack_suffix(stack: SynthesizedStack) -> str:
 
 
 def stack_environment(stack: SynthesizedStack) -> str:
-    (provider,) = stack.document["provider"]["aws"]
+    provider = stack.document["provider"]["aws"][0]  # prod's second, aliased one is its DR region's
     return str(provider["default_tags"][0]["tags"]["Environment"])
 
 
@@ -119,7 +119,10 @@ def arn_of(stack: SynthesizedStack, resource_type: str, name_field: str, name: s
 
 
 def bucket_arn(stack: SynthesizedStack, prefix: str) -> str:
-    (bucket,) = [b for b in stack.resources("aws_s3_bucket").values() if b["bucket"].startswith(prefix)]
+    # In the stack's own region (prod's DR copy, provider aws.dr, is judged in test_disaster_recovery.py).
+    (bucket,) = [
+        b for b in stack.resources("aws_s3_bucket").values() if b["bucket"].startswith(prefix) and "provider" not in b
+    ]
     return stack.reference_of("aws_s3_bucket", bucket, "arn")
 
 

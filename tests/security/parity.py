@@ -75,9 +75,19 @@ def list_knob_item(address: tuple[str, ...]) -> bool:
 GATED: dict[str, str] = {  # address prefix -> knob
     "platform_edge_": "edge.waf_enabled",
     "platform_api_custom_domain": "edge.custom_domain_required",
+    "platform_disaster_recovery_": "disaster_recovery.enabled",
 }
 # Config fields that only reach gated resources (compared where they exist: staging and prod).
-GATED_FIELDS = {"edge.waf_enabled", "edge.rate_limit_per_5_minutes", "edge.custom_domain_required"}
+GATED_FIELDS = {
+    "edge.waf_enabled",
+    "edge.rate_limit_per_5_minutes",
+    "edge.custom_domain_required",
+    "disaster_recovery.dr_region",
+    "disaster_recovery.bucket_replication_time_control",
+}
+# What the DR region adds outside its gated resources: the second provider and the tables' replica
+# blocks (checked where they exist by tests/security/test_dr_parity.py).
+DR_PATHS = re.compile(r"provider\.aws\[\]\..*|aws_dynamodb_table\.replica\[\]\..*")
 # Outputs that exist, or change, only where the custom domain does: the URL is then the domain's.
 DOMAIN_OUTPUTS = {"api_endpoint_url.value", "api_domain_target.value", "api_domain_zone_id.value"}
 

@@ -66,12 +66,16 @@ def test_the_skip_list_never_skips_what_the_platform_must_fix() -> None:
     # The IAM wildcard checks are skipped for the key policy alone, never for a role's policy.
     for skip in load_skips(SKIPS_FILE):
         if skip.check_id in ("CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"):
-            # The platform CMK's policy and the list-token HMAC key's policy; in the account stack,
-            # the X-Ray key's policy.
+            # The platform CMK's policy, the list-token HMAC key's policy and prod's DR key's (the
+            # same policy in the DR region); in the account stack, the X-Ray key's policy.
             assert (skip.environments, skip.resources) in (
                 (
                     ("dev", "staging", "prod"),
-                    ("data.platform_keys_policy_*", "data.platform_keys_page_token_key_policy_*"),
+                    (
+                        "data.platform_keys_policy_*",
+                        "data.platform_keys_page_token_key_policy_*",
+                        "data.platform_disaster_recovery_keys_policy_*",
+                    ),
                 ),
                 (("account",), ("data.xray_encryption_key_policy_*",)),
             )

@@ -45,7 +45,14 @@ def test_every_bucket_defaults_to_the_cmk(env_stack: SynthesizedStack) -> None:
     assert buckets
     for name, bucket in buckets.items():
         reference = env_stack.reference_of("aws_s3_bucket", bucket, "id")
-        assert encrypted.get(reference) == {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn(env_stack)}, name
+        # prod's DR copy (provider aws.dr) is encrypted with the DR region's key.
+        key = key_arn(env_stack) if "provider" not in bucket else _dr_key_arn(env_stack)
+        assert encrypted.get(reference) == {"sse_algorithm": "aws:kms", "kms_master_key_id": key}, name
+
+
+def _dr_key_arn(stack: SynthesizedStack) -> str:
+    (key,) = [k for k in stack.resources("aws_kms_key").values() if k.get("provider") == "aws.dr"]
+    return stack.reference_of("aws_kms_key", key, "arn")
 
 
 def test_the_key_rotates(env_stack: SynthesizedStack) -> None:
@@ -95,6 +102,6 @@ def test_everything_can_be_destroyed(env_stack: SynthesizedStack) -> None:
 
 
 def test_the_key_waits_its_configured_window_before_deletion(env_stack: SynthesizedStack) -> None:
-    (provider,) = env_stack.document["provider"]["aws"]
+    provider = env_stack.document["provider"]["aws"][0]  # prod's second, aliased one is its DR region's
     config = config_for(provider["default_tags"][0]["tags"]["Environment"])
     assert platform_key(env_stack)["deletion_window_in_days"] == config.kms_deletion_window_days

@@ -8,7 +8,7 @@ from tests.unit.synth import SynthesizedStack
 
 
 def _config(stack: SynthesizedStack) -> PlatformConfig:
-    (provider,) = stack.document["provider"]["aws"]
+    provider = stack.document["provider"]["aws"][0]  # prod's second, aliased one is its DR region's
     return config_for(provider["default_tags"][0]["tags"]["Environment"])
 
 

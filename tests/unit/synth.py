@@ -59,8 +59,13 @@ class SynthesizedStack:
 
 
 def platform_key(stack: SynthesizedStack) -> dict[str, Any]:
-    """The platform's encryption CMK (the other key, HMAC_256, only signs list tokens)."""
-    (key,) = [k for k in stack.resources("aws_kms_key").values() if k.get("key_usage") != "GENERATE_VERIFY_MAC"]
+    """The platform's encryption CMK (the other key, HMAC_256, only signs list tokens; prod's DR key
+    lives in the DR region, through the stack's second provider)."""
+    (key,) = [
+        k
+        for k in stack.resources("aws_kms_key").values()
+        if k.get("key_usage") != "GENERATE_VERIFY_MAC" and "provider" not in k
+    ]
     return key
 
 

@@ -71,34 +71,70 @@ def test_the_account_setting_points_at_a_role_api_gateway_can_assume() -> None:
     )
 
 
-def test_the_setting_waits_for_the_role_policy_and_is_kept_on_destroy() -> None:
+def test_the_setting_waits_for_the_role_policy_and_is_reset_before_the_role_goes() -> None:
     stack, _, _ = synthesized()
     policy = stack.only("aws_iam_role_policy")
     account = stack.only("aws_api_gateway_account")
 
-    # API Gateway assumes the role when the setting is made: the permissions must exist first.
+    # API Gateway assumes the role when the setting is made: the permissions must exist first; on
+    # destroy the same edge removes the setting (reset to none) before the policy and the role.
     (policy_id,) = stack.resources("aws_iam_role_policy")
     assert policy["name"] == "write-api-gateway-logs"
     assert account["depends_on"] == [f"aws_iam_role_policy.{policy_id}"]
-    assert account["reset_on_delete"] is False
+    assert account["reset_on_delete"] is True
 
 
-def test_the_role_writes_only_api_gateway_log_groups() -> None:
+def test_the_role_grants_the_managed_policys_actions_for_every_api_of_the_region() -> None:
     stack, _, _ = synthesized()
     document = stack.policy_document(stack.only("aws_iam_role_policy")["policy"])
-    groups = [
-        f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:API-Gateway-Execution-Logs_*",
-        f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/apigateway/*",
-    ]
+    groups = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:*"
+    # AmazonAPIGatewayPushToCloudWatchLogs v1, action for action (AWS Managed Policy reference);
+    # "*" only for DescribeLogGroups, which takes no log-group resource.
     assert document["statement"] == [
         {
-            "sid": "WriteApiGatewayLogs",
+            "sid": "WriteLogsOfEveryApiInTheRegion",
             "effect": "Allow",
-            "actions": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            "resources": [*groups, *(f"{group}:*" for group in groups)],
+            "actions": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+                "logs:GetLogEvents",
+                "logs:FilterLogEvents",
+            ],
+            "resources": [groups, f"{groups}:log-stream:*"],
         },
         {"sid": "FindLogGroups", "effect": "Allow", "actions": ["logs:DescribeLogGroups"], "resources": ["*"]},
     ]
+
+
+ADOPTED = "arn:aws:iam::123456789012:role/platform-team/apigw-logs"
+
+
+def test_an_adopted_role_leaves_the_role_and_the_setting_to_their_owner() -> None:
+    from cdktf import Testing
+
+    from lib.app import build_app
+
+    settings = read_settings({"AWS_REGION": REGION, "API_GATEWAY_CLOUDWATCH_ROLE_ARN": ADOPTED})
+    _, account = build_app(settings, app=Testing.app()).node.children
+    stack = SynthesizedStack(stack=account, text=Testing.synth(account))
+    assert stack.resources("aws_iam_role") == {}
+    assert stack.resources("aws_iam_role_policy") == {}
+    assert stack.resources("aws_api_gateway_account") == {}
+    assert stack.document["output"]["api_gateway_cloudwatch_role_arn"]["value"] == ADOPTED
+    # X-Ray's setting stays the account stack's.
+    assert list(stack.resources("aws_xray_encryption_config"))
+
+
+def test_an_adopted_role_must_be_an_iam_role_arn() -> None:
+    import pytest
+
+    with pytest.raises(ValueError) as refused:
+        read_settings({"API_GATEWAY_CLOUDWATCH_ROLE_ARN": "apigw-logs"})
+    assert str(refused.value) == (
+        "API_GATEWAY_CLOUDWATCH_ROLE_ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got 'apigw-logs'"
+    )
 
 
 def test_x_ray_encrypts_every_trace_of_the_region_with_the_accounts_own_key() -> None:

@@ -118,7 +118,8 @@ def test_consumer_mapping_runs_no_more_batches_than_configured(env_stack: Synthe
 
 def test_new_payments_start_their_workflow_from_the_table_stream(dev: SynthesizedStack) -> None:
     table = dev.named("aws_dynamodb_table", "name", "payments-dev")
-    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "KEYS_ONLY")
+    # New and old images (what a global table's replica needs): the starter reads the keys of INSERTs.
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "NEW_AND_OLD_IMAGES")
     mapping = _mapping_of(dev, "workflow_starter")
     assert mapping["event_source_arn"] == dev.reference_of("aws_dynamodb_table", table, "stream_arn")
     assert mapping["filter_criteria"] == {"filter": [{"pattern": '{"eventName": ["INSERT"]}'}]}

@@ -36,7 +36,8 @@ def test_full_environment_is_read() -> None:
             "ENVIRONMENT": "prod",
             "ENVIRONMENT_SUFFIX": "pr42",
             "ALARM_SUBSCRIBERS": "payments-oncall@alerts.payments.internal",
-            "AWS_REGION": "eu-west-1",
+            # prod deploys to its primary or its DR region (disaster_recovery): here the DR site's.
+            "AWS_REGION": "us-west-2",
             "TERRAFORM_STATE_BUCKET": "tf-state.example",
             "TERRAFORM_STATE_BUCKET_REGION": "us-east-2",
             "REPOSITORY": "fintech/payment-platform",
@@ -45,12 +46,12 @@ def test_full_environment_is_read() -> None:
             "TEAM": "payments",
             "LOCAL_CLOUD_ENDPOINT": "http://127.0.0.1:5000",
             "API_DOMAIN_NAME": "api.pay.example.com",
-            "API_CERTIFICATE_ARN": EU_CERTIFICATE,
+            "API_CERTIFICATE_ARN": EU_CERTIFICATE.replace("eu-west-1", "us-west-2"),
         }
     )
     assert settings.config.environment == "prod"
     assert settings.stack_name == "TapStackpr42"
-    assert settings.region == "eu-west-1"
+    assert settings.region == "us-west-2"
     assert settings.state_backend == StateBackend(bucket="tf-state.example", region="us-east-2")
     assert settings.ci_tags == {
         "Repository": "fintech/payment-platform",
@@ -59,7 +60,9 @@ def test_full_environment_is_read() -> None:
         "Team": "payments",
     }
     assert settings.emulator == EmulatorTarget("http://127.0.0.1:5000")
-    assert settings.custom_domain == CustomDomain("api.pay.example.com", EU_CERTIFICATE)
+    assert settings.custom_domain == CustomDomain(
+        "api.pay.example.com", EU_CERTIFICATE.replace("eu-west-1", "us-west-2")
+    )
     # The target is not part of the preset; whom alarms page is the deploy's (ALARM_SUBSCRIBERS).
     assert settings.config.alarms.subscribers == (AlarmSubscriber("email", "payments-oncall@alerts.payments.internal"),)
     assert replace(settings.config, alarms=config_for("prod").alarms) == config_for("prod")
