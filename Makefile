@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback drift backfill-open-payments openapi scale-model
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback restore drift backfill-open-payments openapi scale-model
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -41,6 +41,14 @@ rollback:  ## FUNCTION=<contract name>|all: point its live alias (and the state 
 	  --function "$(FUNCTION)" --suffix "$(ENVIRONMENT_SUFFIX)" \
 	  $(if $(ENDPOINT),--endpoint "$(ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
 	  $(if $(REGION),--region "$(REGION)",)
+
+restore:  ## TABLE=<logical> and TIME=<ISO 8601 with offset> or BACKUP=<DynamoDB backup ARN>: restore into <table>-restored-<stamp>, wait, compare item counts; [WAIT_MINUTES=] a real stack: [REGION=] [ENDPOINT=]
+	@test -n "$(TABLE)" || { echo 'give TABLE=<logical name> (payment_core.contract.TABLE_STEMS)'; exit 1; }
+	@test -n "$(TIME)$(BACKUP)" || { echo 'give TIME=<ISO 8601 with offset> or BACKUP=<DynamoDB backup ARN>'; exit 1; }
+	$(RUN) $(if $(ENDPOINT),,$(if $(wildcard $(DEMO_STATE)/endpoint),AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,)) .venv/bin/python -m ops.restore \
+	  --table "$(TABLE)" --suffix "$(ENVIRONMENT_SUFFIX)" $(if $(TIME),--time "$(TIME)",) $(if $(BACKUP),--backup "$(BACKUP)",) \
+	  $(if $(ENDPOINT),--endpoint "$(ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
+	  $(if $(REGION),--region "$(REGION)",) $(if $(WAIT_MINUTES),--wait-minutes "$(WAIT_MINUTES)",)
 
 backfill-open-payments:  ## index the non-final payments stored before open-payments-index (idempotent): OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=] [PAGE_SIZE=]; without OUTPUTS the `make demo KEEP=1` stack
 	@test -n "$(OUTPUTS)" -o -f $(DEMO_STATE)/outputs.json || { echo 'no stack from `make demo KEEP=1` is running: give OUTPUTS=<cdktf outputs file>'; exit 1; }

@@ -384,6 +384,16 @@ TABLE_KEYS: Final[dict[str, KeySchema]] = {
     EVENTS_TABLE_NAME: EVENTS_TABLE_KEY,
     START_SLOTS_TABLE_NAME: START_SLOTS_TABLE_KEY,
 }
+# Each table's name before the environment suffix (``<stem>-<suffix>``), by its logical name: how
+# the stack names it (lib/components/storage.py) and how `make restore TABLE=<logical>` finds it.
+TABLE_STEMS: Final[dict[str, str]] = {
+    "payments": "payments",
+    "audit": "payment-audit",
+    "batch_jobs": "batch-jobs",
+    "batch_claims": "batch-payment-claims",
+    "merchants": "merchants",
+    "events": "payment-events",
+}
 
 # --- Secret-key shape (payment_core.tenancy.secret_keys; the WAF rule of lib/components/edge.py) ---
 SECRET_KEY_PREFIX: Final = "sk_"

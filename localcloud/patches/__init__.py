@@ -10,8 +10,10 @@ from pathlib import Path
 from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
+    backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
+    dynamodb_restore,
     dynamodb_streams,
     lambda_account,
     lambda_aliases,
@@ -61,6 +63,8 @@ def apply_all(state_dir: Path) -> None:
     s3_bucket_metrics.apply()
     terraform_fidelity.apply()
     xray_encryption.apply()
+    backup_vault_policy.apply()
+    dynamodb_restore.apply()
 
 
 def set_endpoint(endpoint: str) -> None:
