@@ -38,6 +38,7 @@ from lib.components.policies import statement
 from lib.components.start_slots import StartSlots
 from lib.components.stream_consumer import GIVE_UP_PREFIX, inserts_mapping, stream_consumer_statements
 from lib.config.pacing import STARTER_CALL_RESERVE_MS, StartPacing
+
 # A failing batch is retried this many times (Lambda backs off between retries; the record
 # blocks its shard meanwhile, which keeps starts in order) before the invocation record goes
 # to the give-up bucket, whose alarm fires on the first object. Enough to ride out a long

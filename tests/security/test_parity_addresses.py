@@ -22,7 +22,9 @@ from tests.unit.synth import SynthesizedStack
 def test_gated_resources_exist_exactly_where_their_knob_is_on(stacks: dict[str, SynthesizedStack]) -> None:
     for prefix, knob in GATED.items():
         present = [
-            env for env in ENVIRONMENTS if any(is_gated(a) and a[2].startswith(prefix) for a in stack_blocks(stacks[env]))
+            env
+            for env in ENVIRONMENTS
+            if any(is_gated(a) and a[2].startswith(prefix) for a in stack_blocks(stacks[env]))
         ]
         on = [env for env in ENVIRONMENTS if config_values(config_for(env), knob) == [True]]
         assert present == on, prefix

@@ -44,7 +44,9 @@ runtime = FunctionRuntime(contract.SWEEPER, SweeperEnvironment)
 open_payments = runtime.cached(lambda: OpenPayments(runtime.dynamodb(), runtime.environment().payments_table))
 executions = runtime.cached(lambda: PaymentExecutions(runtime.stepfunctions(), runtime.environment().state_machine_arn))
 start_slots = runtime.cached(
-    lambda: StartSlots(runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit)
+    lambda: StartSlots(
+        runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit
+    )
 )
 
 
