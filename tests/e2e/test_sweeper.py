@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from payment_core import contract
 from payment_core.payments.models import format_timestamp, utc_now
 
-from lib.components.sweeper import STALE_AFTER_SECONDS
 from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
 from testkit.traffic import PlatformClient
@@ -52,9 +52,18 @@ def _accept(platform: PlatformClient, key: str) -> str:
     return str(response.json()["payment_id"])
 
 
-def _backdate(platform: PlatformClient, payment_id: str) -> None:
+def _stale_after_seconds(deployment: StackDeployment, platform: PlatformClient) -> int:
+    """The deployed sweeper's stale bound, read from its configuration: importing it from
+    lib.components loads the AWS provider bindings (~20 s of CPU) into the e2e session."""
+    configuration = platform.client("lambda").get_function_configuration(
+        FunctionName=f"payment-sweeper-{deployment.suffix}"
+    )
+    return int(configuration["Environment"]["Variables"][contract.SWEEP_STALE_AFTER_SECONDS])
+
+
+def _backdate(platform: PlatformClient, payment_id: str, stale_after_seconds: int) -> None:
     """As if accepted before the stale bound (only a payment still open, i.e. still indexed)."""
-    created_at = format_timestamp(utc_now() - timedelta(seconds=STALE_AFTER_SECONDS + 60))
+    created_at = format_timestamp(utc_now() - timedelta(seconds=stale_after_seconds + 60))
     platform.client("dynamodb").update_item(
         TableName=platform.outputs["payments_table_name"],
         Key={"payment_id": {"S": payment_id}},
@@ -81,8 +90,9 @@ def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_exec
     while sfn.describe_execution(executionArn=started["executionArn"])["status"] == "RUNNING":
         time.sleep(0.2)
     assert sfn.describe_execution(executionArn=started["executionArn"])["status"] == "ABORTED"
+    stale_after_seconds = _stale_after_seconds(deployment, platform)
     for payment_id in (lost, stopped):
-        _backdate(platform, payment_id)
+        _backdate(platform, payment_id, stale_after_seconds)
 
     final = platform.wait_for_final([lost, stopped], timeout=RECOVERED_WITHIN_SECONDS)
 
