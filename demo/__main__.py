@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nWebhooks (a merchant's receiver on this machine, https through the emulator's network)")
         if webhooks.skipped:
             print(f"  skipped: {webhooks.skipped}")
-        for row in webhooks.rows:
-            print(f"  {row}")
+        for webhook_line in webhooks.rows:
+            print(f"  {webhook_line}")
         if os.environ.get("LOCALCLOUD_FAULTS"):
             injected = fault_switch(endpoint)
             print(f"\nFaults injected (LOCALCLOUD_FAULTS, seed {injected['seed']}):")
