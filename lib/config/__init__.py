@@ -3,7 +3,7 @@
 A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` (the validation
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
-``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``) <- ``platform_config``
+``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``, ``webhooks``) <- ``platform_config``
 (``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
@@ -24,6 +24,7 @@ from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import BillingMode, TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 __all__ = [
     "ENVIRONMENTS",
@@ -47,5 +48,6 @@ __all__ = [
     "SweeperConfig",
     "TableConfig",
     "TenancyConfig",
+    "WebhooksConfig",
     "config_for",
 ]

@@ -27,6 +27,7 @@ from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -58,6 +59,7 @@ class PlatformConfig:
     sweeper: SweeperConfig
     events: EventsConfig
     processor: ProcessorConfig
+    webhooks: WebhooksConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

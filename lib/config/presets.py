@@ -28,6 +28,7 @@ from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 
 def _sized(functions: FunctionsConfig, **sizes: tuple[int, int] | FunctionSettings) -> FunctionsConfig:
@@ -129,6 +130,11 @@ DEV = PlatformConfig(
     events=EventsConfig(retention_days=7),
     # The simulator until a real processor's connector exists (payment_core.payments.connector).
     processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
+    # Dev gives up on a dead endpoint within an hour (a demo or e2e run sees it disabled);
+    # staging and prod retry for 3 days, as merchants expect.
+    webhooks=WebhooksConfig(
+        horizon_seconds=3_600, backoff_base_seconds=5, backoff_cap_seconds=600, secret_overlap_seconds=86_400
+    ),
 )
 
 STAGING = replace(
