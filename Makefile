@@ -4,7 +4,7 @@ ENVIRONMENT ?= dev
 ENVIRONMENT_SUFFIX ?= $(ENVIRONMENT)
 RUN := source scripts/env.sh &&
 
-.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback restore drift backfill-open-payments openapi scale-model
+.PHONY: bootstrap test test-fast synth validate preflight deploy demo bench snapshots clean merchant rollback restore drift backfill-open-payments openapi scale-model webhook-redeliver
 
 bootstrap:  ## install Python (and Node) dependencies from the lock files
 	bash scripts/bootstrap.sh --node
@@ -49,6 +49,13 @@ restore:  ## TABLE=<logical> and TIME=<ISO 8601 with offset> or BACKUP=<DynamoDB
 	  --table "$(TABLE)" --suffix "$(ENVIRONMENT_SUFFIX)" $(if $(TIME),--time "$(TIME)",) $(if $(BACKUP),--backup "$(BACKUP)",) \
 	  $(if $(ENDPOINT),--endpoint "$(ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
 	  $(if $(REGION),--region "$(REGION)",) $(if $(WAIT_MINUTES),--wait-minutes "$(WAIT_MINUTES)",)
+
+webhook-redeliver:  ## EVENT=<evt_...> [ENDPOINT=<we_...>] [MERCHANT=]: queue the event again for its merchant's endpoints (or that one); a real stack: ENVIRONMENT_SUFFIX= [REGION=] [AWS_ENDPOINT=]
+	@test -n "$(EVENT)" || { echo 'give EVENT=<evt_...> (and ENDPOINT=<we_...> for one endpoint)'; exit 1; }
+	$(RUN) $(if $(AWS_ENDPOINT),,$(if $(wildcard $(DEMO_STATE)/endpoint),AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing,)) .venv/bin/python -m ops.webhook_redeliver \
+	  --event "$(EVENT)" --suffix "$(ENVIRONMENT_SUFFIX)" $(if $(ENDPOINT),--webhook-endpoint "$(ENDPOINT)",) $(if $(MERCHANT),--merchant "$(MERCHANT)",) \
+	  $(if $(AWS_ENDPOINT),--endpoint "$(AWS_ENDPOINT)",$(if $(wildcard $(DEMO_STATE)/endpoint),--endpoint "$$(cat $(DEMO_STATE)/endpoint)",)) \
+	  $(if $(REGION),--region "$(REGION)",)
 
 backfill-open-payments:  ## index the non-final payments stored before open-payments-index (idempotent): OUTPUTS=<cdktf outputs file> [STACK=] [REGION=] [ENDPOINT=] [PAGE_SIZE=]; without OUTPUTS the `make demo KEEP=1` stack
 	@test -n "$(OUTPUTS)" -o -f $(DEMO_STATE)/outputs.json || { echo 'no stack from `make demo KEEP=1` is running: give OUTPUTS=<cdktf outputs file>'; exit 1; }

@@ -251,6 +251,8 @@ class PaymentPlatform(Construct):
                 contract.PAGE_TOKEN_KEY_ID: self.keys.page_token_key.arn,
                 contract.PAGE_TOKEN_KEY_VERSION: str(config.api.page_token_key_version),
                 contract.PAGE_TOKEN_PREVIOUS_KEY_ID: previous_key.arn if previous_key else "",
+                contract.WEBHOOK_SECRET_KEY_ID: self.keys.key.arn,
+                contract.WEBHOOK_SECRET_OVERLAP_SECONDS: str(config.webhooks.secret_overlap_seconds),
             },
             function_sizing=config.functions.by_name(),
             log_retention_days=config.log_retention_days,

@@ -121,6 +121,7 @@ class Account(AwsClients):
     state_machine_arn: str
     batch_state_machine_arn: str
     page_token_key_id: str  # the HMAC_256 KMS key that signs list tokens
+    platform_key_id: str  # the symmetric KMS key webhook signing secrets are sealed under
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
     _relayed: list[str] = field(default_factory=list)  # stream sequence numbers already relayed
@@ -138,6 +139,7 @@ class Account(AwsClients):
             contract.STATE_MACHINE_ARN: self.state_machine_arn,
             contract.BATCH_STATE_MACHINE_ARN: self.batch_state_machine_arn,
             contract.PAGE_TOKEN_KEY_ID: self.page_token_key_id,
+            contract.WEBHOOK_SECRET_KEY_ID: self.platform_key_id,
         }
         if endpoint:
             environment["AWS_ENDPOINT_URL"] = endpoint
@@ -244,9 +246,11 @@ def create_account(clients: AwsClients) -> Account:
     clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, probe_url))
     clients.s3.create_bucket(Bucket=BUCKET)
     page_token_key = clients.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    platform_key = clients.kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
     return Account(
         **vars(clients),
         page_token_key_id=page_token_key["KeyMetadata"]["KeyId"],
+        platform_key_id=platform_key["KeyMetadata"]["KeyId"],
         queue_url=queue_url,
         dlq_url=dlq_url,
         topic_arn=topic_arn,

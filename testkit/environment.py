@@ -46,6 +46,7 @@ HANDLER_ENVIRONMENT: Final = {
     contract.BATCH_RERUN_WINDOW_DAYS: "90",
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.EVENT_RETENTION_DAYS: "30",
+    contract.WEBHOOK_SECRET_OVERLAP_SECONDS: "3600",
     # The page-token MAC key as first deployed: version 1, no previous key (the key: Account).
     contract.PAGE_TOKEN_KEY_VERSION: "1",
     contract.PAGE_TOKEN_PREVIOUS_KEY_ID: "",

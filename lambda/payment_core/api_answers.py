@@ -118,6 +118,29 @@ CAPTURE_RECEIPT: Final = "CaptureReceipt"
 EVENT: Final = "Event"
 EVENT_WITH_DELIVERIES: Final = "EventWithDeliveries"
 EVENT_LIST: Final = "EventList"
+WEBHOOK_ENDPOINT: Final = "WebhookEndpoint"
+WEBHOOK_ENDPOINT_WITH_SECRET: Final = "WebhookEndpointWithSecret"
+WEBHOOK_ENDPOINT_LIST: Final = "WebhookEndpointList"
+WEBHOOK_ENDPOINT_DELETED: Final = "WebhookEndpointDeleted"
+WEBHOOK_SECRET_ROTATED: Final = "WebhookSecretRotated"
+# What an endpoint subscribes to: "*" alone, or event types (the handler checks them against
+# payment_core.events.models.KNOWN_EVENT_TYPES, with an exact message).
+ENABLED_EVENTS: Final = {
+    "type": "array",
+    "minItems": 1,
+    "uniqueItems": True,
+    "items": {"type": "string", "pattern": r"^(\*|[a-z_]{1,32}\.[a-z_]{1,32})$"},
+}
+WEBHOOK_URL: Final = {"type": "string", "minLength": 1, "maxLength": contract.MAX_WEBHOOK_URL_LENGTH}
+_ENDPOINT_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "string", "pattern": contract.WEBHOOK_ENDPOINT_ID_PATTERN},
+    "object": {"type": "string", "enum": ["webhook_endpoint"]},
+    "url": WEBHOOK_URL,
+    "enabled_events": ENABLED_EVENTS,
+    "status": {"type": "string", "enum": ["enabled", "disabled"]},
+    "created": TIMESTAMP,
+}
+_SECRET: Final = {"type": "string", "pattern": contract.WEBHOOK_SECRET_PATTERN}
 RESPONSE_SCHEMAS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
     {
         PAYMENT_RECEIPT: json_object(
@@ -143,5 +166,24 @@ RESPONSE_SCHEMAS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyTyp
             {**_EVENT_PROPERTIES, "delivery_attempts": {"type": "array", "items": {"type": "object"}}},
         ),
         EVENT_LIST: _page(EVENT),
+        WEBHOOK_ENDPOINT: json_object(list(_ENDPOINT_PROPERTIES), _ENDPOINT_PROPERTIES),
+        WEBHOOK_ENDPOINT_WITH_SECRET: json_object(
+            [*_ENDPOINT_PROPERTIES, "secret"], {**_ENDPOINT_PROPERTIES, "secret": _SECRET}
+        ),
+        WEBHOOK_SECRET_ROTATED: json_object(
+            [*_ENDPOINT_PROPERTIES, "secret", "previous_secret_expires_at"],
+            {**_ENDPOINT_PROPERTIES, "secret": _SECRET, "previous_secret_expires_at": TIMESTAMP},
+        ),
+        WEBHOOK_ENDPOINT_LIST: json_object(
+            ["items"], {"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{WEBHOOK_ENDPOINT}"}}}
+        ),
+        WEBHOOK_ENDPOINT_DELETED: json_object(
+            ["id", "object", "deleted"],
+            {
+                "id": _ENDPOINT_PROPERTIES["id"],
+                "object": _ENDPOINT_PROPERTIES["object"],
+                "deleted": {"type": "boolean", "enum": [True]},
+            },
+        ),
     }
 )

@@ -25,6 +25,7 @@ from payment_core import contract
 from payment_core.api_answers import (
     AMOUNT,
     CAPTURE_RECEIPT,
+    ENABLED_EVENTS,
     EVENT,
     EVENT_LIST,
     EVENT_WITH_DELIVERIES,
@@ -33,6 +34,12 @@ from payment_core.api_answers import (
     PAYMENT_RECEIPT,
     PAYMENT_WITH_HISTORY,
     RESPONSE_SCHEMAS,
+    WEBHOOK_ENDPOINT,
+    WEBHOOK_ENDPOINT_DELETED,
+    WEBHOOK_ENDPOINT_LIST,
+    WEBHOOK_ENDPOINT_WITH_SECRET,
+    WEBHOOK_SECRET_ROTATED,
+    WEBHOOK_URL,
     json_object,
     text,
 )
@@ -58,6 +65,7 @@ IDEMPOTENCY_KEY_PATTERN: Final = "^[!-~]+$"
 
 # --- Request bodies (draft-04: API Gateway models) ---------------------------------------------
 CREATE_PAYMENT: Final = "CreatePayment"
+CREATE_WEBHOOK_ENDPOINT: Final = "CreateWebhookEndpoint"
 REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
     {
         # merchant_id is optional: the merchant is the secret key's (a differing one is 403).
@@ -71,6 +79,10 @@ REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
                 "description": text(contract.MAX_DESCRIPTION_LENGTH),
                 "capture": {"type": "string", "enum": list(contract.CAPTURE_METHODS)},
             },
+        ),
+        # https only and a public host: the handler checks the destination (400, field url).
+        CREATE_WEBHOOK_ENDPOINT: json_object(
+            ["url", "enabled_events"], {"url": WEBHOOK_URL, "enabled_events": ENABLED_EVENTS}
         ),
     }
 )
@@ -126,6 +138,9 @@ IDEMPOTENCY_KEY_PARAMETER: Final = Parameter(
     True,
     {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": IDEMPOTENCY_KEY_PATTERN},
     "one key per payment: a retry with the same key and terms gets the first answer",
+)
+ENDPOINT_ID_PARAMETER: Final = Parameter(
+    "endpoint_id", "path", True, {"type": "string", "pattern": contract.WEBHOOK_ENDPOINT_ID_PATTERN}
 )
 MERCHANT_ID_QUERY: Final = Parameter(
     "merchant_id",
@@ -228,5 +243,54 @@ ROUTES: Final[tuple[Route, ...]] = (
         EVENT_WITH_DELIVERIES,
         ("not_found",),
         parameters=(Parameter("event_id", "path", True, {"type": "string", "pattern": contract.EVENT_ID_PATTERN}),),
+    ),
+    Route(
+        "POST",
+        "/webhook_endpoints",
+        "createWebhookEndpoint",
+        "Register a webhook endpoint (its signing secret is shown in this answer only)",
+        201,
+        WEBHOOK_ENDPOINT_WITH_SECRET,
+        ("payload_too_large",),
+        request_model=CREATE_WEBHOOK_ENDPOINT,
+    ),
+    Route(
+        "GET",
+        "/webhook_endpoints",
+        "listWebhookEndpoints",
+        "The caller's webhook endpoints",
+        200,
+        WEBHOOK_ENDPOINT_LIST,
+        (),
+    ),
+    Route(
+        "GET",
+        "/webhook_endpoints/{endpoint_id}",
+        "getWebhookEndpoint",
+        "One webhook endpoint (without its secret)",
+        200,
+        WEBHOOK_ENDPOINT,
+        ("not_found",),
+        parameters=(ENDPOINT_ID_PARAMETER,),
+    ),
+    Route(
+        "DELETE",
+        "/webhook_endpoints/{endpoint_id}",
+        "deleteWebhookEndpoint",
+        "Delete a webhook endpoint (nothing more is delivered to it)",
+        200,
+        WEBHOOK_ENDPOINT_DELETED,
+        ("not_found",),
+        parameters=(ENDPOINT_ID_PARAMETER,),
+    ),
+    Route(
+        "POST",
+        "/webhook_endpoints/{endpoint_id}/rotate_secret",
+        "rotateWebhookEndpointSecret",
+        "A new signing secret; the previous one also signs until previous_secret_expires_at",
+        200,
+        WEBHOOK_SECRET_ROTATED,
+        ("not_found",),
+        parameters=(ENDPOINT_ID_PARAMETER,),
     ),
 )

@@ -32,6 +32,10 @@ AUTHORIZER: Final = "authorizer"  # the API's Lambda REQUEST authorizer: API key
 SWEEPER: Final = "sweeper"
 # Writes one event object per transition from the audit table's stream (payment_core.events).
 EVENT_WRITER: Final = "event_writer"
+# Webhooks: one SQS message per (event, enabled endpoint) from the events table's stream, then
+# one delivery attempt per message, retried by the message's visibility (payment_core.webhooks).
+WEBHOOK_FANOUT: Final = "webhook_fanout"
+WEBHOOK_DELIVERY: Final = "webhook_delivery"
 FUNCTION_NAMES: Final[tuple[str, ...]] = (
     API,
     WORKFLOW,
@@ -95,6 +99,10 @@ PAGE_TOKEN_KEY_ID: Final = "PAGE_TOKEN_KEY_ID"
 # Events: the per-merchant events table, and how many days an event is kept (its TTL).
 EVENTS_TABLE_NAME: Final = "EVENTS_TABLE_NAME"
 EVENT_RETENTION_DAYS: Final = "EVENT_RETENTION_DAYS"
+# Webhook endpoints: the KMS key their signing secrets are encrypted under (the platform key), and
+# how long a rotated-out secret keeps signing beside the new one (webhooks.secret_overlap_seconds).
+WEBHOOK_SECRET_KEY_ID: Final = "WEBHOOK_SECRET_KEY_ID"
+WEBHOOK_SECRET_OVERLAP_SECONDS: Final = "WEBHOOK_SECRET_OVERLAP_SECONDS"
 
 # --- Page-token MAC key rotation (payment_core.api.page_tokens.KeyRing; lib/components/keys.py) ---
 # PAGE_TOKEN_KEY_ID is the current key, which signs; tokens name the version of the key that
@@ -124,6 +132,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         EVENTS_TABLE_NAME,
         PAGE_TOKEN_KEY_VERSION,
         PAGE_TOKEN_PREVIOUS_KEY_ID,
+        WEBHOOK_SECRET_KEY_ID,
+        WEBHOOK_SECRET_OVERLAP_SECONDS,
         *POWERTOOLS_ENVIRONMENT,
     ),
     WORKFLOW: (
@@ -228,6 +238,24 @@ BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
 EVENT_EXPIRES_AT: Final = "expires_at"
 EVENTS_API_VERSION: Final = "2026-12-01"
 EVENT_ID_PATTERN: Final = "^evt_[0-9]{8}T[0-9]{9}Z_[0-9a-f]{20}$"
+# Webhook endpoints are items of the events table too, under their merchant (one partition per
+# merchant holds its events and its endpoints): the range key is the endpoint id, whose prefix
+# sorts outside every event query's ``evt_`` range and is what the fan-out's stream filter skips.
+WEBHOOK_ENDPOINT_ID_PREFIX: Final = "we_"
+WEBHOOK_ENDPOINT_ID_PATTERN: Final = "^we_[0-9a-f]{24}$"
+# A signing secret: shown once (creation, rotation), stored only as KMS ciphertext.
+WEBHOOK_SECRET_PREFIX: Final = "whsec_"
+WEBHOOK_SECRET_PATTERN: Final = "^whsec_[0-9a-f]{64}$"
+MAX_WEBHOOK_ENDPOINTS: Final = 16  # per merchant: each event is one message per endpoint
+MAX_WEBHOOK_URL_LENGTH: Final = 2048
+WEBHOOK_ALL_EVENTS: Final = "*"
+# One delivery attempt's socket timeout (connect, TLS, each read), and 2xx is success.
+WEBHOOK_DELIVERY_TIMEOUT_SECONDS: Final = 10
+# The audit table's key of an endpoint's own transitions (``endpoint.disabled``): ``#`` is outside
+# PAYMENT_ID_PATTERN, so it can never meet a payment's audit trail.
+WEBHOOK_ENDPOINT_AUDIT_PREFIX: Final = "webhook_endpoint#"
+# Counted by webhook_delivery each time an endpoint is disabled past the horizon (alarmed).
+WEBHOOK_ENDPOINT_DISABLED_METRIC: Final = "WebhookEndpointDisabled"
 
 # --- S3 batch files -----------------------------------------------------------------------
 # Uploads under this prefix trigger ingestion; reports are written under the other. Both

@@ -68,3 +68,7 @@ class NotCapturable(DomainError):
 
 class RequestConflict(DomainError):
     """A manual payment was already asked something else (capture vs void, another amount)."""
+
+
+class WebhookEndpointNotFound(DomainError):
+    """No webhook endpoint has this id (for the caller: another merchant's is not found either)."""

@@ -51,7 +51,7 @@ from lib.components.alarm_sources import AlarmSources, WatchedApi, WatchedFuncti
 from lib.components.base import PlatformConstruct
 from lib.components.context import PlatformContext
 from lib.components.function import PaymentFunction
-from lib.components.policies import statement
+from lib.components.policies import condition, statement
 from lib.components.storage import Storage
 from lib.config import ApiConfig, CustomDomain, TenancyConfig
 from lib.gateway_responses import GATEWAY_ANSWERS, gateway_template
@@ -246,6 +246,23 @@ class PaymentsApi(PlatformConstruct):
                 statement("SignListTokens", ["kms:GenerateMac", "kms:VerifyMac"], [key.arn for key in page_token_keys]),
                 # The caller's events: one by key, or a time range of its partition.
                 statement("ReadEvents", ["dynamodb:GetItem", "dynamodb:Query"], [storage.events_table.arn]),
+                # The caller's webhook endpoints (items of the events table): create, delete, rotate.
+                statement(
+                    "WriteWebhookEndpoints",
+                    ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+                    [storage.events_table.arn],
+                ),
+                # Seal a new signing secret under the platform key, bound to its merchant and endpoint.
+                statement(
+                    "SealWebhookSecrets",
+                    ["kms:Encrypt"],
+                    [self._context.key.arn],
+                    conditions=[
+                        condition(
+                            "ForAllValues:StringEquals", "kms:EncryptionContextKeys", ["merchant_id", "endpoint_id"]
+                        )
+                    ],
+                ),
                 # A manual payment's capture or void: the ask is a conditional UpdateItem.
                 statement("RecordCaptureAsks", ["dynamodb:UpdateItem"], [payments.arn]),
                 # ...then SendTaskSuccess wakes the execution resting in AwaitCapture. A task token of a

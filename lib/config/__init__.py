@@ -4,7 +4,7 @@ A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` 
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
 ``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``,
-``disaster_recovery``) <- ``platform_config``
+``disaster_recovery``, ``webhooks``) <- ``platform_config``
 (``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
@@ -26,6 +26,7 @@ from lib.config.subscribers import AlarmSubscriber
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import BillingMode, TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 __all__ = [
     "ENVIRONMENTS",
@@ -50,5 +51,6 @@ __all__ = [
     "SweeperConfig",
     "TableConfig",
     "TenancyConfig",
+    "WebhooksConfig",
     "config_for",
 ]

@@ -29,6 +29,7 @@ from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -66,6 +67,7 @@ class PlatformConfig:
     processor: ProcessorConfig
     pacing: PacingConfig
     disaster_recovery: DisasterRecoveryConfig
+    webhooks: WebhooksConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

@@ -30,6 +30,7 @@ from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
 from lib.config.tables import TableConfig
 from lib.config.tenancy import MerchantTier, TenancyConfig
+from lib.config.webhooks import WebhooksConfig
 
 
 def _sized(functions: FunctionsConfig, **sizes: tuple[int, int] | FunctionSettings) -> FunctionsConfig:
@@ -149,6 +150,11 @@ DEV = PlatformConfig(
     # No DR region: dev and PR stacks hold synthetic data (and a stack can still be deployed to any
     # region with AWS_REGION).
     disaster_recovery=DisasterRecoveryConfig(primary_region="us-east-1", dr_region=None),
+    # Dev gives up on a dead endpoint within an hour (a demo or e2e run sees it disabled);
+    # staging and prod retry for 3 days, as merchants expect.
+    webhooks=WebhooksConfig(
+        horizon_seconds=3_600, backoff_base_seconds=5, backoff_cap_seconds=600, secret_overlap_seconds=86_400
+    ),
 )
 
 STAGING = replace(

@@ -85,6 +85,10 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             ("kms:VerifyMac", mac_key),
             # EventStore.get and list (GET /events/{id}, GET /events): the caller's partition.
             *{("dynamodb:GetItem", events), ("dynamodb:Query", events)},
+            # EndpointStore.add, delete and replace_secrets (the caller's webhook endpoints), and
+            # SecretBox.seal of a new signing secret under the platform key.
+            *{("dynamodb:PutItem", events), ("dynamodb:DeleteItem", events), ("dynamodb:UpdateItem", events)},
+            ("kms:Encrypt", key),
             # capture/void: the ask (a conditional UpdateItem), then SendTaskSuccess to the execution
             # resting in AwaitCapture (a service-integration task token: IAM scopes no resource),
             # whose output Step Functions encrypts with the state machine's CMK.

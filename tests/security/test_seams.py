@@ -143,7 +143,7 @@ def test_the_state_machines_and_the_handlers_dispatch_the_contracts_steps(
 
 
 def test_the_api_model_and_the_handler_share_every_request_limit(dev: SynthesizedStack) -> None:
-    (model,) = dev.resources("aws_api_gateway_model").values()
+    model = dev.named("aws_api_gateway_model", "name", "CreatePayment")
     properties = json.loads(model["schema"])["properties"]
     assert properties["merchant_id"]["pattern"] == contract.MERCHANT_ID_PATTERN
     assert properties["amount"]["pattern"] == contract.AMOUNT_PATTERN

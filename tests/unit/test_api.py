@@ -21,8 +21,9 @@ def test_api_is_regional(dev: SynthesizedStack) -> None:
 def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
     methods = dev.resources("aws_api_gateway_method")
     # POST /payments, GET /payments, GET /payments/{payment_id}, POST .../capture and .../void,
-    # GET /events, GET /events/{event_id}
-    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "GET", "GET", "POST", "POST", "POST"]
+    # GET /events, GET /events/{event_id}; POST and GET /webhook_endpoints, GET and DELETE
+    # /webhook_endpoints/{endpoint_id}, POST .../rotate_secret
+    assert sorted(m["http_method"] for m in methods.values()) == ["DELETE", *["GET"] * 6, *["POST"] * 5]
     assert all(m["api_key_required"] is True for m in methods.values())
     handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
     for integration in dev.resources("aws_api_gateway_integration").values():
@@ -32,13 +33,13 @@ def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: Synth
 
 def test_create_payment_is_validated_at_the_edge(dev: SynthesizedStack) -> None:
     posts = [m for m in dev.resources("aws_api_gateway_method").values() if m["http_method"] == "POST"]
-    [post] = [m for m in posts if "request_models" in m]
+    [post] = [m for m in posts if "request_models" in m and m.get("request_parameters")]
     assert post["request_parameters"] == {"method.request.header.Idempotency-Key": True}
-    model = dev.only("aws_api_gateway_model")
+    model = dev.named("aws_api_gateway_model", "name", "CreatePayment")
     assert post["request_models"] == {"application/json": dev.reference_of("aws_api_gateway_model", model, "name")}
     validator = dev.only("aws_api_gateway_request_validator")
     assert (validator["validate_request_body"], validator["validate_request_parameters"]) == (True, True)
-    schema = json.loads(dev.only("aws_api_gateway_model")["schema"])
+    schema = json.loads(model["schema"])
     # merchant_id is optional: the merchant is the API key's (the handler refuses another one).
     assert schema["required"] == ["amount", "currency", "customer_ref"]
     assert schema["additionalProperties"] is False
@@ -127,10 +128,11 @@ def test_only_this_api_may_invoke_the_handler(dev: SynthesizedStack) -> None:
         for p in dev.resources("aws_lambda_permission").values()
         if p["principal"] == "apigateway.amazonaws.com"
     )
-    assert len(permissions) == 3
+    assert len(permissions) == 4
     assert permissions[0].endswith(".execution_arn}/*/*/events*")
     assert permissions[1].endswith(".execution_arn}/*/*/payments*")
+    assert permissions[2].endswith(".execution_arn}/*/*/webhook_endpoints*")
     assert re.fullmatch(
         r"\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}/authorizers/\$\{aws_api_gateway_authorizer\.[^}]+\.id\}",
-        permissions[2],
+        permissions[3],
     )

@@ -45,7 +45,8 @@ def test_nothing_invokes_latest(env_stack: SynthesizedStack) -> None:
     assert notification["lambda_function_arn"].startswith("${aws_lambda_alias.")
     assert env_stack.only("aws_scheduler_schedule")["target"]["arn"].startswith("${aws_lambda_alias.")
     permissions = env_stack.resources("aws_lambda_permission").values()
-    assert len(permissions) == 4  # API Gateway: the API (payments, events) and the authorizer; S3: batch_ingest
+    # API Gateway: the API (payments, events, webhook_endpoints) and the authorizer; S3: batch_ingest
+    assert len(permissions) == 5
     for permission in permissions:
         (alias,) = [
             a

@@ -29,6 +29,7 @@ from payment_core.errors import (
     PaymentInProgress,
     PaymentNotFound,
     RequestConflict,
+    WebhookEndpointNotFound,
 )
 from payment_core.tenancy.callers import CardholderDataRefused, MerchantMismatch
 
@@ -49,6 +50,7 @@ HTTP_ERRORS: Final = MappingProxyType(
         PayloadTooLarge: HttpError(413, "payload_too_large"),
         PaymentNotFound: _NOT_FOUND,
         EventNotFound: _NOT_FOUND,
+        WebhookEndpointNotFound: _NOT_FOUND,
         MerchantMismatch: HttpError(403, "merchant_mismatch"),
         CardholderDataRefused: HttpError(400, "cardholder_data"),
         NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from payment_core import contract
 from payment_core.errors import InvalidRequest
 
-MAX_URL_LENGTH = 2048
+MAX_URL_LENGTH = contract.MAX_WEBHOOK_URL_LENGTH
 HTTPS_PORT = 443
 
 # socket.getaddrinfo's shape: (family, type, proto, canonname, sockaddr) per answer.

@@ -38,7 +38,11 @@ EVENT_TYPES: Final[dict[tuple[str, str], str]] = {
     ("payment", "CAPTURED"): "payment.captured",
     ("refund", "SUCCEEDED"): "refund.succeeded",
     ("refund", "FAILED"): "refund.failed",
+    # Written by webhook delivery when an endpoint fails past the horizon (payment_core.webhooks).
+    ("webhook_endpoint", "DISABLED"): "endpoint.disabled",
 }
+# What a webhook endpoint may subscribe to (``enabled_events``), besides everything (``*``).
+KNOWN_EVENT_TYPES: Final[tuple[str, ...]] = tuple(sorted(set(EVENT_TYPES.values())))
 
 EVENT_ID = re.compile(contract.EVENT_ID_PATTERN)
 _ID_DIGEST_HEX = 20

@@ -1,4 +1,5 @@
-"""REST API: create, fetch and list payments; capture or void a manual one; fetch and list the caller's events.
+"""REST API: create, fetch and list payments; capture or void a manual one; fetch and list the caller's events;
+register, read, delete and rotate the caller's webhook endpoints.
 
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
@@ -28,6 +29,7 @@ from payment_core.api.requests import (
     parse_void,
     served_version,
 )
+from payment_core.api.webhook_requests import parse_create_endpoint, parse_endpoint_id
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.events.store import EventStore
 from payment_core.payments import capture
@@ -36,6 +38,7 @@ from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.settings import positive_int, reads, variable
 from payment_core.tenancy.callers import merchant_api_version, verified_merchant
+from payment_core.webhooks.endpoints import Endpoints, EndpointStore, SecretBox
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class ApiEnvironment(PaymentsEnvironment):
     page_token_previous_key_id: str = field(
         metadata=reads(lambda variables: variables.optional(contract.PAGE_TOKEN_PREVIOUS_KEY_ID))
     )
+    webhook_secret_key_id: str = field(metadata=variable(contract.WEBHOOK_SECRET_KEY_ID))
+    webhook_secret_overlap_seconds: int = field(metadata=positive_int(contract.WEBHOOK_SECRET_OVERLAP_SECONDS))
 
 
 runtime = PaymentsRuntime(contract.API, ApiEnvironment)
@@ -70,6 +75,13 @@ event_page_tokens = runtime.cached(lambda: PageTokens(page_token_keys(), key_fie
 event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
 capture_requests = runtime.cached(
     lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
+)
+endpoints = runtime.cached(
+    lambda: Endpoints(
+        EndpointStore(runtime.dynamodb(), runtime.environment().events_table),
+        SecretBox(runtime.kms(), runtime.environment().webhook_secret_key_id),
+        runtime.environment().webhook_secret_overlap_seconds,
+    )
 )
 waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 
@@ -199,6 +211,49 @@ def list_events() -> Response[dict[str, Any]]:
             "items": [event.to_public() for event in events],
             "next_token": event_page_tokens().issue(bound, last_key) if last_key else None,
         },
+    )
+
+
+@app.post("/webhook_endpoints")
+@runtime.tracer.capture_method(capture_response=False)
+def create_webhook_endpoint() -> Response[dict[str, Any]]:
+    merchant_id = caller()
+    command = parse_create_endpoint(app.current_event.body, bool(app.current_event.is_base64_encoded))
+    endpoint, secret = endpoints().create(merchant_id, command.url, command.enabled_events)
+    runtime.count("WebhookEndpointCreated")
+    return json_response(201, endpoint.to_public() | {"secret": secret})
+
+
+@app.get("/webhook_endpoints")
+@runtime.tracer.capture_method(capture_response=False)
+def list_webhook_endpoints() -> Response[dict[str, Any]]:
+    return json_response(200, {"items": [each.to_public() for each in endpoints().list(caller())]})
+
+
+@app.get("/webhook_endpoints/<endpoint_id>")
+@runtime.tracer.capture_method(capture_response=False)
+def get_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+    merchant_id = caller()
+    return json_response(200, endpoints().get(merchant_id, parse_endpoint_id(endpoint_id)).to_public())
+
+
+@app.delete("/webhook_endpoints/<endpoint_id>")
+@runtime.tracer.capture_method(capture_response=False)
+def delete_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+    merchant_id, endpoint_id = caller(), parse_endpoint_id(endpoint_id)
+    endpoints().delete(merchant_id, endpoint_id)
+    return json_response(200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True})
+
+
+@app.post("/webhook_endpoints/<endpoint_id>/rotate_secret")
+@runtime.tracer.capture_method(capture_response=False)
+def rotate_webhook_secret(endpoint_id: str) -> Response[dict[str, Any]]:
+    merchant_id = caller()
+    rotation = endpoints().rotate(merchant_id, parse_endpoint_id(endpoint_id))
+    return json_response(
+        200,
+        rotation.endpoint.to_public()
+        | {"secret": rotation.secret, "previous_secret_expires_at": rotation.previous_secret_expires_at},
     )
 
 
