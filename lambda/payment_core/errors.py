@@ -68,3 +68,19 @@ class NotCapturable(DomainError):
 
 class RequestConflict(DomainError):
     """A manual payment was already asked something else (capture vs void, another amount)."""
+
+
+class RefundNotFound(DomainError):
+    """No refund of this payment has this id (for the caller: another merchant's is not found either)."""
+
+
+class NotRefundable(DomainError):
+    """A refund of a payment that is not captured: before capture, voided, expired or failed."""
+
+
+class RefundExceedsCaptured(DomainError):
+    """A refund larger than what is left: captured minus pending and succeeded refunds."""
+
+
+class TooManyRefunds(DomainError):
+    """The payment already holds contract.MAX_REFUNDS_PER_PAYMENT refunds."""

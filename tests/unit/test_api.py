@@ -21,8 +21,8 @@ def test_api_is_regional(dev: SynthesizedStack) -> None:
 def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
     methods = dev.resources("aws_api_gateway_method")
     # POST /payments, GET /payments, GET /payments/{payment_id}, POST .../capture and .../void,
-    # GET /events, GET /events/{event_id}
-    assert sorted(m["http_method"] for m in methods.values()) == ["GET", "GET", "GET", "GET", "POST", "POST", "POST"]
+    # GET /events, GET /events/{event_id}, POST .../refunds, GET .../refunds/{refund_id}
+    assert sorted(m["http_method"] for m in methods.values()) == ["GET"] * 5 + ["POST"] * 4
     assert all(m["api_key_required"] is True for m in methods.values())
     handler = dev.named("aws_lambda_function", "function_name", "payment-api-dev")
     for integration in dev.resources("aws_api_gateway_integration").values():
