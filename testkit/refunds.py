@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from types import ModuleType
 from typing import Any
 
 from payment_core import contract
@@ -10,7 +12,7 @@ from payment_core import contract
 from testkit.account import Account
 from testkit.api import VALID_BODY, call, post, workflow_step
 from testkit.events import api_event
-from testkit.handlers import FakeContext
+from testkit.handlers import FakeContext, use_clients
 
 
 def settled(account: Account, context: FakeContext, key: str, **overrides: str) -> str:
@@ -54,3 +56,31 @@ def run_refund(account: Account, context: FakeContext, refund_id: str) -> dict[s
         result = workflow_step(account, context, contract.STEP_REFUND_FAIL, refund_id, error=failure)
     workflow_step(account, context, contract.STEP_REFUND_NOTIFY, refund_id)
     return result
+
+
+def serialize_dynamodb() -> None:
+    """moto applies a conditional write or a transaction in several Python steps; the local cloud's
+    lock makes each request atomic and isolated, as DynamoDB's are (localcloud/README.md)."""
+    from localcloud.patches import dynamodb_isolation
+
+    dynamodb_isolation.apply()
+
+
+def api_instance(moto_clients: Any) -> ModuleType:
+    """Another execution environment of the api function: a fresh module, its own resolver state."""
+    spec = importlib.util.find_spec("payment_core.handlers.api")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    use_clients(module, moto_clients)
+    return module
+
+
+def refund_call(
+    module: ModuleType, context: FakeContext, payment_id: str, key: str, amount: str
+) -> tuple[int, dict[str, Any]]:
+    path = f"/payments/{payment_id}/{contract.REFUNDS_PATH_PART}"
+    event = api_event("POST", path, body=json.dumps({"amount": amount}), headers={contract.IDEMPOTENCY_KEY_HEADER: key})
+    response = module.handler(event, context)
+    body: dict[str, Any] = json.loads(response["body"])
+    return int(response["statusCode"]), body

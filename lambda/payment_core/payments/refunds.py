@@ -38,6 +38,7 @@ from payment_core.payments.workflow import NotABusinessOutcome, describe_failure
 # Each lost race means another request moved the payment (it reserved, or stored this refund):
 # a few reads settle it. Contention (TransactionConflict) waits a little, with jitter.
 _ATTEMPTS = 8
+_ANY_AMOUNT = Decimal(10) ** contract.AMOUNT_MAX_INTEGER_DIGITS
 
 
 class RefundPublisher(Protocol):
@@ -84,7 +85,8 @@ def request_refund(
     for attempt in range(_ATTEMPTS):
         payment = owned_payment(repository, merchant_id, payment_id)
         captured = payment.amount_captured or Decimal(0)
-        wanted = None if amount is None else parse_amount(amount, payment.currency, max(captured, payment.amount))
+        # Its form only here: more than is left is 409 refund_exceeds_captured, below, not a 400.
+        wanted = None if amount is None else parse_amount(amount, payment.currency, _ANY_AMOUNT)
         existing = store.get(refund_id)
         if existing is not None:
             return _replay(existing, wanted, reason), False
