@@ -60,6 +60,9 @@ _PAYMENT_PROPERTIES: dict[str, Any] = {
     # A manual payment's pending ask (capture or void) and a partial capture's amount.
     "requested_action": {"type": "string", "enum": list(ASK_ACTIONS)},
     "requested_amount": AMOUNT,
+    # Refunds: succeeded, and reserved by refunds still PENDING.
+    "amount_refunded": AMOUNT,
+    "amount_refund_pending": AMOUNT,
 }
 _PAYMENT_REQUIRED = [
     "payment_id",
@@ -75,6 +78,8 @@ _PAYMENT_REQUIRED = [
     "processor_attempts",
     "capture_method",
     "amount_captured",
+    "amount_refunded",
+    "amount_refund_pending",
 ]
 _TRANSITION = json_object(
     ["sequence", "from_status", "to_status", "at", "actor"],
@@ -86,6 +91,22 @@ _TRANSITION = json_object(
         "actor": {"type": "string"},
         "detail": {"type": "object"},
     },
+)
+REFUND_STATUSES: Final[tuple[str, ...]] = ("PENDING", "SUCCEEDED", "FAILED")
+_REFUND_PROPERTIES: dict[str, Any] = {
+    "refund_id": {"type": "string", "pattern": f"^{contract.REFUND_ID_PREFIX}[0-9a-f]{{32}}$"},
+    "object": {"type": "string", "enum": ["refund"]},
+    "payment_id": _PAYMENT_PROPERTIES["payment_id"],
+    "amount": AMOUNT,
+    "currency": _PAYMENT_PROPERTIES["currency"],
+    "status": {"type": "string", "enum": list(REFUND_STATUSES)},
+    "created": TIMESTAMP,
+    "updated": TIMESTAMP,
+    "reason": text(contract.MAX_REFUND_REASON_LENGTH),
+    "failure_reason": {"type": "string"},
+}
+_REFUND_SCHEMA = json_object(
+    ["refund_id", "object", "payment_id", "amount", "currency", "status", "created", "updated"], _REFUND_PROPERTIES
 )
 _EVENT_PROPERTIES: dict[str, Any] = {
     "id": {"type": "string", "pattern": contract.EVENT_ID_PATTERN},
@@ -115,6 +136,7 @@ PAYMENT: Final = "Payment"
 PAYMENT_WITH_HISTORY: Final = "PaymentWithHistory"
 PAYMENT_LIST: Final = "PaymentList"
 CAPTURE_RECEIPT: Final = "CaptureReceipt"
+REFUND: Final = "Refund"
 EVENT: Final = "Event"
 EVENT_WITH_DELIVERIES: Final = "EventWithDeliveries"
 EVENT_LIST: Final = "EventList"
@@ -149,8 +171,12 @@ RESPONSE_SCHEMAS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyTyp
         ),
         PAYMENT: json_object(_PAYMENT_REQUIRED, _PAYMENT_PROPERTIES),
         PAYMENT_WITH_HISTORY: json_object(
-            [*_PAYMENT_REQUIRED, "history"],
-            {**_PAYMENT_PROPERTIES, "history": {"type": "array", "items": _TRANSITION}},
+            [*_PAYMENT_REQUIRED, "history", "refunds"],
+            {
+                **_PAYMENT_PROPERTIES,
+                "history": {"type": "array", "items": _TRANSITION},
+                "refunds": {"type": "array", "items": {"$ref": f"#/components/schemas/{REFUND}"}},
+            },
         ),
         PAYMENT_LIST: _page(PAYMENT),
         CAPTURE_RECEIPT: json_object(
@@ -185,5 +211,6 @@ RESPONSE_SCHEMAS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyTyp
                 "deleted": {"type": "boolean", "enum": [True]},
             },
         ),
+        REFUND: _REFUND_SCHEMA,
     }
 )

@@ -33,6 +33,7 @@ from payment_core.api_answers import (
     PAYMENT_LIST,
     PAYMENT_RECEIPT,
     PAYMENT_WITH_HISTORY,
+    REFUND,
     RESPONSE_SCHEMAS,
     WEBHOOK_ENDPOINT,
     WEBHOOK_ENDPOINT_DELETED,
@@ -90,11 +91,14 @@ REQUEST_MODELS: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
 # (an API Gateway model would refuse the empty body).
 CAPTURE_PAYMENT: Final = "CapturePayment"
 VOID_PAYMENT: Final = "VoidPayment"
+CREATE_REFUND: Final = "CreateRefund"
 OPTIONAL_BODIES: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType(
     {
         # amount: at most the authorized amount (all of it when absent); the rest is released.
         CAPTURE_PAYMENT: json_object([], {"amount": AMOUNT}),
         VOID_PAYMENT: json_object([], {}),
+        # amount: at most what is left to refund (all of it when absent); reason: free text, no card number.
+        CREATE_REFUND: json_object([], {"amount": AMOUNT, "reason": text(contract.MAX_REFUND_REASON_LENGTH)}),
     }
 )
 
@@ -217,6 +221,39 @@ ROUTES: Final[tuple[Route, ...]] = (
             ),
             (contract.VOID_PATH_PART, contract.ACTION_VOID, VOID_PAYMENT, "Void an AUTHORIZED manual payment"),
         )
+    ),
+    Route(
+        "POST",
+        f"/payments/{{payment_id}}/{contract.REFUNDS_PATH_PART}",
+        "createRefund",
+        "Refund a captured payment (all that is left, or part); several per payment",
+        202,
+        REFUND,
+        (
+            "not_found",
+            "cardholder_data",
+            contract.NOT_REFUNDABLE,
+            contract.REFUND_EXCEEDS_CAPTURED,
+            contract.TOO_MANY_REFUNDS,
+            "idempotency_conflict",
+            "invalid_transition",
+            "payload_too_large",
+        ),
+        optional_body=CREATE_REFUND,
+        parameters=(PAYMENT_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER),
+    ),
+    Route(
+        "GET",
+        f"/payments/{{payment_id}}/{contract.REFUNDS_PATH_PART}/{{refund_id}}",
+        "getRefund",
+        "One refund of a payment",
+        200,
+        REFUND,
+        ("not_found",),
+        parameters=(
+            PAYMENT_ID_PARAMETER,
+            Parameter("refund_id", "path", True, RESPONSE_SCHEMAS[REFUND]["properties"]["refund_id"]),
+        ),
     ),
     Route(
         "GET",

@@ -310,6 +310,12 @@ STEP_COMPENSATE: Final = "compensate"
 STEP_AWAIT_CAPTURE: Final = "await_capture"
 STEP_RELEASE: Final = "release"
 STEP_EXPIRE: Final = "expire"
+# Refunds run in the same state machine (payment_core.payments.refunds): an execution named after a
+# refund id (REFUND_ID_PREFIX) branches to Refund (the processor call, SUCCEEDED), RefundFail (a
+# business outcome: FAILED, the reservation released) and RefundNotify (the status topic).
+STEP_REFUND: Final = "refund"
+STEP_REFUND_FAIL: Final = "refund_fail"
+STEP_REFUND_NOTIFY: Final = "refund_notify"
 WORKFLOW_STEPS: Final[tuple[str, ...]] = (
     STEP_VALIDATE,
     STEP_PROCESS,
@@ -319,6 +325,9 @@ WORKFLOW_STEPS: Final[tuple[str, ...]] = (
     STEP_AWAIT_CAPTURE,
     STEP_RELEASE,
     STEP_EXPIRE,
+    STEP_REFUND,
+    STEP_REFUND_FAIL,
+    STEP_REFUND_NOTIFY,
 )
 # How a payment is captured: at once after authorization (the default), or when the merchant
 # calls POST /payments/{id}/capture within the authorization window (else it is voided by itself).
@@ -362,6 +371,20 @@ VOID_PATH_PART: Final = "void"
 # Errors a manual payment's capture or void answers (409, payment_core.api.errors).
 NOT_CAPTURABLE: Final = "not_capturable"
 REQUEST_CONFLICT: Final = "request_conflict"
+# Refunds: POST /payments/{payment_id}/refunds, GET /payments/{payment_id}/refunds/{refund_id}. A
+# refund's id starts with REFUND_ID_PREFIX (no payment id may: batch rows are refused with one), which
+# is how the workflow's first Choice tells a refund's execution from a payment's.
+REFUNDS_PATH_PART: Final = "refunds"
+REFUND_ID_PREFIX: Final = "re_"
+MAX_REFUND_REASON_LENGTH: Final = 255
+# A payment holds at most this many refunds (their ids are listed on the payment item).
+MAX_REFUNDS_PER_PAYMENT: Final = 50
+# Errors a refund request answers (409): the payment is not captured (not SETTLED: before capture,
+# voided, expired, failed); the amount exceeds what is left (captured - pending - succeeded
+# refunds); the payment already holds MAX_REFUNDS_PER_PAYMENT refunds.
+NOT_REFUNDABLE: Final = "not_refundable"
+REFUND_EXCEEDS_CAPTURED: Final = "refund_exceeds_captured"
+TOO_MANY_REFUNDS: Final = "too_many_refunds"
 
 
 # --- Table keys ---------------------------------------------------------------------------

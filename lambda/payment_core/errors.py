@@ -72,3 +72,19 @@ class RequestConflict(DomainError):
 
 class WebhookEndpointNotFound(DomainError):
     """No webhook endpoint has this id (for the caller: another merchant's is not found either)."""
+
+
+class RefundNotFound(DomainError):
+    """No refund of this payment has this id (for the caller: another merchant's is not found either)."""
+
+
+class NotRefundable(DomainError):
+    """A refund of a payment that is not captured: before capture, voided, expired or failed."""
+
+
+class RefundExceedsCaptured(DomainError):
+    """A refund larger than what is left: captured minus pending and succeeded refunds."""
+
+
+class TooManyRefunds(DomainError):
+    """The payment already holds contract.MAX_REFUNDS_PER_PAYMENT refunds."""

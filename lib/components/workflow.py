@@ -113,15 +113,43 @@ def workflow_definition(function_arn: str, *, partition: str, authorization_wind
     compensate["Parameters"] = {"step": contract.STEP_COMPENSATE, "payment_id.$": "$.payment_id", "error.$": "$.error"}
     process = task(contract.STEP_PROCESS, "CaptureMethod", retry=processor_retry, catch=True)
     process["ResultSelector"]["capture_method.$"] = "$.capture_method"
+    # A refund's execution (named after its refund id): the processor's refund with the same
+    # retries as Process; a business outcome fails the refund (its reservation given back).
+    refund = task(contract.STEP_REFUND, "RefundNotify", retry=processor_retry, catch=False)
+    refund["Catch"] = [{"ErrorEquals": list(contract.BUSINESS_ERRORS), "ResultPath": "$.error", "Next": "RefundFail"}]
+    refund_fail = task(
+        contract.STEP_REFUND_FAIL, "RefundNotify", retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+    )
+    refund_fail["Parameters"] = {
+        "step": contract.STEP_REFUND_FAIL,
+        "payment_id.$": "$.payment_id",
+        "error.$": "$.error",
+    }
     return {
         "Comment": (
             "Payment lifecycle: validate, process, (await a manual capture), record, notify; "
-            "compensate business outcomes."
+            "compensate business outcomes. A refund's execution: refund, notify; fail business outcomes."
         ),
-        "StartAt": "Validate",
+        "StartAt": "Kind",
         # The active steps' bound plus the longest a manual payment may rest authorized.
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS + authorization_window_seconds,
         "States": {
+            "Kind": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.payment_id",
+                        "StringMatches": f"{contract.REFUND_ID_PREFIX}*",
+                        "Next": "Refund",
+                    }
+                ],
+                "Default": "Validate",
+            },
+            "Refund": refund,
+            "RefundFail": refund_fail,
+            "RefundNotify": task(
+                contract.STEP_REFUND_NOTIFY, None, retry=[THROTTLED_RETRY, INFRASTRUCTURE_RETRY], catch=False
+            ),
             "Validate": task(contract.STEP_VALIDATE, "Process", retry=step_retry, catch=True),
             "Process": process,
             "CaptureMethod": {

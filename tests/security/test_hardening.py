@@ -15,8 +15,9 @@ def _config(stack: SynthesizedStack) -> PlatformConfig:
 def test_every_method_is_metered_by_the_api_key_the_authorizer_names(env_stack: SynthesizedStack) -> None:
     methods = env_stack.resources("aws_api_gateway_method")
     # POST and GET /payments, GET /payments/{id}, POST /payments/{id}/capture and /void; GET /events, /events/{id};
+    # POST /payments/{id}/refunds, GET /payments/{id}/refunds/{refund_id};
     # POST and GET /webhook_endpoints, GET and DELETE /webhook_endpoints/{id}, POST .../rotate_secret.
-    assert len(methods) == 12
+    assert len(methods) == 14
     assert {(m["http_method"], m["api_key_required"]) for m in methods.values()} == {
         ("GET", True),
         ("POST", True),

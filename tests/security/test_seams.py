@@ -138,7 +138,7 @@ def test_the_state_machines_and_the_handlers_dispatch_the_contracts_steps(
     from payment_core.batch.workflow import STEPS as BATCH_STEPS
 
     workflow_steps = load_handler(contract.WORKFLOW).STEPS
-    assert _machine_steps(dev, "Validate") == set(contract.WORKFLOW_STEPS) == set(workflow_steps)
+    assert _machine_steps(dev, "Kind") == set(contract.WORKFLOW_STEPS) == set(workflow_steps)
     assert _machine_steps(dev, "Plan") == set(contract.BATCH_FILE_STEPS) == set(BATCH_STEPS)
 
 

@@ -18,7 +18,7 @@ def definition() -> dict:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def states() -> dict:  # type: ignore[type-arg]
     built = definition()
-    assert built["StartAt"] == "Validate"
+    assert built["StartAt"] == "Kind"
     return built["States"]  # type: ignore[no-any-return]
 
 
@@ -204,3 +204,29 @@ def test_state_machine_may_invoke_only_the_step_function(dev: SynthesizedStack) 
     arn = dev.reference_of("aws_lambda_function", step, "arn")
     assert statements["InvokeSteps"]["actions"] == ["lambda:InvokeFunction"]
     assert statements["InvokeSteps"]["resources"] == [arn, f"{arn}:*"]
+
+
+def test_a_refunds_execution_branches_by_its_id_and_fails_only_business_outcomes(states: dict) -> None:  # type: ignore[type-arg]
+    kind = states["Kind"]
+    assert kind["Choices"] == [{"Variable": "$.payment_id", "StringMatches": "re_*", "Next": "Refund"}]
+    assert kind["Default"] == "Validate"
+    refund = states["Refund"]
+    assert refund["Parameters"] == {"step": "refund", "payment_id.$": "$.payment_id"}
+    # The same retries as Process: declines never, the processor's transient errors a few times.
+    assert refund["Retry"] == states["Process"]["Retry"]
+    assert refund["Catch"] == [
+        {
+            "ErrorEquals": ["PaymentRejected", "PaymentDeclined", "TransientProcessorError"],
+            "ResultPath": "$.error",
+            "Next": "RefundFail",
+        }
+    ]
+    assert states["RefundFail"]["Parameters"] == {
+        "step": "refund_fail",
+        "payment_id.$": "$.payment_id",
+        "error.$": "$.error",
+    }
+    assert "Catch" not in states["RefundFail"]  # infrastructure: retried, then the execution fails
+    assert refund["Next"] == states["RefundFail"]["Next"] == "RefundNotify"
+    assert states["RefundNotify"]["Parameters"]["step"] == "refund_notify"
+    assert states["RefundNotify"]["End"] is True

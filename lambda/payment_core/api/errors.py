@@ -24,11 +24,15 @@ from payment_core.errors import (
     InvalidRequest,
     InvalidTransition,
     NotCapturable,
+    NotRefundable,
     PayloadTooLarge,
     PaymentConflict,
     PaymentInProgress,
     PaymentNotFound,
+    RefundExceedsCaptured,
+    RefundNotFound,
     RequestConflict,
+    TooManyRefunds,
     WebhookEndpointNotFound,
 )
 from payment_core.tenancy.callers import CardholderDataRefused, MerchantMismatch
@@ -58,6 +62,10 @@ HTTP_ERRORS: Final = MappingProxyType(
         InvalidTransition: HttpError(409, "invalid_transition"),
         NotCapturable: HttpError(409, contract.NOT_CAPTURABLE),
         RequestConflict: HttpError(409, contract.REQUEST_CONFLICT),
+        RefundNotFound: _NOT_FOUND,
+        NotRefundable: HttpError(409, contract.NOT_REFUNDABLE),
+        RefundExceedsCaptured: HttpError(409, contract.REFUND_EXCEEDS_CAPTURED),
+        TooManyRefunds: HttpError(409, contract.TOO_MANY_REFUNDS),
         IdempotencyConflict: HttpError(
             409,
             "idempotency_conflict",

@@ -21,9 +21,10 @@ from payment_core.payments.validation import (
     merchant_id_field,
     payment_id_field,
     payment_request,
+    text_field,
 )
 from payment_core.rules import BusinessRules
-from payment_core.tenancy.callers import bind_merchant
+from payment_core.tenancy.callers import bind_merchant, refuse_cardholder_data
 
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = contract.IDEMPOTENCY_KEY_HEADER  # also required by the API Gateway method
@@ -163,6 +164,37 @@ def parse_void(body: str | None, is_base64: bool) -> None:
     """``POST /payments/{id}/void``: no body, or ``{}``."""
     if body is not None and body != "":
         check_fields(load_json_object(body_text(body, is_base64)), ())
+
+
+@dataclass(frozen=True)
+class CreateRefund:
+    idempotency_key: str
+    # As sent (checked against the payment's currency and captured amount once it is read:
+    # payment_core.payments.refunds); None: all that is left.
+    amount: object | None
+    reason: str | None
+
+
+def parse_create_refund(body: str | None, is_base64: bool, headers: Mapping[str, str] | None) -> CreateRefund:
+    """``POST /payments/{id}/refunds``: no body, ``{}``, or ``{"amount"?, "reason"?}``; a key required."""
+    key = idempotency_key(headers)
+    if body is None or body == "":
+        return CreateRefund(key, None, None)
+    data = load_json_object(body_text(body, is_base64))
+    check_fields(data, (), ("amount", "reason"))
+    reason = None
+    if "reason" in data:
+        reason = refuse_cardholder_data(
+            text_field(data["reason"], "reason", contract.MAX_REFUND_REASON_LENGTH), "reason"
+        )
+    return CreateRefund(key, data.get("amount"), reason)
+
+
+def parse_refund_id(raw: str) -> str:
+    refund_id = payment_id_field(raw, "refund_id")
+    if not refund_id.startswith(contract.REFUND_ID_PREFIX):
+        raise InvalidRequest(f"refund_id must be a refund id ({contract.REFUND_ID_PREFIX}...)", "refund_id")
+    return refund_id
 
 
 def parse_payment_id(raw: str) -> str:

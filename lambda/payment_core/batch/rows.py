@@ -70,6 +70,9 @@ def parse_row(
         return Rejection(row_number, "row is not valid UTF-8")
     try:
         payment_id = payment_id_field(fields["payment_id"])
+        if payment_id.startswith(contract.REFUND_ID_PREFIX):
+            # The workflow tells a refund's execution by this prefix (contract.REFUND_ID_PREFIX).
+            raise InvalidRequest(f"must not start with {contract.REFUND_ID_PREFIX}", "payment_id")
         request = payment_request(fields, rules)
     except InvalidRequest as error:
         return Rejection(row_number, f"{error.field}: {error.message}")

@@ -36,6 +36,7 @@ EVENT_TYPES: Final[dict[tuple[str, str], str]] = {
     ("payment", "VOIDED"): "payment.voided",
     ("payment", "EXPIRED"): "payment.expired",
     ("payment", "CAPTURED"): "payment.captured",
+    ("refund", "PENDING"): "refund.created",
     ("refund", "SUCCEEDED"): "refund.succeeded",
     ("refund", "FAILED"): "refund.failed",
     # Written by webhook delivery when an endpoint fails past the horizon (payment_core.webhooks).

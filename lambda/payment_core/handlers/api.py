@@ -1,5 +1,5 @@
-"""REST API: create, fetch and list payments; capture or void a manual one; fetch and list the caller's events;
-register, read, delete and rotate the caller's webhook endpoints.
+"""REST API: create, fetch and list payments; capture or void a manual one; refund a captured one;
+fetch and list the caller's events; register, read, delete and rotate the caller's webhook endpoints.
 
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
@@ -22,17 +22,19 @@ from payment_core.api.requests import (
     api_version,
     parse_capture,
     parse_create_payment,
+    parse_create_refund,
     parse_event_id,
     parse_list_events,
     parse_list_payments,
     parse_payment_id,
+    parse_refund_id,
     parse_void,
     served_version,
 )
 from payment_core.api.webhook_requests import parse_create_endpoint, parse_endpoint_id
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.events.store import EventStore
-from payment_core.payments import capture
+from payment_core.payments import capture, refunds
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
@@ -136,7 +138,8 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
     if payment is None or payment.merchant_id != merchant_id:
         raise PaymentNotFound(f"payment {payment_id} does not exist")
     history = [entry.to_public() for entry in repository.history(payment_id)]
-    return json_response(200, payment.to_public() | {"history": history})
+    refund_list = [refund.to_public() for refund in runtime.refund_store().get_many(payment.refund_ids)]
+    return json_response(200, payment.to_public() | {"history": history, "refunds": refund_list})
 
 
 def _ask(payment_id: str, action: str, amount: object | None) -> Response[dict[str, Any]]:
@@ -166,6 +169,41 @@ def void_payment(payment_id: str) -> Response[dict[str, Any]]:
     event = app.current_event
     parse_void(event.body, bool(event.is_base64_encoded))
     return _ask(payment_id, contract.ACTION_VOID, None)
+
+
+@app.post(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}")
+@runtime.tracer.capture_method(capture_response=False)
+def create_refund(payment_id: str) -> Response[dict[str, Any]]:
+    event = app.current_event
+    merchant_id = caller()
+    payment_id = parse_payment_id(payment_id)
+    command = parse_create_refund(event.body, bool(event.is_base64_encoded), event.headers)
+    runtime.logger.append_keys(idempotency_key=command.idempotency_key)
+    refund, first = refunds.request_refund(
+        runtime.payment_repository(),
+        runtime.refund_store(),
+        merchant_id,
+        payment_id,
+        command.idempotency_key,
+        command.amount,
+        command.reason,
+    )
+    if first:
+        runtime.count("RefundAccepted")
+    return json_response(202, refund.to_public())
+
+
+@app.get(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}/<refund_id>")
+@runtime.tracer.capture_method(capture_response=False)
+def get_refund(payment_id: str, refund_id: str) -> Response[dict[str, Any]]:
+    refund = refunds.read_refund(
+        runtime.payment_repository(),
+        runtime.refund_store(),
+        caller(),
+        parse_payment_id(payment_id),
+        parse_refund_id(refund_id),
+    )
+    return json_response(200, refund.to_public())
 
 
 @app.get("/payments")

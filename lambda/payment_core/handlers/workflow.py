@@ -20,11 +20,12 @@ from botocore.exceptions import ClientError
 
 from payment_core import contract
 from payment_core.errors import InvalidRequest
-from payment_core.payments import admission, capture, workflow
+from payment_core.payments import admission, capture, refunds, workflow
 from payment_core.payments.admission import StartSlots
 from payment_core.payments.connector import connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
+from payment_core.payments.refund_models import Refund
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
@@ -59,15 +60,17 @@ capture_requests = runtime.cached(
     lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
 )
 waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
+refund_store = runtime.refund_store
 start_slots = runtime.cached(
     lambda: StartSlots(
         runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit
     )
 )
 starter = runtime.cached(lambda: StepFunctionsStarter(runtime.stepfunctions(), runtime.environment().state_machine_arn))
-# After these the execution runs no step of its own for long (Notify ends it; AwaitCapture rests
-# for the merchant, up to days): its start slot goes to the oldest payment waiting for one.
-FREES_THE_SLOT = frozenset({contract.STEP_NOTIFY, contract.STEP_AWAIT_CAPTURE})
+# After these the execution runs no step of its own for long (Notify ends a payment's execution,
+# RefundNotify a refund's; AwaitCapture rests for the merchant, up to days): its start slot goes to
+# the oldest payment waiting for one.
+FREES_THE_SLOT = frozenset({contract.STEP_NOTIFY, contract.STEP_REFUND_NOTIFY, contract.STEP_AWAIT_CAPTURE})
 
 
 def free_slot(payment_id: str) -> None:
@@ -90,7 +93,7 @@ def task_token(event: dict[str, Any]) -> str:
     return token
 
 
-STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
+STEPS: dict[str, Callable[[dict[str, Any], str], Payment | Refund]] = {
     contract.STEP_VALIDATE: lambda event, payment_id: workflow.validate(
         runtime.payment_repository(), runtime.environment().rules, merchants(), payment_id
     ),
@@ -113,6 +116,14 @@ STEPS: dict[str, Callable[[dict[str, Any], str], Payment]] = {
     contract.STEP_COMPENSATE: lambda event, payment_id: workflow.compensate(
         runtime.payment_repository(), connector(), payment_id, event.get("error")
     ),
+    # A refund's execution: ``payment_id`` carries the refund's id (the starter's input for any id).
+    contract.STEP_REFUND: lambda event, refund_id: refunds.run_refund(refund_store(), connector(), refund_id),
+    contract.STEP_REFUND_FAIL: lambda event, refund_id: refunds.fail_refund(
+        refund_store(), refund_id, event.get("error")
+    ),
+    contract.STEP_REFUND_NOTIFY: lambda event, refund_id: refunds.notify_refund(
+        refund_store(), status_publisher(), refund_id
+    ),
 }
 
 
@@ -128,6 +139,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         free_slot(payment_id)
     runtime.logger.info("step finished", extra={"status": payment.status.value})
     runtime.count(f"Step_{step}")
+    if isinstance(payment, Refund):
+        return {"payment_id": payment.refund_id, "status": payment.status.value}
     # Business outcomes are dashboard metrics, never alarms (a retried step may count twice).
     if step in (contract.STEP_RECORD, contract.STEP_RELEASE) and payment.status is PaymentStatus.SETTLED:
         runtime.count(contract.PAYMENT_SETTLED_METRIC)

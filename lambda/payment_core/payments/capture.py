@@ -225,7 +225,11 @@ def release(repository: PaymentRepository, connector: ProcessorConnector, paymen
         "capture_ref": captured.reference,
     }
     return repository.transition(
-        payment, PaymentStatus.SETTLED, ACTOR_WORKFLOW, detail=detail, updates={"amount_captured": amount}
+        payment,
+        PaymentStatus.SETTLED,
+        ACTOR_WORKFLOW,
+        detail=detail,
+        updates={"amount_captured": amount, "amount_refundable": amount},
     )
 
 

@@ -44,7 +44,9 @@ TERMINAL_STATUSES = frozenset(
     {PaymentStatus.SETTLED, PaymentStatus.FAILED, PaymentStatus.VOIDED, PaymentStatus.EXPIRED}
 )
 # Attributes storage keeps that a merchant never sees: the sparse index's key, the execution's token.
-PRIVATE_ATTRIBUTES = (contract.OPEN_SHARD_ATTRIBUTE, "task_token")
+# Refunds: the reservation counter (captured - pending - succeeded, what the conditional write of a
+# new refund checks) and the refunds' ids (GET /payments/{id} shows the refunds themselves).
+PRIVATE_ATTRIBUTES = (contract.OPEN_SHARD_ATTRIBUTE, "task_token", "amount_refundable", "refund_ids")
 
 # Ids double as Step Functions execution names, so keep to a safe alphabet.
 PAYMENT_ID_PATTERN = re.compile(contract.PAYMENT_ID_PATTERN)
@@ -134,6 +136,12 @@ class Payment:
     requested_action: str | None = None
     requested_amount: Decimal | None = None
     task_token: str | None = None
+    # Refunds (payment_core.payments.refunds): set by the write that makes it SETTLED
+    # (amount_refundable = amount_captured), then only by refunds' transactions.
+    amount_refundable: Decimal | None = None
+    amount_refund_pending: Decimal | None = None
+    amount_refunded: Decimal | None = None
+    refund_ids: tuple[str, ...] = ()
 
     @classmethod
     def create(
@@ -183,6 +191,10 @@ class Payment:
             requested_action=item.get("requested_action"),
             requested_amount=_decimal(item.get("requested_amount")),
             task_token=item.get("task_token"),
+            amount_refundable=_decimal(item.get("amount_refundable")),
+            amount_refund_pending=_decimal(item.get("amount_refund_pending")),
+            amount_refunded=_decimal(item.get("amount_refunded")),
+            refund_ids=tuple(str(each) for each in item.get("refund_ids", ())),
         )
 
     def to_item(self) -> dict[str, Any]:
@@ -209,6 +221,10 @@ class Payment:
             "requested_action": self.requested_action,
             "requested_amount": self.requested_amount,
             "task_token": self.task_token,
+            "amount_refundable": self.amount_refundable,
+            "amount_refund_pending": self.amount_refund_pending,
+            "amount_refunded": self.amount_refunded,
+            "refund_ids": list(self.refund_ids) or None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         if self.status not in TERMINAL_STATUSES:
@@ -224,6 +240,8 @@ class Payment:
             public.pop(private, None)
         public["amount"] = format_amount(self.amount, self.currency)
         public["amount_captured"] = format_amount(self.amount_captured or Decimal(0), self.currency)
+        public["amount_refunded"] = format_amount(self.amount_refunded or Decimal(0), self.currency)
+        public["amount_refund_pending"] = format_amount(self.amount_refund_pending or Decimal(0), self.currency)
         if self.requested_amount is not None:
             public["requested_amount"] = format_amount(self.requested_amount, self.currency)
         return public

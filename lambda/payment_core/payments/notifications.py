@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from payment_core.payments.models import Payment
 from payment_core.payments.money import format_amount
+from payment_core.payments.refund_models import Refund
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -32,12 +33,23 @@ class SnsStatusPublisher:
         self._topic_arn = topic_arn
 
     def publish(self, payment: Payment) -> str:
+        return self.publish_message(status_message(payment), payment.status.value, payment.merchant_id)
+
+    def publish_refund(self, refund: Refund) -> str:
+        return self.publish_message(refund_message(refund), refund.status.value, refund.merchant_id)
+
+    def publish_message(self, message: dict[str, Any], status: str, merchant_id: str) -> str:
         response = self._client.publish(
             TopicArn=self._topic_arn,
-            Message=json.dumps(status_message(payment), sort_keys=True),
+            Message=json.dumps(message, sort_keys=True),
             MessageAttributes={
-                "status": {"DataType": "String", "StringValue": payment.status.value},
-                "merchant_id": {"DataType": "String", "StringValue": payment.merchant_id},
+                "status": {"DataType": "String", "StringValue": status},
+                "merchant_id": {"DataType": "String", "StringValue": merchant_id},
             },
         )
         return response["MessageId"]
+
+
+def refund_message(refund: Refund) -> dict[str, Any]:
+    """A refund's status on the same topic: ``refund_id`` tells it from a payment's message."""
+    return refund.to_public() | {"merchant_id": refund.merchant_id}

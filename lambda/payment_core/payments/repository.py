@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
+# The ``object`` attribute of a refund's item in the payments table (payment_core.payments.refunds).
+REFUND_OBJECT: Final = "refund"
 # DynamoDB's limit on keys in one BatchGetItem call.
 MAX_BATCH_GET_KEYS: Final = 100
 
@@ -131,7 +133,10 @@ class PaymentRepository:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return Payment.from_item(from_attributes(item)) if item else None
+        # A refund shares the table (its stream record starts its execution): it is not a payment.
+        if not item or item.get("object", {}).get("S") == REFUND_OBJECT:
+            return None
+        return Payment.from_item(from_attributes(item))
 
     def history(self, payment_id: str) -> list[AuditEntry]:
         entries: list[AuditEntry] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from payment_core import contract
+from payment_core.payments.refund_store import RefundStore
 from payment_core.payments.repository import PaymentRepository
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionEnvironment, FunctionVariables, reads
@@ -44,7 +45,13 @@ class PaymentsRuntime(FunctionRuntime[Payments]):
     def __init__(self, function: str, environment: type[Payments]) -> None:
         super().__init__(function, environment)
         self.payment_repository: Cached[PaymentRepository] = self.cached(self._payment_repository)
+        # Refunds share the payments table and the audit table (payment_core.payments.refund_store).
+        self.refund_store: Cached[RefundStore] = self.cached(self._refund_store)
 
     def _payment_repository(self) -> PaymentRepository:
         tables = self.environment().payment_tables
         return PaymentRepository(self.dynamodb(), tables.payments, tables.audit)
+
+    def _refund_store(self) -> RefundStore:
+        tables = self.environment().payment_tables
+        return RefundStore(self.dynamodb(), tables.payments, tables.audit)

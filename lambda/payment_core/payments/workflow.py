@@ -121,7 +121,12 @@ def record(repository: PaymentRepository, payment_id: str) -> Payment:
     payment = _load(repository, payment_id)
     if _already_done(contract.STEP_RECORD, payment, PaymentStatus.AUTHORIZED):
         return payment
-    return repository.transition(payment, PaymentStatus.SETTLED, ACTOR, updates={"amount_captured": payment.amount})
+    return repository.transition(
+        payment,
+        PaymentStatus.SETTLED,
+        ACTOR,
+        updates={"amount_captured": payment.amount, "amount_refundable": payment.amount},
+    )
 
 
 def notify(repository: PaymentRepository, publisher: StatusPublisher, payment_id: str) -> Payment:
