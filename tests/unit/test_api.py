@@ -21,7 +21,8 @@ def test_api_is_regional(dev: SynthesizedStack) -> None:
 def test_every_method_requires_the_api_key_and_proxies_to_the_handler(dev: SynthesizedStack) -> None:
     methods = dev.resources("aws_api_gateway_method")
     # POST /payments, GET /payments, GET /payments/{payment_id}, POST .../capture and .../void,
-    # GET /events, GET /events/{event_id}, POST .../refunds, GET .../refunds/{refund_id}; POST and GET /webhook_endpoints, GET and DELETE
+    # GET /events, GET /events/{event_id}, POST .../refunds, GET .../refunds/{refund_id};
+    # POST and GET /webhook_endpoints, GET and DELETE
     # /webhook_endpoints/{endpoint_id}, POST .../rotate_secret
     assert sorted(m["http_method"] for m in methods.values()) == ["DELETE", *["GET"] * 7, *["POST"] * 6]
     assert all(m["api_key_required"] is True for m in methods.values())
