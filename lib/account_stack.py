@@ -24,6 +24,11 @@ account is left as a new one is (no role set), never pointing at a deleted role.
 
 X-Ray's key: destroying this stack schedules its deletion: put X-Ray back on its default encryption
 first (removing the resource does not), or X-Ray stops storing traces once the key is gone.
+
+The environments' backup vaults live here too (lib/components/backup_vaults.py): an environment's
+recovery points must outlive its own stack's destroy. Destroying this stack is a deliberate
+operator action, never part of a PR's clean-up: it deletes the backup vaults with every recovery
+point in them (docs/operations.md, "Backup and restore").
 """
 
 from __future__ import annotations
@@ -45,9 +50,11 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
+from lib.components.backup_vaults import BackupVaults
 from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from lib.components.policies import condition, service_trust, statement
-from lib.naming import cloudwatch_role_name
+from lib.config import ENVIRONMENTS, config_for
+from lib.naming import DR_SITE, cloudwatch_role_name
 from lib.settings import DeploymentSettings
 from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
 from lib.tap_stack import TapStack
@@ -179,7 +186,7 @@ class AccountStack(PlatformStack):
     """``TapAccount``: what one account and region hold once, on the same stack base as TapStack.
 
     Exposes ``logging: ApiGatewayAccountLogging | None`` (None when the settings adopt the role the
-    account already has) and ``xray: XRayEncryption``.
+    account already has), ``xray: XRayEncryption`` and ``backup_vaults: BackupVaults``.
     """
 
     @classmethod
@@ -209,8 +216,36 @@ class AccountStack(PlatformStack):
             self, "xray_encryption", account_id=account_id, region=settings.region, partition=partition
         )
         role_arn = adopted if self.logging is None else self.logging.role.arn
+        self.backup_vaults: BackupVaults = self._build_backup_vaults(settings, account_id, partition)
         TerraformOutput(self, "api_gateway_cloudwatch_role_arn", value=role_arn)
         TerraformOutput(self, "xray_key_arn", value=self.xray.key.arn)
+        TerraformOutput(self, "backup_vault_arn", value=self.backup_vaults.primary.vault.arn)
+
+    def _build_backup_vaults(self, settings: DeploymentSettings, account_id: str, partition: str) -> BackupVaults:
+        """The vaults every environment's backups of this region go to (lib/components/backup_vaults.py).
+
+        What the account stack holds cannot depend on which environment's deploy applies it (a
+        dev deploy would otherwise remove prod's copy vault): the copy regions are the DR regions
+        (``disaster_recovery.dr_region``) of every preset that backs up, read here, not the
+        deploying one's; none is this stack's own region (a DR site's account stack has no copy).
+        """
+        presets = [config_for(environment) for environment in ENVIRONMENTS]
+        copy_regions = {
+            config.disaster_recovery.dr_region
+            for config in presets
+            if config.backup.enabled and config.disaster_recovery.dr_region not in (None, settings.region)
+        }
+        return BackupVaults(
+            self,
+            "backup_vaults",
+            region=settings.region,
+            account_id=account_id,
+            partition=partition,
+            copy_providers={
+                region: self.regional_provider(f"{DR_SITE}_{region.replace('-', '_')}", region)
+                for region in sorted(filter(None, copy_regions))
+            },
+        )
 
 
 def synth_with_account_stack(

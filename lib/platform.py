@@ -14,6 +14,7 @@ from constructs import Construct
 from payment_core import contract
 
 from lib.components.api import PaymentsApi
+from lib.components.backup import TableBackups
 from lib.components.context import PlatformContext
 from lib.components.edge import ApiEdge
 from lib.components.events import PaymentEvents
@@ -106,6 +107,7 @@ class PaymentPlatform(Construct):
         self.api: PaymentsApi = self._build_api(context)
         self.edge: ApiEdge | None = self._build_edge(context)
         self.monitoring: Monitoring = self._build_monitoring(context)
+        self.backups: TableBackups | None = self._build_backups()
 
     def _build_keys(self, namer: Namer, account_id: str, region: str, partition: str) -> PlatformKey:
         return PlatformKey(
@@ -180,6 +182,21 @@ class PaymentPlatform(Construct):
         """The WAF web ACL on the stage, where the config turns it on (staging and prod)."""
         edge = self._config.edge
         return ApiEdge(self, "edge", context=context, config=edge, stage=self.api.stage) if edge.waf_enabled else None
+
+    def _build_backups(self) -> TableBackups | None:
+        """The tables' AWS Backup plan into the account stack's vaults, where the config turns it on."""
+        backup = self._config.backup
+        if not backup.enabled:
+            return None
+        # Each table by its logical name: the storage attribute is ``<logical>_table``.
+        tables = {name: getattr(self.storage, f"{name}_table") for name in contract.TABLE_STEMS}
+        # Each recovery point is copied into the account's vault of the DR region, where there is one
+        # (none on the DR site itself: its region is the DR region).
+        dr_region = self._config.disaster_recovery.dr_region
+        copy_region = dr_region if dr_region != self.context.region else None
+        return TableBackups(
+            self, "backups", context=self.context, settings=backup, tables=tables, copy_region=copy_region
+        )
 
     def _build_monitoring(self, context: PlatformContext) -> Monitoring:
         return Monitoring(

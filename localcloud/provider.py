@@ -17,6 +17,7 @@ from lib.target import ProviderOverrides
 # unless skip_requesting_account_id is set, and some resources read it anyway.
 PROVIDER_ENDPOINT_SERVICES = (
     "apigateway",
+    "backup",
     "cloudwatch",
     "dynamodb",
     "iam",

@@ -4,12 +4,13 @@ A one-way chain (``tests/unit/test_config_imports.py`` keeps it so): ``checks`` 
 helpers) and ``limits`` (AWS's bounds) <- one module per slice (``functions``, ``tables``,
 ``batch_bucket``, ``batch_workflow``, ``queues``, ``api``, ``alarms`` with ``subscribers``,
 ``payment_rules``, ``tenancy``, ``edge``, ``sweeper``, ``events``, ``processor``,
-``disaster_recovery``, ``webhooks``) <- ``platform_config``
+``disaster_recovery``, ``webhooks``, ``backup``) <- ``platform_config``
 (``PlatformConfig``, the checks that span slices) <- ``presets`` (dev, staging, prod).
 """
 
 from lib.config.alarms import AlarmConfig
 from lib.config.api import ApiConfig
+from lib.config.backup import BackupConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import ENVIRONMENTS
@@ -33,6 +34,7 @@ __all__ = [
     "AlarmConfig",
     "AlarmSubscriber",
     "ApiConfig",
+    "BackupConfig",
     "BatchBucketConfig",
     "BatchWorkflowConfig",
     "BillingMode",

@@ -14,6 +14,7 @@ from typing import Literal
 
 from lib.config.alarms import AlarmConfig
 from lib.config.api import ApiConfig
+from lib.config.backup import BackupConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require, require_between, require_environment
@@ -68,6 +69,7 @@ class PlatformConfig:
     pacing: PacingConfig
     disaster_recovery: DisasterRecoveryConfig
     webhooks: WebhooksConfig
+    backup: BackupConfig
 
     def __post_init__(self) -> None:
         require_environment(self.environment, "environment")

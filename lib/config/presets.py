@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from lib.config.alarms import AlarmConfig
 from lib.config.api import ApiConfig
+from lib.config.backup import BackupConfig
 from lib.config.batch_bucket import BatchBucketConfig
 from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
@@ -155,6 +156,9 @@ DEV = PlatformConfig(
     webhooks=WebhooksConfig(
         horizon_seconds=3_600, backoff_base_seconds=5, backoff_cap_seconds=600, secret_overlap_seconds=86_400
     ),
+    # Off: dev and PR stacks hold synthetic data, and their tables keep point-in-time recovery.
+    # The schedule and retention are staging's and prod's when they turn it on.
+    backup=BackupConfig(enabled=False, schedule="cron(0 3 * * ? *)", retention_days=35),
 )
 
 STAGING = replace(
@@ -201,6 +205,9 @@ STAGING = replace(
     # 20 reserved x 0.7 = 14 payment executions in flight; starts at most 150 a second (half the
     # account's StartExecution refill), 30 per starter (5 reserved).
     pacing=replace(DEV.pacing, account_share=0.5, workflow_utilization=0.7, starter_batch_seconds=5),
+    # Daily at 03:00 UTC into the account's vault, kept as long as PITR's longest window; no copy
+    # out of the region (staging has no DR region: its data can be rebuilt, prod's cannot).
+    backup=replace(DEV.backup, enabled=True),
 )
 
 PROD = replace(
@@ -255,6 +262,9 @@ PROD = replace(
     # A copy of the data in another region, and the same stack deployable there (docs/disaster-recovery.md);
     # replication time control puts S3's 15-minute SLA under the batch files' recovery point.
     disaster_recovery=replace(DEV.disaster_recovery, dr_region="us-west-2", bucket_replication_time_control=True),
+    # A year of daily recovery points, cold after 90 days (cheaper; a restore from cold storage
+    # takes hours, acceptable for points that old), each copied to the DR region's vault.
+    backup=replace(STAGING.backup, retention_days=365, cold_storage_after_days=90),
 )
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

@@ -76,6 +76,7 @@ GATED: dict[str, str] = {  # address prefix -> knob
     "platform_edge_": "edge.waf_enabled",
     "platform_api_custom_domain": "edge.custom_domain_required",
     "platform_disaster_recovery_": "disaster_recovery.enabled",
+    "platform_backups_": "backup.enabled",
 }
 # Config fields that only reach gated resources (compared where they exist: staging and prod).
 GATED_FIELDS = {
@@ -84,6 +85,10 @@ GATED_FIELDS = {
     "edge.custom_domain_required",
     "disaster_recovery.dr_region",
     "disaster_recovery.bucket_replication_time_control",
+    "backup.enabled",
+    "backup.schedule",
+    "backup.retention_days",
+    "backup.cold_storage_after_days",
 }
 # What the DR region adds outside its gated resources: the second provider and the tables' replica
 # blocks (checked where they exist by tests/security/test_dr_parity.py).

@@ -22,9 +22,12 @@ def test_every_role_is_one_of_the_eleven_the_least_privilege_tests_judge(env_sta
     # With a DR region, S3 Replication's role (its pairs: tests/unit/test_disaster_recovery.py).
     replication = [r["role"] for r in env_stack.resources("aws_s3_bucket_replication_configuration").values()]
     judged |= {role_id(role) for role in replication}
+    # Where backups are on, AWS Backup's role (its grants: tests/security/test_backup_role.py).
+    backup = [s["iam_role_arn"] for s in env_stack.resources("aws_backup_selection").values()]
+    judged |= {role_id(role) for role in backup}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    # eight functions, two state machines, the sweeper's schedule (and the replication role)
-    assert len(judged) == 11 + len(replication)
+    # eight functions, two state machines, the sweeper's schedule (and the replication and backup roles)
+    assert len(judged) == 11 + len(replication) + len(backup)
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:
@@ -56,6 +59,7 @@ def test_roles_are_assumable_only_by_their_service(env_stack: SynthesizedStack) 
             ["states.amazonaws.com"],
             ["scheduler.amazonaws.com"],
             ["s3.amazonaws.com"],  # S3 Replication's role, where there is a DR region
+            ["backup.amazonaws.com"],  # AWS Backup's role, where backups are on
         )
 
 

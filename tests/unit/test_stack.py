@@ -63,6 +63,7 @@ def test_local_state_by_default(dev: SynthesizedStack) -> None:
 # calls; the longest matching prefix wins. The policy document data source is computed locally.
 ENDPOINT_OF_TYPE = {
     "aws_api_gateway_": "apigateway",
+    "aws_backup_": "backup",
     "aws_caller_identity": "sts",
     "aws_partition": None,  # computed from the provider's region
     "aws_cloudwatch_": "cloudwatch",
@@ -98,7 +99,8 @@ def test_emulator_target_points_every_service_at_it(stacks: dict[str, Synthesize
     account = AccountStack(
         Testing.app(), settings=account_settings, provider_overrides=provider_overrides(LOCAL_ENDPOINT)
     )
-    documents = [stack.document for stack in stacks.values()] + [json.loads(Testing.synth(account))]
+    account_document = json.loads(Testing.synth(account))
+    documents = [stack.document for stack in stacks.values()] + [account_document]
     used = {
         endpoint_of(resource_type)
         for document in documents
@@ -113,6 +115,9 @@ def test_emulator_target_points_every_service_at_it(stacks: dict[str, Synthesize
     assert provider["skip_requesting_account_id"] is True
     assert provider["s3_use_path_style"] is True
     assert provider["max_retries"] == 2
+    # The account stack's providers, the backup copy region's included, reach the emulator alike.
+    for each in account_document["provider"]["aws"]:
+        assert each["endpoints"] == provider["endpoints"]
 
 
 def test_emulator_target_is_exactly_the_emulators_one_copy_of_the_provider_options(local: SynthesizedStack) -> None:
