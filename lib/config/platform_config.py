@@ -84,6 +84,7 @@ class PlatformConfig:
         self._check_waf_lets_every_tier_reach_its_plan()
         self._check_sweep_ends_before_the_next()
         check_starter_fits(self.start_pacing, self.functions.workflow_starter.timeout_seconds)
+        check_replicable(self.disaster_recovery, self.batch_bucket.versioning)
 
     @property
     def start_pacing(self) -> StartPacing:
@@ -95,7 +96,6 @@ class PlatformConfig:
             starter_concurrency=self.functions.workflow_starter.reserved_concurrency,
             transitions_per_payment=TRANSITIONS_PER_PAYMENT,
         )
-        check_replicable(self.disaster_recovery, self.batch_bucket.versioning)
 
     def _check_queue_age_alarm_fires_before_expiry(self) -> None:
         # The queue-age alarm must fire while the on-call can still act: SQS expires the message

@@ -136,6 +136,8 @@ def test_an_adopted_role_must_be_an_iam_role_arn() -> None:
     assert str(refused.value) == (
         "API_GATEWAY_CLOUDWATCH_ROLE_ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got 'apigw-logs'"
     )
+
+
 def _xray_key(stack: SynthesizedStack) -> dict[str, Any]:
     """The key the X-Ray alias names (the backup vaults have keys of their own)."""
     (alias,) = [a for a in stack.resources("aws_kms_alias").values() if a["name"] == "alias/payment-platform-xray"]
