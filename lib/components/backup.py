@@ -103,7 +103,7 @@ class TableBackups(Construct):
         return IamRole(
             self,
             "role",
-            name=self._context.namer("payment-backup-role"),
+            name=self._context.namer.account_wide("payment-backup-role"),
             description="AWS Backup backs up the environment's tables into the account's vaults with it",
             assume_role_policy=trust.json,
         )
