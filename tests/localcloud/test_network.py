@@ -30,8 +30,9 @@ from tests.localcloud.conftest import create_python_function, make_zip, wait_for
 
 PROBE = Path(__file__).parent / "fixtures" / "webhook_probe" / "handler.py"
 PACKAGE = Path(payment_core.__file__).parent
-# What the probe imports from the platform's package: the destination checks and their error.
-SHIPPED = ("__init__.py", "errors.py", "events/__init__.py", "events/destinations.py")
+# What the probe imports from the platform's package: the destination checks, their error and the
+# contract facts they read.
+SHIPPED = ("__init__.py", "contract.py", "errors.py", "events/__init__.py", "events/destinations.py")
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
