@@ -37,9 +37,13 @@ PROVIDER_ENDPOINT_SERVICES = (
 TEST_REGION = "us-east-1"
 TEST_ACCESS_KEY = "testing"
 TEST_SECRET_KEY = "testing"
-# Low on purpose: a call moto does not implement answers 500/501 and the provider would
-# otherwise retry it for minutes, which looks like a hang.
-LOCAL_MAX_RETRIES = 2
+# Below the provider's default of 25 on purpose: a call moto does not implement answers
+# 500/501 and 25 retries would look like a hang. Not lower than 5: under load the emulator's
+# threaded HTTP server can drop a kept-alive connection, and the provider's SDK treats that
+# ("use of closed network connection") as retryable; with 2 attempts a whole `terraform apply`
+# failed on one KMS DescribeKey (fresh-clone run, 2026-12-02). Five attempts with the SDK's
+# exponential backoff add at most ~15 s to an unimplemented call.
+LOCAL_MAX_RETRIES = 5
 
 
 def provider_endpoints(endpoint_url: str) -> dict[str, str]:

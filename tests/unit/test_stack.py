@@ -9,7 +9,7 @@ from cdktf import Testing
 
 from lib.config import ENVIRONMENTS, config_for
 from lib.settings import preset_environ, read_settings
-from localcloud.provider import provider_settings
+from localcloud.provider import LOCAL_MAX_RETRIES, provider_settings
 from tests.unit.conftest import LOCAL_ENDPOINT
 from tests.unit.synth import SynthesizedStack, normalized
 
@@ -114,7 +114,7 @@ def test_emulator_target_points_every_service_at_it(stacks: dict[str, Synthesize
     assert provider["skip_credentials_validation"] is True
     assert provider["skip_requesting_account_id"] is True
     assert provider["s3_use_path_style"] is True
-    assert provider["max_retries"] == 2
+    assert provider["max_retries"] == LOCAL_MAX_RETRIES == 5
     # The account stack's providers, the backup copy region's included, reach the emulator alike.
     for each in account_document["provider"]["aws"]:
         assert each["endpoints"] == provider["endpoints"]
