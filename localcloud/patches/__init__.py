@@ -31,6 +31,7 @@ from localcloud.patches import (
     stepfunctions_payload,
     stepfunctions_redrive,
     stepfunctions_result_writer,
+    stepfunctions_stop,
     stepfunctions_throttling,
     terraform_fidelity,
     xray_encryption,
@@ -51,6 +52,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_payload.apply()
     stepfunctions_redrive.apply()
     stepfunctions_result_writer.apply()
+    stepfunctions_stop.apply()
     stepfunctions_throttling.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
