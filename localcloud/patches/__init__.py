@@ -10,6 +10,7 @@ from pathlib import Path
 from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
+    backup_recovery_points,
     backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
@@ -66,6 +67,7 @@ def apply_all(state_dir: Path) -> None:
     terraform_fidelity.apply()
     xray_encryption.apply()
     backup_vault_policy.apply()
+    backup_recovery_points.apply()  # after it: replaces its empty recovery point listing
     dynamodb_restore.apply()
 
 
