@@ -215,6 +215,7 @@ class PaymentPlatform(Construct):
                 self.events,
                 self.queues,
                 self.storage,
+                *([self.regional_copy] if self.regional_copy is not None else []),
             ],
         )
 

@@ -146,6 +146,12 @@ class StackDeployment:
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     @property
+    def account_outputs(self) -> Mapping[str, Any]:
+        """The account stack's outputs (``TapAccount``: the backup vault, the logging role)."""
+        raw = json.loads(self._run("terraform", "output", "-json", cwd=self.account_stack_dir).stdout)
+        return {name: value["value"] for name, value in raw.items()}
+
+    @property
     def outputs(self) -> Mapping[str, Any]:
         if self._outputs is None:
             raw = json.loads(self._run("terraform", "output", "-json", cwd=self.stack_dir).stdout)

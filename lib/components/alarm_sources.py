@@ -96,6 +96,17 @@ class WatchedApi:
 
 
 @dataclass(frozen=True)
+class WatchedReplication:
+    # S3 replication with metrics (RTC): alarmed when its ReplicationLatency (Maximum) reaches
+    # threshold_seconds. The metric's dimensions are the source and destination bucket names and the rule.
+    alarm_name: str
+    source: S3Bucket
+    destination: S3Bucket
+    rule_id: str
+    threshold_seconds: int
+
+
+@dataclass(frozen=True)
 class AlarmSources:
     functions: tuple[WatchedFunction, ...] = ()
     state_machines: tuple[WatchedStateMachine, ...] = ()
@@ -106,6 +117,7 @@ class AlarmSources:
     tables: tuple[WatchedTable, ...] = ()
     give_ups: tuple[WatchedGiveUps, ...] = ()
     payment_ages: tuple[WatchedPaymentAge, ...] = ()
+    replications: tuple[WatchedReplication, ...] = ()
     # Queues whose depth the dashboard shows (not alarmed unless also a dead-letter queue).
     queue_depths: tuple[SqsQueue, ...] = ()
 

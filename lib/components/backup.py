@@ -99,6 +99,10 @@ class TableBackups(Construct):
         return [f"arn:{c.partition}:kms:{region}:{c.account_id}:key/*" for region in regions]
 
     def _build_role(self) -> IamRole:
+        # Not conditioned on aws:SourceAccount (as the scheduler's role is): AWS Backup documents
+        # confused-deputy conditions for resource policies (its SNS topics, backup-storage's KMS
+        # use), not for this role's trust, and a StringEquals on a key the AssumeRole request does
+        # not carry denies it: every backup job would fail, silently until the first restore.
         trust = service_trust(self, "assume_role", BACKUP_PRINCIPAL)
         return IamRole(
             self,

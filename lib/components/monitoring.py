@@ -23,7 +23,7 @@ from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, Monitored, WatchedFunction
 from lib.components.context import PlatformContext
-from lib.components.resource_alarms import give_up_alarms, throttle_alarms
+from lib.components.resource_alarms import give_up_alarms, replication_alarms, throttle_alarms
 from lib.config import AlarmConfig
 
 
@@ -52,8 +52,11 @@ class Monitoring(Construct):
         self._build_api_alarms()
         self._build_state_machine_alarms()
         self._build_backlog_alarms()
-        for alarm in (*throttle_alarms(self._sources, settings), *give_up_alarms(self._sources)):
-            self._alarm(*alarm[:5], comparison=alarm.comparison, description=alarm.description)
+        sources = self._sources
+        for alarm in (*throttle_alarms(sources, settings), *give_up_alarms(sources), *replication_alarms(sources)):
+            self._alarm(
+                *alarm[:5], statistic=alarm.statistic, comparison=alarm.comparison, description=alarm.description
+            )
         self._build_payment_age_alarms()
         self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
         self.dashboard: CloudwatchDashboard = self._build_dashboard()

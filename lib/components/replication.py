@@ -44,6 +44,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 from constructs import Construct
 
+from lib.components.alarm_sources import AlarmSources, WatchedReplication
 from lib.components.buckets import private_bucket
 from lib.components.context import PlatformContext
 from lib.components.keys import PlatformKey, data_key_policy, data_key_values
@@ -56,6 +57,7 @@ S3_PRINCIPAL = "s3.amazonaws.com"
 # S3 RTC's only threshold: replication within 15 minutes, and the metrics' event after 15 (S3 user
 # guide, "Meeting compliance requirements with S3 Replication Time Control").
 RTC_MINUTES = 15
+REPLICATION_RULE_ID = "copy-to-dr-region"
 # The resources private_bucket makes, by construct id suffix: the DR site imports each by bucket name.
 BUCKET_PARTS = ("", "_ownership", "_public_access", "_encryption", "_versioning", "_lifecycle", "_policy")
 # What S3 Replication does with the role (S3 user guide, "Setting up permissions for live replication"):
@@ -199,7 +201,7 @@ class RegionalCopy(Construct):
             role=self.replication_role.arn,
             rule=[
                 S3BucketReplicationConfigurationRule(
-                    id="copy-to-dr-region",
+                    id=REPLICATION_RULE_ID,
                     status="Enabled",
                     filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
                     # A delete in the primary (a mistake, or its lifecycle) never deletes the copy;
@@ -240,6 +242,19 @@ class RegionalCopy(Construct):
             # S3 refuses a replication configuration on a bucket whose versioning is not enabled yet.
             depends_on=[source_versioning] if isinstance(source_versioning, TerraformResource) else None,
         )
+
+    def alarm_sources(self) -> AlarmSources:
+        """The replication's latency, alarmed where S3 publishes it: with RTC's metrics on."""
+        if not self._recovery.bucket_replication_time_control:
+            return AlarmSources()
+        watched = WatchedReplication(
+            alarm_name="payment-batch-replication-latency",
+            source=self._storage.batch_bucket,
+            destination=self.bucket,
+            rule_id=REPLICATION_RULE_ID,
+            threshold_seconds=RTC_MINUTES * 60,
+        )
+        return AlarmSources(replications=(watched,))
 
 
 def adopt_regional_copy(scope: Construct, *, namer: Namer, keys: PlatformKey, storage: Storage) -> None:

@@ -24,6 +24,7 @@ class ResourceAlarm(NamedTuple):
     threshold: int
     comparison: str = "GreaterThanOrEqualToThreshold"
     description: str | None = None
+    statistic: str = "Sum"
 
 
 def throttle_alarms(sources: AlarmSources, settings: AlarmConfig) -> list[ResourceAlarm]:
@@ -97,3 +98,27 @@ def give_up_alarms(sources: AlarmSources) -> list[ResourceAlarm]:
             ),
         ]
     return alarms
+
+
+def replication_alarms(sources: AlarmSources) -> list[ResourceAlarm]:
+    """Objects not yet in the DR region's copy past S3 RTC's 15 minutes: the copy the DR site starts
+    from is behind, so the RPO docs/disaster-recovery.md states no longer holds. ``ReplicationLatency``
+    (S3 user guide, "Amazon S3 CloudWatch replication metrics": seconds by which the destination is
+    behind the source, dimensions ``SourceBucket``, ``DestinationBucket``, ``RuleId``) is published in
+    the source bucket's region only with replication metrics on, as the rule has them with RTC."""
+    return [
+        ResourceAlarm(
+            watched.alarm_name,
+            "AWS/S3",
+            "ReplicationLatency",
+            {
+                "SourceBucket": watched.source.bucket,
+                "DestinationBucket": watched.destination.bucket,
+                "RuleId": watched.rule_id,
+            },
+            watched.threshold_seconds,
+            description=RUNBOOK + "the DR copy of the batch bucket is behind",
+            statistic="Maximum",
+        )
+        for watched in sources.replications
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from localcloud import stepfunctions_quotas
 from localcloud.patches import (
     apigateway_api,
+    backup_recovery_points,
     backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
@@ -31,6 +32,7 @@ from localcloud.patches import (
     stepfunctions_payload,
     stepfunctions_redrive,
     stepfunctions_result_writer,
+    stepfunctions_stop,
     stepfunctions_throttling,
     terraform_fidelity,
     xray_encryption,
@@ -51,6 +53,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_payload.apply()
     stepfunctions_redrive.apply()
     stepfunctions_result_writer.apply()
+    stepfunctions_stop.apply()
     stepfunctions_throttling.apply()
     apigateway_api.apply()
     lambda_runtime.apply()
@@ -64,6 +67,7 @@ def apply_all(state_dir: Path) -> None:
     terraform_fidelity.apply()
     xray_encryption.apply()
     backup_vault_policy.apply()
+    backup_recovery_points.apply()  # after it: replaces its empty recovery point listing
     dynamodb_restore.apply()
 
 

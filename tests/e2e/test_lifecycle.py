@@ -1,4 +1,5 @@
-"""The deployment's lifecycle: no drift after apply but an out-of-band change, then destroy leaves nothing.
+"""The deployment's lifecycle: no drift after apply but an out-of-band change, then destroy leaves
+nothing but TapAccount's recovery points.
 
 Marked ``lifecycle``: conftest runs these after every other test of the session, in this
 order, whatever the file is called or where it is collected.
@@ -6,7 +7,11 @@ order, whatever the file is called or where it is collected.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from botocore.exceptions import ClientError
 
 from testkit.deployment import StackDeployment
 from testkit.traffic import PlatformClient
@@ -38,7 +43,42 @@ def test_drift_names_a_resource_changed_out_of_band(deployment: StackDeployment,
     assert drift.line() == f"{drift.address}: update (message_retention_seconds); changed outside Terraform"
 
 
+def _back_up_payments_into_the_account_vault(deployment: StackDeployment, platform: PlatformClient) -> dict[str, Any]:
+    """An on-demand backup job into TapAccount's vault: what the environment's plan does on its
+    schedule where ``backup.enabled`` is on (dev, deployed here, has it off: the job is the test's)."""
+    iam, backup = platform.client("iam"), platform.client("backup")
+    trust = {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role = iam.create_role(
+        RoleName="on-demand-backup-job",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )["Role"]["Arn"]
+    table = platform.outputs["payments_table_name"]
+    described = platform.client("dynamodb").describe_table(TableName=table)["Table"]
+    items = platform.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
+    vault = deployment.account_outputs["backup_vault_arn"].rsplit(":", 1)[-1]
+    job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=described["TableArn"], IamRoleArn=role)
+    return {"vault": vault, "point": job["RecoveryPointArn"], "table_arn": described["TableArn"], "items": items}
+
+
+def _assert_the_recovery_point_outlived_the_environment(platform: PlatformClient, backed_up: dict[str, Any]) -> None:
+    backup, vault, point = platform.client("backup"), backed_up["vault"], backed_up["point"]
+    kept = backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"]
+    assert [(p["RecoveryPointArn"], p["ResourceArn"], p["Status"]) for p in kept] == [
+        (point, backed_up["table_arn"], "COMPLETED")
+    ]
+    details = platform.client("dynamodb").describe_backup(BackupArn=point)["BackupDescription"]
+    assert details["SourceTableDetails"]["ItemCount"] == backed_up["items"] > 0
+    # The account stack's vault policy, as deployed, stands between anyone and the recovery point.
+    with pytest.raises(ClientError) as refused:
+        backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"].endswith(f"{point} with an explicit deny in a resource-based policy")
+    assert len(backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"]) == 1
+
+
 def test_destroy_leaves_no_resources(deployment: StackDeployment, platform: PlatformClient) -> None:
+    backed_up = _back_up_payments_into_the_account_vault(deployment, platform)
     # The drift check above just read every resource back and found the state current (the
     # out-of-band change is undone): a second full refresh would read the same.
     deployment.destroy(refresh=False)
@@ -77,3 +117,5 @@ def test_destroy_leaves_no_resources(deployment: StackDeployment, platform: Plat
         if k["KeyState"] != "PendingDeletion" and "Payment platform" in k.get("Description", "")
     ]
     assert live_platform_keys == []
+    # The environment's recovery points are the account stack's: its destroy leaves them.
+    _assert_the_recovery_point_outlived_the_environment(platform, backed_up)

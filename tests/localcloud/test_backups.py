@@ -162,3 +162,38 @@ def test_a_backup_outlives_its_table_and_make_restore_brings_it_back_with_its_it
     assert line["restored"].startswith(f"{source}-restored-")
     assert (line["source_items"], line["restored_items"], line["match"], line["from"]) == (7, 7, True, "backup")
     assert dynamodb.scan(TableName=line["restored"], Select="COUNT")["Count"] == 7
+
+
+def test_a_recovery_point_outlives_its_table_and_the_vault_policy_denies_deleting_it(
+    aws: Callable[[str], Any], role_arn: str, unique: str
+) -> None:
+    """An on-demand backup job (what the plan runs on its schedule) leaves a recovery point in the
+    vault; deleting the table (an environment's destroy) leaves it; while the vault's policy stands
+    nobody deletes it, nor the vault; once the policy is removed (the account stack's destroy) both go."""
+    backup, dynamodb = aws("backup"), aws("dynamodb")
+    vault = f"vault-{unique}"
+    backup.create_backup_vault(BackupVaultName=vault)
+    backup.put_backup_vault_access_policy(BackupVaultName=vault, Policy=DENY_DELETE)
+    source = f"payments-{unique}"
+    _table_with_items(aws, source, 3, pitr=False)
+    table_arn = dynamodb.describe_table(TableName=source)["Table"]["TableArn"]
+
+    job = backup.start_backup_job(BackupVaultName=vault, ResourceArn=table_arn, IamRoleArn=role_arn)
+    assert backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
+    point = job["RecoveryPointArn"]
+    dynamodb.delete_table(TableName=source)
+
+    (kept,) = backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"]
+    assert (kept["RecoveryPointArn"], kept["ResourceArn"], kept["Status"]) == (point, table_arn, "COMPLETED")
+    assert refusal(lambda: backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)) == (
+        "AccessDeniedException",
+        f"User: arn:aws:iam::123456789012:root is not authorized to perform: backup:DeleteRecoveryPoint "
+        f"on resource: {point} with an explicit deny in a resource-based policy",
+    )
+    assert refusal(lambda: backup.delete_backup_vault(BackupVaultName=vault))[0] == "InvalidRequestException"
+    assert backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)["ResourceName"] == source
+
+    backup.delete_backup_vault_access_policy(BackupVaultName=vault)
+    backup.delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
+    assert backup.list_recovery_points_by_backup_vault(BackupVaultName=vault)["RecoveryPoints"] == []
+    backup.delete_backup_vault(BackupVaultName=vault)

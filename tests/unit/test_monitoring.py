@@ -253,3 +253,21 @@ def test_step_functions_throttling_alarms_per_machine_and_per_token_bucket(dev: 
         "ThrottledEvents",
         {"ServiceMetric": "StateTransition"},
     )
+
+
+def test_the_dr_copy_of_the_batch_bucket_alarms_when_replication_falls_behind_rtc(
+    prod: SynthesizedStack, dev: SynthesizedStack
+) -> None:
+    alarm = _alarms(prod)["payment-batch-replication-latency-prod"]
+    (replication,) = prod.resources("aws_s3_bucket_replication_configuration").values()
+    (rule,) = replication["rule"]
+    source = replication["bucket"].replace(".id}", ".bucket}")
+    destination = rule["destination"]["bucket"].replace(".arn}", ".bucket}")
+    assert "provider" not in alarm  # S3 publishes the metric in the source bucket's region
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/S3", "ReplicationLatency", "Maximum")
+    assert alarm["dimensions"] == {"SourceBucket": source, "DestinationBucket": destination, "RuleId": rule["id"]}
+    # S3 RTC's threshold: the rule's own 15 minutes.
+    assert alarm["threshold"] == rule["destination"]["replication_time"]["time"]["minutes"] * 60 == 900
+    assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["alarm_description"].startswith("Runbook: docs/operations.md, the DR copy of the batch bucket")
+    assert "payment-batch-replication-latency-dev" not in _alarms(dev)  # no DR region, no copy
