@@ -1,4 +1,5 @@
-"""Figure 5: POST /payments and GET /payments/{id} in-process against a moto server, vs bare calls.
+"""Figure 5: POST /payments, GET /payments/{id}, and the capture and refund routes
+(bench.money_latency) in-process against a moto server, vs bare calls.
 
 moto's ThreadedMotoServer runs in this process on 127.0.0.1 (a free port); the api handler's
 clients reach it through ``AWS_ENDPOINT_URL``. Handler requests and bare PutItem/GetItem
@@ -20,7 +21,7 @@ from typing import Any
 import boto3
 from payment_core import contract
 
-from bench import emulator
+from bench import emulator, money_latency
 from bench.counter import CallCounter
 from bench.report import Figure, ratio_at_most
 from testkit.account import AwsClients, create_account, setup_session
@@ -32,6 +33,15 @@ REQUESTS = 500
 WARMUP = 20
 TARGET = 3.0
 BODY = {"merchant_id": "merchant-1", "amount": "125.50", "currency": "USD", "customer_ref": "cust-42"}
+
+
+# Each route beside the bare call it cannot do without (bench.money_latency for the last two).
+ROWS = (
+    ("post", "POST /payments", "put_item", "bare PutItem"),
+    ("get", "GET /payments/{id}", "get_item", "bare GetItem"),
+    ("capture", "POST /payments/{id}/capture", "update_item", "bare UpdateItem"),
+    ("refund", "POST /payments/{id}/refunds", "transact_write", "bare TransactWriteItems"),
+)
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -66,7 +76,10 @@ def measure(requests: int) -> tuple[dict[str, list[float]], dict[str, float]]:
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             # Powertools prints a metrics line per request (dropped here) and warns when a GET has none.
             warnings.filterwarnings("ignore", "No application metrics to publish")
-            return _run(api, bare, counter, requests)
+            samples, calls = _run(api, bare, counter, requests)
+            money = money_latency.MoneyBareCalls(setup, endpoint)
+            more, more_calls = money_latency.run_routes(api, money, counter, requests, WARMUP, timed)
+            return samples | more, calls | more_calls
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
@@ -148,13 +161,14 @@ def _run(
 def run(requests: int = REQUESTS, log: Any = print) -> list[Figure]:
     samples, calls = measure(requests)
     p = {name: (percentile(each, 0.50), percentile(each, 0.99)) for name, each in samples.items()}
-    log(f"  AWS calls per request: POST {calls['post']:.0f}, GET {calls['get']:.0f}")
+    log(
+        f"  AWS calls per request: POST {calls['post']:.0f}, GET {calls['get']:.0f}, "
+        f"capture {calls['capture']:.0f}, refund {calls['refund']:.0f}"
+    )
     for name, (p50, p99) in p.items():
         log(f"  {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, mean {statistics.fmean(samples[name]):.2f} ms")
     figures = []
-    for route, bare in (("post", "put_item"), ("get", "get_item")):
-        label = "POST /payments" if route == "post" else "GET /payments/{id}"
-        bare_label = "bare PutItem" if bare == "put_item" else "bare GetItem"
+    for route, label, bare, bare_label in ROWS:
         own_calls = f"its {calls[route]:.0f} call{'' if round(calls[route]) == 1 else 's'}, bare"
         figures += [
             Figure("api", f"{label} p50, {requests} requests", p[route][0], "ms", bare_label, p[bare][0]),

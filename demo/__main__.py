@@ -19,6 +19,7 @@ from localcloud import LocalCloud
 from testkit.alarms import subscribe_queue, trip_alarm, wait_for_alarm
 from testkit.deployment import ROOT, StackDeployment
 from testkit.fault_switch import fault_switch
+from testkit.money_moves import run_money_moves
 from testkit.scenarios import (
     API_SCENARIOS,
     BATCH_EXPECTED_FINAL,
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         tenant_checks = run_tenant_checks(endpoint, deployment.outputs, client.api_id, client.stage, keys)
         problems += [f"tenant check failed: {c.label} ({c.answer})" for c in tenant_checks if not c.ok]
 
+        say("money both ways: manual capture in part, two refunds and a third refused, a void, a declined refund")
+        money = run_money_moves(client)
+        problems += money.problems
+
         say("webhooks: endpoints on local receivers reached through the emulator's network and TLS")
         webhooks = run_webhooks(endpoint, deployment.outputs, client.api_id, client.stage)
         problems += webhooks.problems
@@ -132,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nMerchants as tenants (each request with one of the merchant's own secret keys)")
         for check in tenant_checks:
             print(f"  {check.label:34} {check.answer:40} {'ok' if check.ok else 'NOT OK'}")
+        print("\nMoney both ways (capture, void, refunds; each answer, then GET /payments/{id} once final)")
+        print("\n".join(money.table()))
         print(f"\nBatch {key}: {job.state}, rows {job.rows}, queued {job.queued}, rejected {job.rejected}")
         run = client.map_run(job.job_id)
         print(
