@@ -45,14 +45,12 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
 from lib.components.backup_vaults import BackupVaults
-from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
-from lib.components.policies import condition, service_trust, statement
+from lib.components.keys import KEY_USE_ACTIONS, rotating_key, service_key_policy
+from lib.components.policies import service_trust
 from lib.config import ENVIRONMENTS, config_for
 from lib.naming import DR_SITE, cloudwatch_role_name
 from lib.settings import DeploymentSettings
@@ -148,37 +146,22 @@ class XRayEncryption(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, account_id: str, region: str, partition: str) -> None:
         super().__init__(scope, construct_id)
-        policy = DataAwsIamPolicyDocument(
+        policy = service_key_policy(
             self,
-            "key_policy",
-            statement=[
-                statement(
-                    "AccountAdministers",
-                    KEY_ADMIN_ACTIONS,
-                    ["*"],  # in a key policy: this key
-                    aws_principals=[f"arn:{partition}:iam::{account_id}:root"],
-                ),
-                statement(
-                    "UseThroughXRayInThisAccount",
-                    KEY_USE_ACTIONS,
-                    ["*"],
-                    any_principal=True,
-                    conditions=[
-                        condition("StringEquals", "kms:CallerAccount", [account_id]),
-                        condition("StringEquals", "kms:ViaService", [f"xray.{region}.amazonaws.com"]),
-                    ],
-                ),
-            ],
+            sid="UseThroughXRayInThisAccount",
+            service="xray",
+            use_actions=KEY_USE_ACTIONS,
+            account_id=account_id,
+            region=region,
+            partition=partition,
         )
-        self.key: KmsKey = KmsKey(
+        self.key, self.alias = rotating_key(
             self,
-            "key",
             description="X-Ray trace encryption for this account and region (payment platform)",
-            enable_key_rotation=True,
-            deletion_window_in_days=XRAY_KEY_DELETION_WINDOW_DAYS,
-            policy=policy.json,
+            alias_name=XRAY_KEY_ALIAS,
+            deletion_window_days=XRAY_KEY_DELETION_WINDOW_DAYS,
+            policy=policy,
         )
-        self.alias: KmsAlias = KmsAlias(self, "alias", name=XRAY_KEY_ALIAS, target_key_id=self.key.key_id)
         self.config: XrayEncryptionConfig = XrayEncryptionConfig(self, "config", type="KMS", key_id=self.key.arn)
 
 

@@ -94,7 +94,7 @@ phase lint lint
 # harness see its real types), the shared test harness, the benchmarks and the emulator (its
 # patches lean on moto's internals, where a moto upgrade breaks them first). Incremental:
 # .mypy_cache stays between runs in a clone.
-phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud
+phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud ops demo
 
 # The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs. The session synth writes every
 # environment's cdk.tf.json (and the account stack's) into $SYNTH_OUT for checkov.

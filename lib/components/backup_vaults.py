@@ -29,13 +29,12 @@ from collections.abc import Mapping
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.backup_vault_policy import BackupVaultPolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
-from lib.components.policies import condition, statement
+from lib.components.keys import KEY_USE_ACTIONS, rotating_key, service_key_policy
+from lib.components.policies import statement
 
 BACKUP_VAULT_NAME = "payment-platform-backups"
 # What no principal may do to a recovery point while the vault's policy stands.
@@ -79,39 +78,24 @@ class EncryptedVault(Construct):
         self.policy: BackupVaultPolicy = self._build_policy()
 
     def _build_key(self, name: str, region: str, account_id: str, partition: str) -> KmsKey:
-        document = DataAwsIamPolicyDocument(
+        document = service_key_policy(
             self,
-            "key_policy",
+            sid="UseThroughBackupInThisAccount",
+            service="backup",
+            use_actions=VAULT_KEY_USE_ACTIONS,
+            account_id=account_id,
+            region=region,
+            partition=partition,
             provider=self._provider,
-            statement=[
-                statement(
-                    "AccountAdministers",
-                    KEY_ADMIN_ACTIONS,
-                    ["*"],  # in a key policy: this key
-                    aws_principals=[f"arn:{partition}:iam::{account_id}:root"],
-                ),
-                statement(
-                    "UseThroughBackupInThisAccount",
-                    VAULT_KEY_USE_ACTIONS,
-                    ["*"],
-                    any_principal=True,
-                    conditions=[
-                        condition("StringEquals", "kms:CallerAccount", [account_id]),
-                        condition("StringEquals", "kms:ViaService", [f"backup.{region}.amazonaws.com"]),
-                    ],
-                ),
-            ],
         )
-        key = KmsKey(
+        key, _ = rotating_key(
             self,
-            "key",
             description=f"Encrypts the recovery points of vault {name} (payment platform)",
-            enable_key_rotation=True,
-            deletion_window_in_days=VAULT_KEY_DELETION_WINDOW_DAYS,
-            policy=document.json,
+            alias_name=f"alias/{name}",
+            deletion_window_days=VAULT_KEY_DELETION_WINDOW_DAYS,
+            policy=document,
             provider=self._provider,
         )
-        KmsAlias(self, "alias", name=f"alias/{name}", target_key_id=key.key_id, provider=self._provider)
         return key
 
     def _build_policy(self) -> BackupVaultPolicy:

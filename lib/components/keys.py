@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from lib.components.policies import condition, statement
@@ -54,15 +57,13 @@ class PlatformKey(Construct):
         account_root = f"arn:{partition}:iam::{account_id}:root"
         policy = self._build_policy(account_root, account_id, region, partition)
         description, alias_name = data_key_values(namer)
-        self.key: KmsKey = KmsKey(
+        self.key, self.alias = rotating_key(
             self,
-            "key",
             description=description,
-            enable_key_rotation=True,
-            deletion_window_in_days=deletion_window_days,
-            policy=policy.json,
+            alias_name=alias_name,
+            deletion_window_days=deletion_window_days,
+            policy=policy,
         )
-        self.alias: KmsAlias = KmsAlias(self, "alias", name=alias_name, target_key_id=self.key.key_id)
         # Signs and verifies list page tokens (GenerateMac/VerifyMac): the MAC key never leaves
         # KMS. HMAC keys cannot rotate automatically, so keys are versioned: the current one
         # signs, the previous one still verifies the tokens it signed; older ones are deleted.
@@ -106,6 +107,69 @@ class PlatformKey(Construct):
         self, account_root: str, account_id: str, region: str, partition: str
     ) -> DataAwsIamPolicyDocument:
         return data_key_policy(self, "policy", account_id=account_id, region=region, partition=partition)
+
+
+def rotating_key(
+    scope: Construct,
+    *,
+    description: str,
+    alias_name: str,
+    deletion_window_days: int,
+    policy: DataAwsIamPolicyDocument,
+    provider: AwsProvider | None = None,
+) -> tuple[KmsKey, KmsAlias]:
+    """A symmetric key with yearly rotation under ``policy``, and its alias (ids "key" and "alias"
+    in ``scope``): every encryption key of the stacks."""
+    key = KmsKey(
+        scope,
+        "key",
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=policy.json,
+        provider=provider,
+    )
+    alias = KmsAlias(scope, "alias", name=alias_name, target_key_id=key.key_id, provider=provider)
+    return key, alias
+
+
+def service_key_policy(
+    scope: Construct,
+    *,
+    sid: str,
+    service: str,
+    use_actions: Sequence[str],
+    account_id: str,
+    region: str,
+    partition: str,
+    provider: AwsProvider | None = None,
+) -> DataAwsIamPolicyDocument:
+    """The policy AWS writes for a service's own managed key (id "key_policy" in ``scope``): the
+    account administers the key, and any principal of this account may use it (``use_actions``)
+    only through ``service`` in this region (``kms:ViaService`` and ``kms:CallerAccount``)."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        "key_policy",
+        provider=provider,
+        statement=[
+            statement(
+                "AccountAdministers",
+                KEY_ADMIN_ACTIONS,
+                ["*"],  # in a key policy: this key
+                aws_principals=[f"arn:{partition}:iam::{account_id}:root"],
+            ),
+            statement(
+                sid,
+                list(use_actions),
+                ["*"],
+                any_principal=True,
+                conditions=[
+                    condition("StringEquals", "kms:CallerAccount", [account_id]),
+                    condition("StringEquals", "kms:ViaService", [f"{service}.{region}.amazonaws.com"]),
+                ],
+            ),
+        ],
+    )
 
 
 def data_key_values(namer: Namer) -> tuple[str, str]:

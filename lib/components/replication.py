@@ -47,7 +47,7 @@ from constructs import Construct
 from lib.components.alarm_sources import AlarmSources, WatchedReplication
 from lib.components.buckets import private_bucket
 from lib.components.context import PlatformContext
-from lib.components.keys import PlatformKey, data_key_policy, data_key_values
+from lib.components.keys import PlatformKey, data_key_policy, data_key_values, rotating_key
 from lib.components.policies import condition, service_trust, statement
 from lib.components.storage import Storage, batch_lifecycle
 from lib.config import BatchBucketConfig, DisasterRecoveryConfig
@@ -106,17 +106,14 @@ class RegionalCopy(Construct):
             self, "keys_policy", account_id=context.account_id, region=self._region, partition=context.partition
         )
         description, alias_name = data_key_values(context.namer)
-        key = KmsKey(
+        return rotating_key(
             self,
-            "key",
             description=description,
-            enable_key_rotation=True,
-            deletion_window_in_days=deletion_window_days,
-            policy=policy.json,
+            alias_name=alias_name,
+            deletion_window_days=deletion_window_days,
+            policy=policy,
             provider=self._provider,
         )
-        alias = KmsAlias(self, "alias", name=alias_name, target_key_id=key.key_id, provider=self._provider)
-        return key, alias
 
     def _build_table_replicas(self) -> None:
         for table in replicated_tables(self._storage):

@@ -1,37 +1,35 @@
-"""The three presets: dev written out in full, staging and prod as dev with what they change.
+"""The three presets: dev (``lib/config/dev_preset.py``), staging and prod as dev with what they change.
 
 A difference between environments is a different value of the same knob. What every
 environment shares (on-demand tables, the batch workflow's retry timings, the queue's redrive
 and retention, the payment rules' currencies, the functions' timeouts) is written once, in
-``DEV``; ``STAGING`` and ``PROD`` name only what is theirs, through ``dataclasses.replace``, so
-a shared value cannot drift between environments unseen. The slices and ``PlatformConfig``
+``DEV``; staging and prod differ from it by one table (``_DIFFERENCES``: a row a knob, a column
+an environment) that one function (``_preset``) applies, so a shared value cannot drift between
+environments unseen. The slices and ``PlatformConfig``
 (``lib/config/platform_config.py``) validate every preset, replaced ones included, when this
 module is imported.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Generic, Literal, TypeVar
 
 from lib.config.alarms import AlarmConfig
 from lib.config.api import ApiConfig
 from lib.config.backup import BackupConfig
-from lib.config.batch_bucket import BatchBucketConfig
-from lib.config.batch_workflow import BatchWorkflowConfig
 from lib.config.checks import require_environment
+from lib.config.dev_preset import DEV, amounts
 from lib.config.disaster_recovery import DisasterRecoveryConfig
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig, FunctionSettings
 from lib.config.pacing import PacingConfig
-from lib.config.payment_rules import PaymentRules
 from lib.config.platform_config import PlatformConfig
-from lib.config.processor import ProcessorConfig
-from lib.config.queues import QueueConfig
 from lib.config.sweeper import SweeperConfig
-from lib.config.tables import TableConfig
-from lib.config.tenancy import MerchantTier, TenancyConfig
-from lib.config.webhooks import WebhooksConfig
+from lib.config.tenancy import MerchantTier
+
+T = TypeVar("T")
 
 
 def _sized(functions: FunctionsConfig, **sizes: tuple[int, int] | FunctionSettings) -> FunctionsConfig:
@@ -46,226 +44,165 @@ def _sized(functions: FunctionsConfig, **sizes: tuple[int, int] | FunctionSettin
     return replace(functions, **resized)
 
 
-def _amounts(usd: str, eur: str, gbp: str, jpy: str) -> dict[str, str]:
-    """Per-payment maximum by currency (PaymentRules.max_amounts)."""
-    return {"USD": usd, "EUR": eur, "GBP": gbp, "JPY": jpy}
+Environment = Literal["staging", "prod"]
 
 
-DEV = PlatformConfig(
-    environment="dev",
-    functions=FunctionsConfig(
-        # No reservations: every dev/PR stack shares the account's unreserved pool (a new account
-        # has 10 or 50 in all and refuses reservations that would leave less than 10 unreserved).
-        api=FunctionSettings(memory_mb=256, timeout_seconds=10),
-        workflow=FunctionSettings(memory_mb=256, timeout_seconds=30),
-        batch_ingest=FunctionSettings(memory_mb=512, timeout_seconds=300),
-        queue_consumer=FunctionSettings(memory_mb=256, timeout_seconds=30),
-        workflow_starter=FunctionSettings(memory_mb=256, timeout_seconds=30),
-        authorizer=FunctionSettings(memory_mb=128, timeout_seconds=5),
-        # A sweep must end within its interval (one minute in dev): see sweeper=SweeperConfig below.
-        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=60),
-        event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
-    ),
-    log_retention_days=14,
-    log_level="DEBUG",
-    # Every preset is on demand: a batch file's burst of writes must never be throttled, and
-    # provisioned capacity would also need autoscaling resources (checkov CKV2_AWS_16).
-    tables=TableConfig(billing_mode="PAY_PER_REQUEST"),
-    batch_bucket=BatchBucketConfig(
-        # On everywhere: S3 events then carry a versionId, so dev runs the exact read path prod runs.
-        versioning=True,
-        transition_to_ia_days=30,
-        expiration_days=90,
-        noncurrent_version_expiration_days=7,
-    ),
-    batch_workflow=BatchWorkflowConfig(
-        records_per_chunk=500,
-        max_concurrency=1,
-        retry_interval_seconds=2,
-        retry_backoff_rate=2.0,
-        retry_max_delay_seconds=60,
-        retry_max_attempts=5,
-        chunk_progress_attempts=20,
-        time_reserve_ms=10_000,
-    ),
-    queues=QueueConfig(
-        visibility_timeout_seconds=180,
-        max_receive_count=5,
-        message_retention_seconds=345_600,
-        dlq_retention_seconds=1_209_600,
-        consumer_batch_size=10,
-        consumer_batching_window_seconds=0,
-        consumer_maximum_concurrency=5,
-    ),
-    api=ApiConfig(throttle_rate_limit=50, throttle_burst_limit=100),
-    alarms=AlarmConfig(
-        evaluation_periods=1,
-        period_seconds=300,
-        lambda_error_threshold=5,
-        lambda_throttle_threshold=5,
-        api_5xx_threshold=5,
-        api_p99_latency_ms=3_000,
-        state_machine_failed_threshold=1,
-        # Dev and PR stacks page nobody unless the deploy names someone; `make demo` subscribes
-        # a queue to show delivery.
-        subscribers_required=False,
-    ),
-    payment_rules=PaymentRules(
-        max_amounts=_amounts(usd="10000.00", eur="10000.00", gbp="8000.00", jpy="1500000"),
-        allowed_currencies=("USD", "EUR", "GBP", "JPY"),
-        blocked_merchant_ids=("merchant-blocked",),
-    ),
-    xray_tracing=True,
-    kms_deletion_window_days=7,
-    tenancy=TenancyConfig(
-        merchant_tiers=(
-            MerchantTier(name="standard", rate_limit=10, burst_limit=20, daily_quota=5_000),
-            MerchantTier(name="premium", rate_limit=25, burst_limit=50, daily_quota=20_000),
-        ),
-        authorizer_cache_ttl_seconds=0,
-    ),
-    # Off (dev and PR stacks hold synthetic data); the limit still clears the premium plan:
-    # (25/s x 300 s + 50 burst) x 1.25 = 9,438.
-    edge=EdgeConfig(waf_enabled=False, rate_limit_per_5_minutes=10_000, custom_domain_required=False),
-    # Every minute: a dev stack holds few payments, and a lost one is recovered (and the e2e suite
-    # sees it recovered) within a minute of turning stale rather than five.
-    sweeper=SweeperConfig(interval_minutes=1),
-    events=EventsConfig(retention_days=7),
-    # The simulator until a real processor's connector exists (payment_core.payments.connector).
-    processor=ProcessorConfig(connector="simulator", authorization_window_seconds=7 * 24 * 3600),
-    # Unreserved workflow: 50 of the account's unreserved pool counted on (PR stacks share it),
-    # at half use: 25 payment executions in flight, so the e2e suite's bursts (the chaos test's
-    # ~420 payments) are bounded by the emulator, not the slots; starts at most 30 a second (10%
-    # of the account's StartExecution refill).
-    pacing=PacingConfig(
-        start_execution_refill_per_second=300,
-        state_transition_refill_per_second=5_000,
-        account_share=0.1,
-        workflow_utilization=0.5,
-        unreserved_workflow_concurrency=50,
-        unreserved_starter_concurrency=1,
-        starter_batch_seconds=2,
-        throttle_retry_base_ms=100,
-        throttle_retry_max_ms=5_000,
-    ),
-    # No DR region: dev and PR stacks hold synthetic data (and a stack can still be deployed to any
-    # region with AWS_REGION).
-    disaster_recovery=DisasterRecoveryConfig(primary_region="us-east-1", dr_region=None),
-    # Dev gives up on a dead endpoint within an hour (a demo or e2e run sees it disabled);
-    # staging and prod retry for 3 days, as merchants expect.
-    webhooks=WebhooksConfig(
-        horizon_seconds=3_600, backoff_base_seconds=5, backoff_cap_seconds=600, secret_overlap_seconds=86_400
-    ),
-    # Off: dev and PR stacks hold synthetic data, and their tables keep point-in-time recovery.
-    # The schedule and retention are staging's and prod's when they turn it on.
-    backup=BackupConfig(enabled=False, schedule="cron(0 3 * * ? *)", retention_days=35),
+@dataclass(frozen=True)
+class _Both(Generic[T]):
+    """One knob's value in staging and in prod, side by side."""
+
+    staging: T
+    prod: T
+
+    def __getitem__(self, environment: Environment) -> T:
+        return {"staging": self.staging, "prod": self.prod}[environment]
+
+
+# Each function's (memory in MB, reserved concurrency) in staging and in prod, its timeout dev's.
+_SIZES: dict[str, _Both[tuple[int, int]]] = {
+    "api": _Both((512, 20), (1_024, 100)),
+    "workflow": _Both((512, 20), (1_024, 100)),
+    "batch_ingest": _Both((1_024, 4), (2_048, 20)),
+    "queue_consumer": _Both((512, 20), (1_024, 100)),
+    # One stream shard per invocation; a few more than the table's shards so a resharding
+    # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
+    "workflow_starter": _Both((512, 5), (1_024, 10)),
+    "authorizer": _Both((256, 50), (256, 200)),
+    "event_writer": _Both((256, 5), (256, 5)),
+}
+# A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
+_SWEEPER_MEMORY_MB = _Both(256, 512)
+
+# Someone is paged: the deploy names whom (ALARM_SUBSCRIBERS), or synth refuses it.
+_STAGING_ALARMS = replace(DEV.alarms, evaluation_periods=2, period_seconds=60, subscribers_required=True)
+# The on-call team's address and its paging webhook, from the deploy (ALARM_SUBSCRIBERS); any
+# error, throttle or 5xx pages, and p99 is held to half of staging's.
+_PROD_ALARMS = replace(
+    _STAGING_ALARMS,
+    evaluation_periods=3,
+    lambda_error_threshold=1,
+    lambda_throttle_threshold=1,
+    api_5xx_threshold=1,
+    api_p99_latency_ms=1_500,
 )
+# 20 reserved x 0.7 = 14 payment executions in flight; starts at most 150 a second (half the
+# account's StartExecution refill), 30 per starter (5 reserved).
+_STAGING_PACING = replace(DEV.pacing, account_share=0.5, workflow_utilization=0.7, starter_batch_seconds=5)
+# 100 reserved x 0.7 = 70 payment executions in flight; starts at most 240 a second (StartExecution's
+# 300 x 0.8; 5,000 transitions x 0.8 / 5 = 800 is higher), 24 per starter (10 reserved).
+_PROD_PACING = replace(_STAGING_PACING, account_share=0.8)
+# Daily at 03:00 UTC into the account's vault, kept as long as PITR's longest window; no copy
+# out of the region (staging has no DR region: its data can be rebuilt, prod's cannot).
+_STAGING_BACKUP = replace(DEV.backup, enabled=True)
+# A year of daily recovery points, cold after 90 days (cheaper; a restore from cold storage
+# takes hours, acceptable for points that old), each copied to the DR region's vault.
+_PROD_BACKUP = replace(_STAGING_BACKUP, retention_days=365, cold_storage_after_days=90)
 
-STAGING = replace(
-    DEV,
-    environment="staging",
-    functions=_sized(
-        DEV.functions,
-        api=(512, 20),
-        workflow=(512, 20),
-        batch_ingest=(1_024, 4),
-        queue_consumer=(512, 20),
-        # One stream shard per invocation; a few more than the table's shards so a resharding
-        # burst is not throttled (the mapping retries a throttled batch, lag shows in IteratorAge).
-        workflow_starter=(512, 5),
-        authorizer=(256, 50),
-        event_writer=(256, 5),
-        # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
-        sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
+
+@dataclass(frozen=True)
+class _Differences:
+    """What staging and prod set apart from dev, each knob a row of both environments' values."""
+
+    log_retention_days: _Both[int]
+    # Days until a batch file, and then a replaced version of it, expires.
+    expiration_days: _Both[tuple[int, int]]
+    batch_max_concurrency: _Both[int]
+    consumer_maximum_concurrency: _Both[int]
+    # API stage throttle: (rate limit, burst limit).
+    throttle: _Both[tuple[int, int]]
+    alarms: _Both[AlarmConfig]
+    max_amounts: _Both[dict[str, str]]
+    blocked_merchant_ids: _Both[tuple[str, ...]]
+    kms_deletion_window_days: _Both[int]
+    merchant_tiers: _Both[tuple[MerchantTier, ...]]
+    waf_rate_limit_per_5_minutes: _Both[int]
+    pacing: _Both[PacingConfig]
+    disaster_recovery: _Both[DisasterRecoveryConfig]
+    backup: _Both[BackupConfig]
+
+
+_DIFFERENCES = _Differences(
+    log_retention_days=_Both(30, 365),
+    expiration_days=_Both((180, 30), (2_555, 90)),
+    batch_max_concurrency=_Both(3, 16),
+    consumer_maximum_concurrency=_Both(10, 50),
+    throttle=_Both((200, 400), (1_000, 2_000)),
+    alarms=_Both(_STAGING_ALARMS, _PROD_ALARMS),
+    max_amounts=_Both(
+        amounts(usd="50000.00", eur="50000.00", gbp="40000.00", jpy="7500000"),
+        amounts(usd="100000.00", eur="100000.00", gbp="80000.00", jpy="15000000"),
     ),
-    log_retention_days=30,
-    # Every five minutes (dev sweeps every minute).
-    sweeper=SweeperConfig(interval_minutes=5),
-    log_level="INFO",
-    batch_bucket=replace(DEV.batch_bucket, expiration_days=180, noncurrent_version_expiration_days=30),
-    batch_workflow=replace(DEV.batch_workflow, max_concurrency=3),
-    queues=replace(DEV.queues, consumer_maximum_concurrency=10),
-    api=ApiConfig(throttle_rate_limit=200, throttle_burst_limit=400),
-    # Someone is paged: the deploy names whom (ALARM_SUBSCRIBERS), or synth refuses it.
-    alarms=replace(DEV.alarms, evaluation_periods=2, period_seconds=60, subscribers_required=True),
-    payment_rules=replace(
-        DEV.payment_rules, max_amounts=_amounts(usd="50000.00", eur="50000.00", gbp="40000.00", jpy="7500000")
-    ),
-    kms_deletion_window_days=14,
-    tenancy=replace(
-        DEV.tenancy,
-        merchant_tiers=(
+    # No test merchant is blocked in prod.
+    blocked_merchant_ids=_Both(DEV.payment_rules.blocked_merchant_ids, ()),
+    kms_deletion_window_days=_Both(14, 30),
+    merchant_tiers=_Both(
+        (
             MerchantTier(name="standard", rate_limit=50, burst_limit=100, daily_quota=50_000),
             MerchantTier(name="premium", rate_limit=150, burst_limit=300, daily_quota=200_000),
         ),
-    ),
-    # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
-    edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
-    events=EventsConfig(retention_days=30),
-    # 20 reserved x 0.7 = 14 payment executions in flight; starts at most 150 a second (half the
-    # account's StartExecution refill), 30 per starter (5 reserved).
-    pacing=replace(DEV.pacing, account_share=0.5, workflow_utilization=0.7, starter_batch_seconds=5),
-    # Daily at 03:00 UTC into the account's vault, kept as long as PITR's longest window; no copy
-    # out of the region (staging has no DR region: its data can be rebuilt, prod's cannot).
-    backup=replace(DEV.backup, enabled=True),
-)
-
-PROD = replace(
-    STAGING,
-    environment="prod",
-    functions=_sized(
-        DEV.functions,
-        api=(1_024, 100),
-        workflow=(1_024, 100),
-        batch_ingest=(2_048, 20),
-        queue_consumer=(1_024, 100),
-        workflow_starter=(1_024, 10),
-        authorizer=(256, 200),
-        event_writer=(256, 5),
-        # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
-        sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
-    ),
-    log_retention_days=365,
-    batch_bucket=replace(DEV.batch_bucket, expiration_days=2_555, noncurrent_version_expiration_days=90),
-    batch_workflow=replace(DEV.batch_workflow, max_concurrency=16),
-    queues=replace(DEV.queues, consumer_maximum_concurrency=50),
-    api=ApiConfig(throttle_rate_limit=1_000, throttle_burst_limit=2_000),
-    # The on-call team's address and its paging webhook, from the deploy (ALARM_SUBSCRIBERS); any
-    # error, throttle or 5xx pages, and p99 is held to half of staging's.
-    alarms=replace(
-        STAGING.alarms,
-        evaluation_periods=3,
-        lambda_error_threshold=1,
-        lambda_throttle_threshold=1,
-        api_5xx_threshold=1,
-        api_p99_latency_ms=1_500,
-    ),
-    # No test merchant is blocked in prod.
-    payment_rules=replace(
-        DEV.payment_rules,
-        max_amounts=_amounts(usd="100000.00", eur="100000.00", gbp="80000.00", jpy="15000000"),
-        blocked_merchant_ids=(),
-    ),
-    kms_deletion_window_days=30,
-    tenancy=replace(
-        DEV.tenancy,
-        merchant_tiers=(
+        (
             MerchantTier(name="standard", rate_limit=200, burst_limit=400, daily_quota=500_000),
             MerchantTier(name="premium", rate_limit=500, burst_limit=1_000, daily_quota=2_000_000),
         ),
     ),
-    # Premium at its plan: (500/s x 300 s + 1,000 burst) x 1.25 = 188,750 requests per 5 minutes.
-    edge=replace(STAGING.edge, rate_limit_per_5_minutes=200_000),
-    # 100 reserved x 0.7 = 70 payment executions in flight; starts at most 240 a second (StartExecution's
-    # 300 x 0.8; 5,000 transitions x 0.8 / 5 = 800 is higher), 24 per starter (10 reserved).
-    pacing=replace(STAGING.pacing, account_share=0.8),
-    # A copy of the data in another region, and the same stack deployable there (docs/disaster-recovery.md);
-    # replication time control puts S3's 15-minute SLA under the batch files' recovery point.
-    disaster_recovery=replace(DEV.disaster_recovery, dr_region="us-west-2", bucket_replication_time_control=True),
-    # A year of daily recovery points, cold after 90 days (cheaper; a restore from cold storage
-    # takes hours, acceptable for points that old), each copied to the DR region's vault.
-    backup=replace(STAGING.backup, retention_days=365, cold_storage_after_days=90),
+    # Premium at its plan: staging (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per
+    # 5 minutes; prod (500/s x 300 s + 1,000 burst) x 1.25 = 188,750.
+    waf_rate_limit_per_5_minutes=_Both(60_000, 200_000),
+    pacing=_Both(_STAGING_PACING, _PROD_PACING),
+    # Prod: a copy of the data in another region, and the same stack deployable there
+    # (docs/disaster-recovery.md); replication time control puts S3's 15-minute SLA under the batch
+    # files' recovery point.
+    disaster_recovery=_Both(
+        DEV.disaster_recovery,
+        replace(DEV.disaster_recovery, dr_region="us-west-2", bucket_replication_time_control=True),
+    ),
+    backup=_Both(_STAGING_BACKUP, _PROD_BACKUP),
 )
+
+
+def _preset(environment: Environment, differences: _Differences = _DIFFERENCES) -> PlatformConfig:
+    """Dev with ``environment``'s column of ``differences``, and what staging and prod share."""
+    d = differences
+    sizes = {name: size[environment] for name, size in _SIZES.items()}
+    sweeper = FunctionSettings(memory_mb=_SWEEPER_MEMORY_MB[environment], timeout_seconds=300, reserved_concurrency=1)
+    expiration, noncurrent_expiration = d.expiration_days[environment]
+    rate_limit, burst_limit = d.throttle[environment]
+    return replace(
+        DEV,
+        environment=environment,
+        functions=_sized(DEV.functions, sweeper=sweeper, **sizes),
+        log_retention_days=d.log_retention_days[environment],
+        # Every five minutes (dev sweeps every minute).
+        sweeper=SweeperConfig(interval_minutes=5),
+        log_level="INFO",
+        batch_bucket=replace(
+            DEV.batch_bucket, expiration_days=expiration, noncurrent_version_expiration_days=noncurrent_expiration
+        ),
+        batch_workflow=replace(DEV.batch_workflow, max_concurrency=d.batch_max_concurrency[environment]),
+        queues=replace(DEV.queues, consumer_maximum_concurrency=d.consumer_maximum_concurrency[environment]),
+        api=ApiConfig(throttle_rate_limit=rate_limit, throttle_burst_limit=burst_limit),
+        alarms=d.alarms[environment],
+        payment_rules=replace(
+            DEV.payment_rules,
+            max_amounts=d.max_amounts[environment],
+            blocked_merchant_ids=d.blocked_merchant_ids[environment],
+        ),
+        kms_deletion_window_days=d.kms_deletion_window_days[environment],
+        tenancy=replace(DEV.tenancy, merchant_tiers=d.merchant_tiers[environment]),
+        edge=EdgeConfig(
+            waf_enabled=True,
+            rate_limit_per_5_minutes=d.waf_rate_limit_per_5_minutes[environment],
+            custom_domain_required=True,
+        ),
+        events=EventsConfig(retention_days=30),
+        pacing=d.pacing[environment],
+        disaster_recovery=d.disaster_recovery[environment],
+        backup=d.backup[environment],
+    )
+
+
+STAGING = _preset("staging")
+PROD = _preset("prod")
 
 _PRESETS: dict[str, PlatformConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}
 

@@ -8,17 +8,15 @@ a test hold slots.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from accepted import accept
 from payment_core import contract
 from payment_core.payments.admission import Admitted, StartSlots, Waiting, admit
 from payment_core.payments.models import utc_now
 from payment_core.payments.sweeping import OpenPayments, Outcome, PaymentExecutions, sweep
-
-from testkit.events import api_event
 
 LIMIT = 2
 STALE_AFTER = timedelta(minutes=16)
@@ -31,14 +29,6 @@ def two_slots(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(contract.IN_FLIGHT_LIMIT, str(LIMIT))
 
 
-def accept(aws: Any, context: Any, key: str) -> str:
-    body = {"merchant_id": "merchant-1", "amount": "10.00", "currency": "USD", "customer_ref": f"cust-{key}"}
-    event = api_event("POST", "/payments", body=json.dumps(body), headers={"Idempotency-Key": key})
-    response = aws.handlers["api"].handler(event, context)
-    assert response["statusCode"] == 202
-    return str(json.loads(response["body"])["payment_id"])
-
-
 def slots(aws: Any) -> StartSlots:
     return StartSlots(aws.dynamodb, aws.handler_environment()[contract.START_SLOTS_TABLE_NAME], LIMIT)
 
@@ -47,9 +37,13 @@ def running(aws: Any) -> list[str]:
     return sorted(e["name"] for e in aws.executions() if e["status"] == "RUNNING")
 
 
+def accept_own(aws: Any, context: Any, key: str) -> str:
+    return accept(aws, context, key, customer_ref=f"cust-{key}")
+
+
 def accept_and_relay(aws: Any, context: Any, count: int) -> list[str]:
     """``count`` payments accepted one after the other and relayed in one stream batch."""
-    ids = [accept(aws, context, f"k{n}") for n in range(count)]
+    ids = [accept_own(aws, context, f"k{n}") for n in range(count)]
     # Waiting costs no retry: every record of the batch succeeds, started or parked.
     assert aws.relay_outbox(context) == {"batchItemFailures": []}
     return ids

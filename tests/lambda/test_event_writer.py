@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from accepted import accept
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.events.models import EVENT_ID, EVENT_TYPES, Event, derived_type, event_id_for
 from payment_core.payments.models import PaymentStatus
 from payment_core.payments.repository import PaymentRepository, from_attributes
 
-from testkit.events import api_event
-
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/payment-audit-test/stream/x"
-
-
-def accept(aws: Any, context: Any, key: str) -> str:
-    body = {"amount": "10.00", "currency": "USD", "customer_ref": "cust-1"}
-    event = api_event("POST", "/payments", body=json.dumps(body), headers={"Idempotency-Key": key})
-    response = aws.handlers["api"].handler(event, context)
-    assert response["statusCode"] == 202
-    return str(json.loads(response["body"])["payment_id"])
 
 
 def settle(aws: Any, payment_id: str) -> None:
@@ -52,7 +42,7 @@ def events(aws: Any) -> list[dict[str, Any]]:
 
 
 def test_one_event_per_transition_typed_and_with_the_payment_as_of_that_transition(aws, context):
-    payment_id = accept(aws, context, "k1")
+    payment_id = accept(aws, context, merchant_id=None, key="k1")
     settle(aws, payment_id)
 
     assert write(aws, context, audit_inserts(aws)) == {"batchItemFailures": []}
@@ -86,7 +76,7 @@ def test_one_event_per_transition_typed_and_with_the_payment_as_of_that_transiti
 
 def test_redelivered_and_retried_records_write_each_event_once(aws, context):
     for key in ("k1", "k2"):
-        settle(aws, accept(aws, context, key))
+        settle(aws, accept(aws, context, merchant_id=None, key=key))
     records = audit_inserts(aws)
     assert len(records) == 8
 
@@ -105,7 +95,7 @@ def test_redelivered_and_retried_records_write_each_event_once(aws, context):
 
 
 def test_a_failed_write_is_reported_so_the_mapping_retries_that_record_alone(aws, context):
-    accept(aws, context, "k1")
+    accept(aws, context, merchant_id=None, key="k1")
     [record] = audit_inserts(aws)
     runtime = aws.handlers[contract.EVENT_WRITER].runtime
 

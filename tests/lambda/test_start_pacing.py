@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from accepted import accept
 from botocore.exceptions import ClientError
 from payment_core.payments.start_pacing import PacedStarts, PacingSettings, StartDeferred
-
-from testkit.events import api_event
 
 SETTINGS = PacingSettings(starts_per_second=2, retry_base_seconds=0.1, retry_cap_seconds=1.0, reserve_seconds=1.0)
 
@@ -120,16 +118,8 @@ def test_a_slot_past_the_deadline_is_not_waited_for() -> None:
     assert clock.now == 105.0  # held to the deadline at most
 
 
-def _accept(aws: Any, context: Any, key: str) -> str:
-    body = {"merchant_id": "merchant-1", "amount": "10.00", "currency": "USD", "customer_ref": "cust-1"}
-    event = api_event("POST", "/payments", body=json.dumps(body), headers={"Idempotency-Key": key})
-    response = aws.handlers["api"].handler(event, context)
-    assert response["statusCode"] == 202
-    return str(json.loads(response["body"])["payment_id"])
-
-
 def test_the_handler_gives_back_what_it_had_no_time_to_start(aws: Any, context: Any) -> None:
-    first, second = _accept(aws, context, "a"), _accept(aws, context, "b")
+    first, second = accept(aws, context, "a"), accept(aws, context, "b")
     runtime = aws.handlers["workflow_starter"].runtime
 
     class ThrottledOnce:
@@ -151,7 +141,7 @@ def test_the_handler_gives_back_what_it_had_no_time_to_start(aws: Any, context: 
         def start_execution(self, **_: Any) -> Any:
             raise _error("ThrottlingException")
 
-    third, fourth = _accept(aws, context, "c"), _accept(aws, context, "d")
+    third, fourth = accept(aws, context, "c"), accept(aws, context, "d")
     sequence = {
         r["dynamodb"]["Keys"]["payment_id"]["S"]: r["dynamodb"]["SequenceNumber"]
         for r in aws.outbox_records()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from accepted import accept
 from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.payments.admission import StartSlots
@@ -18,14 +19,6 @@ from testkit.events import api_event
 
 STALE_AFTER = timedelta(minutes=16)
 LATER = STALE_AFTER + timedelta(minutes=1)
-
-
-def accept(aws: Any, context: Any, key: str) -> str:
-    body = {"merchant_id": "merchant-1", "amount": "10.00", "currency": "USD", "customer_ref": "cust-1"}
-    event = api_event("POST", "/payments", body=json.dumps(body), headers={"Idempotency-Key": key})
-    response = aws.handlers["api"].handler(event, context)
-    assert response["statusCode"] == 202
-    return str(json.loads(response["body"])["payment_id"])
 
 
 def sweeper_parts(aws: Any) -> tuple[OpenPayments, PaymentExecutions, StartSlots]:

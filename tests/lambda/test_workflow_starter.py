@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
+from accepted import accept
 from botocore.exceptions import ClientError
-
-from testkit.events import api_event
-
-
-def accept(aws: Any, context: Any, key: str, customer_ref: str = "cust-1") -> str:
-    body = {"merchant_id": "merchant-1", "amount": "10.00", "currency": "USD", "customer_ref": customer_ref}
-    event = api_event("POST", "/payments", body=json.dumps(body), headers={"Idempotency-Key": key})
-    response = aws.handlers["api"].handler(event, context)
-    assert response["statusCode"] == 202
-    return str(json.loads(response["body"])["payment_id"])
 
 
 def test_each_new_payment_starts_one_execution_named_after_it(aws, context):

@@ -163,13 +163,8 @@ def test_faults_hit_lambda_code_only_with_the_errors_aws_throttles_with(
     for n in range(20):
         aws("dynamodb").put_item(TableName="t", Item={"pk": {"S": f"test-{n}"}})
     aws("sqs").send_message(QueueUrl=queue_url, MessageBody="from the test")
-    function = aws("lambda").create_function(
-        FunctionName="probe",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="handler.handler",
-        Code={"ZipFile": make_zip({"handler.py": PROBE_HANDLER})},
-        Environment={"Variables": {"TABLE": "t", "QUEUE_URL": queue_url}},
+    function = _create_function(
+        aws, "probe", PROBE_HANDLER, Environment={"Variables": {"TABLE": "t", "QUEUE_URL": queue_url}}
     )
 
     results = [
@@ -196,14 +191,7 @@ def test_a_planned_lambda_timeout_keeps_side_effects_and_loses_the_result(faulty
         "        UpdateExpression='ADD n :one', ExpressionAttributeValues={':one': {'N': '1'}})\n"
         "    return 'done'\n"
     )
-    aws("lambda").create_function(
-        FunctionName="timing-out",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="handler.handler",
-        Code={"ZipFile": make_zip({"handler.py": source})},
-        Timeout=3,
-    )
+    _create_function(aws, "timing-out", source, Timeout=3)
 
     response = aws("lambda").invoke(FunctionName="timing-out")
 
@@ -223,13 +211,7 @@ def test_a_planned_init_error_fails_the_invocation_before_any_of_its_code_runs(
         "    boto3.client('dynamodb').put_item(TableName='t', Item={'pk': {'S': 'handled'}})\n"
         "    return 'done'\n"
     )
-    aws("lambda").create_function(
-        FunctionName="crashing",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="handler.handler",
-        Code={"ZipFile": make_zip({"handler.py": source})},
-    )
+    _create_function(aws, "crashing", source)
 
     response = aws("lambda").invoke(FunctionName="crashing")
 
@@ -242,6 +224,19 @@ def test_a_planned_init_error_fails_the_invocation_before_any_of_its_code_runs(
         assert "Item" not in aws("dynamodb").get_item(TableName="t", Key={"pk": {"S": key}})
     status = json.loads(urllib.request.urlopen(faulty_cloud.endpoint + STATUS_PATH).read())
     assert status["failed"]["lambda:InitError:crashing"] == status["calls"]["lambda:InitError:crashing"] >= 1
+
+
+def _create_function(aws: Callable[[str], Any], name: str, source: str, **settings: Any) -> dict[str, Any]:
+    """A python3.12 function named ``name`` whose handler.py is ``source``."""
+    function: dict[str, Any] = aws("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="handler.handler",
+        Code={"ZipFile": make_zip({"handler.py": source})},
+        **settings,
+    )
+    return function
 
 
 def _post_plan(endpoint: str, document: str) -> tuple[int, dict[str, Any]]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from payment_core import contract
+from payment_core.items import decode_item
 
 # The object an audit record is about, when the record does not say (every audit record before
 # captures, voids and refunds existed is a payment's).
@@ -116,15 +117,11 @@ class Event:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Event:
-        return cls(
-            event_id=str(item["event_id"]),
-            type=str(item["type"]),
-            created=str(item["created"]),
-            merchant_id=str(item["merchant_id"]),
-            api_version=str(item["api_version"]),
-            data=_plain(item["data"]),
-            expires_at=int(item[contract.EVENT_EXPIRES_AT]),
-            delivery_attempts=tuple(_plain(each) for each in item.get("delivery_attempts", [])),
+        return decode_item(
+            cls,
+            item,
+            {"data": _plain, "expires_at": int, "delivery_attempts": _plain_each},
+            attributes={"expires_at": contract.EVENT_EXPIRES_AT},
         )
 
     def to_public(self) -> dict[str, Any]:
@@ -138,6 +135,10 @@ class Event:
             "api_version": self.api_version,
             "data": self.data,
         }
+
+
+def _plain_each(values: Any) -> tuple[Any, ...]:
+    return tuple(_plain(each) for each in values)
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
-from payment_core.payments.admission import StartSlots
 from payment_core.payments.models import utc_now
 from payment_core.payments.sweeping import (
     FOUND_METRIC,
@@ -27,27 +26,21 @@ from payment_core.payments.sweeping import (
     PaymentExecutions,
     sweep,
 )
+from payment_core.payments.wiring import AdmittingEnvironment
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import FunctionEnvironment, positive_int, variable
+from payment_core.settings import positive_int, variable
 
 
 @dataclass(frozen=True)
-class SweeperEnvironment(FunctionEnvironment):
+class SweeperEnvironment(AdmittingEnvironment):
     payments_table: str = field(metadata=variable(contract.PAYMENTS_TABLE_NAME))
-    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
     stale_after_seconds: int = field(metadata=positive_int(contract.SWEEP_STALE_AFTER_SECONDS))
-    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
-    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
 
 
 runtime = FunctionRuntime(contract.SWEEPER, SweeperEnvironment)
 open_payments = runtime.cached(lambda: OpenPayments(runtime.dynamodb(), runtime.environment().payments_table))
 executions = runtime.cached(lambda: PaymentExecutions(runtime.stepfunctions(), runtime.environment().state_machine_arn))
-start_slots = runtime.cached(
-    lambda: StartSlots(
-        runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit
-    )
-)
+start_slots = runtime.cached(lambda: runtime.environment().start_slots(runtime.dynamodb()))
 
 
 class SweepIncomplete(Exception):

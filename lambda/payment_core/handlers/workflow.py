@@ -21,21 +21,20 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.errors import InvalidRequest
 from payment_core.payments import admission, capture, refunds, workflow
-from payment_core.payments.admission import StartSlots
 from payment_core.payments.connector import connector_named
 from payment_core.payments.models import Payment, PaymentStatus
 from payment_core.payments.notifications import SnsStatusPublisher
 from payment_core.payments.refund_models import Refund
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
-from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
+from payment_core.payments.wiring import AdmittingEnvironment, PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.settings import positive_int, reads, variable
+from payment_core.settings import reads, variable
 from payment_core.tenancy.merchants import MerchantDirectory
 
 
 @dataclass(frozen=True)
-class WorkflowEnvironment(PaymentsEnvironment):
+class WorkflowEnvironment(PaymentsEnvironment, AdmittingEnvironment):
     """The workflow's steps: its Validate step re-checks the rules and refuses blocked merchants
     and merchants no longer active (the merchants table); Notify publishes to the status topic."""
 
@@ -45,10 +44,8 @@ class WorkflowEnvironment(PaymentsEnvironment):
     processor_connector: str = field(
         metadata=reads(lambda env: env.one_of(contract.PROCESSOR_CONNECTOR, contract.PROCESSOR_CONNECTORS))
     )
-    # Notify and AwaitCapture free the payment's start slot and start the oldest payment waiting.
-    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
-    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
-    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
+    # Notify and AwaitCapture free the payment's start slot and start the oldest payment waiting
+    # (AdmittingEnvironment: the start slots and the state machine).
 
 
 runtime = PaymentsRuntime(contract.WORKFLOW, WorkflowEnvironment)
@@ -61,11 +58,7 @@ capture_requests = runtime.cached(
 )
 waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
 refund_store = runtime.refund_store
-start_slots = runtime.cached(
-    lambda: StartSlots(
-        runtime.dynamodb(), runtime.environment().start_slots_table, runtime.environment().in_flight_limit
-    )
-)
+start_slots = runtime.cached(lambda: runtime.environment().start_slots(runtime.dynamodb()))
 starter = runtime.cached(lambda: StepFunctionsStarter(runtime.stepfunctions(), runtime.environment().state_machine_arn))
 # After these the execution runs no step of its own for long (Notify ends a payment's execution,
 # RefundNotify a refund's; AwaitCapture rests for the merchant, up to days): its start slot goes to

@@ -28,21 +28,19 @@ from payment_core.payments.admission import Admitted, StartSlots, admit
 from payment_core.payments.start_pacing import PacedStarts, PacingSettings
 from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
+from payment_core.payments.wiring import AdmittingEnvironment
 from payment_core.runtime import Cached, FunctionRuntime
-from payment_core.settings import FunctionEnvironment, positive_int, variable
+from payment_core.settings import positive_int
 
 
 @dataclass(frozen=True)
-class WorkflowStarterEnvironment(FunctionEnvironment):
+class WorkflowStarterEnvironment(AdmittingEnvironment):
     """The state machine it starts, its pace and its start slots (no payment rules: it only relays)."""
 
-    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
     start_interval_ms: int = field(metadata=positive_int(contract.START_INTERVAL_MS))
     retry_base_ms: int = field(metadata=positive_int(contract.START_RETRY_BASE_MS))
     retry_max_ms: int = field(metadata=positive_int(contract.START_RETRY_MAX_MS))
     time_reserve_ms: int = field(metadata=positive_int(contract.START_TIME_RESERVE_MS))
-    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
-    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
 
     def pacing(self) -> PacingSettings:
         return PacingSettings(
@@ -67,11 +65,7 @@ class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
         self.workflow_starter: Cached[StepFunctionsStarter] = self.cached(
             lambda: StepFunctionsStarter(self.stepfunctions(), self.environment().state_machine_arn)
         )
-        self.start_slots: Cached[StartSlots] = self.cached(
-            lambda: StartSlots(
-                self.dynamodb(), self.environment().start_slots_table, self.environment().in_flight_limit
-            )
-        )
+        self.start_slots: Cached[StartSlots] = self.cached(lambda: self.environment().start_slots(self.dynamodb()))
 
 
 runtime = WorkflowStarterRuntime()

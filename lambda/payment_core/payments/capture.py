@@ -34,6 +34,7 @@ from payment_core.payments.connector import (
 from payment_core.payments.models import TERMINAL_STATUSES, Payment, PaymentStatus, format_timestamp, utc_now
 from payment_core.payments.money import parse_amount
 from payment_core.payments.repository import PaymentRepository, condition_failed, from_attributes, to_attributes
+from payment_core.payments.workflow import load_payment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -131,14 +132,6 @@ def receipt(payment: Payment) -> dict[str, Any]:
     }
 
 
-def _owned(repository: PaymentRepository, merchant_id: str, payment_id: str) -> Payment:
-    payment = repository.get(payment_id)
-    # Another merchant's payment is answered exactly like one that does not exist.
-    if payment is None or payment.merchant_id != merchant_id:
-        raise PaymentNotFound(f"payment {payment_id} does not exist")
-    return payment
-
-
 def ask(
     repository: PaymentRepository,
     requests: CaptureRequests,
@@ -150,7 +143,7 @@ def ask(
 ) -> Payment:
     """``POST /payments/{id}/capture`` (``amount`` as sent; None: all of it) or ``/void``: record, then wake."""
     for _ in range(_ATTEMPTS):
-        payment = _owned(repository, merchant_id, payment_id)
+        payment = load_payment(repository, payment_id, merchant_id)
         if payment.capture_method != contract.CAPTURE_MANUAL:
             raise NotCapturable(f"payment {payment_id} is captured automatically")
         wanted: Decimal | None = None

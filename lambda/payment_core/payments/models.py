@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, TypeGuard
 
 from payment_core import contract
+from payment_core.items import Decoder, as_stored, decode_item, optional_decimal, texts
 from payment_core.payments.money import format_amount
 
 
@@ -170,32 +171,7 @@ class Payment:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Payment:
-        return cls(
-            payment_id=str(item["payment_id"]),
-            merchant_id=str(item["merchant_id"]),
-            amount=Decimal(item["amount"]),
-            currency=str(item["currency"]),
-            customer_ref=str(item["customer_ref"]),
-            status=PaymentStatus(item["status"]),
-            version=int(item["version"]),
-            created_at=str(item["created_at"]),
-            updated_at=str(item["updated_at"]),
-            source=str(item["source"]),
-            processor_attempts=int(item.get("processor_attempts", 0)),
-            description=item.get("description"),
-            batch_job_id=item.get("batch_job_id"),
-            processor_ref=item.get("processor_ref"),
-            failure_reason=item.get("failure_reason"),
-            capture_method=str(item.get("capture_method", contract.CAPTURE_AUTOMATIC)),
-            amount_captured=_decimal(item.get("amount_captured")),
-            requested_action=item.get("requested_action"),
-            requested_amount=_decimal(item.get("requested_amount")),
-            task_token=item.get("task_token"),
-            amount_refundable=_decimal(item.get("amount_refundable")),
-            amount_refund_pending=_decimal(item.get("amount_refund_pending")),
-            amount_refunded=_decimal(item.get("amount_refunded")),
-            refund_ids=tuple(str(each) for each in item.get("refund_ids", ())),
-        )
+        return decode_item(cls, item, _PAYMENT_DECODERS)
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -247,8 +223,19 @@ class Payment:
         return public
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
+# How each stored attribute of a payment that is not text becomes its field (decode_item).
+_PAYMENT_DECODERS: dict[str, Decoder] = {
+    "amount": Decimal,
+    "status": PaymentStatus,
+    "version": int,
+    "processor_attempts": int,
+    "amount_captured": optional_decimal,
+    "requested_amount": optional_decimal,
+    "amount_refundable": optional_decimal,
+    "amount_refund_pending": optional_decimal,
+    "amount_refunded": optional_decimal,
+    "refund_ids": texts,
+}
 
 
 @dataclass(frozen=True)
@@ -270,18 +257,8 @@ class AuditEntry:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> AuditEntry:
-        def text(name: str) -> str:
-            return str(item[name])
-
-        return cls(
-            payment_id=text("payment_id"),
-            sequence=int(item["sequence"]),
-            from_status=text("from_status"),
-            to_status=text("to_status"),
-            at=text("at"),
-            actor=text("actor"),
-            detail=item.get("detail"),
-        )
+        # ``detail`` is stored as written: a map of whatever the transition recorded.
+        return decode_item(cls, item, {"sequence": int, "detail": as_stored})
 
     def to_public(self) -> dict[str, Any]:
         public = self.to_item()

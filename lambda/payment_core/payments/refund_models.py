@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from payment_core import contract
+from payment_core.items import decode_item, optional_decimal
 from payment_core.payments.money import format_amount
 from payment_core.payments.repository import REFUND_OBJECT
 
@@ -90,23 +91,18 @@ class Refund:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Refund:
-        requested = item.get("requested_amount")
-        return cls(
-            refund_id=str(item["refund_id"]),
-            payment_id=str(item["refunded_payment_id"]),
-            merchant_id=str(item["merchant_id"]),
-            amount=Decimal(item["amount"]),
-            currency=str(item["currency"]),
-            status=RefundStatus(item["status"]),
-            version=int(item["version"]),
-            created=str(item["created"]),
-            updated=str(item["updated"]),
-            customer_ref=str(item["customer_ref"]),
-            processor_ref=str(item["processor_ref"]),
-            requested_amount=None if requested is None else Decimal(requested),
-            reason=item.get("reason"),
-            processor_attempts=int(item.get("processor_attempts", 0)),
-            failure_reason=item.get("failure_reason"),
+        return decode_item(
+            cls,
+            item,
+            {
+                "amount": Decimal,
+                "status": RefundStatus,
+                "version": int,
+                "requested_amount": optional_decimal,
+                "processor_attempts": int,
+            },
+            # The payments table's key is the refund's id; the refunded payment's is stored beside it.
+            attributes={"payment_id": "refunded_payment_id"},
         )
 
     def to_public(self) -> dict[str, Any]:

@@ -20,7 +20,13 @@ from payment_core import contract
 from payment_core.errors import InvalidTransition
 from payment_core.payments.models import NO_STATUS, AuditEntry, PaymentStatus
 from payment_core.payments.refund_models import Refund, RefundStatus
-from payment_core.payments.repository import REFUND_OBJECT, condition_failed, from_attributes, to_attributes
+from payment_core.payments.repository import (
+    REFUND_OBJECT,
+    condition_failed,
+    count_processor_attempt,
+    from_attributes,
+    to_attributes,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -161,21 +167,9 @@ class RefundStore:
 
     def record_attempt(self, refund: Refund) -> int:
         """Count a processor call durably before making it; returns this attempt's number."""
-        try:
-            response = self._client.update_item(
-                TableName=self._payments,
-                Key={"payment_id": {"S": refund.refund_id}},
-                UpdateExpression="ADD processor_attempts :one",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":pending": {"S": RefundStatus.PENDING.value}},
-                ReturnValues="UPDATED_NEW",
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                raise InvalidTransition(f"refund {refund.refund_id} is no longer PENDING") from error
-            raise
-        return int(from_attributes(response["Attributes"])["processor_attempts"])
+        return count_processor_attempt(
+            self._client, self._payments, ("refund", refund.refund_id), RefundStatus.PENDING.value
+        )
 
     def finish(
         self, refund: Refund, target: RefundStatus, at: str, detail: dict[str, Any], reason: str | None = None

@@ -22,18 +22,17 @@ from payment_core.errors import (
     IdempotencyConflict,
     InvalidTransition,
     NotRefundable,
-    PaymentNotFound,
     RefundExceedsCaptured,
     RefundNotFound,
     TooManyRefunds,
 )
 from payment_core.payments.connector import OPERATION_REFUND, ProcessorConnector, RefundRequest, operation_key
-from payment_core.payments.models import Payment, PaymentStatus, format_timestamp, utc_now
+from payment_core.payments.models import PaymentStatus, format_timestamp, utc_now
 from payment_core.payments.money import format_amount, parse_amount
 from payment_core.payments.refund_models import FINAL_REFUND_STATUSES, Refund, RefundStatus, refund_id_for
 from payment_core.payments.refund_store import Contended, PaymentMoved, RefundExists, RefundStore
 from payment_core.payments.repository import PaymentRepository
-from payment_core.payments.workflow import NotABusinessOutcome, describe_failure
+from payment_core.payments.workflow import NotABusinessOutcome, describe_failure, load_payment
 
 # Each lost race means another request moved the payment (it reserved, or stored this refund):
 # a few reads settle it. Contention (TransactionConflict) waits a little, with jitter.
@@ -45,18 +44,10 @@ class RefundPublisher(Protocol):
     def publish_refund(self, refund: Refund) -> str: ...
 
 
-def owned_payment(repository: PaymentRepository, merchant_id: str, payment_id: str) -> Payment:
-    payment = repository.get(payment_id)
-    # Another merchant's payment is answered exactly like one that does not exist.
-    if payment is None or payment.merchant_id != merchant_id:
-        raise PaymentNotFound(f"payment {payment_id} does not exist")
-    return payment
-
-
 def read_refund(
     repository: PaymentRepository, store: RefundStore, merchant_id: str, payment_id: str, refund_id: str
 ) -> Refund:
-    owned_payment(repository, merchant_id, payment_id)
+    load_payment(repository, payment_id, merchant_id)
     refund = store.get(refund_id)
     if refund is None or refund.payment_id != payment_id:
         raise RefundNotFound(f"refund {refund_id} of payment {payment_id} does not exist")
@@ -83,7 +74,7 @@ def request_refund(
     """Accept a refund (True) or find the one this key already created (False); else 404/409."""
     refund_id = refund_id_for(payment_id, idempotency_key)
     for attempt in range(_ATTEMPTS):
-        payment = owned_payment(repository, merchant_id, payment_id)
+        payment = load_payment(repository, payment_id, merchant_id)
         captured = payment.amount_captured or Decimal(0)
         # Its form only here: more than is left is 409 refund_exceeds_captured, below, not a 400.
         wanted = None if amount is None else parse_amount(amount, payment.currency, _ANY_AMOUNT)

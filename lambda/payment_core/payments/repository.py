@@ -57,6 +57,27 @@ def _cancelled_because(error: ClientError, reason: str) -> bool:
     return any(each.get("Code") == reason for each in reasons)
 
 
+def count_processor_attempt(client: DynamoDBClient, table: str, item: tuple[str, str], status: str) -> int:
+    """Count a processor call for ``item`` (its kind, payment or refund, and its id in the payments
+    table) durably before making it, while it is still ``status``; returns this attempt's number."""
+    kind, item_id = item
+    try:
+        response = client.update_item(
+            TableName=table,
+            Key={"payment_id": {"S": item_id}},
+            UpdateExpression="ADD processor_attempts :one",
+            ConditionExpression="#status = :expected",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":expected": {"S": status}},
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if condition_failed(error):
+            raise InvalidTransition(f"{kind} {item_id} is no longer {status}") from error
+        raise
+    return int(from_attributes(response["Attributes"])["processor_attempts"])
+
+
 def condition_failed(error: ClientError) -> bool:
     """True when a write (or any part of a transaction) failed only on its condition."""
     code = error.response.get("Error", {}).get("Code", "")
@@ -201,24 +222,9 @@ class PaymentRepository:
 
     def record_processor_attempt(self, payment: Payment) -> int:
         """Count a processor call durably before making it; returns this attempt's number."""
-        try:
-            response = self._client.update_item(
-                TableName=self._payments_table,
-                Key={"payment_id": {"S": payment.payment_id}},
-                UpdateExpression="ADD processor_attempts :one",
-                ConditionExpression="#status = :expected",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":expected": {"S": payment.status.value},
-                },
-                ReturnValues="UPDATED_NEW",
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                raise InvalidTransition(f"payment {payment.payment_id} is no longer {payment.status.value}") from error
-            raise
-        return int(from_attributes(response["Attributes"])["processor_attempts"])
+        return count_processor_attempt(
+            self._client, self._payments_table, ("payment", payment.payment_id), payment.status.value
+        )
 
     def transition(
         self,

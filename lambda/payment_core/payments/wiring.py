@@ -1,4 +1,5 @@
-"""What every function that reads and writes payments adds to its runtime: the tables, the repository.
+"""What every function that reads and writes payments adds to its runtime: the tables, the repository
+(and the start slots and state machine, for the functions that admit payments).
 
 ``api`` and ``queue_consumer`` store new payments (their stream records start the workflows
 through the outbox), ``workflow`` moves them through their lifecycle.
@@ -7,13 +8,17 @@ through the outbox), ``workflow`` moves them through their lifecycle.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from payment_core import contract
+from payment_core.payments.admission import StartSlots
 from payment_core.payments.refund_store import RefundStore
 from payment_core.payments.repository import PaymentRepository
 from payment_core.runtime import Cached, FunctionRuntime
-from payment_core.settings import FunctionEnvironment, FunctionVariables, reads
+from payment_core.settings import FunctionEnvironment, FunctionVariables, positive_int, reads, variable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,19 @@ class PaymentTables:
             payments=variables.required(contract.PAYMENTS_TABLE_NAME),
             audit=variables.required(contract.AUDIT_TABLE_NAME),
         )
+
+
+@dataclass(frozen=True)
+class AdmittingEnvironment(FunctionEnvironment):
+    """A function that takes, frees or reclaims start slots and starts the payments' executions
+    (the workflow starter, the workflow, the sweeper): the stack's StartSlots variables."""
+
+    state_machine_arn: str = field(metadata=variable(contract.STATE_MACHINE_ARN))
+    start_slots_table: str = field(metadata=variable(contract.START_SLOTS_TABLE_NAME))
+    in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
+
+    def start_slots(self, client: DynamoDBClient) -> StartSlots:
+        return StartSlots(client, self.start_slots_table, self.in_flight_limit)
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,12 @@ def state_of(payment: Payment) -> dict[str, Any]:
     return {"payment_id": payment.payment_id, "status": payment.status.value}
 
 
-def _load(repository: PaymentRepository, payment_id: str) -> Payment:
+def load_payment(repository: PaymentRepository, payment_id: str, merchant_id: str | None = None) -> Payment:
+    """The stored payment, or ``PaymentNotFound``: for the workflow's steps, and (with ``merchant_id``)
+    for a merchant's captures, voids and refunds, where another merchant's payment is answered
+    exactly like one that does not exist."""
     payment = repository.get(payment_id)
-    if payment is None:
+    if payment is None or (merchant_id is not None and payment.merchant_id != merchant_id):
         raise PaymentNotFound(f"payment {payment_id} does not exist")
     return payment
 
@@ -82,7 +85,7 @@ def validate(
 ) -> Payment:
     """PENDING -> VALIDATED, or PaymentRejected: a rule breach, or a merchant that is no longer
     active (disabled after the payment was accepted: the status is read now, strongly consistent)."""
-    payment = _load(repository, payment_id)
+    payment = load_payment(repository, payment_id)
     if _already_done(contract.STEP_VALIDATE, payment, PaymentStatus.PENDING):
         return payment
     breach = rule_breach(payment, rules)
@@ -94,7 +97,7 @@ def validate(
 
 
 def process(repository: PaymentRepository, connector: ProcessorConnector, payment_id: str) -> Payment:
-    payment = _load(repository, payment_id)
+    payment = load_payment(repository, payment_id)
     if _already_done(contract.STEP_PROCESS, payment, PaymentStatus.VALIDATED):
         return payment
     attempt = repository.record_processor_attempt(payment)
@@ -118,7 +121,7 @@ def process(repository: PaymentRepository, connector: ProcessorConnector, paymen
 
 
 def record(repository: PaymentRepository, payment_id: str) -> Payment:
-    payment = _load(repository, payment_id)
+    payment = load_payment(repository, payment_id)
     if _already_done(contract.STEP_RECORD, payment, PaymentStatus.AUTHORIZED):
         return payment
     return repository.transition(
@@ -130,7 +133,7 @@ def record(repository: PaymentRepository, payment_id: str) -> Payment:
 
 
 def notify(repository: PaymentRepository, publisher: StatusPublisher, payment_id: str) -> Payment:
-    payment = _load(repository, payment_id)
+    payment = load_payment(repository, payment_id)
     publisher.publish(payment)
     return payment
 
@@ -182,7 +185,7 @@ def compensate(repository: PaymentRepository, connector: ProcessorConnector, pay
         # (alarmed, redrivable) instead of the payment.
         raise NotABusinessOutcome(f"compensate: {name} is not a business outcome; payment {payment_id} keeps its state")
     for _ in range(_COMPENSATE_ATTEMPTS):
-        payment = _load(repository, payment_id)
+        payment = load_payment(repository, payment_id)
         if payment.status in (PaymentStatus.SETTLED, PaymentStatus.FAILED):
             # Settled money is not taken back by a failed notification; FAILED is done.
             return payment

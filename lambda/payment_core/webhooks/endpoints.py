@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.errors import InvalidRequest, WebhookEndpointNotFound
 from payment_core.events.destinations import check_url
+from payment_core.items import decode_item, texts
 from payment_core.payments.models import format_timestamp
 from payment_core.payments.repository import condition_failed, from_attributes, to_attributes
 
@@ -103,21 +104,22 @@ class WebhookEndpoint:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> WebhookEndpoint:
-        return cls(
-            endpoint_id=str(item["event_id"]),
-            merchant_id=str(item["merchant_id"]),
-            url=str(item["url"]),
-            enabled_events=tuple(str(each) for each in item["enabled_events"]),
-            status=str(item["status"]),
-            created=str(item["created"]),
-            secrets=tuple(
-                StoredSecret(
-                    ciphertext=bytes(each["ciphertext"]),
-                    expires_at=int(each["expires_at"]) if each.get("expires_at") is not None else None,
-                )
-                for each in item["secrets"]
-            ),
+        return decode_item(
+            cls,
+            item,
+            {"enabled_events": texts, "secrets": _secrets},
+            attributes={"endpoint_id": "event_id"},  # the table's range key
         )
+
+
+def _secrets(items: Any) -> tuple[StoredSecret, ...]:
+    return tuple(
+        StoredSecret(
+            ciphertext=bytes(each["ciphertext"]),
+            expires_at=int(each["expires_at"]) if each.get("expires_at") is not None else None,
+        )
+        for each in items
+    )
 
 
 def _secret_item(secret: StoredSecret) -> dict[str, Any]:
