@@ -65,6 +65,9 @@ DEV = PlatformConfig(
         # A sweep must end within its interval (one minute in dev): see sweeper=SweeperConfig below.
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=60),
         event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        webhook_fanout=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        # One attempt: resolution, connect, TLS and the answer, each bounded by 10 s.
+        webhook_delivery=FunctionSettings(memory_mb=256, timeout_seconds=45),
     ),
     log_retention_days=14,
     log_level="DEBUG",
@@ -175,6 +178,8 @@ STAGING = replace(
         workflow_starter=(512, 5),
         authorizer=(256, 50),
         event_writer=(256, 5),
+        webhook_fanout=(256, 5),
+        webhook_delivery=(256, 20),
         # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=300, reserved_concurrency=1),
     ),
@@ -202,6 +207,8 @@ STAGING = replace(
     # Premium at its plan: (150/s x 300 s + 300 burst) x 1.25 = 56,625 requests per 5 minutes.
     edge=EdgeConfig(waf_enabled=True, rate_limit_per_5_minutes=60_000, custom_domain_required=True),
     events=EventsConfig(retention_days=30),
+    # Retries for 3 days: 30 s, 1 min, 2 min, ... doubling to a 6 h ceiling (each jittered).
+    webhooks=replace(DEV.webhooks, horizon_seconds=3 * 24 * 3600, backoff_base_seconds=30, backoff_cap_seconds=21_600),
     # 20 reserved x 0.7 = 14 payment executions in flight; starts at most 150 a second (half the
     # account's StartExecution refill), 30 per starter (5 reserved).
     pacing=replace(DEV.pacing, account_share=0.5, workflow_utilization=0.7, starter_batch_seconds=5),
@@ -222,6 +229,8 @@ PROD = replace(
         workflow_starter=(1_024, 10),
         authorizer=(256, 200),
         event_writer=(256, 5),
+        webhook_fanout=(256, 10),
+        webhook_delivery=(256, 50),
         # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
         sweeper=FunctionSettings(memory_mb=512, timeout_seconds=300, reserved_concurrency=1),
     ),

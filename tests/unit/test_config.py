@@ -221,6 +221,8 @@ def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> No
         "authorizer": None,
         "sweeper": None,
         "event_writer": None,
+        "webhook_fanout": None,
+        "webhook_delivery": None,
     }
     assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
 
