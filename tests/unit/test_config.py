@@ -245,6 +245,18 @@ def test_the_mapping_may_not_run_more_batches_than_a_reserved_function_takes(fun
     )
 
 
+@pytest.mark.parametrize("reserved", [1, 1_001])
+def test_the_webhook_delivery_reservation_must_fit_its_queue_mappings_bounds(reserved: int) -> None:
+    prod = config_for("prod")
+    sized = replace(prod.functions.webhook_delivery, reserved_concurrency=reserved)
+    with pytest.raises(ValueError) as refused:
+        replace(prod, functions=replace(prod.functions, webhook_delivery=sized))
+    assert str(refused.value) == (
+        "functions.webhook_delivery.reserved_concurrency must be None or between 2 and 1000 "
+        f"(its queue mapping's maximum concurrency), got {reserved}"
+    )
+
+
 def test_staging_and_prod_take_none_of_devs_own_choices() -> None:
     # Staging and prod are dev with what differs (presets.py): a dev-only choice must not leak.
     dev = config_for("dev")
