@@ -28,6 +28,7 @@ from lib.components.replication import RegionalCopy, adopt_regional_copy
 from lib.components.start_slots import StartSlots
 from lib.components.storage import Storage
 from lib.components.sweeper import PaymentSweeper
+from lib.components.webhooks import Webhooks
 from lib.components.workflow import Workflow
 from lib.config import CustomDomain, PlatformConfig
 from lib.layer import shared_layer_dir
@@ -101,6 +102,15 @@ class PaymentPlatform(Construct):
             settings=config.events,
             audit_table=self.storage.audit_table,
             events_table=self.storage.events_table,
+            give_up_bucket=self.outbox.give_up_bucket,
+        )
+        self.webhooks: Webhooks = Webhooks(
+            self,
+            "webhooks",
+            context=context,
+            settings=config.webhooks,
+            events_table=self.storage.events_table,
+            audit_table=self.storage.audit_table,
             give_up_bucket=self.outbox.give_up_bucket,
         )
         self.ingestion: BatchIngestion = self._build_ingestion(context)
@@ -213,6 +223,7 @@ class PaymentPlatform(Construct):
                 self.sweeper,
                 self.start_slots,
                 self.events,
+                self.webhooks,
                 self.queues,
                 self.storage,
                 *([self.regional_copy] if self.regional_copy is not None else []),
@@ -231,6 +242,8 @@ class PaymentPlatform(Construct):
             self.outbox.starter_function,
             self.sweeper.sweeper_function,
             self.events.writer_function,
+            self.webhooks.fanout_function,
+            self.webhooks.delivery_function,
         ]
 
     def _build_layer(self, namer: Namer) -> LambdaLayerVersion:

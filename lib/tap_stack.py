@@ -75,6 +75,8 @@ class TapStack(PlatformStack):
             "batch_bucket_name": storage.batch_bucket.bucket,
             "payment_queue_url": queues.queue.url,
             "payment_dlq_url": queues.dlq.url,
+            "webhook_delivery_queue_url": platform.webhooks.queue.url,
+            "webhook_delivery_dlq_url": platform.webhooks.dlq.url,
             "status_topic_arn": queues.status_topic.arn,
             "alarm_topic_arn": queues.alarm_topic.arn,
             "state_machine_arn": platform.workflow.state_machine.arn,

@@ -71,7 +71,8 @@ def redeliver(
     now, lines = time.time(), []
     for endpoint in chosen:
         task = DeliveryTask(merchant_id, event_id, endpoint.endpoint_id, now)
-        sent = sqs.send_message(QueueUrl=queue_url, MessageBody=task.to_body())
+        # The merchant as the fair queue's tenant, as the fan-out sends it.
+        sent = sqs.send_message(QueueUrl=queue_url, MessageBody=task.to_body(), MessageGroupId=merchant_id)
         lines.append(
             {
                 "event_id": event_id,

@@ -101,7 +101,12 @@ def create_tables(dynamodb: Any) -> None:
     create_table(
         dynamodb, contract.AUDIT_TABLE_NAME, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     )
-    for variable in sorted(contract.TABLE_KEYS.keys() - {contract.PAYMENTS_TABLE_NAME, contract.AUDIT_TABLE_NAME}):
+    # Webhooks fan out from the events table's stream, as the stack declares it.
+    create_table(
+        dynamodb, contract.EVENTS_TABLE_NAME, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+    done = {contract.PAYMENTS_TABLE_NAME, contract.AUDIT_TABLE_NAME, contract.EVENTS_TABLE_NAME}
+    for variable in sorted(contract.TABLE_KEYS.keys() - done):
         create_table(dynamodb, variable)
 
 
@@ -122,6 +127,7 @@ class Account(AwsClients):
     batch_state_machine_arn: str
     page_token_key_id: str  # the HMAC_256 KMS key that signs list tokens
     platform_key_id: str  # the symmetric KMS key webhook signing secrets are sealed under
+    webhook_queue_url: str  # one message per (event, endpoint) delivery
     bucket: str = BUCKET
     handlers: dict[str, ModuleType] = field(default_factory=dict)  # loaded on these clients
     _relayed: list[str] = field(default_factory=list)  # stream sequence numbers already relayed
@@ -140,6 +146,7 @@ class Account(AwsClients):
             contract.BATCH_STATE_MACHINE_ARN: self.batch_state_machine_arn,
             contract.PAGE_TOKEN_KEY_ID: self.page_token_key_id,
             contract.WEBHOOK_SECRET_KEY_ID: self.platform_key_id,
+            contract.WEBHOOK_QUEUE_URL: self.webhook_queue_url,
         }
         if endpoint:
             environment["AWS_ENDPOINT_URL"] = endpoint
@@ -251,6 +258,7 @@ def create_account(clients: AwsClients) -> Account:
         **vars(clients),
         page_token_key_id=page_token_key["KeyMetadata"]["KeyId"],
         platform_key_id=platform_key["KeyMetadata"]["KeyId"],
+        webhook_queue_url=sqs.create_queue(QueueName="webhook-deliveries-test")["QueueUrl"],
         queue_url=queue_url,
         dlq_url=dlq_url,
         topic_arn=topic_arn,

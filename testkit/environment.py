@@ -47,6 +47,10 @@ HANDLER_ENVIRONMENT: Final = {
     contract.SWEEP_STALE_AFTER_SECONDS: "960",
     contract.EVENT_RETENTION_DAYS: "30",
     contract.WEBHOOK_SECRET_OVERLAP_SECONDS: "3600",
+    # A short horizon, as a test configuration may have: 2 minutes, retries from 5 s to 40 s.
+    contract.WEBHOOK_HORIZON_SECONDS: "120",
+    contract.WEBHOOK_BACKOFF_BASE_SECONDS: "5",
+    contract.WEBHOOK_BACKOFF_CAP_SECONDS: "40",
     # The page-token MAC key as first deployed: version 1, no previous key (the key: Account).
     contract.PAGE_TOKEN_KEY_VERSION: "1",
     contract.PAGE_TOKEN_PREVIOUS_KEY_ID: "",

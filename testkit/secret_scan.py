@@ -6,17 +6,25 @@ events (the functions' logs, the gateway's access log group), X-Ray traces, WAF 
 configurations, the stage's access-log format, DynamoDB items, and every file under the
 emulator's state directory (``server.log`` with each invocation's output, Terraform state, the
 unpacked code). ``scan`` counts records and bytes, so a test shows it searched something real.
+
+Beside the exact secrets it was given, ``scan`` looks for every *kind* of secret whose shape the
+contract fixes (``SECRET_SHAPES``): a webhook signing secret (``whsec_`` and 64 hex digits) is
+shown once to its merchant and stored only as KMS ciphertext, so any one found in clear is a leak,
+whichever run or test issued it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from payment_core import contract
 
 ISSUED_SECRET_KEYS: set[str] = set()
 
@@ -25,6 +33,12 @@ def remember(issued: Mapping[str, str]) -> Mapping[str, str]:
     """``make merchant``'s answer, its secret key noted for the scan."""
     ISSUED_SECRET_KEYS.add(issued["secret_key"])
     return issued
+
+
+# Label -> the shape of a secret nothing may record in clear (matched on the raw bytes).
+SECRET_SHAPES: dict[str, re.Pattern[bytes]] = {
+    "webhook signing secret": re.compile(contract.WEBHOOK_SECRET_PATTERN.strip("^$").encode()),
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,8 @@ class ScanReport:
 
 
 def scan(records: Iterable[Record], needles: Mapping[str, str]) -> ScanReport:
-    """Every record searched for every needle (label -> text); a hit names the record, not the secret."""
+    """Every record searched for every needle (label -> text) and every ``SECRET_SHAPES`` shape; a
+    hit names the record and the needle or shape, never the secret."""
     encoded = {label: text.encode() for label, text in needles.items()}
     report = ScanReport()
     for record in records:
@@ -53,6 +68,9 @@ def scan(records: Iterable[Record], needles: Mapping[str, str]) -> ScanReport:
         report.records[kind] = report.records.get(kind, 0) + 1
         report.scanned_bytes += len(record.data)
         report.hits.extend((record.source, label) for label, text in encoded.items() if text in record.data)
+        report.hits.extend(
+            (record.source, label) for label, shape in SECRET_SHAPES.items() if shape.search(record.data)
+        )
     return report
 
 

@@ -45,6 +45,8 @@ FUNCTION_NAMES: Final[tuple[str, ...]] = (
     WORKFLOW_STARTER,
     SWEEPER,
     EVENT_WRITER,
+    WEBHOOK_FANOUT,
+    WEBHOOK_DELIVERY,
 )
 # Every function publishes a version per deploy; everything that invokes one (API integrations
 # and authorizer, event source mappings, S3 notifications, schedules) invokes this alias, which
@@ -103,6 +105,11 @@ EVENT_RETENTION_DAYS: Final = "EVENT_RETENTION_DAYS"
 # how long a rotated-out secret keeps signing beside the new one (webhooks.secret_overlap_seconds).
 WEBHOOK_SECRET_KEY_ID: Final = "WEBHOOK_SECRET_KEY_ID"
 WEBHOOK_SECRET_OVERLAP_SECONDS: Final = "WEBHOOK_SECRET_OVERLAP_SECONDS"
+# The delivery queue (one message per event and endpoint) and its retry schedule (lib/config/webhooks.py).
+WEBHOOK_QUEUE_URL: Final = "WEBHOOK_QUEUE_URL"
+WEBHOOK_HORIZON_SECONDS: Final = "WEBHOOK_HORIZON_SECONDS"
+WEBHOOK_BACKOFF_BASE_SECONDS: Final = "WEBHOOK_BACKOFF_BASE_SECONDS"
+WEBHOOK_BACKOFF_CAP_SECONDS: Final = "WEBHOOK_BACKOFF_CAP_SECONDS"
 
 # --- Page-token MAC key rotation (payment_core.api.page_tokens.KeyRing; lib/components/keys.py) ---
 # PAGE_TOKEN_KEY_ID is the current key, which signs; tokens name the version of the key that
@@ -203,6 +210,22 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         EVENT_RETENTION_DAYS,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    WEBHOOK_FANOUT: (
+        EVENTS_TABLE_NAME,
+        WEBHOOK_QUEUE_URL,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
+    # Disabling an endpoint appends its transition to the audit table (the event writer's source).
+    WEBHOOK_DELIVERY: (
+        EVENTS_TABLE_NAME,
+        AUDIT_TABLE_NAME,
+        WEBHOOK_QUEUE_URL,
+        WEBHOOK_SECRET_KEY_ID,
+        WEBHOOK_HORIZON_SECONDS,
+        WEBHOOK_BACKOFF_BASE_SECONDS,
+        WEBHOOK_BACKOFF_CAP_SECONDS,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
 }
 
 # --- Credentials --------------------------------------------------------------------------
@@ -240,7 +263,7 @@ EVENTS_API_VERSION: Final = "2026-12-01"
 EVENT_ID_PATTERN: Final = "^evt_[0-9]{8}T[0-9]{9}Z_[0-9a-f]{20}$"
 # Webhook endpoints are items of the events table too, under their merchant (one partition per
 # merchant holds its events and its endpoints): the range key is the endpoint id, whose prefix
-# sorts outside every event query's ``evt_`` range and is what the fan-out's stream filter skips.
+# sorts outside every event query's ``evt_`` range and is what tells the fan-out a new endpoint from an event.
 WEBHOOK_ENDPOINT_ID_PREFIX: Final = "we_"
 WEBHOOK_ENDPOINT_ID_PATTERN: Final = "^we_[0-9a-f]{24}$"
 # A signing secret: shown once (creation, rotation), stored only as KMS ciphertext.

@@ -46,6 +46,9 @@ DEV = PlatformConfig(
         # A sweep must end within its interval (one minute in dev): see sweeper=SweeperConfig below.
         sweeper=FunctionSettings(memory_mb=256, timeout_seconds=60),
         event_writer=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        webhook_fanout=FunctionSettings(memory_mb=256, timeout_seconds=30),
+        # One attempt: resolution, connect, TLS and the answer, each bounded by 10 s.
+        webhook_delivery=FunctionSettings(memory_mb=256, timeout_seconds=45),
     ),
     log_retention_days=14,
     log_level="DEBUG",

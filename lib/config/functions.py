@@ -39,6 +39,9 @@ class FunctionsConfig:
     authorizer: FunctionSettings
     sweeper: FunctionSettings
     event_writer: FunctionSettings
+    webhook_fanout: FunctionSettings
+    # Runs one delivery attempt (contract.WEBHOOK_DELIVERY_TIMEOUT_SECONDS per socket step).
+    webhook_delivery: FunctionSettings
 
     def by_name(self) -> dict[str, FunctionSettings]:
         """Sizing by the contract's function name (the fields are named alike)."""

@@ -22,7 +22,12 @@ from lib.config.disaster_recovery import DisasterRecoveryConfig, check_replicabl
 from lib.config.edge import EdgeConfig
 from lib.config.events import EventsConfig
 from lib.config.functions import FunctionsConfig
-from lib.config.limits import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, SFN_STANDARD_MAX_SECONDS
+from lib.config.limits import (
+    KMS_DELETION_WINDOW_DAYS,
+    LOG_RETENTION_DAYS,
+    SFN_STANDARD_MAX_SECONDS,
+    SQS_LAMBDA_MAXIMUM_CONCURRENCY,
+)
 from lib.config.pacing import PacingConfig, StartPacing, check_starter_fits, start_pacing
 from lib.config.payment_rules import PaymentRules
 from lib.config.processor import ProcessorConfig
@@ -83,6 +88,7 @@ class PlatformConfig:
         self._check_queue_age_alarm_fires_before_expiry()
         self._check_waf_lets_every_tier_reach_its_plan()
         self._check_sweep_ends_before_the_next()
+        self._check_webhook_delivery_reservation_bounds_its_mapping()
         check_starter_fits(self.start_pacing, self.functions.workflow_starter.timeout_seconds)
         check_replicable(self.disaster_recovery, self.batch_bucket.versioning)
 
@@ -173,4 +179,15 @@ class PlatformConfig:
             timeout <= self.sweeper.interval_minutes * 60,
             f"functions.sweeper.timeout_seconds must be at most sweeper.interval_minutes x 60 "
             f"({self.sweeper.interval_minutes * 60}), got {timeout}",
+        )
+
+    def _check_webhook_delivery_reservation_bounds_its_mapping(self) -> None:
+        # The delivery queue's mapping runs at most the function's reservation at once (a throttled
+        # receive would count as an attempt): SQS mappings take a maximum concurrency of 2 to 1,000.
+        reserved = self.functions.webhook_delivery.reserved_concurrency
+        low, high = SQS_LAMBDA_MAXIMUM_CONCURRENCY
+        require(
+            reserved is None or low <= reserved <= high,
+            f"functions.webhook_delivery.reserved_concurrency must be None or between {low} and {high} "
+            f"(its queue mapping's maximum concurrency), got {reserved}",
         )

@@ -69,6 +69,8 @@ _SIZES: dict[str, _Both[tuple[int, int]]] = {
     "workflow_starter": _Both((512, 5), (1_024, 10)),
     "authorizer": _Both((256, 50), (256, 200)),
     "event_writer": _Both((256, 5), (256, 5)),
+    "webhook_fanout": _Both((256, 5), (256, 10)),
+    "webhook_delivery": _Both((256, 20), (256, 50)),
 }
 # A sweep may take up to 300 s of its five-minute interval (dev's: one minute of one).
 _SWEEPER_MEMORY_MB = _Both(256, 512)
@@ -195,6 +197,10 @@ def _preset(environment: Environment, differences: _Differences = _DIFFERENCES) 
             custom_domain_required=True,
         ),
         events=EventsConfig(retention_days=30),
+        # Retries for 3 days: 30 s, 1 min, 2 min, ... doubling to a 6 h ceiling (each jittered).
+        webhooks=replace(
+            DEV.webhooks, horizon_seconds=3 * 24 * 3600, backoff_base_seconds=30, backoff_cap_seconds=21_600
+        ),
         pacing=d.pacing[environment],
         disaster_recovery=d.disaster_recovery[environment],
         backup=d.backup[environment],

@@ -3,8 +3,9 @@
 Runs after every other traffic test (marker ``after_traffic``), on the session's deployment: the
 secret keys are every one the harness issued during the run (``testkit.secret_scan.remember``);
 the card numbers are the test PAN the tenant checks send and the forms this test sends itself.
-A canary sent through the API and a secret planted in a log stream prove the scan reads what it
-claims to: both are found, and they are the only hits.
+A canary sent through the API and a secret key and a webhook signing secret planted in a log
+stream prove the scan reads what it claims to: all are found, and they are the only hits (a
+webhook secret is found by its shape, whichever test issued it: testkit.secret_scan.SECRET_SHAPES).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from payment_core import contract
 from payment_core.tenancy.secret_keys import SECRET_KEY_PREFIX
 
 from testkit.deployment import StackDeployment
@@ -57,7 +59,8 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     logs = platform.client("logs")
     logs.create_log_group(logGroupName=PLANTED_GROUP)
     logs.create_log_stream(logGroupName=PLANTED_GROUP, logStreamName="planted")
-    message = json.dumps({"level": "INFO", "header": f"Bearer {planted}"})
+    planted_webhook_secret = contract.WEBHOOK_SECRET_PREFIX + uuid.uuid4().hex * 2
+    message = json.dumps({"level": "INFO", "header": f"Bearer {planted}", "secret": planted_webhook_secret})
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     logs.put_log_events(
         logGroupName=PLANTED_GROUP, logStreamName="planted", logEvents=[{"timestamp": now_ms, "message": message}]
@@ -79,9 +82,10 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     report = scan(records, needles)
     print(f"\nsecret scan: {len(ISSUED_SECRET_KEYS)} issued keys, {len(CARD_FORMS)} card forms; {report.summary()}")
 
-    leaks = [(source, label) for source, label in report.hits if label not in ("planted secret", "api canary")]
+    planted_hits = {("logs:" + PLANTED_GROUP, "planted secret"), ("logs:" + PLANTED_GROUP, "webhook signing secret")}
+    leaks = [hit for hit in report.hits if hit not in planted_hits and hit[1] != "api canary"]
     assert leaks == []
-    assert ("logs:" + PLANTED_GROUP, "planted secret") in report.hits
+    assert planted_hits <= set(report.hits)
     assert any(source.startswith("item:") and label == "api canary" for source, label in report.hits)
     assert report.records.get("logs", 0) >= 10 and report.records.get("item", 0) >= 10
     assert report.records.get("file", 0) > 0

@@ -25,5 +25,5 @@ def test_an_unknown_function_is_refused_naming_the_choices(capsys: pytest.Captur
     line = json.loads(capsys.readouterr().out)
     assert line == {
         "error": "function must be one of ['api', 'authorizer', 'batch_ingest', 'event_writer', 'queue_consumer', "
-        "'sweeper', 'workflow', 'workflow_starter'] or all, got 'payments'"
+        "'sweeper', 'webhook_delivery', 'webhook_fanout', 'workflow', 'workflow_starter'] or all, got 'payments'"
     }

@@ -36,7 +36,15 @@ KNOBS: dict[tuple[str, str], str] = {
         "rule[].noncurrent_version_expiration[].noncurrent_days",
     ): "batch_bucket.noncurrent_version_expiration_days",
     # max_receive_count is 5 in every preset now (a throttled batch counts as a receive).
-    ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): "queues.consumer_maximum_concurrency",
+    # The webhook delivery mapping's is its function's reservation (absent where none: dev).
+    ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): (
+        "queues.consumer_maximum_concurrency|functions.webhook_delivery.reserved_concurrency"
+    ),
+    # The webhook retry schedule, and the delivery queue's redrive threshold derived from it.
+    ("aws_lambda_function", "environment.variables.WEBHOOK_HORIZON_SECONDS"): "webhooks.horizon_seconds",
+    ("aws_lambda_function", "environment.variables.WEBHOOK_BACKOFF_BASE_SECONDS"): "webhooks.backoff_base_seconds",
+    ("aws_lambda_function", "environment.variables.WEBHOOK_BACKOFF_CAP_SECONDS"): "webhooks.backoff_cap_seconds",
+    ("aws_sqs_queue", "redrive_policy"): "webhooks.max_receive_count",
     # The batch-file map's MaxConcurrency, inside the state machine definition.
     ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
     # Off where the API is served on its custom domain (TLS 1.2) instead.

@@ -43,6 +43,7 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
     claims = arn_of(stack, "aws_dynamodb_table", "name", f"batch-payment-claims-{s}")
     give_up_bucket = bucket_arn(stack, "payment-start-give-ups-")
     file_dlq = arn_of(stack, "aws_sqs_queue", "name", f"batch-file-dlq-{s}")
+    webhook_queue = arn_of(stack, "aws_sqs_queue", "name", f"webhook-deliveries-{s}")
     batch_state_machine = batch_state_machine_arn(stack)
     topic = arn_of(stack, "aws_sns_topic", "name", f"payment-status-{s}")
     state_machine = arn_of(stack, "aws_sfn_state_machine", "name", f"payment-workflow-{s}")
@@ -183,6 +184,33 @@ def _function_grants(stack: SynthesizedStack, function: str) -> set[tuple[str, s
             # batch goes to the outbox's give-up bucket.
             *_stream_consumer(audit, give_up_bucket, key),
         },
+        "webhook_fanout": {
+            # EndpointStore.list (a Query of the merchant's partition), then SendMessageBatch
+            # (authorized as sqs:SendMessage) to the CMK-encrypted queue (its data key: the
+            # stream consumer's kms:GenerateDataKey, and the common kms:Decrypt).
+            ("dynamodb:Query", events),
+            ("sqs:SendMessage", webhook_queue),
+            # The stream event source mapping reads the events table's stream as this role.
+            *_stream_consumer(events, give_up_bucket, key),
+        },
+        "webhook_delivery": {
+            # DeliveryRecords: event and endpoint (GetItem), attempts and disabling (UpdateItem),
+            # the endpoint.disabled transition (the audit Put of the same transaction).
+            ("dynamodb:GetItem", events),
+            ("dynamodb:UpdateItem", events),
+            ("dynamodb:PutItem", audit),
+            # The SQS mapping polls and deletes as this role; a failed attempt sets its backoff.
+            *{
+                (action, webhook_queue)
+                for action in (
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                )
+            },
+            # SecretBox.open and the queue's messages: kms:Decrypt on the platform key, the common grant.
+        },
     }
     return common | specific[function]
 
@@ -214,7 +242,18 @@ def _workflow_executions(stack: SynthesizedStack) -> str:
 
 @pytest.mark.parametrize(
     "function",
-    ["api", "workflow", "batch_ingest", "queue_consumer", "authorizer", "workflow_starter", "sweeper", "event_writer"],
+    [
+        "api",
+        "workflow",
+        "batch_ingest",
+        "queue_consumer",
+        "authorizer",
+        "workflow_starter",
+        "sweeper",
+        "event_writer",
+        "webhook_fanout",
+        "webhook_delivery",
+    ],
 )
 def test_each_function_role_grants_exactly_what_its_handler_calls(env_stack: SynthesizedStack, function: str) -> None:
     lambda_function = env_stack.named("aws_lambda_function", "function_name", function_name(env_stack, function))

@@ -15,7 +15,7 @@ from tests.security.iam import (
 from tests.unit.synth import SynthesizedStack, platform_key
 
 
-def test_every_role_is_one_of_the_eleven_the_least_privilege_tests_judge(env_stack: SynthesizedStack) -> None:
+def test_every_role_is_one_of_the_thirteen_the_least_privilege_tests_judge(env_stack: SynthesizedStack) -> None:
     judged = {role_id(f["role"]) for f in env_stack.resources("aws_lambda_function").values()}
     judged |= {role_id(m["role_arn"]) for m in env_stack.resources("aws_sfn_state_machine").values()}
     judged |= {role_id(env_stack.only("aws_scheduler_schedule")["target"]["role_arn"])}
@@ -26,8 +26,8 @@ def test_every_role_is_one_of_the_eleven_the_least_privilege_tests_judge(env_sta
     backup = [s["iam_role_arn"] for s in env_stack.resources("aws_backup_selection").values()]
     judged |= {role_id(role) for role in backup}
     assert set(env_stack.resources("aws_iam_role")) == judged
-    # eight functions, two state machines, the sweeper's schedule (and the replication and backup roles)
-    assert len(judged) == 11 + len(replication) + len(backup)
+    # ten functions, two state machines, the sweeper's schedule (and the replication and backup roles)
+    assert len(judged) == 13 + len(replication) + len(backup)
 
 
 def test_no_identity_policy_has_wildcards_or_managed_full_access(env_stack: SynthesizedStack) -> None:

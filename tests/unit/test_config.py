@@ -221,6 +221,8 @@ def test_dev_reserves_no_concurrency_and_every_queue_survives_throttling() -> No
         "authorizer": None,
         "sweeper": None,
         "event_writer": None,
+        "webhook_fanout": None,
+        "webhook_delivery": None,
     }
     assert all(config_for(env).queues.max_receive_count >= 5 for env in ENVIRONMENTS)
 
@@ -240,6 +242,18 @@ def test_the_mapping_may_not_run_more_batches_than_a_reserved_function_takes(fun
         replace(prod, functions=replace(prod.functions, **{function: sized}))
     assert str(refused.value) == (
         f"queues.consumer_maximum_concurrency must be at most functions.{function}.reserved_concurrency (10), got 50"
+    )
+
+
+@pytest.mark.parametrize("reserved", [1, 1_001])
+def test_the_webhook_delivery_reservation_must_fit_its_queue_mappings_bounds(reserved: int) -> None:
+    prod = config_for("prod")
+    sized = replace(prod.functions.webhook_delivery, reserved_concurrency=reserved)
+    with pytest.raises(ValueError) as refused:
+        replace(prod, functions=replace(prod.functions, webhook_delivery=sized))
+    assert str(refused.value) == (
+        "functions.webhook_delivery.reserved_concurrency must be None or between 2 and 1000 "
+        f"(its queue mapping's maximum concurrency), got {reserved}"
     )
 
 

@@ -26,8 +26,9 @@ def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
         assert policy_of(function["role"]) in function["depends_on"], function["function_name"]
 
     mappings = stack.resources("aws_lambda_event_source_mapping").values()
-    # The queue's (queue_consumer), the payments stream's (workflow_starter), the audit stream's (event_writer).
-    assert len(mappings) == 3
+    # The queue's (queue_consumer), the payments stream's (workflow_starter), the audit stream's
+    # (event_writer), the events stream's (webhook_fanout), the delivery queue's (webhook_delivery).
+    assert len(mappings) == 5
     for mapping in mappings:
         alias_id = mapping["function_name"].split(".")[1]  # ${aws_lambda_alias.<id>.arn}: the live alias
         alias = stack.resources("aws_lambda_alias")[alias_id]

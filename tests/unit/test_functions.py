@@ -18,6 +18,8 @@ FUNCTION_BASE_NAMES = {
     "authorizer": "payment-authorizer",
     "sweeper": "payment-sweeper",
     "event_writer": "payment-event-writer",
+    "webhook_fanout": "payment-webhook-fanout",
+    "webhook_delivery": "payment-webhook-delivery",
 }
 
 # The functions that check payments against the business rules (payment_core.rules).

@@ -33,6 +33,8 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
         "payment-workflow-starter",
         "payment-sweeper",
         "payment-event-writer",
+        "payment-webhook-fanout",
+        "payment-webhook-delivery",
     ]
     # The workflow function's Errors are mostly declines the state machine routes on purpose:
     # no errors alarm there (its infrastructure failures fail executions, which alarm).
@@ -50,6 +52,10 @@ def test_alarm_set_is_complete(dev: SynthesizedStack) -> None:
             # transitions not yet written as events (the audit stream's consumer)
             "payment-events-lag-dev",
             "payment-oldest-open-age-dev",
+            # webhooks: events not yet fanned out, a delivery the function failed on, an endpoint disabled
+            "webhook-fanout-lag-dev",
+            "webhook-dlq-not-empty-dev",
+            "webhook-endpoint-disabled-dev",
             # the batch-file workflow's own failure path
             "batch-file-failed-dev",
             "batch-file-timed-out-dev",
@@ -124,6 +130,12 @@ def test_first_dead_letter_raises_the_alarm(dev: SynthesizedStack) -> None:
         0,
         "GreaterThanThreshold",
     )
+
+
+def test_the_first_endpoint_disabled_past_the_horizon_alarms(dev: SynthesizedStack) -> None:
+    alarm = _alarms(dev)["webhook-endpoint-disabled-dev"]
+    assert (alarm["metric_name"], alarm["statistic"], alarm["threshold"]) == ("WebhookEndpointDisabled", "Maximum", 1)
+    assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
 
 
 def test_latency_alarm_watches_p99_against_config(prod: SynthesizedStack) -> None:

@@ -27,6 +27,8 @@ OUTPUTS = {
     "batch_bucket_name",
     "payment_queue_url",
     "payment_dlq_url",
+    "webhook_delivery_queue_url",
+    "webhook_delivery_dlq_url",
     "status_topic_arn",
     "alarm_topic_arn",
     "state_machine_arn",

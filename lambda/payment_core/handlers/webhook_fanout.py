@@ -1,0 +1,49 @@
+"""Webhook fan-out, on the events table's stream: each new event, one SQS message per endpoint.
+
+The mapping's filter passes only INSERTs, not the delivery attempts appended to events nor any
+endpoint change (MODIFY, REMOVE); a new endpoint's INSERT is skipped here (its range key is no
+event id). A record whose messages were not all queued is
+reported in ``batchItemFailures`` and retried (payment_core.webhooks.fanout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from payment_core import contract
+from payment_core.runtime import Cached, FunctionRuntime
+from payment_core.settings import FunctionEnvironment, variable
+from payment_core.webhooks.endpoints import EndpointStore
+from payment_core.webhooks.fanout import fan_out
+
+
+@dataclass(frozen=True)
+class FanoutEnvironment(FunctionEnvironment):
+    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+    queue_url: str = field(metadata=variable(contract.WEBHOOK_QUEUE_URL))
+
+
+class FanoutRuntime(FunctionRuntime[FanoutEnvironment]):
+    def __init__(self) -> None:
+        super().__init__(contract.WEBHOOK_FANOUT, FanoutEnvironment)
+        self.endpoints: Cached[EndpointStore] = self.cached(
+            lambda: EndpointStore(self.dynamodb(), self.environment().events_table)
+        )
+
+
+runtime = FanoutRuntime()
+
+
+@runtime.tracer.capture_method(capture_response=False)
+def record_handler(record: DynamoDBRecord) -> str:
+    image: dict[str, Any] = dict(record.dynamodb.new_image) if record.dynamodb and record.dynamodb.new_image else {}
+    tasks = fan_out(image, runtime.endpoints(), runtime.sqs(), runtime.environment().queue_url)
+    runtime.count("WebhookDeliveriesQueued", len(tasks))
+    return str(image.get("event_id", ""))
+
+
+handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)
