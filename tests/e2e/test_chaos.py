@@ -4,8 +4,11 @@ On the session's deployment: the fault switch on (POST /localcloud/faults, the s
 LOCALCLOUD_FAULTS takes), the workflow function reserved at 2, then API payments from 8
 concurrent clients (some racing on one Idempotency-Key) and a batch file. Every accepted
 payment must reach SETTLED or FAILED by itself, each with exactly one terminal audit entry,
-FAILED only for a business reason, nothing new in the DLQ. The faults and the reservation are
-removed afterwards, so the lifecycle tests still see the deployed configuration.
+FAILED only for a business reason, nothing new in the DLQ. Beside them, from the first second,
+money moves both ways under the same faults (testkit.money_chaos): manual payments captured in
+part or voided, refunds in part then of the rest, a third refund refused, one refund declined;
+at the end every refund is final and the money invariants hold. The faults and the reservation
+are removed afterwards, so the lifecycle tests still see the deployed configuration.
 
 Part of `make test`. Measured once through pytest (session deployment, shared 2-core machine at
 load 10 to 17 from other sessions): passed; 423 accepted (136 API requests answered 202 x130,
@@ -15,6 +18,11 @@ StartExecution 184 of 646, TransactWriteItems 182 of 1864, SendMessageBatch 8 of
 of 136, workflow timeouts 40 of 1730. About 190 step invocations a minute got through the
 reservation of 2 (with ~2,200 throttled attempts a minute, which cost AWS nothing but cost the
 emulator CPU). That is twice the intended ~5 minutes on this loaded machine: see the report.
+With money both ways (2026-12-03, load 11 to 17, `pytest -m e2e tests/e2e/test_chaos.py`): passed;
+10 payments (7 SETTLED, 3 VOIDED), 10 refunds (9 SUCCEEDED, 1 FAILED as declined), 3 third refunds
+409; its API requests answered 202 x26, 409 x3 and 500 x26 retried; the last of them answered at
+203 s, every refund final before the last payment (564 s): what it adds is its own reads at the end
+(20 audit trails), the rest runs beside the other traffic.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from localcloud.patches.dynamodb_streams import RETRY_MAX_DELAY_SECONDS
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
+from testkit.money_chaos import AUTOMATIC, money_invariants, money_traffic
 from testkit.traffic import FINAL_STATUSES, PlatformClient
 
 CLIENTS = 8
@@ -148,7 +157,9 @@ def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: Platf
     dlq_before = platform.queue_depth("payment_dlq_url")
     started = time.monotonic()
 
-    with ThreadPoolExecutor(max_workers=2) as traffic:
+    with ThreadPoolExecutor(max_workers=3) as traffic:
+        # First, so its payments are early in the queue: captures and refunds run during the faults.
+        money = traffic.submit(money_traffic, platform, MERCHANT, tag, SETTLE_TIMEOUT_SECONDS)
         api = traffic.submit(_api_traffic, platform, tag)
         batch = traffic.submit(_batch_traffic, platform, tag)
         expected, raced, statuses = api.result()
@@ -177,5 +188,15 @@ def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: Platf
         # FAILED only for a business reason, never an infrastructure one.
         if item["status"] == "FAILED":
             assert str(item["failure_reason"]).split(":")[0] in contract.BUSINESS_ERRORS, item["failure_reason"]
+    # Money both ways: each refund final as its terms say, the invariants on every payment.
+    moved = money.result()
+    problems, counts = money_invariants(platform, moved, SETTLE_TIMEOUT_SECONDS)
+    print(
+        f"chaos money: {dict(sorted(counts.items()))}, refunds refused {dict(moved.refused)}, "
+        f"API answers {dict(moved.answers)} (5xx retried), last request answered after "
+        f"{moved.done_at - started:.0f} s, all final after {time.monotonic() - started:.0f} s"
+    )
+    assert problems == []
+    assert moved.refused == {contract.REFUND_EXCEEDS_CAPTURED: AUTOMATIC - 1}
     # Nothing new in the dead-letter queue (an earlier test may have put its poison message there).
     assert platform.queue_depth("payment_dlq_url") == dlq_before
