@@ -148,9 +148,8 @@ class XRayEncryption(Construct):
         super().__init__(scope, construct_id)
         policy = service_key_policy(
             self,
-            sid="UseThroughXRayInThisAccount",
-            service="xray",
-            use_actions=KEY_USE_ACTIONS,
+            "XRay",
+            KEY_USE_ACTIONS,
             account_id=account_id,
             region=region,
             partition=partition,

@@ -19,7 +19,6 @@ arguments say; credentials come from boto3's usual chain.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -30,6 +29,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from payment_core.contract import TABLE_STEMS
+
+from ops.suffix_command import suffix_command
 
 _DYNAMODB_BACKUP_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/backup/[^/]+$")
 _RECOVERY_POINT_ARN = re.compile(r"^arn:aws[a-z-]*:backup:")
@@ -130,13 +131,10 @@ def restore(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.restore", description=__doc__.splitlines()[0])
+    parser = suffix_command("restore", __doc__)
     parser.add_argument("--table", required=True, help=f"one of {', '.join(TABLE_STEMS)}")
-    parser.add_argument("--suffix", required=True, help="the environment suffix the stack was deployed with")
     parser.add_argument("--time", default=None, help="restore the table as it was then (ISO 8601 with offset)")
     parser.add_argument("--backup", default=None, help="restore this DynamoDB backup ARN")
-    parser.add_argument("--endpoint", default=None, help="AWS-compatible endpoint URL (default: AWS)")
-    parser.add_argument("--region", default=None, help="AWS region (default: boto3's)")
     parser.add_argument("--wait-minutes", type=int, default=120, help="how long to wait for the restored table")
     args = parser.parse_args(argv)
     dynamodb = boto3.session.Session(region_name=args.region).client("dynamodb", endpoint_url=args.endpoint)

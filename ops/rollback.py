@@ -19,7 +19,6 @@ boto3's usual chain. Errors print ``{"error": ...}`` and exit 1.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
@@ -27,6 +26,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from payment_core.contract import FUNCTION_NAMES, LIVE_ALIAS, function_base_name
+
+from ops.suffix_command import suffix_command
 
 
 class RollbackError(RuntimeError):
@@ -77,11 +78,8 @@ def rollback(lam: Any, sfn: Any, function_name: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.rollback", description=__doc__.splitlines()[0])
+    parser = suffix_command("rollback", __doc__)
     parser.add_argument("--function", required=True, help=f"one of {', '.join(FUNCTION_NAMES)}, or all")
-    parser.add_argument("--suffix", required=True, help="the environment suffix the stack was deployed with")
-    parser.add_argument("--endpoint", default=None, help="AWS-compatible endpoint URL (default: AWS)")
-    parser.add_argument("--region", default=None, help="AWS region (default: boto3's)")
     args = parser.parse_args(argv)
     if args.function != "all" and args.function not in FUNCTION_NAMES:
         print(json.dumps({"error": f"function must be one of {sorted(FUNCTION_NAMES)} or all, got {args.function!r}"}))

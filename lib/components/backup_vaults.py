@@ -80,9 +80,8 @@ class EncryptedVault(Construct):
     def _build_key(self, name: str, region: str, account_id: str, partition: str) -> KmsKey:
         document = service_key_policy(
             self,
-            sid="UseThroughBackupInThisAccount",
-            service="backup",
-            use_actions=VAULT_KEY_USE_ACTIONS,
+            "Backup",
+            VAULT_KEY_USE_ACTIONS,
             account_id=account_id,
             region=region,
             partition=partition,

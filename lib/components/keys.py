@@ -135,10 +135,9 @@ def rotating_key(
 
 def service_key_policy(
     scope: Construct,
-    *,
-    sid: str,
     service: str,
     use_actions: Sequence[str],
+    *,
     account_id: str,
     region: str,
     partition: str,
@@ -146,7 +145,8 @@ def service_key_policy(
 ) -> DataAwsIamPolicyDocument:
     """The policy AWS writes for a service's own managed key (id "key_policy" in ``scope``): the
     account administers the key, and any principal of this account may use it (``use_actions``)
-    only through ``service`` in this region (``kms:ViaService`` and ``kms:CallerAccount``)."""
+    only through ``service`` ("XRay", "Backup": its endpoint's name, lower-cased) in this region
+    (``kms:ViaService`` and ``kms:CallerAccount``)."""
     return DataAwsIamPolicyDocument(
         scope,
         "key_policy",
@@ -159,13 +159,13 @@ def service_key_policy(
                 aws_principals=[f"arn:{partition}:iam::{account_id}:root"],
             ),
             statement(
-                sid,
+                f"UseThrough{service}InThisAccount",
                 list(use_actions),
                 ["*"],
                 any_principal=True,
                 conditions=[
                     condition("StringEquals", "kms:CallerAccount", [account_id]),
-                    condition("StringEquals", "kms:ViaService", [f"{service}.{region}.amazonaws.com"]),
+                    condition("StringEquals", "kms:ViaService", [f"{service.lower()}.{region}.amazonaws.com"]),
                 ],
             ),
         ],

@@ -8,6 +8,7 @@ them to API Gateway.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,13 +215,7 @@ def list_payments() -> Response[dict[str, Any]]:
         query.merchant_id, query.created_from, query.created_to, query.limit, query.start_key
     )
     bound = PageQuery(query.merchant_id, query.created_from, query.created_to)
-    return json_response(
-        200,
-        {
-            "items": [payment.to_public() for payment in payments],
-            "next_token": page_tokens().issue(bound, last_key) if last_key else None,
-        },
-    )
+    return _page([payment.to_public() for payment in payments], page_tokens(), bound, last_key)
 
 
 @app.get("/events/<event_id>")
@@ -243,13 +238,14 @@ def list_events() -> Response[dict[str, Any]]:
         query.merchant_id, query.created_from, query.created_to, query.event_type, query.limit, query.start_key
     )
     bound = PageQuery(query.merchant_id, query.created_from, query.created_to, query.event_type or "")
-    return json_response(
-        200,
-        {
-            "items": [event.to_public() for event in events],
-            "next_token": event_page_tokens().issue(bound, last_key) if last_key else None,
-        },
-    )
+    return _page([event.to_public() for event in events], event_page_tokens(), bound, last_key)
+
+
+def _page(
+    items: list[dict[str, Any]], tokens: PageTokens, bound: PageQuery, last_key: Mapping[str, str] | None
+) -> Response[dict[str, Any]]:
+    """A list's answer: the page's items, and the token of the next page (None after the last)."""
+    return json_response(200, {"items": items, "next_token": tokens.issue(bound, last_key) if last_key else None})
 
 
 @app.post("/webhook_endpoints")
