@@ -85,6 +85,8 @@ GATED: dict[str, str] = {  # address prefix -> knob
     "platform_api_custom_domain": "edge.custom_domain_required",
     "platform_disaster_recovery_": "disaster_recovery.enabled",
     "platform_backups_": "backup.enabled",
+    # S3 publishes ReplicationLatency only with the rule's metrics, which RTC turns on.
+    "platform_monitoring_payment_batch_replication_latency": "disaster_recovery.bucket_replication_time_control",
 }
 # Config fields that only reach gated resources (compared where they exist: staging and prod).
 GATED_FIELDS = {
