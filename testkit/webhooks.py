@@ -75,6 +75,7 @@ def run_webhooks(endpoint: str, outputs: Mapping[str, Any], api_id: str, stage: 
             demo.expect(False, "the stack delivers webhooks", f"no {DELIVERY_OUTPUT} output")
             return demo
         suffix = str(outputs[DELIVERY_OUTPUT]).rsplit("/", 1)[-1].removeprefix(QUEUE_STEM)
+        region = str(outputs["state_machine_arn"]).split(":")[3]  # the stack's region, for the ops tool
         status, created = _register(a, receiver_a)
         demo.expect(status == 201 and "secret" in created, "A registers its endpoint", f"{status} {created.get('id')}")
         receiver_a.secret = str(created.get("secret", ""))
@@ -87,7 +88,7 @@ def run_webhooks(endpoint: str, outputs: Mapping[str, Any], api_id: str, stage: 
         payment_id = paid.json().get("payment_id", "") if paid.status_code == 202 else ""
         demo.expect(bool(payment_id), "A creates a payment", f"{paid.status_code} {payment_id}")
         _show_deliveries(demo, receiver_a, payment_id)
-        _show_redelivery(demo, a, receiver_a, suffix)
+        _show_redelivery(demo, a, receiver_a, suffix, region)
         _show_isolation(demo, b, receiver_b, receiver_a)
     return demo
 
@@ -124,7 +125,7 @@ def _show_deliveries(demo: WebhookDemo, receiver: MerchantReceiver, payment_id: 
     )
 
 
-def _show_redelivery(demo: WebhookDemo, a: TenantApi, receiver: MerchantReceiver, suffix: str) -> None:
+def _show_redelivery(demo: WebhookDemo, a: TenantApi, receiver: MerchantReceiver, suffix: str, region: str) -> None:
     # A refused then accepted event: its attempts show the retry.
     refused = [_event(r) for r in receiver.requests if r.status != 200]
     delivered = [_event(r) for r in receiver.requests if r.status == 200]
@@ -137,13 +138,16 @@ def _show_redelivery(demo: WebhookDemo, a: TenantApi, receiver: MerchantReceiver
     demo.expect(bool(attempts), f"A: GET /events/{event_id}", f"attempts {', '.join(statuses) or 'none'}")
     before = len(receiver.requests)
     redeliver = subprocess.run(
-        ["make", "webhook-redeliver", f"EVENT={event_id}", f"ENVIRONMENT_SUFFIX={suffix}"],
+        ["make", "webhook-redeliver", f"EVENT={event_id}", f"ENVIRONMENT_SUFFIX={suffix}", f"REGION={region}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     demo.expect(redeliver.returncode == 0, "make webhook-redeliver", f"exit {redeliver.returncode}")
+    if redeliver.returncode != 0:
+        demo.problems.append(f"webhooks: make webhook-redeliver: {redeliver.stderr.strip()[-300:]}")
+        return
     deadline = time.monotonic() + DELIVERY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         again = [r for r in receiver.requests[before:] if _event(r).get("id") == event_id]

@@ -25,6 +25,7 @@ up to ``BatchSize`` (default 100) records in the AWS event shape and then
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -53,11 +54,25 @@ def _table_for(esm: Any) -> Any | None:
     return dynamodb_backends[account][region].tables.get(table_name)
 
 
+def _base64_binaries(value: Any) -> Any:
+    """``value`` with every binary as AWS puts it in a stream record: a base64 string (``{"B": "..."}``,
+    DynamoDB Streams API reference, AttributeValue ``B``: "Binary attributes are sent as
+    base64-encoded"). moto's ``to_json`` encodes a top-level ``B`` only; one nested in a map or a
+    list (an endpoint's sealed secrets) stays ``bytes``, which the invoke's JSON cannot carry."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {key: _base64_binaries(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_base64_binaries(item) for item in value]
+    return value
+
+
 def _record_json(record: Any, source_arn: str, region: str) -> dict[str, Any]:
     from moto.core.utils import unix_time
 
     document = record.to_json()
-    dynamodb = dict(document["dynamodb"])
+    dynamodb = _base64_binaries(dict(document["dynamodb"]))
     if isinstance(dynamodb.get("ApproximateCreationDateTime"), datetime):
         dynamodb["ApproximateCreationDateTime"] = unix_time(dynamodb["ApproximateCreationDateTime"])
     return {

@@ -37,6 +37,9 @@ ENVIRONMENT = {name: f"value-of-{name}" for names in contract.FUNCTION_ENVIRONME
     contract.START_TIME_RESERVE_MS: "1000",
     contract.IN_FLIGHT_LIMIT: "70",
     contract.WEBHOOK_SECRET_OVERLAP_SECONDS: "3600",
+    contract.WEBHOOK_HORIZON_SECONDS: "3600",
+    contract.WEBHOOK_BACKOFF_BASE_SECONDS: "5",
+    contract.WEBHOOK_BACKOFF_CAP_SECONDS: "600",
 }
 
 
