@@ -28,6 +28,9 @@ _ROLE_ARN_PATTERN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.
 ROLE_VARIABLE = "API_GATEWAY_CLOUDWATCH_ROLE_ARN"
 DOMAIN_VARIABLE = "API_DOMAIN_NAME"
 CERTIFICATE_VARIABLE = "API_CERTIFICATE_ARN"
+# A deployment's own authorization window (processor.authorization_window_seconds), e.g. a test
+# stack that must see an authorization expire within its run; unset: the preset's.
+AUTHORIZATION_WINDOW_VARIABLE = "AUTHORIZATION_WINDOW_SECONDS"
 # What the synths that deploy nothing (checkov, snapshots, the synth bench) give the presets that
 # require a custom domain: RFC 2606's example.com and AWS's documentation account id. A real
 # deployment sets its own API_DOMAIN_NAME and API_CERTIFICATE_ARN.
@@ -140,6 +143,16 @@ def _adopted_role(environ: Mapping[str, str]) -> str | None:
     return role_arn
 
 
+def _authorization_window(environ: Mapping[str, str], config: PlatformConfig) -> PlatformConfig:
+    """``config`` with AUTHORIZATION_WINDOW_SECONDS as its window if set, checked by ProcessorConfig."""
+    value = environ.get(AUTHORIZATION_WINDOW_VARIABLE, "")
+    if not value:
+        return config
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{AUTHORIZATION_WINDOW_VARIABLE} must be a whole number of seconds, got {value!r}")
+    return replace(config, processor=replace(config.processor, authorization_window_seconds=int(value)))
+
+
 def _ci_tags(environ: Mapping[str, str]) -> dict[str, str]:
     """The CI_TAG_VARIABLES that are set, as tags."""
     return {tag: tag_value(environ[variable]) for variable, tag in CI_TAG_VARIABLES.items() if environ.get(variable)}
@@ -151,7 +164,7 @@ def read_settings(environ: Mapping[str, str] = os.environ) -> DeploymentSettings
     # Who is paged is the deploying environment's business (a CI variable per environment), not
     # the repository's: an address committed here would page whoever owns it in every fork.
     alarms = preset.alarms.for_deployment(parse_subscribers(environ.get(SUBSCRIBERS_VARIABLE, "")), environment)
-    config = replace(preset, alarms=alarms)
+    config = _authorization_window(environ, replace(preset, alarms=alarms))
     # Unset means "named after the environment"; set but empty is refused, never defaulted: an
     # empty CI variable must not turn a PR stack into TapStackstaging and deploy over staging.
     suffix = validate_suffix(environ.get("ENVIRONMENT_SUFFIX", environment))

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib.settings import AUTHORIZATION_WINDOW_VARIABLE
 from ops.drift import Drift
 from ops.drift import check as drift_check
 
 ROOT = Path(__file__).resolve().parent.parent
-# lib/account_stack.py's stack name (a literal here: importing lib loads the provider bindings).
+# lib/account_stack.py's stack name (a literal here: importing that module loads the provider bindings).
 ACCOUNT_STACK_NAME = "TapAccount"
 Progress = Callable[[str], None]
 
@@ -42,6 +43,8 @@ class StackDeployment:
     environment: str = "dev"
     suffix: str = "local"
     progress: Progress = _quiet
+    # The deployment's AUTHORIZATION_WINDOW_SECONDS (lib/settings.py); None: the preset's window.
+    authorization_window_seconds: int | None = None
     _outputs: dict[str, Any] | None = field(default=None, init=False)
 
     @property
@@ -70,6 +73,8 @@ class StackDeployment:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
+        if self.authorization_window_seconds is not None:
+            env[AUTHORIZATION_WINDOW_VARIABLE] = str(self.authorization_window_seconds)
         env.setdefault("TF_PLUGIN_CACHE_DIR", str(ROOT / ".localcloud" / "plugin-cache"))
         Path(env["TF_PLUGIN_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
         return env

@@ -25,7 +25,16 @@ PREFLIGHT: list[str] = []
 # Wall seconds of each step of the session's deploy, printed in the summary: the deploy is setup
 # of the first test, so --durations shows it only as one sum.
 _DEPLOY_STEPS: dict[str, float] = {}
+# Lines tests report (the chaos test's counts): in the summary, so `make test` (-q, output
+# captured) shows them for a passing run too.
+_REPORTED: list[str] = []
 T = TypeVar("T")
+# The session's AUTHORIZATION_WINDOW_SECONDS (the presets' is 7 days): short enough for a manual
+# payment to expire within a run, while the chaos test's manual payments, captured or voided
+# seconds after they are authorized, fit in it many times. (The e2e test of an expiry is not in
+# the suite yet: in its first whole-suite run the payment was still AUTHORIZED 15 min after its
+# creation; see the e2efill report.)
+AUTHORIZATION_WINDOW_SECONDS = 300
 
 
 def _timed(step: str, action: Callable[[], T]) -> T:
@@ -64,7 +73,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackDeploy
     state_dir: Path = tmp_path_factory.mktemp("localcloud")
     cloud = LocalCloud(state_dir, lambda_concurrency_limit=NEW_ACCOUNT_LAMBDA_CONCURRENCY_LIMIT)
     endpoint = _timed("emulator start", cloud.start)
-    deployed = StackDeployment(endpoint=endpoint, workdir=state_dir / "cdktf.out", suffix="e2e")
+    deployed = StackDeployment(
+        endpoint=endpoint,
+        workdir=state_dir / "cdktf.out",
+        suffix="e2e",
+        authorization_window_seconds=AUTHORIZATION_WINDOW_SECONDS,
+    )
     try:
         _timed("synth", deployed.synth)
         PREFLIGHT.extend(_timed("preflight", deployed.preflight))
@@ -92,8 +106,21 @@ def platform(deployment: StackDeployment) -> PlatformClient:
     return client
 
 
+@pytest.fixture(scope="session")
+def report() -> Callable[[str], None]:
+    """Prints a line now and again in the run's summary."""
+
+    def add(line: str) -> None:
+        print(line)
+        _REPORTED.append(line)
+
+    return add
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _STARTED:
         terminalreporter.write_line(f"e2e wall time (deploy, traffic, destroy): {time.monotonic() - _STARTED[0]:.1f}s")
         steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in _DEPLOY_STEPS.items())
         terminalreporter.write_line(f"e2e deploy steps: {steps}")
+    for line in _REPORTED:
+        terminalreporter.write_line(line)

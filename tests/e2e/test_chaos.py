@@ -7,8 +7,10 @@ payment must reach SETTLED or FAILED by itself, each with exactly one terminal a
 FAILED only for a business reason, nothing new in the DLQ. Beside them, from the first second,
 money moves both ways under the same faults (testkit.money_chaos): manual payments captured in
 part or voided, refunds in part then of the rest, a third refund refused, one refund declined;
-at the end every refund is final and the money invariants hold. The faults and the reservation
-are removed afterwards, so the lifecycle tests still see the deployed configuration.
+at the end every refund is final and the money invariants hold. Last, every transition of every
+payment and refund in the audit trail has exactly one event (testkit.event_accounting). The
+faults and the reservation are removed afterwards, so the lifecycle tests still see the deployed
+configuration.
 
 Part of `make test`. Measured once through pytest (session deployment, shared 2-core machine at
 load 10 to 17 from other sessions): passed; 423 accepted (136 API requests answered 202 x130,
@@ -30,7 +32,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,6 +43,7 @@ from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from localcloud.patches.dynamodb_streams import RETRY_MAX_DELAY_SECONDS
 from localcloud.patches.lambda_account import CONCURRENCY_QUOTA_CODE
 from testkit.deployment import StackDeployment
+from testkit.event_accounting import one_event_per_transition
 from testkit.fault_switch import fault_switch
 from testkit.money_chaos import AUTOMATIC, money_invariants, money_traffic
 from testkit.traffic import FINAL_STATUSES, PlatformClient
@@ -148,11 +151,13 @@ def _batch_traffic(platform: PlatformClient, tag: str) -> dict[str, str]:
     return {row[0]: "SETTLED" for row in rows}
 
 
-def _terminal_entries(platform: PlatformClient, payment_id: str) -> list[dict[str, Any]]:
-    return [entry for entry in platform.audit_trail(payment_id) if entry["to_status"] in FINAL_STATUSES]
+def _terminal_entries(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in trail if entry["to_status"] in FINAL_STATUSES]
 
 
-def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: PlatformClient, chaos: str) -> None:
+def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(
+    platform: PlatformClient, chaos: str, report: Callable[[str], None]
+) -> None:
     tag = uuid.uuid4().hex[:6]
     dlq_before = platform.queue_depth("payment_dlq_url")
     started = time.monotonic()
@@ -170,8 +175,8 @@ def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: Platf
     )
     last_settled = time.monotonic() - started
     outcome = Counter((item or {}).get("status", "missing") for item in finals.values())
-    print(
-        f"\nchaos: {len(expected)} accepted ({sum(statuses.values())} API requests: {dict(statuses)}; "
+    report(
+        f"chaos: {len(expected)} accepted ({sum(statuses.values())} API requests: {dict(statuses)}; "
         f"{BATCH_ROWS} batch rows), final {dict(outcome)}, last payment final after {last_settled:.0f} s"
     )
 
@@ -181,22 +186,31 @@ def test_nothing_accepted_is_lost_or_wrongly_failed_under_faults(platform: Platf
     # Racing clients on one key: one payment.
     assert all(len(ids) == 1 for ids in raced.values()), raced
     assert len(raced) == RACING_KEYS
+    trails = {payment_id: platform.audit_trail(payment_id) for payment_id in finals}
     for payment_id, item in finals.items():
         assert item is not None
         # Exactly one terminal audit entry each.
-        assert len(_terminal_entries(platform, payment_id)) == 1, payment_id
+        assert len(_terminal_entries(trails[payment_id])) == 1, payment_id
         # FAILED only for a business reason, never an infrastructure one.
         if item["status"] == "FAILED":
             assert str(item["failure_reason"]).split(":")[0] in contract.BUSINESS_ERRORS, item["failure_reason"]
     # Money both ways: each refund final as its terms say, the invariants on every payment.
     moved = money.result()
     problems, counts = money_invariants(platform, moved, SETTLE_TIMEOUT_SECONDS)
-    print(
+    report(
         f"chaos money: {dict(sorted(counts.items()))}, refunds refused {dict(moved.refused)}, "
         f"API answers {dict(moved.answers)} (5xx retried), last request answered after "
         f"{moved.done_at - started:.0f} s, all final after {time.monotonic() - started:.0f} s"
     )
     assert problems == []
     assert moved.refused == {contract.REFUND_EXCEEDS_CAPTURED: AUTOMATIC - 1}
+    # Exactly one event per transition of every payment and refund (#20), once the event writer,
+    # retrying under the same faults, has drained the audit stream.
+    trails |= {object_id: platform.audit_trail(object_id) for object_id in [*moved.payments, *moved.refunds]}
+    events, waited = one_event_per_transition(platform, trails, STALLED_AFTER_SECONDS)
+    report(f"chaos events: {events.line()}, the writer drained {waited:.0f} s after the accounting")
+    assert events.problems == []
+    assert (events.duplicates, events.missing, events.mistyped) == (0, 0, 0)
+    assert events.events == events.transitions
     # Nothing new in the dead-letter queue (an earlier test may have put its poison message there).
     assert platform.queue_depth("payment_dlq_url") == dlq_before

@@ -78,6 +78,16 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
     assert settings.state_backend == StateBackend(bucket="tf-state", region="eu-west-1")
 
 
+def test_a_deployment_may_set_its_own_authorization_window() -> None:
+    preset = config_for("staging")
+    environ = {"ENVIRONMENT": "staging", "ALARM_SUBSCRIBERS": "oncall@payments.internal"}
+    environ |= {"API_DOMAIN_NAME": "api.pay.example.com", "API_CERTIFICATE_ARN": US_CERTIFICATE}
+    settings = read_settings(environ | {"AUTHORIZATION_WINDOW_SECONDS": "300"})
+    assert settings.config.processor == replace(preset.processor, authorization_window_seconds=300)
+    # Unset (or empty, as a CI variable left blank): the preset's window.
+    assert read_settings(environ | {"AUTHORIZATION_WINDOW_SECONDS": ""}).config.processor == preset.processor
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
@@ -125,6 +135,15 @@ def test_state_bucket_region_defaults_to_the_stack_region() -> None:
             {"API_DOMAIN_NAME": "api.pay.example.com", "API_CERTIFICATE_ARN": "arn:aws:iam::123456789012:role/x"},
             "API_CERTIFICATE_ARN must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), "
             "got 'arn:aws:iam::123456789012:role/x'",
+        ),
+        (
+            {"AUTHORIZATION_WINDOW_SECONDS": "5m"},
+            "AUTHORIZATION_WINDOW_SECONDS must be a whole number of seconds, got '5m'",
+        ),
+        (
+            # The config's own check: an override is held to the same bounds as a preset.
+            {"AUTHORIZATION_WINDOW_SECONDS": "59"},
+            "processor.authorization_window_seconds must be between 60 and 2592000, got 59",
         ),
         (
             # A regional custom domain takes a certificate of its own region only.
