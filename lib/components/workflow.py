@@ -190,7 +190,11 @@ def _await_capture(function_arn: str, partition: str, window_seconds: int) -> di
         "TimeoutSeconds": window_seconds,
         "ResultSelector": {"payment_id.$": "$.payment_id", "status.$": "$.status"},
         "Retry": [THROTTLED_RETRY, _AWAIT_FAILURE_RETRY],
-        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Expire"}],
+        # The error goes beside the payment, not over it: Expire reads $.payment_id. Not
+        # "ResultPath": null (keep the input): cdktf drops None from a definition (Fn.jsonencode), and
+        # without ResultPath the catcher's output is the error alone, so Expire failed on every
+        # expiry and left the payment AUTHORIZED (found on the emulator, 2026-12-03).
+        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.expiry", "Next": "Expire"}],
         "Next": "Release",
     }
 

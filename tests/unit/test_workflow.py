@@ -177,7 +177,7 @@ def test_a_manual_payment_waits_for_its_capture_at_most_the_window_then_expires(
     assert wait["TimeoutSeconds"] == WINDOW
     # Its retriers never match States.Timeout (States.ALL would): the window's end is caught to Expire.
     assert retried_errors(wait) == [THROTTLED, ["States.TaskFailed"]]
-    assert wait["Catch"] == [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Expire"}]
+    assert wait["Catch"] == [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.expiry", "Next": "Expire"}]
     assert (wait["Next"], states["Release"]["Next"], states["Expire"]["Next"]) == ("Release", "Notify", "Notify")
     assert states["Release"]["Parameters"]["step"] == "release"
     assert states["Expire"]["Parameters"]["step"] == "expire"
