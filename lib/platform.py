@@ -18,6 +18,7 @@ from lib.components.backup import TableBackups
 from lib.components.context import PlatformContext
 from lib.components.edge import ApiEdge
 from lib.components.events import PaymentEvents
+from lib.components.foundations import Foundations
 from lib.components.function import LAMBDA_RUNTIME, PaymentFunction
 from lib.components.ingestion import BatchIngestion
 from lib.components.keys import PlatformKey
@@ -66,53 +67,17 @@ class PaymentPlatform(Construct):
         self.regional_copy: RegionalCopy | None = self._build_disaster_recovery(region, dr_provider)
         self.queues: Queues = Queues(self, "queues", context=self.context, settings=config.queues)
         # The functions built from here on may read the shared tables' and queues' variables.
-        self.start_slots: StartSlots = StartSlots(
-            self,
-            "start_slots",
-            context=self.context,
-            tables=config.tables,
-            in_flight_limit=config.start_pacing.in_flight_limit,
-        )
+        self.start_slots: StartSlots = StartSlots(self, "start_slots", self.context, config.start_pacing, config.tables)
         context = self.context.with_environment(
             self.storage.environment, self.queues.environment, self.start_slots.environment
         )
-        self.workflow: Workflow = Workflow(
-            self,
-            "workflow",
-            context=context,
-            storage=self.storage,
-            queues=self.queues,
-            processor=config.processor,
-            start_slots=self.start_slots,
-        )
+        foundations = Foundations(self.storage, self.queues, self.start_slots)
+        self.workflow: Workflow = Workflow(self, "workflow", context, config.processor, foundations)
         self.outbox: WorkflowOutbox = self._build_outbox(context)
-        self.sweeper: PaymentSweeper = PaymentSweeper(
-            self,
-            "sweeper",
-            context=context,
-            settings=config.sweeper,
-            payments_table=self.storage.payments_table,
-            state_machine=self.workflow.state_machine,
-            start_slots=self.start_slots,
-        )
-        self.events: PaymentEvents = PaymentEvents(
-            self,
-            "events",
-            context=context,
-            settings=config.events,
-            audit_table=self.storage.audit_table,
-            events_table=self.storage.events_table,
-            give_up_bucket=self.outbox.give_up_bucket,
-        )
-        self.webhooks: Webhooks = Webhooks(
-            self,
-            "webhooks",
-            context=context,
-            settings=config.webhooks,
-            events_table=self.storage.events_table,
-            audit_table=self.storage.audit_table,
-            give_up_bucket=self.outbox.give_up_bucket,
-        )
+        built = foundations.with_workflow(self.workflow.state_machine, self.outbox.give_up_bucket)
+        self.sweeper: PaymentSweeper = PaymentSweeper(self, "sweeper", context, config.sweeper, built)
+        self.events: PaymentEvents = PaymentEvents(self, "events", context, config.events, built)
+        self.webhooks: Webhooks = Webhooks(self, "webhooks", context, config.webhooks, built)
         self.ingestion: BatchIngestion = self._build_ingestion(context)
         self.api: PaymentsApi = self._build_api(context)
         self.edge: ApiEdge | None = self._build_edge(context)

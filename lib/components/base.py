@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -24,6 +24,9 @@ from lib.components.function import FunctionSpec, PaymentFunction
 # Seconds Step Functions reuses a data key before it asks KMS for a new one (60-900): the
 # longest, so a busy machine calls KMS at most once every 15 minutes per key.
 STATE_MACHINE_DATA_KEY_REUSE_SECONDS = 900
+
+SettingsT = TypeVar("SettingsT")
+InputsT = TypeVar("InputsT")
 
 
 class PlatformConstruct(Construct):
@@ -87,3 +90,22 @@ class PlatformConstruct(Construct):
             # CreateStateMachine checks the role can deliver the execution logs: its policy first.
             depends_on=[policy],
         )
+
+
+class ConfiguredConstruct(PlatformConstruct, Generic[SettingsT, InputsT]):
+    """A component built from the shared context, its slice of the config (``self._settings``) and
+    what else it is built from (``inputs``: the components built before it, or a second slice).
+
+    Every such component is created alike, ``Component(scope, id, context, settings, inputs)``, so
+    the signature is written here once; ``_build`` reads as the list of its ``_build_*`` steps,
+    each of which sets one of its typed attributes."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, context: PlatformContext, settings: SettingsT, inputs: InputsT
+    ) -> None:
+        super().__init__(scope, construct_id, context)
+        self._settings = settings
+        self._build(inputs)
+
+    def _build(self, inputs: InputsT) -> None:
+        raise NotImplementedError

@@ -14,12 +14,11 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from cdktf_cdktf_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedStreamConsumer
-from lib.components.base import PlatformConstruct
-from lib.components.context import PlatformContext
+from lib.components.base import ConfiguredConstruct
+from lib.components.foundations import WorkflowFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.stream_consumer import inserts_mapping, stream_consumer_statements
@@ -31,24 +30,13 @@ WRITER_BATCH_SIZE = 50
 WRITER_MAXIMUM_RETRY_ATTEMPTS = 100
 
 
-class PaymentEvents(PlatformConstruct):
+class PaymentEvents(ConfiguredConstruct[EventsConfig, WorkflowFoundations]):
     """The ``writer_function`` and its ``stream_mapping`` on the audit table's stream."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        settings: EventsConfig,
-        audit_table: DynamodbTable,
-        events_table: DynamodbTable,
-        give_up_bucket: S3Bucket,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._settings = settings
-        self.writer_function: PaymentFunction = self._build_writer(audit_table, events_table, give_up_bucket)
-        self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(audit_table, give_up_bucket)
+    def _build(self, inputs: WorkflowFoundations) -> None:
+        audit_table, events_table = inputs.storage.audit_table, inputs.storage.events_table
+        self.writer_function: PaymentFunction = self._build_writer(audit_table, events_table, inputs.give_up_bucket)
+        self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(audit_table, inputs.give_up_bucket)
 
     def _build_writer(
         self, audit_table: DynamodbTable, events_table: DynamodbTable, bucket: S3Bucket

@@ -18,13 +18,12 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedTable
-from lib.components.base import PlatformConstruct
-from lib.components.context import PlatformContext
+from lib.components.base import ConfiguredConstruct
 from lib.components.policies import statement
+from lib.config.pacing import StartPacing
 from lib.config.tables import TableConfig
 
 # Every call admission makes: take and give back a slot (UpdateItem), read the holders (GetItem),
@@ -38,21 +37,12 @@ SLOT_ACTIONS = [
 ]
 
 
-class StartSlots(PlatformConstruct):
-    """The start slots table (``table``), its variables (``environment``) and its grant (``grants``)."""
+class StartSlots(ConfiguredConstruct[StartPacing, TableConfig]):
+    """The start slots table (``table``), its variables (``environment``) and its grant (``grants``);
+    its settings are the start pacing (the in-flight limit), its inputs the tables' config."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        tables: TableConfig,
-        in_flight_limit: int,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._in_flight_limit = in_flight_limit
-        self.table: DynamodbTable = self._build_table(tables)
+    def _build(self, inputs: TableConfig) -> None:
+        self.table: DynamodbTable = self._build_table(inputs)
 
     def _build_table(self, tables: TableConfig) -> DynamodbTable:
         provisioned = tables.billing_mode == "PROVISIONED"
@@ -77,7 +67,7 @@ class StartSlots(PlatformConstruct):
     def environment(self) -> dict[str, str]:
         return {
             contract.START_SLOTS_TABLE_NAME: self.table.name,
-            contract.IN_FLIGHT_LIMIT: str(self._in_flight_limit),
+            contract.IN_FLIGHT_LIMIT: str(self._settings.in_flight_limit),
         }
 
     def grants(self) -> list[DataAwsIamPolicyDocumentStatement]:

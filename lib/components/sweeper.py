@@ -21,15 +21,13 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerScheduleTargetRetryPolicy,
 )
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedPaymentAge
-from lib.components.base import PlatformConstruct
-from lib.components.context import PlatformContext
+from lib.components.base import ConfiguredConstruct
+from lib.components.foundations import WorkflowFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import account_service_trust, statement
-from lib.components.start_slots import StartSlots
 from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
 from lib.config import SweeperConfig
 
@@ -49,24 +47,14 @@ def oldest_open_alarm_seconds(interval_minutes: int) -> int:
     return STALE_AFTER_SECONDS + interval_minutes * 60 + EXECUTION_TIMEOUT_SECONDS
 
 
-class PaymentSweeper(PlatformConstruct):
+class PaymentSweeper(ConfiguredConstruct[SweeperConfig, WorkflowFoundations]):
     """The ``sweeper_function``, its ``schedule`` and the ``schedule_role`` that invokes it."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        settings: SweeperConfig,
-        payments_table: DynamodbTable,
-        state_machine: SfnStateMachine,
-        start_slots: StartSlots,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._settings = settings
-        self._start_slots = start_slots
-        self.sweeper_function: PaymentFunction = self._build_function(payments_table, state_machine)
+    def _build(self, inputs: WorkflowFoundations) -> None:
+        self._start_slots = inputs.start_slots
+        self.sweeper_function: PaymentFunction = self._build_function(
+            inputs.storage.payments_table, inputs.state_machine
+        )
         self.schedule_role: IamRole = self._build_schedule_role()
         self.schedule: SchedulerSchedule = self._build_schedule()
 

@@ -20,7 +20,6 @@ from cdktf_cdktf_provider_aws.lambda_event_source_mapping import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import (
@@ -30,8 +29,8 @@ from lib.components.alarm_sources import (
     WatchedPaymentAge,
     WatchedStreamConsumer,
 )
-from lib.components.base import PlatformConstruct
-from lib.components.context import PlatformContext
+from lib.components.base import ConfiguredConstruct
+from lib.components.foundations import WorkflowFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.stream_consumer import inserts_mapping, stream_consumer_statements
@@ -48,26 +47,15 @@ RETENTION_SECONDS = SQS_RETENTION_SECONDS[1]
 VISIBILITY_TIMEOUT_FACTOR = 6
 
 
-class Webhooks(PlatformConstruct):
+class Webhooks(ConfiguredConstruct[WebhooksConfig, WorkflowFoundations]):
     """Exposes ``queue``, ``dlq``, ``fanout_function``, ``delivery_function`` and their mappings."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        settings: WebhooksConfig,
-        events_table: DynamodbTable,
-        audit_table: DynamodbTable,
-        give_up_bucket: S3Bucket,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._settings = settings
+    def _build(self, inputs: WorkflowFoundations) -> None:
+        events_table, audit_table = inputs.storage.events_table, inputs.storage.audit_table
         self.dlq: SqsQueue = self._build_dlq()
         self.queue: SqsQueue = self._build_queue()
-        self.fanout_function: PaymentFunction = self._build_fanout(events_table, give_up_bucket)
-        self.fanout_mapping: LambdaEventSourceMapping = self._build_fanout_mapping(events_table, give_up_bucket)
+        self.fanout_function: PaymentFunction = self._build_fanout(events_table, inputs.give_up_bucket)
+        self.fanout_mapping: LambdaEventSourceMapping = self._build_fanout_mapping(events_table, inputs.give_up_bucket)
         self.delivery_function: PaymentFunction = self._build_delivery(events_table, audit_table)
         self.delivery_mapping: LambdaEventSourceMapping = self._build_delivery_mapping()
 

@@ -12,16 +12,14 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedStateMachine
-from lib.components.base import PlatformConstruct
-from lib.components.context import PlatformContext
+from lib.components.base import ConfiguredConstruct
+from lib.components.foundations import Foundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
-from lib.components.start_slots import StartSlots
 from lib.components.state_machine import state_machine_role
 from lib.components.storage import Storage
 from lib.config import ProcessorConfig
@@ -199,24 +197,12 @@ def _await_capture(function_arn: str, partition: str, window_seconds: int) -> di
     }
 
 
-class Workflow(PlatformConstruct):
+class Workflow(ConfiguredConstruct[ProcessorConfig, Foundations]):
     """The ``workflow`` function, the state machine that calls it for every step, and its logs."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        storage: Storage,
-        queues: Queues,
-        processor: ProcessorConfig,
-        start_slots: StartSlots,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._processor = processor
-        self._start_slots = start_slots
-        self.workflow_function: PaymentFunction = self._build_workflow_function(storage, queues)
+    def _build(self, inputs: Foundations) -> None:
+        self._start_slots = inputs.start_slots
+        self.workflow_function: PaymentFunction = self._build_workflow_function(inputs.storage, inputs.queues)
         self.log_group: CloudwatchLogGroup = self._build_log_group()
         role, policy = self._build_role()
         self.state_machine_policy: IamRolePolicy = policy
@@ -230,7 +216,7 @@ class Workflow(PlatformConstruct):
         definition = workflow_definition(
             self.workflow_function.version_arn,
             partition=self._context.partition,
-            authorization_window_seconds=self._processor.authorization_window_seconds,
+            authorization_window_seconds=self._settings.authorization_window_seconds,
         )
         return self._state_machine("state_machine", STATE_MACHINE_NAME, (role, policy), definition, self.log_group)
 
@@ -262,7 +248,7 @@ class Workflow(PlatformConstruct):
                 statement("EncryptForTopic", ["kms:GenerateDataKey", "kms:Decrypt"], [self._context.key.arn]),
             ],
             environment={
-                contract.PROCESSOR_CONNECTOR: self._processor.connector,
+                contract.PROCESSOR_CONNECTOR: self._settings.connector,
                 contract.STATE_MACHINE_ARN: self._state_machine_arn,
             },
         )
