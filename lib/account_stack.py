@@ -33,8 +33,6 @@ point in them (docs/operations.md, "Backup and restore").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from cdktf import App, TerraformOutput
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -54,7 +52,7 @@ from lib.components.policies import service_trust
 from lib.config import ENVIRONMENTS, config_for
 from lib.naming import DR_SITE, cloudwatch_role_name
 from lib.settings import DeploymentSettings
-from lib.stack_base import PROJECT_TAGS, EmulatorProvider, PlatformStack, target_overrides
+from lib.stack_base import EmulatorProvider, PlatformStack, target_overrides
 from lib.tap_stack import TapStack
 
 ACCOUNT_STACK_NAME = "TapAccount"
@@ -168,16 +166,13 @@ class AccountStack(PlatformStack):
     """``TapAccount``: what one account and region hold once, on the same stack base as TapStack.
 
     Exposes ``logging: ApiGatewayAccountLogging | None`` (None when the settings adopt the role the
-    account already has), ``xray: XRayEncryption`` and ``backup_vaults: BackupVaults``.
+    account already has), ``xray: XRayEncryption`` and ``backup_vaults: BackupVaults``. Its tags are
+    the project's alone: the stack serves every environment of the region.
     """
 
     @classmethod
     def _default_id(cls, settings: DeploymentSettings) -> str:
         return ACCOUNT_STACK_NAME
-
-    def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
-        # No environment tags: the stack serves every environment of the region.
-        return PROJECT_TAGS
 
     def _state_key(self, settings: DeploymentSettings) -> str:
         # One state per account and region, whichever environment's deploy applies it.

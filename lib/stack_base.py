@@ -70,8 +70,8 @@ def target_overrides(
 
 class PlatformStack(TerraformStack):
     """A stack with the settings' AWS provider and state: local (``terraform.<stack>.tfstate``) or
-    the settings' S3 bucket. Each stack says what is its own: its default id, its tags, its state
-    key and its resources (``_build``)."""
+    the settings' S3 bucket. Each stack says what is its own: its default id, its state key, its
+    resources (``_build``) and, where it has any, its own tags."""
 
     def __init__(
         self,
@@ -91,8 +91,9 @@ class PlatformStack(TerraformStack):
         raise NotImplementedError
 
     def _tags(self, settings: DeploymentSettings) -> Mapping[str, str]:
-        """On every resource of the stack (the provider's default tags)."""
-        raise NotImplementedError
+        """On every resource of the stack (the provider's default tags): the project's, and
+        whatever a stack adds of its own (TapStack: the environment's)."""
+        return PROJECT_TAGS
 
     def _state_key(self, settings: DeploymentSettings) -> str:
         """Where the stack's state lives in the settings' S3 bucket."""
