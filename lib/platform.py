@@ -73,12 +73,13 @@ class PaymentPlatform(Construct):
         )
         foundations = Foundations(self.storage, self.queues, self.start_slots)
         self.workflow: Workflow = Workflow(self, "workflow", context, config.processor, foundations)
-        self.outbox: WorkflowOutbox = self._build_outbox(context)
-        built = foundations.with_workflow(self.workflow.state_machine, self.outbox.give_up_bucket)
-        self.sweeper: PaymentSweeper = PaymentSweeper(self, "sweeper", context, config.sweeper, built)
-        self.events: PaymentEvents = PaymentEvents(self, "events", context, config.events, built)
-        self.webhooks: Webhooks = Webhooks(self, "webhooks", context, config.webhooks, built)
-        self.ingestion: BatchIngestion = self._build_ingestion(context)
+        started = foundations.with_workflow(self.workflow.state_machine)
+        self.outbox: WorkflowOutbox = WorkflowOutbox(self, "outbox", context, config.start_pacing, started)
+        self.sweeper: PaymentSweeper = PaymentSweeper(self, "sweeper", context, config.sweeper, started)
+        streams = started.with_give_up_bucket(self.outbox.give_up_bucket)
+        self.events: PaymentEvents = PaymentEvents(self, "events", context, config.events, streams)
+        self.webhooks: Webhooks = Webhooks(self, "webhooks", context, config.webhooks, streams)
+        self.ingestion: BatchIngestion = BatchIngestion(self, "ingestion", context, config.batch_workflow, foundations)
         self.api: PaymentsApi = self._build_api(context)
         self.edge: ApiEdge | None = self._build_edge(context)
         self.monitoring: Monitoring = self._build_monitoring(context)
@@ -113,30 +114,6 @@ class PaymentPlatform(Construct):
             deletion_window_days=config.kms_deletion_window_days,
             storage=self.storage,
             provider=dr_provider,
-        )
-
-    def _build_outbox(self, context: PlatformContext) -> WorkflowOutbox:
-        return WorkflowOutbox(
-            self,
-            "outbox",
-            context=context,
-            payments_table=self.storage.payments_table,
-            state_machine=self.workflow.state_machine,
-            give_up_retention_days=self._config.queues.start_give_up_retention_days,
-            pacing=self._config.start_pacing,
-            start_slots=self.start_slots,
-            throttle_retry_ms=(self._config.pacing.throttle_retry_base_ms, self._config.pacing.throttle_retry_max_ms),
-        )
-
-    def _build_ingestion(self, context: PlatformContext) -> BatchIngestion:
-        return BatchIngestion(
-            self,
-            "ingestion",
-            context=context,
-            queue_settings=self._config.queues,
-            workflow_settings=self._config.batch_workflow,
-            storage=self.storage,
-            queues=self.queues,
         )
 
     def _build_api(self, context: PlatformContext) -> PaymentsApi:

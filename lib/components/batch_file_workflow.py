@@ -30,7 +30,8 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedFunction, WatchedStateMachine
-from lib.components.base import PlatformConstruct
+from lib.components.base import ConfiguredConstruct
+from lib.components.foundations import Foundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import condition, statement
 from lib.components.queues import Queues
@@ -179,7 +180,7 @@ def batch_file_definition(spec: BatchFileWorkflowSpec) -> dict[str, Any]:
     }
 
 
-class BatchFileWorkflow(PlatformConstruct):
+class BatchFileWorkflow(ConfiguredConstruct[BatchWorkflowConfig, Foundations]):
     """The batch-file workflow inside a component: the ``batch_ingest`` function (every step),
     the file state machine with its role and logs, and the file DLQ.
     ``BatchIngestion`` (lib/components/ingestion.py) is that component: one construct, so the

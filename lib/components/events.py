@@ -18,7 +18,7 @@ from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedStreamConsumer
 from lib.components.base import ConfiguredConstruct
-from lib.components.foundations import WorkflowFoundations
+from lib.components.foundations import StreamFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.stream_consumer import inserts_mapping, stream_consumer_statements
@@ -26,14 +26,12 @@ from lib.config import EventsConfig
 
 # Records per invocation: one conditional PutItem each.
 WRITER_BATCH_SIZE = 50
-# As the outbox's starter: enough to ride out a long throttle, never a shard blocked for 24 h.
-WRITER_MAXIMUM_RETRY_ATTEMPTS = 100
 
 
-class PaymentEvents(ConfiguredConstruct[EventsConfig, WorkflowFoundations]):
+class PaymentEvents(ConfiguredConstruct[EventsConfig, StreamFoundations]):
     """The ``writer_function`` and its ``stream_mapping`` on the audit table's stream."""
 
-    def _build(self, inputs: WorkflowFoundations) -> None:
+    def _build(self, inputs: StreamFoundations) -> None:
         audit_table, events_table = inputs.storage.audit_table, inputs.storage.events_table
         self.writer_function: PaymentFunction = self._build_writer(audit_table, events_table, inputs.give_up_bucket)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(audit_table, inputs.give_up_bucket)
@@ -53,14 +51,7 @@ class PaymentEvents(ConfiguredConstruct[EventsConfig, WorkflowFoundations]):
         )
 
     def _build_mapping(self, audit_table: DynamodbTable, bucket: S3Bucket) -> LambdaEventSourceMapping:
-        return inserts_mapping(
-            self,
-            audit_table,
-            self.writer_function,
-            bucket,
-            batch_size=WRITER_BATCH_SIZE,
-            maximum_retry_attempts=WRITER_MAXIMUM_RETRY_ATTEMPTS,
-        )
+        return inserts_mapping(self, audit_table, self.writer_function, bucket, batch_size=WRITER_BATCH_SIZE)
 
     def alarm_sources(self) -> AlarmSources:
         # Not written yet: the age of the oldest transition without its event.

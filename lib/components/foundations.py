@@ -1,8 +1,9 @@
 """What the components built first hand to the ones built after them, as one typed object each.
 
 The platform builds storage, queues and start slots first (``Foundations``), then the payment
-workflow and its outbox on them (``WorkflowFoundations``); a later component takes the one it
-needs as its inputs (lib/components/base.py, ``ConfiguredConstruct``) and reads what it uses.
+workflow on them (``WorkflowFoundations``), then its outbox (``StreamFoundations``); a later
+component takes the one it needs as its inputs (lib/components/base.py, ``ConfiguredConstruct``)
+and reads what it uses.
 """
 
 from __future__ import annotations
@@ -26,14 +27,23 @@ class Foundations:
     queues: Queues
     start_slots: StartSlots
 
-    def with_workflow(self, state_machine: SfnStateMachine, give_up_bucket: S3Bucket) -> WorkflowFoundations:
-        return WorkflowFoundations(self.storage, self.queues, self.start_slots, state_machine, give_up_bucket)
+    def with_workflow(self, state_machine: SfnStateMachine) -> WorkflowFoundations:
+        return WorkflowFoundations(self.storage, self.queues, self.start_slots, state_machine)
 
 
 @dataclass(frozen=True)
 class WorkflowFoundations(Foundations):
-    """The foundations with the payment workflow's state machine (what the sweeper re-drives) and
-    the outbox's give-up bucket (where every stream consumer's abandoned batches go)."""
+    """The foundations with the payment workflow's state machine: what the outbox starts and the
+    sweeper re-drives."""
 
     state_machine: SfnStateMachine
+
+    def with_give_up_bucket(self, give_up_bucket: S3Bucket) -> StreamFoundations:
+        return StreamFoundations(self.storage, self.queues, self.start_slots, self.state_machine, give_up_bucket)
+
+
+@dataclass(frozen=True)
+class StreamFoundations(WorkflowFoundations):
+    """With the outbox's give-up bucket too: where every stream consumer's abandoned batches go."""
+
     give_up_bucket: S3Bucket

@@ -14,39 +14,29 @@ from cdktf_cdktf_provider_aws.s3_bucket_notification import (
     S3BucketNotification,
     S3BucketNotificationLambdaFunction,
 )
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction
 from lib.components.batch_file_workflow import BatchFileWorkflow
-from lib.components.context import PlatformContext
+from lib.components.foundations import Foundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.queues import Queues
 from lib.components.storage import Storage
-from lib.config import BatchWorkflowConfig, QueueConfig
+from lib.config import QueueConfig
 
 
 class BatchIngestion(BatchFileWorkflow):
     """The batch-file workflow (``batch_ingest`` behind the bucket's trigger, the file state
-    machine) and ``queue_consumer`` behind the payment queue's trigger."""
+    machine) and ``queue_consumer`` behind the payment queue's trigger; its settings are the
+    batch workflow's, the consumer's batching is the queue's (``Queues.settings``)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        queue_settings: QueueConfig,
-        workflow_settings: BatchWorkflowConfig,
-        storage: Storage,
-        queues: Queues,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._build_file_workflow(workflow_settings, queue_settings.dlq_retention_seconds, storage, queues)
+    def _build(self, inputs: Foundations) -> None:
+        storage, queues = inputs.storage, inputs.queues
+        self._build_file_workflow(self._settings, queues.settings.dlq_retention_seconds, storage, queues)
         self._build_bucket_trigger(storage)
         self.consumer_function: PaymentFunction = self._build_consumer_function(storage, queues)
-        self._build_queue_trigger(queue_settings, queues)
+        self._build_queue_trigger(queues.settings, queues)
 
     def _build_consumer_function(self, storage: Storage, queues: Queues) -> PaymentFunction:
         return self._function(

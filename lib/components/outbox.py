@@ -26,50 +26,30 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_metric import S3BucketMetric, S3BucketMetricFilter
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
-from constructs import Construct
 from payment_core import contract
 
 from lib.components.alarm_sources import AlarmSources, WatchedFunction, WatchedGiveUps, WatchedStreamConsumer
-from lib.components.base import PlatformConstruct
+from lib.components.base import ConfiguredConstruct
 from lib.components.buckets import private_bucket
-from lib.components.context import PlatformContext
+from lib.components.foundations import WorkflowFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
-from lib.components.start_slots import StartSlots
 from lib.components.stream_consumer import GIVE_UP_PREFIX, inserts_mapping, stream_consumer_statements
 from lib.config.pacing import STARTER_CALL_RESERVE_MS, StartPacing
 
-# A failing batch is retried this many times (Lambda backs off between retries; the record
-# blocks its shard meanwhile, which keeps starts in order) before the invocation record goes
-# to the give-up bucket, whose alarm fires on the first object. Enough to ride out a long
-# StartExecution throttle; a poison record cannot block the shard for 24 hours.
-STARTER_MAXIMUM_RETRY_ATTEMPTS = 100
 GIVE_UP_METRICS_FILTER = "starter-give-ups"
 
 
-class WorkflowOutbox(PlatformConstruct):
+class WorkflowOutbox(ConfiguredConstruct[StartPacing, WorkflowFoundations]):
     """The ``workflow_starter`` function, its mapping on the payments table's stream, and the
-    bucket that keeps what the mapping gives up (``give_up_bucket``)."""
+    bucket that keeps what the mapping gives up (``give_up_bucket``); its settings are the start
+    pacing."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        payments_table: DynamodbTable,
-        state_machine: SfnStateMachine,
-        give_up_retention_days: int,
-        pacing: StartPacing,
-        throttle_retry_ms: tuple[int, int],
-        start_slots: StartSlots,
-    ) -> None:
-        super().__init__(scope, construct_id, context)
-        self._pacing = pacing
-        self._throttle_retry_ms = throttle_retry_ms
-        self._start_slots = start_slots
-        self.give_up_bucket: S3Bucket = self._build_give_up_bucket(give_up_retention_days)
-        self.starter_function: PaymentFunction = self._build_starter(payments_table, state_machine)
+    def _build(self, inputs: WorkflowFoundations) -> None:
+        self._start_slots = inputs.start_slots
+        payments_table = inputs.storage.payments_table
+        self.give_up_bucket: S3Bucket = self._build_give_up_bucket(inputs.queues.settings.start_give_up_retention_days)
+        self.starter_function: PaymentFunction = self._build_starter(payments_table, inputs.state_machine)
         self.stream_mapping: LambdaEventSourceMapping = self._build_mapping(payments_table)
 
     def _build_give_up_bucket(self, retention_days: int) -> S3Bucket:
@@ -119,10 +99,10 @@ class WorkflowOutbox(PlatformConstruct):
         )
 
     def _pacing_environment(self) -> dict[str, str]:
-        base_ms, max_ms = self._throttle_retry_ms
+        base_ms, max_ms = self._settings.throttle_retry_ms
         return {
             # Rounded up: the pace is never faster than the one derived.
-            contract.START_INTERVAL_MS: str(self._pacing.start_interval_ms),
+            contract.START_INTERVAL_MS: str(self._settings.start_interval_ms),
             contract.START_RETRY_BASE_MS: str(base_ms),
             contract.START_RETRY_MAX_MS: str(max_ms),
             contract.START_TIME_RESERVE_MS: str(STARTER_CALL_RESERVE_MS),
@@ -135,8 +115,7 @@ class WorkflowOutbox(PlatformConstruct):
             self.starter_function,
             self.give_up_bucket,
             # What the starter starts at its pace in pacing.starter_batch_seconds (lib/config/pacing.py).
-            batch_size=self._pacing.batch_size,
-            maximum_retry_attempts=STARTER_MAXIMUM_RETRY_ATTEMPTS,
+            batch_size=self._settings.batch_size,
         )
 
     def alarm_sources(self) -> AlarmSources:

@@ -15,10 +15,12 @@ from lib.config import QueueConfig
 
 class Queues(Construct):
     """Exposes ``queue`` (batch rows awaiting processing), ``dlq``, ``status_topic``
-    (payment status changes) and ``alarm_topic`` (CloudWatch alarms)."""
+    (payment status changes), ``alarm_topic`` (CloudWatch alarms) and ``settings`` (the queue's
+    config, which its consumer's mapping reads too)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, context: PlatformContext, settings: QueueConfig) -> None:
         super().__init__(scope, construct_id)
+        self.settings: QueueConfig = settings
         namer, key = context.namer, context.key
         self.dlq: SqsQueue = context.queue(
             self, "dlq", namer("payment-processing-dlq"), message_retention_seconds=settings.dlq_retention_seconds

@@ -3,7 +3,7 @@
 The outbox's starter (payments table) and the events' writer (audit table) consume their
 streams alike: only ``INSERT`` records, partial-batch failures retried in order, and a batch
 given up after its retries written whole to the outbox's give-up bucket (alarmed). What differs
-is the table, the function, the batch size and how many retries ride out a throttle.
+is the table, the function and the batch size.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ INSERTS_ONLY = json.dumps({"eventName": ["INSERT"]})
 # (Lambda developer guide, "Retain discarded records for a DynamoDB event source"). The
 # request-metrics filter and the consumers' PutObject grants all cover exactly this prefix.
 GIVE_UP_PREFIX = "aws/lambda/"
+# Every consumer's: a failing batch is retried this many times (Lambda backs off between retries;
+# the record blocks its shard meanwhile, which keeps the order) before the invocation record goes
+# to the give-up bucket, whose alarm fires on the first object. Enough to ride out a long
+# throttle (StartExecution's, DynamoDB's); a poison record cannot block the shard for 24 hours.
+MAXIMUM_RETRY_ATTEMPTS = 100
 
 
 def stream_consumer_statements(
@@ -68,7 +73,6 @@ def inserts_mapping(
     give_up_bucket: S3Bucket,
     *,
     batch_size: int,
-    maximum_retry_attempts: int,
 ) -> LambdaEventSourceMapping:
     """The ``stream_mapping`` of ``function`` (its live alias: a deploy never swaps code under a
     batch) on ``table``'s stream, from its oldest record."""
@@ -81,7 +85,7 @@ def inserts_mapping(
         batch_size=batch_size,
         # Lambda backs off between retries; the record blocks its shard meanwhile, which keeps
         # the order. Past the retries the invocation record goes to the give-up bucket.
-        maximum_retry_attempts=maximum_retry_attempts,
+        maximum_retry_attempts=MAXIMUM_RETRY_ATTEMPTS,
         bisect_batch_on_function_error=True,
         function_response_types=["ReportBatchItemFailures"],
         filter_criteria=LambdaEventSourceMappingFilterCriteria(

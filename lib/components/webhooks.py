@@ -30,7 +30,7 @@ from lib.components.alarm_sources import (
     WatchedStreamConsumer,
 )
 from lib.components.base import ConfiguredConstruct
-from lib.components.foundations import WorkflowFoundations
+from lib.components.foundations import StreamFoundations
 from lib.components.function import PaymentFunction
 from lib.components.policies import statement
 from lib.components.stream_consumer import inserts_mapping, stream_consumer_statements
@@ -38,7 +38,6 @@ from lib.config import WebhooksConfig
 from lib.config.limits import SQS_RETENTION_SECONDS
 
 FANOUT_BATCH_SIZE = 50
-FANOUT_MAXIMUM_RETRY_ATTEMPTS = 100  # as the event writer's: ride out a throttle, never block a shard for a day
 # One delivery per invocation: a batch would make each message wait for the others' endpoints.
 DELIVERY_BATCH_SIZE = 1
 # The longest a message can wait in the queue: the horizon plus one backoff fits (WebhooksConfig).
@@ -47,10 +46,10 @@ RETENTION_SECONDS = SQS_RETENTION_SECONDS[1]
 VISIBILITY_TIMEOUT_FACTOR = 6
 
 
-class Webhooks(ConfiguredConstruct[WebhooksConfig, WorkflowFoundations]):
+class Webhooks(ConfiguredConstruct[WebhooksConfig, StreamFoundations]):
     """Exposes ``queue``, ``dlq``, ``fanout_function``, ``delivery_function`` and their mappings."""
 
-    def _build(self, inputs: WorkflowFoundations) -> None:
+    def _build(self, inputs: StreamFoundations) -> None:
         events_table, audit_table = inputs.storage.events_table, inputs.storage.audit_table
         self.dlq: SqsQueue = self._build_dlq()
         self.queue: SqsQueue = self._build_queue()
@@ -93,14 +92,7 @@ class Webhooks(ConfiguredConstruct[WebhooksConfig, WorkflowFoundations]):
     def _build_fanout_mapping(self, events_table: DynamodbTable, bucket: S3Bucket) -> LambdaEventSourceMapping:
         # INSERTs only: not the attempts appended to events nor endpoint changes (MODIFY, REMOVE).
         # A new endpoint's INSERT passes too; the fan-out skips it (its range key is no event id).
-        return inserts_mapping(
-            self,
-            events_table,
-            self.fanout_function,
-            bucket,
-            batch_size=FANOUT_BATCH_SIZE,
-            maximum_retry_attempts=FANOUT_MAXIMUM_RETRY_ATTEMPTS,
-        )
+        return inserts_mapping(self, events_table, self.fanout_function, bucket, batch_size=FANOUT_BATCH_SIZE)
 
     def _build_delivery(self, events_table: DynamodbTable, audit_table: DynamodbTable) -> PaymentFunction:
         settings = self._settings

@@ -26,13 +26,15 @@ STARTER_CALL_RESERVE_MS = 1_000
 @dataclass(frozen=True)
 class StartPacing:
     """What ``start_pacing`` derives: the stack's start rate cap, each starter invocation's share
-    of it, the stream mapping's batch size, which quota set the rate, and the start slots."""
+    of it, the stream mapping's batch size, which quota set the rate, the start slots, and the
+    starter's retries of a throttled start (base and cap, ms: the config's, passed through)."""
 
     starts_per_second: float
     starts_per_second_per_starter: float
     batch_size: int
     limited_by: str
     in_flight_limit: int
+    throttle_retry_ms: tuple[int, int]
 
     @property
     def start_interval_ms(self) -> int:
@@ -108,7 +110,8 @@ def start_pacing(
     per_starter = rates[limited_by] / starters
     low, high = STREAM_BATCH_SIZE
     batch_size = max(low, min(high, math.floor(per_starter * pacing.starter_batch_seconds)))
-    return StartPacing(rates[limited_by], per_starter, batch_size, limited_by, in_flight)
+    throttle_retry_ms = (pacing.throttle_retry_base_ms, pacing.throttle_retry_max_ms)
+    return StartPacing(rates[limited_by], per_starter, batch_size, limited_by, in_flight, throttle_retry_ms)
 
 
 def check_starter_fits(pacing: StartPacing, starter_timeout_seconds: int) -> None:
