@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 from payment_core import contract
 
+from lib.components.alarm_sources import Watch
 from lib.components.api import PaymentsApi
 from lib.components.backup import TableBackups
 from lib.components.context import PlatformContext
@@ -151,26 +152,20 @@ class PaymentPlatform(Construct):
         )
 
     def _build_monitoring(self, context: PlatformContext) -> Monitoring:
-        return Monitoring(
-            self,
-            "monitoring",
-            context=context,
-            settings=self._config.alarms,
-            alarm_topic=self.queues.alarm_topic,
-            watched=[
-                self.api,
-                self.workflow,
-                self.ingestion,
-                self.outbox,
-                self.sweeper,
-                self.start_slots,
-                self.events,
-                self.webhooks,
-                self.queues,
-                self.storage,
-                *([self.regional_copy] if self.regional_copy is not None else []),
-            ],
-        )
+        watched = [
+            self.api,
+            self.workflow,
+            self.ingestion,
+            self.outbox,
+            self.sweeper,
+            self.start_slots,
+            self.events,
+            self.webhooks,
+            self.queues,
+            self.storage,
+            *([self.regional_copy] if self.regional_copy is not None else []),
+        ]
+        return Monitoring(self, "monitoring", context, self._config.alarms, Watch(watched, self.queues.alarm_topic))
 
     @property
     def functions(self) -> list[PaymentFunction]:

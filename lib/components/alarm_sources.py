@@ -7,12 +7,14 @@ no component's attributes and no component knows the alarm thresholds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Protocol
 
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.sfn_state_machine import SfnStateMachine
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
 from lib.components.function import PaymentFunction
@@ -131,3 +133,11 @@ class Monitored(Protocol):
     """A component Monitoring watches."""
 
     def alarm_sources(self) -> AlarmSources: ...
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Monitoring's inputs: the components it watches, and the topic their alarms go to."""
+
+    components: Sequence[Monitored]
+    alarm_topic: SnsTopic

@@ -7,7 +7,7 @@ this module knows the thresholds and the dashboard's layout, not the components.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import reduce
 from operator import add
@@ -18,33 +18,20 @@ from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
-from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarm_sources import AlarmSources, Monitored, WatchedFunction
-from lib.components.context import PlatformContext
+from lib.components.alarm_sources import AlarmSources, Watch, WatchedFunction
+from lib.components.base import ConfiguredConstruct
 from lib.components.resource_alarms import give_up_alarms, replication_alarms, throttle_alarms
 from lib.config import AlarmConfig
 
 
-class Monitoring(Construct):
+class Monitoring(ConfiguredConstruct[AlarmConfig, Watch]):
     """Alarms (by alarm name) to the alarm topic, its ``subscriptions``, and the platform's dashboard."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: PlatformContext,
-        settings: AlarmConfig,
-        alarm_topic: SnsTopic,
-        watched: Sequence[Monitored],
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self._context = context
-        self._settings = settings
-        self._alarm_actions = [alarm_topic.arn]
-        sources: AlarmSources = reduce(add, (component.alarm_sources() for component in watched), AlarmSources())
+    def _build(self, inputs: Watch) -> None:
+        self._alarm_actions = [inputs.alarm_topic.arn]
+        sources: AlarmSources = reduce(add, (each.alarm_sources() for each in inputs.components), AlarmSources())
         # The dashboard lists functions in the contract's order, whichever component offers them.
         self._sources = replace(sources, functions=tuple(sorted(sources.functions, key=_contract_order)))
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
@@ -53,12 +40,16 @@ class Monitoring(Construct):
         self._build_state_machine_alarms()
         self._build_backlog_alarms()
         sources = self._sources
-        for alarm in (*throttle_alarms(sources, settings), *give_up_alarms(sources), *replication_alarms(sources)):
+        for alarm in (
+            *throttle_alarms(sources, self._settings),
+            *give_up_alarms(sources),
+            *replication_alarms(sources),
+        ):
             self._alarm(
                 *alarm[:5], statistic=alarm.statistic, comparison=alarm.comparison, description=alarm.description
             )
         self._build_payment_age_alarms()
-        self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(alarm_topic)
+        self.subscriptions: list[SnsTopicSubscription] = self._build_subscriptions(inputs.alarm_topic)
         self.dashboard: CloudwatchDashboard = self._build_dashboard()
 
     def _build_function_alarms(self) -> None:

@@ -166,7 +166,7 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
     from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
     from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-    from lib.components.alarm_sources import AlarmSources, WatchedDeadLetterQueue, WatchedStateMachine
+    from lib.components.alarm_sources import AlarmSources, Watch, WatchedDeadLetterQueue, WatchedStateMachine
     from lib.components.monitoring import Monitoring
     from tests.unit.component_stack import bare_context
 
@@ -185,12 +185,7 @@ def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> Non
     # The component's machine alarms on its first failure whatever the config's threshold says.
     settings = replace(config_for("prod").alarms, state_machine_failed_threshold=3)
     monitoring = Monitoring(
-        stack,
-        "monitoring",
-        context=context,
-        settings=settings,
-        alarm_topic=SnsTopic(stack, "topic", name="alarms"),
-        watched=[Component()],
+        stack, "monitoring", context, settings, Watch([Component()], SnsTopic(stack, "topic", name="alarms"))
     )
     assert sorted(monitoring.alarms) == [
         "reports-aborted-t1",
