@@ -13,7 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 from payment_core import contract
 
-from lib.components.alarm_sources import Watch
+from lib.components.alarm_sources import Monitored, Watch
 from lib.components.api import PaymentsApi
 from lib.components.backup import TableBackups
 from lib.components.context import PlatformContext
@@ -152,7 +152,7 @@ class PaymentPlatform(Construct):
         )
 
     def _build_monitoring(self, context: PlatformContext) -> Monitoring:
-        watched = [
+        watched: list[Monitored] = [
             self.api,
             self.workflow,
             self.ingestion,
