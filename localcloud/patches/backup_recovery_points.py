@@ -74,10 +74,8 @@ def denied_by(policy: str | None, action: str, resource: str) -> bool:
 
 
 def apply() -> None:
-    from moto.backup import urls
     from moto.backup.exceptions import ResourceNotFoundException
     from moto.backup.models import BackupBackend
-    from moto.backup.responses import BackupResponse
     from moto.core.exceptions import JsonRESTError
     from moto.dynamodb.models import dynamodb_backends
 
@@ -93,18 +91,12 @@ def apply() -> None:
         def __init__(self, message: str) -> None:
             super().__init__("InvalidRequestException", message)
 
-    def vault_of(self: Any, name: str) -> Any:
-        backend: BackupBackend = self.backup_backend
-        if name not in backend.vaults:
-            raise ResourceNotFoundException(f"Backup vault {name} not found")
-        return backend.vaults[name]
-
     def points(self: Any, vault_name: str) -> dict[str, dict[str, Any]]:
         return RECOVERY_POINTS.setdefault((self.current_account, self.region, vault_name), {})
 
     def start_backup_job(self: Any) -> str:
         body = json.loads(self.body or "{}")
-        vault = vault_of(self, body["BackupVaultName"])
+        vault = backup_vault_policy.existing_vault(self, body["BackupVaultName"])
         resource_arn = str(body["ResourceArn"])
         if ":dynamodb:" not in resource_arn or ":table/" not in resource_arn:
             raise InvalidRequestException(f"localcloud backs up DynamoDB tables only, not {resource_arn}")
@@ -140,7 +132,7 @@ def apply() -> None:
     def recovery_point(self: Any) -> tuple[Any, str, dict[str, dict[str, Any]]]:
         path = self.path.split("?")[0]
         vault_part, arn = path.split("/recovery-points/", 1)
-        vault = vault_of(self, unquote(vault_part.rstrip("/").split("/")[-1]))
+        vault = backup_vault_policy.existing_vault(self, unquote(vault_part.rstrip("/").split("/")[-1]))
         arn = unquote(arn)
         held = points(self, vault.backup_vault_name)
         if arn not in held:
@@ -164,7 +156,7 @@ def apply() -> None:
         return "{}"
 
     def list_recovery_points_by_backup_vault(self: Any) -> str:
-        vault = vault_of(self, backup_vault_policy._vault_name(self.path, "recovery-points"))
+        vault = backup_vault_policy.vault_in_path(self, "recovery-points")
         return json.dumps({"RecoveryPoints": list(points(self, vault.backup_vault_name).values())})
 
     delete_vault = BackupBackend.delete_backup_vault
@@ -176,13 +168,13 @@ def apply() -> None:
             )
         delete_vault(self, backup_vault_name)
 
-    for path in (JOBS_PATH, JOB_PATH, RECOVERY_POINT_PATH):
-        urls.url_paths.setdefault(path, BackupResponse.dispatch)
-    responses: Any = BackupResponse
-    responses.start_backup_job = start_backup_job
-    responses.describe_backup_job = describe_backup_job
-    responses.describe_recovery_point = describe_recovery_point
-    responses.delete_recovery_point = delete_recovery_point
-    responses.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+    backup_vault_policy.serve(
+        (JOBS_PATH, JOB_PATH, RECOVERY_POINT_PATH),
+        start_backup_job,
+        describe_backup_job,
+        describe_recovery_point,
+        delete_recovery_point,
+        list_recovery_points_by_backup_vault,
+    )
     backend: Any = BackupBackend
     backend.delete_backup_vault = delete_backup_vault

@@ -18,6 +18,7 @@ recovery point and the listing is empty (``NumberOfRecoveryPoints`` is 0 in moto
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 POLICY_PATH = "{0}/backup-vaults/(?P<name>[^/]+)/access-policy$"
@@ -31,6 +32,33 @@ def _vault_name(path: str, suffix: str) -> str:
     from urllib.parse import unquote
 
     return unquote(path.split("?")[0].rstrip("/").removesuffix(suffix).rstrip("/").split("/")[-1])
+
+
+def existing_vault(response: Any, name: str) -> Any:
+    """The vault ``name`` in the caller's account and region, else the refusal AWS gives."""
+    from moto.backup.exceptions import ResourceNotFoundException
+
+    vaults = response.backup_backend.vaults
+    if name not in vaults:
+        raise ResourceNotFoundException(f"Backup vault {name} not found")
+    return vaults[name]
+
+
+def vault_in_path(response: Any, suffix: str) -> Any:
+    """The existing vault named in the request's path, before ``suffix``."""
+    return existing_vault(response, _vault_name(response.path, suffix))
+
+
+def serve(paths: Iterable[str], *operations: Callable[..., str]) -> None:
+    """Route ``paths`` to moto's Backup dispatcher, which answers each operation with the
+    ``BackupResponse`` method of its snake_case name: the function of that name here."""
+    from moto.backup import urls
+    from moto.backup.responses import BackupResponse
+
+    for path in paths:
+        urls.url_paths.setdefault(path, BackupResponse.dispatch)
+    for operation in operations:
+        setattr(BackupResponse, operation.__name__, operation)
 
 
 def validate_policy(policy: Any) -> str:
@@ -47,26 +75,17 @@ def validate_policy(policy: Any) -> str:
 
 
 def apply() -> None:
-    from moto.backup import urls
     from moto.backup.exceptions import ResourceNotFoundException
     from moto.backup.models import BackupBackend
-    from moto.backup.responses import BackupResponse
-
-    def existing_vault(self: Any, suffix: str) -> Any:
-        name = _vault_name(self.path, suffix)
-        backend: BackupBackend = self.backup_backend
-        if name not in backend.vaults:
-            raise ResourceNotFoundException(f"Backup vault {name} not found")
-        return backend.vaults[name]
 
     def put_backup_vault_access_policy(self: Any) -> str:
-        vault = existing_vault(self, "access-policy")
+        vault = vault_in_path(self, "access-policy")
         policy = validate_policy(json.loads(self.body or "{}").get("Policy"))
         POLICIES[(self.current_account, self.region, vault.backup_vault_name)] = policy
         return "{}"
 
     def get_backup_vault_access_policy(self: Any) -> str:
-        vault = existing_vault(self, "access-policy")
+        vault = vault_in_path(self, "access-policy")
         policy = POLICIES.get((self.current_account, self.region, vault.backup_vault_name))
         if policy is None:
             raise ResourceNotFoundException(f"Backup vault {vault.backup_vault_name} has no access policy")
@@ -75,12 +94,12 @@ def apply() -> None:
         )
 
     def delete_backup_vault_access_policy(self: Any) -> str:
-        vault = existing_vault(self, "access-policy")
+        vault = vault_in_path(self, "access-policy")
         POLICIES.pop((self.current_account, self.region, vault.backup_vault_name), None)
         return "{}"
 
     def list_recovery_points_by_backup_vault(self: Any) -> str:
-        existing_vault(self, "recovery-points")
+        vault_in_path(self, "recovery-points")
         return json.dumps({"RecoveryPoints": []})
 
     original_delete = BackupBackend.delete_backup_vault
@@ -91,12 +110,12 @@ def apply() -> None:
         original_delete(self, backup_vault_name)
         POLICIES.pop((self.account_id, self.region_name, backup_vault_name), None)
 
-    urls.url_paths.setdefault(POLICY_PATH, BackupResponse.dispatch)
-    urls.url_paths.setdefault(RECOVERY_POINTS_PATH, BackupResponse.dispatch)
-    responses: Any = BackupResponse
-    responses.put_backup_vault_access_policy = put_backup_vault_access_policy
-    responses.get_backup_vault_access_policy = get_backup_vault_access_policy
-    responses.delete_backup_vault_access_policy = delete_backup_vault_access_policy
-    responses.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+    serve(
+        (POLICY_PATH, RECOVERY_POINTS_PATH),
+        put_backup_vault_access_policy,
+        get_backup_vault_access_policy,
+        delete_backup_vault_access_policy,
+        list_recovery_points_by_backup_vault,
+    )
     backend: Any = BackupBackend
     backend.delete_backup_vault = delete_backup_vault

@@ -69,6 +69,13 @@ def test_what_aws_refuses_on_a_vault_policy_is_refused(aws: Callable[[str], Any]
     ) == ("InvalidParameterValueException", "Policy must be a JSON policy document with a Statement")
 
 
+def restore_refusal(dynamodb: Any, source: str, target: str, **when: Any) -> tuple[str, str]:
+    """(code, message) of the refusal to restore ``source`` to ``target`` at ``when`` (a time or the latest)."""
+    return refusal(
+        lambda: dynamodb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target, **when)
+    )
+
+
 def _table_with_items(aws: Callable[[str], Any], name: str, count: int, *, pitr: bool) -> None:
     dynamodb = aws("dynamodb")
     create_items_table(dynamodb, name)
@@ -83,29 +90,20 @@ def _table_with_items(aws: Callable[[str], Any], name: str, count: int, *, pitr:
 def test_a_point_in_time_restore_needs_pitr_and_a_time_in_its_window(aws: Callable[[str], Any], unique: str) -> None:
     dynamodb = aws("dynamodb")
     _table_with_items(aws, f"nopitr-{unique}", 2, pitr=False)
-    assert refusal(
-        lambda: dynamodb.restore_table_to_point_in_time(
-            SourceTableName=f"nopitr-{unique}", TargetTableName=f"r1-{unique}", UseLatestRestorableTime=True
-        )
-    ) == (
+    assert restore_refusal(dynamodb, f"nopitr-{unique}", f"r1-{unique}", UseLatestRestorableTime=True) == (
         "PointInTimeRecoveryUnavailableException",
         f"Point in time recovery is not enabled for table 'nopitr-{unique}'",
     )
 
     _table_with_items(aws, f"pitr-{unique}", 2, pitr=True)
     too_early = datetime.now(UTC) - timedelta(days=1)
-    code, message = refusal(
-        lambda: dynamodb.restore_table_to_point_in_time(
-            SourceTableName=f"pitr-{unique}", TargetTableName=f"r2-{unique}", RestoreDateTime=too_early
-        )
-    )
+    code, message = restore_refusal(dynamodb, f"pitr-{unique}", f"r2-{unique}", RestoreDateTime=too_early)
     assert code == "InvalidRestoreTimeException"
     assert message.startswith("RestoreDateTime ")
-    assert refusal(
-        lambda: dynamodb.restore_table_to_point_in_time(
-            SourceTableName=f"pitr-{unique}", TargetTableName=f"r3-{unique}"
-        )
-    ) == ("ValidationException", "RestoreDateTime or UseLatestRestorableTime is required")
+    assert restore_refusal(dynamodb, f"pitr-{unique}", f"r3-{unique}") == (
+        "ValidationException",
+        "RestoreDateTime or UseLatestRestorableTime is required",
+    )
 
     # Within the window and after the last write: AWS's answer is today's items, and so is ours.
     restored = dynamodb.restore_table_to_point_in_time(
@@ -124,11 +122,7 @@ def test_a_time_before_the_last_write_is_refused_not_answered_with_todays_items(
     _table_with_items(aws, f"pitr-{unique}", 1, pitr=True)
     before_write = datetime.now(UTC)
     dynamodb.put_item(TableName=f"pitr-{unique}", Item={"pk": {"S": "later"}})
-    code, message = refusal(
-        lambda: dynamodb.restore_table_to_point_in_time(
-            SourceTableName=f"pitr-{unique}", TargetTableName=f"r-{unique}", RestoreDateTime=before_write
-        )
-    )
+    code, message = restore_refusal(dynamodb, f"pitr-{unique}", f"r-{unique}", RestoreDateTime=before_write)
     assert code == "ValidationException"
     assert message.startswith("localcloud keeps no item history: restore to a time after the source's last write")
 

@@ -4,29 +4,16 @@ ships (``payment_core``), the layer of third-party packages, and a function's ha
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from payment_core import contract
 from payment_core.tenancy.merchants import MerchantDirectory
 from payment_core.tenancy.secret_keys import SecretKey, new_secret_key, secret_digest
 
-from lib.lambda_sources import handler_for
-from lib.layer import function_code_dir, shared_layer_dir
-
-
-def zip_tree(root: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                archive.write(path, str(path.relative_to(root)))
-    return buffer.getvalue()
+from tests.localcloud.packaged import create_packaged_function
 
 
 def test_the_authorizer_runs_from_the_shared_code_asset_and_the_layer(
@@ -36,35 +23,15 @@ def test_the_authorizer_runs_from_the_shared_code_asset_and_the_layer(
     secret, now = new_secret_key(), datetime.now(UTC)
     key = SecretKey("key_1", secret_digest(secret), now, now + timedelta(days=1))
     MerchantDirectory(aws("dynamodb"), table).onboard("m-1", "standard", "u" * 40, "key-id-1", key)
-    layer = aws("lambda").publish_layer_version(
-        LayerName=f"shared-{unique}",
-        Content={"ZipFile": zip_tree(shared_layer_dir())},
-        CompatibleRuntimes=["python3.12"],
-    )
-    function = aws("lambda").create_function(
-        FunctionName=f"authorizer-{unique}",
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler=handler_for(contract.AUTHORIZER),
-        Code={"ZipFile": zip_tree(function_code_dir())},
-        Layers=[layer["LayerVersionArn"]],
-        Environment={
-            "Variables": {
-                contract.MERCHANTS_TABLE_NAME: table,
-                contract.POWERTOOLS_SERVICE_NAME: "payments",
-                contract.POWERTOOLS_METRICS_NAMESPACE: "Payments",
-                contract.POWERTOOLS_LOG_LEVEL: "INFO",
-            }
-        },
-        Timeout=30,
-        MemorySize=256,
+    function_arn = create_packaged_function(
+        aws("lambda"), role_arn, contract.AUTHORIZER, unique, {contract.MERCHANTS_TABLE_NAME: table}, timeout=30
     )
     method_arn = "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/payments"
 
     def authorize(key: str) -> dict[str, Any]:
         headers = {contract.CREDENTIAL_HEADER: f"Bearer {key}"}
         event = {"type": "REQUEST", "methodArn": method_arn, "headers": headers}
-        response = aws("lambda").invoke(FunctionName=function["FunctionArn"], Payload=json.dumps(event).encode())
+        response = aws("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
         assert "FunctionError" not in response, response["Payload"].read()
         answer: dict[str, Any] = json.loads(response["Payload"].read())
         return answer

@@ -30,13 +30,11 @@ from payment_core.webhooks.delivery import DeliveryTask
 from payment_core.webhooks.endpoints import Endpoints, EndpointStore, SecretBox
 
 from lib.config import WebhooksConfig
-from lib.lambda_sources import handler_for
-from lib.layer import function_code_dir, shared_layer_dir
 from localcloud import LocalCloud
 from testkit.account import key_schema
 from testkit.merchant_receiver import VERIFIED, MerchantReceiver
 from tests.localcloud.conftest import wait_for
-from tests.localcloud.test_packaged_functions import zip_tree
+from tests.localcloud.packaged import create_packaged_function
 
 SHORT = WebhooksConfig(horizon_seconds=60, backoff_base_seconds=2, backoff_cap_seconds=8, secret_overlap_seconds=3600)
 MERCHANT = "merchant-hooks"
@@ -51,10 +49,13 @@ class Pipeline:
     dlq_url: str
     key_id: str
 
-    def register(self, url: str) -> tuple[str, str]:
+    def register(self, receiver: MerchantReceiver, failures: int) -> str:
+        """``receiver`` as an endpoint (it verifies with the endpoint's secret), failing its next ``failures``."""
         store = EndpointStore(self.aws("dynamodb"), self.events_table)
-        endpoint, secret = Endpoints(store, SecretBox(self.aws("kms"), self.key_id), 3600).create(MERCHANT, url, ("*",))
-        return endpoint.endpoint_id, secret
+        endpoints = Endpoints(store, SecretBox(self.aws("kms"), self.key_id), 3600)
+        endpoint, receiver.secret = endpoints.create(MERCHANT, receiver.url(), ("*",))
+        receiver.fail_next(failures)
+        return endpoint.endpoint_id
 
     def new_event(self, payment_id: str) -> Event:
         created = "2027-01-15T08:00:00.000Z"
@@ -114,39 +115,20 @@ def pipeline(aws: Callable[[str], Any], role_arn: str) -> Pipeline:
         Attributes={"VisibilityTimeout": str(6 * 45), "RedrivePolicy": json.dumps(redrive)},
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    layer = lambdas.publish_layer_version(
-        LayerName=f"shared-{unique}",
-        Content={"ZipFile": zip_tree(shared_layer_dir())},
-        CompatibleRuntimes=["python3.12"],
-    )
-    function = lambdas.create_function(
-        FunctionName=f"webhook-delivery-{unique}",
-        Runtime="python3.12",
-        Role=role_arn,
-        Handler=handler_for(contract.WEBHOOK_DELIVERY),
-        Code={"ZipFile": zip_tree(function_code_dir())},
-        Layers=[layer["LayerVersionArn"]],
-        Environment={
-            "Variables": {
-                contract.EVENTS_TABLE_NAME: events_table,
-                contract.AUDIT_TABLE_NAME: audit_table,
-                contract.WEBHOOK_QUEUE_URL: queue_url,
-                contract.WEBHOOK_SECRET_KEY_ID: key_id,
-                contract.WEBHOOK_HORIZON_SECONDS: str(SHORT.horizon_seconds),
-                contract.WEBHOOK_BACKOFF_BASE_SECONDS: str(SHORT.backoff_base_seconds),
-                contract.WEBHOOK_BACKOFF_CAP_SECONDS: str(SHORT.backoff_cap_seconds),
-                contract.POWERTOOLS_SERVICE_NAME: "payments",
-                contract.POWERTOOLS_METRICS_NAMESPACE: "Payments",
-                contract.POWERTOOLS_LOG_LEVEL: "INFO",
-                "POWERTOOLS_TRACE_DISABLED": "1",
-            }
-        },
-        Timeout=45,
-        MemorySize=256,
-    )
+    variables = {
+        contract.EVENTS_TABLE_NAME: events_table,
+        contract.AUDIT_TABLE_NAME: audit_table,
+        contract.WEBHOOK_QUEUE_URL: queue_url,
+        contract.WEBHOOK_SECRET_KEY_ID: key_id,
+        contract.WEBHOOK_HORIZON_SECONDS: str(SHORT.horizon_seconds),
+        contract.WEBHOOK_BACKOFF_BASE_SECONDS: str(SHORT.backoff_base_seconds),
+        contract.WEBHOOK_BACKOFF_CAP_SECONDS: str(SHORT.backoff_cap_seconds),
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+    function_arn = create_packaged_function(lambdas, role_arn, contract.WEBHOOK_DELIVERY, unique, variables, timeout=45)
     lambdas.create_event_source_mapping(
         EventSourceArn=queue_arn,
-        FunctionName=function["FunctionArn"],
+        FunctionName=function_arn,
         BatchSize=1,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
@@ -162,8 +144,7 @@ def receiver(cloud: LocalCloud) -> Iterator[MerchantReceiver]:
 def test_a_receiver_failing_twice_is_retried_on_the_queue_to_success(
     pipeline: Pipeline, receiver: MerchantReceiver
 ) -> None:
-    endpoint_id, receiver.secret = pipeline.register(receiver.url())
-    receiver.fail_next(2)
+    endpoint_id = pipeline.register(receiver, failures=2)
     event = pipeline.new_event("pay_retried")
     pipeline.deliver(event, endpoint_id, time.time())
     first, second, third = receiver.wait_for(3, timeout=120)
@@ -180,8 +161,7 @@ def test_a_receiver_failing_twice_is_retried_on_the_queue_to_success(
 def test_a_dead_endpoint_is_disabled_once_the_horizon_has_passed(
     pipeline: Pipeline, receiver: MerchantReceiver
 ) -> None:
-    endpoint_id, receiver.secret = pipeline.register(receiver.url())
-    receiver.fail_next(1_000)
+    endpoint_id = pipeline.register(receiver, failures=1_000)
     event = pipeline.new_event("pay_dead")
     started = time.time()
     pipeline.deliver(event, endpoint_id, started - (SHORT.horizon_seconds - 6))

@@ -12,28 +12,23 @@ from tests.unit.synth import SynthesizedStack
 _ROLE_REFERENCE = re.compile(r"\$\{aws_iam_role\.([^.]+)\.(?:id|name|arn)\}")
 
 # The only actions that may take "*" as their resource: AWS defines no resource type for them.
+# Service prefix -> its actions, as the Service Authorization Reference lists them. Written out
+# here, not imported from lib: this allowlist judges what lib grants, and lib's own lists would
+# let any "*" grant allow itself.
+_RESOURCELESS_ACTIONS = {
+    # X-Ray: trace segments and sampling have no resource-level permissions.
+    "xray": "PutTraceSegments PutTelemetryRecords GetSamplingRules GetSamplingTargets",
+    # CloudWatch Logs vended-log delivery (Step Functions execution logs): "*" only.
+    "logs": "CreateLogDelivery GetLogDelivery UpdateLogDelivery DeleteLogDelivery ListLogDeliveries "
+    "PutResourcePolicy DescribeResourcePolicies DescribeLogGroups",
+    # DynamoDB ListStreams (Lambda's stream event source): no resource type, "*" only.
+    "dynamodb": "ListStreams",
+    # Step Functions SendTaskSuccess with the token of a service-integration task (callback
+    # pattern): the token names no resource IAM can scope, "*" only.
+    "states": "SendTaskSuccess",
+}
 WILDCARD_RESOURCE_ACTIONS = frozenset(
-    {
-        # X-Ray: trace segments and sampling have no resource-level permissions.
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        # CloudWatch Logs vended-log delivery (Step Functions execution logs): "*" only.
-        "logs:CreateLogDelivery",
-        "logs:GetLogDelivery",
-        "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies",
-        "logs:DescribeLogGroups",
-        # DynamoDB ListStreams (Lambda's stream event source): no resource type, "*" only.
-        "dynamodb:ListStreams",
-        # Step Functions SendTaskSuccess with the token of a service-integration task (callback
-        # pattern): the token names no resource IAM can scope, "*" only.
-        "states:SendTaskSuccess",
-    }
+    f"{service}:{action}" for service, actions in _RESOURCELESS_ACTIONS.items() for action in actions.split()
 )
 # The "*"-only actions a state machine role needs (ListStreams and SendTaskSuccess are functions').
 STATE_MACHINE_WILDCARD_ACTIONS = WILDCARD_RESOURCE_ACTIONS - {"dynamodb:ListStreams", "states:SendTaskSuccess"}

@@ -12,55 +12,70 @@ from typing import Any
 from lib.config import ENVIRONMENTS, PlatformConfig, config_for
 from tests.unit.synth import SynthesizedStack
 
-# (resource type, property path; [] stands for any list index) -> the config field that sets
-# it ("*" for the function it belongs to). Nothing else may differ between environments.
-KNOBS: dict[tuple[str, str], str] = {
-    ("aws_lambda_function", "memory_size"): "functions.*.memory_mb",
-    ("aws_lambda_function", "timeout"): "functions.*.timeout_seconds",
-    ("aws_scheduler_schedule", "schedule_expression"): "sweeper.interval_minutes",
-    ("aws_lambda_function", "reserved_concurrent_executions"): "functions.*.reserved_concurrency",
-    ("aws_lambda_function", "environment.variables.POWERTOOLS_LOG_LEVEL"): "log_level",
-    ("aws_lambda_function", "environment.variables.MAX_PAYMENT_AMOUNT"): (
-        "payment_rules.max_amounts_setting|payment_rules.max_amounts"
-    ),
-    ("aws_lambda_function", "environment.variables.BLOCKED_MERCHANT_IDS"): "payment_rules.blocked_merchant_ids",
-    ("aws_lambda_function", "environment.variables.EVENT_RETENTION_DAYS"): "events.retention_days",
-    ("aws_lambda_function", "environment.variables.START_INTERVAL_MS"): "start_pacing.start_interval_ms",
-    ("aws_lambda_event_source_mapping", "batch_size"): "start_pacing.batch_size",
-    ("aws_lambda_function", "environment.variables.IN_FLIGHT_LIMIT"): "start_pacing.in_flight_limit",
-    ("aws_cloudwatch_log_group", "retention_in_days"): "log_retention_days",
-    ("aws_kms_key", "deletion_window_in_days"): "kms_deletion_window_days",
-    ("aws_s3_bucket_lifecycle_configuration", "rule[].expiration[].days"): "batch_bucket.expiration_days",
-    (
-        "aws_s3_bucket_lifecycle_configuration",
-        "rule[].noncurrent_version_expiration[].noncurrent_days",
-    ): "batch_bucket.noncurrent_version_expiration_days",
-    # max_receive_count is 5 in every preset now (a throttled batch counts as a receive).
-    # The webhook delivery mapping's is its function's reservation (absent where none: dev).
-    ("aws_lambda_event_source_mapping", "scaling_config.maximum_concurrency"): (
-        "queues.consumer_maximum_concurrency|functions.webhook_delivery.reserved_concurrency"
-    ),
-    # The webhook retry schedule, and the delivery queue's redrive threshold derived from it.
-    ("aws_lambda_function", "environment.variables.WEBHOOK_HORIZON_SECONDS"): "webhooks.horizon_seconds",
-    ("aws_lambda_function", "environment.variables.WEBHOOK_BACKOFF_BASE_SECONDS"): "webhooks.backoff_base_seconds",
-    ("aws_lambda_function", "environment.variables.WEBHOOK_BACKOFF_CAP_SECONDS"): "webhooks.backoff_cap_seconds",
-    ("aws_sqs_queue", "redrive_policy"): "webhooks.max_receive_count",
+# Functions' environment variables, by name (the webhook retry schedule among them).
+_FUNCTION_ENVIRONMENT_KNOBS = {
+    "POWERTOOLS_LOG_LEVEL": "log_level",
+    "MAX_PAYMENT_AMOUNT": "payment_rules.max_amounts_setting|payment_rules.max_amounts",
+    "BLOCKED_MERCHANT_IDS": "payment_rules.blocked_merchant_ids",
+    "EVENT_RETENTION_DAYS": "events.retention_days",
+    "START_INTERVAL_MS": "start_pacing.start_interval_ms",
+    "IN_FLIGHT_LIMIT": "start_pacing.in_flight_limit",
+    "WEBHOOK_HORIZON_SECONDS": "webhooks.horizon_seconds",
+    "WEBHOOK_BACKOFF_BASE_SECONDS": "webhooks.backoff_base_seconds",
+    "WEBHOOK_BACKOFF_CAP_SECONDS": "webhooks.backoff_cap_seconds",
+}
+# Resource type -> property path ([] stands for any list index) -> the config field that sets
+# it ("*" for the function it belongs to; "|" between fields that may each set it). Nothing
+# else may differ between environments.
+_KNOBS_BY_TYPE: dict[str, dict[str, str]] = {
+    "aws_lambda_function": {
+        "memory_size": "functions.*.memory_mb",
+        "timeout": "functions.*.timeout_seconds",
+        "reserved_concurrent_executions": "functions.*.reserved_concurrency",
+        **{f"environment.variables.{name}": field for name, field in _FUNCTION_ENVIRONMENT_KNOBS.items()},
+    },
+    "aws_scheduler_schedule": {"schedule_expression": "sweeper.interval_minutes"},
+    "aws_lambda_event_source_mapping": {
+        "batch_size": "start_pacing.batch_size",
+        # The webhook delivery mapping's is its function's reservation (absent where none: dev).
+        "scaling_config.maximum_concurrency": (
+            "queues.consumer_maximum_concurrency|functions.webhook_delivery.reserved_concurrency"
+        ),
+    },
+    "aws_cloudwatch_log_group": {"retention_in_days": "log_retention_days"},
+    "aws_kms_key": {"deletion_window_in_days": "kms_deletion_window_days"},
+    "aws_s3_bucket_lifecycle_configuration": {
+        "rule[].expiration[].days": "batch_bucket.expiration_days",
+        "rule[].noncurrent_version_expiration[].noncurrent_days": "batch_bucket.noncurrent_version_expiration_days",
+    },
+    # max_receive_count is 5 in every preset now (a throttled batch counts as a receive); the
+    # webhook delivery queue's redrive threshold is derived from its retry schedule.
+    "aws_sqs_queue": {"redrive_policy": "webhooks.max_receive_count"},
     # The batch-file map's MaxConcurrency, inside the state machine definition.
-    ("aws_sfn_state_machine", "definition"): "batch_workflow.max_concurrency",
+    "aws_sfn_state_machine": {"definition": "batch_workflow.max_concurrency"},
     # Off where the API is served on its custom domain (TLS 1.2) instead.
-    ("aws_api_gateway_rest_api", "disable_execute_api_endpoint"): "edge.custom_domain_required",
-    ("aws_api_gateway_method_settings", "settings.throttling_rate_limit"): "api.throttle_rate_limit",
-    ("aws_api_gateway_method_settings", "settings.throttling_burst_limit"): "api.throttle_burst_limit",
-    ("aws_api_gateway_usage_plan", "throttle_settings.rate_limit"): "tenancy.merchant_tiers[].rate_limit",
-    ("aws_api_gateway_usage_plan", "throttle_settings.burst_limit"): "tenancy.merchant_tiers[].burst_limit",
-    ("aws_api_gateway_usage_plan", "quota_settings.limit"): "tenancy.merchant_tiers[].daily_quota",
-    ("aws_cloudwatch_metric_alarm", "evaluation_periods"): "alarms.evaluation_periods",
-    ("aws_cloudwatch_metric_alarm", "period"): "alarms.period_seconds",
-    # Each alarm's threshold comes from its own field; the ones that differ between presets:
-    ("aws_cloudwatch_metric_alarm", "threshold"): (
-        "alarms.lambda_error_threshold|alarms.lambda_throttle_threshold|alarms.api_5xx_threshold"
-        "|alarms.api_p99_latency_ms|sweeper.interval_minutes"  # oldest-open alarm: derived from the interval
-    ),
+    "aws_api_gateway_rest_api": {"disable_execute_api_endpoint": "edge.custom_domain_required"},
+    "aws_api_gateway_method_settings": {
+        "settings.throttling_rate_limit": "api.throttle_rate_limit",
+        "settings.throttling_burst_limit": "api.throttle_burst_limit",
+    },
+    "aws_api_gateway_usage_plan": {
+        "throttle_settings.rate_limit": "tenancy.merchant_tiers[].rate_limit",
+        "throttle_settings.burst_limit": "tenancy.merchant_tiers[].burst_limit",
+        "quota_settings.limit": "tenancy.merchant_tiers[].daily_quota",
+    },
+    "aws_cloudwatch_metric_alarm": {
+        "evaluation_periods": "alarms.evaluation_periods",
+        "period": "alarms.period_seconds",
+        # Each alarm's threshold comes from its own field; the ones that differ between presets
+        # (the oldest-open alarm's is derived from the sweeper's interval):
+        "threshold": "alarms.lambda_error_threshold|alarms.lambda_throttle_threshold|alarms.api_5xx_threshold"
+        "|alarms.api_p99_latency_ms|sweeper.interval_minutes",
+    },
+}
+# (resource type, property path) -> the config field(s) that set it.
+KNOBS: dict[tuple[str, str], str] = {
+    (resource_type, path): field for resource_type, paths in _KNOBS_BY_TYPE.items() for path, field in paths.items()
 }
 
 

@@ -83,6 +83,12 @@ def env_stack(request: pytest.FixtureRequest, stacks: dict[str, SynthesizedStack
     return stacks[request.param]
 
 
+@pytest.fixture
+def stack(stacks: dict[str, SynthesizedStack], environment: str) -> SynthesizedStack:
+    """The stack of the ``environment`` a test is parametrized with (the environments it is about)."""
+    return stacks[environment]
+
+
 @pytest.fixture(scope="session")
 def dev(stacks: dict[str, SynthesizedStack]) -> SynthesizedStack:
     return stacks["dev"]

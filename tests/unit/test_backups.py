@@ -130,9 +130,8 @@ def test_staging_keeps_its_recovery_points_in_the_region(stacks: dict[str, Synth
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
 def test_the_selection_is_the_four_tables_a_lost_environment_cannot_rebuild(
-    stacks: dict[str, SynthesizedStack], environment: str
+    stack: SynthesizedStack, environment: str
 ) -> None:
-    stack = stacks[environment]
     selection = stack.only("aws_backup_selection")
     names = ("payments", "payment-audit", "merchants", "payment-events")
     assert selection["resources"] == [_table_arn(stack, f"{name}-{environment}") for name in names]

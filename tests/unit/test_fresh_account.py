@@ -10,10 +10,7 @@ from tests.unit.synth import SynthesizedStack, key_arn
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])
-def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
-    stacks: dict[str, SynthesizedStack], environment: str
-) -> None:
-    stack = stacks[environment]
+def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(stack: SynthesizedStack) -> None:
     policies = stack.resources("aws_iam_role_policy")
     functions = stack.resources("aws_lambda_function")
 
@@ -43,9 +40,8 @@ def test_resources_that_use_their_role_at_create_time_wait_for_its_policy(
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_execution_logs_go_to_a_declared_group_with_the_cmk_and_retention(
-    stacks: dict[str, SynthesizedStack], environment: str
+    stack: SynthesizedStack, environment: str
 ) -> None:
-    stack = stacks[environment]
     (api_id,) = stack.resources("aws_api_gateway_rest_api")
     stage = stack.only("aws_api_gateway_stage")
     group = stack.named(

@@ -13,6 +13,7 @@ from lib.components.workflow import workflow_definition
 from lib.config import config_for
 from lib.config.pacing import PacingConfig, start_pacing
 from lib.config.platform_config import TRANSITIONS_PER_PAYMENT
+from tests.unit.config_refusal import refusal
 from tests.unit.synth import SynthesizedStack
 from tests.unit.test_functions import _function, _mapping_of
 
@@ -88,10 +89,7 @@ def test_each_knob_is_checked_with_a_message_naming_it(changes: dict[str, Any], 
 
 
 def test_a_batch_that_cannot_start_within_half_the_starter_timeout_is_refused() -> None:
-    prod = config_for("prod")
-    with pytest.raises(ValueError) as refused:
-        replace(prod, pacing=replace(prod.pacing, starter_batch_seconds=20))
-    assert str(refused.value) == (
+    assert refusal("prod", "pacing", starter_batch_seconds=20) == (
         "pacing: a starter batch of 480 at 24 starts/s takes 20 s, more than half the workflow_starter timeout (30 s): "
         "raise functions.workflow_starter.timeout_seconds or the pace"
     )
