@@ -16,6 +16,7 @@ from typing import Any
 
 from payment_core import contract
 from payment_core.items import decode_item, optional_decimal
+from payment_core.payments.models import Payment
 from payment_core.payments.money import format_amount
 from payment_core.payments.repository import REFUND_OBJECT
 
@@ -60,6 +61,36 @@ class Refund:
     reason: str | None = None
     processor_attempts: int = 0
     failure_reason: str | None = None
+
+    @classmethod
+    def pending(
+        cls,
+        refund_id: str,
+        payment: Payment,
+        amount: Decimal,
+        at: str,
+        *,
+        requested: Decimal | None,
+        reason: str | None,
+    ) -> Refund:
+        """A new refund of ``amount`` of ``payment`` (its merchant, currency, customer and capture), as
+        a request accepts it: PENDING, version 1, created ``at``; ``requested`` (the amount as asked,
+        None: all that was left) and ``reason`` are the request's terms."""
+        return cls(
+            refund_id=refund_id,
+            payment_id=payment.payment_id,
+            merchant_id=payment.merchant_id,
+            amount=amount,
+            currency=payment.currency,
+            status=RefundStatus.PENDING,
+            version=1,
+            created=at,
+            updated=at,
+            customer_ref=payment.customer_ref,
+            processor_ref=payment.processor_ref or "",
+            requested_amount=requested,
+            reason=reason,
+        )
 
     def moved(self, status: RefundStatus, at: str, failure_reason: str | None = None) -> Refund:
         return replace(self, status=status, version=self.version + 1, updated=at, failure_reason=failure_reason)
