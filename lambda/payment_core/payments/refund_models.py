@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from payment_core import contract
-from payment_core.items import decode_item, optional_decimal
+from payment_core.items import decode_item, optional_decimal, present
 from payment_core.payments.models import Payment
 from payment_core.payments.money import format_amount
 from payment_core.payments.repository import REFUND_OBJECT
@@ -112,13 +112,9 @@ class Refund:
             "processor_ref": self.processor_ref,
             "processor_attempts": self.processor_attempts,
         }
-        optional = {
-            "requested_amount": self.requested_amount,
-            "reason": self.reason,
-            "failure_reason": self.failure_reason,
-        }
-        item.update({key: value for key, value in optional.items() if value is not None})
-        return item
+        return item | present(
+            requested_amount=self.requested_amount, reason=self.reason, failure_reason=self.failure_reason
+        )
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Refund:
