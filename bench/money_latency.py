@@ -20,7 +20,7 @@ import boto3
 from payment_core import contract
 from payment_core.payments.capture import CaptureRequests
 from payment_core.payments.models import Payment, PaymentStatus
-from payment_core.payments.refund_models import Refund, RefundStatus, refund_id_for
+from payment_core.payments.refund_models import Refund, refund_id_for
 from payment_core.payments.refund_store import RefundStore
 from payment_core.payments.repository import PaymentRepository, to_attributes
 
@@ -94,20 +94,8 @@ class MoneyBareCalls:
 
 
 def _refund(payment: Payment, key: str) -> Refund:
-    return Refund(
-        refund_id=refund_id_for(payment.payment_id, key),
-        payment_id=payment.payment_id,
-        merchant_id=MERCHANT,
-        amount=Decimal(REFUND_AMOUNT),
-        currency=payment.currency,
-        status=RefundStatus.PENDING,
-        version=1,
-        created=_AT,
-        updated=_AT,
-        customer_ref=payment.customer_ref,
-        processor_ref=payment.processor_ref or "",
-        requested_amount=Decimal(REFUND_AMOUNT),
-    )
+    amount = Decimal(REFUND_AMOUNT)
+    return Refund.pending(refund_id_for(payment.payment_id, key), payment, amount, _AT, requested=amount, reason=None)
 
 
 def _answer(api: Any, event: dict[str, Any], route: str) -> None:

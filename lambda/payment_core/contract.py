@@ -36,18 +36,7 @@ EVENT_WRITER: Final = "event_writer"
 # one delivery attempt per message, retried by the message's visibility (payment_core.webhooks).
 WEBHOOK_FANOUT: Final = "webhook_fanout"
 WEBHOOK_DELIVERY: Final = "webhook_delivery"
-FUNCTION_NAMES: Final[tuple[str, ...]] = (
-    API,
-    WORKFLOW,
-    BATCH_INGEST,
-    QUEUE_CONSUMER,
-    AUTHORIZER,
-    WORKFLOW_STARTER,
-    SWEEPER,
-    EVENT_WRITER,
-    WEBHOOK_FANOUT,
-    WEBHOOK_DELIVERY,
-)
+# (FUNCTION_NAMES, all of them in order, is FUNCTION_ENVIRONMENT's keys: below.)
 # Every function publishes a version per deploy; everything that invokes one (API integrations
 # and authorizer, event source mappings, S3 notifications, schedules) invokes this alias, which
 # the deploy points at the new version and `make rollback` points back at the previous one.
@@ -180,6 +169,12 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         ALLOWED_CURRENCIES,
         *POWERTOOLS_ENVIRONMENT,
     ),
+    # The payment rules (MAX_PAYMENT_AMOUNT, ALLOWED_CURRENCIES) only where a function checks
+    # payments (payment_core.rules): not the authorizer, not the starter.
+    AUTHORIZER: (
+        MERCHANTS_TABLE_NAME,
+        *POWERTOOLS_ENVIRONMENT,
+    ),
     # api and queue_consumer only store payments; the starter alone calls StartExecution.
     WORKFLOW_STARTER: (
         STATE_MACHINE_ARN,
@@ -189,12 +184,6 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         START_TIME_RESERVE_MS,
         START_SLOTS_TABLE_NAME,
         IN_FLIGHT_LIMIT,
-        *POWERTOOLS_ENVIRONMENT,
-    ),
-    # The payment rules (MAX_PAYMENT_AMOUNT, ALLOWED_CURRENCIES) only where a function checks
-    # payments (payment_core.rules): not the authorizer, not the starter.
-    AUTHORIZER: (
-        MERCHANTS_TABLE_NAME,
         *POWERTOOLS_ENVIRONMENT,
     ),
     SWEEPER: (
@@ -227,6 +216,9 @@ FUNCTION_ENVIRONMENT: Final[dict[str, tuple[str, ...]]] = {
         *POWERTOOLS_ENVIRONMENT,
     ),
 }
+# Every function, in the order the stack builds them and the dashboard shows them: the keys above
+# (a function is added once, with the variables it reads).
+FUNCTION_NAMES: Final[tuple[str, ...]] = tuple(FUNCTION_ENVIRONMENT)
 
 # --- Credentials --------------------------------------------------------------------------
 # Merchants authenticate with ``<CREDENTIAL_HEADER>: Bearer sk_...`` (payment_core.tenancy.

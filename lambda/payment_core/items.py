@@ -50,6 +50,12 @@ def texts(values: Any) -> tuple[str, ...]:
     return tuple(str(each) for each in values)
 
 
+def present(**values: Any) -> dict[str, Any]:
+    """Those of ``values`` that are set: an optional attribute (or message field) left unset is
+    left out, never written as null."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def as_stored(value: Any) -> Any:
     """An attribute kept as DynamoDB gave it (a map of whatever was recorded)."""
     return value

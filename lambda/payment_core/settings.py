@@ -9,8 +9,9 @@ from it, and names a missing or malformed one in its error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from typing import TypeVar
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import Final, TypeVar
 
 from payment_core import contract
 
@@ -81,9 +82,37 @@ def positive_int(name: str) -> dict[str, object]:
     return reads(lambda variables: variables.positive_int(name))
 
 
+def duration(name: str, unit: timedelta) -> dict[str, object]:
+    """A field's metadata: the variable ``name``, a positive whole number of ``unit`` (the unit its
+    name ends with: ``..._SECONDS``, ``..._DAYS``), as a ``timedelta``."""
+    return reads(lambda variables: variables.positive_int(name) * unit)
+
+
+SECOND: Final = timedelta(seconds=1)
+DAY: Final = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class FunctionEnvironment:
     """The base of every function's environment (each handler module declares its own)."""
+
+
+# Variables several functions read, each declared once here (as payments.wiring declares the
+# payments tables and the start slots); a function's class extends the ones it reads.
+
+
+@dataclass(frozen=True)
+class EventsEnvironment(FunctionEnvironment):
+    """Reads or writes the events table: the events, and the webhook endpoints beside them."""
+
+    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+
+
+@dataclass(frozen=True)
+class WebhooksEnvironment(EventsEnvironment):
+    """Fans events out to webhook endpoints or delivers them: the endpoints, the delivery queue."""
+
+    queue_url: str = field(metadata=variable(contract.WEBHOOK_QUEUE_URL))
 
 
 Environment = TypeVar("Environment", bound=FunctionEnvironment)

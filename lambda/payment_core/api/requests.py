@@ -17,14 +17,14 @@ from payment_core.payments.models import PaymentRequest, format_timestamp
 from payment_core.payments.validation import (
     PAYMENT_FIELDS,
     check_fields,
+    free_text,
     load_json_object,
     merchant_id_field,
     payment_id_field,
     payment_request,
-    text_field,
 )
 from payment_core.rules import BusinessRules
-from payment_core.tenancy.callers import bind_merchant, refuse_cardholder_data
+from payment_core.tenancy.callers import bind_merchant
 
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = contract.IDEMPOTENCY_KEY_HEADER  # also required by the API Gateway method
@@ -182,11 +182,7 @@ def parse_create_refund(body: str | None, is_base64: bool, headers: Mapping[str,
         return CreateRefund(key, None, None)
     data = load_json_object(body_text(body, is_base64))
     check_fields(data, (), ("amount", "reason"))
-    reason = None
-    if "reason" in data:
-        reason = refuse_cardholder_data(
-            text_field(data["reason"], "reason", contract.MAX_REFUND_REASON_LENGTH), "reason"
-        )
+    reason = free_text(data, "reason", contract.MAX_REFUND_REASON_LENGTH) if "reason" in data else None
     return CreateRefund(key, data.get("amount"), reason)
 
 

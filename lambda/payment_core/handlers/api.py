@@ -39,19 +39,18 @@ from payment_core.payments import capture, refunds
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
-from payment_core.settings import positive_int, reads, variable
+from payment_core.settings import EventsEnvironment, positive_int, reads, variable
 from payment_core.tenancy.callers import merchant_api_version, verified_merchant
 from payment_core.webhooks.endpoints import Endpoints, EndpointStore, SecretBox
 
 
 @dataclass(frozen=True)
-class ApiEnvironment(PaymentsEnvironment):
+class ApiEnvironment(PaymentsEnvironment, EventsEnvironment):
     """Stores new payments (their stream records start the workflows), checked against the rules;
     also the key that signs list page tokens."""
 
     rules: BusinessRules = field(metadata=reads(BusinessRules.read))
     page_token_key_id: str = field(metadata=variable(contract.PAGE_TOKEN_KEY_ID))
-    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
     page_token_key_version: int = field(metadata=positive_int(contract.PAGE_TOKEN_KEY_VERSION))
     page_token_previous_key_id: str = field(
         metadata=reads(lambda variables: variables.optional(contract.PAGE_TOKEN_PREVIOUS_KEY_ID))

@@ -29,7 +29,7 @@ from payment_core.batch.workflow import (
 from payment_core.payments.models import utc_now
 from payment_core.rules import BusinessRules
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import FunctionEnvironment, positive_int, reads, variable
+from payment_core.settings import DAY, FunctionEnvironment, duration, positive_int, reads, variable
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class BatchIngestEnvironment(FunctionEnvironment):
     records_per_chunk: int = field(metadata=positive_int(contract.BATCH_RECORDS_PER_CHUNK))
     max_file_bytes: int = field(metadata=positive_int(contract.BATCH_MAX_FILE_BYTES))
     time_reserve_ms: int = field(metadata=positive_int(contract.BATCH_TIME_RESERVE_MS))
-    rerun_window_days: int = field(metadata=positive_int(contract.BATCH_RERUN_WINDOW_DAYS))
+    rerun_window: timedelta = field(metadata=duration(contract.BATCH_RERUN_WINDOW_DAYS, DAY))
     payment_queue_url: str = field(metadata=variable(contract.PAYMENT_QUEUE_URL))
     merchants_table: str = field(metadata=variable(contract.MERCHANTS_TABLE_NAME))
 
@@ -65,7 +65,7 @@ def _wire_batch_file_deps() -> BatchFileDeps:
         queue_url=environment.payment_queue_url,
         reserve_ms=environment.time_reserve_ms,
         layout=WorkLayout(contract.BATCH_WORK_PREFIX),
-        rerun_window=timedelta(days=environment.rerun_window_days),
+        rerun_window=environment.rerun_window,
     )
 
 

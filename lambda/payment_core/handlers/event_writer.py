@@ -20,13 +20,12 @@ from payment_core import contract
 from payment_core.events.models import Event, NotAnEventSource
 from payment_core.events.store import EventStore
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import FunctionEnvironment, positive_int, variable
+from payment_core.settings import DAY, EventsEnvironment, duration
 
 
 @dataclass(frozen=True)
-class EventWriterEnvironment(FunctionEnvironment):
-    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
-    retention_days: int = field(metadata=positive_int(contract.EVENT_RETENTION_DAYS))
+class EventWriterEnvironment(EventsEnvironment):
+    retention: timedelta = field(metadata=duration(contract.EVENT_RETENTION_DAYS, DAY))
 
 
 runtime = FunctionRuntime(contract.EVENT_WRITER, EventWriterEnvironment)
@@ -37,7 +36,7 @@ event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.envi
 def record_handler(record: DynamoDBRecord) -> str:
     image: dict[str, Any] = dict(record.dynamodb.new_image) if record.dynamodb and record.dynamodb.new_image else {}
     try:
-        event = Event.from_audit(image, timedelta(days=runtime.environment().retention_days))
+        event = Event.from_audit(image, runtime.environment().retention)
     except NotAnEventSource as reason:
         # An entry written before events existed: nothing to tell a merchant it has not been told.
         runtime.logger.warning("audit record without an event", extra={"reason": str(reason)})

@@ -28,13 +28,13 @@ from payment_core.payments.sweeping import (
 )
 from payment_core.payments.wiring import AdmittingEnvironment
 from payment_core.runtime import FunctionRuntime
-from payment_core.settings import positive_int, variable
+from payment_core.settings import SECOND, duration, variable
 
 
 @dataclass(frozen=True)
 class SweeperEnvironment(AdmittingEnvironment):
     payments_table: str = field(metadata=variable(contract.PAYMENTS_TABLE_NAME))
-    stale_after_seconds: int = field(metadata=positive_int(contract.SWEEP_STALE_AFTER_SECONDS))
+    stale_after: timedelta = field(metadata=duration(contract.SWEEP_STALE_AFTER_SECONDS, SECOND))
 
 
 runtime = FunctionRuntime(contract.SWEEPER, SweeperEnvironment)
@@ -49,8 +49,7 @@ class SweepIncomplete(Exception):
 
 @runtime.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    stale_after = timedelta(seconds=runtime.environment().stale_after_seconds)
-    report = sweep(open_payments(), executions(), start_slots(), utc_now(), stale_after)
+    report = sweep(open_payments(), executions(), start_slots(), utc_now(), runtime.environment().stale_after)
     runtime.count(FOUND_METRIC, report.found)
     runtime.count(RECLAIMED_METRIC, report.reclaimed)
     runtime.count(WOKEN_METRIC, report.woken)

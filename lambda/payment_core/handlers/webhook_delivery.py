@@ -15,21 +15,28 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from payment_core import contract
 from payment_core.runtime import Cached, FunctionRuntime
-from payment_core.settings import FunctionEnvironment, positive_int, variable
+from payment_core.settings import FunctionVariables, WebhooksEnvironment, reads, variable
 from payment_core.webhooks.delivery import Delivery, DeliveryRecords, DeliveryTask, Outcome, Schedule
 from payment_core.webhooks.endpoints import SecretBox
 from payment_core.webhooks.sending import HttpsSender
 
 
+def _schedule(variables: FunctionVariables) -> Schedule:
+    """The retries' schedule (lib/config/webhooks.py): how long an endpoint is retried, the backoff."""
+    return Schedule(
+        horizon_seconds=variables.positive_int(contract.WEBHOOK_HORIZON_SECONDS),
+        backoff_base_seconds=variables.positive_int(contract.WEBHOOK_BACKOFF_BASE_SECONDS),
+        backoff_cap_seconds=variables.positive_int(contract.WEBHOOK_BACKOFF_CAP_SECONDS),
+    )
+
+
 @dataclass(frozen=True)
-class DeliveryEnvironment(FunctionEnvironment):
-    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
+class DeliveryEnvironment(WebhooksEnvironment):
+    """The endpoints and the queue; the audit table (an endpoint's disabling), the secrets' key."""
+
     audit_table: str = field(metadata=variable(contract.AUDIT_TABLE_NAME))
-    queue_url: str = field(metadata=variable(contract.WEBHOOK_QUEUE_URL))
     secret_key_id: str = field(metadata=variable(contract.WEBHOOK_SECRET_KEY_ID))
-    horizon_seconds: int = field(metadata=positive_int(contract.WEBHOOK_HORIZON_SECONDS))
-    backoff_base_seconds: int = field(metadata=positive_int(contract.WEBHOOK_BACKOFF_BASE_SECONDS))
-    backoff_cap_seconds: int = field(metadata=positive_int(contract.WEBHOOK_BACKOFF_CAP_SECONDS))
+    schedule: Schedule = field(metadata=reads(_schedule))
 
 
 class DeliveryRuntime(FunctionRuntime[DeliveryEnvironment]):
@@ -45,7 +52,7 @@ class DeliveryRuntime(FunctionRuntime[DeliveryEnvironment]):
         return Delivery(
             DeliveryRecords(self.dynamodb(), env.events_table, env.audit_table),
             SecretBox(self.kms(), env.secret_key_id),
-            Schedule(env.horizon_seconds, env.backoff_base_seconds, env.backoff_cap_seconds),
+            env.schedule,
             self.sender(),
         )
 

@@ -8,7 +8,6 @@ reported in ``batchItemFailures`` and retried (payment_core.webhooks.fanout).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import EventType
@@ -16,20 +15,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from payment_core import contract
 from payment_core.runtime import Cached, FunctionRuntime
-from payment_core.settings import FunctionEnvironment, variable
+from payment_core.settings import WebhooksEnvironment
 from payment_core.webhooks.endpoints import EndpointStore
 from payment_core.webhooks.fanout import fan_out
 
 
-@dataclass(frozen=True)
-class FanoutEnvironment(FunctionEnvironment):
-    events_table: str = field(metadata=variable(contract.EVENTS_TABLE_NAME))
-    queue_url: str = field(metadata=variable(contract.WEBHOOK_QUEUE_URL))
-
-
-class FanoutRuntime(FunctionRuntime[FanoutEnvironment]):
+class FanoutRuntime(FunctionRuntime[WebhooksEnvironment]):
     def __init__(self) -> None:
-        super().__init__(contract.WEBHOOK_FANOUT, FanoutEnvironment)
+        super().__init__(contract.WEBHOOK_FANOUT, WebhooksEnvironment)
         self.endpoints: Cached[EndpointStore] = self.cached(
             lambda: EndpointStore(self.dynamodb(), self.environment().events_table)
         )

@@ -30,25 +30,24 @@ from payment_core.payments.submission import StepFunctionsStarter
 from payment_core.payments.validation import payment_id_field
 from payment_core.payments.wiring import AdmittingEnvironment
 from payment_core.runtime import Cached, FunctionRuntime
-from payment_core.settings import positive_int
+from payment_core.settings import FunctionVariables, reads
+
+
+def _pacing(variables: FunctionVariables) -> PacingSettings:
+    """The starter's pace (lib/config/pacing.py), set in milliseconds."""
+    return PacingSettings(
+        starts_per_second=1000 / variables.positive_int(contract.START_INTERVAL_MS),
+        retry_base_seconds=variables.positive_int(contract.START_RETRY_BASE_MS) / 1000,
+        retry_cap_seconds=variables.positive_int(contract.START_RETRY_MAX_MS) / 1000,
+        reserve_seconds=variables.positive_int(contract.START_TIME_RESERVE_MS) / 1000,
+    )
 
 
 @dataclass(frozen=True)
 class WorkflowStarterEnvironment(AdmittingEnvironment):
     """The state machine it starts, its pace and its start slots (no payment rules: it only relays)."""
 
-    start_interval_ms: int = field(metadata=positive_int(contract.START_INTERVAL_MS))
-    retry_base_ms: int = field(metadata=positive_int(contract.START_RETRY_BASE_MS))
-    retry_max_ms: int = field(metadata=positive_int(contract.START_RETRY_MAX_MS))
-    time_reserve_ms: int = field(metadata=positive_int(contract.START_TIME_RESERVE_MS))
-
-    def pacing(self) -> PacingSettings:
-        return PacingSettings(
-            starts_per_second=1000 / self.start_interval_ms,
-            retry_base_seconds=self.retry_base_ms / 1000,
-            retry_cap_seconds=self.retry_max_ms / 1000,
-            reserve_seconds=self.time_reserve_ms / 1000,
-        )
+    pacing: PacingSettings = field(metadata=reads(_pacing))
 
 
 # The starter retries throttles itself, with jitter and within its deadline: botocore's own
@@ -75,7 +74,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 @runtime.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     starts = PacedStarts(
-        runtime.workflow_starter(), runtime.environment().pacing(), context.get_remaining_time_in_millis() / 1000
+        runtime.workflow_starter(), runtime.environment().pacing, context.get_remaining_time_in_millis() / 1000
     )
     slots = runtime.start_slots()
     waiting = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from payment_core.items import present
 from payment_core.payments.models import Payment
 from payment_core.payments.money import format_amount
 from payment_core.payments.refund_models import Refund
@@ -14,17 +15,14 @@ if TYPE_CHECKING:
 
 
 def status_message(payment: Payment) -> dict[str, Any]:
-    message: dict[str, Any] = {
+    return {
         "payment_id": payment.payment_id,
         "merchant_id": payment.merchant_id,
         "status": payment.status.value,
         "amount": format_amount(payment.amount, payment.currency),
         "currency": payment.currency,
         "updated_at": payment.updated_at,
-    }
-    if payment.failure_reason is not None:
-        message["failure_reason"] = payment.failure_reason
-    return message
+    } | present(failure_reason=payment.failure_reason)
 
 
 class SnsStatusPublisher:

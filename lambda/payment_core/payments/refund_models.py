@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from payment_core import contract
-from payment_core.items import decode_item, optional_decimal
+from payment_core.items import decode_item, optional_decimal, present
+from payment_core.payments.models import Payment
 from payment_core.payments.money import format_amount
 from payment_core.payments.repository import REFUND_OBJECT
 
@@ -61,6 +62,36 @@ class Refund:
     processor_attempts: int = 0
     failure_reason: str | None = None
 
+    @classmethod
+    def pending(
+        cls,
+        refund_id: str,
+        payment: Payment,
+        amount: Decimal,
+        at: str,
+        *,
+        requested: Decimal | None,
+        reason: str | None,
+    ) -> Refund:
+        """A new refund of ``amount`` of ``payment`` (its merchant, currency, customer and capture), as
+        a request accepts it: PENDING, version 1, created ``at``; ``requested`` (the amount as asked,
+        None: all that was left) and ``reason`` are the request's terms."""
+        return cls(
+            refund_id=refund_id,
+            payment_id=payment.payment_id,
+            merchant_id=payment.merchant_id,
+            amount=amount,
+            currency=payment.currency,
+            status=RefundStatus.PENDING,
+            version=1,
+            created=at,
+            updated=at,
+            customer_ref=payment.customer_ref,
+            processor_ref=payment.processor_ref or "",
+            requested_amount=requested,
+            reason=reason,
+        )
+
     def moved(self, status: RefundStatus, at: str, failure_reason: str | None = None) -> Refund:
         return replace(self, status=status, version=self.version + 1, updated=at, failure_reason=failure_reason)
 
@@ -81,13 +112,9 @@ class Refund:
             "processor_ref": self.processor_ref,
             "processor_attempts": self.processor_attempts,
         }
-        optional = {
-            "requested_amount": self.requested_amount,
-            "reason": self.reason,
-            "failure_reason": self.failure_reason,
-        }
-        item.update({key: value for key, value in optional.items() if value is not None})
-        return item
+        return item | present(
+            requested_amount=self.requested_amount, reason=self.reason, failure_reason=self.failure_reason
+        )
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Refund:

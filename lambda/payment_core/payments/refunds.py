@@ -95,22 +95,8 @@ def request_refund(
             )
         if len(payment.refund_ids) >= contract.MAX_REFUNDS_PER_PAYMENT:
             raise TooManyRefunds(f"payment {payment_id} already has {contract.MAX_REFUNDS_PER_PAYMENT} refunds")
-        now = format_timestamp(utc_now())
-        refund = Refund(
-            refund_id=refund_id,
-            payment_id=payment_id,
-            merchant_id=merchant_id,
-            amount=value,
-            currency=payment.currency,
-            status=RefundStatus.PENDING,
-            version=1,
-            created=now,
-            updated=now,
-            customer_ref=payment.customer_ref,
-            processor_ref=payment.processor_ref or "",
-            requested_amount=wanted,
-            reason=reason,
-        )
+        # The caller's merchant is the payment's (load_payment answers another's as not found).
+        refund = Refund.pending(refund_id, payment, value, format_timestamp(utc_now()), requested=wanted, reason=reason)
         try:
             store.reserve(refund, captured if legacy else None)
         except (RefundExists, PaymentMoved):

@@ -82,27 +82,29 @@ def payment_id_field(value: object, field: str = "payment_id") -> str:
     return value
 
 
-def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentRequest:
-    """Build a request from already shape-checked fields, validating each in a fixed order."""
-    merchant_id = merchant_id_field(data["merchant_id"])
-    currency = parse_currency(data["currency"], rules.allowed_currencies)
-    amount = parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency))
-    customer_ref = refuse_cardholder_data(
-        text_field(data["customer_ref"], "customer_ref", MAX_CUSTOMER_REF_LENGTH), "customer_ref"
-    )
-    description = None
-    if "description" in data:
-        description = refuse_cardholder_data(
-            text_field(data["description"], "description", MAX_DESCRIPTION_LENGTH), "description"
-        )
-    capture_method = data.get("capture", contract.CAPTURE_AUTOMATIC)
+def free_text(data: Mapping[str, Any], field: str, max_length: int) -> str:
+    """The text field ``field`` of ``data``: printable, at most ``max_length``, and no card number
+    (merchants' free text is stored, listed and published)."""
+    return refuse_cardholder_data(text_field(data[field], field, max_length), field)
+
+
+def _capture_method(data: Mapping[str, Any]) -> str:
+    capture_method: str = data.get("capture", contract.CAPTURE_AUTOMATIC)
     if capture_method not in contract.CAPTURE_METHODS:
         raise InvalidRequest(f"capture must be one of {', '.join(contract.CAPTURE_METHODS)}", "capture")
+    return capture_method
+
+
+def payment_request(data: Mapping[str, Any], rules: BusinessRules) -> PaymentRequest:
+    """Build a request from already shape-checked fields, validating each in a fixed order (the
+    keywords below are evaluated in order: the first invalid field is the one answered)."""
+    merchant_id = merchant_id_field(data["merchant_id"])
+    currency = parse_currency(data["currency"], rules.allowed_currencies)
     return PaymentRequest(
         merchant_id=merchant_id,
-        amount=amount,
+        amount=parse_amount(data["amount"], currency, rules.amount_limits.maximum_for(currency)),
         currency=currency,
-        customer_ref=customer_ref,
-        description=description,
-        capture_method=capture_method,
+        customer_ref=free_text(data, "customer_ref", MAX_CUSTOMER_REF_LENGTH),
+        description=free_text(data, "description", MAX_DESCRIPTION_LENGTH) if "description" in data else None,
+        capture_method=_capture_method(data),
     )

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from payment_core import contract
 from payment_core.errors import InvalidRequest, WebhookEndpointNotFound
 from payment_core.events.destinations import check_url
-from payment_core.items import decode_item, texts
+from payment_core.items import decode_item, present, texts
 from payment_core.payments.models import format_timestamp
 from payment_core.payments.repository import condition_failed, from_attributes, to_attributes
 
@@ -123,10 +123,7 @@ def _secrets(items: Any) -> tuple[StoredSecret, ...]:
 
 
 def _secret_item(secret: StoredSecret) -> dict[str, Any]:
-    item: dict[str, Any] = {"ciphertext": secret.ciphertext}
-    if secret.expires_at is not None:
-        item["expires_at"] = secret.expires_at
-    return item
+    return {"ciphertext": secret.ciphertext} | present(expires_at=secret.expires_at)
 
 
 class SecretBox:
