@@ -12,6 +12,8 @@ the shard it would have been written with (``payment_core.payments.models.open_s
 status it was read with: a payment made final or changed meanwhile is left as it is (counted in
 ``changed_meanwhile``), and a second run changes nothing (idempotent). Run it once after
 deploying the stack that created the index; the sweeper finds what it backfilled from its next run.
+A refund stored before refunds joined the index is one of the table's items too: a PENDING one
+gets its shard and ``created_at`` (its ``created``), a SUCCEEDED or FAILED one counts as final.
 
 The target is given as for ``make merchant`` (``ops/stack_target.py``): outputs file, endpoint,
 region; credentials from boto3's usual chain. Errors print ``{"error": ...}`` and exit 1.
@@ -29,11 +31,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from payment_core import contract
 from payment_core.payments.models import TERMINAL_STATUSES, open_shard
+from payment_core.payments.refund_models import FINAL_REFUND_STATUSES
+from payment_core.payments.repository import REFUND_OBJECT
 
 from ops.stack_target import OnboardingError, Target, read_outputs
 
 DEFAULT_PAGE_SIZE = 500
 FINAL = frozenset(status.value for status in TERMINAL_STATUSES)
+REFUND_FINAL = frozenset(status.value for status in FINAL_REFUND_STATUSES)
 
 
 @dataclass
@@ -51,8 +56,8 @@ def backfill(client: Any, table: str, page_size: int = DEFAULT_PAGE_SIZE) -> Bac
     report = BackfillReport()
     pages = client.get_paginator("scan").paginate(
         TableName=table,
-        ProjectionExpression="payment_id, #status, #open",
-        ExpressionAttributeNames={"#status": "status", "#open": contract.OPEN_SHARD_ATTRIBUTE},
+        ProjectionExpression="payment_id, #status, #open, #object, created",
+        ExpressionAttributeNames={"#status": "status", "#open": contract.OPEN_SHARD_ATTRIBUTE, "#object": "object"},
         ConsistentRead=True,
         PaginationConfig={"PageSize": page_size},
     )
@@ -61,26 +66,33 @@ def backfill(client: Any, table: str, page_size: int = DEFAULT_PAGE_SIZE) -> Bac
         for item in page["Items"]:
             report.scanned += 1
             status = item["status"]["S"]
+            # A refund's index range key is its creation time (a payment has created_at already).
+            since = item["created"]["S"] if item.get("object", {}).get("S") == REFUND_OBJECT else None
             if contract.OPEN_SHARD_ATTRIBUTE in item:
                 report.already_indexed += 1
-            elif status in FINAL:
+            elif status in (FINAL if since is None else REFUND_FINAL):
                 report.final += 1
-            elif _index(client, table, item["payment_id"]["S"], status):
+            elif _index(client, table, item["payment_id"]["S"], status, since):
                 report.backfilled += 1
             else:
                 report.changed_meanwhile += 1
     return report
 
 
-def _index(client: Any, table: str, payment_id: str, status: str) -> bool:
+def _index(client: Any, table: str, payment_id: str, status: str, since: str | None) -> bool:
+    values = {":shard": {"S": open_shard(payment_id)}, ":status": {"S": status}}
+    update = "SET #open = :shard"
+    if since is not None:
+        values[":since"] = {"S": since}
+        update += ", created_at = :since"
     try:
         client.update_item(
             TableName=table,
             Key={"payment_id": {"S": payment_id}},
-            UpdateExpression="SET #open = :shard",
+            UpdateExpression=update,
             ConditionExpression="attribute_not_exists(#open) AND #status = :status",
             ExpressionAttributeNames={"#open": contract.OPEN_SHARD_ATTRIBUTE, "#status": "status"},
-            ExpressionAttributeValues={":shard": {"S": open_shard(payment_id)}, ":status": {"S": status}},
+            ExpressionAttributeValues=values,
         )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

@@ -50,6 +50,15 @@ def error_code(response: ApiResponse) -> str:
     return str(body.get("error", {}).get("code", "")) if isinstance(body, dict) else ""
 
 
+@dataclass(frozen=True)
+class ExpiringPayment:
+    """A manual payment left uncaptured (the e2e session's ``expiring_payment``)."""
+
+    payment_id: str
+    merchant_id: str
+    window_ends: float  # time.monotonic() at its creation plus the window: it expires after this
+
+
 @dataclass
 class Money:
     """One merchant's requests for capture, void and refunds."""

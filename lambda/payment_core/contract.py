@@ -231,9 +231,9 @@ CREDENTIAL_HEADER: Final = "Authorization"
 # the table (BatchGetItem), so the index holds no attribute a status change rewrites.
 MERCHANT_TIME_INDEX: Final = "merchant-created-index"
 MERCHANT_TIME_INDEX_PROJECTION: Final = "KEYS_ONLY"
-# Payments GSI, sparse: only non-final payments carry OPEN_SHARD_ATTRIBUTE (written with the
-# payment, removed by the same write that makes it SETTLED or FAILED), so the index holds exactly
-# the payments still in flight. Hash OPEN_SHARD_ATTRIBUTE (S, "0".."OPEN_SHARDS-1", from the
+# Payments GSI, sparse: only non-final payments and PENDING refunds carry OPEN_SHARD_ATTRIBUTE
+# (written with the item, removed by the same write that makes it final), so the index holds
+# exactly the payments and refunds still in flight. Hash OPEN_SHARD_ATTRIBUTE (S, "0".."OPEN_SHARDS-1", from the
 # payment id, so a burst of new payments spreads over OPEN_SHARDS partitions instead of one),
 # range created_at (ISO-8601 UTC): OPEN_PAYMENTS_INDEX_KEY below. Keys only: the sweeper needs
 # the id and the age, nothing else.

@@ -13,6 +13,10 @@ rather than one 16 minutes later. The second payment's execution is started and 
 ``patches/stepfunctions_redrive.py``), under the same name, with no second execution. Last, the
 ``payment-oldest-open-age`` alarm is checked against what the sweeper published: the same
 namespace, metric and dimension, in the records CloudWatch makes metrics of.
+
+A refund is lost the same way (#22): a payment created before the outage settles, its refund is
+accepted during it (PENDING, never started) and backdated with the two payments, and the same sweep
+starts its execution (named after the refund id): it ends SUCCEEDED, the money on the payment.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from payment_core.payments.models import format_timestamp, utc_now
 
 from testkit.deployment import StackDeployment
 from testkit.fault_switch import fault_switch
+from testkit.money_moves import Money, refunds_final
 from testkit.traffic import PlatformClient
 
 # One interval for the schedule to come round, one more in case a sweep began just before the
@@ -75,7 +80,7 @@ def _assert_the_alarmed_metric_is_published(platform: PlatformClient, suffix: st
         values = [record.get(metric, 0) for record in records]
         return sum(sum(v) if isinstance(v, list) else v for v in values)
 
-    assert total("SweepFound") >= 2 and total("SweepStarted") >= 1 and total("SweepRedriven") >= 1
+    assert total("SweepFound") >= 3 and total("SweepStarted") >= 2 and total("SweepRedriven") >= 1
 
 
 def _ended(sfn: Any, execution_arn: str) -> dict[str, Any]:
@@ -87,6 +92,23 @@ def _ended(sfn: Any, execution_arn: str) -> dict[str, Any]:
             break
         time.sleep(0.5)
     return described
+
+
+@pytest.fixture
+def refundable(platform: PlatformClient) -> str:
+    """A payment accepted and relayed before the outage (its execution exists): it settles while
+    the test sets up."""
+    payment_id = _accept(platform, f"sweep-refundable-{uuid.uuid4().hex[:8]}")
+    sfn, machine = platform.client("stepfunctions"), platform.outputs["state_machine_arn"]
+    execution_arn = machine.replace(":stateMachine:", ":execution:", 1) + ":" + payment_id
+    deadline = time.monotonic() + EXECUTION_ENDS_WITHIN_SECONDS
+    while True:
+        try:
+            sfn.describe_execution(executionArn=execution_arn)
+            return payment_id
+        except sfn.exceptions.ExecutionDoesNotExist:
+            assert time.monotonic() < deadline, f"the outbox did not start {payment_id}"
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -129,7 +151,7 @@ def _backdate(platform: PlatformClient, payment_id: str, stale_after_seconds: in
 
 
 def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_execution(
-    deployment: StackDeployment, platform: PlatformClient, outbox_down: str
+    deployment: StackDeployment, platform: PlatformClient, refundable: str, outbox_down: str
 ) -> None:
     sfn = platform.client("stepfunctions")
     machine = platform.outputs["state_machine_arn"]
@@ -140,13 +162,27 @@ def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_exec
     while sfn.describe_execution(executionArn=started["executionArn"])["status"] == "RUNNING":
         time.sleep(0.2)
     assert sfn.describe_execution(executionArn=started["executionArn"])["status"] == "ABORTED"
+    money = Money(platform, "merchant-e2e")
+    money.wait(refundable, lambda payment: payment["status"] == "SETTLED", "settled", EXECUTION_ENDS_WITHIN_SECONDS)
+    answer = money.refund(refundable, f"sweep-refund-{tag}", "5.00")
+    assert answer.status_code == 202, answer.body
+    refund_id = str(answer.json()["refund_id"])
     stale_after_seconds = _stale_after_seconds(deployment, platform)
-    for payment_id in (lost, stopped):
+    for payment_id in (lost, stopped, refund_id):  # a PENDING refund is in the open index too
         _backdate(platform, payment_id, stale_after_seconds)
 
     final = platform.wait_for_final([lost, stopped], timeout=RECOVERED_WITHIN_SECONDS)
+    refunded = money.wait(refundable, refunds_final, "refunded", EXECUTION_ENDS_WITHIN_SECONDS)
 
     assert {pid: (item or {}).get("status") for pid, item in final.items()} == {lost: "SETTLED", stopped: "SETTLED"}
+    assert [(r["refund_id"], r["status"]) for r in refunded["refunds"]] == [(refund_id, "SUCCEEDED")]
+    assert (refunded["amount_refunded"], refunded["amount_refund_pending"]) == ("5.00", "0.00")
+    arn_of_refund = started["executionArn"].rsplit(":", 1)[0] + ":" + refund_id
+    refund_execution = _ended(sfn, arn_of_refund)
+    assert (refund_execution["status"], json.loads(refund_execution["input"])) == (
+        "SUCCEEDED",
+        {"payment_id": refund_id},
+    )
     arn_of = {pid: started["executionArn"].rsplit(":", 1)[0] + ":" + pid for pid in (lost, stopped)}
     lost_execution = _ended(sfn, arn_of[lost])
     assert (lost_execution["status"], lost_execution["redriveCount"]) == ("SUCCEEDED", 0)
@@ -155,8 +191,8 @@ def test_the_scheduled_sweeper_starts_a_lost_payment_and_redrives_a_stopped_exec
     history = [event["type"] for event in sfn.get_execution_history(executionArn=arn_of[stopped])["events"]]
     assert history.count("ExecutionStarted") == 1
     assert history.index("ExecutionAborted") < history.index("ExecutionRedriven") < history.index("ExecutionSucceeded")
-    # The outbox relayed neither: every starter invocation failed before its handler, so the
-    # sweeper made both moves.
+    # The outbox relayed none of them: every starter invocation failed before its handler, so
+    # the sweeper made every move.
     switch = fault_switch(deployment.endpoint)
     assert switch["failed"][outbox_down] == switch["calls"][outbox_down] >= 1
     _assert_the_alarmed_metric_is_published(platform, deployment.suffix)

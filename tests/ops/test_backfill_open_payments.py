@@ -85,6 +85,31 @@ def test_old_open_payments_are_indexed_once_and_final_ones_never(dynamodb: Any) 
     assert (again.backfilled, again.already_indexed, again.final) == (0, 5, 2)
 
 
+def put_legacy_refund(client: Any, refund_id: str, status: str) -> None:
+    """A refund as stored before refunds joined the index: no shard, no created_at."""
+    item = {
+        "payment_id": {"S": refund_id},
+        "object": {"S": "refund"},
+        "status": {"S": status},
+        "created": {"S": "2026-01-02T00:00:00.000Z"},
+    }
+    client.put_item(TableName=TABLE, Item=item)
+
+
+def test_an_old_pending_refund_is_indexed_by_its_creation_and_a_final_one_never(dynamodb: Any) -> None:
+    put_legacy_refund(dynamodb, "re_pending", "PENDING")
+    put_legacy_refund(dynamodb, "re_succeeded", "SUCCEEDED")
+    put_legacy_refund(dynamodb, "re_failed", "FAILED")
+
+    report = backfill(dynamodb, TABLE)
+
+    assert (report.scanned, report.backfilled, report.final) == (3, 1, 2)
+    assert indexed_ids(dynamodb) == {"re_pending"}
+    item = dynamodb.get_item(TableName=TABLE, Key={"payment_id": {"S": "re_pending"}})["Item"]
+    assert item["created_at"] == {"S": "2026-01-02T00:00:00.000Z"}
+    assert shard_of(dynamodb, "re_succeeded") is None and shard_of(dynamodb, "re_failed") is None
+
+
 def test_a_payment_made_final_between_read_and_write_is_left_out(dynamodb: Any) -> None:
     put(dynamodb, "racing", "PENDING")
 

@@ -77,3 +77,38 @@ def normalized(text: str) -> str:
     """Synth output with asset hashes replaced: they change with every handler edit."""
     text = _ASSET_PATH.sub(r"assets/\1/<asset-hash>/archive.zip", text)
     return _ASSET_HASH.sub('"source_code_hash": "<asset-hash>"', text)
+
+
+_JSONENCODE = re.compile(r"\$\{jsonencode\((.*)\)\}", re.DOTALL)
+# Outside a string literal: a bare Terraform reference (aws_x.name.attribute) or a literal keyword.
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_KEYWORDS = frozenset({"true", "false", "null"})
+
+
+def jsonencoded(expression: str) -> Any:
+    """The value of a ``${jsonencode(...)}`` attribute as Terraform will encode it: what the
+    resource receives, after cdktf's rendering (which drops None values, for one). Object
+    ``"key" = value`` becomes ``"key": value``; a bare reference becomes its text as a string.
+    Only the HCL cdktf writes for Python literals: objects, lists, strings, numbers, booleans."""
+    match = _JSONENCODE.fullmatch(expression)
+    assert match, f"not a jsonencode expression: {expression[:80]}"
+    hcl, out, at = match.group(1), [], 0
+    while at < len(hcl):
+        char = hcl[at]
+        if char == '"':  # copy the string literal whole, escapes included
+            end = at + 1
+            while hcl[end] != '"':
+                end += 2 if hcl[end] == "\\" else 1
+            out.append(hcl[at : end + 1])
+            at = end + 1
+        elif char == "=":
+            out.append(":")
+            at += 1
+        elif bare := _BARE.match(hcl, at):
+            word = bare.group()
+            out.append(word if word in _KEYWORDS else json.dumps(word))
+            at = bare.end()
+        else:
+            out.append(char)
+            at += 1
+    return json.loads("".join(out))

@@ -2,8 +2,12 @@
 
 A refund is an item of the payments table (``object`` = ``refund``; its key is the refund id), so
 storing it writes the payments table's stream, the outbox whose ``workflow_starter`` starts the
-execution named after it, exactly as for a payment. It carries no ``created_at``, so it is in
-neither of the payments table's indexes (the merchant's listing, the sweeper's open payments).
+execution named after it, exactly as for a payment. While PENDING it carries the open-payments
+index's keys (``OPEN_SHARD_ATTRIBUTE`` and ``created_at``, the refund's ``created``), so the sweeper
+finds it if its start was given up on or its execution failed, as it finds a payment; the write that
+makes it final removes both (``RefundStore.finish``). ``created_at`` and ``merchant_id`` also put a
+PENDING refund in the merchant's listing index, whose reader skips refunds
+(``PaymentRepository.list_by_merchant``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from payment_core import contract
 from payment_core.items import decode_item, optional_decimal, present
-from payment_core.payments.models import Payment
+from payment_core.payments.models import Payment, open_shard
 from payment_core.payments.money import format_amount
 from payment_core.payments.repository import REFUND_OBJECT
 
@@ -112,9 +116,13 @@ class Refund:
             "processor_ref": self.processor_ref,
             "processor_attempts": self.processor_attempts,
         }
-        return item | present(
-            requested_amount=self.requested_amount, reason=self.reason, failure_reason=self.failure_reason
-        )
+        item |= present(requested_amount=self.requested_amount, reason=self.reason, failure_reason=self.failure_reason)
+        if self.status is RefundStatus.PENDING:
+            # The sparse open-payments index's keys (contract.OPEN_PAYMENTS_INDEX_KEY): the sweeper
+            # re-drives a refund stuck PENDING; RefundStore.finish removes them.
+            item[contract.OPEN_SHARD_ATTRIBUTE] = open_shard(self.refund_id)
+            item["created_at"] = self.created
+        return item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Refund:

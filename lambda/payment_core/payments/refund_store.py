@@ -174,7 +174,8 @@ class RefundStore:
     def finish(
         self, refund: Refund, target: RefundStatus, at: str, detail: dict[str, Any], reason: str | None = None
     ) -> Refund:
-        """PENDING -> SUCCEEDED (pending becomes refunded) or FAILED (the reservation is given back)."""
+        """PENDING -> SUCCEEDED (pending becomes refunded) or FAILED (the reservation is given back),
+        out of the sparse open-payments index in the same write."""
         done = refund.moved(target, at, reason)
         names = {"#status": "status", "#version": "version", "#updated": "updated"}
         values: dict[str, Any] = {
@@ -188,6 +189,9 @@ class RefundStore:
         if reason is not None:
             values[":reason"] = reason
             update += ", failure_reason = :reason"
+        # Final: out of the open-payments index (the sweeper's) and the merchant's listing index.
+        names["#open"] = contract.OPEN_SHARD_ATTRIBUTE
+        update += " REMOVE #open, created_at"
         money = {":amount": refund.amount, ":zero": _ZERO}
         if target is RefundStatus.SUCCEEDED:
             payment_update = (

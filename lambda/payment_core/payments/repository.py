@@ -215,6 +215,8 @@ class PaymentRepository:
                     time.sleep(min(1.0, 0.05 * 2**attempt))
                 response = self._client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self._payments_table, []):
+                    if item.get("object", {}).get("S") == REFUND_OBJECT:
+                        continue  # a PENDING refund is in the merchant index too (refund_models.py)
                     payment = Payment.from_item(from_attributes(item))
                     found[payment.payment_id] = payment
                 pending = dict(response.get("UnprocessedKeys") or {})

@@ -1,7 +1,9 @@
 """Recovery: find payments left non-final past a bound and drive their workflow again, idempotently.
 
 A payment is non-final while its item carries the open-shard attribute (the sparse
-``contract.OPEN_PAYMENTS_INDEX``). One that is still non-final ``stale_after`` after it was
+``contract.OPEN_PAYMENTS_INDEX``); so is a refund while PENDING (refund_models.py): its execution
+is named after the refund id and started with the same input, so everything below holds for it
+as written for a payment. One that is still non-final ``stale_after`` after it was
 created has lost its way: its start was given up on by the outbox (the stream mapping's retries
 ran out), or its execution failed on infrastructure (retries exhausted, timed out, aborted by
 hand) and left the payment in its last state. The bound is at least the workflow's execution
