@@ -8,8 +8,8 @@ from typing import Any
 
 from payment_core import contract
 from payment_core.payments.models import open_shard, utc_now
-from payment_core.payments.sweeping import Outcome, PaymentExecutions, sweep
-from test_sweeper import LATER, STALE_AFTER, open_ids, start_slots, sweeper_parts
+from payment_core.payments.sweeping import Outcome, sweep
+from test_sweeper import LATER, STALE_AFTER, open_ids, recording_redrives, start_slots, sweeper_parts
 
 from testkit.api import call, stored_payment
 from testkit.events import api_event
@@ -70,19 +70,7 @@ def test_a_refund_whose_execution_failed_is_redriven_not_started_again(aws, cont
     open_payments, executions, _ = sweeper_parts(aws)
     executions.start(refund_id)
     aws.stepfunctions.stop_execution(executionArn=executions.execution_arn(refund_id))  # ABORTED
-    redriven: list[str] = []
-
-    class Recording:
-        """moto has no RedriveExecution: record the call, answer as Step Functions does."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(aws.stepfunctions, name)
-
-        def redrive_execution(self, executionArn: str) -> dict[str, Any]:
-            redriven.append(executionArn)
-            return {"redriveDate": utc_now()}
-
-    recording = PaymentExecutions(Recording(), aws.state_machine_arn)
+    recording, redriven = recording_redrives(aws)
     report = sweep(open_payments, recording, start_slots(aws), utc_now() + LATER, STALE_AFTER)
 
     assert report.outcomes == {Outcome.REDRIVEN: 1}

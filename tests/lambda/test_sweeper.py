@@ -38,6 +38,22 @@ def run_workflow_step(aws: Any, context: Any, step: str, payment_id: str, **extr
     return aws.handlers["workflow"].handler({"step": step, "payment_id": payment_id, **extra}, context)
 
 
+def recording_redrives(aws: Any) -> tuple[PaymentExecutions, list[str]]:
+    """Executions whose ``RedriveExecution`` is recorded (the ARNs, in order) and answered as Step
+    Functions does: moto 5.2.5 has no RedriveExecution."""
+    redriven: list[str] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(aws.stepfunctions, name)
+
+        def redrive_execution(self, executionArn: str) -> dict[str, Any]:
+            redriven.append(executionArn)
+            return {"redriveDate": utc_now()}
+
+    return PaymentExecutions(Recording(), aws.state_machine_arn), redriven
+
+
 def open_ids(aws: Any) -> set[str]:
     open_payments, *_ = sweeper_parts(aws)
     far_future = "9999-12-31T23:59:59.999Z"
@@ -98,25 +114,9 @@ def test_a_failed_execution_is_redriven(aws, context):
     assert aws.relay_outbox(context) == {"batchItemFailures": []}
     _, executions, _ = sweeper_parts(aws)
     aws.stepfunctions.stop_execution(executionArn=executions.execution_arn(payment_id))  # ABORTED
-    redriven: list[str] = []
+    recording, redriven = recording_redrives(aws)
 
-    class Recording:
-        """moto 5.2.5 has no RedriveExecution: record the call, answer as Step Functions does."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(aws.stepfunctions, name)
-
-        def redrive_execution(self, executionArn: str) -> dict[str, Any]:
-            redriven.append(executionArn)
-            return {"redriveDate": utc_now()}
-
-    report = sweep(
-        sweeper_parts(aws)[0],
-        PaymentExecutions(Recording(), aws.state_machine_arn),
-        start_slots(aws),
-        utc_now() + LATER,
-        STALE_AFTER,
-    )
+    report = sweep(sweeper_parts(aws)[0], recording, start_slots(aws), utc_now() + LATER, STALE_AFTER)
 
     assert report.outcomes == {Outcome.REDRIVEN: 1}
     assert redriven == [executions.execution_arn(payment_id)]
