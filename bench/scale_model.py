@@ -33,6 +33,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from payment_core.payments.admission import StartSlots, parked_ids
+
 from lib.config import PlatformConfig
 from lib.config.presets import config_for
 from localcloud import LocalCloud
@@ -105,18 +107,14 @@ def _executions(platform: PlatformClient, status: str) -> int:
 
 
 def _slots(platform: PlatformClient) -> tuple[int, int]:
-    """(payments holding a start slot, payments waiting for one), read from the start slots table."""
+    """(payments holding a start slot, payments waiting for one), read from the start slots table.
+    Waiting counts payments, not parked items: a stream batch retried after a throttled start
+    parks its later records again (each park is harmless: a woken payment that holds a slot or
+    has ended already starts nothing), so one payment can stand in the queue more than once."""
     dynamodb = platform.client("dynamodb")
     (table,) = [name for name in dynamodb.list_tables()["TableNames"] if name.startswith("payment-start-slots")]
-    key = {"slot_key": {"S": "IN_FLIGHT"}, "slot_sort": {"S": "-"}}
-    holders = dynamodb.get_item(TableName=table, Key=key).get("Item", {}).get("holders", {}).get("SS", [])
-    waiting = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="slot_key = :w",
-        ExpressionAttributeValues={":w": {"S": "WAITING"}},
-        Select="COUNT",
-    )["Count"]
-    return len(holders), int(waiting)
+    slots = StartSlots(dynamodb, table, limit=0)  # read only: the limit is the stack's, not ours
+    return len(slots.holders()), len(set(parked_ids(slots)))
 
 
 def _wait_for_final(
