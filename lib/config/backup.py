@@ -9,9 +9,9 @@ Off (dev and PR stacks: synthetic data), the tables keep only their own point-in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require, require_between
+from lib.config.checks import Slice, require, within
 
 # AWS Backup takes a six-field cron expression in UTC (BackupRule.ScheduleExpression); rate() is refused.
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
@@ -24,21 +24,22 @@ COLD_STORAGE_MINIMUM_DAYS = 90
 
 
 @dataclass(frozen=True)
-class BackupConfig:
+class BackupConfig(Slice):
+    SECTION = "backup."
     enabled: bool
     # When the plan's rule starts a backup job (cron, UTC).
     schedule: str
     # Days a recovery point is kept, in the account's vault and in the DR region's.
-    retention_days: int
+    retention_days: int = field(metadata=within(BACKUP_RETENTION_DAYS))
     # Days before a recovery point moves to cold storage; None keeps it warm.
     cold_storage_after_days: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         require(
             bool(_CRON.fullmatch(self.schedule)),
             f"backup.schedule must be a six-field cron expression such as cron(0 3 * * ? *), got {self.schedule!r}",
         )
-        require_between("backup.retention_days", self.retention_days, BACKUP_RETENTION_DAYS)
         cold = self.cold_storage_after_days
         if cold is not None:
             require(cold >= 1, f"backup.cold_storage_after_days must be at least 1, got {cold}")

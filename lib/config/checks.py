@@ -7,6 +7,9 @@ The bottom of ``lib/config``'s one-way chain: ``checks`` and ``limits`` <- the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
 
@@ -30,3 +33,26 @@ def require_environment(environment: str, field_name: str) -> None:
         environment in ENVIRONMENTS,
         f"{field_name} must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}",
     )
+
+
+def within(bounds: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """A knob's field metadata, ``field(metadata=within(BOUNDS))``: it must lie within ``bounds``
+    (inclusive, AWS's documented or our own). The bound stands beside the knob it limits, and
+    ``Slice`` checks it when the slice is made."""
+    return {"bounds": bounds}
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A config slice: on creation every knob declared ``within`` its bounds is checked, named ``SECTION`` + its name in
+    the message; a slice with checks across knobs adds them in its ``__post_init__`` after
+    ``super().__post_init__()``."""
+
+    SECTION: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for knob in fields(self):
+            bounds = knob.metadata.get("bounds")
+            value = getattr(self, knob.name)
+            if bounds is not None and value is not None:
+                require_between(f"{self.SECTION}{knob.name}", value, bounds)

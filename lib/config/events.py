@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require_between
+from lib.config.checks import Slice, within
 
 # At least a day (a merchant polling /events daily misses nothing); at most a year, past which
 # an event is history the audit table already keeps.
@@ -12,9 +12,7 @@ EVENT_RETENTION_DAYS = (1, 365)
 
 
 @dataclass(frozen=True)
-class EventsConfig:
+class EventsConfig(Slice):
+    SECTION = "events."
     # Days an event stays readable on GET /events (the events table's TTL deletes it after).
-    retention_days: int
-
-    def __post_init__(self) -> None:
-        require_between("events.retention_days", self.retention_days, EVENT_RETENTION_DAYS)
+    retention_days: int = field(metadata=within(EVENT_RETENTION_DAYS))

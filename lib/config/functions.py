@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from payment_core.contract import FUNCTION_NAMES
 
-from lib.config.checks import require, require_between
+from lib.config.checks import Slice, require, within
 from lib.config.limits import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
-class FunctionSettings:
+class FunctionSettings(Slice):
     """Sizing of one Lambda function role."""
 
-    memory_mb: int
-    timeout_seconds: int
+    memory_mb: int = field(metadata=within(LAMBDA_MEMORY_MB))
+    timeout_seconds: int = field(metadata=within(LAMBDA_TIMEOUT_SECONDS))
     # None: the function draws on the account's unreserved pool (dev/PR stacks: a new account's
     # limit of 10 or 50 cannot hold a reservation per stack). A number reserves (and caps) it.
     reserved_concurrency: int | None = None
 
     def __post_init__(self) -> None:
-        require_between("memory_mb", self.memory_mb, LAMBDA_MEMORY_MB)
-        require_between("timeout_seconds", self.timeout_seconds, LAMBDA_TIMEOUT_SECONDS)
+        super().__post_init__()
         require(
             self.reserved_concurrency is None or self.reserved_concurrency >= 1,
             f"reserved_concurrency must be None or at least 1, got {self.reserved_concurrency}",

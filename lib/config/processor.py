@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from payment_core import contract
 
-from lib.config.checks import require, require_between
+from lib.config.checks import Slice, require, within
 
 # A manual payment's authorization must be captured within this window, else it is voided by itself
 # (EXPIRED). Card networks hold an authorization from a few days to about 30; at least a minute, so
@@ -15,16 +15,15 @@ AUTHORIZATION_WINDOW_SECONDS = (60, 30 * 24 * 3600)
 
 
 @dataclass(frozen=True)
-class ProcessorConfig:
+class ProcessorConfig(Slice):
+    SECTION = "processor."
     # One of contract.PROCESSOR_CONNECTORS (payment_core.payments.connector builds it by name).
     connector: str
     # AwaitCapture's TimeoutSeconds (lib/components/workflow.py).
-    authorization_window_seconds: int
+    authorization_window_seconds: int = field(metadata=within(AUTHORIZATION_WINDOW_SECONDS))
 
     def __post_init__(self) -> None:
-        require_between(
-            "processor.authorization_window_seconds", self.authorization_window_seconds, AUTHORIZATION_WINDOW_SECONDS
-        )
+        super().__post_init__()
         require(
             self.connector in contract.PROCESSOR_CONNECTORS,
             f"processor.connector must be one of {', '.join(contract.PROCESSOR_CONNECTORS)}, got {self.connector!r}",

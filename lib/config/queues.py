@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require, require_at_least, require_between
+from lib.config.checks import Slice, require, require_at_least, within
 from lib.config.limits import (
     SQS_LAMBDA_BATCH_SIZE,
     SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
@@ -17,47 +17,31 @@ from lib.config.limits import (
 
 
 @dataclass(frozen=True)
-class QueueConfig:
-    visibility_timeout_seconds: int
-    max_receive_count: int
-    message_retention_seconds: int
-    dlq_retention_seconds: int
+class QueueConfig(Slice):
+    visibility_timeout_seconds: int = field(metadata=within(SQS_VISIBILITY_TIMEOUT_SECONDS))
+    max_receive_count: int = field(metadata=within(SQS_MAX_RECEIVE_COUNT))
+    message_retention_seconds: int = field(metadata=within(SQS_RETENTION_SECONDS))
+    dlq_retention_seconds: int = field(metadata=within(SQS_RETENTION_SECONDS))
     # Messages the consumer takes per invocation, and how long SQS may gather them.
-    consumer_batch_size: int
-    consumer_batching_window_seconds: int
+    consumer_batch_size: int = field(metadata=within(SQS_LAMBDA_BATCH_SIZE))
+    consumer_batching_window_seconds: int = field(metadata=within(SQS_LAMBDA_BATCHING_WINDOW_SECONDS))
     # Batches the event source mapping runs at once (ScalingConfig.MaximumConcurrency): without
     # it Lambda's pollers outrun a reservation and throttled batches burn their receive count.
-    consumer_maximum_concurrency: int
+    consumer_maximum_concurrency: int = field(metadata=within(SQS_LAMBDA_MAXIMUM_CONCURRENCY))
     # Days the outbox keeps a stream batch it gave up on (the S3 on-failure record) for a redrive.
     start_give_up_retention_days: int = 90
 
     def __post_init__(self) -> None:
-        require_between(
-            "visibility_timeout_seconds",
-            self.visibility_timeout_seconds,
-            SQS_VISIBILITY_TIMEOUT_SECONDS,
-        )
-        require_between("max_receive_count", self.max_receive_count, SQS_MAX_RECEIVE_COUNT)
+        super().__post_init__()
         require(
             self.max_receive_count >= SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA,
             f"max_receive_count must be at least {SQS_MIN_MAX_RECEIVE_COUNT_FOR_LAMBDA} (a throttled batch counts as "
             f"a receive), got {self.max_receive_count}",
         )
-        require_between("message_retention_seconds", self.message_retention_seconds, SQS_RETENTION_SECONDS)
-        require_between("dlq_retention_seconds", self.dlq_retention_seconds, SQS_RETENTION_SECONDS)
         # A message must outlive its retries in the DLQ, or it could expire before anyone looks.
         require(
             self.dlq_retention_seconds >= self.message_retention_seconds,
             "dlq_retention_seconds must be at least message_retention_seconds",
-        )
-        require_between("consumer_batch_size", self.consumer_batch_size, SQS_LAMBDA_BATCH_SIZE)
-        require_between(
-            "consumer_batching_window_seconds",
-            self.consumer_batching_window_seconds,
-            SQS_LAMBDA_BATCHING_WINDOW_SECONDS,
-        )
-        require_between(
-            "consumer_maximum_concurrency", self.consumer_maximum_concurrency, SQS_LAMBDA_MAXIMUM_CONCURRENCY
         )
         # A week at least: a give-up found after a long weekend must still be there to redrive.
         require_at_least("start_give_up_retention_days", self.start_give_up_retention_days, 7)

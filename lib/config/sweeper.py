@@ -7,17 +7,15 @@ a payment whose execution may still be running on time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require_between
+from lib.config.checks import Slice, within
 
 # EventBridge Scheduler's rate() takes whole minutes; past a day, a lost payment waits too long.
 SWEEP_INTERVAL_MINUTES = (1, 1_440)
 
 
 @dataclass(frozen=True)
-class SweeperConfig:
-    interval_minutes: int
-
-    def __post_init__(self) -> None:
-        require_between("sweeper.interval_minutes", self.interval_minutes, SWEEP_INTERVAL_MINUTES)
+class SweeperConfig(Slice):
+    SECTION = "sweeper."
+    interval_minutes: int = field(metadata=within(SWEEP_INTERVAL_MINUTES))

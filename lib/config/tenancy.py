@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require, require_between
+from lib.config.checks import Slice, require, within
 from lib.config.limits import AUTHORIZER_CACHE_TTL_SECONDS
 
 _TIER_NAME_PATTERN = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -36,14 +36,14 @@ class MerchantTier:
 
 
 @dataclass(frozen=True)
-class TenancyConfig:
+class TenancyConfig(Slice):
     merchant_tiers: tuple[MerchantTier, ...]
     # Seconds API Gateway caches the authorizer's answer per API key. 0 in every preset: a
     # cached Allow would outlive ``make merchant DISABLE=1`` by up to this long (docs/architecture.md).
-    authorizer_cache_ttl_seconds: int
+    authorizer_cache_ttl_seconds: int = field(metadata=within(AUTHORIZER_CACHE_TTL_SECONDS))
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         names = [tier.name for tier in self.merchant_tiers]
         require(len(names) >= 1, "merchant_tiers must not be empty")
         require(len(set(names)) == len(names), f"merchant tier names must be unique, got {names}")
-        require_between("authorizer_cache_ttl_seconds", self.authorizer_cache_ttl_seconds, AUTHORIZER_CACHE_TTL_SECONDS)

@@ -4,9 +4,9 @@ and how long a rotated-out signing secret keeps signing."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lib.config.checks import require, require_between
+from lib.config.checks import Slice, require, within
 from lib.config.limits import SQS_MAX_RECEIVE_COUNT, SQS_RETENTION_SECONDS, SQS_VISIBILITY_TIMEOUT_SECONDS
 
 # A minute at least (a test configuration retries for minutes); a message must still be in the
@@ -24,18 +24,17 @@ RECEIVE_MARGIN = 5
 
 
 @dataclass(frozen=True)
-class WebhooksConfig:
+class WebhooksConfig(Slice):
+    SECTION = "webhooks."
     # Seconds from a delivery's first attempt after which a failing endpoint is disabled.
-    horizon_seconds: int
+    horizon_seconds: int = field(metadata=within(HORIZON_SECONDS))
     # Retry n waits min(cap, base * 2^(n-1)) seconds times a jitter factor in [0.5, 1].
-    backoff_base_seconds: int
-    backoff_cap_seconds: int
-    secret_overlap_seconds: int
+    backoff_base_seconds: int = field(metadata=within(BACKOFF_SECONDS))
+    backoff_cap_seconds: int = field(metadata=within(BACKOFF_SECONDS))
+    secret_overlap_seconds: int = field(metadata=within(SECRET_OVERLAP_SECONDS))
 
     def __post_init__(self) -> None:
-        require_between("webhooks.horizon_seconds", self.horizon_seconds, HORIZON_SECONDS)
-        require_between("webhooks.backoff_base_seconds", self.backoff_base_seconds, BACKOFF_SECONDS)
-        require_between("webhooks.backoff_cap_seconds", self.backoff_cap_seconds, BACKOFF_SECONDS)
+        super().__post_init__()
         require(
             self.backoff_base_seconds <= self.backoff_cap_seconds,
             f"webhooks.backoff_base_seconds must be at most webhooks.backoff_cap_seconds ({self.backoff_cap_seconds}),"
@@ -46,7 +45,6 @@ class WebhooksConfig:
             f"webhooks.horizon_seconds plus webhooks.backoff_cap_seconds must be at most SQS's retention "
             f"({SQS_RETENTION_SECONDS[1]}), got {self.horizon_seconds + self.backoff_cap_seconds}",
         )
-        require_between("webhooks.secret_overlap_seconds", self.secret_overlap_seconds, SECRET_OVERLAP_SECONDS)
         require(
             self.max_receive_count <= SQS_MAX_RECEIVE_COUNT[1],
             f"webhooks: the horizon needs {self.max_receive_count} receives of a message at the shortest "
