@@ -7,7 +7,7 @@
 # time waiting on it, so it starts first, in the background, and every other phase runs beside
 # it; the CPU-bound suites run on both cores (pytest-xdist). The unit tests' session synth
 # writes the stacks checkov scans (TEST_SYNTH_OUT), so the stacks are synthesized once per run.
-# Each phase's wall time is printed in a table at the end, also when a phase fails.
+# Each phase's wall time and CPU seconds are printed in a table at the end, also when a phase fails.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PROJECT_ROOT"
@@ -25,15 +25,30 @@ TIMES="$LOGS/phases.tsv"
 RUN_STARTED=$(date +%s.%N)
 E2E_PID=""
 
-# phase NAME COMMAND...: runs COMMAND, records NAME's wall time and outcome; a failure ends the run.
+# cpu_mark FILE: this shell's `times` into FILE (in this shell: a $(...) subshell's counters start
+# at 0); cpu_seconds FILE: the user+sys CPU seconds of its finished child processes then.
+cpu_mark() { times >"$1"; }
+cpu_seconds() {
+  awk 'function s(v, p) { split(v, p, "m"); sub("s", "", p[2]); return p[1] * 60 + p[2] }
+       NR == 2 { printf "%.1f", s($1) + s($2) }' "$1"
+}
+
+# phase NAME COMMAND...: runs COMMAND, records NAME's wall time, CPU seconds and outcome; a failure
+# ends the run. CPU seconds (of every process the phase ran and waited for) judge a run on a loaded
+# machine, where wall times say more about the other users than about the tests.
 phase() {
-  local name=$1 started status=ok
+  local name=$1 started status=ok mark="$LOGS/cpu.$BASHPID" cpu_before
   shift
   echo "== $name"
   started=$(date +%s.%N)
+  cpu_mark "$mark"
+  cpu_before=$(cpu_seconds "$mark")
   printf '%s\t%s\trunning\n' "$name" "$started" >>"$TIMES"
   "$@" || status=FAILED
-  printf '%s\t%s\t%s\t%s\n' "$name" "$started" "$status" "$(date +%s.%N)" >>"$TIMES"
+  cpu_mark "$mark"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$started" "$status" "$(date +%s.%N)" \
+    "$(awk -v a="$cpu_before" -v b="$(cpu_seconds "$mark")" 'BEGIN { printf "%.1f", b - a }')" >>"$TIMES"
+  rm -f "$mark"
   [ "$status" = ok ]
 }
 
@@ -54,14 +69,23 @@ phases: dict[str, list[str]] = {}
 for line in open(times):
     name, started, status, *ended = line.rstrip("\n").split("\t")
     phases[name] = [started, status, *ended]
-print("\n== phase times (wall; e2e overlaps the phases after install)")
-print(f"{'phase':<22}{'start':>8}{'seconds':>10}  result")
+# The background e2e job's CPU also lands in the foreground phase during which the shell reaped
+# it (bash counts a child's CPU when it collects the child): taken out of that phase again.
+e2e = phases.get("pytest e2e", [])
+e2e_end, e2e_cpu = (float(e2e[2]), float(e2e[3])) if len(e2e) == 4 else (None, 0.0)
+print("\n== phase times (wall and CPU user+sys; e2e overlaps the phases after install)")
+print(f"{'phase':<22}{'start':>8}{'seconds':>10}{'cpu':>10}  result")
+total_cpu = 0.0
 for name, (started, status, *ended) in phases.items():
     finished = float(ended[0]) if ended else now
+    cpu = float(ended[1]) if ended else 0.0
+    if name != "pytest e2e" and e2e_end is not None and float(started) <= e2e_end <= finished:
+        cpu = max(0.0, cpu - e2e_cpu)
+    total_cpu += cpu
     status = status if ended else "interrupted"
     start = float(started) - run_started
-    print(f"{name:<22}{start:>7.0f}s{finished - float(started):>9.1f}s  {status}")
-print(f"{'total':<22}{'':>8}{now - run_started:>9.1f}s")
+    print(f"{name:<22}{start:>7.0f}s{finished - float(started):>9.1f}s{cpu:>9.1f}s  {status}")
+print(f"{'total':<22}{'':>8}{now - run_started:>9.1f}s{total_cpu:>9.1f}s")
 PY
   exit "$rc"
 }
