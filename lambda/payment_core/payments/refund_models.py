@@ -120,8 +120,9 @@ class Refund:
         if self.status is RefundStatus.PENDING:
             # The sparse open-payments index's keys (contract.OPEN_PAYMENTS_INDEX_KEY): the sweeper
             # re-drives a refund stuck PENDING; RefundStore.finish removes them.
-            item[contract.OPEN_SHARD_ATTRIBUTE] = open_shard(self.refund_id)
-            item["created_at"] = self.created
+            key = contract.OPEN_PAYMENTS_INDEX_KEY
+            item[key.hash_key.name] = open_shard(self.refund_id)
+            item[str(key.range_key_name)] = self.created
         return item
 
     @classmethod

@@ -190,8 +190,9 @@ class RefundStore:
             values[":reason"] = reason
             update += ", failure_reason = :reason"
         # Final: out of the open-payments index (the sweeper's) and the merchant's listing index.
-        names["#open"] = contract.OPEN_SHARD_ATTRIBUTE
-        update += " REMOVE #open, created_at"
+        key = contract.OPEN_PAYMENTS_INDEX_KEY
+        names |= {"#open": key.hash_key.name, "#opened": str(key.range_key_name)}
+        update += " REMOVE #open, #opened"
         money = {":amount": refund.amount, ":zero": _ZERO}
         if target is RefundStatus.SUCCEEDED:
             payment_update = (
