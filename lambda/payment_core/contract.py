@@ -251,6 +251,10 @@ BATCH_CLAIM_EXPIRES_AT: Final = "expires_at"
 # version; ids ``evt_<created, compact UTC>_<20 hex>``, derived from the audit record (a redelivery
 # rewrites nothing) and sorting by time within a merchant (the table's range key).
 EVENT_EXPIRES_AT: Final = "expires_at"
+
+# Start slots: the TTL attribute (epoch seconds) of a payment's admission marker, after which no
+# stream record of it can come again (payment_core.payments.admission.MARKER_LIFETIME).
+START_SLOTS_EXPIRES_AT: Final = "expires_at"
 EVENTS_API_VERSION: Final = "2026-12-01"
 EVENT_ID_PATTERN: Final = "^evt_[0-9]{8}T[0-9]{9}Z_[0-9a-f]{20}$"
 # Webhook endpoints are items of the events table too, under their merchant (one partition per
@@ -430,8 +434,9 @@ AUDIT_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"), KeyAttribute
 BATCH_JOBS_TABLE_KEY: Final = KeySchema(KeyAttribute("job_id", "S"))
 BATCH_CLAIMS_TABLE_KEY: Final = KeySchema(KeyAttribute("payment_id", "S"))
 MERCHANTS_TABLE_KEY: Final = KeySchema(KeyAttribute("pk", "S"))
-# The start slots: the semaphore item (slot_key IN_FLIGHT) and one item per waiting payment
-# (slot_key WAITING, slot_sort <waiting since>#<payment id>: oldest first).
+# The start slots: the semaphore item (slot_key IN_FLIGHT), one item per waiting payment
+# (slot_key WAITING, slot_sort <waiting since>#<payment id>: oldest first) and one admission
+# marker per payment (slot_key ADMITTED#<payment id>, slot_sort "-": a partition each).
 START_SLOTS_TABLE_KEY: Final = KeySchema(KeyAttribute("slot_key", "S"), KeyAttribute("slot_sort", "S"))
 # Events, per merchant: the range key is the event id, which starts with its creation time, so
 # a merchant's events by time are one Query and one event is one GetItem (no index).

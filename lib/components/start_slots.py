@@ -3,7 +3,8 @@
 One small table (payment_core/payments/admission.py): the semaphore item, whose ``holders`` set
 names the payments whose executions hold a slot (taken with a conditional write before
 ``StartExecution``, given back by the workflow's Notify and AwaitCapture steps, reclaimed by the
-sweeper when an execution ended otherwise), and one item per payment waiting for a slot. The
+sweeper when an execution ended otherwise), one item per payment waiting for a slot, and one
+admission marker per payment (so a redelivered record admits nothing twice), which expires. The
 starter, the workflow and the sweeper share it; each gets the table and the limit as variables
 and ``grants()`` on it. Why a semaphore before the start rather than a rate: docs/batch-files.md,
 "Pacing".
@@ -17,6 +18,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
 )
 from payment_core import contract
 
@@ -26,8 +28,10 @@ from lib.components.policies import statement
 from lib.config.pacing import StartPacing
 from lib.config.tables import TableConfig
 
-# Every call admission makes: take and give back a slot (UpdateItem), read the holders (GetItem),
-# park, list and unpark a waiting payment (PutItem, Query, DeleteItem).
+# Every call admission makes: take and give back a slot (UpdateItem), read the holders and a
+# payment's marker (GetItem), park, list and unpark a waiting payment (PutItem, Query, DeleteItem;
+# parking and unparking are TransactWriteItems, which IAM authorizes per item as PutItem and
+# DeleteItem: there is no transaction action to grant).
 SLOT_ACTIONS = [
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -61,6 +65,8 @@ class StartSlots(ConfiguredConstruct[StartPacing, TableConfig]):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=self._context.key.arn),
             deletion_protection_enabled=False,
+            # Admission markers expire once no record of their payment can come again.
+            ttl=DynamodbTableTtl(attribute_name=contract.START_SLOTS_EXPIRES_AT, enabled=True),
         )
 
     @property

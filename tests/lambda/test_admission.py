@@ -134,5 +134,70 @@ def test_a_redelivered_record_takes_no_second_slot(aws, context):
     assert running(aws) == [payment_id]
 
 
+def redeliver_all(aws: Any, context: Any) -> dict[str, Any]:
+    """Every INSERT record of the stream again, in order: a batch retried after a failed record."""
+    records = [r for r in aws.outbox_records() if r["eventName"] == "INSERT"]
+    event = {"Records": [{**record, "eventSourceARN": "arn:aws:dynamodb:stream"} for record in records]}
+    return aws.handlers["workflow_starter"].handler(event, context)
+
+
+def test_a_redelivered_record_of_a_waiting_payment_parks_it_no_second_time(aws, context):
+    first, second, third, fourth = accept_and_relay(aws, context, 4)
+
+    assert redeliver_all(aws, context) == {"batchItemFailures": []}
+
+    # Parked twice, a payment would be woken twice (two slots for one execution).
+    assert [w.payment_id for w in slots(aws).waiting()] == [third, fourth]
+    assert slots(aws).holders() == sorted([first, second])
+    assert (slots(aws).admitted(first), slots(aws).admitted(third)) == (Admitted.STARTED, Admitted.WAITING)
+
+
+def test_a_redelivered_record_of_a_payment_past_notify_takes_no_slot(aws, context):
+    """Its execution is still RUNNING for a moment after Notify freed the slot: a slot taken for
+    it then would be held by an execution about to end, until the sweeper reclaims it."""
+    first, second, third = accept_and_relay(aws, context, 3)
+    aws.handlers["workflow"].handler({"step": contract.STEP_NOTIFY, "payment_id": first}, context)
+    assert (slots(aws).holders(), slots(aws).waiting()) == (sorted([second, third]), [])
+
+    assert redeliver_all(aws, context) == {"batchItemFailures": []}
+
+    assert (slots(aws).holders(), slots(aws).waiting()) == (sorted([second, third]), [])
+    assert sorted(running(aws)) == sorted([first, second, third])
+
+
+def test_a_payment_woken_from_waiting_is_marked_started_and_its_marker_expires(aws, context):
+    first, _second, third = accept_and_relay(aws, context, 3)
+    aws.stepfunctions.stop_execution(executionArn=_arn(aws, first))
+    aws.handlers["workflow"].handler({"step": contract.STEP_NOTIFY, "payment_id": first}, context)
+    table = aws.handler_environment()[contract.START_SLOTS_TABLE_NAME]
+
+    marker = aws.dynamodb.get_item(
+        TableName=table, Key={"slot_key": {"S": f"ADMITTED#{third}"}, "slot_sort": {"S": "-"}}
+    )
+
+    assert marker["Item"]["state"] == {"S": "started"}
+    lifetime = int(marker["Item"][contract.START_SLOTS_EXPIRES_AT]["N"]) - utc_now().timestamp()
+    assert timedelta(days=2) - timedelta(minutes=1) < timedelta(seconds=lifetime) <= timedelta(days=2)
+
+
+def test_a_start_that_failed_leaves_no_marker_so_the_retry_starts_it(aws, context):
+    table = slots(aws)
+
+    def throttled(payment_id: str) -> bool:
+        raise RuntimeError("throttled")
+
+    with pytest.raises(RuntimeError):
+        admit(table, throttled, "pay_retried")
+    assert table.admitted("pay_retried") is None
+    started: list[str] = []
+
+    assert admit(table, lambda pid: started.append(pid) or True, "pay_retried") is Admitted.STARTED
+    assert (started, table.holders(), table.admitted("pay_retried")) == (
+        ["pay_retried"],
+        ["pay_retried"],
+        Admitted.STARTED,
+    )
+
+
 def _arn(aws: Any, payment_id: str) -> str:
     return PaymentExecutions(aws.stepfunctions, aws.state_machine_arn).execution_arn(payment_id)

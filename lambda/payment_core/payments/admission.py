@@ -15,17 +15,31 @@ payments while slots are free. A parker takes a slot once more after parking, so
 between its first try and its park is not missed. Slots of executions that ended another way
 (failed, timed out, aborted) are ``reclaim``ed by the sweeper, which also wakes the waiting.
 Everything is idempotent: a slot is a set member, a start is named after the payment.
+
+A payment is admitted once. Its stream record may come again (a batch that failed part-way is
+retried from the failed record, so the records after it, already parked or started, are
+delivered twice), and the sweeper admits a payment whose start it cannot find. Each admission
+leaves a marker (``ADMITTED#<id>``: ``WAITING``, then ``STARTED``); a payment with a marker is not
+admitted again. Without it, a payment parked twice is woken twice, and a second wake of a
+payment whose execution has just passed Notify takes a slot that nothing frees until the
+sweeper reclaims it (measured in the scale model: 3,249 waiting items for 1,761 payments, and
+minute-long stalls with every slot held by ended executions). The marker and the waiting item
+are written and removed in one transaction, so one is never found without the other. A marker
+expires (the table's TTL) after ``MARKER_LIFETIME``, by when no record of the payment can come
+again: the stream keeps records 24 hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from payment_core import contract
 from payment_core.payments.models import format_timestamp, utc_now
 
 if TYPE_CHECKING:
@@ -34,12 +48,27 @@ if TYPE_CHECKING:
 IN_FLIGHT = "IN_FLIGHT"
 WAITING = "WAITING"
 HOLDERS = "holders"
+ADMITTED = "ADMITTED#"  # + the payment id: its admission marker
+STATE = "state"
+MARKER_LIFETIME = timedelta(days=2)
 # Statuses after which an execution drives its payment no more (its slot may be reclaimed).
 ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 def _conditional_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _condition_cancelled(error: ClientError) -> bool:
+    """A transaction cancelled because a condition failed (a conflict is raised: the record is retried)."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    return any(each.get("Code") == "ConditionalCheckFailed" for each in error.response.get("CancellationReasons", []))
+
+
+class Admitted(StrEnum):
+    STARTED = "started"
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True)
@@ -98,16 +127,61 @@ class StartSlots:
         )
         return sorted(item.get(HOLDERS, {}).get("SS", []))
 
-    def park(self, payment_id: str) -> Waiting:
-        waiting = Waiting(f"{format_timestamp(utc_now())}#{payment_id}", payment_id)
-        self._client.put_item(
-            TableName=self._table,
-            Item=self._key(WAITING, waiting.sort_key) | {"payment_id": {"S": payment_id}},
+    def admitted(self, payment_id: str) -> Admitted | None:
+        """How ``payment_id`` was admitted (its marker), or None if it never was."""
+        item = self._client.get_item(TableName=self._table, Key=self._marker_key(payment_id), ConsistentRead=True).get(
+            "Item"
         )
+        return Admitted(item[STATE]["S"]) if item else None
+
+    def _marker_key(self, payment_id: str) -> dict[str, dict[str, str]]:
+        return self._key(f"{ADMITTED}{payment_id}", "-")
+
+    def _marker(self, payment_id: str, state: Admitted) -> dict[str, dict[str, str]]:
+        expires_at = int((utc_now() + MARKER_LIFETIME).timestamp())
+        return self._marker_key(payment_id) | {
+            STATE: {"S": state.value},
+            contract.START_SLOTS_EXPIRES_AT: {"N": str(expires_at)},
+        }
+
+    def mark_started(self, payment_id: str) -> None:
+        self._client.put_item(TableName=self._table, Item=self._marker(payment_id, Admitted.STARTED))
+
+    def park(self, payment_id: str) -> Waiting | None:
+        """Make ``payment_id`` wait for a slot; None if it was admitted already (parked or started)."""
+        waiting = Waiting(f"{format_timestamp(utc_now())}#{payment_id}", payment_id)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._marker(payment_id, Admitted.WAITING),
+                            "ConditionExpression": "attribute_not_exists(slot_key)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._key(WAITING, waiting.sort_key) | {"payment_id": {"S": payment_id}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _condition_cancelled(error):
+                return None
+            raise
         return waiting
 
     def unpark(self, waiting: Waiting) -> None:
-        self._client.delete_item(TableName=self._table, Key=self._key(WAITING, waiting.sort_key))
+        """``waiting``'s payment was started: no longer waiting, its marker says so."""
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self._table, "Key": self._key(WAITING, waiting.sort_key)}},
+                {"Put": {"TableName": self._table, "Item": self._marker(waiting.payment_id, Admitted.STARTED)}},
+            ]
+        )
 
     def waiting(self, limit: int | None = None) -> list[Waiting]:
         """The oldest ``limit`` waiting payments (all when None), strongly consistent: a park
@@ -130,11 +204,6 @@ class StartSlots:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class Admitted(StrEnum):
-    STARTED = "started"
-    WAITING = "waiting"
-
-
 # Starts the payment's execution: True if started (or already running from this start), False if
 # one of that name has ended already. The starter's is paced and retries throttles itself.
 Start = Callable[[str], bool]
@@ -148,11 +217,18 @@ def _start_holding(slots: StartSlots, start: Start, payment_id: str) -> None:
 
 def admit(slots: StartSlots, start: Start, payment_id: str) -> Admitted:
     """Start ``payment_id``'s execution if a slot is free, else park it to be started by the
-    next freed slot. A start that fails (throttled) keeps the slot: the retry takes it again."""
+    next freed slot; a payment admitted before is left as it is. A start that fails (throttled)
+    keeps the slot and leaves no marker: the retry takes the slot again and starts it."""
+    admitted = slots.admitted(payment_id)
+    if admitted is not None:
+        return admitted
     if slots.acquire(payment_id):
         _start_holding(slots, start, payment_id)
+        slots.mark_started(payment_id)
         return Admitted.STARTED
     waiting = slots.park(payment_id)
+    if waiting is None:  # admitted meanwhile (the sweeper and the stream, racing)
+        return slots.admitted(payment_id) or Admitted.WAITING
     # A slot freed between the try above and the park found nobody waiting: take it now.
     if slots.acquire(payment_id):
         _start_holding(slots, start, payment_id)
