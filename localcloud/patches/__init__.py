@@ -14,6 +14,7 @@ from localcloud.patches import (
     backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
+    dynamodb_query,
     dynamodb_restore,
     dynamodb_streams,
     lambda_account,
@@ -46,6 +47,7 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_api.apply()
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
+    dynamodb_query.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
