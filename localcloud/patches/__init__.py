@@ -16,6 +16,7 @@ from localcloud.patches import (
     dynamodb_isolation,
     dynamodb_query,
     dynamodb_restore,
+    dynamodb_serializer,
     dynamodb_streams,
     lambda_account,
     lambda_aliases,
@@ -48,6 +49,7 @@ def apply_all(state_dir: Path) -> None:
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
     dynamodb_query.apply()
+    dynamodb_serializer.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()
