@@ -3,7 +3,7 @@
 
 The same requests run twice in a child process (the patch changes moto's classes), with moto's
 serializer and with the patch, over items holding every attribute type (binaries nested in maps
-and lists, ``BOOL`` false, ``NULL``, empty strings and sets of each kind) through every action
+and lists, ``BOOL`` false, ``NULL``, an empty string, map and list, sets of each kind) through every action
 that answers items; each pair of bodies must be equal as JSON.
 """
 
