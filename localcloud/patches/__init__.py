@@ -14,6 +14,7 @@ from localcloud.patches import (
     backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
+    dynamodb_item_size,
     dynamodb_query,
     dynamodb_restore,
     dynamodb_serializer,
@@ -49,6 +50,7 @@ def apply_all(state_dir: Path) -> None:
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
     dynamodb_query.apply()
+    dynamodb_item_size.apply()
     dynamodb_serializer.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
