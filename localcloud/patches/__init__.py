@@ -14,7 +14,10 @@ from localcloud.patches import (
     backup_vault_policy,
     cloudwatch_alarm_actions,
     dynamodb_isolation,
+    dynamodb_item_size,
+    dynamodb_query,
     dynamodb_restore,
+    dynamodb_serializer,
     dynamodb_streams,
     lambda_account,
     lambda_aliases,
@@ -46,6 +49,9 @@ def apply_all(state_dir: Path) -> None:
     stepfunctions_api.apply()
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
+    dynamodb_query.apply()
+    dynamodb_item_size.apply()
+    dynamodb_serializer.apply()
     dynamodb_streams.apply()
     stepfunctions_lambda_errors.apply()
     stepfunctions_clients.apply()

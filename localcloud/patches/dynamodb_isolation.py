@@ -34,16 +34,47 @@ import threading
 from typing import Any
 
 DYNAMODB_LOCK = threading.RLock()
+# The request threads inside call_action_serialized below, with how deep they hold the lock.
+_holding = threading.local()
 
 
 def _serialized(call_action: Any) -> Any:
     @functools.wraps(call_action)
     def call_action_serialized(self: Any) -> Any:
         with DYNAMODB_LOCK:
-            return call_action(self)
+            _holding.depth = getattr(_holding, "depth", 0) + 1
+            try:
+                return call_action(self)
+            finally:
+                _holding.depth -= 1
 
     call_action_serialized._localcloud_serialized = True  # type: ignore[attr-defined]
     return call_action_serialized
+
+
+def _detached_results_serialized_unlocked(serialized: Any) -> Any:
+    """Item reads answer a ``DynamoResult``, which moto builds by copying the items into plain
+    dicts, lists, strings and bytes (``dynamo_to_dict``) while the action runs, under the lock:
+    turning that copy into the response body reads nothing a write can change, so it runs
+    without the lock. It is moto's generic, model-driven serializer, the largest part of a large
+    read (py-spy, scale model: ~30% of the emulator's CPU, clients polling pending payments with
+    BatchGetItem), and meanwhile every other DynamoDB request, the stream poller's included,
+    waited for it (issue #18: a client polling each pending payment starved the stream poller)."""
+
+    @functools.wraps(serialized)
+    def serialize(self: Any, action_result: Any) -> Any:
+        from moto.dynamodb.responses import DynamoResult
+
+        if not isinstance(action_result, DynamoResult) or getattr(_holding, "depth", 0) != 1:
+            return serialized(self, action_result)
+        DYNAMODB_LOCK.release()
+        try:
+            return serialized(self, action_result)
+        finally:
+            DYNAMODB_LOCK.acquire()
+
+    serialize._localcloud_unlocked = True  # type: ignore[attr-defined]
+    return serialize
 
 
 def apply() -> None:
@@ -54,6 +85,10 @@ def apply() -> None:
         original = handler.call_action
         if not getattr(original, "_localcloud_serialized", False):
             handler.call_action = _serialized(original)  # type: ignore[method-assign]
+    if not getattr(DynamoHandler.serialized, "_localcloud_unlocked", False):
+        DynamoHandler.serialized = _detached_results_serialized_unlocked(  # type: ignore[method-assign]
+            DynamoHandler.serialized
+        )
     apply_item_rollback()
 
 
