@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PaymentTables:
+    """The payments table and the audit table."""
+
     payments: str
     audit: str
 
