@@ -4,9 +4,14 @@ against ``import boto3``) that a change could undo without any other test notici
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import payment_core
+
+from testkit.environment import HANDLER_ENVIRONMENT
 
 PACKAGE = Path(payment_core.__file__).parent
 # Being changed on another branch (admission and sweeping); give them docstrings when it lands.
@@ -31,3 +36,34 @@ def test_every_dataclass_has_a_docstring() -> None:
     ~55 ms of the api handler's import on this loaded machine (``import boto3`` ~870 ms), for
     the 29 dataclasses it loaded without one."""
     assert sorted(set(dataclasses_without_docstring()) - WITHOUT_DOCSTRING_FOR_NOW) == []
+
+
+def modules_loaded_by(handler_module: str) -> set[str]:
+    """The modules a fresh interpreter holds after importing ``handler_module``, as Lambda's init does."""
+    program = f"import json, sys; import {handler_module}; print(json.dumps(sorted(sys.modules)))"
+    completed = subprocess.run(
+        [sys.executable, "-c", program],
+        env={**HANDLER_ENVIRONMENT, "PYTHONDONTWRITEBYTECODE": "1"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return set(json.loads(completed.stdout))
+
+
+ROUTE_ONLY = (
+    "payment_core.payments.capture",  # capture and void
+    "payment_core.payments.connector",
+    "payment_core.payments.refunds",  # refund routes
+    "payment_core.webhooks.endpoints",  # webhook endpoint routes
+    "payment_core.api.webhook_requests",
+    "payment_core.payments.admission",  # other functions only (the admitting ones)
+)
+
+
+def test_the_api_loads_what_only_some_routes_use_on_first_use() -> None:
+    assert sorted(set(ROUTE_ONLY) & modules_loaded_by("payment_core.handlers.api")) == []
+
+
+def test_functions_that_admit_no_payment_do_not_load_admission() -> None:
+    assert "payment_core.payments.admission" not in modules_loaded_by("payment_core.handlers.queue_consumer")
