@@ -106,6 +106,8 @@ OPTIONAL_BODIES: Final[MappingProxyType[str, dict[str, Any]]] = MappingProxyType
 # --- Routes -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Parameter:
+    """One parameter of a route (path, query string or header), as API Gateway and OpenAPI declare it."""
+
     name: str
     location: str  # "path", "query" or "header" (OpenAPI's ``in``; API Gateway's method.request.<location>)
     required: bool
@@ -119,6 +121,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Route:
+    """One route of the REST API: what the stack, the OpenAPI document and schemathesis build from."""
+
     method: str
     path: str  # "/payments/{payment_id}": API Gateway's resource path and OpenAPI's path
     operation_id: str

@@ -409,6 +409,8 @@ TOO_MANY_REFUNDS: Final = "too_many_refunds"
 # --- Table keys ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class KeyAttribute:
+    """One attribute of a table's (or an index's) primary key."""
+
     name: str
     type: str  # DynamoDB's attribute type: "S" or "N"
 

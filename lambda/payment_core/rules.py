@@ -18,6 +18,8 @@ from payment_core.settings import FunctionVariables
 
 @dataclass(frozen=True)
 class BusinessRules:
+    """What a payment request must satisfy besides its shape."""
+
     amount_limits: CurrencyLimits  # the largest amount per currency (MAX_PAYMENT_AMOUNT: CUR=AMOUNT,...)
     allowed_currencies: frozenset[str]
     blocked_merchant_ids: frozenset[str] = frozenset()

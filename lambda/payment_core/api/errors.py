@@ -40,6 +40,8 @@ from payment_core.tenancy.callers import CardholderDataRefused, MerchantMismatch
 
 @dataclass(frozen=True)
 class HttpError:
+    """How one kind of error is answered: its status, its code and, if set, the message and field it shows."""
+
     status: int
     code: str
     message: str | None = None  # None: the exception's own message

@@ -40,12 +40,16 @@ EVENT_TYPE = re.compile(r"^[a-z_]{1,32}\.[a-z_]{1,32}$")
 
 @dataclass(frozen=True)
 class CreatePayment:
+    """A checked ``POST /payments``: its idempotency key and the payment it asks for."""
+
     idempotency_key: str
     request: PaymentRequest
 
 
 @dataclass(frozen=True)
 class ListPayments:
+    """A checked ``GET /payments``: the merchant, the creation window, the page size, where the page starts."""
+
     merchant_id: str
     created_from: str
     created_to: str
@@ -55,6 +59,8 @@ class ListPayments:
 
 @dataclass(frozen=True)
 class ListEvents:
+    """A checked ``GET /events``: as ``ListPayments``, and the event type asked for (None: all)."""
+
     merchant_id: str
     created_from: str
     created_to: str
@@ -146,6 +152,8 @@ def parse_create_payment(
 
 @dataclass(frozen=True)
 class CapturePayment:
+    """A checked ``POST /payments/{id}/capture``."""
+
     # The amount as sent (checked against the payment's currency and authorized amount once it is
     # read: payment_core.payments.capture); None: all of the authorized amount.
     amount: object | None
@@ -168,6 +176,8 @@ def parse_void(body: str | None, is_base64: bool) -> None:
 
 @dataclass(frozen=True)
 class CreateRefund:
+    """A checked ``POST /payments/{id}/refunds``."""
+
     idempotency_key: str
     # As sent (checked against the payment's currency and captured amount once it is read:
     # payment_core.payments.refunds); None: all that is left.

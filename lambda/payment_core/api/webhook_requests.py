@@ -17,6 +17,8 @@ SUBSCRIBABLE: tuple[str, ...] = (contract.WEBHOOK_ALL_EVENTS, *KNOWN_EVENT_TYPES
 
 @dataclass(frozen=True)
 class CreateEndpoint:
+    """A checked ``POST /webhook_endpoints``: where to send, and which event types."""
+
     url: str
     enabled_events: tuple[str, ...]
 

@@ -57,6 +57,8 @@ class ChunkMismatch(Exception):
 
 @dataclass(frozen=True)
 class ValidRow:
+    """A row that passed validation: its number in the file, its payment id and the message body to queue."""
+
     row_number: int
     payment_id: str
     body: str
@@ -64,6 +66,8 @@ class ValidRow:
 
 @dataclass
 class ChunkRows:
+    """A chunk's rows once validated: how many were read, the valid ones and the rejections."""
+
     rows: int = 0
     valid: list[ValidRow] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
@@ -179,6 +183,8 @@ class AcceptedRowSender:
 
 @dataclass(frozen=True)
 class ChunkResult:
+    """What ingesting one chunk did: rows read, queued and rejected (with why)."""
+
     index: int
     rows: int
     queued: int
@@ -193,6 +199,8 @@ class ChunkResult:
 
 @dataclass(frozen=True)
 class ChunkJob:
+    """One chunk of one batch file to ingest."""
+
     batch_job_id: str
     key: str
     chunk: Chunk

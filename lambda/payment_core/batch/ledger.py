@@ -41,6 +41,8 @@ CHUNK_DONE: Final = "DONE"
 
 @dataclass(frozen=True)
 class ClaimOwner:
+    """Which batch file row holds the claim on a payment id."""
+
     batch_job_id: str
     row_number: int
     key: str
@@ -59,6 +61,8 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class ChunkCounts:
+    """A done chunk's counts: rows read, queued and rejected."""
+
     rows: int
     queued: int
     rejected: int

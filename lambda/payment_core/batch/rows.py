@@ -41,6 +41,8 @@ def report_key_for(key: str) -> str:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A row the batch file's report lists as refused, and why."""
+
     row_number: int
     reason: str
 

@@ -80,6 +80,8 @@ def start_file(sfn: SFNClient, state_machine_arn: str, batch_file: BatchFile) ->
 # --- plan ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PlanSettings:
+    """How a batch file is cut into chunks, and the largest file taken."""
+
     records_per_chunk: int
     layout: WorkLayout
     # A larger file is refused: the batch execution's TimeoutSeconds is derived from this bound.
@@ -147,6 +149,8 @@ def _write_manifest(chunks: Iterator[Chunk], out: IO[bytes]) -> int:
 # --- one chunk -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChunkSettings:
+    """Where one chunk's payments are queued, and the time kept in reserve before the invocation's timeout."""
+
     queue_url: str
     layout: WorkLayout
     reserve_ms: int
@@ -186,6 +190,8 @@ def ingest_chunk_step(
 
 @dataclass(frozen=True)
 class ChunkClients:
+    """What ingesting one chunk talks to."""
+
     s3: S3Client
     sqs: SQSClient
     ledger: BatchLedger

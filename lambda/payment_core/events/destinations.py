@@ -39,6 +39,8 @@ class UnsafeDestination(InvalidRequest):
 
 @dataclass(frozen=True)
 class Destination:
+    """A webhook URL that passed the checks, with the host and port it names."""
+
     url: str
     host: str
     port: int

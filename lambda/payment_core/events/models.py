@@ -76,6 +76,8 @@ def is_event_id(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Event:
+    """One event a merchant can read and receive by webhook."""
+
     event_id: str
     type: str
     created: str

@@ -4,13 +4,17 @@ fetch and list the caller's events; register, read, delete and rotate the caller
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
 them to API Gateway.
+
+What only some routes use (capture and void, refunds, the webhook endpoints) is imported by
+those routes, on first use: a cold start that serves ``POST /payments`` does not load it
+(``make bench``, cold start: this module's import against ``import boto3``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -32,16 +36,17 @@ from payment_core.api.requests import (
     parse_void,
     served_version,
 )
-from payment_core.api.webhook_requests import parse_create_endpoint, parse_endpoint_id
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.events.store import EventStore
-from payment_core.payments import capture, refunds
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
 from payment_core.settings import EventsEnvironment, positive_int, reads, variable
 from payment_core.tenancy.callers import merchant_api_version, verified_merchant
-from payment_core.webhooks.endpoints import Endpoints, EndpointStore, SecretBox
+
+if TYPE_CHECKING:
+    from payment_core.payments.capture import CaptureRequests, StepFunctionsWaker
+    from payment_core.webhooks.endpoints import Endpoints
 
 
 @dataclass(frozen=True)
@@ -75,17 +80,33 @@ page_token_keys = runtime.cached(_page_token_keys)
 page_tokens = runtime.cached(lambda: PageTokens(page_token_keys()))
 event_page_tokens = runtime.cached(lambda: PageTokens(page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
 event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
-capture_requests = runtime.cached(
-    lambda: capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
-)
-endpoints = runtime.cached(
-    lambda: Endpoints(
+
+
+def _capture_requests() -> CaptureRequests:
+    from payment_core.payments import capture  # capture and void only (module docstring)
+
+    return capture.CaptureRequests(runtime.dynamodb(), runtime.environment().payment_tables.payments)
+
+
+def _endpoints() -> Endpoints:
+    from payment_core.webhooks.endpoints import Endpoints, EndpointStore, SecretBox  # webhook routes only
+
+    return Endpoints(
         EndpointStore(runtime.dynamodb(), runtime.environment().events_table),
         SecretBox(runtime.kms(), runtime.environment().webhook_secret_key_id),
         runtime.environment().webhook_secret_overlap_seconds,
     )
-)
-waker = runtime.cached(lambda: capture.StepFunctionsWaker(runtime.stepfunctions()))
+
+
+def _waker() -> StepFunctionsWaker:
+    from payment_core.payments import capture  # capture and void only (module docstring)
+
+    return capture.StepFunctionsWaker(runtime.stepfunctions())
+
+
+capture_requests = runtime.cached(_capture_requests)
+endpoints = runtime.cached(_endpoints)
+waker = runtime.cached(_waker)
 
 
 def _merchant_default_version() -> str | None:
@@ -143,6 +164,8 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
 
 
 def _ask(payment_id: str, action: str, amount: object | None) -> Response[dict[str, Any]]:
+    from payment_core.payments import capture  # capture and void only (module docstring)
+
     payment = capture.ask(
         runtime.payment_repository(),
         capture_requests(),
@@ -174,6 +197,8 @@ def void_payment(payment_id: str) -> Response[dict[str, Any]]:
 @app.post(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}")
 @runtime.tracer.capture_method(capture_response=False)
 def create_refund(payment_id: str) -> Response[dict[str, Any]]:
+    from payment_core.payments import refunds  # refund routes only (module docstring)
+
     event = app.current_event
     merchant_id = caller()
     payment_id = parse_payment_id(payment_id)
@@ -196,6 +221,8 @@ def create_refund(payment_id: str) -> Response[dict[str, Any]]:
 @app.get(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}/<refund_id>")
 @runtime.tracer.capture_method(capture_response=False)
 def get_refund(payment_id: str, refund_id: str) -> Response[dict[str, Any]]:
+    from payment_core.payments import refunds  # refund routes only (module docstring)
+
     refund = refunds.read_refund(
         runtime.payment_repository(),
         runtime.refund_store(),
@@ -250,6 +277,8 @@ def _page(
 @app.post("/webhook_endpoints")
 @runtime.tracer.capture_method(capture_response=False)
 def create_webhook_endpoint() -> Response[dict[str, Any]]:
+    from payment_core.api.webhook_requests import parse_create_endpoint  # webhook routes only (module docstring)
+
     merchant_id = caller()
     command = parse_create_endpoint(app.current_event.body, bool(app.current_event.is_base64_encoded))
     endpoint, secret = endpoints().create(merchant_id, command.url, command.enabled_events)
@@ -266,6 +295,8 @@ def list_webhook_endpoints() -> Response[dict[str, Any]]:
 @app.get("/webhook_endpoints/<endpoint_id>")
 @runtime.tracer.capture_method(capture_response=False)
 def get_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+    from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
+
     merchant_id = caller()
     return json_response(200, endpoints().get(merchant_id, parse_endpoint_id(endpoint_id)).to_public())
 
@@ -273,6 +304,8 @@ def get_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
 @app.delete("/webhook_endpoints/<endpoint_id>")
 @runtime.tracer.capture_method(capture_response=False)
 def delete_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+    from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
+
     merchant_id, endpoint_id = caller(), parse_endpoint_id(endpoint_id)
     endpoints().delete(merchant_id, endpoint_id)
     return json_response(200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True})
@@ -281,6 +314,8 @@ def delete_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
 @app.post("/webhook_endpoints/<endpoint_id>/rotate_secret")
 @runtime.tracer.capture_method(capture_response=False)
 def rotate_webhook_secret(endpoint_id: str) -> Response[dict[str, Any]]:
+    from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
+
     merchant_id = caller()
     rotation = endpoints().rotate(merchant_id, parse_endpoint_id(endpoint_id))
     return json_response(

@@ -25,6 +25,8 @@ from payment_core.settings import DAY, EventsEnvironment, duration
 
 @dataclass(frozen=True)
 class EventWriterEnvironment(EventsEnvironment):
+    """The events table, and how long an event is kept."""
+
     retention: timedelta = field(metadata=duration(contract.EVENT_RETENTION_DAYS, DAY))
 
 

@@ -33,6 +33,8 @@ from payment_core.settings import SECOND, duration, variable
 
 @dataclass(frozen=True)
 class SweeperEnvironment(AdmittingEnvironment):
+    """The start slots, the payments table, and how old an open payment is before it is swept."""
+
     payments_table: str = field(metadata=variable(contract.PAYMENTS_TABLE_NAME))
     stale_after: timedelta = field(metadata=duration(contract.SWEEP_STALE_AFTER_SECONDS, SECOND))
 

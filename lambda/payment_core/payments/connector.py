@@ -47,6 +47,8 @@ def authorization_ref(payment_id: str) -> str:
 
 @dataclass(frozen=True)
 class AuthorizeRequest:
+    """What the processor is asked to authorize."""
+
     idempotency_key: str
     payment_id: str
     amount: Decimal
@@ -57,6 +59,8 @@ class AuthorizeRequest:
 
 @dataclass(frozen=True)
 class CaptureRequest:
+    """What the processor is asked to capture of an authorization."""
+
     idempotency_key: str
     processor_ref: str
     amount: Decimal  # at most the authorized amount; the rest is released
@@ -66,12 +70,16 @@ class CaptureRequest:
 
 @dataclass(frozen=True)
 class VoidRequest:
+    """The authorization the processor is asked to release."""
+
     idempotency_key: str
     processor_ref: str
 
 
 @dataclass(frozen=True)
 class RefundRequest:
+    """What the processor is asked to give back of a capture."""
+
     idempotency_key: str
     processor_ref: str
     amount: Decimal  # at most what is captured and not yet refunded

@@ -20,6 +20,8 @@ from payment_core.payments.money import MINOR_UNITS
 
 @dataclass(frozen=True)
 class CurrencyLimits:
+    """The largest amount a payment may have, per currency."""
+
     maximums: Mapping[str, Decimal]
 
     @classmethod

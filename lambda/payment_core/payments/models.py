@@ -115,6 +115,8 @@ class PaymentRequest:
 
 @dataclass(frozen=True)
 class Payment:
+    """A payment as stored, and what its merchant is shown of it (``to_public``)."""
+
     payment_id: str
     merchant_id: str
     amount: Decimal
@@ -240,6 +242,8 @@ _PAYMENT_DECODERS: dict[str, Decoder] = {
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One status change of a payment, in its audit trail."""
+
     payment_id: str
     sequence: int
     from_status: str

@@ -58,6 +58,8 @@ TRANSIENT = "transient"
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """One call the simulated processor took, and what came of it."""
+
     operation: str
     idempotency_key: str
     outcome: str  # PERFORMED, REPLAYED (same key, no new effect), DECLINED or TRANSIENT

@@ -21,6 +21,8 @@ MESSAGE_FIELDS = ("payment_id", *PAYMENT_FIELDS, "batch_job_id", "row_number")
 
 @dataclass(frozen=True)
 class BatchPaymentMessage:
+    """A batch file row's payment, as queued for the queue consumer."""
+
     payment_id: str
     request: PaymentRequest
     batch_job_id: str

@@ -47,6 +47,8 @@ def is_refund_id(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Refund:
+    """A refund as stored, and what its merchant is shown of it (``to_public``)."""
+
     refund_id: str
     payment_id: str
     merchant_id: str

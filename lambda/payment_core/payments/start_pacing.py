@@ -32,6 +32,8 @@ class StartDeferred(RuntimeError):
 
 @dataclass(frozen=True)
 class PacingSettings:
+    """How fast executions are started, and how a refused start is retried."""
+
     starts_per_second: float
     retry_base_seconds: float
     retry_cap_seconds: float

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from payment_core import contract
-from payment_core.payments.admission import StartSlots
 from payment_core.payments.refund_store import RefundStore
 from payment_core.payments.repository import PaymentRepository
 from payment_core.runtime import Cached, FunctionRuntime
@@ -20,9 +19,13 @@ from payment_core.settings import FunctionEnvironment, FunctionVariables, positi
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+    from payment_core.payments.admission import StartSlots
+
 
 @dataclass(frozen=True)
 class PaymentTables:
+    """The payments table and the audit table."""
+
     payments: str
     audit: str
 
@@ -44,6 +47,10 @@ class AdmittingEnvironment(FunctionEnvironment):
     in_flight_limit: int = field(metadata=positive_int(contract.IN_FLIGHT_LIMIT))
 
     def start_slots(self, client: DynamoDBClient) -> StartSlots:
+        # Imported here: api and queue_consumer import this module too, and their cold start need
+        # not load admission (make bench, cold start).
+        from payment_core.payments.admission import StartSlots
+
         return StartSlots(client, self.start_slots_table, self.in_flight_limit)
 
 

@@ -72,6 +72,8 @@ class ConcurrentChange(Exception):
 
 @dataclass(frozen=True)
 class Merchant:
+    """A merchant's record: its status, tier, API key and secret keys."""
+
     merchant_id: str
     status: MerchantStatus
     tier: str

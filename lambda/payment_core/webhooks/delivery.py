@@ -60,6 +60,8 @@ class DeliveryTask:
 
 @dataclass(frozen=True)
 class Schedule:
+    """How long a webhook is retried, and the backoff between attempts."""
+
     horizon_seconds: int
     backoff_base_seconds: int
     backoff_cap_seconds: int
@@ -81,6 +83,8 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Result:
+    """What one delivery attempt came to, and when to try again."""
+
     outcome: Outcome
     retry_after_seconds: int = 0
     attempt: dict[str, Any] | None = None

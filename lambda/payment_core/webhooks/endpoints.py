@@ -54,6 +54,8 @@ def is_endpoint_id(value: object) -> bool:
 
 @dataclass(frozen=True)
 class StoredSecret:
+    """An endpoint's signing secret, encrypted, with when it stops being in force."""
+
     ciphertext: bytes
     expires_at: int | None = None  # epoch seconds; None: the current secret, until the next rotation
 
@@ -63,6 +65,8 @@ class StoredSecret:
 
 @dataclass(frozen=True)
 class WebhookEndpoint:
+    """A merchant's webhook endpoint as stored, and what the merchant is shown of it (``to_public``)."""
+
     endpoint_id: str
     merchant_id: str
     url: str
@@ -217,6 +221,8 @@ class EndpointStore:
 
 @dataclass(frozen=True)
 class Rotation:
+    """An endpoint after a secret rotation: its new secret, and when the previous one stops verifying."""
+
     endpoint: WebhookEndpoint
     secret: str
     previous_secret_expires_at: str
