@@ -73,6 +73,8 @@ class Admitted(StrEnum):
 
 @dataclass(frozen=True)
 class Waiting:
+    """A payment waiting for a start slot, under its item's sort key."""
+
     sort_key: str  # <waiting since>#<payment id>
     payment_id: str
 

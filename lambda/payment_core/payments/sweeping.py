@@ -152,6 +152,8 @@ class PaymentExecutions:
 
 @dataclass
 class SweepReport:
+    """What one sweep found and did: counts by outcome, the oldest open payment's age, ids for a human."""
+
     found: int = 0
     reclaimed: int = 0  # slots given back for executions that had ended
     woken: int = 0  # waiting payments started into free slots
