@@ -11,6 +11,8 @@ from pathlib import Path
 
 from hypothesis import settings as hypothesis_settings
 
+from testkit.moto_keys import defer_kms_key_pairs
+
 _ROOT = Path(__file__).resolve().parent.parent
 _MIRROR = Path("/opt/tf-plugins")
 
@@ -26,3 +28,6 @@ if _MIRROR.is_dir():
 # asserts is unchanged; only the deadline is off, for every property test.
 hypothesis_settings.register_profile("no-deadline", deadline=None)
 hypothesis_settings.load_profile("no-deadline")
+
+# moto makes an RSA key pair for every KMS key it creates; the handler tests create two per test.
+defer_kms_key_pairs()
