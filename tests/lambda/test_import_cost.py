@@ -55,6 +55,10 @@ ROUTE_ONLY = (
     "payment_core.payments.refunds",  # refund routes
     "payment_core.webhooks.endpoints",  # webhook endpoint routes
     "payment_core.api.webhook_requests",
+    "payment_core.api.list_requests",  # list routes (GET /payments, GET /events) and GET /events/{id}
+    "payment_core.api.page_tokens",
+    "payment_core.events.models",  # event routes
+    "payment_core.events.store",
     "payment_core.payments.admission",  # other functions only (the admitting ones)
 )
 
