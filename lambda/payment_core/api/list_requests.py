@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from payment_core import api_contract
+from payment_core import contract
 from payment_core.api.page_tokens import INVALID, PageQuery, PageTokens
 from payment_core.errors import InvalidRequest
 from payment_core.events.models import is_event_id
@@ -18,9 +18,9 @@ from payment_core.payments.models import format_timestamp
 from payment_core.payments.validation import merchant_id_field
 from payment_core.tenancy.callers import bind_merchant
 
-# The route table's limits (payment_core.api_contract), which the OpenAPI document publishes.
-DEFAULT_PAGE_SIZE = api_contract.DEFAULT_PAGE_SIZE
-MAX_PAGE_SIZE = api_contract.MAX_PAGE_SIZE
+# Limits the OpenAPI document publishes (payment_core.contract, read by payment_core.api_contract).
+DEFAULT_PAGE_SIZE = contract.DEFAULT_PAGE_SIZE
+MAX_PAGE_SIZE = contract.MAX_PAGE_SIZE
 EARLIEST = "0000-01-01T00:00:00.000Z"
 LATEST = "9999-12-31T23:59:59.999Z"
 # An event type: ``<object>.<what happened>`` (payment_core.events.models.EVENT_TYPES).

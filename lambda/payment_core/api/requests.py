@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from payment_core import api_contract, contract
+from payment_core import contract
 from payment_core.errors import InvalidRequest, PayloadTooLarge
 from payment_core.payments.models import PaymentRequest
 from payment_core.payments.validation import (
@@ -24,8 +24,8 @@ from payment_core.tenancy.callers import bind_merchant
 
 MAX_BODY_BYTES = 16 * 1024
 IDEMPOTENCY_HEADER = contract.IDEMPOTENCY_KEY_HEADER  # also required by the API Gateway method
-# The route table's limits (payment_core.api_contract), which the OpenAPI document publishes.
-MAX_IDEMPOTENCY_KEY_LENGTH = api_contract.MAX_IDEMPOTENCY_KEY_LENGTH
+# Limits the OpenAPI document publishes (payment_core.contract, read by payment_core.api_contract).
+MAX_IDEMPOTENCY_KEY_LENGTH = contract.MAX_IDEMPOTENCY_KEY_LENGTH
 
 
 @dataclass(frozen=True)
@@ -49,21 +49,21 @@ def served_version(headers: Mapping[str, str] | None, merchant_default: str | No
     """The version an answer is served with and names: the one the request pins
     (``Payment-Platform-Version``); without the header the merchant's default, else the latest. An
     unknown pinned version is answered (400, by ``api_version``) in the latest's words."""
-    requested = header(headers, api_contract.API_VERSION_HEADER)
+    requested = header(headers, contract.API_VERSION_HEADER)
     if requested is None:
         requested = merchant_default
-    return requested if requested in api_contract.API_VERSIONS else api_contract.LATEST_API_VERSION
+    return requested if requested in contract.API_VERSIONS else contract.LATEST_API_VERSION
 
 
 def api_version(headers: Mapping[str, str] | None, merchant_default: str | None = None) -> str:
     """The version the request is served with (``served_version``); an unknown pinned one is refused."""
-    requested = header(headers, api_contract.API_VERSION_HEADER)
+    requested = header(headers, contract.API_VERSION_HEADER)
     if requested is None:
         return served_version(headers, merchant_default)
-    if requested not in api_contract.API_VERSIONS:
-        supported = ", ".join(api_contract.API_VERSIONS)
+    if requested not in contract.API_VERSIONS:
+        supported = ", ".join(contract.API_VERSIONS)
         raise InvalidRequest(
-            f"{api_contract.API_VERSION_HEADER} must be one of: {supported}"[:200], api_contract.API_VERSION_HEADER
+            f"{contract.API_VERSION_HEADER} must be one of: {supported}"[:200], contract.API_VERSION_HEADER
         )
     return requested
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment_core import api_contract, contract
+from payment_core import contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
 from payment_core.api.requests import (
     api_version,
@@ -147,7 +147,7 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body,
-        headers={api_contract.API_VERSION_HEADER: served},
+        headers={contract.API_VERSION_HEADER: served},
     )
 
 
