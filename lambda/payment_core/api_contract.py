@@ -12,6 +12,10 @@ with exact messages. Answer shapes are JSON Schema too, written against what the
 (``payment_core.api_answers``); ``additionalProperties: false`` everywhere, so a field the
 document does not name fails schemathesis' response check.
 
+The API versions and the limits the handlers apply (idempotency key, page size) are in
+``payment_core.contract``: the handlers do not import this module, so a cold start does not build
+the route table (``make bench``, cold start).
+
 Stdlib only, like ``contract``: the stack imports it without the layer's packages.
 """
 
@@ -44,25 +48,6 @@ from payment_core.api_answers import (
     json_object,
     text,
 )
-
-# --- Versions -------------------------------------------------------------------------------
-# A merchant pins the API's behaviour by sending this header with a dated version; without it a
-# request gets the merchant's default (pinned on its record at onboarding, changed with
-# ops/merchant.py), else the latest. Every answer names the version it was served with. A breaking
-# change ships as a new dated version appended here (docs/api.md, "Versions").
-API_VERSION_HEADER: Final = "Payment-Platform-Version"
-API_VERSIONS: Final[tuple[str, ...]] = ("2026-12-01",)
-LATEST_API_VERSION: Final = API_VERSIONS[-1]
-# The authorizer context entry that hands the merchant's default version to the api function.
-MERCHANT_API_VERSION_CONTEXT: Final = "api_version"
-
-# --- Shared limits ----------------------------------------------------------------------------
-MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
-DEFAULT_PAGE_SIZE: Final = 20
-MAX_PAGE_SIZE: Final = 100
-# 1-255 visible ASCII characters (``!``..``~``), what the handler checks.
-IDEMPOTENCY_KEY_PATTERN: Final = "^[!-~]+$"
-
 
 # --- Request bodies (draft-04: API Gateway models) ---------------------------------------------
 CREATE_PAYMENT: Final = "CreatePayment"
@@ -144,7 +129,12 @@ IDEMPOTENCY_KEY_PARAMETER: Final = Parameter(
     contract.IDEMPOTENCY_KEY_HEADER,
     "header",
     True,
-    {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": contract.MAX_IDEMPOTENCY_KEY_LENGTH,
+        "pattern": contract.IDEMPOTENCY_KEY_PATTERN,
+    },
     "one key per payment: a retry with the same key and terms gets the first answer",
 )
 ENDPOINT_ID_PARAMETER: Final = Parameter(
@@ -189,7 +179,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         parameters=(
             Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
             Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
-            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": contract.MAX_PAGE_SIZE}),
             Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, with the same from/to"),
             MERCHANT_ID_QUERY,
         ),
@@ -271,7 +261,7 @@ ROUTES: Final[tuple[Route, ...]] = (
             Parameter("type", "query", False, RESPONSE_SCHEMAS[EVENT]["properties"]["type"], "e.g. payment.settled"),
             Parameter("from", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
             Parameter("to", "query", False, ISO_8601, "inclusive; ISO-8601, naive = UTC"),
-            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+            Parameter("limit", "query", False, {"type": "integer", "minimum": 1, "maximum": contract.MAX_PAGE_SIZE}),
             Parameter("next_token", "query", False, {"type": "string"}, "the previous page's, same type/from/to"),
         ),
     ),

@@ -369,6 +369,12 @@ BATCH_FILE_STEPS: Final[tuple[str, ...]] = (BATCH_STEP_PLAN, BATCH_STEP_CHUNK, B
 # What API Gateway checks at the edge (the request model, the required header) and the
 # handlers check again with exact messages: one set of limits, so the two cannot drift.
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+# 1-255 visible ASCII characters (``!``..``~``), what the handler checks.
+IDEMPOTENCY_KEY_PATTERN: Final = "^[!-~]+$"
+# A list route's page (GET /payments, GET /events: ``limit``).
+DEFAULT_PAGE_SIZE: Final = 20
+MAX_PAGE_SIZE: Final = 100
 # The header a webhook delivery is signed in (payment_core.events.signature; merchants verify it).
 WEBHOOK_SIGNATURE_HEADER: Final = "Tap-Signature"
 # Merchant and payment ids (payment ids double as Step Functions execution names).
@@ -404,6 +410,18 @@ MAX_REFUNDS_PER_PAYMENT: Final = 50
 NOT_REFUNDABLE: Final = "not_refundable"
 REFUND_EXCEEDS_CAPTURED: Final = "refund_exceeds_captured"
 TOO_MANY_REFUNDS: Final = "too_many_refunds"
+
+
+# --- API versions -------------------------------------------------------------------------
+# A merchant pins the API's behaviour by sending this header with a dated version; without it a
+# request gets the merchant's default (pinned on its record at onboarding, changed with
+# ops/merchant.py), else the latest. Every answer names the version it was served with. A breaking
+# change ships as a new dated version appended here (docs/api.md, "Versions").
+API_VERSION_HEADER: Final = "Payment-Platform-Version"
+API_VERSIONS: Final[tuple[str, ...]] = ("2026-12-01",)
+LATEST_API_VERSION: Final = API_VERSIONS[-1]
+# The authorizer context entry that hands the merchant's default version to the api function.
+MERCHANT_API_VERSION_CONTEXT: Final = "api_version"
 
 
 # --- Table keys ---------------------------------------------------------------------------

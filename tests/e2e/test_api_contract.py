@@ -17,7 +17,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from payment_core import api_contract
+from payment_core import api_contract, contract
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -89,7 +89,7 @@ def test_a_body_that_is_not_utf8_reaches_the_handler_as_text(
     # API Gateway hands "caf\ufffd" on as text; the handler accepts printable text, so the payment
     # is created with the replacement character (never a 5xx, never HTML).
     assert answer.status_code == 202, answer.text
-    assert answer.headers[api_contract.API_VERSION_HEADER] == api_contract.LATEST_API_VERSION
+    assert answer.headers[contract.API_VERSION_HEADER] == contract.LATEST_API_VERSION
 
 
 def test_an_empty_query_value_reaches_the_handler_and_is_refused(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from payment_core import contract
+from payment_core.api import page_tokens
 from payment_core.events.models import Event, event_id_for
 from payment_core.events.store import EventStore
 
@@ -138,10 +139,15 @@ def test_a_payments_transitions_reach_its_merchant_through_the_stream(aws, conte
 
 def test_payment_and_event_lists_share_one_page_token_key_ring(aws: Any, context: Any, monkeypatch: Any) -> None:
     """The KeyRing (and its KMS signers) is built once per execution environment, not per kind of list."""
-    api = aws.handlers["api"]
-    rings: list[Any] = []
-    build = api.KeyRing
-    monkeypatch.setattr(api, "KeyRing", lambda *args: rings.append(build(*args)) or rings[-1])
+    rings: list[page_tokens.KeyRing] = []
+
+    class RecordedKeyRing(page_tokens.KeyRing):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            rings.append(self)
+
+    # Where the api handler looks it up, on the first list request (it imports page_tokens then).
+    monkeypatch.setattr(page_tokens, "KeyRing", RecordedKeyRing)
 
     assert get(aws, context, "/payments", merchant_id="merchant-1")[0] == 200
     assert get(aws, context, "/events")[0] == 200

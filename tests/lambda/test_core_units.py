@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 from payment_core import contract
+from payment_core.api.list_requests import parse_list_payments
 from payment_core.api.page_tokens import HmacSha256, PageTokens
-from payment_core.api.requests import body_text, parse_list_payments
+from payment_core.api.requests import body_text
 from payment_core.batch.csv_chunks import BoundedLines
 from payment_core.batch.jobs import BatchFile, BatchFiles
 from payment_core.batch.rows import report_key_for

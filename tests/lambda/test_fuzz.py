@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_core import contract
 from payment_core.api.errors import error_body, http_error_for
+from payment_core.api.list_requests import parse_list_payments
 from payment_core.api.page_tokens import HmacSha256, PageTokens
-from payment_core.api.requests import parse_create_payment, parse_list_payments
+from payment_core.api.requests import parse_create_payment
 from payment_core.errors import DomainError
 from payment_core.payments.money import MINOR_UNITS, format_amount, parse_amount
 from payment_core.rules import BusinessRules

@@ -12,6 +12,7 @@ from pathlib import Path
 import payment_core
 
 from testkit.environment import HANDLER_ENVIRONMENT
+from testkit.handlers import FUNCTIONS
 
 PACKAGE = Path(payment_core.__file__).parent
 
@@ -36,9 +37,9 @@ def test_every_dataclass_has_a_docstring() -> None:
     assert dataclasses_without_docstring() == []
 
 
-def modules_loaded_by(handler_module: str) -> set[str]:
-    """The modules a fresh interpreter holds after importing ``handler_module``, as Lambda's init does."""
-    program = f"import json, sys; import {handler_module}; print(json.dumps(sorted(sys.modules)))"
+def modules_loaded_by(*handler_modules: str) -> set[str]:
+    """The modules a fresh interpreter holds after importing ``handler_modules``, as Lambda's init does."""
+    program = f"import json, sys; import {', '.join(handler_modules)}; print(json.dumps(sorted(sys.modules)))"
     completed = subprocess.run(
         [sys.executable, "-c", program],
         env={**HANDLER_ENVIRONMENT, "PYTHONDONTWRITEBYTECODE": "1"},
@@ -55,12 +56,26 @@ ROUTE_ONLY = (
     "payment_core.payments.refunds",  # refund routes
     "payment_core.webhooks.endpoints",  # webhook endpoint routes
     "payment_core.api.webhook_requests",
+    "payment_core.api.list_requests",  # list routes (GET /payments, GET /events) and GET /events/{id}
+    "payment_core.api.page_tokens",
+    "payment_core.events.models",  # event routes
+    "payment_core.events.store",
     "payment_core.payments.admission",  # other functions only (the admitting ones)
 )
 
 
 def test_the_api_loads_what_only_some_routes_use_on_first_use() -> None:
     assert sorted(set(ROUTE_ONLY) & modules_loaded_by("payment_core.handlers.api")) == []
+
+
+# The stack's and the OpenAPI document's (the route table and answer shapes, built at import); a
+# handler reads the versions and limits it applies from payment_core.contract.
+STACK_ONLY = ("payment_core.api_contract", "payment_core.api_answers")
+
+
+def test_no_handler_builds_the_route_table() -> None:
+    handlers = [f"payment_core.handlers.{function}" for function in FUNCTIONS]
+    assert sorted(set(STACK_ONLY) & modules_loaded_by(*handlers)) == []
 
 
 def test_functions_that_admit_no_payment_do_not_load_admission() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from payment_core import api_contract
+from payment_core import contract
 from payment_core.payments.models import utc_now
 from payment_core.tenancy.secret_keys import CredentialCheck, bearer_secret
 
@@ -152,7 +152,7 @@ def test_onboarding_pins_the_latest_version_and_pin_version_moves_it(
     found = target.directory().get("m-1")
     assert found is not None and found.api_version == "2026-12-01"
     # A version older than the latest (the contract has one today): a merchant may stay on it.
-    monkeypatch.setattr(api_contract, "API_VERSIONS", ("2026-06-01", "2026-12-01"))
+    monkeypatch.setattr(contract, "API_VERSIONS", ("2026-06-01", "2026-12-01"))
 
     line = pin_version(target, "m-1", "2026-06-01")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
-from payment_core import api_contract
+from payment_core import api_contract, contract
 from payment_core.api.errors import HTTP_ERRORS
 
 from lib.components.api import DRAFT_04
@@ -117,5 +117,5 @@ def test_security_idempotency_and_version_are_declared() -> None:
     create = spec["paths"]["/payments"]["post"]
     headers = {p["name"]: p for p in create["parameters"] if p["in"] == "header"}
     assert headers["Idempotency-Key"]["required"] is True
-    assert headers[api_contract.API_VERSION_HEADER]["schema"]["enum"] == list(api_contract.API_VERSIONS)
-    assert set(create["responses"]["202"]["headers"]) == {api_contract.API_VERSION_HEADER}
+    assert headers[contract.API_VERSION_HEADER]["schema"]["enum"] == list(contract.API_VERSIONS)
+    assert set(create["responses"]["202"]["headers"]) == {contract.API_VERSION_HEADER}

@@ -5,9 +5,10 @@ Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
 them to API Gateway.
 
-What only some routes use (capture and void, refunds, the webhook endpoints) is imported by
-those routes, on first use: a cold start that serves ``POST /payments`` does not load it
-(``make bench``, cold start: this module's import against ``import boto3``).
+What only some routes use (capture and void, refunds, the lists and their page tokens, the
+events, the webhook endpoints) is imported by those routes, on first use: a cold start that serves
+``POST /payments`` or ``GET /payments/{id}`` does not load it (``make bench``, cold start: this
+module's import against ``import boto3``).
 """
 
 from __future__ import annotations
@@ -20,24 +21,19 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment_core import api_contract, contract
+from payment_core import contract
 from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
-from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, KeyRing, KmsMac, PageQuery, PageTokens
 from payment_core.api.requests import (
     api_version,
     parse_capture,
     parse_create_payment,
     parse_create_refund,
-    parse_event_id,
-    parse_list_events,
-    parse_list_payments,
     parse_payment_id,
     parse_refund_id,
     parse_void,
     served_version,
 )
 from payment_core.errors import EventNotFound, PaymentNotFound
-from payment_core.events.store import EventStore
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
 from payment_core.rules import BusinessRules
@@ -45,6 +41,8 @@ from payment_core.settings import EventsEnvironment, positive_int, reads, variab
 from payment_core.tenancy.callers import merchant_api_version, verified_merchant
 
 if TYPE_CHECKING:
+    from payment_core.api.page_tokens import KeyRing, PageQuery, PageTokens
+    from payment_core.events.store import EventStore
     from payment_core.payments.capture import CaptureRequests, StepFunctionsWaker
     from payment_core.webhooks.endpoints import Endpoints
 
@@ -70,16 +68,36 @@ app = APIGatewayRestResolver()
 
 def _page_token_keys() -> KeyRing:
     """The current MAC key signs; the previous version's (if any) still verifies its tokens."""
+    from payment_core.api.page_tokens import KeyRing, KmsMac  # list routes only (module docstring)
+
     env = runtime.environment()
     previous = KmsMac(runtime.kms(), env.page_token_previous_key_id) if env.page_token_previous_key_id else None
     return KeyRing(env.page_token_key_version, KmsMac(runtime.kms(), env.page_token_key_id), previous)
 
 
+def _page_tokens() -> PageTokens:
+    from payment_core.api.page_tokens import PageTokens  # list routes only (module docstring)
+
+    return PageTokens(page_token_keys())
+
+
+def _event_page_tokens() -> PageTokens:
+    from payment_core.api.page_tokens import EVENT_PAGE_KEY_FIELDS, PageTokens  # list routes only
+
+    return PageTokens(page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS)
+
+
+def _event_store() -> EventStore:
+    from payment_core.events.store import EventStore  # event routes only (module docstring)
+
+    return EventStore(runtime.dynamodb(), runtime.environment().events_table)
+
+
 # One key ring for both kinds of list token: built once per execution environment.
 page_token_keys = runtime.cached(_page_token_keys)
-page_tokens = runtime.cached(lambda: PageTokens(page_token_keys()))
-event_page_tokens = runtime.cached(lambda: PageTokens(page_token_keys(), key_fields=EVENT_PAGE_KEY_FIELDS))
-event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.environment().events_table))
+page_tokens = runtime.cached(_page_tokens)
+event_page_tokens = runtime.cached(_event_page_tokens)
+event_store = runtime.cached(_event_store)
 
 
 def _capture_requests() -> CaptureRequests:
@@ -129,7 +147,7 @@ def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=body,
-        headers={api_contract.API_VERSION_HEADER: served},
+        headers={contract.API_VERSION_HEADER: served},
     )
 
 
@@ -236,6 +254,9 @@ def get_refund(payment_id: str, refund_id: str) -> Response[dict[str, Any]]:
 @app.get("/payments")
 @runtime.tracer.capture_method(capture_response=False)
 def list_payments() -> Response[dict[str, Any]]:
+    from payment_core.api.list_requests import parse_list_payments  # list routes only (module docstring)
+    from payment_core.api.page_tokens import PageQuery
+
     query = parse_list_payments(app.current_event.query_string_parameters, caller(), page_tokens())
     payments, last_key = runtime.payment_repository().list_by_merchant(
         query.merchant_id, query.created_from, query.created_to, query.limit, query.start_key
@@ -247,6 +268,8 @@ def list_payments() -> Response[dict[str, Any]]:
 @app.get("/events/<event_id>")
 @runtime.tracer.capture_method(capture_response=False)
 def get_event(event_id: str) -> Response[dict[str, Any]]:
+    from payment_core.api.list_requests import parse_event_id  # event routes only (module docstring)
+
     merchant_id = caller()
     event_id = parse_event_id(event_id)
     # Read under the caller's merchant: another merchant's event is not found, like a missing one.
@@ -259,6 +282,9 @@ def get_event(event_id: str) -> Response[dict[str, Any]]:
 @app.get("/events")
 @runtime.tracer.capture_method(capture_response=False)
 def list_events() -> Response[dict[str, Any]]:
+    from payment_core.api.list_requests import parse_list_events  # list routes only (module docstring)
+    from payment_core.api.page_tokens import PageQuery
+
     query = parse_list_events(app.current_event.query_string_parameters, caller(), event_page_tokens())
     events, last_key = event_store().list(
         query.merchant_id, query.created_from, query.created_to, query.event_type, query.limit, query.start_key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from payment_core import api_contract
+from payment_core import contract
 from payment_core.tenancy.merchants import Authentication
 
 
@@ -45,7 +45,7 @@ def authorizer_response(authentication: Authentication, method_arn: str) -> dict
         response["context"] = {
             "merchant_id": merchant.merchant_id,
             "tier": merchant.tier,
-            api_contract.MERCHANT_API_VERSION_CONTEXT: merchant.api_version,
+            contract.MERCHANT_API_VERSION_CONTEXT: merchant.api_version,
         }
         response["usageIdentifierKey"] = merchant.usage_key
     return response

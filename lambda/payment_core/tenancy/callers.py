@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from payment_core import api_contract
+from payment_core import contract
 from payment_core.errors import DomainError, InvalidRequest
 from payment_core.payments.cardholder_data import find_pan
 
@@ -48,7 +48,7 @@ def merchant_api_version(request_context: Mapping[str, Any] | None) -> str | Non
     """The verified merchant's default API version, from the authorizer's context (None when the
     answer carried none)."""
     authorizer = (request_context or {}).get("authorizer") or {}
-    version = authorizer.get(api_contract.MERCHANT_API_VERSION_CONTEXT) if isinstance(authorizer, Mapping) else None
+    version = authorizer.get(contract.MERCHANT_API_VERSION_CONTEXT) if isinstance(authorizer, Mapping) else None
     return version if isinstance(version, str) and version else None
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from payment_core import api_contract
+from payment_core import contract
 from payment_core.payments.models import MERCHANT_ID_PATTERN, format_timestamp, utc_now
 from payment_core.payments.repository import condition_failed, from_attributes, to_attributes
 from payment_core.tenancy.secret_keys import CredentialCheck, SecretKey, secret_digest
@@ -81,7 +81,7 @@ class Merchant:
     usage_key: str  # the API key's value: a metering identifier, no credential
     secret_keys: tuple[SecretKey, ...] = ()
     updated_at: str = ""
-    api_version: str = api_contract.LATEST_API_VERSION  # served when a request names no version
+    api_version: str = contract.LATEST_API_VERSION  # served when a request names no version
 
     @property
     def active(self) -> bool:
@@ -142,7 +142,7 @@ class MerchantDirectory:
             usage_key=str(item.get("usage_key", "")),
             secret_keys=tuple(SecretKey.from_item(key_id, keys[key_id]) for key_id in sorted(keys)),
             updated_at=str(item["updated_at"]),
-            api_version=str(item.get("api_version", api_contract.LATEST_API_VERSION)),
+            api_version=str(item.get("api_version", contract.LATEST_API_VERSION)),
         )
 
     def is_active(self, merchant_id: str) -> bool:
@@ -164,7 +164,7 @@ class MerchantDirectory:
             "api_key_id": api_key_id,
             "usage_key": usage_key,
             "secret_keys": {key.key_id: key.to_item() for key in keys},
-            "api_version": api_contract.LATEST_API_VERSION,
+            "api_version": contract.LATEST_API_VERSION,
             "created_at": now,
             "updated_at": now,
         }
@@ -275,8 +275,8 @@ class MerchantDirectory:
 
     def set_api_version(self, merchant_id: str, version: str) -> Merchant:
         """Pin the version the merchant's requests without a version header are served with."""
-        if version not in api_contract.API_VERSIONS:
-            raise ValueError(f"api_version must be one of: {', '.join(api_contract.API_VERSIONS)}, got {version!r}")
+        if version not in contract.API_VERSIONS:
+            raise ValueError(f"api_version must be one of: {', '.join(contract.API_VERSIONS)}, got {version!r}")
         return self._set(merchant_id, "api_version", version)
 
     def _set(self, merchant_id: str, attribute: str, value: str) -> Merchant:
