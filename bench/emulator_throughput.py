@@ -26,12 +26,13 @@ from typing import Any
 
 from bench.report import Figure, ratio_at_least
 from localcloud import LocalCloud
-from testkit.deployment import StackDeployment
+from testkit.deployment import StackDeployment, environment_variables
 from testkit.traffic import PlatformClient
 
 CLIENTS = 8
 # prod: its reservations (100) leave room for 8 clients; dev reserves the api function at 5.
 ENVIRONMENT = "prod"
+SUFFIX = "bench"
 PAYMENTS = 40
 MERCHANT = "merchant-001"
 TARGET_RATIO = 5.0
@@ -84,8 +85,13 @@ def measure() -> tuple[Round, Round]:
         tempfile.TemporaryDirectory(prefix="bench-throughput-") as scratch,
         LocalCloud(Path(scratch) / "state") as cloud,
     ):
+        # The prod preset's variables as a deploy of prod sets them (subscribers, domain, certificate).
         deployment = StackDeployment(
-            endpoint=cloud.endpoint, workdir=Path(scratch) / "cdktf.out", environment=ENVIRONMENT, suffix="bench"
+            endpoint=cloud.endpoint,
+            workdir=Path(scratch) / "cdktf.out",
+            environment=ENVIRONMENT,
+            suffix=SUFFIX,
+            variables=environment_variables(cloud.endpoint, ENVIRONMENT, SUFFIX),
         )
         deployment.synth()
         deployment.apply()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from localcloud import LocalCloud
 from testkit.alarms import subscribe_queue, trip_alarm, wait_for_alarm
-from testkit.deployment import ROOT, StackDeployment
+from testkit.deployment import ROOT, StackDeployment, environment_variables
 from testkit.fault_switch import fault_switch
 from testkit.money_moves import run_money_moves
 from testkit.scenarios import (
@@ -33,6 +33,7 @@ from testkit.traffic import PlatformClient
 from testkit.webhooks import run_webhooks
 
 STARTED = time.monotonic()
+DEMO_SUFFIX = "demo"
 
 
 def say(message: str) -> None:
@@ -82,8 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     say("starting the emulator")
     endpoint = cloud.start()
     say(f"emulator at {endpoint} (logs: {state_dir / 'server.log'})")
+    try:
+        # What a deploy of the environment sets (staging and prod: alarm subscribers; prod: its domain).
+        variables = environment_variables(endpoint, args.environment, DEMO_SUFFIX)
+    except BaseException:
+        cloud.stop()
+        raise
     deployment = StackDeployment(
-        endpoint=endpoint, workdir=state_dir / "cdktf.out", environment=args.environment, suffix="demo", progress=say
+        endpoint=endpoint,
+        workdir=state_dir / "cdktf.out",
+        environment=args.environment,
+        suffix=DEMO_SUFFIX,
+        progress=say,
+        variables=variables,
     )
     try:
         deployment.synth()

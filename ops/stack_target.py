@@ -21,6 +21,8 @@ import boto3
 from payment_core.tenancy.merchants import MerchantDirectory
 
 _INVOKE_URL = re.compile(r"^https?://(?P<api_id>[^.]+)\.execute-api\.(?P<region>[^.]+)\.[^/]+/(?P<stage>[^/]+)/?$")
+# The API on its custom domain (edge.custom_domain_required): the stage is mapped at its root.
+_DOMAIN_URL = re.compile(r"^https://(?P<domain>[^/]+)/?$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 
 
@@ -64,9 +66,18 @@ class Target:
         return self.region_name or self._invoke_url().group("region")
 
     def api_and_stage(self) -> tuple[str, str]:
-        """The REST API's id and its stage, as the invoke URL names them (what a request is routed by)."""
-        invoke_url = self._invoke_url()
-        return invoke_url.group("api_id"), invoke_url.group("stage")
+        """The REST API's id and its stage (what a request is routed by): as the invoke URL names them,
+        or, for an API on its custom domain, as the domain's root base path mapping does."""
+        url = str(self.outputs.get("api_endpoint_url", ""))
+        domain = _DOMAIN_URL.match(url)
+        if domain is None or _INVOKE_URL.match(url):
+            invoke_url = self._invoke_url()
+            return invoke_url.group("api_id"), invoke_url.group("stage")
+        mappings = self.client("apigateway").get_base_path_mappings(domainName=domain.group("domain"))
+        root = [item for item in mappings.get("items", []) if item.get("basePath") in ("(none)", "")]
+        if len(root) != 1:
+            raise OnboardingError(f"the custom domain {domain.group('domain')} maps no API at its root")
+        return str(root[0]["restApiId"]), str(root[0]["stage"])
 
     def _invoke_url(self) -> re.Match[str]:
         match = _INVOKE_URL.match(str(self.outputs.get("api_endpoint_url", "")))

@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lib.settings import AUTHORIZATION_WINDOW_VARIABLE
+import boto3
+
+from lib.config import config_for
+from lib.config.subscribers import SUBSCRIBERS_VARIABLE
+from lib.settings import (
+    AUTHORIZATION_WINDOW_VARIABLE,
+    CERTIFICATE_VARIABLE,
+    DOMAIN_VARIABLE,
+    SYNTH_ONLY_SUBSCRIBERS,
+)
+from localcloud.network import issue_certificate
+from localcloud.provider import TEST_ACCESS_KEY, TEST_SECRET_KEY
 from ops.drift import Drift
 from ops.drift import check as drift_check
 
@@ -45,6 +56,9 @@ class StackDeployment:
     progress: Progress = _quiet
     # The deployment's AUTHORIZATION_WINDOW_SECONDS (lib/settings.py); None: the preset's window.
     authorization_window_seconds: int | None = None
+    # What the deploying environment sets, as a CI deploy job's variables do (ALARM_SUBSCRIBERS,
+    # API_DOMAIN_NAME, API_CERTIFICATE_ARN): ``environment_variables`` gives an emulator's.
+    variables: Mapping[str, str] = field(default_factory=dict)
     _outputs: dict[str, Any] | None = field(default=None, init=False)
 
     @property
@@ -73,6 +87,7 @@ class StackDeployment:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
+        env.update(self.variables)
         if self.authorization_window_seconds is not None:
             env[AUTHORIZATION_WINDOW_VARIABLE] = str(self.authorization_window_seconds)
         env.setdefault("TF_PLUGIN_CACHE_DIR", str(ROOT / ".localcloud" / "plugin-cache"))
@@ -162,6 +177,40 @@ class StackDeployment:
             raw = json.loads(self._run("terraform", "output", "-json", cwd=self.stack_dir).stdout)
             self._outputs = {name: value["value"] for name, value in raw.items()}
         return self._outputs
+
+
+def environment_variables(endpoint: str, environment: str, suffix: str) -> dict[str, str]:
+    """What a CI deploy of ``environment`` sets, for a deployment to the emulator at ``endpoint``.
+
+    The presets refuse to synthesize without the environment's own alarm subscribers and (where
+    ``edge.custom_domain_required``) its domain and certificate; a CI job's variables provide
+    them. Here: subscribers that page nobody (``SYNTH_ONLY_SUBSCRIBERS``), and a domain of a private
+    network (.internal) with a certificate for it from the emulator's network CA, imported into
+    the emulator's ACM first, as the deploying account holds its certificate before the deploy
+    (API Gateway refuses a domain whose certificate does not exist). Nothing here is a stack setting.
+    """
+    preset = config_for(environment)
+    variables: dict[str, str] = {}
+    if preset.alarms.subscribers_required:
+        variables[SUBSCRIBERS_VARIABLE] = SYNTH_ONLY_SUBSCRIBERS
+    if preset.edge.custom_domain_required:
+        domain = f"api.{suffix.lower()}.payments.internal"
+        issued = issue_certificate(endpoint, [domain])
+        acm = boto3.client(
+            "acm",
+            endpoint_url=endpoint,
+            # A regional domain's certificate is in the stack's region (lib/settings.py checks it).
+            region_name=preset.disaster_recovery.primary_region,
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
+        )
+        imported = acm.import_certificate(
+            Certificate=issued["certificate"].encode(),
+            PrivateKey=issued["key"].encode(),
+            CertificateChain=issued["ca"].encode(),
+        )
+        variables |= {DOMAIN_VARIABLE: domain, CERTIFICATE_VARIABLE: str(imported["CertificateArn"])}
+    return variables
 
 
 _PROGRESS_MARKERS = ("Creation complete", "Destruction complete", "Apply complete!", "Destroy complete!")

@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 
-from lib.preflight import StackFacts, check_api_gateway_role, check_lambda_concurrency, check_state_bucket, main
+from lib.preflight import (
+    StackFacts,
+    check_api_gateway_role,
+    check_certificate,
+    check_lambda_concurrency,
+    check_state_bucket,
+    main,
+)
 from lib.settings import read_settings
 from localcloud import LocalCloud
+from testkit.deployment import environment_variables
 from tests.localcloud.conftest import make_zip
 
 ClientFactory = Callable[[str], Any]
@@ -212,3 +220,20 @@ def test_main_refuses_bad_settings_and_a_missing_synth(tmp_path: Path, capsys: p
         "preflight: ENVIRONMENT must be one of dev, staging, prod, got 'qa'",
         f"preflight: {tmp_path / 'missing.json'} not found: synthesize first (make synth)",
     ]
+
+
+def test_an_emulator_deploy_of_prod_is_given_a_domain_whose_certificate_preflight_accepts(
+    cloud: LocalCloud, aws: ClientFactory
+) -> None:
+    # A deploy of prod sets its subscribers, domain and certificate (the presets refuse none of
+    # them missing); testkit gives an emulator's deploy the same, the certificate in its ACM.
+    variables = environment_variables(cloud.endpoint, "prod", "preflight")
+    settings = read_settings({"ENVIRONMENT": "prod", "ENVIRONMENT_SUFFIX": "preflight", **variables})
+
+    assert settings.custom_domain is not None and settings.config.alarms.subscribers
+    assert settings.custom_domain.domain_name == "api.preflight.payments.internal"
+    domain = (settings.custom_domain.domain_name, settings.custom_domain.certificate_arn)
+    check = check_certificate(StackFacts(settings.region, {}, True, domain), aws)
+    assert (check.status, check.message) == ("ok", f"{domain[0]}: {domain[1]} (ISSUED, us-east-1)")
+    # dev pages nobody and needs no domain: nothing to set.
+    assert environment_variables(cloud.endpoint, "dev", "dev") == {}

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from ops.stack_target import Credentials, OnboardingError, Target, read_outputs
 from tests.ops.stacks import REGION, deploy_stack
+
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 
 def test_the_invoke_url_output_names_the_region_api_and_stage() -> None:
@@ -19,6 +23,32 @@ def test_the_invoke_url_output_names_the_region_api_and_stage() -> None:
     with pytest.raises(OnboardingError) as refused:
         Target({"api_endpoint_url": "https://example.com/prod"}, endpoint=None).api_and_stage()
     assert str(refused.value) == "unexpected api_endpoint_url: 'https://example.com/prod'"
+
+
+def test_an_api_on_its_custom_domain_is_the_one_its_root_mapping_names() -> None:
+    # Prod serves the API only on its custom domain (edge.custom_domain_required): api_endpoint_url
+    # is the domain's root, and API Gateway routes it by the domain's base path mapping.
+    with mock_aws():
+        apigateway = boto3.client("apigateway", region_name=REGION)
+        api_id = apigateway.create_rest_api(name="payments-api")["id"]
+        root_id = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+        apigateway.put_method(restApiId=api_id, resourceId=root_id, httpMethod="GET", authorizationType="NONE")
+        apigateway.put_integration(restApiId=api_id, resourceId=root_id, httpMethod="GET", type="MOCK")
+        apigateway.create_deployment(restApiId=api_id, stageName="prod")
+        for domain in ("api.prod.payments.internal", "api.unmapped.payments.internal"):
+            apigateway.create_domain_name(domainName=domain, regionalCertificateArn=CERTIFICATE_ARN)
+        apigateway.create_base_path_mapping(domainName="api.prod.payments.internal", restApiId=api_id, stage="prod")
+        # Requests to the other domain's root reach no API: only /v1 is mapped there.
+        apigateway.create_base_path_mapping(
+            domainName="api.unmapped.payments.internal", restApiId=api_id, stage="prod", basePath="v1"
+        )
+
+        mapped = Target({"api_endpoint_url": "https://api.prod.payments.internal"}, region_name=REGION)
+        assert mapped.api_and_stage() == (api_id, "prod")
+        unmapped = Target({"api_endpoint_url": "https://api.unmapped.payments.internal"}, region_name=REGION)
+        with pytest.raises(OnboardingError) as refused:
+            unmapped.api_and_stage()
+    assert str(refused.value) == "the custom domain api.unmapped.payments.internal maps no API at its root"
 
 
 def test_a_cdktf_outputs_file_of_a_deploy_gives_the_platform_stack(tmp_path: Path) -> None:
