@@ -24,19 +24,24 @@ def _sort_key(n: int) -> str:
     return f"2026-12-03T10:{n // 60:02d}:{n % 60:02d}.{n:06d}Z#pay_{n:05d}"
 
 
-@pytest.fixture(scope="module")
-def sorted_table(aws: Callable[[str], Any]) -> Iterator[tuple[Any, str]]:
-    dynamodb = aws("dynamodb")
-    name = "query-paging"
+def _create_keyed_table(dynamodb: Any, name: str, sort_key_type: str) -> None:
+    """A table keyed (pk: S, sk: ``sort_key_type``), billed per request."""
     dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": sort_key_type},
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+@pytest.fixture(scope="module")
+def sorted_table(aws: Callable[[str], Any]) -> Iterator[tuple[Any, str]]:
+    dynamodb = aws("dynamodb")
+    name = "query-paging"
+    _create_keyed_table(dynamodb, name, sort_key_type="S")
     # Written out of order, with neighbouring partitions before and after the queried one.
     for n in sorted(range(ITEMS), key=lambda n: (n * 7919) % ITEMS):
         dynamodb.put_item(
@@ -135,15 +140,7 @@ def test_other_partitions_are_not_read(sorted_table: tuple[Any, str]) -> None:
 def test_a_page_stops_at_one_megabyte(aws: Callable[[str], Any]) -> None:
     dynamodb = aws("dynamodb")
     name = "query-one-megabyte"
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_keyed_table(dynamodb, name, sort_key_type="N")
     try:
         pad = "x" * 150_000  # ~150 kB an item: 6 fit in 1 MB, a 7th does not
         for n in range(15):
