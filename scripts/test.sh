@@ -6,7 +6,9 @@
 # Where the time goes (2 cores): the e2e suite deploys to the emulator and spends much of its
 # time waiting on it, so it starts first, in the background, and every other phase runs beside
 # it; the CPU-bound suites run on both cores (pytest-xdist). The unit tests' session synth
-# writes the stacks checkov scans (TEST_SYNTH_OUT), so the stacks are synthesized once per run.
+# writes the stacks checkov scans (TEST_SYNTH_OUT), so the stacks are synthesized once per run,
+# and checkov then runs in the background beside the emulator suite, which waits on its
+# emulators for much of its time.
 # Each phase's wall time and CPU seconds are printed in a table at the end, also when a phase fails.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -24,6 +26,7 @@ TIMES="$LOGS/phases.tsv"
 : >"$TIMES"
 RUN_STARTED=$(date +%s.%N)
 E2E_PID=""
+CHECKOV_PID=""
 
 # cpu_mark FILE: this shell's `times` into FILE (in this shell: a $(...) subshell's counters start
 # at 0); cpu_seconds FILE: the user+sys CPU seconds of its finished child processes then.
@@ -61,6 +64,10 @@ print_table() {
     kill -INT -- "-$E2E_PID" 2>/dev/null
     wait "$E2E_PID" 2>/dev/null
   fi
+  if [ -n "$CHECKOV_PID" ] && kill -0 "$CHECKOV_PID" 2>/dev/null; then
+    kill -TERM -- "-$CHECKOV_PID" 2>/dev/null
+    wait "$CHECKOV_PID" 2>/dev/null
+  fi
   "$PY" - "$TIMES" "$RUN_STARTED" "$(date +%s.%N)" <<'PY' || cat "$TIMES"
 import sys
 
@@ -69,18 +76,24 @@ phases: dict[str, list[str]] = {}
 for line in open(times):
     name, started, status, *ended = line.rstrip("\n").split("\t")
     phases[name] = [started, status, *ended]
-# The background e2e job's CPU also lands in the foreground phase during which the shell reaped
-# it (bash counts a child's CPU when it collects the child): taken out of that phase again.
-e2e = phases.get("pytest e2e", [])
-e2e_end, e2e_cpu = (float(e2e[2]), float(e2e[3])) if len(e2e) == 4 else (None, 0.0)
-print("\n== phase times (wall and CPU user+sys; e2e overlaps the phases after install)")
+# A background job's CPU also lands in the foreground phase during which the shell reaped it
+# (bash counts a child's CPU when it collects the child): taken out of that phase again.
+BACKGROUND = ("pytest e2e", "checkov")
+background = {
+    name: (float(phases[name][2]), float(phases[name][3]))
+    for name in BACKGROUND
+    if name in phases and len(phases[name]) == 4
+}
+print("\n== phase times (wall and CPU user+sys; e2e overlaps the phases after install, checkov the emulator suite)")
 print(f"{'phase':<22}{'start':>8}{'seconds':>10}{'cpu':>10}  result")
 total_cpu = 0.0
 for name, (started, status, *ended) in phases.items():
     finished = float(ended[0]) if ended else now
     cpu = float(ended[1]) if ended else 0.0
-    if name != "pytest e2e" and e2e_end is not None and float(started) <= e2e_end <= finished:
-        cpu = max(0.0, cpu - e2e_cpu)
+    if name not in BACKGROUND:
+        for other_end, other_cpu in background.values():
+            if float(started) <= other_end <= finished:
+                cpu = max(0.0, cpu - other_cpu)
     total_cpu += cpu
     status = status if ended else "interrupted"
     start = float(started) - run_started
@@ -126,10 +139,22 @@ rm -rf "$SYNTH_OUT"
 COVERAGE_FILE=.coverage.suites TEST_SYNTH_OUT="$SYNTH_OUT" phase "pytest unit+handlers" \
   "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=10 "$@" \
   tests/unit tests/security tests/lambda tests/ops tests/bench
-phase checkov bash scripts/checkov.sh --scan "$SYNTH_OUT"
+# Checkov reads only the synthesized stacks: in the background, its own process group (as the
+# e2e job), beside the emulator suite; its output is printed when it ends.
+set -m
+phase checkov bash scripts/checkov.sh --scan "$SYNTH_OUT" >"$LOGS/checkov.log" 2>&1 &
+CHECKOV_PID=$!
+set +m
 # The emulator suite: each worker runs its own emulator.
 COVERAGE_FILE=.coverage.localcloud phase "pytest localcloud" \
   "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=15 "$@" tests/localcloud
+
+checkov_status=0
+wait "$CHECKOV_PID" || checkov_status=$?
+CHECKOV_PID=""
+echo "== checkov output ($LOGS/checkov.log)"
+cat "$LOGS/checkov.log"
+[ "$checkov_status" = 0 ]
 
 e2e_status=0
 wait "$E2E_PID" || e2e_status=$?
