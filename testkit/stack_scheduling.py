@@ -1,7 +1,7 @@
 """One pytest-xdist worker runs every test that needs the AWS provider; the others never import it.
 
-Importing ``cdktf_cdktf_provider_aws`` costs ~20 CPU-s per process and the session synth
-(tests/unit/conftest.py) ~25 more. Under xdist's load scheduling every worker ran some stack tests,
+Importing ``cdktf_cdktf_provider_aws`` costs ~18 CPU-s per process, ~23 with the session synth
+(tests/unit/conftest.py). Under xdist's load scheduling every worker ran some stack tests,
 so every worker paid both. Here the first worker gets every stack test, ahead of anything else,
 and the other tests go to a pool every worker draws from: the other workers start on it at once,
 the stack worker joins them when it is through the stack tests.
@@ -159,7 +159,7 @@ class StackScheduling:
         if not imported_before and AWS_PROVIDER in sys.modules and self._is_guarded(collector.path):
             report.outcome = "failed"
             report.longrepr = (
-                f"collecting {collector.nodeid} imported {AWS_PROVIDER} (~20 CPU-s in every xdist worker): "
+                f"collecting {collector.nodeid} imported {AWS_PROVIDER} (~18 CPU-s in every xdist worker): "
                 "import stack code (lib.components, lib.tap_stack, ...) in the tests or fixtures that use it, "
                 f"and mark those `{MARKER}` unless they use the session synth (testkit/stack_scheduling.py)"
             )
