@@ -13,7 +13,8 @@ test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every tes
 	bash scripts/test.sh
 
 # The suites that need no emulator, on both cores (pytest-xdist). The stack and handler
-# tests, the security gates (not checkov itself) and the tools' tests; no coverage gate.
+# tests, the security gates (not checkov itself) and the tools' tests; no coverage gate. One worker
+# runs every stack test and alone imports the AWS provider (testkit/stack_scheduling.py).
 FAST_SUITES := tests/unit tests/security tests/lambda tests/ops tests/bench
 
 test-fast:  ## the inner loop (< 3 min): ruff, then unit + handler tests on both cores; nothing deployed, no emulator

@@ -133,8 +133,9 @@ phase lint lint
 # .mypy_cache stays between runs in a clone.
 phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench localcloud ops demo
 
-# The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs. The session synth writes every
-# environment's cdk.tf.json (and the account stack's) into $SYNTH_OUT for checkov.
+# The stack and handler suites (CPU-bound: both cores), what `make test-fast` runs: one worker runs the stack
+# tests (testkit/stack_scheduling.py). The session synth writes every environment's cdk.tf.json (and the
+# account stack's) into $SYNTH_OUT for checkov.
 rm -rf "$SYNTH_OUT"
 COVERAGE_FILE=.coverage.suites TEST_SYNTH_OUT="$SYNTH_OUT" phase "pytest unit+handlers" \
   "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=10 "$@" \

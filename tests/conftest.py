@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import settings as hypothesis_settings
 
 from testkit.moto_keys import defer_kms_key_pairs
+from testkit.stack_scheduling import StackScheduling
 
 _ROOT = Path(__file__).resolve().parent.parent
 _MIRROR = Path("/opt/tf-plugins")
@@ -31,3 +33,13 @@ hypothesis_settings.load_profile("no-deadline")
 
 # moto makes an RSA key pair for every KMS key it creates; the handler tests create two per test.
 defer_kms_key_pairs()
+
+
+# The suites `make test-fast` and the unit phase of `make test` run: their collection imports no
+# AWS provider, and on xdist one worker runs every test that needs it (testkit/stack_scheduling.py).
+# tests/localcloud and tests/e2e import stack code at module level and run in phases of their own.
+GUARDED_SUITES = tuple(_ROOT / "tests" / suite for suite in ("unit", "security", "lambda", "ops", "bench"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(StackScheduling(GUARDED_SUITES), "stack-scheduling")

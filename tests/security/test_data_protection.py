@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from lib.components.api import CREDENTIAL_HEADERS
+import pytest
+
 from lib.config import config_for
 from tests.security.iam import grants, role_id, role_policy_documents
 from tests.unit.synth import SynthesizedStack, key_arn
@@ -13,7 +14,10 @@ def _waf_enabled(stack: SynthesizedStack) -> bool:
     return config_for(str(stack.stack.node.id).removeprefix("TapStack")).edge.waf_enabled
 
 
+@pytest.mark.stacks
 def test_the_credential_headers_are_the_api_key_and_the_secret_key() -> None:
+    from lib.components.api import CREDENTIAL_HEADERS
+
     assert CREDENTIAL_HEADERS == ("x-api-key", "authorization")
 
 

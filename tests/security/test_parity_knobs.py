@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from lib.components.sweeper import oldest_open_alarm_seconds
 from lib.config import ENVIRONMENTS, config_for
 from tests.security.parity import (
     DOMAIN_OUTPUTS,
@@ -44,6 +43,8 @@ def test_every_declared_knob_still_differs(stacks: dict[str, SynthesizedStack]) 
 
 @pytest.mark.parametrize(("resource_type", "path"), sorted(KNOBS))
 def test_each_knob_carries_its_config_value(stacks: dict[str, SynthesizedStack], resource_type: str, path: str) -> None:
+    from lib.components.sweeper import oldest_open_alarm_seconds
+
     field_paths = KNOBS[(resource_type, path)].split("|")
     for env, synthesized in differing_values(stacks, resource_type, path).items():
         assert synthesized, f"{resource_type}.{path} does not differ"

@@ -1,4 +1,6 @@
 """One synth per environment per session: importing the AWS provider costs ~20 s a process.
+With pytest-xdist every test using these fixtures runs on one worker (testkit/stack_scheduling.py),
+so one process synthesizes.
 
 With ``TEST_SYNTH_OUT=<dir>`` (scripts/test.sh sets it) the session synth also writes each
 environment's stack, and the account stack, where ``app.synth()`` would (``<dir>/stacks/<stack
@@ -71,7 +73,7 @@ def _write_for_checkov(out: Path, app: App, synthesized: dict[str, SynthesizedSt
     for stack_name, text in texts.items():
         target = out / "stacks" / stack_name / "cdk.tf.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Atomic: with pytest-xdist every worker synthesizes and writes the same documents.
+        # Atomic: with pytest-xdist and an explicit --dist, every worker may synthesize and write them.
         partial = target.with_name(f"cdk.tf.json.{os.getpid()}")
         partial.write_text(text)
         partial.replace(target)

@@ -5,8 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import pytest
+
 from lib.settings import read_settings
 from tests.unit.synth import SynthesizedStack
+
+# Every test here builds a stack of its own or imports the provider: the stack worker (testkit/stack_scheduling.py).
+pytestmark = pytest.mark.stacks
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"

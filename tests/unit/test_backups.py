@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from lib.components.backup_vaults import BACKUP_VAULT_NAME, PROTECTED_ACTIONS
 from lib.config import BackupConfig, config_for
 from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
 from tests.security.test_backup_role import platform_references
 from tests.unit.synth import SynthesizedStack
+
+# Every test here builds a stack of its own or imports the provider: the stack worker (testkit/stack_scheduling.py).
+pytestmark = pytest.mark.stacks
 
 ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"
 PARTITION = "${data.aws_partition.partition.partition}"
@@ -78,6 +80,7 @@ def test_prods_dr_site_backs_up_into_its_own_region_and_copies_nowhere() -> None
     from cdktf import Testing
 
     from lib.account_stack import AccountStack
+    from lib.components.backup_vaults import BACKUP_VAULT_NAME
     from lib.tap_stack import synth_environments
 
     # prod deployed with AWS_REGION=us-west-2 (its DR region): the copy's destination is itself.
@@ -104,6 +107,8 @@ def test_dev_has_no_plan_and_no_environment_holds_a_vault(stacks: dict[str, Synt
 
 
 def test_prod_backs_up_daily_into_the_account_vault_and_copies_to_the_dr_region(prod: SynthesizedStack) -> None:
+    from lib.components.backup_vaults import BACKUP_VAULT_NAME
+
     partition, account_id = platform_references(prod)
     (rule,) = prod.only("aws_backup_plan")["rule"]
     assert prod.only("aws_backup_plan")["name"] == "payment-tables-prod"
@@ -141,6 +146,8 @@ def test_the_selection_is_the_four_tables_a_lost_environment_cannot_rebuild(
 
 
 def test_the_account_stack_holds_the_vaults_whichever_environment_deploys_it() -> None:
+    from lib.components.backup_vaults import BACKUP_VAULT_NAME
+
     dev, prod = account_stack("dev"), account_stack("prod")
     for resource_type in ("aws_backup_vault", "aws_backup_vault_policy", "aws_kms_key", "aws_kms_alias"):
         assert dev.resources(resource_type) == prod.resources(resource_type)
@@ -185,6 +192,8 @@ def test_each_vault_is_encrypted_with_its_own_key_usable_only_through_backup() -
 
 
 def test_no_principal_may_delete_a_recovery_point_while_the_vault_policy_stands() -> None:
+    from lib.components.backup_vaults import PROTECTED_ACTIONS
+
     stack = account_stack("dev")
     policies = stack.resources("aws_backup_vault_policy").values()
     assert len(policies) == 2

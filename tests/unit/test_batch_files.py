@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from payment_core import contract
 
-from lib.components.batch_file_workflow import batch_file_definition
-from lib.components.workflow import THROTTLED_RETRY
 from lib.config import config_for
 from tests.unit.config_refusal import refusal
 from tests.unit.synth import SynthesizedStack
@@ -23,6 +21,8 @@ def _suffix(stack: SynthesizedStack) -> str:
 def _definition(stack: SynthesizedStack) -> dict[str, Any]:
     """The definition as built for this stack (the synthesized one is HCL inside jsonencode),
     from the spec the stack built it from; the tests compare it with the config."""
+    from lib.components.batch_file_workflow import batch_file_definition
+
     machine = stack.named("aws_sfn_state_machine", "name", f"batch-file-{_suffix(stack)}")
     assert machine["definition"].startswith("${jsonencode(")
     spec = stack.stack.platform.ingestion.file_workflow_spec
@@ -42,6 +42,8 @@ def _ingest_function(stack: SynthesizedStack) -> dict[str, Any]:
 def test_the_file_map_reads_chunk_descriptors_with_config_concurrency_and_jittered_retries(
     env_stack: SynthesizedStack,
 ) -> None:
+    from lib.components.workflow import THROTTLED_RETRY
+
     settings = config_for(_suffix(env_stack)).batch_workflow
     states = _definition(env_stack)["States"]
     assert list(states) == ["Plan", "Planned", "IngestChunks", "Finish", "Done", "RecordFailure", "FileFailed"]

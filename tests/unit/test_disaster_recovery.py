@@ -9,9 +9,13 @@ import re
 from functools import cache
 from typing import Any
 
-from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
+import pytest
+
 from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_environ, read_settings
 from tests.unit.synth import SynthesizedStack, key_arn
+
+# Every test here builds a stack of its own or imports the provider: the stack worker (testkit/stack_scheduling.py).
+pytestmark = pytest.mark.stacks
 
 ACCOUNT = "${data.aws_caller_identity.platform_account_4530001A.account_id}"
 PARTITION = "${data.aws_partition.platform_partition_3381385A.partition}"
@@ -43,6 +47,8 @@ def test_prod_has_a_second_aliased_provider_in_the_dr_region_with_the_same_tags(
 
 
 def test_the_dr_key_is_the_data_key_the_dr_site_would_make(prod: SynthesizedStack) -> None:
+    from lib.components.keys import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
+
     _, key = _dr_key(prod)
     primary = next(k for k in prod.resources("aws_kms_key").values() if "provider" not in k and "key_usage" not in k)
     assert (key["enable_key_rotation"], key["deletion_window_in_days"]) == (True, 30)

@@ -137,6 +137,7 @@ def test_layer_ships_for_the_function_runtime(dev: SynthesizedStack) -> None:
     assert layer["compatible_runtimes"] == ["python3.12"]
 
 
+@pytest.mark.stacks
 def test_function_environment_must_match_the_contract_exactly() -> None:
     from lib.components.function import FunctionSpec, function_environment
 
@@ -149,6 +150,7 @@ def test_function_environment_must_match_the_contract_exactly() -> None:
     assert str(refused.value).endswith("missing ['STATUS_TOPIC_ARN'], unexpected ['EXTRA']")
 
 
+@pytest.mark.stacks
 def test_a_function_gets_only_the_variables_the_contract_lists_for_it() -> None:
     from lib.components.function import FunctionSpec, function_environment
 

@@ -154,6 +154,7 @@ def test_dashboard_is_named_and_built_from_references(dev: SynthesizedStack) -> 
     assert "ExecutionsFailed" in dashboard["dashboard_body"]
 
 
+@pytest.mark.stacks
 def test_monitoring_builds_from_what_a_component_offers_and_the_context() -> None:
     # A component Monitoring has never heard of: it offers a state machine whose first unfinished
     # execution needs a human, and a dead-letter queue. The metric namespace and service come

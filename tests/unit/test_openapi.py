@@ -8,7 +8,6 @@ import jsonschema
 from payment_core import api_contract, contract
 from payment_core.api.errors import HTTP_ERRORS
 
-from lib.components.api import DRAFT_04
 from lib.gateway_responses import GATEWAY_ANSWERS
 from lib.openapi import (
     DOCUMENT_PATH,
@@ -51,6 +50,8 @@ def test_the_check_mode_names_the_command_when_stale(tmp_path, monkeypatch, caps
 
 def test_api_gateway_models_are_the_documents_request_bodies(dev: SynthesizedStack) -> None:
     """One schema object each: API Gateway validates with exactly what merchants are shown."""
+    from lib.components.api import DRAFT_04
+
     schemas = document()["components"]["schemas"]
     models = {model["name"]: json.loads(model["schema"]) for model in dev.resources("aws_api_gateway_model").values()}
     assert set(models) == set(api_contract.REQUEST_MODELS)

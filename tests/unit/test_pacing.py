@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from payment_core import contract
 
-from lib.components.workflow import workflow_definition
 from lib.config import config_for
 from lib.config.pacing import PacingConfig, start_pacing
 from lib.config.platform_config import TRANSITIONS_PER_PAYMENT
@@ -95,7 +94,10 @@ def test_a_batch_that_cannot_start_within_half_the_starter_timeout_is_refused() 
     )
 
 
+@pytest.mark.stacks
 def test_the_transitions_per_payment_are_the_definitions() -> None:
+    from lib.components.workflow import workflow_definition
+
     states = workflow_definition(
         "arn:aws:lambda:us-east-1:123456789012:function:f", partition="aws", authorization_window_seconds=60
     )["States"]

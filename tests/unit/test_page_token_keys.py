@@ -13,8 +13,10 @@ from cdktf import Testing
 from lib.config import config_for
 from lib.config.api import ApiConfig
 from lib.settings import SYNTH_ONLY_SUBSCRIBERS, preset_settings
-from lib.tap_stack import synth_environments
 from tests.unit.synth import SynthesizedStack
+
+# Every test here builds a stack of its own or imports the provider: the stack worker (testkit/stack_scheduling.py).
+pytestmark = pytest.mark.stacks
 
 
 def _mac_keys(stack: SynthesizedStack) -> dict[str, dict[str, Any]]:
@@ -49,6 +51,8 @@ def test_as_first_deployed_one_key_version_1_signs_and_there_is_no_previous(dev:
 
 @pytest.fixture(scope="module")
 def at_version_3() -> SynthesizedStack:
+    from lib.tap_stack import synth_environments
+
     settings = preset_settings(alarm_subscribers=SYNTH_ONLY_SUBSCRIBERS)["dev"]
     config = replace(settings.config, api=replace(settings.config.api, page_token_key_version=3))
     settings = replace(settings, config=config, environment_suffix="rot")

@@ -131,6 +131,7 @@ def test_emulator_target_is_exactly_the_emulators_one_copy_of_the_provider_optio
     assert {name: value for name, value in provider.items() if name != "default_tags"} == expected
 
 
+@pytest.mark.stacks
 def test_an_emulator_target_without_the_emulators_provider_is_refused() -> None:
     from lib.tap_stack import synth_environments
 
@@ -163,6 +164,7 @@ def test_outputs_are_named_resource_attribute(env_stack: SynthesizedStack) -> No
     assert set(env_stack.document["output"]) == OUTPUTS | domain
 
 
+@pytest.mark.stacks
 def test_s3_backend_with_ci_tags_when_configured() -> None:
     app = Testing.app()
     from lib.tap_stack import TapStack

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from cdktf import Testing
 
 from tests.unit.synth import SynthesizedStack, key_arn
@@ -53,6 +54,7 @@ def test_audit_trail_orders_transitions_per_payment(dev: SynthesizedStack) -> No
     assert {"name": "sequence", "type": "N"} in audit["attribute"]
 
 
+@pytest.mark.stacks
 def test_provisioned_tables_size_the_table_and_its_index() -> None:
     # No preset is provisioned; the knob still has to size the index along with the table.
     from cdktf import TerraformStack

@@ -7,8 +7,6 @@ from dataclasses import replace
 import pytest
 from payment_core import contract
 
-from lib.components.sweeper import STALE_AFTER_SECONDS, oldest_open_alarm_seconds
-from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
 from lib.config import SweeperConfig, config_for
 from tests.unit.synth import SynthesizedStack
 
@@ -30,6 +28,9 @@ def test_the_schedule_invokes_the_sweeper_every_interval(env_stack: SynthesizedS
 
 
 def test_the_sweeper_never_redrives_before_an_execution_timeout_has_passed(env_stack: SynthesizedStack) -> None:
+    from lib.components.sweeper import STALE_AFTER_SECONDS
+    from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
+
     sweeper = env_stack.named("aws_lambda_function", "function_name", f"payment-sweeper-{_suffix(env_stack)}")
     stale_after = int(sweeper["environment"]["variables"][contract.SWEEP_STALE_AFTER_SECONDS])
     assert stale_after == STALE_AFTER_SECONDS > EXECUTION_TIMEOUT_SECONDS
@@ -52,6 +53,9 @@ def test_non_final_payments_are_in_a_sparse_keys_only_index(dev: SynthesizedStac
 
 
 def test_the_oldest_open_payment_alarms_once_its_recovery_had_its_time(dev: SynthesizedStack) -> None:
+    from lib.components.sweeper import oldest_open_alarm_seconds
+    from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
+
     [alarm] = [
         a
         for a in dev.resources("aws_cloudwatch_metric_alarm").values()

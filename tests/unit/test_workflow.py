@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS, workflow_definition
 from tests.unit.synth import SynthesizedStack, key_arn
+
+# Every test here builds a stack of its own or imports the provider: the stack worker (testkit/stack_scheduling.py).
+pytestmark = pytest.mark.stacks
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:payment-workflow-dev"
 WINDOW = 7 * 24 * 3600  # the presets' processor.authorization_window_seconds
 
 
 def definition() -> dict:  # type: ignore[type-arg]
+    from lib.components.workflow import workflow_definition
+
     return workflow_definition(ARN, partition="aws", authorization_window_seconds=WINDOW)
 
 
@@ -103,6 +107,8 @@ def test_infrastructure_errors_back_off_exponentially_capped_with_full_jitter(st
 
 
 def test_a_throttled_invoke_is_bounded_by_the_execution_timeout_not_a_count(states: dict) -> None:  # type: ignore[type-arg]
+    from lib.components.workflow import EXECUTION_TIMEOUT_SECONDS
+
     throttled = shared_retrier(states, THROTTLED)
     assert throttled["JitterStrategy"] == "FULL"
     assert longest_waits(throttled)[:6] == [1, 2, 4, 8, 16, 20]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from lib.components.workflow import STATE_MACHINE_NAME
 from lib.config import ENVIRONMENTS, config_for
 from tests.unit.synth import SynthesizedStack, jsonencoded
 
@@ -22,6 +21,8 @@ STACKS = {**{environment: environment for environment in ENVIRONMENTS}, "local":
 
 
 def synthesized_definition(stack: SynthesizedStack) -> dict[str, Any]:
+    from lib.components.workflow import STATE_MACHINE_NAME
+
     suffix = stack.stack.node.id.removeprefix("TapStack")
     machine = stack.named("aws_sfn_state_machine", "name", f"{STATE_MACHINE_NAME}-{suffix}")
     definition: dict[str, Any] = jsonencoded(machine["definition"])
