@@ -32,6 +32,7 @@ from localcloud.patches import (
     stepfunctions_clients,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
+    stepfunctions_parse_cache,
     stepfunctions_payload,
     stepfunctions_redrive,
     stepfunctions_result_writer,
@@ -46,6 +47,7 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_quotas.load_from_environment()
+    stepfunctions_parse_cache.apply()  # first: the patches below that parse get the kept tree
     stepfunctions_api.apply()
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
