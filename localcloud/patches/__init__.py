@@ -30,8 +30,10 @@ from localcloud.patches import (
     state_machine_encryption,
     stepfunctions_api,
     stepfunctions_clients,
+    stepfunctions_json_paths,
     stepfunctions_lambda_errors,
     stepfunctions_map_run,
+    stepfunctions_parse_cache,
     stepfunctions_payload,
     stepfunctions_redrive,
     stepfunctions_result_writer,
@@ -46,6 +48,8 @@ from localcloud.patches.runtime_state import RUNTIME
 def apply_all(state_dir: Path) -> None:
     RUNTIME.state_dir = state_dir
     stepfunctions_quotas.load_from_environment()
+    stepfunctions_parse_cache.apply()  # first: the patches below that parse get the kept tree
+    stepfunctions_json_paths.apply()
     stepfunctions_api.apply()
     state_machine_encryption.apply()
     dynamodb_isolation.apply()
