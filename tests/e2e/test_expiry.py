@@ -1,9 +1,9 @@
 """An authorization expires by itself (#19): a manual payment never captured is voided when its
 window (AwaitCapture's TimeoutSeconds) runs out, with no request from anyone.
 
-The session deploys with AUTHORIZATION_WINDOW_SECONDS=300 (tests/e2e/conftest.py), a real
+The session deploys with AUTHORIZATION_WINDOW_SECONDS=240 (tests/e2e/conftest.py), a real
 deployment setting, and creates the payment before the first test (the ``expiring_payment``
-fixture); this test runs after the traffic (~10 min later), so it normally only reads. If the
+fixture); this test runs after the traffic (~4-8 min later), so it normally only reads. If the
 window has not run out yet (this file run alone), it waits for it, bounded by the window plus the
 time the timeout and the Expire step may take under load.
 
