@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -19,6 +19,9 @@ from botocore.config import Config
 
 from localcloud import LocalCloud
 from localcloud.provider import TEST_ACCESS_KEY, TEST_REGION, TEST_SECRET_KEY
+
+if TYPE_CHECKING:
+    from lib.components.batch_file_workflow import BatchFileWorkflowSpec
 
 REGION = TEST_REGION
 # What a Lambda execution role trusts: the Lambda service assumes it for the function.
@@ -218,6 +221,33 @@ def proxy_route(apigw: Any, api_id: str, resource: str, http_method: str, functi
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def local_batch_spec(function_arn: str, bucket: str) -> BatchFileWorkflowSpec:
+    """The batch-file workflow as the emulator tests run it: short retries, 2 chunks at once."""
+    # Here, not at the top: lib.components loads the AWS provider bindings (~10 CPU-s), which a
+    # worker that runs no batch-file test should not pay for this conftest.
+    from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry
+
+    return BatchFileWorkflowSpec(
+        function_arn=function_arn,
+        bucket=bucket,
+        partition="aws",
+        max_concurrency=2,
+        retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
+        chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
+        chunk_progress_attempts=5,
+        file_failed_error="BatchFileFailed",
+        timeout_seconds=600,
+        throttled_retry={
+            "ErrorEquals": ["Lambda.TooManyRequestsException"],
+            "IntervalSeconds": 1,
+            "BackoffRate": 1.5,
+            "MaxAttempts": 5,
+            "MaxDelaySeconds": 2,
+            "JitterStrategy": "FULL",
+        },
+    )
 
 
 # Tests that mostly wait on a clock AWS sets (a rate schedule fires once a minute at the most

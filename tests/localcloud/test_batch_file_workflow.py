@@ -25,12 +25,18 @@ from payment_core.batch.jobs import BatchFile
 from payment_core.batch.rows import job_id_for
 from payment_core.tenancy.merchants import MerchantDirectory
 
-from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.batch_file_workflow import batch_file_definition
 from lib.lambda_sources import PACKAGE_DIR
 from localcloud import LocalCloud
 from localcloud.patches.stepfunctions_payload import payload_bytes
 from localcloud.stepfunctions_quotas import ROUTE
-from tests.localcloud.conftest import create_items_table, create_python_function, execution_result, notify_of_uploads
+from tests.localcloud.conftest import (
+    create_items_table,
+    create_python_function,
+    execution_result,
+    local_batch_spec,
+    notify_of_uploads,
+)
 
 HEADER = "payment_id,merchant_id,amount,currency,customer_ref"
 
@@ -120,25 +126,7 @@ class Platform:
                 "ALLOWED_CURRENCIES": "USD,EUR,GBP,JPY",
             },
         )
-        self.spec = spec = BatchFileWorkflowSpec(
-            function_arn=steps,
-            bucket=self.bucket,
-            partition="aws",
-            max_concurrency=2,
-            retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
-            chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
-            chunk_progress_attempts=5,
-            file_failed_error="BatchFileFailed",
-            timeout_seconds=600,
-            throttled_retry={
-                "ErrorEquals": ["Lambda.TooManyRequestsException"],
-                "IntervalSeconds": 1,
-                "BackoffRate": 1.5,
-                "MaxAttempts": 5,
-                "MaxDelaySeconds": 2,
-                "JitterStrategy": "FULL",
-            },
-        )
+        self.spec = spec = local_batch_spec(steps, self.bucket)
         self.machine = sfn.create_state_machine(
             name=f"batch-file-{unique}", definition=json.dumps(batch_file_definition(spec)), roleArn=role_arn
         )["stateMachineArn"]

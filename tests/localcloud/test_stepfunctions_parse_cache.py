@@ -22,30 +22,14 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.test_state.asl_parser import TestStateAmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from lib.components.batch_file_workflow import BatchFileWorkflowSpec, BatchRetry, batch_file_definition
+from lib.components.batch_file_workflow import batch_file_definition
 from lib.components.workflow import workflow_definition
 from localcloud.patches import stepfunctions_parse_cache
+from tests.localcloud.conftest import local_batch_spec
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:payment-workflow-dev:7"
-BATCH_SPEC = BatchFileWorkflowSpec(  # the shape tests/localcloud/test_batch_file_workflow.py runs
-    function_arn="arn:aws:lambda:us-east-1:123456789012:function:batch-steps",
-    bucket="batch-files",
-    partition="aws",
-    max_concurrency=2,
-    retry=BatchRetry(interval_seconds=1, backoff_rate=2.0, max_delay_seconds=4, max_attempts=2),
-    chunk_retry_errors=("ChunkIncomplete", "ClaimContention"),
-    chunk_progress_attempts=5,
-    file_failed_error="BatchFileFailed",
-    timeout_seconds=600,
-    throttled_retry={
-        "ErrorEquals": ["Lambda.TooManyRequestsException"],
-        "IntervalSeconds": 1,
-        "BackoffRate": 1.5,
-        "MaxAttempts": 5,
-        "MaxDelaySeconds": 2,
-        "JitterStrategy": "FULL",
-    },
-)
+# The shape tests/localcloud/test_batch_file_workflow.py runs.
+BATCH_SPEC = local_batch_spec("arn:aws:lambda:us-east-1:123456789012:function:batch-steps", "batch-files")
 DEFINITIONS = {
     "payment": json.dumps(workflow_definition(FUNCTION, partition="aws", authorization_window_seconds=600)),
     "batch-file": json.dumps(batch_file_definition(BATCH_SPEC)),
