@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
+from payment_core.api_contract import ROUTES
 from payment_core.batch.rows import EXPECTED_HEADER
 
 from testkit.environment import ACCOUNT_ID, REGION
@@ -35,6 +36,25 @@ MIXED_CSV = (
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:payment-queue-test"
 
 
+def matched_resource(path: str) -> tuple[str, dict[str, str]]:
+    """The API resource API Gateway matches ``path`` to (``api_contract.ROUTES``, from which the
+    stack builds the resources), and the values of its template's variables; a literal segment
+    wins over a variable, as in API Gateway. A path no resource matches is returned as it is."""
+    segments = path.strip("/").split("/")
+    candidates = []
+    for template in {route.path for route in ROUTES}:
+        parts = template.strip("/").split("/")
+        if len(parts) != len(segments):
+            continue
+        variables = {part[1:-1]: segment for part, segment in zip(parts, segments, strict=True) if part.startswith("{")}
+        if all(part.startswith("{") or part == segment for part, segment in zip(parts, segments, strict=True)):
+            candidates.append((len(variables), template, variables))
+    if not candidates:
+        return path, {}
+    _, template, variables = min(candidates)
+    return template, variables
+
+
 def api_event(
     method: str,
     path: str,
@@ -48,11 +68,16 @@ def api_event(
     merchant_id: str | None = "merchant-1",
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event as the integration delivers it, after the Lambda
-    authorizer verified ``merchant_id`` (None: no authorizer context, a deployment bug)."""
+    authorizer verified ``merchant_id`` (None: no authorizer context, a deployment bug). The
+    resource and path parameters are the ones API Gateway matches ``path`` to, unless given."""
     if base64_body and body is not None:
         body = base64.b64encode(body.encode()).decode()
+    if resource is None:
+        resource, matched = matched_resource(path)
+        if path_parameters is None and matched:
+            path_parameters = matched
     return {
-        "resource": resource or path,
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": headers,
@@ -66,7 +91,7 @@ def api_event(
             "stage": "test",
             "httpMethod": method,
             "path": f"/test{path}",
-            "resourcePath": resource or path,
+            "resourcePath": resource,
             "identity": {"sourceIp": "127.0.0.1"},
             **({"authorizer": {"merchant_id": merchant_id, "principalId": merchant_id}} if merchant_id else {}),
         },

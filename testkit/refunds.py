@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
 from types import ModuleType
 from typing import Any
 
@@ -67,46 +66,10 @@ def serialize_dynamodb() -> None:
     dynamodb_isolation.apply()
 
 
-class _PerThreadRouterState(threading.local):
-    """Powertools' resolver state as each thread sees it (None until that thread resolves an event)."""
-
-    current_event: Any = None
-    lambda_context: Any = None
-
-
-def _per_thread(state: _PerThreadRouterState, name: str) -> property:
-    def read(_router: Any) -> Any:
-        return getattr(state, name)
-
-    def write(_router: Any, value: Any) -> None:
-        setattr(state, name, value)
-
-    return property(read, write)
-
-
-def _isolate_resolver_state() -> None:
-    """Each thread its own Powertools request state, as each Lambda environment (its own process) has.
-
-    ``ApiGatewayResolver.resolve`` stores the event on the *class* (``BaseRouter.current_event =``,
-    aws_lambda_powertools/event_handler/api_gateway.py), so two api handler instances resolving at
-    once in one process read each other's event: a refund then takes another thread's
-    Idempotency-Key and body, and replays that thread's refund (202, same refund_id) instead of being
-    refused. The module's ``BaseRouter`` name (what ``resolve`` writes through) becomes a
-    thread-local holder, and the class attributes (what ``app.current_event`` reads) read it."""
-    from aws_lambda_powertools.event_handler import api_gateway
-
-    if isinstance(api_gateway.BaseRouter, _PerThreadRouterState):
-        return
-    router_class = api_gateway.BaseRouter
-    state = _PerThreadRouterState()
-    for name in ("current_event", "lambda_context"):
-        setattr(router_class, name, _per_thread(state, name))
-    api_gateway.BaseRouter = state  # type: ignore[assignment,misc]
-
-
 def api_instance(moto_clients: Any) -> ModuleType:
-    """Another execution environment of the api function: a fresh module, its own resolver state."""
-    _isolate_resolver_state()
+    """Another execution environment of the api function: a fresh module, as each Lambda environment
+    (its own process) has. Each request travels as an argument (``payment_core.api.routing``), so
+    instances resolving at once in one process's threads share no request state."""
     spec = importlib.util.find_spec("payment_core.handlers.api")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -80,3 +80,11 @@ def test_no_handler_builds_the_route_table() -> None:
 
 def test_functions_that_admit_no_payment_do_not_load_admission() -> None:
     assert "payment_core.payments.admission" not in modules_loaded_by("payment_core.handlers.queue_consumer")
+
+
+def test_the_api_does_not_load_powertools_event_handler() -> None:
+    """API Gateway has matched the route before the function runs (``payment_core.api.routing``
+    says why the api dispatches on that match): the event handler package loads every resolver
+    Powertools has, ~40 ms of the api handler's import."""
+    loaded = modules_loaded_by("payment_core.handlers.api")
+    assert sorted(name for name in loaded if name.startswith("aws_lambda_powertools.event_handler")) == []

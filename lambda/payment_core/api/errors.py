@@ -2,8 +2,8 @@
 
 An exception answers with the entry of the nearest class in its MRO; ``Exception`` is the
 catch-all 500, which names the request id and nothing of the internals. The message and
-field are the exception's own unless the entry fixes them (Powertools' not-found error, and
-the Idempotency-Key answers, which speak of the key rather than of the payment id). Anything
+field are the exception's own unless the entry fixes them (a route the function does not have,
+and the Idempotency-Key answers, which speak of the key rather than of the payment id). Anything
 listed here reaches no other layer: domain exceptions carry no HTTP.
 """
 
@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Final
 
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-
 from payment_core import contract
 from payment_core.api.requests import IDEMPOTENCY_HEADER
+from payment_core.api.routing import NoSuchRoute
 from payment_core.errors import (
     DomainError,
     EventNotFound,
@@ -59,7 +58,7 @@ HTTP_ERRORS: Final = MappingProxyType(
         WebhookEndpointNotFound: _NOT_FOUND,
         MerchantMismatch: HttpError(403, "merchant_mismatch"),
         CardholderDataRefused: HttpError(400, "cardholder_data"),
-        NotFoundError: replace(_NOT_FOUND, message="no such resource"),  # no route matched
+        NoSuchRoute: replace(_NOT_FOUND, message="no such resource"),
         PaymentConflict: HttpError(409, "payment_conflict"),
         InvalidTransition: HttpError(409, "invalid_transition"),
         NotCapturable: HttpError(409, contract.NOT_CAPTURABLE),

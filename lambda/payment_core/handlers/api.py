@@ -3,7 +3,8 @@ fetch and list the caller's events; register, read, delete and rotate the caller
 
 Parsing lives in ``payment_core.api.requests``, business logic in ``payment_core.payments.submission``
 and every error's HTTP answer in the table of ``payment_core.api.errors``; this module wires
-them to API Gateway.
+them to the routes API Gateway matched (``payment_core.api.routing``, which says why it is not
+Powertools' resolver).
 
 What only some routes use (capture and void, refunds, the lists and their page tokens, the
 events, the webhook endpoints) is imported by those routes, on first use: a cold start that serves
@@ -17,12 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment_core import contract
-from payment_core.api.errors import HTTP_ERRORS, error_body, http_error_for
+from payment_core.api.errors import error_body, http_error_for
 from payment_core.api.requests import (
     api_version,
     parse_capture,
@@ -33,6 +33,7 @@ from payment_core.api.requests import (
     parse_void,
     served_version,
 )
+from payment_core.api.routing import ApiRequest, ProxyAnswer, Routes, json_answer
 from payment_core.errors import EventNotFound, PaymentNotFound
 from payment_core.payments.submission import accept_api_payment
 from payment_core.payments.wiring import PaymentsEnvironment, PaymentsRuntime
@@ -63,7 +64,7 @@ class ApiEnvironment(PaymentsEnvironment, EventsEnvironment):
 
 
 runtime = PaymentsRuntime(contract.API, ApiEnvironment)
-app = APIGatewayRestResolver()
+routes = Routes()
 
 
 def _page_token_keys() -> KeyRing:
@@ -127,50 +128,44 @@ endpoints = runtime.cached(_endpoints)
 waker = runtime.cached(_waker)
 
 
-def _merchant_default_version() -> str | None:
-    return merchant_api_version(app.current_event.raw_event.get("requestContext"))
+def _merchant_default_version(request: ApiRequest) -> str | None:
+    return merchant_api_version(request.request_context)
 
 
-def caller() -> str:
+def caller(request: ApiRequest) -> str:
     """The merchant the authorizer verified for this request (never what the client wrote), once
     the request's API version is known (an unknown one is refused before anything is read)."""
-    api_version(app.current_event.headers, _merchant_default_version())
-    merchant_id = verified_merchant(app.current_event.raw_event.get("requestContext"))
+    api_version(request.headers, _merchant_default_version(request))
+    merchant_id = verified_merchant(request.request_context)
     runtime.logger.append_keys(merchant_id=merchant_id)
     return merchant_id
 
 
-def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+def json_response(request: ApiRequest, status: int, body: dict[str, Any]) -> ProxyAnswer:
     """Every answer names the API version it was served with (``served_version``)."""
-    served = served_version(app.current_event.headers, _merchant_default_version())
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers={contract.API_VERSION_HEADER: served},
-    )
+    served = served_version(request.headers, _merchant_default_version(request))
+    return json_answer(status, body, {contract.API_VERSION_HEADER: served})
 
 
-@app.post("/payments")
+@routes.post("/payments")
 @runtime.tracer.capture_method(capture_response=False)
-def create_payment() -> Response[dict[str, Any]]:
-    event = app.current_event
-    merchant_id = caller()
+def create_payment(request: ApiRequest) -> ProxyAnswer:
+    merchant_id = caller(request)
     command = parse_create_payment(
-        event.body, bool(event.is_base64_encoded), event.headers, runtime.environment().rules, merchant_id
+        request.body, request.body_is_base64, request.headers, runtime.environment().rules, merchant_id
     )
     runtime.logger.append_keys(idempotency_key=command.idempotency_key)
     acceptance = accept_api_payment(runtime.payment_repository(), merchant_id, command.idempotency_key, command.request)
     if acceptance.first:
         runtime.count("PaymentAccepted")
-    return json_response(202, acceptance.receipt())
+    return json_response(request, 202, acceptance.receipt())
 
 
-@app.get("/payments/<payment_id>")
+@routes.get("/payments/{payment_id}")
 @runtime.tracer.capture_method(capture_response=False)
-def get_payment(payment_id: str) -> Response[dict[str, Any]]:
-    merchant_id = caller()
-    payment_id = parse_payment_id(payment_id)
+def get_payment(request: ApiRequest) -> ProxyAnswer:
+    merchant_id = caller(request)
+    payment_id = parse_payment_id(request.path_parameter("payment_id"))
     repository = runtime.payment_repository()
     payment = repository.get(payment_id)
     # Another merchant's payment is answered exactly like one that does not exist.
@@ -178,49 +173,46 @@ def get_payment(payment_id: str) -> Response[dict[str, Any]]:
         raise PaymentNotFound(f"payment {payment_id} does not exist")
     history = [entry.to_public() for entry in repository.history(payment_id)]
     refund_list = [refund.to_public() for refund in runtime.refund_store().get_many(payment.refund_ids)]
-    return json_response(200, payment.to_public() | {"history": history, "refunds": refund_list})
+    return json_response(request, 200, payment.to_public() | {"history": history, "refunds": refund_list})
 
 
-def _ask(payment_id: str, action: str, amount: object | None) -> Response[dict[str, Any]]:
+def _ask(request: ApiRequest, action: str, amount: object | None) -> ProxyAnswer:
     from payment_core.payments import capture  # capture and void only (module docstring)
 
     payment = capture.ask(
         runtime.payment_repository(),
         capture_requests(),
         waker(),
-        caller(),
-        parse_payment_id(payment_id),
+        caller(request),
+        parse_payment_id(request.path_parameter("payment_id")),
         action,
         amount,
     )
-    return json_response(202, capture.receipt(payment))
+    return json_response(request, 202, capture.receipt(payment))
 
 
-@app.post(f"/payments/<payment_id>/{contract.CAPTURE_PATH_PART}")
+@routes.post(f"/payments/{{payment_id}}/{contract.CAPTURE_PATH_PART}")
 @runtime.tracer.capture_method(capture_response=False)
-def capture_payment(payment_id: str) -> Response[dict[str, Any]]:
-    event = app.current_event
-    command = parse_capture(event.body, bool(event.is_base64_encoded))
-    return _ask(payment_id, contract.ACTION_CAPTURE, command.amount)
+def capture_payment(request: ApiRequest) -> ProxyAnswer:
+    command = parse_capture(request.body, request.body_is_base64)
+    return _ask(request, contract.ACTION_CAPTURE, command.amount)
 
 
-@app.post(f"/payments/<payment_id>/{contract.VOID_PATH_PART}")
+@routes.post(f"/payments/{{payment_id}}/{contract.VOID_PATH_PART}")
 @runtime.tracer.capture_method(capture_response=False)
-def void_payment(payment_id: str) -> Response[dict[str, Any]]:
-    event = app.current_event
-    parse_void(event.body, bool(event.is_base64_encoded))
-    return _ask(payment_id, contract.ACTION_VOID, None)
+def void_payment(request: ApiRequest) -> ProxyAnswer:
+    parse_void(request.body, request.body_is_base64)
+    return _ask(request, contract.ACTION_VOID, None)
 
 
-@app.post(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}")
+@routes.post(f"/payments/{{payment_id}}/{contract.REFUNDS_PATH_PART}")
 @runtime.tracer.capture_method(capture_response=False)
-def create_refund(payment_id: str) -> Response[dict[str, Any]]:
+def create_refund(request: ApiRequest) -> ProxyAnswer:
     from payment_core.payments import refunds  # refund routes only (module docstring)
 
-    event = app.current_event
-    merchant_id = caller()
-    payment_id = parse_payment_id(payment_id)
-    command = parse_create_refund(event.body, bool(event.is_base64_encoded), event.headers)
+    merchant_id = caller(request)
+    payment_id = parse_payment_id(request.path_parameter("payment_id"))
+    command = parse_create_refund(request.body, request.body_is_base64, request.headers)
     runtime.logger.append_keys(idempotency_key=command.idempotency_key)
     refund, first = refunds.request_refund(
         runtime.payment_repository(),
@@ -233,138 +225,146 @@ def create_refund(payment_id: str) -> Response[dict[str, Any]]:
     )
     if first:
         runtime.count("RefundAccepted")
-    return json_response(202, refund.to_public())
+    return json_response(request, 202, refund.to_public())
 
 
-@app.get(f"/payments/<payment_id>/{contract.REFUNDS_PATH_PART}/<refund_id>")
+@routes.get(f"/payments/{{payment_id}}/{contract.REFUNDS_PATH_PART}/{{refund_id}}")
 @runtime.tracer.capture_method(capture_response=False)
-def get_refund(payment_id: str, refund_id: str) -> Response[dict[str, Any]]:
+def get_refund(request: ApiRequest) -> ProxyAnswer:
     from payment_core.payments import refunds  # refund routes only (module docstring)
 
     refund = refunds.read_refund(
         runtime.payment_repository(),
         runtime.refund_store(),
-        caller(),
-        parse_payment_id(payment_id),
-        parse_refund_id(refund_id),
+        caller(request),
+        parse_payment_id(request.path_parameter("payment_id")),
+        parse_refund_id(request.path_parameter("refund_id")),
     )
-    return json_response(200, refund.to_public())
+    return json_response(request, 200, refund.to_public())
 
 
-@app.get("/payments")
+@routes.get("/payments")
 @runtime.tracer.capture_method(capture_response=False)
-def list_payments() -> Response[dict[str, Any]]:
+def list_payments(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.list_requests import parse_list_payments  # list routes only (module docstring)
     from payment_core.api.page_tokens import PageQuery
 
-    query = parse_list_payments(app.current_event.query_string_parameters, caller(), page_tokens())
+    query = parse_list_payments(request.query, caller(request), page_tokens())
     payments, last_key = runtime.payment_repository().list_by_merchant(
         query.merchant_id, query.created_from, query.created_to, query.limit, query.start_key
     )
     bound = PageQuery(query.merchant_id, query.created_from, query.created_to)
-    return _page([payment.to_public() for payment in payments], page_tokens(), bound, last_key)
+    return _page(request, [payment.to_public() for payment in payments], page_tokens(), bound, last_key)
 
 
-@app.get("/events/<event_id>")
+@routes.get("/events/{event_id}")
 @runtime.tracer.capture_method(capture_response=False)
-def get_event(event_id: str) -> Response[dict[str, Any]]:
+def get_event(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.list_requests import parse_event_id  # event routes only (module docstring)
 
-    merchant_id = caller()
-    event_id = parse_event_id(event_id)
+    merchant_id = caller(request)
+    event_id = parse_event_id(request.path_parameter("event_id"))
     # Read under the caller's merchant: another merchant's event is not found, like a missing one.
     event = event_store().get(merchant_id, event_id)
     if event is None:
         raise EventNotFound(f"event {event_id} does not exist")
-    return json_response(200, event.to_public() | {"delivery_attempts": list(event.delivery_attempts)})
+    return json_response(request, 200, event.to_public() | {"delivery_attempts": list(event.delivery_attempts)})
 
 
-@app.get("/events")
+@routes.get("/events")
 @runtime.tracer.capture_method(capture_response=False)
-def list_events() -> Response[dict[str, Any]]:
+def list_events(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.list_requests import parse_list_events  # list routes only (module docstring)
     from payment_core.api.page_tokens import PageQuery
 
-    query = parse_list_events(app.current_event.query_string_parameters, caller(), event_page_tokens())
+    query = parse_list_events(request.query, caller(request), event_page_tokens())
     events, last_key = event_store().list(
         query.merchant_id, query.created_from, query.created_to, query.event_type, query.limit, query.start_key
     )
     bound = PageQuery(query.merchant_id, query.created_from, query.created_to, query.event_type or "")
-    return _page([event.to_public() for event in events], event_page_tokens(), bound, last_key)
+    return _page(request, [event.to_public() for event in events], event_page_tokens(), bound, last_key)
 
 
 def _page(
-    items: list[dict[str, Any]], tokens: PageTokens, bound: PageQuery, last_key: Mapping[str, str] | None
-) -> Response[dict[str, Any]]:
+    request: ApiRequest,
+    items: list[dict[str, Any]],
+    tokens: PageTokens,
+    bound: PageQuery,
+    last_key: Mapping[str, str] | None,
+) -> ProxyAnswer:
     """A list's answer: the page's items, and the token of the next page (None after the last)."""
-    return json_response(200, {"items": items, "next_token": tokens.issue(bound, last_key) if last_key else None})
+    next_token = tokens.issue(bound, last_key) if last_key else None
+    return json_response(request, 200, {"items": items, "next_token": next_token})
 
 
-@app.post("/webhook_endpoints")
+@routes.post("/webhook_endpoints")
 @runtime.tracer.capture_method(capture_response=False)
-def create_webhook_endpoint() -> Response[dict[str, Any]]:
+def create_webhook_endpoint(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.webhook_requests import parse_create_endpoint  # webhook routes only (module docstring)
 
-    merchant_id = caller()
-    command = parse_create_endpoint(app.current_event.body, bool(app.current_event.is_base64_encoded))
+    merchant_id = caller(request)
+    command = parse_create_endpoint(request.body, request.body_is_base64)
     endpoint, secret = endpoints().create(merchant_id, command.url, command.enabled_events)
     runtime.count("WebhookEndpointCreated")
-    return json_response(201, endpoint.to_public() | {"secret": secret})
+    return json_response(request, 201, endpoint.to_public() | {"secret": secret})
 
 
-@app.get("/webhook_endpoints")
+@routes.get("/webhook_endpoints")
 @runtime.tracer.capture_method(capture_response=False)
-def list_webhook_endpoints() -> Response[dict[str, Any]]:
-    return json_response(200, {"items": [each.to_public() for each in endpoints().list(caller())]})
+def list_webhook_endpoints(request: ApiRequest) -> ProxyAnswer:
+    return json_response(request, 200, {"items": [each.to_public() for each in endpoints().list(caller(request))]})
 
 
-@app.get("/webhook_endpoints/<endpoint_id>")
+@routes.get("/webhook_endpoints/{endpoint_id}")
 @runtime.tracer.capture_method(capture_response=False)
-def get_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+def get_webhook_endpoint(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
 
-    merchant_id = caller()
-    return json_response(200, endpoints().get(merchant_id, parse_endpoint_id(endpoint_id)).to_public())
+    merchant_id = caller(request)
+    endpoint_id = parse_endpoint_id(request.path_parameter("endpoint_id"))
+    return json_response(request, 200, endpoints().get(merchant_id, endpoint_id).to_public())
 
 
-@app.delete("/webhook_endpoints/<endpoint_id>")
+@routes.delete("/webhook_endpoints/{endpoint_id}")
 @runtime.tracer.capture_method(capture_response=False)
-def delete_webhook_endpoint(endpoint_id: str) -> Response[dict[str, Any]]:
+def delete_webhook_endpoint(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
 
-    merchant_id, endpoint_id = caller(), parse_endpoint_id(endpoint_id)
+    merchant_id, endpoint_id = caller(request), parse_endpoint_id(request.path_parameter("endpoint_id"))
     endpoints().delete(merchant_id, endpoint_id)
-    return json_response(200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True})
+    return json_response(request, 200, {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True})
 
 
-@app.post("/webhook_endpoints/<endpoint_id>/rotate_secret")
+@routes.post("/webhook_endpoints/{endpoint_id}/rotate_secret")
 @runtime.tracer.capture_method(capture_response=False)
-def rotate_webhook_secret(endpoint_id: str) -> Response[dict[str, Any]]:
+def rotate_webhook_secret(request: ApiRequest) -> ProxyAnswer:
     from payment_core.api.webhook_requests import parse_endpoint_id  # webhook routes only (module docstring)
 
-    merchant_id = caller()
-    rotation = endpoints().rotate(merchant_id, parse_endpoint_id(endpoint_id))
+    merchant_id = caller(request)
+    rotation = endpoints().rotate(merchant_id, parse_endpoint_id(request.path_parameter("endpoint_id")))
     return json_response(
+        request,
         200,
         rotation.endpoint.to_public()
         | {"secret": rotation.secret, "previous_secret_expires_at": rotation.previous_secret_expires_at},
     )
 
 
-def answer_error(error: Exception) -> Response[dict[str, Any]]:
-    """Every error a route raises (and "no route"), answered from the one table."""
+def answer_error(request: ApiRequest, error: Exception) -> ProxyAnswer:
+    """Every error a route raises (and "no such route"), answered from the one table."""
     answer = http_error_for(error)
     if answer.status >= 500:
         runtime.logger.exception("unhandled error")
-        return json_response(answer.status, error_body(error, answer, app.lambda_context.aws_request_id))
+        return json_response(request, answer.status, error_body(error, answer, request.request_id))
     runtime.logger.info("request refused", extra={"code": answer.code, "reason": str(error)})
-    return json_response(answer.status, error_body(error, answer))
-
-
-app.exception_handler(list(HTTP_ERRORS))(answer_error)
+    return json_response(request, answer.status, error_body(error, answer))
 
 
 # No response in the traces: API Gateway's proxy answer carries payments and their history.
 @runtime.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST, capture_response=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+def handler(event: dict[str, Any], context: LambdaContext) -> ProxyAnswer:
+    request = ApiRequest.from_event(event, context.aws_request_id)
+    try:
+        return routes.find(request)(request)
+    except Exception as error:  # every error is answered from the table; a 5xx is logged with its trace
+        return answer_error(request, error)
