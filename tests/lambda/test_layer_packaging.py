@@ -70,11 +70,24 @@ def _asset_hash(directory: Path) -> str:
     return TerraformAsset(stack, "code", path=str(directory), type=AssetType.ARCHIVE).asset_hash
 
 
+def test_the_layer_pins_what_the_tests_run_with():
+    """lambda/requirements.txt ships in the layer; Pipfile.lock installs the venv the handler tests
+    run in. A pin that moved in one and not the other would test one version and deploy another."""
+    lock = json.loads((PROJECT_ROOT / "Pipfile.lock").read_text(encoding="utf-8"))
+    for line in (LAMBDA_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, version = line.split("==")
+        name = name.split("[")[0]
+        assert lock["default"][name]["version"] == f"=={version}", name
+        assert lock["develop"].get(name, lock["default"][name])["version"] == f"=={version}", name
+
+
 def test_layer_holds_the_pins_only_with_bytecode_for_the_runtime(layer):
     python = layer / "python"
     names = sorted(p.name for p in python.iterdir())
     assert "payment_core" not in names  # the functions' own code is their asset, not the layer
-    for dist in ("aws_lambda_powertools-3.37.0", "aws_xray_sdk-2.15.0", "fastjsonschema-2.22.3", "wrapt-2.5.2"):
+    for dist in ("aws_lambda_powertools-3.37.0", "aws_xray_sdk-2.15.0", "fastjsonschema-2.22.3", "wrapt-1.17.3"):
         assert f"{dist}.dist-info" in names
     for runtime_only in ("boto3", "botocore", "jmespath", "urllib3", "pydantic"):
         assert runtime_only not in names
