@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
@@ -28,12 +28,13 @@ from payment_core.settings import FunctionEnvironment, FunctionVariables, read_e
 from payment_core.tracing import TRACED_MODULES
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.batch import EventType
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
+
+    from payment_core.partial_batch import BatchResponse, Record
 
 T = TypeVar("T")
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
@@ -138,22 +139,16 @@ class FunctionRuntime(Generic[Environment]):
         return decorate
 
     def partial_batch_handler(
-        self, event_type: EventType, record_handler: Callable[[Any], str]
-    ) -> Handler[dict[str, Any], dict[str, Any]]:
+        self, records: Callable[[dict[str, Any]], Sequence[Record]], record_handler: Callable[[Record], object]
+    ) -> Handler[dict[str, Any], BatchResponse]:
         """The handler of an event source mapping that reports each record ``record_handler``
-        raised for in ``batchItemFailures`` (a partial batch response), so only those are retried."""
-        # Imported here: only the stream and queue consumers pay for loading the batch utility.
-        from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
-
-        # A whole failed batch is still a partial response (every record listed), not an exception.
-        processor = BatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
+        raised for in ``batchItemFailures`` (a partial batch response), so only those are retried.
+        ``records`` reads the event's records (``partial_batch.queue_messages``, ``stream_records``)."""
+        # Imported here: only the stream and queue consumers load it.
+        from payment_core.partial_batch import report_failures
 
         @self.handler()
-        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            return dict(
-                process_partial_response(
-                    event=event, record_handler=record_handler, processor=processor, context=context
-                )
-            )
+        def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+            return report_failures(records(event), record_handler)
 
         return handler

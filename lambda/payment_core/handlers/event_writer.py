@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from payment_core import contract
 from payment_core.events.models import Event, NotAnEventSource
 from payment_core.events.store import EventStore
+from payment_core.partial_batch import StreamRecord, stream_records
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import DAY, EventsEnvironment, duration
 
@@ -35,8 +32,8 @@ event_store = runtime.cached(lambda: EventStore(runtime.dynamodb(), runtime.envi
 
 
 @runtime.tracer.capture_method(capture_response=False)
-def record_handler(record: DynamoDBRecord) -> str:
-    image: dict[str, Any] = dict(record.dynamodb.new_image) if record.dynamodb and record.dynamodb.new_image else {}
+def record_handler(record: StreamRecord) -> str:
+    image = dict(record.new_image)
     try:
         event = Event.from_audit(image, runtime.environment().retention)
     except NotAnEventSource as reason:
@@ -49,4 +46,4 @@ def record_handler(record: DynamoDBRecord) -> str:
     return event.event_id
 
 
-handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)
+handler = runtime.partial_batch_handler(stream_records, record_handler)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from payment_core import contract
+from payment_core.partial_batch import QueueMessage, queue_messages
 from payment_core.payments.models import Payment, format_timestamp, utc_now
 from payment_core.payments.queue_messages import parse_queue_message
 from payment_core.payments.submission import submit
@@ -32,7 +30,7 @@ runtime = PaymentsRuntime(contract.QUEUE_CONSUMER, QueueConsumerEnvironment)
 
 
 @runtime.tracer.capture_method
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: QueueMessage) -> str:
     message = parse_queue_message(record.body, runtime.environment().rules)
     payment = Payment.create(
         payment_id=message.payment_id,
@@ -46,4 +44,4 @@ def record_handler(record: SQSRecord) -> str:
     return payment.payment_id
 
 
-handler = runtime.partial_batch_handler(EventType.SQS, record_handler)
+handler = runtime.partial_batch_handler(queue_messages, record_handler)

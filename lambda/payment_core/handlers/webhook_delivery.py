@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from payment_core import contract
+from payment_core.partial_batch import QueueMessage, queue_messages
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionVariables, WebhooksEnvironment, reads, variable
 from payment_core.webhooks.delivery import Delivery, DeliveryRecords, DeliveryTask, Outcome, Schedule
@@ -65,10 +63,10 @@ class DeliveryRetry(Exception):
 
 
 @runtime.tracer.capture_method(capture_response=False)
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: QueueMessage) -> str:
     task = DeliveryTask.from_body(record.body)
     runtime.logger.append_keys(merchant_id=task.merchant_id, event_id=task.event_id, endpoint_id=task.endpoint_id)
-    result = runtime.delivery().attempt(task, int(record.attributes.approximate_receive_count))
+    result = runtime.delivery().attempt(task, record.receive_count)
     runtime.count(f"Webhook{result.outcome.value.title()}")
     if result.outcome is Outcome.DISABLED:
         runtime.logger.warning("webhook endpoint disabled past the horizon")
@@ -84,4 +82,4 @@ def record_handler(record: SQSRecord) -> str:
     return task.event_id
 
 
-handler = runtime.partial_batch_handler(EventType.SQS, record_handler)
+handler = runtime.partial_batch_handler(queue_messages, record_handler)

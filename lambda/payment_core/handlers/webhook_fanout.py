@@ -8,12 +8,8 @@ reported in ``batchItemFailures`` and retried (payment_core.webhooks.fanout).
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from payment_core import contract
+from payment_core.partial_batch import StreamRecord, stream_records
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import WebhooksEnvironment
 from payment_core.webhooks.endpoints import EndpointStore
@@ -32,11 +28,11 @@ runtime = FanoutRuntime()
 
 
 @runtime.tracer.capture_method(capture_response=False)
-def record_handler(record: DynamoDBRecord) -> str:
-    image: dict[str, Any] = dict(record.dynamodb.new_image) if record.dynamodb and record.dynamodb.new_image else {}
+def record_handler(record: StreamRecord) -> str:
+    image = dict(record.new_image)
     tasks = fan_out(image, runtime.endpoints(), runtime.sqs(), runtime.environment().queue_url)
     runtime.count("WebhookDeliveriesQueued", len(tasks))
     return str(image.get("event_id", ""))
 
 
-handler = runtime.partial_batch_handler(EventType.DynamoDBStreams, record_handler)
+handler = runtime.partial_batch_handler(stream_records, record_handler)

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from payment_core import contract
+from payment_core.partial_batch import StreamRecord, report_failures, stream_records
 from payment_core.payments.admission import Admitted, StartSlots, admit
 from payment_core.payments.start_pacing import PacedStarts, PacingSettings
 from payment_core.payments.submission import StepFunctionsStarter
@@ -68,7 +67,6 @@ class WorkflowStarterRuntime(FunctionRuntime[WorkflowStarterEnvironment]):
 
 
 runtime = WorkflowStarterRuntime()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @runtime.handler()
@@ -80,17 +78,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     waiting = 0
 
     @runtime.tracer.capture_method
-    def record_handler(record: DynamoDBRecord) -> str:
+    def record_handler(record: StreamRecord) -> str:
         nonlocal waiting
-        keys = record.dynamodb.keys if record.dynamodb else {}
-        payment_id = payment_id_field(keys.get("payment_id"))
+        payment_id = payment_id_field(record.keys.get("payment_id"))
         if admit(slots, starts.start, payment_id) is Admitted.WAITING:
             waiting += 1
         else:
             runtime.count("WorkflowStarted")
         return payment_id
 
-    response = dict(process_partial_response(event=event, record_handler=record_handler, processor=processor))
+    response = report_failures(stream_records(event), record_handler)
     starts.finish()
     if starts.retries:
         runtime.count("WorkflowStartRetried", starts.retries)
