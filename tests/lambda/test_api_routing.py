@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from payment_core.api.routing import ApiRequest, NoSuchRoute, ProxyAnswer, Routes, json_answer
@@ -65,3 +66,9 @@ def test_headers_values_are_sent_one_each() -> None:
         "Payment-Platform-Version": ["2026-11-01"],
     }
     assert json.loads(answer["body"]) == {"amount": "1.00"}
+
+
+def test_a_dynamodb_number_is_written_exactly_and_anything_else_json_cannot_hold_is_refused() -> None:
+    assert json_answer(200, {"n": Decimal("10.50")}, {})["body"] == '{"n":"10.50"}'
+    with pytest.raises(TypeError, match=r"^object is not JSON serializable$"):
+        json_answer(200, {"n": object()}, {})

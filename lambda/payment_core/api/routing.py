@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from payment_core.errors import DomainError
@@ -112,12 +113,20 @@ class Routes:
         return route
 
 
+def _decimal_as_string(value: object) -> str:
+    """A number read back from DynamoDB (a ``Decimal``) is written exactly, as a string, as
+    Powertools' encoder wrote it; anything else JSON cannot hold is an error (a 500)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def json_answer(status: int, body: Mapping[str, Any], headers: Mapping[str, str]) -> ProxyAnswer:
     """The proxy integration's answer: a compact JSON body and its headers, one value each."""
     multi_value_headers = {"Content-Type": [JSON_CONTENT_TYPE]} | {name: [value] for name, value in headers.items()}
     return {
         "statusCode": status,
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": json.dumps(body, separators=(",", ":"), default=_decimal_as_string),
         "isBase64Encoded": False,
         "multiValueHeaders": multi_value_headers,
     }
