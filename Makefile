@@ -15,11 +15,14 @@ test:  ## installs what is missing (scripts/bootstrap.sh), then lint + every tes
 # The suites that need no emulator, on both cores (pytest-xdist). The stack and handler
 # tests, the security gates (not checkov itself) and the tools' tests; no coverage gate. One worker
 # runs every stack test and alone imports the AWS provider (testkit/stack_scheduling.py).
-FAST_SUITES := tests/unit tests/security tests/lambda tests/ops tests/bench
+# Listed once, in tests/fast-suites.txt: scripts/test.sh's unit phase and the scheduler's guard
+# (tests/conftest.py) read the same file (tests/unit/test_suite_phases.py holds them together).
+FAST_SUITES := $(shell cat tests/fast-suites.txt)
 
 test-fast:  ## the inner loop (< 3 min): ruff, then unit + handler tests on both cores; nothing deployed, no emulator
 	bash scripts/bootstrap.sh
-	$(RUN) .venv/bin/python -m ruff check . && .venv/bin/python -m pytest -q -n $${TEST_WORKERS:-2} $(FAST_SUITES)
+	$(RUN) .venv/bin/python -m ruff check . && .venv/bin/python -m pytest -q -n $${TEST_WORKERS:-2} \
+	  $(or $(FAST_SUITES),$(error tests/fast-suites.txt lists no suites: pytest would run every suite))
 
 demo:  ## the main job: deploy to the local emulator, drive payments, print, destroy (KEEP=1 leaves it running; FAULTS='<json>' sets LOCALCLOUD_FAULTS)
 	bash scripts/bootstrap.sh

@@ -78,8 +78,10 @@ def apply_shims() -> None:
 
 
 def serve_like_aws() -> None:
-    """Keep-alive as botocore gets from AWS (moto's dev server speaks HTTP/1.0: a new
-    connection and thread per request), and no access log line per request."""
+    """HTTP/1.1 answers (chunked where there is no length), and no access log line per request.
+    Not keep-alive: werkzeug's server (the pinned version, ``serving.py``) sends
+    ``Connection: close`` on every answer whatever the protocol, so each request still opens a
+    connection and a thread, as with every emulator the project runs."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     MotoRequestHandler.protocol_version = "HTTP/1.1"

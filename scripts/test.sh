@@ -18,6 +18,11 @@ PY=.venv/bin/python
 LOGS=build/test-logs
 SYNTH_OUT=cdktf.out/checkov
 WORKERS="${TEST_WORKERS:-2}"
+# The unit phase's suites (what `make test-fast` runs), listed once in tests/fast-suites.txt: the
+# Makefile and the stack scheduler's guard (tests/conftest.py) read the same file. Read before any
+# phase starts: an empty list would make pytest run every suite.
+mapfile -t FAST_SUITES <tests/fast-suites.txt
+[ "${#FAST_SUITES[@]}" -gt 0 ] || { echo "tests/fast-suites.txt lists no suites" >&2; exit 1; }
 # The per-process coverage flags, one place: the e2e and the other suites write separate data
 # files (they run at the same time), combined before the gates.
 COV=(--cov=lib --cov=lambda --cov-branch --cov-report=)
@@ -139,7 +144,7 @@ phase types $PY -m mypy --strict lambda/payment_core lib security testkit bench 
 rm -rf "$SYNTH_OUT"
 COVERAGE_FILE=.coverage.suites TEST_SYNTH_OUT="$SYNTH_OUT" phase "pytest unit+handlers" \
   "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" "${COV[@]}" --durations=10 "$@" \
-  tests/unit tests/security tests/lambda tests/ops tests/bench
+  "${FAST_SUITES[@]}"
 # Checkov reads only the synthesized stacks: in the background, its own process group (as the
 # e2e job), beside the emulator suite; its output is printed when it ends.
 set -m

@@ -7,10 +7,12 @@ configurations, the stage's access-log format, DynamoDB items, and every file un
 emulator's state directory (``server.log`` with each invocation's output, Terraform state, the
 unpacked code). ``scan`` counts records and bytes, so a test shows it searched something real.
 
-Beside the exact secrets it was given, ``scan`` looks for every *kind* of secret whose shape the
-contract fixes (``SECRET_SHAPES``): a webhook signing secret (``whsec_`` and 64 hex digits) is
-shown once to its merchant and stored only as KMS ciphertext, so any one found in clear is a leak,
-whichever run or test issued it.
+Beside the exact secrets it was given, ``scan`` looks for every *kind* of secret whose shape is
+fixed (``SECRET_SHAPES``): a webhook signing secret (``whsec_`` and 64 hex digits, the contract's)
+is shown once to its merchant and stored only as KMS ciphertext, and a PEM private key (a deploy
+of prod imports a certificate and its key into ACM: ``testkit.deployment.environment_variables``;
+the merchant receivers and the emulator's CA hold keys) is never recorded, so any one found in
+clear is a leak, whichever run or test made it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def remember(issued: Mapping[str, str]) -> Mapping[str, str]:
 # Label -> the shape of a secret nothing may record in clear (matched on the raw bytes).
 SECRET_SHAPES: dict[str, re.Pattern[bytes]] = {
     "webhook signing secret": re.compile(contract.WEBHOOK_SECRET_PATTERN.strip("^$").encode()),
+    # The encapsulation boundary (RFC 7468), whatever the key's format: PKCS #8 ("PRIVATE KEY",
+    # "ENCRYPTED PRIVATE KEY"), OpenSSL's ("RSA", "EC"), OpenSSH's, OpenPGP's ("... KEY BLOCK").
+    # The line alone: in a JSON record (Terraform state, a log event) the key's newlines are "\n".
+    "PEM private key": re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
 }
 
 

@@ -86,13 +86,13 @@ class StackScheduling:
     collection must not import the provider and whose non-stack tests must not either."""
 
     def __init__(self, guarded: tuple[Path, ...]) -> None:
-        self._guarded = guarded
+        self.guarded = guarded
         self._ids_dir: Path | None = None
         self._stack_test_ids: frozenset[str] = frozenset()
         self._stack_workers: set[str] = set()
 
     def _is_guarded(self, path: Path) -> bool:
-        return any(path.is_relative_to(suite) for suite in self._guarded)
+        return any(path.is_relative_to(suite) for suite in self.guarded)
 
     # The controller.
 

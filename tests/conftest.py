@@ -35,10 +35,12 @@ hypothesis_settings.load_profile("no-deadline")
 defer_kms_key_pairs()
 
 
-# The suites `make test-fast` and the unit phase of `make test` run: their collection imports no
-# AWS provider, and on xdist one worker runs every test that needs it (testkit/stack_scheduling.py).
-# tests/localcloud and tests/e2e import stack code at module level and run in phases of their own.
-GUARDED_SUITES = tuple(_ROOT / "tests" / suite for suite in ("unit", "security", "lambda", "ops", "bench"))
+# The suites `make test-fast` and the unit phase of `make test` run, from the one list both read:
+# their collection imports no AWS provider, and on xdist one worker runs every test that needs it
+# (testkit/stack_scheduling.py). tests/localcloud and tests/e2e import stack code at module level
+# and run in phases of their own (tests/unit/test_suite_phases.py: every suite is in one phase).
+FAST_SUITES_FILE = _ROOT / "tests" / "fast-suites.txt"
+GUARDED_SUITES = tuple(_ROOT / suite for suite in FAST_SUITES_FILE.read_text().split())
 
 
 def pytest_configure(config: pytest.Config) -> None:

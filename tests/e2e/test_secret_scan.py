@@ -3,9 +3,10 @@
 Runs after every other traffic test (marker ``after_traffic``), on the session's deployment: the
 secret keys are every one the harness issued during the run (``testkit.secret_scan.remember``);
 the card numbers are the test PAN the tenant checks send and the forms this test sends itself.
-A canary sent through the API and a secret key and a webhook signing secret planted in a log
-stream prove the scan reads what it claims to: all are found, and they are the only hits (a
-webhook secret is found by its shape, whichever test issued it: testkit.secret_scan.SECRET_SHAPES).
+A canary sent through the API and a secret key, a webhook signing secret and a PEM private key
+planted in a log stream prove the scan reads what it claims to: all are found, and they are the
+only hits (a webhook secret or a private key is found by its shape, whichever test made it:
+testkit.secret_scan.SECRET_SHAPES).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from payment_core import contract
 from payment_core.tenancy.secret_keys import SECRET_KEY_PREFIX
 
@@ -60,7 +63,14 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     logs.create_log_group(logGroupName=PLANTED_GROUP)
     logs.create_log_stream(logGroupName=PLANTED_GROUP, logStreamName="planted")
     planted_webhook_secret = contract.WEBHOOK_SECRET_PREFIX + uuid.uuid4().hex * 2
-    message = json.dumps({"level": "INFO", "header": f"Bearer {planted}", "secret": planted_webhook_secret})
+    planted_key = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    message = json.dumps(
+        {"level": "INFO", "header": f"Bearer {planted}", "secret": planted_webhook_secret, "key": planted_key}
+    )
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     logs.put_log_events(
         logGroupName=PLANTED_GROUP, logStreamName="planted", logEvents=[{"timestamp": now_ms, "message": message}]
@@ -82,7 +92,9 @@ def test_nothing_recorded_holds_a_secret_key_or_a_card_number(
     report = scan(records, needles)
     print(f"\nsecret scan: {len(ISSUED_SECRET_KEYS)} issued keys, {len(CARD_FORMS)} card forms; {report.summary()}")
 
-    planted_hits = {("logs:" + PLANTED_GROUP, "planted secret"), ("logs:" + PLANTED_GROUP, "webhook signing secret")}
+    planted_hits = {
+        ("logs:" + PLANTED_GROUP, label) for label in ("planted secret", "webhook signing secret", "PEM private key")
+    }
     leaks = [hit for hit in report.hits if hit not in planted_hits and hit[1] != "api canary"]
     assert leaks == []
     assert planted_hits <= set(report.hits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,11 @@ from lib.preflight import (
     check_state_bucket,
     main,
 )
-from lib.settings import read_settings
+from lib.settings import CERTIFICATE_VARIABLE, read_settings
 from localcloud import LocalCloud
+from testkit import deployment
 from testkit.deployment import environment_variables
+from testkit.secret_scan import file_records, log_records, scan
 from tests.localcloud.conftest import make_zip
 
 ClientFactory = Callable[[str], Any]
@@ -237,3 +240,34 @@ def test_an_emulator_deploy_of_prod_is_given_a_domain_whose_certificate_prefligh
     assert (check.status, check.message) == ("ok", f"{domain[0]}: {domain[1]} (ISSUED, us-east-1)")
     # dev pages nobody and needs no domain: nothing to set.
     assert environment_variables(cloud.endpoint, "dev", "dev") == {}
+
+
+def test_the_key_a_prod_deploy_imports_into_acm_is_recorded_nowhere(
+    cloud: LocalCloud, aws: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # environment_variables fetches a certificate and its key from the emulator's CA and imports
+    # both into ACM, which keeps an imported key to itself (as on AWS). The stack names the
+    # certificate by ARN only (aws_api_gateway_domain_name's regional_certificate_arn: no
+    # aws_acm_certificate resource), so Terraform state never holds the key; what the emulator
+    # records of the two requests must not hold it either. The key is the scan's needle as PEM, as
+    # a line of its body (what a JSON record of the PEM holds) and base64'd (boto3 sends it so).
+    issued: list[dict[str, str]] = []
+    issue = deployment.issue_certificate
+
+    def recording_issue(endpoint: str, names: list[str]) -> dict[str, str]:
+        issued.append(issue(endpoint, names))
+        return issued[-1]
+
+    monkeypatch.setattr(deployment, "issue_certificate", recording_issue)
+    variables = environment_variables(cloud.endpoint, "prod", "keyscan")
+    assert variables[CERTIFICATE_VARIABLE].startswith("arn:aws:acm:") and len(issued) == 1
+    key = issued[0]["key"]
+    needles = {
+        "imported key": key,
+        "imported key's first body line": key.splitlines()[1],
+        "imported key, base64": base64.b64encode(key.encode()).decode(),
+    }
+    records = [*file_records(cloud.state_dir), *log_records(aws("logs"))]
+    report = scan(records, needles)
+    assert [hit for hit in report.hits if hit[1] in {*needles, "PEM private key"}] == []
+    assert {"file:server.log", "file:network/ca.pem"} <= {record.source for record in records}
