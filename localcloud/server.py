@@ -127,11 +127,12 @@ def whole_responses(handler: type[Any]) -> type[Any]:
     the body in a second write. Between the two the serving thread gives up the GIL, and Nagle's
     algorithm holds the body segment until the client acknowledges the header segment (the client
     delays that ACK by up to 40 ms on Linux). Under load the body reached the client tens of ms after
-    the headers (a probe, 2026-12-04: 889 bytes of a GetKeyPolicy answer still unsent 25 ms after it
-    was written), and the Terraform AWS provider gave up on such connections and sent the request
-    again, which the emulator had already carried out: a non-idempotent create then meets its own
-    first attempt (CreateAlias "409 Alias already exists", CreateBackupVault "AlreadyExistsException",
-    a second API Gateway resource). localcloud/README.md has the measurements."""
+    the headers (a probe, 2026-12-04: the 889-byte body of a GetKeyPolicy answer still unacknowledged
+    25 ms after it was written, the client gone), and the Terraform AWS provider gave up on such
+    connections and sent the request again, which the emulator had already carried out: a
+    non-idempotent create then meets its own first attempt (CreateAlias "409 Alias already exists",
+    CreateBackupVault "AlreadyExistsException", a second API Gateway resource). A whole answer 30 ms
+    late is waited for. localcloud/README.md has the measurements."""
 
     class WholeResponseHandler(handler):  # type: ignore[misc]
         disable_nagle_algorithm = True  # socketserver.StreamRequestHandler sets TCP_NODELAY
