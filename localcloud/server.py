@@ -19,6 +19,7 @@ The server binds port 0 on 127.0.0.1 (the kernel picks a free port, no race), ex
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import sys
@@ -86,14 +87,85 @@ def log_refused_requests_only(handler: type[Any]) -> type[Any]:
     return RefusalLoggingHandler
 
 
+class _HeaderHoldingWriter(io.BufferedIOBase):
+    """A request handler's ``wfile`` that sends the header block of a response together with the
+    first write after it (the body, or its first chunk), or at the next flush when there is none."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._held = b""
+
+    def writable(self) -> bool:
+        return True
+
+    def hold(self, header_block: bytes) -> None:
+        self._held += header_block
+
+    def write(self, data: Any) -> int:
+        written = memoryview(data).nbytes
+        if self._held:
+            data, self._held = self._held + bytes(data), b""
+        self._raw.write(data)
+        return written
+
+    def flush(self) -> None:
+        if self._held:
+            held, self._held = self._held, b""
+            self._raw.write(held)
+        self._raw.flush()
+
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+
+def whole_responses(handler: type[Any]) -> type[Any]:
+    """``handler`` sending each response's status line, headers and body in one ``send``, on a
+    socket without Nagle's delay.
+
+    http.server sends the header block as soon as it ends (``end_headers``) and werkzeug then sends
+    the body in a second write. Between the two the serving thread gives up the GIL, and Nagle's
+    algorithm holds the body segment until the client acknowledges the header segment (the client
+    delays that ACK by up to 40 ms on Linux). Under load the body reached the client tens of ms after
+    the headers (a probe, 2026-12-04: the 889-byte body of a GetKeyPolicy answer still unacknowledged
+    25 ms after it was written, the client gone), and the Terraform AWS provider gave up on such
+    connections and sent the request again, which the emulator had already carried out: a
+    non-idempotent create then meets its own first attempt (CreateAlias "409 Alias already exists",
+    CreateBackupVault "AlreadyExistsException", a second API Gateway resource). A whole answer 30 ms
+    late is waited for. localcloud/README.md has the measurements."""
+
+    class WholeResponseHandler(handler):  # type: ignore[misc]
+        disable_nagle_algorithm = True  # socketserver.StreamRequestHandler sets TCP_NODELAY
+        wfile: Any
+        _headers_buffer: list[bytes]  # http.server's header lines, until end_headers
+
+        def setup(self) -> None:
+            super().setup()
+            self.wfile = _HeaderHoldingWriter(self.wfile)
+
+        def flush_headers(self) -> None:
+            # BaseHTTPRequestHandler.end_headers calls this to write the header block at once.
+            if hasattr(self, "_headers_buffer"):
+                block, self._headers_buffer = b"".join(self._headers_buffer), []
+                if block.split(b" ", 2)[1].startswith(b"1"):
+                    self.wfile.write(block)  # "100 Continue": the client waits for it to send the body
+                else:
+                    self.wfile.hold(block)
+
+    return WholeResponseHandler
+
+
+def request_handler() -> type[Any]:
+    """The emulator's request handler: moto's, logging refusals only, answering whole responses."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    return whole_responses(log_refused_requests_only(MotoRequestHandler))
+
+
 def serve(state_dir: Path) -> None:
     _configure_moto_environment()
     from moto.core.config import default_user_config
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
     from localcloud import patches
@@ -114,7 +186,7 @@ def serve(state_dir: Path) -> None:
     hosts, ca = Network(state_dir), LocalCA(state_dir / NETWORK_DIR)
     front = ExecuteApiMiddleware(DomainDispatcherApplication(create_backend_app), lambda: RUNTIME.endpoint)
     app = ControlMiddleware(FaultMiddleware(front), hosts, ca)
-    server = make_server(HOST, 0, app, threaded=True, request_handler=log_refused_requests_only(MotoRequestHandler))
+    server = make_server(HOST, 0, app, threaded=True, request_handler=request_handler())
     port = server.server_address[1]
     os.environ["MOTO_PORT"] = str(port)
     endpoint = f"http://{HOST}:{port}"
