@@ -39,7 +39,11 @@ from testkit import ROOT
 from testkit.environment import HANDLER_ENVIRONMENT
 from testkit.handlers import FUNCTIONS
 
-RUNS = 10
+# Rounds per figure. One quiet run's 30 imports of one subject spread over +-25% (import boto3:
+# 267-451 ms, 2026-12-04 00:52), so a median of 10 moved a function's ratio by up to 0.45x between
+# two runs minutes apart (the sweeper: 1.14x in 20 interleaved rounds, 1.59x in a median of 10);
+# 20 rounds halve the variance of each median.
+RUNS = 20
 TARGET = 1.5
 TIMED_IMPORT = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 PINNED_SDK = ("boto3", "botocore")
