@@ -169,7 +169,8 @@ class Account(AwsClients):
         return self.stream_records(contract.PAYMENTS_TABLE_NAME)
 
     def stream_records(self, variable: str) -> list[dict[str, Any]]:
-        """Every record on the stream of the table ``variable`` names, oldest first.
+        """Every record on the stream of the table ``variable`` names, oldest first, as the
+        event source mapping delivers them.
 
         Read from moto's in-process backend: in ``mock_aws`` botocore's URL for the streams API
         is routed to the DynamoDB handler, which does not know ``DescribeStream``.
@@ -179,8 +180,10 @@ class Account(AwsClients):
         table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(self.table(variable))
         shard = table.stream_shard
         assert shard is not None, f"the table of {variable} has its stream on (create_tables)"
-        records: list[dict[str, Any]] = [item.to_json() for item in shard.items]
-        return records
+        from localcloud.patches.dynamodb_streams import record_as_delivered
+
+        arn = str(table.describe()["TableDescription"]["LatestStreamArn"])
+        return [record_as_delivered(item, arn, REGION) for item in shard.items]
 
     def outbox_inserts(self) -> list[str]:
         """The payment ids of the stream's INSERT records: one per payment the outbox will start."""

@@ -20,21 +20,14 @@ reads of a record is typed here instead (``QueueMessage``, ``StreamRecord``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import base64
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer
 
-_DESERIALIZER = TypeDeserializer()
-
-
-class Reported(Protocol):
-    @property
-    def item_identifier(self) -> str: ...
-
-
-Record = TypeVar("Record", bound=Reported)
+Record = TypeVar("Record")
 BatchResponse = dict[str, list[dict[str, str]]]
 
 
@@ -47,59 +40,77 @@ class QueueMessage:
     receipt_handle: str
     receive_count: int  # ApproximateReceiveCount: 1 on the first delivery
 
-    @property
-    def item_identifier(self) -> str:
-        return self.message_id
+    @classmethod
+    def read(cls, record: Mapping[str, Any]) -> QueueMessage:
+        return cls(
+            message_id=record["messageId"],
+            body=record["body"],
+            receipt_handle=record["receiptHandle"],
+            receive_count=int(record["attributes"]["ApproximateReceiveCount"]),
+        )
 
 
-@dataclass(frozen=True)
-class StreamRecord:
-    """One DynamoDB stream record, its attribute values as Python values (numbers as ``Decimal``)."""
+class _StreamImageDeserializer(TypeDeserializer):
+    """boto3's, for the JSON of a stream event, where a binary value is base64 text (boto3's own
+    expects the bytes its client has already decoded)."""
 
-    sequence_number: str
-    event_name: str  # INSERT, MODIFY or REMOVE
-    keys: Mapping[str, Any]
-    new_image: Mapping[str, Any]  # empty for a REMOVE, or a stream view without new images
+    def _deserialize_b(self, value: str) -> bytes:
+        return base64.b64decode(value)
 
-    @property
-    def item_identifier(self) -> str:
-        return self.sequence_number
+    def _deserialize_bs(self, value: list[str]) -> set[bytes]:
+        return {base64.b64decode(each) for each in value}
+
+
+_DESERIALIZER = _StreamImageDeserializer()
 
 
 def _python(image: Mapping[str, Any] | None) -> dict[str, Any]:
     return {name: _DESERIALIZER.deserialize(value) for name, value in (image or {}).items()}
 
 
-def queue_messages(event: Mapping[str, Any]) -> list[QueueMessage]:
-    return [
-        QueueMessage(
-            message_id=record["messageId"],
-            body=record["body"],
-            receipt_handle=record["receiptHandle"],
-            receive_count=int(record["attributes"]["ApproximateReceiveCount"]),
-        )
-        for record in event["Records"]
-    ]
+@dataclass(frozen=True)
+class StreamRecord:
+    """One DynamoDB stream record, its attribute values as Python values (numbers as ``Decimal``,
+    binary as ``bytes``)."""
 
+    sequence_number: str
+    event_name: str  # INSERT, MODIFY or REMOVE
+    keys: Mapping[str, Any]
+    new_image: Mapping[str, Any]  # empty for a REMOVE, or a stream view without new images
 
-def stream_records(event: Mapping[str, Any]) -> list[StreamRecord]:
-    return [
-        StreamRecord(
+    @classmethod
+    def read(cls, record: Mapping[str, Any]) -> StreamRecord:
+        return cls(
             sequence_number=record["dynamodb"]["SequenceNumber"],
             event_name=record["eventName"],
             keys=_python(record["dynamodb"].get("Keys")),
             new_image=_python(record["dynamodb"].get("NewImage")),
         )
-        for record in event["Records"]
-    ]
 
 
-def report_failures(records: Sequence[Record], handle: Callable[[Record], object]) -> BatchResponse:
-    """Hands every record to ``handle`` in order; the answer names each one it raised for."""
+@dataclass(frozen=True)
+class RecordKind(Generic[Record]):
+    """How a mapping's records are named in ``batchItemFailures`` and read for their handler."""
+
+    item_identifier: Callable[[Mapping[str, Any]], str]
+    read: Callable[[Mapping[str, Any]], Record]
+
+
+QUEUE_MESSAGES: RecordKind[QueueMessage] = RecordKind(lambda record: record["messageId"], QueueMessage.read)
+STREAM_RECORDS: RecordKind[StreamRecord] = RecordKind(
+    lambda record: record["dynamodb"]["SequenceNumber"], StreamRecord.read
+)
+
+
+def report_failures(
+    event: Mapping[str, Any], kind: RecordKind[Record], handle: Callable[[Record], object]
+) -> BatchResponse:
+    """Reads every record of ``event`` and hands it to ``handle``, in order; the answer names each
+    record that could not be read or that ``handle`` raised for, and only those."""
     failed = []
-    for record in records:
+    for record in event["Records"]:
         try:
-            handle(record)
+            handle(kind.read(record))
         except Exception:  # a failed record is retried by the mapping: reported, not raised
-            failed.append({"itemIdentifier": record.item_identifier})
+            failed.append({"itemIdentifier": kind.item_identifier(record)})
     return {"batchItemFailures": failed}

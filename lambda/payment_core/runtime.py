@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
 
-    from payment_core.partial_batch import BatchResponse, Record
+    from payment_core.partial_batch import BatchResponse, Record, RecordKind
 
 T = TypeVar("T")
 Environment = TypeVar("Environment", bound=FunctionEnvironment)
@@ -139,16 +139,17 @@ class FunctionRuntime(Generic[Environment]):
         return decorate
 
     def partial_batch_handler(
-        self, records: Callable[[dict[str, Any]], Sequence[Record]], record_handler: Callable[[Record], object]
+        self, kind: RecordKind[Record], record_handler: Callable[[Record], object]
     ) -> Handler[dict[str, Any], BatchResponse]:
         """The handler of an event source mapping that reports each record ``record_handler``
         raised for in ``batchItemFailures`` (a partial batch response), so only those are retried.
-        ``records`` reads the event's records (``partial_batch.queue_messages``, ``stream_records``)."""
+        ``kind`` names and reads the mapping's records (``partial_batch.QUEUE_MESSAGES``,
+        ``STREAM_RECORDS``); a record that cannot be read is that record's failure, not the batch's."""
         # Imported here: only the stream and queue consumers load it.
         from payment_core.partial_batch import report_failures
 
         @self.handler()
         def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-            return report_failures(records(event), record_handler)
+            return report_failures(event, kind, record_handler)
 
         return handler

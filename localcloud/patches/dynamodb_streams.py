@@ -68,7 +68,9 @@ def _base64_binaries(value: Any) -> Any:
     return value
 
 
-def _record_json(record: Any, source_arn: str, region: str) -> dict[str, Any]:
+def record_as_delivered(record: Any, source_arn: str, region: str) -> dict[str, Any]:
+    """moto's stream record as Lambda's event carries it (JSON: binaries base64, times epoch seconds);
+    also what testkit hands the handlers in-process."""
     from moto.core.utils import unix_time
 
     document = record.to_json()
@@ -125,7 +127,7 @@ def _deliver(lambda_backend: Any, esm: Any) -> None:
     if not batch:
         return
     region = esm.event_source_arn.split(":")[3]
-    converted = [_record_json(item, esm.event_source_arn, region) for item in batch]
+    converted = [record_as_delivered(item, esm.event_source_arn, region) for item in batch]
     # Filtered-out records are consumed without an invocation, as Lambda drops them.
     kept = [(index, record) for index, record in enumerate(converted) if passes_filters(esm, record)]
     if not kept:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from payment_core import contract
 from payment_core.events.models import Event, NotAnEventSource
 from payment_core.events.store import EventStore
-from payment_core.partial_batch import StreamRecord, stream_records
+from payment_core.partial_batch import STREAM_RECORDS, StreamRecord
 from payment_core.runtime import FunctionRuntime
 from payment_core.settings import DAY, EventsEnvironment, duration
 
@@ -46,4 +46,4 @@ def record_handler(record: StreamRecord) -> str:
     return event.event_id
 
 
-handler = runtime.partial_batch_handler(stream_records, record_handler)
+handler = runtime.partial_batch_handler(STREAM_RECORDS, record_handler)

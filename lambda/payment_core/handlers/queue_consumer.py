@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from payment_core import contract
-from payment_core.partial_batch import QueueMessage, queue_messages
+from payment_core.partial_batch import QUEUE_MESSAGES, QueueMessage
 from payment_core.payments.models import Payment, format_timestamp, utc_now
 from payment_core.payments.queue_messages import parse_queue_message
 from payment_core.payments.submission import submit
@@ -44,4 +44,4 @@ def record_handler(record: QueueMessage) -> str:
     return payment.payment_id
 
 
-handler = runtime.partial_batch_handler(queue_messages, record_handler)
+handler = runtime.partial_batch_handler(QUEUE_MESSAGES, record_handler)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from payment_core import contract
-from payment_core.partial_batch import QueueMessage, queue_messages
+from payment_core.partial_batch import QUEUE_MESSAGES, QueueMessage
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import FunctionVariables, WebhooksEnvironment, reads, variable
 from payment_core.webhooks.delivery import Delivery, DeliveryRecords, DeliveryTask, Outcome, Schedule
@@ -82,4 +82,4 @@ def record_handler(record: QueueMessage) -> str:
     return task.event_id
 
 
-handler = runtime.partial_batch_handler(queue_messages, record_handler)
+handler = runtime.partial_batch_handler(QUEUE_MESSAGES, record_handler)

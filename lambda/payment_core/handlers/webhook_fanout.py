@@ -9,7 +9,7 @@ reported in ``batchItemFailures`` and retried (payment_core.webhooks.fanout).
 from __future__ import annotations
 
 from payment_core import contract
-from payment_core.partial_batch import StreamRecord, stream_records
+from payment_core.partial_batch import STREAM_RECORDS, StreamRecord
 from payment_core.runtime import Cached, FunctionRuntime
 from payment_core.settings import WebhooksEnvironment
 from payment_core.webhooks.endpoints import EndpointStore
@@ -35,4 +35,4 @@ def record_handler(record: StreamRecord) -> str:
     return str(image.get("event_id", ""))
 
 
-handler = runtime.partial_batch_handler(stream_records, record_handler)
+handler = runtime.partial_batch_handler(STREAM_RECORDS, record_handler)

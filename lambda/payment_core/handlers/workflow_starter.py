@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from payment_core import contract
-from payment_core.partial_batch import StreamRecord, report_failures, stream_records
+from payment_core.partial_batch import STREAM_RECORDS, StreamRecord, report_failures
 from payment_core.payments.admission import Admitted, StartSlots, admit
 from payment_core.payments.start_pacing import PacedStarts, PacingSettings
 from payment_core.payments.submission import StepFunctionsStarter
@@ -87,7 +87,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             runtime.count("WorkflowStarted")
         return payment_id
 
-    response = report_failures(stream_records(event), record_handler)
+    response = report_failures(event, STREAM_RECORDS, record_handler)
     starts.finish()
     if starts.retries:
         runtime.count("WorkflowStartRetried", starts.retries)
