@@ -94,7 +94,9 @@ def _client(service: str, endpoint: str, region: str) -> Any:
     return client
 
 
-def _match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+def match_resource(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The resource API Gateway matches ``path`` to (the most literal segments win), and its template's
+    variables; also how testkit's test events name their resource."""
     wanted = [p for p in path.strip("/").split("/") if p]
     best: tuple[int, dict[str, Any], dict[str, str]] | None = None
     for resource in resources:
@@ -320,7 +322,7 @@ def _route_and_invoke(
     text_body, body_is_base64 = proxy_body(body, binary_media(apigw, api_id, content_type))
 
     resources = apigw.get_resources(restApiId=api_id, limit=500, embed=["methods"])["items"]
-    match = _match_resource(resources, path_only)
+    match = match_resource(resources, path_only)
     if match is None:
         return GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
     resource, path_parameters = match

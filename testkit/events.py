@@ -37,22 +37,13 @@ QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:payment-queue-test"
 
 
 def matched_resource(path: str) -> tuple[str, dict[str, str]]:
-    """The API resource API Gateway matches ``path`` to (``api_contract.ROUTES``, from which the
-    stack builds the resources), and the values of its template's variables; a literal segment
-    wins over a variable, as in API Gateway. A path no resource matches is returned as it is."""
-    segments = path.strip("/").split("/")
-    candidates = []
-    for template in {route.path for route in ROUTES}:
-        parts = template.strip("/").split("/")
-        if len(parts) != len(segments):
-            continue
-        variables = {part[1:-1]: segment for part, segment in zip(parts, segments, strict=True) if part.startswith("{")}
-        if all(part.startswith("{") or part == segment for part, segment in zip(parts, segments, strict=True)):
-            candidates.append((len(variables), template, variables))
-    if not candidates:
-        return path, {}
-    _, template, variables = min(candidates)
-    return template, variables
+    """The API resource API Gateway matches ``path`` to among ``api_contract.ROUTES`` (from which
+    the stack builds the resources), as the local cloud's API Gateway matches it, and the values of
+    its template's variables. A path no resource matches is returned as it is."""
+    from localcloud.triggers import match_resource
+
+    matched = match_resource([{"path": path} for path in sorted({route.path for route in ROUTES})], path)
+    return (matched[0]["path"], matched[1]) if matched else (path, {})
 
 
 def api_event(

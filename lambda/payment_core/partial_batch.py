@@ -5,9 +5,9 @@ Every event source mapping of the stack sets ``ReportBatchItemFailures``. A func
 others are deleted; a failed one comes back after its visibility timeout, and to the DLQ after
 ``maxReceiveCount``); for a DynamoDB stream each failed record's sequence number (the mapping
 retries the batch from the lowest one named, so nothing after a failure is lost). An empty list
-is a batch that fully succeeded. A record whose handler raises is a failure; nothing else is, and
-a whole failed batch is still a partial response (every record named), never an exception that
-would retry the records that succeeded.
+is a batch that fully succeeded. A record that cannot be read, or whose handler raises, is a
+failure; nothing else is, and a whole failed batch is still a partial response (every record
+named), never an exception that would retry the records that succeeded.
 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting,
 https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html)
 
